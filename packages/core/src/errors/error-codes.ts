@@ -1,0 +1,41 @@
+/**
+ * Every failure facepipe records with a job or returns to a caller carries one of these codes.
+ * Input codes are permanent: retrying the same bytes cannot succeed, so jobs failing with them
+ * are not retried. The rest describe the system, and may be transient.
+ */
+export const ErrorCodes = {
+  /** The input has zero bytes. */
+  EMPTY_INPUT: { retryable: false, summary: 'the file is empty' },
+  /** The bytes are not an image format facepipe recognises. */
+  NOT_AN_IMAGE: { retryable: false, summary: 'the file is not an image' },
+  /** A known image format that facepipe does not decode (for example SVG, PDF, ICO). */
+  UNSUPPORTED_FORMAT: { retryable: false, summary: 'the image format is not supported' },
+  /** The image header is valid but the pixel data stops early. */
+  TRUNCATED_IMAGE: { retryable: false, summary: 'the image data is cut short' },
+  /** The decoder rejected the pixel data. */
+  CORRUPT_IMAGE: { retryable: false, summary: 'the image data is corrupt' },
+  /** Width × height exceeds the configured pixel limit (decompression-bomb guard). */
+  IMAGE_TOO_LARGE: { retryable: false, summary: 'the image has more pixels than allowed' },
+  /** The file exceeds the configured byte limit. */
+  FILE_TOO_LARGE: { retryable: false, summary: 'the file is larger than allowed' },
+  /** A job or request payload failed validation. */
+  INVALID_PAYLOAD: { retryable: false, summary: 'the job payload is invalid' },
+  /** An object a job refers to is missing from storage. */
+  OBJECT_NOT_FOUND: { retryable: false, summary: 'a stored object the job needs is missing' },
+  /** Enrollment photo with no face. */
+  NO_FACE: { retryable: false, summary: 'no face was found' },
+  /** Enrollment photo with more than one face. */
+  MULTIPLE_FACES: { retryable: false, summary: 'more than one face was found' },
+  /** A model could not be loaded or run. */
+  MODEL_ERROR: { retryable: true, summary: 'a model failed to load or run' },
+  /** Object storage did not answer or answered with a server error. */
+  STORAGE_UNAVAILABLE: { retryable: true, summary: 'object storage is unavailable' },
+  /** Anything not classified above. Retried, since it may be transient. */
+  INTERNAL: { retryable: true, summary: 'an internal error occurred' },
+} as const satisfies Record<string, { retryable: boolean; summary: string }>;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ErrorCodes, value);
+}

@@ -1,0 +1,35 @@
+import { ErrorCodes, isErrorCode, type ErrorCode } from './error-codes.js';
+
+/** The serialisable form of a {@link FacepipeError}, as recorded in results and job data. */
+export interface ErrorRecord {
+  code: ErrorCode;
+  message: string;
+}
+
+/**
+ * A failure with a stable, typed code. Workers record `{code, message}` with the job and decide
+ * from {@link FacepipeError.retryable} whether a retry can help.
+ */
+export class FacepipeError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super(message ?? ErrorCodes[code].summary, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = options?.retryable ?? ErrorCodes[code].retryable;
+  }
+
+  toRecord(): ErrorRecord {
+    return { code: this.code, message: this.message };
+  }
+
+  /** Wraps anything thrown into a FacepipeError, keeping typed errors as they are. */
+  static from(err: unknown, fallback: ErrorCode = 'INTERNAL'): FacepipeError {
+    if (err instanceof FacepipeError) return err;
+    const code = (err as { code?: unknown } | null)?.code;
+    const message = err instanceof Error ? err.message : String(err);
+    return new FacepipeError(isErrorCode(code) ? code : fallback, message, { cause: err });
+  }
+}
