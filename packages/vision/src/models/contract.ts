@@ -1,0 +1,118 @@
+/**
+ * The I/O contract of facepipe's four networks: names, input tensors, normalisation and outputs.
+ * The converter writes graphs and `manifest.json` from this table; the runtime checks the manifest
+ * against it. Every graph takes one float32 NHWC input named `image` holding RGB values 0..255
+ * with a symbolic batch dimension `N`; normalisation and the NHWC→NCHW transpose happen inside.
+ */
+
+export const MODEL_NAMES = ['ssd_mobilenetv1', 'tiny_face_detector', 'face_landmark_68', 'face_recognition'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+export function isModelName(value: unknown): value is ModelName {
+  return typeof value === 'string' && (MODEL_NAMES as readonly string[]).includes(value);
+}
+
+/** Dimension: a fixed size or a symbolic name (`N` = batch, `H`/`W` = dynamic spatial). */
+export type Dim = number | string;
+
+export interface ModelOutputContract {
+  name: string;
+  shape: Dim[];
+  meaning: string;
+}
+
+export interface ModelContract {
+  /** Source weights in @vladmandic/face-api's `model/` folder. */
+  sourceManifest: string;
+  input: { name: 'image'; shape: Dim[]; layout: 'NHWC'; range: [0, 255] };
+  normalisation: { description: string; mean: [number, number, number]; divisor: number; offset: number };
+  outputs: ModelOutputContract[];
+  /** Default square input side for models with a dynamic H = W. */
+  defaultInputSize?: number;
+}
+
+/** Tiny face detector anchors (face-api tinyFaceDetector/const.ts BOX_ANCHORS), in grid cells. */
+export const TINY_FACE_DETECTOR_ANCHORS: readonly { readonly x: number; readonly y: number }[] = [
+  { x: 1.603231, y: 2.094468 },
+  { x: 6.041143, y: 7.080126 },
+  { x: 2.882459, y: 3.518061 },
+  { x: 4.266906, y: 5.178857 },
+  { x: 9.041765, y: 10.66308 },
+];
+
+/** Values per anchor in the tiny detector grid: x, y, w, h, score (one class, no class scores). */
+export const TINY_FACE_DETECTOR_BOX_ENCODING_SIZE = 5;
+
+/** SSD anchor count over its six feature maps (32²·3 + 16²·6 + 8²·6 + 4²·6 + 2²·6 + 1²·6). */
+export const SSD_ANCHOR_COUNT = 5118;
+
+export const MODEL_CONTRACTS: Readonly<Record<ModelName, ModelContract>> = {
+  ssd_mobilenetv1: {
+    sourceManifest: 'ssd_mobilenetv1_model-weights_manifest.json',
+    input: { name: 'image', shape: ['N', 512, 512, 3], layout: 'NHWC', range: [0, 255] },
+    normalisation: {
+      description: 'x / 127.5 - 1 (range -1..1), computed in the graph',
+      mean: [0, 0, 0],
+      divisor: 127.5,
+      offset: -1,
+    },
+    outputs: [
+      {
+        name: 'box_encodings',
+        shape: ['N', SSD_ANCHOR_COUNT, 4],
+        meaning: 'raw box regression (ty, tx, th, tw) per anchor, before anchor decoding (see decodeSsd)',
+      },
+      {
+        name: 'class_logits',
+        shape: ['N', SSD_ANCHOR_COUNT, 3],
+        meaning: 'raw class logits per anchor (index 1 = face, before sigmoid)',
+      },
+    ],
+  },
+  tiny_face_detector: {
+    sourceManifest: 'tiny_face_detector_model-weights_manifest.json',
+    input: { name: 'image', shape: ['N', 'H', 'W', 3], layout: 'NHWC', range: [0, 255] },
+    normalisation: {
+      description: '(x - meanRgb) / 255 with meanRgb = [117.001, 114.697, 97.404], computed in the graph',
+      mean: [117.001, 114.697, 97.404],
+      divisor: 255,
+      offset: 0,
+    },
+    outputs: [
+      {
+        name: 'grid',
+        shape: ['N', 'H/32', 'W/32', 5 * TINY_FACE_DETECTOR_BOX_ENCODING_SIZE],
+        meaning: 'raw YOLO grid, NHWC; channel = anchor * 5 + (x, y, w, h, score), before sigmoid/exp (see decodeTinyYolo)',
+      },
+    ],
+    defaultInputSize: 416,
+  },
+  face_landmark_68: {
+    sourceManifest: 'face_landmark_68_model-weights_manifest.json',
+    input: { name: 'image', shape: ['N', 112, 112, 3], layout: 'NHWC', range: [0, 255] },
+    normalisation: {
+      description: '(x - meanRgb) / 255 with meanRgb = [122.782, 117.001, 104.298], computed in the graph',
+      mean: [122.782, 117.001, 104.298],
+      divisor: 255,
+      offset: 0,
+    },
+    outputs: [
+      {
+        name: 'landmarks',
+        shape: ['N', 136],
+        meaning: '68 points x0, y0, x1, y1, … relative to the 112×112 input (0..1); see landmarksFromOutput',
+      },
+    ],
+  },
+  face_recognition: {
+    sourceManifest: 'face_recognition_model-weights_manifest.json',
+    input: { name: 'image', shape: ['N', 150, 150, 3], layout: 'NHWC', range: [0, 255] },
+    normalisation: {
+      description: '(x - meanRgb) / 255 with meanRgb = [122.782, 117.001, 104.298], computed in the graph',
+      mean: [122.782, 117.001, 104.298],
+      divisor: 255,
+      offset: 0,
+    },
+    outputs: [{ name: 'embedding', shape: ['N', 128], meaning: '128-d face descriptor (not L2-normalised)' }],
+  },
+};
