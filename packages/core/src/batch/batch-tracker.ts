@@ -1,0 +1,203 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { claimImageScript, completeImageScript, finishIngestScript, markItemScript } from './lua-scripts.js';
+
+/** What a batch is for. */
+export type BatchPurpose = 'ingest' | 'enroll';
+
+export interface BatchInfo {
+  id: string;
+  purpose: BatchPurpose;
+  source: string;
+  createdAt: number;
+  /** Items seen so far (final once `ingested`). */
+  total: number;
+  done: number;
+  failed: number;
+  /** Faces found in the done items. */
+  faces: number;
+  /** Items answered from an earlier result (same bytes, same model versions). */
+  cached: number;
+  /** True once the producer has listed every input. */
+  ingested: boolean;
+  finishedAt?: number;
+  /** Failed items per error code. */
+  errors: Record<string, number>;
+}
+
+export type ClaimOutcome =
+  | { kind: 'done'; faces: number; code: string }
+  | { kind: 'attached' }
+  | { kind: 'enqueue'; failedQueue?: string; failedJobId?: string };
+
+interface TrackerCommands {
+  fpClaimImage(k1: string, k2: string, version: string, waiter: string, staleMs: string, force: string): Promise<string[]>;
+  fpCompleteImage(
+    k1: string,
+    k2: string,
+    version: string,
+    outcome: string,
+    faces: string,
+    code: string,
+    prefix: string,
+    ttl: string,
+    failedQueue: string,
+    failedJobId: string,
+  ): Promise<number>;
+  fpMarkItem(k1: string, index: string, outcome: string, faces: string, code: string): Promise<number>;
+  fpFinishIngest(k1: string, total: string): Promise<number>;
+}
+
+export interface BatchTrackerOptions {
+  /** Redis key prefix (the same one BullMQ uses). */
+  prefix: string;
+  /**
+   * An image queued longer than this is queued again by the next batch that meets it (the
+   * deterministic job id makes the add a no-op if the job still exists).
+   * @defaultValue 21600000 (6 h)
+   */
+  staleQueuedMs?: number;
+  /**
+   * How long Redis remembers a finished image, answering repeats without touching S3.
+   * @defaultValue 86400 (1 day)
+   */
+  rememberSeconds?: number;
+}
+
+/** Creates sortable, unique batch ids. */
+export function newBatchId(): string {
+  return `b${Date.now().toString(36)}${randomBytes(5).toString('hex')}`;
+}
+
+/**
+ * Batch progress and image de-duplication in Redis. All writes are Lua scripts, so they are
+ * atomic and idempotent (see lua-scripts.ts).
+ */
+export class BatchTracker {
+  readonly #redis: Redis & TrackerCommands;
+  readonly #prefix: string;
+  readonly #staleMs: number;
+  readonly #rememberSeconds: number;
+
+  constructor(redis: Redis, options: BatchTrackerOptions) {
+    this.#prefix = options.prefix;
+    this.#staleMs = options.staleQueuedMs ?? 6 * 3600 * 1000;
+    this.#rememberSeconds = options.rememberSeconds ?? 86_400;
+    const r = redis as Redis & Partial<TrackerCommands>;
+    if (!r.fpClaimImage) {
+      redis.defineCommand('fpClaimImage', { numberOfKeys: 2, lua: claimImageScript });
+      redis.defineCommand('fpCompleteImage', { numberOfKeys: 2, lua: completeImageScript });
+      redis.defineCommand('fpMarkItem', { numberOfKeys: 1, lua: markItemScript });
+      redis.defineCommand('fpFinishIngest', { numberOfKeys: 1, lua: finishIngestScript });
+    }
+    this.#redis = redis as Redis & TrackerCommands;
+  }
+
+  #batchKey(id: string): string {
+    return `${this.#prefix}:batch:${id}`;
+  }
+
+  #imageKeys(imageId: string): [string, string] {
+    return [`${this.#prefix}:img:${imageId}`, `${this.#prefix}:img:${imageId}:waiters`];
+  }
+
+  async createBatch(id: string, purpose: BatchPurpose, source: string): Promise<void> {
+    const now = Date.now();
+    await this.#redis
+      .multi()
+      .hset(this.#batchKey(id), { purpose, source, createdAt: now, total: 0, done: 0, failed: 0, faces: 0, cached: 0, ingested: 0 })
+      .zadd(`${this.#prefix}:batches`, now, id)
+      .exec();
+  }
+
+  /** Counts one more input; returns its index in the batch (0-based). */
+  async addItem(batchId: string): Promise<number> {
+    return (await this.#redis.hincrby(this.#batchKey(batchId), 'total', 1)) - 1;
+  }
+
+  async finishIngest(batchId: string, total: number): Promise<void> {
+    await this.#redis.fpFinishIngest(this.#batchKey(batchId), String(total));
+  }
+
+  /**
+   * Registers batch item `index` as waiting for `imageId` and says what the caller must do:
+   * nothing more (`done`: mark it now; `attached`: another batch's run will mark it) or queue it.
+   */
+  async claimImage(imageId: string, pipelineVersion: string, batchId: string, index: number, force = false): Promise<ClaimOutcome> {
+    const [k1, k2] = this.#imageKeys(imageId);
+    const out = await this.#redis.fpClaimImage(k1, k2, pipelineVersion, `${batchId}:${index}`, String(this.#staleMs), force ? '1' : '0');
+    if (out[0] === 'done') return { kind: 'done', faces: Number(out[1]), code: out[2] ?? '' };
+    if (out[0] === 'attached') return { kind: 'attached' };
+    return { kind: 'enqueue', failedQueue: out[1] || undefined, failedJobId: out[2] || undefined };
+  }
+
+  /** Records an image's final outcome and marks every batch item waiting on it. */
+  async completeImage(
+    imageId: string,
+    pipelineVersion: string,
+    outcome: { kind: 'done'; faces: number } | { kind: 'failed'; code: string; queue: string; jobId: string },
+  ): Promise<number> {
+    const [k1, k2] = this.#imageKeys(imageId);
+    return this.#redis.fpCompleteImage(
+      k1,
+      k2,
+      pipelineVersion,
+      outcome.kind,
+      String(outcome.kind === 'done' ? outcome.faces : 0),
+      outcome.kind === 'failed' ? outcome.code : '',
+      this.#prefix,
+      String(this.#rememberSeconds),
+      outcome.kind === 'failed' ? outcome.queue : '',
+      outcome.kind === 'failed' ? outcome.jobId : '',
+    );
+  }
+
+  /** Marks one item directly (an input rejected before it entered the pipeline, or a cached result). */
+  async markItem(batchId: string, index: number, outcome: { kind: 'done'; faces: number; cached?: boolean } | { kind: 'failed'; code: string }): Promise<void> {
+    const key = this.#batchKey(batchId);
+    if (outcome.kind === 'done' && outcome.cached) await this.#redis.hincrby(key, 'cached', 1);
+    await this.#redis.fpMarkItem(key, String(index), outcome.kind, String(outcome.kind === 'done' ? outcome.faces : 0), outcome.kind === 'failed' ? outcome.code : '');
+  }
+
+  async getBatch(batchId: string): Promise<BatchInfo | undefined> {
+    const h = await this.#redis.hgetall(this.#batchKey(batchId));
+    if (!h.createdAt) return undefined;
+    const errors: Record<string, number> = {};
+    for (const [k, v] of Object.entries(h)) if (k.startsWith('err:') && Number(v) > 0) errors[k.slice(4)] = Number(v);
+    return {
+      id: batchId,
+      purpose: (h.purpose as BatchPurpose) ?? 'ingest',
+      source: h.source ?? '',
+      createdAt: Number(h.createdAt),
+      total: Number(h.total ?? 0),
+      done: Number(h.done ?? 0),
+      failed: Number(h.failed ?? 0),
+      faces: Number(h.faces ?? 0),
+      cached: Number(h.cached ?? 0),
+      ingested: h.ingested === '1',
+      finishedAt: h.finishedAt ? Number(h.finishedAt) : undefined,
+      errors,
+    };
+  }
+
+  /** Most recent batches first. */
+  async listBatches(limit = 50): Promise<BatchInfo[]> {
+    const ids = await this.#redis.zrevrange(`${this.#prefix}:batches`, 0, limit - 1);
+    const infos = await Promise.all(ids.map((id) => this.getBatch(id)));
+    return infos.filter((b): b is BatchInfo => b !== undefined);
+  }
+
+  /** Whether item `index` of a batch has finished (done or failed). */
+  async itemState(batchId: string, index: number): Promise<'done' | 'failed' | 'pending'> {
+    const key = this.#batchKey(batchId);
+    const [done, failed] = await Promise.all([this.#redis.getbit(`${key}:done`, index), this.#redis.getbit(`${key}:failed`, index)]);
+    return done ? 'done' : failed ? 'failed' : 'pending';
+  }
+
+  /** What Redis remembers of an image: its state while queued and for a day after. */
+  async imageState(imageId: string): Promise<{ state: string; code?: string; failedQueue?: string; failedJobId?: string } | undefined> {
+    const h = await this.#redis.hgetall(this.#imageKeys(imageId)[0]);
+    if (!h.state) return undefined;
+    return { state: h.state, code: h.code || undefined, failedQueue: h.failedQueue || undefined, failedJobId: h.failedJobId || undefined };
+  }
+}

@@ -1,0 +1,1 @@
+export { BatchTracker, newBatchId, type BatchInfo, type BatchPurpose, type ClaimOutcome, type BatchTrackerOptions } from './batch-tracker.js';

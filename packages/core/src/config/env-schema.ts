@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
+
+/**
+ * Every setting facepipe reads from the environment, with its default. Validated once at start
+ * (see {@link loadConfig}); a bad value stops the process with a message naming the variable.
+ * docs/configuration.md is the reference for operators and must list each of these.
+ */
+export const envSchema = z.object({
+  /** Redis for the queues. @defaultValue redis://127.0.0.1:6379 */
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Prefix of every Redis key facepipe and BullMQ write. @defaultValue facepipe */
+  FACEPIPE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('facepipe'),
+
+  /** S3-compatible endpoint (MinIO, s3rver, Ceph…); empty = AWS S3 of S3_REGION. */
+  S3_ENDPOINT: z.string().url().optional(),
+  /** Bucket holding originals, crops, embeddings, results and the gallery. @defaultValue facepipe */
+  S3_BUCKET: z.string().min(3).max(63).regex(/^[a-z0-9][a-z0-9.-]+[a-z0-9]$/, 'S3 bucket names use lowercase letters, digits, dots and hyphens').default('facepipe'),
+  /** @defaultValue us-east-1 */
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  /** Path-style addressing (needed by MinIO/s3rver). @defaultValue true when S3_ENDPOINT is set */
+  S3_FORCE_PATH_STYLE: bool.optional(),
+
+  /** Jobs one detect process works on at once (each decode+detect is CPU-bound). @defaultValue 2 */
+  FACEPIPE_DETECT_CONCURRENCY: int(1, 256).default(2),
+  /** Jobs one embed process holds at once: the pool the micro-batcher fills batches from. @defaultValue 64 */
+  FACEPIPE_EMBED_CONCURRENCY: int(1, 4096).default(64),
+  /** Faces per embedding micro-batch. @defaultValue 32 */
+  FACEPIPE_EMBED_BATCH_SIZE: int(1, 1024).default(32),
+  /** Longest wait (ms) for a micro-batch to fill before it runs anyway. @defaultValue 25 */
+  FACEPIPE_EMBED_BATCH_WAIT_MS: int(0, 60_000).default(25),
+  /** Jobs one classify process works on at once. @defaultValue 16 */
+  FACEPIPE_CLASSIFY_CONCURRENCY: int(1, 1024).default(16),
+
+  /** Face detector network. @defaultValue ssd */
+  FACEPIPE_DETECTOR: z.enum(['ssd', 'tiny']).default('ssd'),
+  /** Minimum detection score (0..1). @defaultValue 0.5 */
+  FACEPIPE_DETECT_MIN_SCORE: num(0.01, 0.99).default(0.5),
+  /** Smallest face kept, in original pixels (shorter box side). @defaultValue 20 */
+  FACEPIPE_MIN_FACE_SIZE: int(0, 10_000).default(20),
+  /** Largest image accepted, in pixels (width × height): the decompression-bomb guard. @defaultValue 100000000 */
+  FACEPIPE_MAX_PIXELS: int(1, 1_000_000_000).default(100_000_000),
+  /** Largest file accepted, in bytes. @defaultValue 104857600 (100 MiB) */
+  FACEPIPE_MAX_BYTES: int(1, 2 ** 40).default(100 * 1024 * 1024),
+  /** Average each embedding with its mirror image's (test-time flip). @defaultValue false */
+  FACEPIPE_EMBED_FLIP: bool.default(false),
+
+  /** Largest distance at which a face is named after its nearest known person. @defaultValue 0.6 */
+  FACEPIPE_MATCH_TOLERANCE: num(0, 4).default(0.6),
+  /** How faces are named: nearest neighbour or a one-vs-rest linear SVM. @defaultValue nearest */
+  FACEPIPE_CLASSIFIER: z.enum(['nearest', 'svm']).default('nearest'),
+  /** How often (ms) classify workers look for a new gallery version. @defaultValue 2000 */
+  FACEPIPE_GALLERY_REFRESH_MS: int(100, 3_600_000).default(2000),
+
+  /** ONNX Runtime execution provider. @defaultValue cpu */
+  FACEPIPE_EXECUTION_PROVIDER: z.enum(['cpu', 'cuda', 'webgpu']).default('cpu'),
+  /** ONNX Runtime intra-op threads per inference thread. @defaultValue 1 */
+  FACEPIPE_INTRA_OP_THREADS: int(1, 256).default(1),
+
+  /** The producer holds back while the detect queue has more waiting jobs than this. @defaultValue 2000 */
+  FACEPIPE_MAX_QUEUED: int(1, 10_000_000).default(2000),
+  /** Completed jobs kept per queue (older ones are removed, so Redis stays small). @defaultValue 1000 */
+  FACEPIPE_KEEP_COMPLETED: int(0, 10_000_000).default(1000),
+  /** Failed jobs kept per queue for inspection and retry. @defaultValue 10000 */
+  FACEPIPE_KEEP_FAILED: int(0, 10_000_000).default(10_000),
+  /** Attempts per job for transient failures (input errors are never retried). @defaultValue 5 */
+  FACEPIPE_JOB_ATTEMPTS: int(1, 100).default(5),
+
+  /** Port of a worker's /metrics, /healthz and /readyz (0 = pick a free port, -1 = off). @defaultValue 0 */
+  FACEPIPE_METRICS_PORT: int(-1, 65535).default(0),
+  /** Log level. @defaultValue info */
+  FACEPIPE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;

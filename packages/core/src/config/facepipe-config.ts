@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { envSchema, type Env } from './env-schema.js';
+
+/** Settings grouped by concern, resolved once at start. */
+export interface FacepipeConfig {
+  redis: { url: string; prefix: string };
+  s3: {
+    endpoint?: string;
+    bucket: string;
+    region: string;
+    credentials?: { accessKeyId: string; secretAccessKey: string };
+    forcePathStyle: boolean;
+  };
+  detect: { concurrency: number; detector: 'ssd' | 'tiny'; minScore: number; minFaceSize: number; maxPixels: number; maxBytes: number };
+  embed: { concurrency: number; batchSize: number; batchWaitMs: number; flip: boolean };
+  classify: { concurrency: number; tolerance: number; classifier: 'nearest' | 'svm'; galleryRefreshMs: number };
+  inference: { executionProvider: 'cpu' | 'cuda' | 'webgpu'; intraOpThreads: number };
+  queues: { maxQueued: number; keepCompleted: number; keepFailed: number; attempts: number };
+  metricsPort: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+/** Thrown when the environment is invalid; its message lists every bad variable and what to do. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`facepipe: invalid configuration\n${problems.map((p) => `  - ${p}`).join('\n')}\nSee docs/configuration.md for every setting.`);
+    this.name = 'ConfigError';
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
+  const name = String(issue.path[0] ?? '?');
+  const value = env[name];
+  const shown = value === undefined ? 'unset' : `"${value}"`;
+  return `${name} (${shown}): ${issue.message}`;
+}
+
+/**
+ * Reads and validates the environment. Empty strings count as unset, so `FOO=` in a compose
+ * file falls back to the default rather than failing.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): FacepipeConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => describeIssue(i, env)));
+  const e: Env = parsed.data;
+  const problems: string[] = [];
+  if ((e.S3_ACCESS_KEY_ID === undefined) !== (e.S3_SECRET_ACCESS_KEY === undefined)) {
+    problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    redis: { url: e.REDIS_URL, prefix: e.FACEPIPE_REDIS_PREFIX },
+    s3: {
+      endpoint: e.S3_ENDPOINT,
+      bucket: e.S3_BUCKET,
+      region: e.S3_REGION,
+      credentials:
+        e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
+          ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
+          : undefined,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
+    },
+    detect: {
+      concurrency: e.FACEPIPE_DETECT_CONCURRENCY,
+      detector: e.FACEPIPE_DETECTOR,
+      minScore: e.FACEPIPE_DETECT_MIN_SCORE,
+      minFaceSize: e.FACEPIPE_MIN_FACE_SIZE,
+      maxPixels: e.FACEPIPE_MAX_PIXELS,
+      maxBytes: e.FACEPIPE_MAX_BYTES,
+    },
+    embed: {
+      concurrency: e.FACEPIPE_EMBED_CONCURRENCY,
+      batchSize: e.FACEPIPE_EMBED_BATCH_SIZE,
+      batchWaitMs: e.FACEPIPE_EMBED_BATCH_WAIT_MS,
+      flip: e.FACEPIPE_EMBED_FLIP,
+    },
+    classify: {
+      concurrency: e.FACEPIPE_CLASSIFY_CONCURRENCY,
+      tolerance: e.FACEPIPE_MATCH_TOLERANCE,
+      classifier: e.FACEPIPE_CLASSIFIER,
+      galleryRefreshMs: e.FACEPIPE_GALLERY_REFRESH_MS,
+    },
+    inference: { executionProvider: e.FACEPIPE_EXECUTION_PROVIDER, intraOpThreads: e.FACEPIPE_INTRA_OP_THREADS },
+    queues: {
+      maxQueued: e.FACEPIPE_MAX_QUEUED,
+      keepCompleted: e.FACEPIPE_KEEP_COMPLETED,
+      keepFailed: e.FACEPIPE_KEEP_FAILED,
+      attempts: e.FACEPIPE_JOB_ATTEMPTS,
+    },
+    metricsPort: e.FACEPIPE_METRICS_PORT,
+    logLevel: e.FACEPIPE_LOG_LEVEL,
+  };
+}

@@ -1,0 +1,1 @@
+export { Logger, type LogLevel, type LogContext, type LogSink } from './logger.js';

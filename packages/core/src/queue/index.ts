@@ -1,0 +1,21 @@
+export { stageNames, QueueName, JobName, allQueueNames, type StageName } from './queue-names.js';
+export {
+  imageJobSchema,
+  detectJobSchema,
+  embedJobSchema,
+  classifyJobSchema,
+  galleryEnrollJobSchema,
+  galleryRebuildJobSchema,
+  jobSchemas,
+  parseJobData,
+  type ImageJobData,
+  type DetectJobData,
+  type EmbedJobData,
+  type ClassifyJobData,
+  type GalleryEnrollJobData,
+  type GalleryRebuildJobData,
+  type JobData,
+} from './job-payloads.js';
+export { createRedisConnection, closeRedis } from './redis-connection.js';
+export { stageJobOptions, jobIds, type JobPolicy } from './job-options.js';
+export { StageWorker, formatFailure, failureCode, type StageWorkerOptions, type StageContext } from './stage-worker.js';

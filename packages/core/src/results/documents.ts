@@ -1,0 +1,129 @@
+import type { ErrorRecord } from '../errors/index.js';
+import type { StageName } from '../queue/index.js';
+
+/** [x, y, width, height] in original-image pixels, after EXIF orientation. */
+export type Box = [number, number, number, number];
+export type Point = [number, number];
+
+/** Model versions and settings a stage's output depends on. */
+export interface DetectVersionInfo {
+  /** Short tag used in keys and job ids. */
+  tag: string;
+  detector: string;
+  landmarks: string;
+  minScore: number;
+  minFaceSize: number;
+  chip: { size: number; padding: number };
+}
+
+export interface EmbedVersionInfo {
+  tag: string;
+  recognition: string;
+  flip: boolean;
+}
+
+/** One detected face, as written by the detect stage. */
+export interface DetectedFace {
+  index: number;
+  box: Box;
+  score: number;
+  /** 68 points, iBUG order, original-image pixels. */
+  landmarks: Point[];
+}
+
+/** faces.json: what the detect stage found in one image. */
+export interface FacesDocument {
+  schema: 'facepipe.faces/1';
+  imageId: string;
+  width: number;
+  height: number;
+  format: string;
+  /** EXIF orientation that was applied (1 = none). */
+  orientation: number;
+  detect: DetectVersionInfo;
+  faces: DetectedFace[];
+  /** The chips PNG (150 px wide, 150 px per face, top to bottom), when there are faces. */
+  chipsKey: string | null;
+  timings: { fetchMs: number; decodeMs: number; detectMs: number; landmarksMs: number; alignMs: number; storeMs: number };
+  detectedAt: string;
+}
+
+/** embeddings/…json: the embed stage's output for one image. */
+export interface EmbeddingsDocument {
+  schema: 'facepipe.embeddings/1';
+  imageId: string;
+  detectVersion: string;
+  embed: EmbedVersionInfo;
+  /** One 128-d vector per face, in face index order. */
+  embeddings: number[][];
+  timings: { fetchMs: number; inferenceMs: number; batchSizes: number[] };
+  embeddedAt: string;
+}
+
+/** How a face was named automatically. */
+export interface FaceMatch {
+  /** Known person, or null for "unknown". */
+  name: string | null;
+  /** Euclidean distance to the nearest enrolled face of `name` (or of anyone, when unknown); null with an empty gallery. */
+  distance: number | null;
+  /** 0..1; see docs/recognition.md. */
+  confidence: number;
+  method: 'nearest' | 'svm';
+  galleryVersion: number | null;
+}
+
+/** A name given by a person; the pipeline never overwrites it. */
+export interface FaceLabel {
+  name: string;
+  at: string;
+  by?: string;
+}
+
+export interface ResultFace extends DetectedFace {
+  /** Object holding the aligned chip, and the chip's row in it. */
+  cropKey: string;
+  cropIndex: number;
+  embedding: number[];
+  embeddingModel: string;
+  match: FaceMatch;
+  /** Set when a person named this face; wins over `match.name`. */
+  label?: FaceLabel;
+  /** The name to show: label ?? match.name. */
+  name: string | null;
+}
+
+/** results/<imageId>.json: everything known about one image. */
+export interface ResultDocument {
+  schema: 'facepipe.result/1';
+  imageId: string;
+  status: 'done' | 'failed';
+  source: string;
+  originalKey: string;
+  width: number | null;
+  height: number | null;
+  format: string | null;
+  /** Always present when status is done: 0 means "looked, found none" — never "not processed". */
+  faceCount: number;
+  faces: ResultFace[];
+  error?: ErrorRecord & { stage: StageName };
+  versions: {
+    pipeline: string;
+    detect: DetectVersionInfo | null;
+    embed: EmbedVersionInfo | null;
+    gallery: number | null;
+  };
+  /** Per-stage milliseconds, and end-to-end from enqueue to result. */
+  timings: Record<string, number>;
+  processedAt: string;
+}
+
+/** One line of a batch manifest (batches/<id>/manifest/*.jsonl). */
+export interface ManifestEntry {
+  index: number;
+  source: string;
+  imageId: string | null;
+  /** Set when the input was rejected before it entered the pipeline. */
+  error?: ErrorRecord;
+  /** Enrollment batches: the person this photo enrolls. */
+  person?: string;
+}

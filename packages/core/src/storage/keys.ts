@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+
+/** An image id is the sha256 of its bytes, in lowercase hex: the same bytes always get the same id. */
+export const imageIdPattern = /^[0-9a-f]{64}$/;
+
+export function isImageId(value: unknown): value is string {
+  return typeof value === 'string' && imageIdPattern.test(value);
+}
+
+/** A short, stable tag for a set of versions/settings: the first 12 hex digits of their sha256. */
+export function versionTag(parts: Record<string, unknown>): string {
+  const canonical = JSON.stringify(Object.keys(parts).sort().map((k) => [k, parts[k]]));
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
+}
+
+/** Person names: letters, digits, space, dot, underscore, apostrophe, hyphen; 1–100 characters. */
+export const personNamePattern = /^[\p{L}\p{N}][\p{L}\p{N} ._'-]{0,99}$/u;
+
+export function isPersonName(value: unknown): value is string {
+  return typeof value === 'string' && personNamePattern.test(value) && value.trim() === value;
+}
+
+/** Batch ids: `b_` + time + random, sortable by creation. */
+export const batchIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+const personKey = (name: string) => encodeURIComponent(name);
+
+/**
+ * Every object key facepipe writes, in one place. Keys are derived from content hashes and
+ * stage versions only, so retries and re-runs overwrite the same objects (idempotent stages).
+ */
+export const objectKeys = {
+  /** The uploaded bytes, content-addressed. */
+  original: (imageId: string) => `originals/${imageId.slice(0, 2)}/${imageId}`,
+  /** Detections, landmarks and alignment for one image under one detect-stage version. */
+  faces: (imageId: string, detectVersion: string) => `faces/${imageId}/${detectVersion}/faces.json`,
+  /** All aligned 150×150 chips of an image, stacked top to bottom in one PNG (viewable; one request). */
+  chips: (imageId: string, detectVersion: string) => `faces/${imageId}/${detectVersion}/chips.png`,
+  /** The embeddings of those chips under one embed-stage version. */
+  embeddings: (imageId: string, detectVersion: string, embedVersion: string) =>
+    `embeddings/${imageId}/${detectVersion}/${embedVersion}.json`,
+  /** The image's latest result document. */
+  result: (imageId: string) => `results/${imageId}.json`,
+  resultsPrefix: 'results/',
+  /** Names given by people to faces of an image; never overwritten by the pipeline. */
+  labels: (imageId: string) => `labels/${imageId}.json`,
+  batch: (batchId: string) => `batches/${batchId}/batch.json`,
+  batchManifestPart: (batchId: string, part: number) => `batches/${batchId}/manifest/${String(part).padStart(6, '0')}.jsonl`,
+  batchManifestPrefix: (batchId: string) => `batches/${batchId}/manifest/`,
+  enrollReport: (batchId: string) => `batches/${batchId}/enrollment.json`,
+  /** Enrollment membership, independent of model versions: person → image. */
+  galleryMember: (person: string, imageId: string) => `gallery/members/${personKey(person)}/${imageId}.json`,
+  galleryMembersPrefix: 'gallery/members/',
+  galleryMemberPrefix: (person: string) => `gallery/members/${personKey(person)}/`,
+  /** A built gallery (embeddings + trained classifier) for one embed version. */
+  galleryVersion: (version: number) => `gallery/versions/${String(version).padStart(8, '0')}.json`,
+  /** Pointer to the current gallery version; classify workers poll it. */
+  galleryCurrent: 'gallery/current.json',
+} as const;
+
+/** Decodes the person name from a gallery member key. */
+export function personFromMemberKey(key: string): string | undefined {
+  const rest = key.slice(objectKeys.galleryMembersPrefix.length);
+  const slash = rest.indexOf('/');
+  return slash > 0 ? decodeURIComponent(rest.slice(0, slash)) : undefined;
+}

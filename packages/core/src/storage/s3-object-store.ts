@@ -1,0 +1,202 @@
+import { Readable } from 'node:stream';
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { FacepipeError } from '../errors/index.js';
+import type { ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
+
+export interface S3ObjectStoreOptions {
+  bucket: string;
+  region: string;
+  endpoint?: string;
+  forcePathStyle?: boolean;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * Attempts per request (the SDK's standard retry mode with exponential backoff and jitter).
+   * @defaultValue 5
+   */
+  maxAttempts?: number;
+}
+
+function isNotFound(err: unknown): boolean {
+  if (err instanceof S3ServiceException) {
+    return err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata?.httpStatusCode === 404;
+  }
+  return false;
+}
+
+/** Maps SDK errors to typed ones: missing objects are permanent, the rest transient. */
+function storageError(err: unknown, action: string, key: string): FacepipeError {
+  if (err instanceof FacepipeError) return err;
+  if (isNotFound(err)) return new FacepipeError('OBJECT_NOT_FOUND', `${action} ${key}: not found`, { cause: err });
+  const message = err instanceof Error ? err.message : String(err);
+  return new FacepipeError('STORAGE_UNAVAILABLE', `${action} ${key}: ${message}`, { cause: err });
+}
+
+/** {@link ObjectStore} over any S3-compatible service with the AWS SDK v3. */
+export class S3ObjectStore implements ObjectStore {
+  readonly bucket: string;
+  readonly client: S3Client;
+  #closed = false;
+
+  constructor(options: S3ObjectStoreOptions) {
+    this.bucket = options.bucket;
+    this.client = new S3Client({
+      region: options.region,
+      endpoint: options.endpoint,
+      forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
+      credentials: options.credentials,
+      maxAttempts: options.maxAttempts ?? 5,
+      // s3rver and older MinIO reject the SDK's default CRC32 checksums on streamed bodies.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+  }
+
+  async ensureBucket(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      return;
+    } catch (err) {
+      if (!isNotFound(err) && !(err instanceof S3ServiceException && err.name === 'NoSuchBucket')) {
+        throw storageError(err, 'head bucket', this.bucket);
+      }
+    }
+    try {
+      await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
+    } catch (err) {
+      // Another process may have created it between our HEAD and CREATE.
+      if (err instanceof S3ServiceException && /BucketAlreadyOwnedByYou|BucketAlreadyExists/.test(err.name)) return;
+      throw storageError(err, 'create bucket', this.bucket);
+    }
+  }
+
+  async getBytes(key: string): Promise<Buffer> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (!out.Body) throw new FacepipeError('STORAGE_UNAVAILABLE', `get ${key}: empty response body`);
+      return Buffer.from(await out.Body.transformToByteArray());
+    } catch (err) {
+      throw storageError(err, 'get', key);
+    }
+  }
+
+  async getStream(key: string): Promise<Readable> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (!(out.Body instanceof Readable)) throw new FacepipeError('STORAGE_UNAVAILABLE', `get ${key}: no stream body`);
+      return out.Body;
+    } catch (err) {
+      throw storageError(err, 'get', key);
+    }
+  }
+
+  async getJson<T>(key: string): Promise<T | undefined> {
+    let bytes: Buffer;
+    try {
+      bytes = await this.getBytes(key);
+    } catch (err) {
+      if (err instanceof FacepipeError && err.code === 'OBJECT_NOT_FOUND') return undefined;
+      throw err;
+    }
+    return JSON.parse(bytes.toString('utf8')) as T;
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return {
+        key,
+        size: out.ContentLength ?? 0,
+        etag: out.ETag,
+        lastModified: out.LastModified,
+        contentType: out.ContentType,
+      };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw storageError(err, 'head', key);
+    }
+  }
+
+  async put(key: string, body: Buffer | Uint8Array | string | Readable, options: PutOptions = {}): Promise<void> {
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentType: options.contentType,
+          ContentLength: options.contentLength,
+          CacheControl: options.cacheControl,
+        }),
+      );
+    } catch (err) {
+      throw storageError(err, 'put', key);
+    }
+  }
+
+  async putJson(key: string, value: unknown): Promise<void> {
+    await this.put(key, JSON.stringify(value), { contentType: 'application/json' });
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (err) {
+      if (!isNotFound(err)) throw storageError(err, 'delete', key);
+    }
+  }
+
+  /**
+   * Pages with ListObjects (v1) and the last key as marker: every S3 implementation supports it,
+   * while s3rver's v2 continuation tokens need a cipher OpenSSL 3 disables.
+   */
+  async *list(prefix: string, options: { startAfter?: string; pageSize?: number } = {}): AsyncIterable<ObjectInfo> {
+    let marker = options.startAfter;
+    for (;;) {
+      let page;
+      try {
+        page = await this.client.send(new ListObjectsCommand({ Bucket: this.bucket, Prefix: prefix, Marker: marker, MaxKeys: options.pageSize }));
+      } catch (err) {
+        throw storageError(err, 'list', prefix);
+      }
+      const contents = page.Contents ?? [];
+      for (const item of contents) {
+        if (item.Key === undefined) continue;
+        yield { key: item.Key, size: item.Size ?? 0, etag: item.ETag, lastModified: item.LastModified };
+      }
+      const last = contents.at(-1)?.Key;
+      if (!page.IsTruncated || last === undefined) return;
+      marker = last;
+    }
+  }
+
+  async copyFrom(sourceBucket: string, sourceKey: string, key: string): Promise<void> {
+    try {
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          CopySource: `${sourceBucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}`,
+        }),
+      );
+    } catch (err) {
+      throw storageError(err, 'copy', `${sourceBucket}/${sourceKey}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,33 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedS3 } from '@facepipe/producer';
+
+export interface TestS3 {
+  endpoint: string;
+  bucket: string;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** Starts the embedded S3-protocol server (s3rver, over HTTP) on a free port with a fresh folder. */
+export async function startS3(bucket = 'facepipe-test'): Promise<TestS3> {
+  const dir = mkdtempSync(join(tmpdir(), 'facepipe-s3-'));
+  const server = await startEmbeddedS3({ directory: dir, port: 0 });
+  return {
+    endpoint: server.endpoint,
+    bucket,
+    env: {
+      S3_ENDPOINT: server.endpoint,
+      S3_BUCKET: bucket,
+      S3_ACCESS_KEY_ID: server.accessKeyId,
+      S3_SECRET_ACCESS_KEY: server.secretAccessKey,
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_REGION: 'us-east-1',
+    },
+    stop: async () => {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { FacepipeError, S3ObjectStore } from '@facepipe/core';
+import { startS3, type TestS3 } from '../helpers/s3-server.js';
+
+let s3: TestS3;
+let store: S3ObjectStore;
+
+before(async () => {
+  s3 = await startS3('store-test');
+  store = new S3ObjectStore({
+    bucket: s3.bucket,
+    region: 'us-east-1',
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.env.S3_ACCESS_KEY_ID!, secretAccessKey: s3.env.S3_SECRET_ACCESS_KEY! },
+  });
+  await store.ensureBucket();
+  await store.ensureBucket(); // idempotent
+});
+after(async () => {
+  await store.close();
+  await store.close();
+  await s3.stop();
+});
+
+test('objects round-trip over HTTP with the real AWS SDK', async () => {
+  await store.put('a/b/one.bin', Buffer.from([1, 2, 3]), { contentType: 'application/octet-stream' });
+  assert.deepEqual([...(await store.getBytes('a/b/one.bin'))], [1, 2, 3]);
+  const info = await store.head('a/b/one.bin');
+  assert.equal(info?.size, 3);
+  await store.putJson('a/doc.json', { hello: 'world' });
+  assert.deepEqual(await store.getJson('a/doc.json'), { hello: 'world' });
+  const streamed = Buffer.alloc(300_000, 7);
+  await store.put('a/streamed.bin', Readable.from([streamed]), { contentLength: streamed.length });
+  const chunks: Buffer[] = [];
+  for await (const c of await store.getStream('a/streamed.bin')) chunks.push(c as Buffer);
+  assert.equal(Buffer.concat(chunks).length, streamed.length);
+});
+
+test('missing objects are typed, not thrown as SDK errors', async () => {
+  assert.equal(await store.head('nope'), undefined);
+  assert.equal(await store.getJson('nope.json'), undefined);
+  await assert.rejects(store.getBytes('nope'), (err: unknown) => err instanceof FacepipeError && err.code === 'OBJECT_NOT_FOUND');
+  await store.delete('nope');
+});
+
+test('listing pages through more than one response', async () => {
+  const keys = Array.from({ length: 130 }, (_, i) => `many/${String(i).padStart(5, '0')}`);
+  for (let i = 0; i < keys.length; i += 50) {
+    await Promise.all(keys.slice(i, i + 50).map((k) => store.put(k, 'x')));
+  }
+  const listed: string[] = [];
+  for await (const item of store.list('many/', { pageSize: 50 })) listed.push(item.key);
+  assert.deepEqual(listed, keys);
+  const after: string[] = [];
+  for await (const item of store.list('many/', { startAfter: 'many/00100', pageSize: 7 })) after.push(item.key);
+  assert.deepEqual(after, keys.slice(101));
+});
+
+test('server-side copy', async () => {
+  await store.copyFrom(s3.bucket, 'a/b/one.bin', 'copied/one.bin');
+  assert.deepEqual([...(await store.getBytes('copied/one.bin'))], [1, 2, 3]);
+});
