@@ -1,1 +1,4 @@
 export * from './models/index.js';
+export * from './image/index.js';
+export * from './geometry/index.js';
+export * from './classify/index.js';

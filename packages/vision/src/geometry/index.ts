@@ -1,0 +1,12 @@
+export { boxToCorners, cornersToBox, boxArea, iou, clipBox, cropRectForBox, scaleBox, boundingBoxOfPoints, type Box, type Corners, type Point } from './box.js';
+export { nonMaxSuppression, type NmsOptions } from './nms.js';
+export { letterboxGeometry, letterboxToImage, imageToLetterbox, letterboxBoxToImage, type LetterboxGeometry } from './letterbox.js';
+export {
+  IDENTITY, similarityFromParams, similarityParams, applyAffine, applyAffineToPoints, composeAffine, invertAffine,
+  estimateSimilarity, type Affine,
+} from './similarity.js';
+export { warpAffineBilinear, flipHorizontal, downsample2x, type RgbPixels, type WarpOptions } from './warp.js';
+export {
+  DLIB_MEAN_FACE_X, DLIB_MEAN_FACE_Y, FACE_CHIP_LANDMARKS, faceChipTemplate, faceChipSimilarity, faceChipTransform,
+  extractFaceChip, type FaceChipOptions, type FaceChip,
+} from './face-chip.js';

@@ -1,0 +1,134 @@
+/**
+ * Network inputs from decoded RGB: pad to a square with zeros, then resize bilinearly to S×S, in
+ * one pass with no intermediate padded image. The sampling is tfjs' `resizeBilinear` with
+ * `alignCorners = false, halfPixelCenters = false` (source = output index × in/out), which is what
+ * face-api's `toBatchTensor` runs, so the tensors match face-api's value for value (to float32
+ * rounding). Values stay in 0..255; per-model normalisation is the model adapter's job.
+ */
+import { cropRectForBox, type Box } from '../geometry/box.js';
+import { letterboxGeometry, type LetterboxGeometry } from '../geometry/letterbox.js';
+import type { RgbImage } from './types.js';
+
+/** Options for {@link letterboxRgb} and {@link cropAndResize}. */
+export interface LetterboxOptions {
+  /** Pad equally on both sides (face-api `isCenterImage`) instead of bottom/right only. @defaultValue false */
+  readonly centred?: boolean;
+  /** Write into this buffer (e.g. one slot of a batch tensor) instead of allocating. */
+  readonly out?: Float32Array;
+  /** Offset in `out`, in elements. @defaultValue 0 */
+  readonly outOffset?: number;
+}
+
+/** An S×S×3 float32 NHWC input (values 0..255) and the geometry to map its coordinates back. */
+export interface LetterboxedInput {
+  readonly tensor: Float32Array;
+  /** Offset of this input inside `tensor` (non-zero when writing into a batch buffer). */
+  readonly offset: number;
+  readonly geometry: LetterboxGeometry;
+}
+
+/**
+ * Per output index along one axis: the two source indices (absolute image pixels, or -1 where
+ * the sample falls in the zero padding) and the interpolation fraction.
+ */
+interface AxisSamples {
+  readonly i0: Int32Array;
+  readonly i1: Int32Array;
+  readonly frac: Float64Array;
+}
+
+function axisSamples(size: number, paddedSize: number, pad: number, regionStart: number, regionLength: number): AxisSamples {
+  const ratio = paddedSize / size;
+  const i0 = new Int32Array(size);
+  const i1 = new Int32Array(size);
+  const frac = new Float64Array(size);
+  const toImage = (p: number): number => {
+    const local = p - pad;
+    return local >= 0 && local < regionLength ? regionStart + local : -1;
+  };
+  for (let o = 0; o < size; o++) {
+    const s = ratio * o;
+    const lo = Math.max(0, Math.floor(s));
+    const hi = Math.min(paddedSize - 1, Math.ceil(s));
+    i0[o] = toImage(lo);
+    i1[o] = toImage(hi);
+    frac[o] = s - lo;
+  }
+  return { i0, i1, frac };
+}
+
+/** Resamples the geometry's region of `img` into `out` at `offset`. */
+function resampleInto(img: RgbImage, g: LetterboxGeometry, out: Float32Array, offset: number): void {
+  const [rx, ry, rw, rh] = g.region;
+  const xs = axisSamples(g.size, g.paddedSize, g.padLeft, rx, rw);
+  const ys = axisSamples(g.size, g.paddedSize, g.padTop, ry, rh);
+  const data = img.data;
+  const rowStride = img.width * 3;
+  let o = offset;
+  for (let r = 0; r < g.size; r++) {
+    const top = ys.i0[r]! < 0 ? -1 : ys.i0[r]! * rowStride;
+    const bottom = ys.i1[r]! < 0 ? -1 : ys.i1[r]! * rowStride;
+    const fy = ys.frac[r]!;
+    for (let c = 0; c < g.size; c++) {
+      const x0 = xs.i0[c]!;
+      const x1 = xs.i1[c]!;
+      const fx = xs.frac[c]!;
+      const tl = top >= 0 && x0 >= 0 ? top + x0 * 3 : -1;
+      const tr = top >= 0 && x1 >= 0 ? top + x1 * 3 : -1;
+      const bl = bottom >= 0 && x0 >= 0 ? bottom + x0 * 3 : -1;
+      const br = bottom >= 0 && x1 >= 0 ? bottom + x1 * 3 : -1;
+      for (let ch = 0; ch < 3; ch++) {
+        const vtl = tl >= 0 ? data[tl + ch]! : 0;
+        const vtr = tr >= 0 ? data[tr + ch]! : 0;
+        const vbl = bl >= 0 ? data[bl + ch]! : 0;
+        const vbr = br >= 0 ? data[br + ch]! : 0;
+        const upper = vtl + (vtr - vtl) * fx;
+        const lower = vbl + (vbr - vbl) * fx;
+        out[o++] = upper + (lower - upper) * fy;
+      }
+    }
+  }
+}
+
+function outputBuffer(size: number, opts: LetterboxOptions): { tensor: Float32Array; offset: number } {
+  const offset = opts.outOffset ?? 0;
+  const needed = size * size * 3;
+  if (!opts.out) return { tensor: new Float32Array(needed), offset: 0 };
+  if (offset < 0 || offset + needed > opts.out.length) {
+    throw new RangeError(`output buffer of ${opts.out.length} floats cannot hold ${needed} at offset ${offset}`);
+  }
+  return { tensor: opts.out, offset };
+}
+
+/** Letterboxes an integer pixel region of `img` (must lie inside the image). */
+export function letterboxRegion(img: RgbImage, region: Box, size: number, opts: LetterboxOptions = {}): LetterboxedInput {
+  const [x, y, w, h] = region;
+  if (![x, y, w, h].every(Number.isInteger) || x < 0 || y < 0 || x + w > img.width || y + h > img.height) {
+    throw new RangeError(`region [${region.join(', ')}] is not an integer rectangle inside ${img.width}x${img.height}`);
+  }
+  const geometry = letterboxGeometry(region, size, opts.centred ?? false);
+  const { tensor, offset } = outputBuffer(size, opts);
+  resampleInto(img, geometry, tensor, offset);
+  return { tensor, offset, geometry };
+}
+
+/**
+ * The whole image as a `size`×`size` detector input: zero padding at the bottom/right (or both
+ * sides when `centred`), bilinear resize — face-api's `toBatchTensor(size, centred)`.
+ */
+export function letterboxRgb(img: RgbImage, size: number, opts: LetterboxOptions = {}): LetterboxedInput {
+  return letterboxRegion(img, [0, 0, img.width, img.height], size, opts);
+}
+
+/**
+ * The landmark-net input for a face: crop `box` (image pixels, clipped and floored as face-api's
+ * `extractFaceTensors` does), pad to a square (centred by default), resize to `size`×`size`
+ * (default 112). Map the net's points back with `letterboxToImage(result.geometry, p)`.
+ *
+ * @returns null when the clipped box is empty.
+ */
+export function cropAndResize(img: RgbImage, box: Box, size = 112, opts: LetterboxOptions = {}): LetterboxedInput | null {
+  const rect = cropRectForBox(box, img.width, img.height);
+  if (rect[2] <= 0 || rect[3] <= 0) return null;
+  return letterboxRegion(img, rect, size, { centred: true, ...opts });
+}
