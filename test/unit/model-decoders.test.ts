@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeSsd, decodeTinyYolo, landmarksFromOutput, TINY_FACE_DETECTOR_ANCHORS } from '@facepipe/vision';
+
+const close = (actual: ArrayLike<number>, expected: readonly number[], eps = 1e-6): void => {
+  assert.equal(actual.length, expected.length, `length ${actual.length} ≠ ${expected.length}`);
+  for (let i = 0; i < expected.length; i++) {
+    assert.ok(Math.abs(actual[i]! - expected[i]!) <= eps, `[${i}] ${actual[i]} ≠ ${expected[i]}`);
+  }
+};
+
+test('decodeSsd decodes anchor offsets like face-api outputLayer', () => {
+  // two anchors (ymin, xmin, ymax, xmax): both 0.4 × 0.4, centred at (y 0.4, x 0.6)
+  const anchors = Float32Array.from([0.2, 0.4, 0.6, 0.8, 0.2, 0.4, 0.6, 0.8]);
+  // anchor 0: zero encodings → the anchor itself
+  // anchor 1: ty = 1 → y = 0.1·0.4 + 0.4 = 0.44; tx = -2 → x = -0.2·0.4 + 0.6 = 0.52;
+  //           th = 5·ln 2 → h = 2·0.4 = 0.8; tw = 0 → w = 0.4
+  const enc = Float32Array.from([0, 0, 0, 0, 1, -2, 5 * Math.LN2, 0]);
+  const logits = Float32Array.from([9, 0, 9, 9, Math.log(3), 9]); // face = index 1: sigmoid(0) = 0.5, sigmoid(ln 3) = 0.75
+  const c = decodeSsd(enc, logits, anchors);
+  assert.equal(c.count, 2);
+  close(c.boxes, [0.4, 0.2, 0.8, 0.6, 0.52 - 0.2, 0.44 - 0.4, 0.52 + 0.2, 0.44 + 0.4]);
+  close(c.scores, [0.5, 0.75]);
+  assert.deepEqual([...c.indices], [0, 1]);
+
+  const filtered = decodeSsd(enc, logits, anchors, 0, { scoreThreshold: 0.5 }); // strictly greater, as face-api
+  assert.equal(filtered.count, 1);
+  assert.deepEqual([...filtered.indices], [1]);
+});
+
+test('decodeSsd reads the requested image of a batch', () => {
+  const anchors = Float32Array.from([0, 0, 1, 1]);
+  const enc = Float32Array.from([0, 0, 0, 0, 10, 0, 0, 0]); // image 1: y shifted by a whole box height
+  const logits = Float32Array.from([0, 0, 0, 0, 0, 0]);
+  close(decodeSsd(enc, logits, anchors, 1).boxes, [0, 1, 1, 2]);
+  assert.throws(() => decodeSsd(enc, logits, anchors, 2), RangeError);
+});
+
+test('decodeTinyYolo decodes cells and anchors like face-api extractBoxes', () => {
+  // grid 1 row × 2 columns, two anchors: channel = anchor·5 + (x, y, w, h, score)
+  const anchors = [
+    { x: 2, y: 1 },
+    { x: 1, y: 1 },
+  ];
+  const grid = new Float32Array(1 * 2 * 2 * 5).fill(-20); // everything else: score ≈ 0
+  // cell (row 0, col 1), anchor 0: tx = ty = 0 → centre ((1 + 0.5) / 2, 0.5 / 1) = (0.75, 0.5);
+  // tw = ln 0.5 → w = 0.5 · 2 / 2 = 0.5; th = 0 → h = 1 · 1 / 1 = 1; score logit 0 → 0.5
+  grid.set([0, 0, Math.log(0.5), 0, 0], (1 * 2 + 0) * 5);
+  const all = decodeTinyYolo(grid, 1, 2, { anchors });
+  assert.equal(all.count, 4);
+  const top = decodeTinyYolo(grid, 1, 2, { anchors, scoreThreshold: 0.4 });
+  assert.equal(top.count, 1);
+  assert.deepEqual([...top.indices], [2]); // (row 0 · 2 + col 1) · 2 anchors + anchor 0
+  close(top.boxes, [0.5, 0, 1, 1]);
+  close(top.scores, [0.5]);
+});
+
+test('decodeTinyYolo defaults to the face detector anchors', () => {
+  const grid = new Float32Array(13 * 13 * 25); // all zeros: every score is 0.5
+  const c = decodeTinyYolo(grid, 13, 13);
+  assert.equal(c.count, 13 * 13 * 5);
+  // first candidate: cell (0, 0), anchor 0 → centre 0.5/13, size anchor/13
+  const w = TINY_FACE_DETECTOR_ANCHORS[0]!.x / 13;
+  const h = TINY_FACE_DETECTOR_ANCHORS[0]!.y / 13;
+  close(c.boxes.subarray(0, 4), [0.5 / 13 - w / 2, 0.5 / 13 - h / 2, 0.5 / 13 + w / 2, 0.5 / 13 + h / 2]);
+});
+
+test('landmarksFromOutput undoes the centred square padding and the crop offset', () => {
+  // crop at (100, 50), 20 wide × 40 high → square side 40, centred: 10 px of padding on the left
+  const raw = new Float32Array(136);
+  raw.set([0, 0, 0.5, 0.25, 1, 1]);
+  const pts = landmarksFromOutput(raw, [100, 50, 20, 40]);
+  close(pts.subarray(0, 6), [90, 50, 110, 60, 130, 90]);
+  // face-api's postProcess for the same point: (0.5·112 − 28) / (20·2.8) · 20 + 100 = 110
+  // explicit padding (e.g. a crop padded only on the right)
+  close(landmarksFromOutput(raw, [100, 50, 20, 40], { padding: { left: 0, top: 0 } }).subarray(2, 4), [120, 60]);
+  // batch index
+  const batch = new Float32Array(272);
+  batch.set([0.5, 0.5], 136);
+  close(landmarksFromOutput(batch, [0, 0, 10, 10], { batchIndex: 1 }).subarray(0, 2), [5, 5]);
+  assert.throws(() => landmarksFromOutput(raw, [0, 0, 10, 10], { batchIndex: 1 }), RangeError);
+});
