@@ -5,3 +5,5 @@ export * from './storage/index.js';
 export * from './queue/index.js';
 export * from './batch/index.js';
 export * from './results/index.js';
+export * from './runtime/index.js';
+export * from './engines/index.js';

@@ -4,18 +4,17 @@ export {
   detectJobSchema,
   embedJobSchema,
   classifyJobSchema,
-  galleryEnrollJobSchema,
-  galleryRebuildJobSchema,
+  galleryBuildJobSchema,
   jobSchemas,
   parseJobData,
   type ImageJobData,
   type DetectJobData,
   type EmbedJobData,
   type ClassifyJobData,
-  type GalleryEnrollJobData,
-  type GalleryRebuildJobData,
+  type GalleryBuildJobData,
   type JobData,
 } from './job-payloads.js';
 export { createRedisConnection, closeRedis } from './redis-connection.js';
 export { stageJobOptions, jobIds, type JobPolicy } from './job-options.js';
 export { StageWorker, formatFailure, failureCode, type StageWorkerOptions, type StageContext } from './stage-worker.js';
+export { PipelineQueues } from './pipeline-queues.js';

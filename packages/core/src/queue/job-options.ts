@@ -25,12 +25,13 @@ export function stageJobOptions(policy: JobPolicy, jobId: string): JobsOptions {
 }
 
 /**
- * Deterministic job ids: the same image at the same stage version always gets the same id, so a
- * repeated add while the job exists is a no-op and retries keep their id. BullMQ forbids ':'.
+ * Deterministic job ids: the same image under the same pipeline version always gets the same id
+ * at each stage, so a repeated add while the job exists is a no-op and retries keep their id.
+ * BullMQ forbids ':' in ids.
  */
 export const jobIds = {
-  detect: (imageId: string, detectVersion: string) => `det_${imageId}_${detectVersion}`,
-  embed: (imageId: string, detectVersion: string, embedVersion: string) => `emb_${imageId}_${detectVersion}_${embedVersion}`,
+  detect: (imageId: string, pipelineVersion: string) => `det_${imageId}_${pipelineVersion}`,
+  embed: (imageId: string, pipelineVersion: string) => `emb_${imageId}_${pipelineVersion}`,
   classify: (imageId: string, pipelineVersion: string) => `cls_${imageId}_${pipelineVersion}`,
   galleryEnroll: (batchId: string) => `enroll_${batchId}`,
 } as const;

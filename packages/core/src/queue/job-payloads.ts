@@ -38,23 +38,19 @@ export const classifyJobSchema = imageJobSchema.extend({
 });
 export type ClassifyJobData = z.infer<typeof classifyJobSchema>;
 
-export const galleryEnrollJobSchema = z.object({
-  batchId: z.string().regex(batchIdPattern),
-});
-export type GalleryEnrollJobData = z.infer<typeof galleryEnrollJobSchema>;
-
-export const galleryRebuildJobSchema = z.object({
-  reason: z.string().max(200),
-});
-export type GalleryRebuildJobData = z.infer<typeof galleryRebuildJobSchema>;
+/** Gallery builds: after an enrollment batch, or on request (e.g. after re-embedding). */
+export const galleryBuildJobSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('enroll'), batchId: z.string().regex(batchIdPattern) }),
+  z.object({ kind: z.literal('rebuild'), reason: z.string().max(200) }),
+]);
+export type GalleryBuildJobData = z.infer<typeof galleryBuildJobSchema>;
 
 /** Job name → payload schema: a job name can't be queued or handled with the wrong payload. */
 export const jobSchemas = {
   [JobName.DetectImage]: detectJobSchema,
   [JobName.EmbedFaces]: embedJobSchema,
   [JobName.ClassifyFaces]: classifyJobSchema,
-  [JobName.GalleryEnroll]: galleryEnrollJobSchema,
-  [JobName.GalleryRebuild]: galleryRebuildJobSchema,
+  [JobName.GalleryBuild]: galleryBuildJobSchema,
 } as const satisfies Record<JobName, z.ZodType>;
 
 export type JobData<N extends JobName> = z.infer<(typeof jobSchemas)[N]>;

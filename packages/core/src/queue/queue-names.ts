@@ -18,7 +18,6 @@ export const JobName = {
   DetectImage: 'detect-image',
   EmbedFaces: 'embed-faces',
   ClassifyFaces: 'classify-faces',
-  GalleryEnroll: 'gallery-enroll',
-  GalleryRebuild: 'gallery-rebuild',
+  GalleryBuild: 'gallery-build',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];

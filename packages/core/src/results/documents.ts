@@ -56,7 +56,8 @@ export interface EmbeddingsDocument {
   embed: EmbedVersionInfo;
   /** One 128-d vector per face, in face index order. */
   embeddings: number[][];
-  timings: { fetchMs: number; inferenceMs: number; batchSizes: number[] };
+  /** embedMs: from joining the micro-batcher to embeddings back, batch wait included. */
+  timings: { fetchMs: number; embedMs: number };
   embeddedAt: string;
 }
 
@@ -126,4 +127,64 @@ export interface ManifestEntry {
   error?: ErrorRecord;
   /** Enrollment batches: the person this photo enrolls. */
   person?: string;
+}
+
+/** gallery/members/<person>/<imageId>.json: a photo enrolled for a person (model-independent). */
+export interface GalleryMember {
+  person: string;
+  imageId: string;
+  source: string;
+  batchId: string;
+  enrolledAt: string;
+}
+
+/** One enrolled face with its embedding, inside a built gallery. */
+export interface GalleryFace {
+  imageId: string;
+  faceIndex: number;
+  cropKey: string;
+  cropIndex: number;
+  embedding: number[];
+}
+
+/** gallery/versions/<n>.json: a built gallery for one embedding model, with its trained SVM. */
+export interface GalleryDocument {
+  schema: 'facepipe.gallery/1';
+  version: number;
+  createdAt: string;
+  reason: string;
+  /** The embed version every embedding here was made with; faces of other versions are not compared. */
+  embedVersion: string | null;
+  embeddingModel: string | null;
+  people: { name: string; faces: GalleryFace[] }[];
+  /** One-vs-rest linear SVM over the faces (null with fewer than two people). */
+  svm: unknown;
+  /** Members left out, and why (no result yet, no face, several faces, other model). */
+  skipped: { person: string; imageId: string; reason: string }[];
+}
+
+/** gallery/current.json: which version classify workers use. */
+export interface GalleryPointer {
+  version: number;
+  key: string;
+  embedVersion: string | null;
+  people: number;
+  faces: number;
+  createdAt: string;
+}
+
+/** batches/<id>/enrollment.json: what enrollment did with each photo of a batch. */
+export interface EnrollmentReport {
+  schema: 'facepipe.enrollment/1';
+  batchId: string;
+  galleryVersion: number;
+  items: { source: string; person: string; imageId: string | null; status: 'enrolled' | 'rejected'; error?: ErrorRecord }[];
+  createdAt: string;
+}
+
+/** labels/<imageId>.json: names people gave to faces, matched to detections by box overlap. */
+export interface LabelsDocument {
+  schema: 'facepipe.labels/1';
+  imageId: string;
+  faces: { box: Box; name: string; at: string; by?: string }[];
 }

@@ -11,4 +11,11 @@ export type {
   ResultFace,
   ResultDocument,
   ManifestEntry,
+  GalleryMember,
+  GalleryFace,
+  GalleryDocument,
+  GalleryPointer,
+  EnrollmentReport,
+  LabelsDocument,
 } from './documents.js';
+export { OutcomeRecorder } from './outcome-recorder.js';

@@ -1,0 +1,46 @@
+import type { ManifestEntry } from '../results/index.js';
+import { objectKeys, type ObjectStore } from '../storage/index.js';
+
+/**
+ * Appends a batch's inputs to its manifest in S3 as JSONL parts of `partSize` lines, so a batch
+ * of millions is written and read in bounded memory. Entries are written in index order.
+ */
+export class BatchManifestWriter {
+  #lines: string[] = [];
+  #part = 0;
+  #flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly store: ObjectStore,
+    readonly batchId: string,
+    /** Lines per part. @defaultValue 10000 */
+    readonly partSize = 10_000,
+  ) {}
+
+  /** Adds an entry; writes a part when it is full (awaiting the write keeps memory bounded). */
+  async add(entry: ManifestEntry): Promise<void> {
+    this.#lines.push(JSON.stringify(entry));
+    if (this.#lines.length >= this.partSize) await this.flush();
+  }
+
+  /** Writes the lines gathered so far as the next part. */
+  async flush(): Promise<void> {
+    if (this.#lines.length === 0) return this.#flushing;
+    const body = `${this.#lines.join('\n')}\n`;
+    const key = objectKeys.batchManifestPart(this.batchId, this.#part);
+    this.#lines = [];
+    this.#part += 1;
+    this.#flushing = this.#flushing.then(() => this.store.put(key, body, { contentType: 'application/x-ndjson' }));
+    return this.#flushing;
+  }
+}
+
+/** Reads a batch manifest back, part by part, in index order. */
+export async function* readBatchManifest(store: ObjectStore, batchId: string): AsyncIterable<ManifestEntry> {
+  for await (const part of store.list(objectKeys.batchManifestPrefix(batchId))) {
+    const text = (await store.getBytes(part.key)).toString('utf8');
+    for (const line of text.split('\n')) {
+      if (line.trim() !== '') yield JSON.parse(line) as ManifestEntry;
+    }
+  }
+}

@@ -1,0 +1,24 @@
+import type { DetectedFace, DetectVersionInfo } from '../results/index.js';
+
+/** What the detect stage found in one image, with the aligned chips ready to store. */
+export interface ImageAnalysis {
+  width: number;
+  height: number;
+  format: string;
+  orientation: number;
+  faces: DetectedFace[];
+  /** PNG of the aligned chips stacked top to bottom, or null without faces. */
+  chipsPng: Buffer | null;
+  timings: { decodeMs: number; detectMs: number; landmarksMs: number; alignMs: number };
+}
+
+/**
+ * The vision work of the detect stage (decode, detect, landmarks, align, encode chips), behind an
+ * interface so the stage logic is testable without models. Production: `@facepipe/vision`.
+ */
+export interface DetectEngine {
+  readonly version: DetectVersionInfo;
+  /** Throws FacepipeError with an input code (CORRUPT_IMAGE, …) for bad bytes. */
+  analyze(bytes: Uint8Array): Promise<ImageAnalysis>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,19 @@
+import type { EmbedVersionInfo } from '../results/index.js';
+
+/**
+ * The embedding network behind an interface, so the embed stage's batching and storage logic is
+ * testable without models. Production: `@facepipe/vision`.
+ */
+export interface EmbedEngine {
+  readonly version: EmbedVersionInfo;
+  /** Side of the square RGB chips the network takes. */
+  readonly chipSize: number;
+  /**
+   * Embeds `count` chips (RGB, `count × size × size × 3` bytes, chip after chip) in one batched
+   * run; returns `count × 128` floats. Runs off the caller's event loop.
+   */
+  embed(chips: Uint8Array, count: number): Promise<Float32Array>;
+  /** Decodes a chips PNG (chips stacked top to bottom) into raw RGB chips. */
+  decodeChips(png: Uint8Array): Promise<{ chips: Uint8Array; count: number }>;
+  close(): Promise<void>;
+}

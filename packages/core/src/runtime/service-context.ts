@@ -1,0 +1,67 @@
+import type { Redis } from 'ioredis';
+import { BatchTracker } from '../batch/index.js';
+import type { FacepipeConfig } from '../config/index.js';
+import { Logger } from '../logging/index.js';
+import { closeRedis, createRedisConnection, PipelineQueues } from '../queue/index.js';
+import { OutcomeRecorder } from '../results/index.js';
+import { S3ObjectStore } from '../storage/index.js';
+
+/** The adapters every facepipe process needs, built once from the validated config. */
+export class ServiceContext {
+  readonly log: Logger;
+  /** Blocking-safe connection for BullMQ workers (`maxRetriesPerRequest: null`). */
+  readonly redis: Redis;
+  readonly store: S3ObjectStore;
+  readonly tracker: BatchTracker;
+  readonly queues: PipelineQueues;
+  readonly outcomes: OutcomeRecorder;
+  #closing: Promise<void> | undefined;
+
+  constructor(
+    readonly config: FacepipeConfig,
+    service: string,
+    role: 'worker' | 'client' = 'worker',
+  ) {
+    this.log = new Logger({ level: config.logLevel, context: { service, pid: process.pid } });
+    this.redis = createRedisConnection(config.redis.url, role);
+    this.redis.on('error', (err) => this.log.warn('redis connection error', { err: err.message }));
+    this.store = new S3ObjectStore({
+      bucket: config.s3.bucket,
+      region: config.s3.region,
+      endpoint: config.s3.endpoint,
+      forcePathStyle: config.s3.forcePathStyle,
+      credentials: config.s3.credentials,
+    });
+    this.tracker = new BatchTracker(this.redis, { prefix: config.redis.prefix });
+    this.queues = new PipelineQueues(this.redis, config.redis.prefix, {
+      attempts: config.queues.attempts,
+      keepCompleted: config.queues.keepCompleted,
+      keepFailed: config.queues.keepFailed,
+    });
+    this.outcomes = new OutcomeRecorder(this.store, this.tracker);
+  }
+
+  /** Checks Redis and S3 answer; used at start (fail fast) and by /readyz. */
+  async checkReady(): Promise<{ redis: boolean; s3: boolean; errors: string[] }> {
+    const errors: string[] = [];
+    const redis = await this.redis.ping().then(
+      () => true,
+      (err: Error) => (errors.push(`redis ${this.config.redis.url}: ${err.message}`), false),
+    );
+    const s3 = await this.store.head('.facepipe-ready-probe').then(
+      () => true,
+      (err: Error) => (errors.push(`s3 ${this.config.s3.endpoint ?? 'aws'} bucket ${this.config.s3.bucket}: ${err.message}`), false),
+    );
+    return { redis, s3, errors };
+  }
+
+  /** Closes queues, storage and Redis; safe to call more than once. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.queues.close();
+      await this.store.close();
+      await closeRedis(this.redis);
+    })();
+    return this.#closing;
+  }
+}

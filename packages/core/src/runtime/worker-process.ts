@@ -1,0 +1,53 @@
+import { ConfigError, loadConfig, type FacepipeConfig } from '../config/index.js';
+import type { StageWorker } from '../queue/index.js';
+import type { JobName } from '../queue/queue-names.js';
+import { ServiceContext } from './service-context.js';
+import { installShutdown } from './shutdown.js';
+
+/** What a stage process runs: its BullMQ workers and anything else to close at the end. */
+export interface RunningStage {
+  workers: StageWorker<JobName>[];
+  /** Closes models, thread pools, HTTP servers… after the workers stopped. */
+  close(): Promise<void>;
+}
+
+/**
+ * The shared body of every worker's `main.ts`: validate config (fail fast with a message a
+ * person can act on), check Redis and S3 answer, start, and wire two-stage shutdown.
+ */
+export async function runWorkerProcess(
+  service: string,
+  start: (ctx: ServiceContext) => Promise<RunningStage>,
+  env: Record<string, string | undefined> = process.env,
+): Promise<void> {
+  let config: FacepipeConfig;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const ctx = new ServiceContext(config, service);
+  const ready = await ctx.checkReady();
+  if (!ready.redis || !ready.s3) {
+    ctx.log.error('cannot start: dependencies unreachable', { problems: ready.errors });
+    process.stderr.write(
+      `${service}: cannot start:\n${ready.errors.map((e) => `  - ${e}`).join('\n')}\n` +
+        'Check REDIS_URL and S3_ENDPOINT/S3_BUCKET/credentials (docs/configuration.md).\n',
+    );
+    await ctx.close();
+    process.exit(3);
+  }
+  await ctx.store.ensureBucket();
+  const running = await start(ctx);
+  const stop = async (force: boolean) => {
+    await Promise.allSettled(running.workers.map((w) => w.close(force)));
+    await Promise.allSettled([running.close(), ctx.close()]);
+  };
+  installShutdown({ log: ctx.log, graceful: () => stop(false), force: () => stop(true) });
+  ctx.log.info('started', { queues: running.workers.map((w) => w.worker.name) });
+  await Promise.all(running.workers.map((w) => w.run()));
+}

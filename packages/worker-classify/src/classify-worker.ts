@@ -1,0 +1,49 @@
+import { JobName, QueueName, StageWorker, type RunningStage, type ServiceContext } from '@facepipe/core';
+import { ClassifyHandler } from './classify-handler.js';
+import { GalleryBuilder } from './gallery-builder.js';
+import { GalleryCache } from './gallery-cache.js';
+import { GalleryRepository } from './gallery-repository.js';
+
+/**
+ * Builds the classify stage: the classify queue (naming faces) and the gallery queue (building
+ * gallery versions, one at a time across every classify process).
+ */
+export async function startClassifyStage(ctx: ServiceContext): Promise<RunningStage & { handler: ClassifyHandler; builder: GalleryBuilder }> {
+  const { classifier, tolerance, galleryRefreshMs, concurrency } = ctx.config.classify;
+  const repository = new GalleryRepository(ctx.store);
+  const cache = new GalleryCache(repository, { classifier, tolerance, refreshMs: galleryRefreshMs, log: ctx.log });
+  const handler = new ClassifyHandler({ store: ctx.store, gallery: cache, outcomes: ctx.outcomes });
+  const builder = new GalleryBuilder(ctx.store, repository, ctx.log);
+  const common = { connection: ctx.redis, prefix: ctx.config.redis.prefix, log: ctx.log };
+  const classifyWorker = new StageWorker({
+    ...common,
+    queue: QueueName.Classify,
+    jobName: JobName.ClassifyFaces,
+    concurrency,
+    handler: async (data, jobCtx) => {
+      const result = await handler.handle(data, jobCtx);
+      // The job keeps a summary; the full document lives in S3.
+      return { faces: result.faceCount, names: result.faces.map((f) => f.name) };
+    },
+    onFinalFailure: (data, error, jobCtx) => ctx.outcomes.recordFailure(data, error, 'classify', jobCtx.job.id ?? ''),
+  });
+  // Gallery versions are numbered from the previous one: never two builds at once, cluster-wide.
+  await ctx.queues.gallery.setGlobalConcurrency(1);
+  const galleryWorker = new StageWorker({
+    ...common,
+    queue: QueueName.Gallery,
+    jobName: JobName.GalleryBuild,
+    concurrency: 1,
+    handler: async (data) => {
+      if (data.kind === 'enroll') {
+        const report = await builder.enroll(data.batchId);
+        cache.invalidate();
+        return { galleryVersion: report.galleryVersion, enrolled: report.items.filter((i) => i.status === 'enrolled').length, rejected: report.items.filter((i) => i.status === 'rejected').length };
+      }
+      const doc = await builder.rebuild(data.reason);
+      cache.invalidate();
+      return { galleryVersion: doc.version, people: doc.people.length };
+    },
+  });
+  return { workers: [classifyWorker, galleryWorker] as RunningStage['workers'], handler, builder, close: async () => {} };
+}

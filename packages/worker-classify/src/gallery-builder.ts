@@ -1,0 +1,104 @@
+import {
+  objectKeys,
+  readBatchManifest,
+  type EnrollmentReport,
+  type ErrorRecord,
+  type GalleryDocument,
+  type GalleryFace,
+  type Logger,
+  type ObjectStore,
+  type ResultDocument,
+} from '@facepipe/core';
+import { trainLinearSvm } from '@facepipe/vision';
+import type { GalleryRepository } from './gallery-repository.js';
+
+/**
+ * Turns enrollment photos into gallery versions. Enrollment photos go through the same
+ * pipeline as any other; afterwards each is checked (exactly one face, else it is rejected with
+ * NO_FACE or MULTIPLE_FACES and reported), accepted ones become members, and a new gallery
+ * version is built from all members and published. Runs one job at a time (gallery queue).
+ */
+export class GalleryBuilder {
+  constructor(
+    readonly store: ObjectStore,
+    readonly repository: GalleryRepository,
+    readonly log?: Logger,
+  ) {}
+
+  async enroll(batchId: string): Promise<EnrollmentReport> {
+    const items: EnrollmentReport['items'] = [];
+    for await (const entry of readBatchManifest(this.store, batchId)) {
+      if (!entry.person) continue;
+      const reject = (error: ErrorRecord) => items.push({ source: entry.source, person: entry.person!, imageId: entry.imageId, status: 'rejected', error });
+      if (entry.error || entry.imageId === null) {
+        reject(entry.error ?? { code: 'INTERNAL', message: 'no image id' });
+        continue;
+      }
+      const result = await this.store.getJson<ResultDocument>(objectKeys.result(entry.imageId));
+      if (!result) reject({ code: 'OBJECT_NOT_FOUND', message: 'the photo has not been processed' });
+      else if (result.status === 'failed') reject(result.error ?? { code: 'INTERNAL', message: 'processing failed' });
+      else if (result.faceCount === 0) reject({ code: 'NO_FACE', message: 'no face was found in the photo' });
+      else if (result.faceCount > 1) reject({ code: 'MULTIPLE_FACES', message: `${result.faceCount} faces were found; enroll photos with one face` });
+      else {
+        await this.repository.putMember({ person: entry.person, imageId: entry.imageId, source: entry.source, batchId, enrolledAt: new Date().toISOString() });
+        items.push({ source: entry.source, person: entry.person, imageId: entry.imageId, status: 'enrolled' });
+      }
+    }
+    const gallery = await this.rebuild(`enroll ${batchId}`);
+    const report: EnrollmentReport = { schema: 'facepipe.enrollment/1', batchId, galleryVersion: gallery.version, items, createdAt: new Date().toISOString() };
+    await this.store.putJson(objectKeys.enrollReport(batchId), report);
+    this.log?.info('enrollment done', { batchId, enrolled: items.filter((i) => i.status === 'enrolled').length, rejected: items.filter((i) => i.status === 'rejected').length, galleryVersion: gallery.version });
+    return report;
+  }
+
+  /**
+   * Builds a new version from every member's current result. Faces are compared only with faces
+   * of the same embedding model, so the gallery uses the model most members' results have; the
+   * rest are listed as skipped until they are re-embedded.
+   */
+  async rebuild(reason: string): Promise<GalleryDocument> {
+    const candidates: { person: string; imageId: string; face?: GalleryFace; embedVersion?: string; model?: string; reason?: string }[] = [];
+    for await (const member of this.repository.members()) {
+      const result = await this.store.getJson<ResultDocument>(objectKeys.result(member.imageId));
+      const face = result?.status === 'done' && result.faceCount === 1 ? result.faces[0] : undefined;
+      if (!result || !face || !result.versions.embed || face.embedding.length === 0) {
+        candidates.push({ person: member.person, imageId: member.imageId, reason: result ? 'result has no single embedded face' : 'no result' });
+        continue;
+      }
+      candidates.push({
+        person: member.person,
+        imageId: member.imageId,
+        embedVersion: result.versions.embed.tag,
+        model: result.versions.embed.recognition,
+        face: { imageId: member.imageId, faceIndex: face.index, cropKey: face.cropKey, cropIndex: face.cropIndex, embedding: face.embedding },
+      });
+    }
+    const votes = new Map<string, number>();
+    for (const c of candidates) if (c.embedVersion) votes.set(c.embedVersion, (votes.get(c.embedVersion) ?? 0) + 1);
+    const embedVersion = [...votes.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? null;
+    const people = new Map<string, GalleryFace[]>();
+    const skipped: GalleryDocument['skipped'] = [];
+    for (const c of candidates) {
+      if (c.face && c.embedVersion === embedVersion) people.set(c.person, [...(people.get(c.person) ?? []), c.face]);
+      else skipped.push({ person: c.person, imageId: c.imageId, reason: c.reason ?? `embedded with ${c.embedVersion}, gallery uses ${embedVersion}` });
+    }
+    const sortedPeople = [...people.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([name, faces]) => ({ name, faces }));
+    const samples = sortedPeople.flatMap((p) => p.faces.map((f) => ({ name: p.name, embedding: f.embedding })));
+    const svm = sortedPeople.length >= 2 ? trainLinearSvm(samples) : null;
+    const previous = await this.repository.readPointer();
+    const doc: GalleryDocument = {
+      schema: 'facepipe.gallery/1',
+      version: (previous?.version ?? 0) + 1,
+      createdAt: new Date().toISOString(),
+      reason,
+      embedVersion,
+      embeddingModel: candidates.find((c) => c.embedVersion === embedVersion)?.model ?? null,
+      people: sortedPeople,
+      svm,
+      skipped,
+    };
+    const pointer = await this.repository.publish(doc);
+    this.log?.info('gallery published', { galleryVersion: doc.version, people: pointer.people, faces: pointer.faces, skipped: skipped.length, reason });
+    return doc;
+  }
+}

@@ -1,0 +1,74 @@
+import {
+  FacepipeError,
+  type DetectEngine,
+  objectKeys,
+  type DetectJobData,
+  type FacesDocument,
+  type ObjectStore,
+  type PipelineQueues,
+  type StageContext,
+} from '@facepipe/core';
+
+export interface DetectHandlerDeps {
+  store: ObjectStore;
+  engine: DetectEngine;
+  queues: Pick<PipelineQueues, 'afterDetect'>;
+  /** Largest original accepted, in bytes. */
+  maxBytes: number;
+}
+
+/**
+ * The detect stage: original → faces.json + chips.png → next stage. Idempotent: a retry or a
+ * repeat under the same detect version finds faces.json and reuses it instead of recomputing.
+ * S3 requests per image: 1 lookup, 1 read, at most 2 writes.
+ */
+export class DetectHandler {
+  constructor(readonly deps: DetectHandlerDeps) {}
+
+  async handle(data: DetectJobData, ctx?: Pick<StageContext, 'log'>): Promise<{ faces: number; reused: boolean }> {
+    const { store, engine, queues } = this.deps;
+    const version = engine.version;
+    const facesKey = objectKeys.faces(data.imageId, version.tag);
+    let doc = await store.getJson<FacesDocument>(facesKey);
+    const reused = doc !== undefined;
+    if (!doc) doc = await this.#analyze(data);
+    await queues.afterDetect(data, version.tag, doc.faces.length);
+    ctx?.log.debug('detected', { faces: doc.faces.length, reused });
+    return { faces: doc.faces.length, reused };
+  }
+
+  async #analyze(data: DetectJobData): Promise<FacesDocument> {
+    const { store, engine, maxBytes } = this.deps;
+    const version = engine.version;
+    const t0 = performance.now();
+    // The producer enforces the byte limit at ingest; this guards originals put there by others.
+    const bytes = await store.getBytes(data.originalKey);
+    if (bytes.length > maxBytes) throw new FacepipeError('FILE_TOO_LARGE', `${bytes.length} bytes is over the limit of ${maxBytes}`);
+    const fetchMs = performance.now() - t0;
+    const analysis = await engine.analyze(bytes);
+    const t1 = performance.now();
+    const chipsKey = analysis.chipsPng ? objectKeys.chips(data.imageId, version.tag) : null;
+    if (chipsKey && analysis.chipsPng) await store.put(chipsKey, analysis.chipsPng, { contentType: 'image/png' });
+    const doc: FacesDocument = {
+      schema: 'facepipe.faces/1',
+      imageId: data.imageId,
+      width: analysis.width,
+      height: analysis.height,
+      format: analysis.format,
+      orientation: analysis.orientation,
+      detect: version,
+      faces: analysis.faces,
+      chipsKey,
+      timings: { fetchMs: round(fetchMs), ...roundAll(analysis.timings), storeMs: 0 },
+      detectedAt: new Date().toISOString(),
+    };
+    doc.timings.storeMs = round(performance.now() - t1);
+    await store.putJson(objectKeys.faces(data.imageId, version.tag), doc);
+    return doc;
+  }
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+function roundAll<T extends Record<string, number>>(timings: T): T {
+  return Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, round(v)])) as T;
+}

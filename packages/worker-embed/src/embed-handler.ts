@@ -1,0 +1,62 @@
+import {
+  FacepipeError,
+  objectKeys,
+  type EmbedEngine,
+  type EmbedJobData,
+  type EmbeddingsDocument,
+  type ObjectStore,
+  type PipelineQueues,
+  type StageContext,
+} from '@facepipe/core';
+import type { MicroBatcher } from './micro-batcher.js';
+
+export interface EmbedHandlerDeps {
+  store: ObjectStore;
+  engine: Pick<EmbedEngine, 'version' | 'decodeChips'>;
+  batcher: Pick<MicroBatcher, 'submit'>;
+  queues: Pick<PipelineQueues, 'afterEmbed'>;
+}
+
+/**
+ * The embed stage: chips.png → embeddings.json → classify. The model runs through the shared
+ * micro-batcher, so faces of many concurrent jobs share each batch. Idempotent: an existing
+ * embeddings document for the same detect and embed versions is reused.
+ * S3 requests per image: 1 lookup, 1 read, 1 write.
+ */
+export class EmbedHandler {
+  constructor(readonly deps: EmbedHandlerDeps) {}
+
+  async handle(data: EmbedJobData, ctx?: Pick<StageContext, 'log'>): Promise<{ faces: number; reused: boolean }> {
+    const { store, engine, queues } = this.deps;
+    const key = objectKeys.embeddings(data.imageId, data.detectVersion, engine.version.tag);
+    const existing = await store.getJson<EmbeddingsDocument>(key);
+    if (!existing) await store.putJson(key, await this.#embed(data));
+    await queues.afterEmbed(data, engine.version.tag);
+    ctx?.log.debug('embedded', { faces: data.faceCount, reused: existing !== undefined });
+    return { faces: data.faceCount, reused: existing !== undefined };
+  }
+
+  async #embed(data: EmbedJobData): Promise<EmbeddingsDocument> {
+    const { store, engine, batcher } = this.deps;
+    const t0 = performance.now();
+    const png = await store.getBytes(objectKeys.chips(data.imageId, data.detectVersion));
+    const { chips, count } = await engine.decodeChips(png);
+    if (count !== data.faceCount) {
+      throw new FacepipeError('INVALID_PAYLOAD', `job says ${data.faceCount} faces, chips.png holds ${count}`);
+    }
+    const t1 = performance.now();
+    const flat = await batcher.submit(chips, count);
+    const t2 = performance.now();
+    const dims = flat.length / count;
+    const embeddings = Array.from({ length: count }, (_, i) => Array.from(flat.subarray(i * dims, (i + 1) * dims)));
+    return {
+      schema: 'facepipe.embeddings/1',
+      imageId: data.imageId,
+      detectVersion: data.detectVersion,
+      embed: engine.version,
+      embeddings,
+      timings: { fetchMs: Math.round(t1 - t0), embedMs: Math.round(t2 - t1) },
+      embeddedAt: new Date().toISOString(),
+    };
+  }
+}
