@@ -55,9 +55,13 @@ function gifTruncated(bytes: Uint8Array): boolean {
   return bytes[bytes.length - 1] !== 0x3b;
 }
 
-const TIFF_TYPE_SIZE: Record<number, number> = { 3: 2, 4: 4, 16: 8 };
+/** Bytes per value of each TIFF field type (BYTE, ASCII, SHORT, LONG, RATIONAL, ..., LONG8, IFD8). */
+const TIFF_TYPE_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8 };
 
-/** TIFF (classic, not BigTIFF): the first IFD, or a strip or tile it points to, lies past the end. */
+/**
+ * TIFF (classic, not BigTIFF): the first IFD, an out-of-line tag value (e.g. JPEG tables), or a
+ * strip or tile it points to lies past the end.
+ */
 function tiffTruncated(bytes: Uint8Array): boolean {
   if (bytes.length < 8) return true;
   const le = bytes[0] === 0x49;
@@ -68,14 +72,16 @@ function tiffTruncated(bytes: Uint8Array): boolean {
   const count = view.getUint16(ifd, le);
   if (ifd + 2 + count * 12 > bytes.length) return true;
 
-  const readArray = (entry: number): number[] | null => {
+  /** The entry's values (SHORT/LONG only), or null; Infinity marks values stored past the end. */
+  const readEntry = (entry: number): number[] | null => {
     const type = view.getUint16(entry + 2, le);
     const n = view.getUint32(entry + 4, le);
     const size = TIFF_TYPE_SIZE[type];
-    if (size === undefined || size === 8) return null;
+    if (size === undefined) return null;
     const inline = n * size <= 4;
     const start = inline ? entry + 8 : view.getUint32(entry + 8, le);
     if (start + n * size > bytes.length) return [Number.POSITIVE_INFINITY];
+    if (size !== 2 && size !== 4) return null;
     const values: number[] = [];
     for (let i = 0; i < n; i++) values.push(size === 2 ? view.getUint16(start + i * 2, le) : view.getUint32(start + i * 4, le));
     return values;
@@ -84,8 +90,9 @@ function tiffTruncated(bytes: Uint8Array): boolean {
   const tags = new Map<number, number[] | null>();
   for (let i = 0; i < count; i++) {
     const entry = ifd + 2 + i * 12;
-    const tag = view.getUint16(entry, le);
-    if (tag === 273 || tag === 279 || tag === 324 || tag === 325) tags.set(tag, readArray(entry));
+    const values = readEntry(entry);
+    if (values?.[0] === Number.POSITIVE_INFINITY) return true;
+    tags.set(view.getUint16(entry, le), values);
   }
   for (const [offsetsTag, countsTag] of [[273, 279], [324, 325]] as const) {
     const offsets = tags.get(offsetsTag);
