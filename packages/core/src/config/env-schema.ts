@@ -61,6 +61,8 @@ export const envSchema = z.object({
 
   /** ONNX Runtime execution provider. @defaultValue cpu */
   FACEPIPE_EXECUTION_PROVIDER: z.enum(['cpu', 'cuda', 'webgpu']).default('cpu'),
+  /** Inference worker threads per process (each runs one model batch at a time). @defaultValue 1 */
+  FACEPIPE_INFERENCE_THREADS: int(1, 64).default(1),
   /** ONNX Runtime intra-op threads per inference thread. @defaultValue 1 */
   FACEPIPE_INTRA_OP_THREADS: int(1, 256).default(1),
 

@@ -1,0 +1,48 @@
+import sharp from 'sharp';
+import { FacepipeError, type Point } from '@facepipe/core';
+import { extractFaceChip } from '../geometry/index.js';
+import type { RgbImage } from '../image/index.js';
+
+/** dlib's face chip for the recognition network: 150×150 with 0.25 padding. */
+export const CHIP_SIZE = 150;
+export const CHIP_PADDING = 0.25;
+
+/**
+ * Aligned chips for faces of one image, as 8-bit RGB chips one after another
+ * (`count × size × size × 3`). Chips are rounded to 8 bits here, once, so a chip embedded in
+ * process and one stored as PNG and embedded by another worker give the same embedding.
+ */
+export function alignFaces(img: RgbImage, landmarks: readonly (readonly Point[])[], size = CHIP_SIZE, padding = CHIP_PADDING): Uint8Array {
+  const per = size * size * 3;
+  const chips = new Uint8Array(per * landmarks.length);
+  const scratch = new Float32Array(per);
+  landmarks.forEach((points, i) => {
+    extractFaceChip(img.data, img.width, img.height, points, { size, padding, out: scratch, outOffset: 0 });
+    const base = i * per;
+    for (let j = 0; j < per; j++) {
+      const v = scratch[j]!;
+      chips[base + j] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+    }
+  });
+  return chips;
+}
+
+/** Stacks chips top to bottom into one PNG: viewable as an image, one S3 object per image. */
+export async function encodeChipsPng(chips: Uint8Array, count: number, size = CHIP_SIZE): Promise<Buffer> {
+  return sharp(chips, { raw: { width: size, height: size * count, channels: 3 } })
+    .png({ compressionLevel: 4 })
+    .toBuffer();
+}
+
+/** Reads a chips PNG back into raw RGB chips. */
+export async function decodeChipsPng(png: Uint8Array, size = CHIP_SIZE): Promise<{ chips: Uint8Array; count: number }> {
+  try {
+    const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    if (info.width !== size || info.height % size !== 0 || info.channels !== 3) {
+      throw new FacepipeError('CORRUPT_IMAGE', `chips image is ${info.width}×${info.height}×${info.channels}, expected ${size} wide, a multiple of ${size} high, RGB`);
+    }
+    return { chips: new Uint8Array(data.buffer, data.byteOffset, data.length), count: info.height / size };
+  } catch (err) {
+    throw FacepipeError.from(err, 'CORRUPT_IMAGE');
+  }
+}

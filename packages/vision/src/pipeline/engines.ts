@@ -1,0 +1,74 @@
+import type { DetectEngine, EmbedEngine, FacepipeConfig, ImageAnalysis } from '@facepipe/core';
+import { loadModelManifest } from '../models/index.js';
+import { CHIP_PADDING, CHIP_SIZE, decodeChipsPng, encodeChipsPng } from './chips.js';
+import { FaceAnalyzer } from './face-analyzer.js';
+import { detectVersionInfo, embedVersionInfo, pipelineVersion } from './versions.js';
+
+function analyzerOptions(config: FacepipeConfig) {
+  return {
+    detector: config.detect.detector,
+    minScore: config.detect.minScore,
+    minFaceSize: config.detect.minFaceSize,
+    maxPixels: config.detect.maxPixels,
+    maxBytes: config.detect.maxBytes,
+    flip: config.embed.flip,
+    executionProvider: config.inference.executionProvider,
+    intraOpThreads: config.inference.intraOpThreads,
+    inferenceThreads: config.inference.threads,
+    maxEmbedBatch: Math.max(config.embed.batchSize, 1),
+  };
+}
+
+/** The detect stage's engine: the analyzer's detect half, with chips encoded as one PNG. */
+export async function createDetectEngine(config: FacepipeConfig): Promise<DetectEngine & { analyzer: FaceAnalyzer }> {
+  const analyzer = await FaceAnalyzer.create({ ...analyzerOptions(config), stages: ['detect'] });
+  return {
+    analyzer,
+    version: analyzer.detectVersion,
+    async analyze(bytes: Uint8Array): Promise<ImageAnalysis> {
+      const a = await analyzer.analyze(bytes);
+      const t = performance.now();
+      const chipsPng = a.faces.length > 0 ? await encodeChipsPng(a.chips, a.faces.length) : null;
+      return {
+        width: a.width,
+        height: a.height,
+        format: a.format,
+        orientation: a.orientation,
+        faces: a.faces,
+        chipsPng,
+        timings: { ...a.timings, alignMs: a.timings.alignMs + (performance.now() - t) },
+      };
+    },
+    close: () => analyzer.close(),
+  };
+}
+
+/** The embed stage's engine: the analyzer's embed half. */
+export async function createEmbedEngine(config: FacepipeConfig): Promise<EmbedEngine & { analyzer: FaceAnalyzer }> {
+  const analyzer = await FaceAnalyzer.create({ ...analyzerOptions(config), stages: ['embed'] });
+  return {
+    analyzer,
+    version: analyzer.embedVersion,
+    chipSize: CHIP_SIZE,
+    embed: (chips, count) => analyzer.embed(chips, count),
+    decodeChips: (png) => decodeChipsPng(png),
+    close: () => analyzer.close(),
+  };
+}
+
+/**
+ * The versions a deployment with this config produces, for the producer to decide whether a
+ * stored result is current (loads the manifest only, no sessions).
+ */
+export async function configuredVersions(config: FacepipeConfig, modelsDir?: string) {
+  const manifest = await loadModelManifest(modelsDir);
+  const detect = detectVersionInfo(manifest, {
+    detector: config.detect.detector,
+    minScore: config.detect.minScore,
+    minFaceSize: config.detect.minFaceSize,
+    chipSize: CHIP_SIZE,
+    chipPadding: CHIP_PADDING,
+  });
+  const embed = embedVersionInfo(manifest, config.embed.flip);
+  return { detect, embed, pipeline: pipelineVersion(detect, embed) };
+}

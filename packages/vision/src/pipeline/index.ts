@@ -1,0 +1,6 @@
+export { FaceAnalyzer, type FaceAnalyzerOptions, type AnalyzedImage } from './face-analyzer.js';
+export { FaceDetector, selectFaces, type DetectorKind, type DetectorOptions } from './detector.js';
+export { Embedder, EMBEDDING_DIMS } from './embedder.js';
+export { alignFaces, encodeChipsPng, decodeChipsPng, CHIP_SIZE, CHIP_PADDING } from './chips.js';
+export { detectVersionInfo, embedVersionInfo, pipelineVersion, detectorModel, type DetectSettings } from './versions.js';
+export { createDetectEngine, createEmbedEngine, configuredVersions } from './engines.js';

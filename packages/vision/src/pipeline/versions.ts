@@ -1,0 +1,40 @@
+import { versionTag, type DetectVersionInfo, type EmbedVersionInfo } from '@facepipe/core';
+import type { LoadedModelManifest } from '../models/index.js';
+import type { DetectorKind } from './detector.js';
+
+/** Settings that change what the detect stage outputs (and so its version). */
+export interface DetectSettings {
+  detector: DetectorKind;
+  minScore: number;
+  minFaceSize: number;
+  chipSize: number;
+  chipPadding: number;
+}
+
+export const detectorModel = { ssd: 'ssd_mobilenetv1', tiny: 'tiny_face_detector' } as const;
+
+/** The detect stage's version: detector and landmark model versions plus every setting that changes output. */
+export function detectVersionInfo(manifest: LoadedModelManifest, s: DetectSettings): DetectVersionInfo {
+  const info = {
+    detector: manifest.models[detectorModel[s.detector]].version,
+    landmarks: manifest.models.face_landmark_68.version,
+    minScore: s.minScore,
+    minFaceSize: s.minFaceSize,
+    chip: { size: s.chipSize, padding: s.chipPadding },
+  };
+  return { tag: versionTag(info), ...info };
+}
+
+/** The embed stage's version: the recognition model version and test-time flip. */
+export function embedVersionInfo(manifest: LoadedModelManifest, flip: boolean): EmbedVersionInfo {
+  const info = { recognition: manifest.models.face_recognition.version, flip };
+  return { tag: versionTag(info), ...info };
+}
+
+/**
+ * The version of a whole result: a result made under another pipeline version is stale and is
+ * recomputed (the producer compares it before queueing an image).
+ */
+export function pipelineVersion(detect: DetectVersionInfo, embed: EmbedVersionInfo): string {
+  return versionTag({ detect: detect.tag, embed: embed.tag });
+}
