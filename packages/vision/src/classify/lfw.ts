@@ -31,7 +31,8 @@ export interface LfwPairs {
 export interface ParseLfwPairsOptions {
   /**
    * When the file has a single fold (e.g. `1<TAB>140`), split its pairs into this many folds so the
-   * threshold is still chosen on pairs it is not tested on. 0 or 1 keeps the single fold.
+   * threshold is still chosen on pairs it is not tested on (at most `n` folds, for `n` pairs of
+   * each kind). 0 or 1 keeps the single fold.
    * @defaultValue 10
    */
   readonly splitSingleFoldInto?: number;
@@ -74,16 +75,15 @@ export function parseLfwPairs(text: string, opts: ParseLfwPairsOptions = {}): Lf
   if (lines.length - 1 !== fileFolds * 2 * n) {
     throw new SyntaxError(`pairs file declares ${fileFolds} folds of ${n}+${n} pairs but has ${lines.length - 1} pair lines`);
   }
-  const split = opts.splitSingleFoldInto ?? 10;
+  const split = Math.min(opts.splitSingleFoldInto ?? 10, n);
   const doSplit = fileFolds === 1 && split > 1;
-  const splitFolds = doSplit ? assignFolds(n, split) : [];
   const pairs: LfwPair[] = [];
   for (let f = 0; f < fileFolds; f++) {
     for (let j = 0; j < 2 * n; j++) {
       const lineNo = 2 + f * 2 * n + j;
       const fields = lines[lineNo - 1]!.split(/\s+/);
       const same = j < n;
-      const fold = doSplit ? splitFolds[j % n]! : f;
+      const fold = f; // replaced below when a single fold is split
       if (same) {
         if (fields.length !== 3) throw new SyntaxError(`pairs file line ${lineNo}: expected "name i j", got "${lines[lineNo - 1]}"`);
         const [name, i, k] = fields as [string, string, string];
@@ -95,7 +95,9 @@ export function parseLfwPairs(text: string, opts: ParseLfwPairsOptions = {}): Lf
       }
     }
   }
-  return { folds: doSplit ? split : fileFolds, pairs, foldSource: doSplit ? 'split' : 'file' };
+  if (!doSplit) return { folds: fileFolds, pairs, foldSource: 'file' };
+  const splitFolds = assignFolds(n, split);
+  return { folds: split, pairs: pairs.map((p, j) => ({ ...p, fold: splitFolds[j % n]! })), foldSource: 'split' };
 }
 
 /** Accuracy of the rule "same ⇔ distance ≤ threshold" on pairs with the given indices. */
