@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   applyAffine, boundingBoxOfPoints, boxToCorners, clipBox, composeAffine, cornersToBox, cropRectForBox, downsample2x,
-  estimateSimilarity, flipHorizontal, invertAffine, iou, nonMaxSuppression, similarityFromParams, similarityParams,
+  downsampleBox, estimateSimilarity, flipHorizontal, invertAffine, iou, nonMaxSuppression, similarityFromParams, similarityParams,
   warpAffineBilinear, type Affine, type Box, type Point,
 } from '@facepipe/vision';
 
@@ -162,4 +162,9 @@ test('flipHorizontal mirrors rows and is its own inverse; downsample2x averages 
   assert.deepEqual([down.width, down.height], [2, 2]);
   // Block (x 2..3, y 0..1): mean x 2.5, mean y 0.5.
   assert.deepEqual([...down.data.subarray(3, 6)], [2.5, 0.5, 3]);
+  // Factor 3 over the rectangle x 1..9, y 2..7 of a 10x8 ramp: block (1, 1) covers x 4..6, y 5..7.
+  const box = downsampleBox(ramp(10, 8), 10, 8, 3, [1, 2, 9, 6]);
+  assert.deepEqual([box.width, box.height], [3, 2]);
+  assert.deepEqual([...box.data.subarray((1 * 3 + 1) * 3, (1 * 3 + 1) * 3 + 3)], [5, 6, 11]);
+  assert.throws(() => downsampleBox(ramp(4, 4), 4, 4, 2, [2, 2, 4, 4]), RangeError);
 });

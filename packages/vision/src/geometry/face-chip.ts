@@ -5,7 +5,7 @@
  */
 import type { Point } from './box.js';
 import { applyAffine, composeAffine, estimateSimilarity, similarityFromParams, similarityParams, type Affine } from './similarity.js';
-import { downsample2x, warpAffineBilinear, type RgbPixels } from './warp.js';
+import { downsampleBox, warpAffineBilinear, type RgbPixels } from './warp.js';
 
 /**
  * dlib's mean face shape for landmarks 17..67 of the iBUG 68-point scheme, in a unit square
@@ -117,17 +117,6 @@ function footprint(chipToImage: Affine, size: number, width: number, height: num
   return [x1, y1, Math.max(0, x2 - x1), Math.max(0, y2 - y1)];
 }
 
-/** Copies a rectangle of an RGB image into its own buffer. */
-function cropPixels(src: RgbPixels, width: number, rect: readonly [number, number, number, number]): Float32Array {
-  const [x, y, w, h] = rect;
-  const out = new Float32Array(w * h * 3);
-  for (let r = 0; r < h; r++) {
-    const from = ((y + r) * width + x) * 3;
-    for (let i = 0; i < w * 3; i++) out[r * w * 3 + i] = src[from + i]!;
-  }
-  return out;
-}
-
 /**
  * Extracts dlib's aligned face chip from an RGB image (`size`×`size`, float32 0..255, zeros where
  * the chip reaches outside the image).
@@ -146,16 +135,11 @@ export function extractFaceChip(src: RgbPixels, width: number, height: number, l
   if (rect[2] < 2 ** levels * 2 || rect[3] < 2 ** levels * 2) {
     return { chip: warpAffineBilinear(src, width, height, chipToImage, size, warpOpts), size, chipToImage };
   }
-  let pixels: RgbPixels = cropPixels(src, width, rect);
-  let w = rect[2];
-  let h = rect[3];
-  // image → level-L pixel coordinates: subtract the crop origin, then x → (x − 0.5) / 2 per level.
-  let imageToLevel: Affine = [1, 0, -rect[0], 0, 1, -rect[1]];
-  for (let l = 0; l < levels; l++) {
-    const down = downsample2x(pixels, w, h);
-    pixels = down.data; w = down.width; h = down.height;
-    imageToLevel = composeAffine([0.5, 0, -0.25, 0, 0.5, -0.25], imageToLevel);
-  }
+  // One box filter of 2^levels over the face's neighbourhood (what `levels` rounds of 2×2
+  // averaging would give); image → reduced coordinates: x → (x − rx − (f − 1)/2) / f.
+  const factor = 2 ** levels;
+  const reduced = downsampleBox(src, width, height, factor, rect);
+  const imageToLevel: Affine = [1 / factor, 0, -(rect[0] + (factor - 1) / 2) / factor, 0, 1 / factor, -(rect[1] + (factor - 1) / 2) / factor];
   const chipToLevel = composeAffine(imageToLevel, chipToImage);
-  return { chip: warpAffineBilinear(pixels, w, h, chipToLevel, size, warpOpts), size, chipToImage };
+  return { chip: warpAffineBilinear(reduced.data, reduced.width, reduced.height, chipToLevel, size, warpOpts), size, chipToImage };
 }

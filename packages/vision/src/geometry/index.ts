@@ -5,7 +5,7 @@ export {
   IDENTITY, similarityFromParams, similarityParams, applyAffine, applyAffineToPoints, composeAffine, invertAffine,
   estimateSimilarity, type Affine,
 } from './similarity.js';
-export { warpAffineBilinear, flipHorizontal, downsample2x, type RgbPixels, type WarpOptions } from './warp.js';
+export { warpAffineBilinear, flipHorizontal, downsample2x, downsampleBox, type RgbPixels, type WarpOptions } from './warp.js';
 export {
   DLIB_MEAN_FACE_X, DLIB_MEAN_FACE_Y, FACE_CHIP_LANDMARKS, faceChipTemplate, faceChipSimilarity, faceChipTransform,
   extractFaceChip, type FaceChipOptions, type FaceChip,

@@ -81,23 +81,41 @@ export function flipHorizontal<T extends RgbPixels>(src: T, width: number, heigh
 }
 
 /**
- * Halves an RGB image by averaging 2×2 blocks (an odd last row/column is dropped). Output pixel
- * `i` covers input pixels `2i` and `2i+1`, so its centre is input coordinate `2i + 0.5`.
+ * Shrinks a rectangle of an RGB image by an integer `factor`, averaging `factor`×`factor` blocks
+ * (a partial last block is dropped). Output pixel `i` covers input pixels
+ * `[rx + i·factor, rx + (i+1)·factor)`, so its centre is input coordinate
+ * `rx + i·factor + (factor − 1)/2`. Reads the source in place; no copy of the rectangle is made.
+ *
+ * @param rect `[x, y, w, h]`, integers, inside the image. @defaultValue the whole image
  */
-export function downsample2x(src: RgbPixels, width: number, height: number): { data: Float32Array; width: number; height: number } {
-  const w = Math.floor(width / 2);
-  const h = Math.floor(height / 2);
+export function downsampleBox(
+  src: RgbPixels, width: number, height: number, factor: number, rect: readonly [number, number, number, number] = [0, 0, width, height],
+): { data: Float32Array; width: number; height: number } {
+  const [rx, ry, rw, rh] = rect;
+  if (!(Number.isInteger(factor) && factor >= 1)) throw new RangeError(`factor must be a positive integer, got ${factor}`);
+  if (rx < 0 || ry < 0 || rx + rw > width || ry + rh > height) throw new RangeError('rectangle lies outside the image');
+  const w = Math.floor(rw / factor);
+  const h = Math.floor(rh / factor);
   const out = new Float32Array(w * h * 3);
-  const stride = width * 3;
-  let o = 0;
-  for (let r = 0; r < h; r++) {
-    const top = 2 * r * stride;
-    for (let x = 0; x < w; x++) {
-      const p = top + 6 * x;
-      for (let ch = 0; ch < 3; ch++, o++) {
-        out[o] = (src[p + ch]! + src[p + 3 + ch]! + src[p + stride + ch]! + src[p + stride + 3 + ch]!) * 0.25;
+  const inv = 1 / (factor * factor);
+  for (let oy = 0; oy < h; oy++) {
+    const base = oy * w * 3;
+    for (let dy = 0; dy < factor; dy++) {
+      let s = ((ry + oy * factor + dy) * width + rx) * 3;
+      for (let o = base; o < base + w * 3; o += 3) {
+        let r = 0, g = 0, b = 0;
+        for (let dx = 0; dx < factor; dx++, s += 3) {
+          r += src[s]!; g += src[s + 1]!; b += src[s + 2]!;
+        }
+        out[o] = out[o]! + r; out[o + 1] = out[o + 1]! + g; out[o + 2] = out[o + 2]! + b;
       }
     }
+    for (let i = base; i < base + w * 3; i++) out[i] = out[i]! * inv;
   }
   return { data: out, width: w, height: h };
+}
+
+/** Halves an RGB image by averaging 2×2 blocks: {@link downsampleBox} with factor 2. */
+export function downsample2x(src: RgbPixels, width: number, height: number): { data: Float32Array; width: number; height: number } {
+  return downsampleBox(src, width, height, 2);
 }

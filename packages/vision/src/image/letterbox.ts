@@ -57,34 +57,56 @@ function axisSamples(size: number, paddedSize: number, pad: number, regionStart:
   return { i0, i1, frac };
 }
 
-/** Resamples the geometry's region of `img` into `out` at `offset`. */
+/** Byte offset of pixel `index` within a row (`index * 3`), or -1 for padding. */
+function pixelOffsets(indices: Int32Array): Int32Array {
+  return indices.map((i) => (i < 0 ? -1 : i * 3));
+}
+
+/**
+ * Resamples the geometry's region of `img` into `out` at `offset`. Output pixels whose four
+ * samples all lie inside the image take a branch-free path; the rest read 0 for padding.
+ */
 function resampleInto(img: RgbImage, g: LetterboxGeometry, out: Float32Array, offset: number): void {
   const [rx, ry, rw, rh] = g.region;
   const xs = axisSamples(g.size, g.paddedSize, g.padLeft, rx, rw);
   const ys = axisSamples(g.size, g.paddedSize, g.padTop, ry, rh);
+  const x0s = pixelOffsets(xs.i0);
+  const x1s = pixelOffsets(xs.i1);
+  const fxs = xs.frac;
   const data = img.data;
   const rowStride = img.width * 3;
+  const size = g.size;
   let o = offset;
-  for (let r = 0; r < g.size; r++) {
+  for (let r = 0; r < size; r++) {
     const top = ys.i0[r]! < 0 ? -1 : ys.i0[r]! * rowStride;
     const bottom = ys.i1[r]! < 0 ? -1 : ys.i1[r]! * rowStride;
     const fy = ys.frac[r]!;
-    for (let c = 0; c < g.size; c++) {
-      const x0 = xs.i0[c]!;
-      const x1 = xs.i1[c]!;
-      const fx = xs.frac[c]!;
-      const tl = top >= 0 && x0 >= 0 ? top + x0 * 3 : -1;
-      const tr = top >= 0 && x1 >= 0 ? top + x1 * 3 : -1;
-      const bl = bottom >= 0 && x0 >= 0 ? bottom + x0 * 3 : -1;
-      const br = bottom >= 0 && x1 >= 0 ? bottom + x1 * 3 : -1;
+    if (top < 0 && bottom < 0) {
+      out.fill(0, o, o + size * 3);
+      o += size * 3;
+      continue;
+    }
+    for (let c = 0; c < size; c++, o += 3) {
+      const x0 = x0s[c]!;
+      const x1 = x1s[c]!;
+      const fx = fxs[c]!;
+      if (top >= 0 && bottom >= 0 && x1 >= 0 && x0 >= 0) {
+        const tl = top + x0, tr = top + x1, bl = bottom + x0, br = bottom + x1;
+        for (let ch = 0; ch < 3; ch++) {
+          const upper = data[tl + ch]! + (data[tr + ch]! - data[tl + ch]!) * fx;
+          const lower = data[bl + ch]! + (data[br + ch]! - data[bl + ch]!) * fx;
+          out[o + ch] = upper + (lower - upper) * fy;
+        }
+        continue;
+      }
       for (let ch = 0; ch < 3; ch++) {
-        const vtl = tl >= 0 ? data[tl + ch]! : 0;
-        const vtr = tr >= 0 ? data[tr + ch]! : 0;
-        const vbl = bl >= 0 ? data[bl + ch]! : 0;
-        const vbr = br >= 0 ? data[br + ch]! : 0;
+        const vtl = top >= 0 && x0 >= 0 ? data[top + x0 + ch]! : 0;
+        const vtr = top >= 0 && x1 >= 0 ? data[top + x1 + ch]! : 0;
+        const vbl = bottom >= 0 && x0 >= 0 ? data[bottom + x0 + ch]! : 0;
+        const vbr = bottom >= 0 && x1 >= 0 ? data[bottom + x1 + ch]! : 0;
         const upper = vtl + (vtr - vtl) * fx;
         const lower = vbl + (vbr - vbl) * fx;
-        out[o++] = upper + (lower - upper) * fy;
+        out[o + ch] = upper + (lower - upper) * fy;
       }
     }
   }
