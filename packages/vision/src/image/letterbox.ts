@@ -92,11 +92,15 @@ function resampleInto(img: RgbImage, g: LetterboxGeometry, out: Float32Array, of
       const fx = fxs[c]!;
       if (top >= 0 && bottom >= 0 && x1 >= 0 && x0 >= 0) {
         const tl = top + x0, tr = top + x1, bl = bottom + x0, br = bottom + x1;
-        for (let ch = 0; ch < 3; ch++) {
-          const upper = data[tl + ch]! + (data[tr + ch]! - data[tl + ch]!) * fx;
-          const lower = data[bl + ch]! + (data[br + ch]! - data[bl + ch]!) * fx;
-          out[o + ch] = upper + (lower - upper) * fy;
-        }
+        const u0 = data[tl]! + (data[tr]! - data[tl]!) * fx;
+        const l0 = data[bl]! + (data[br]! - data[bl]!) * fx;
+        const u1 = data[tl + 1]! + (data[tr + 1]! - data[tl + 1]!) * fx;
+        const l1 = data[bl + 1]! + (data[br + 1]! - data[bl + 1]!) * fx;
+        const u2 = data[tl + 2]! + (data[tr + 2]! - data[tl + 2]!) * fx;
+        const l2 = data[bl + 2]! + (data[br + 2]! - data[bl + 2]!) * fx;
+        out[o] = u0 + (l0 - u0) * fy;
+        out[o + 1] = u1 + (l1 - u1) * fy;
+        out[o + 2] = u2 + (l2 - u2) * fy;
         continue;
       }
       for (let ch = 0; ch < 3; ch++) {
