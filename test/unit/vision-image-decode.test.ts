@@ -137,6 +137,8 @@ test('orientation: Portrait_0..8 all decode upright and agree pixel-wise', { ski
     assertRgb(img, 1200, 1800);
     assert.equal(img.orientation, i === 0 ? 1 : i, `Portrait_${i}`);
     assert.deepEqual([img.originalWidth, img.originalHeight], i >= 5 ? [1800, 1200] : [1200, 1800]);
+    const probe = await probeImage(readFileSync(dataPath(EXIF_DIR, `Portrait_${i}.jpg`)), LIMITS);
+    assert.deepEqual([probe.width, probe.height, probe.orientation], [1200, 1800, img.orientation]);
     images.push(img);
   }
   const small = await Promise.all(images.map((img) => downscaled(img, 60, 90)));
@@ -262,4 +264,42 @@ test('hand-made BMPs: 24-bit bottom-up, 8-bit palette, 1-bit, top-down; truncate
   const zeroWidth = Uint8Array.from(b24);
   new DataView(zeroWidth.buffer).setInt32(18, 0, true);
   await rejectsWith(decodeImage(zeroWidth, LIMITS), 'CORRUPT_IMAGE');
+});
+
+/** An ICO with one 2x2 entry stored as a DIB: 40-byte header (height doubled), pixels, AND mask. */
+function icoWithDib(bpp: 24 | 32, pixelsBottomUp: number[][], andMaskRows: number[]): Uint8Array {
+  const stride = Math.floor((2 * bpp + 31) / 32) * 4;
+  const dibSize = 40 + stride * 2 + 4 * 2;
+  const bytes = new Uint8Array(6 + 16 + dibSize);
+  const view = new DataView(bytes.buffer);
+  view.setUint16(2, 1, true); // type: icon
+  view.setUint16(4, 1, true); // one entry
+  bytes.set([2, 2, 0, 0], 6);
+  view.setUint16(6 + 6, bpp, true);
+  view.setUint32(6 + 8, dibSize, true);
+  view.setUint32(6 + 12, 22, true);
+  view.setUint32(22, 40, true);
+  view.setInt32(26, 2, true);
+  view.setInt32(30, 4, true); // XOR + AND
+  view.setUint16(34, 1, true);
+  view.setUint16(36, bpp, true);
+  pixelsBottomUp.forEach((row, i) => bytes.set(row, 22 + 40 + i * stride));
+  andMaskRows.forEach((bits, i) => (bytes[22 + 40 + stride * 2 + i * 4] = bits));
+  return bytes;
+}
+
+test('ICO entries stored as DIBs: 32-bit alpha, or the AND mask for 24-bit', async () => {
+  // Bottom row: opaque red, fully transparent green; top row: half-transparent white, opaque blue.
+  const ico32 = icoWithDib(32, [[0, 0, 255, 255, 0, 255, 0, 0], [255, 255, 255, 128, 255, 0, 0, 255]], [0, 0]);
+  const a = await decodeImage(ico32, LIMITS);
+  assert.equal(a.format, 'ico');
+  assert.equal(a.hadAlpha, true);
+  assert.deepEqual([...a.data], [128, 128, 128, 0, 0, 255, 255, 0, 0, 0, 0, 0]);
+  // 24-bit: bottom-right pixel masked out by the AND bitmap (bit 1 = transparent).
+  const ico24 = icoWithDib(24, [[0, 0, 255, 0, 255, 0], [255, 0, 0, 255, 255, 255]], [0b01000000, 0]);
+  const b = await decodeImage(ico24, { ...LIMITS, background: 'white' });
+  assert.deepEqual([...b.data], [0, 0, 255, 255, 255, 255, 255, 0, 0, 255, 255, 255]);
+  const probe = await probeImage(ico24, LIMITS);
+  assert.deepEqual([probe.format, probe.width, probe.height], ['ico', 2, 2]);
+  await rejectsWith(decodeImage(ico24.subarray(0, 40), LIMITS), 'TRUNCATED_IMAGE');
 });
