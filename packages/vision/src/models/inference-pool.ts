@@ -127,6 +127,7 @@ export class InferencePool {
       onReady = resolve;
       onInitError = reject;
     });
+    ready.catch(() => {}); // observed by start()/run(); never an unhandled rejection
     const slot: Slot = { worker, ready, pending: new Map(), alive: true };
 
     const fail = (err: FacepipeError): void => {

@@ -62,21 +62,26 @@ async function close(): Promise<void> {
 // Runs are processed one at a time, in arrival order: ONNX Runtime already uses intra-op threads.
 let queue: Promise<void> = init();
 port.on('message', (msg: ToWorker) => {
-  queue = queue.then(async () => {
-    if (msg.type === 'close') return close();
-    const started = performance.now();
-    try {
-      const session = sessions.get(msg.model);
-      if (!session) throw new FacepipeError('MODEL_ERROR', `model ${msg.model} is not loaded in this pool`, { retryable: false });
-      const outputs = await session.run(msg.data, msg.batch, msg.height, msg.width);
-      const transfer: ArrayBuffer[] = [];
-      for (const out of Object.values(outputs)) {
-        out.data = transferable(out.data);
-        transfer.push(out.data.buffer as ArrayBuffer);
-      }
-      post({ type: 'result', id: msg.id, outputs, ms: performance.now() - started }, transfer);
-    } catch (err) {
-      post({ type: 'error', id: msg.id, error: serialize(err) });
-    }
+  queue = queue.then(() => handle(msg)).catch((err: unknown) => {
+    // only posting can fail here (handle() reports its own errors); keep the queue alive
+    console.error(`[inference-worker] ${err instanceof Error ? err.message : String(err)}`);
   });
 });
+
+async function handle(msg: ToWorker): Promise<void> {
+  if (msg.type === 'close') return close();
+  const started = performance.now();
+  try {
+    const session = sessions.get(msg.model);
+    if (!session) throw new FacepipeError('MODEL_ERROR', `model ${msg.model} is not loaded in this pool`, { retryable: false });
+    const outputs = await session.run(msg.data, msg.batch, msg.height, msg.width);
+    const transfer: ArrayBuffer[] = [];
+    for (const out of Object.values(outputs)) {
+      out.data = transferable(out.data);
+      transfer.push(out.data.buffer as ArrayBuffer);
+    }
+    post({ type: 'result', id: msg.id, outputs, ms: performance.now() - started }, transfer);
+  } catch (err) {
+    post({ type: 'error', id: msg.id, error: serialize(err) });
+  }
+}
