@@ -1,0 +1,43 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import { isImageId, objectKeys, type ResultDocument } from '@facepipe/core';
+import { batchResults, toResultLine } from '@facepipe/producer';
+import { withProducer } from './deployment.js';
+import { UsageError, type Command } from './command.js';
+
+export const resultsCommand: Command = {
+  name: 'results',
+  summary: "an image's result document, or a batch's results as JSONL",
+  usage: `facepipe results <imageId>                  the full result document (JSON)
+facepipe results <batchId> [--out file] [--full]
+                                           one line per input (--full: whole documents)`,
+  async run(argv) {
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, full: { type: 'boolean', default: false } } });
+    const id = positionals[0];
+    if (!id || positionals.length > 1) throw new UsageError('facepipe results needs one image id or batch id');
+    return withProducer('results', async (producer) => {
+      if (isImageId(id)) {
+        const result = await producer.ctx.store.getJson<ResultDocument>(objectKeys.result(id));
+        if (!result) {
+          const state = await producer.ctx.tracker.imageState(id);
+          process.stderr.write(state ? `image ${id} is ${state.state}${state.code ? ` (${state.code})` : ''}; no result document yet\n` : `no result for image ${id}: it has not been processed\n`);
+          return 1;
+        }
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        return 0;
+      }
+      if (!(await producer.getBatch(id))) {
+        process.stderr.write(`no batch or image ${id}\n`);
+        return 1;
+      }
+      const out = values.out ? createWriteStream(values.out) : process.stdout;
+      for await (const { entry, result } of batchResults(producer.ctx.store, id)) {
+        const line = values.full ? { file: entry.source, imageId: entry.imageId, ...(entry.error ? { error: entry.error } : {}), result: result ?? null } : toResultLine(entry, result);
+        if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');
+      }
+      if (out !== process.stdout) await new Promise((r) => (out as ReturnType<typeof createWriteStream>).end(r));
+      return 0;
+    });
+  },
+};

@@ -1,0 +1,50 @@
+import { parseArgs } from 'node:util';
+import { allQueueNames } from '@facepipe/core';
+import { withProducer } from './deployment.js';
+import type { Command } from './command.js';
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'queues and batches of a running deployment, or one batch',
+  usage: `facepipe status [batchId] [--json]`,
+  async run(argv) {
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+    return withProducer('status', async (producer) => {
+      if (positionals[0]) {
+        const batch = await producer.getBatch(positionals[0]);
+        if (!batch) {
+          process.stderr.write(`no batch ${positionals[0]}\n`);
+          return 1;
+        }
+        const finished = batch.done + batch.failed;
+        process.stdout.write(
+          values.json
+            ? `${JSON.stringify(batch)}\n`
+            : `batch ${batch.id} (${batch.purpose}, ${batch.source}): ${finished}/${batch.total}${batch.ingested ? '' : '+'} finished, ${batch.done} done, ${batch.failed} failed, ${batch.faces} faces${batch.finishedAt ? ', complete' : ''}\n` +
+                Object.entries(batch.errors).map(([c, n]) => `  ${c}: ${n}\n`).join(''),
+        );
+        return 0;
+      }
+      const queues = await Promise.all(
+        allQueueNames.map(async (name) => {
+          const q = producer.ctx.queues.byName(name);
+          const [counts, workers, paused] = await Promise.all([q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'), q.getWorkersCount(), q.isPaused()]);
+          return { name, waiting: counts.waiting ?? 0, prioritized: counts.prioritized ?? 0, active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0, workers, paused };
+        }),
+      );
+      const batches = await producer.ctx.tracker.listBatches(10);
+      if (values.json) {
+        process.stdout.write(`${JSON.stringify({ queues, batches })}\n`);
+        return 0;
+      }
+      process.stdout.write('queue      waiting  active  delayed  failed  workers\n');
+      for (const q of queues) {
+        process.stdout.write(`${q.name.padEnd(10)} ${String((q.waiting ?? 0) + (q.prioritized ?? 0)).padStart(7)} ${String(q.active).padStart(7)} ${String(q.delayed).padStart(8)} ${String(q.failed).padStart(7)} ${String(q.workers).padStart(8)}${q.paused ? '  (paused)' : ''}\n`);
+      }
+      for (const b of batches) {
+        process.stdout.write(`batch ${b.id} ${b.purpose} ${b.done + b.failed}/${b.total} finished, ${b.failed} failed, ${b.faces} faces  ${b.source}\n`);
+      }
+      return 0;
+    });
+  },
+};

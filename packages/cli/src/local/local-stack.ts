@@ -1,0 +1,71 @@
+import { resolve } from 'node:path';
+import { loadConfig, type FacepipeConfig } from '@facepipe/core';
+import { startEmbeddedS3, startLocalRedis, type EmbeddedS3, type LocalRedis } from '@facepipe/producer';
+
+export interface LocalStackOptions {
+  /** Where the embedded S3 store and logs live. @defaultValue ./.facepipe */
+  dataDir: string;
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * The embedded default of `facepipe run`: `REDIS_URL` if set, else a private redis-server on a
+ * free port; `S3_ENDPOINT` if set, else an embedded S3-protocol server over HTTP storing under
+ * `<dataDir>/s3` (kept between runs, so a re-run reuses earlier results).
+ */
+export class LocalStack {
+  readonly env: Record<string, string>;
+  readonly config: FacepipeConfig;
+  readonly dataDir: string;
+  readonly #redis: LocalRedis | undefined;
+  readonly #s3: EmbeddedS3 | undefined;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(init: { env: Record<string, string>; config: FacepipeConfig; dataDir: string; redis?: LocalRedis; s3?: EmbeddedS3 }) {
+    this.env = init.env;
+    this.config = init.config;
+    this.dataDir = init.dataDir;
+    this.#redis = init.redis;
+    this.#s3 = init.s3;
+  }
+
+  get describe(): string {
+    return [
+      this.#redis ? `private redis-server at ${this.config.redis.url}` : `Redis at ${this.config.redis.url}`,
+      this.#s3 ? `embedded S3 at ${this.config.s3.endpoint} (files under ${resolve(this.dataDir, 's3')})` : `S3 at ${this.config.s3.endpoint ?? 'AWS'}`,
+    ].join(', ');
+  }
+
+  static async start(options: LocalStackOptions): Promise<LocalStack> {
+    const base = options.env ?? process.env;
+    loadConfig(base); // fail fast on bad settings before starting anything
+    const env: Record<string, string> = {};
+    let redis: LocalRedis | undefined;
+    let s3: EmbeddedS3 | undefined;
+    try {
+      if (!base.REDIS_URL) {
+        redis = await startLocalRedis({ directory: resolve(options.dataDir, 'redis') });
+        env.REDIS_URL = redis.url;
+      }
+      if (!base.S3_ENDPOINT) {
+        s3 = await startEmbeddedS3({ directory: resolve(options.dataDir, 's3'), port: 0 });
+        Object.assign(env, {
+          S3_ENDPOINT: s3.endpoint,
+          S3_ACCESS_KEY_ID: s3.accessKeyId,
+          S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+          S3_FORCE_PATH_STYLE: 'true',
+        });
+      }
+    } catch (err) {
+      await Promise.allSettled([redis?.stop(), s3?.close()]);
+      throw err;
+    }
+    const merged = { ...base, ...env };
+    return new LocalStack({ env, config: loadConfig(merged), dataDir: options.dataDir, redis, s3 });
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= Promise.allSettled([this.#s3?.close(), this.#redis?.stop()]).then(() => undefined);
+    return this.#stopping;
+  }
+}

@@ -1,0 +1,140 @@
+import { QueueEvents } from 'bullmq';
+import {
+  closeRedis,
+  createRedisConnection,
+  newBatchId,
+  objectKeys,
+  S3ObjectStore,
+  ServiceContext,
+  type BatchInfo,
+  type BatchPurpose,
+  type EnrollmentReport,
+  type FacepipeConfig,
+} from '@facepipe/core';
+import { configuredVersions, probeImage } from '@facepipe/vision';
+import { Ingestor, type AdmitOutcome } from './ingest/ingestor.js';
+import { localFolderItems, parseS3Url, s3PrefixItems, type IngestItem } from './ingest/sources.js';
+
+export interface IngestRequest {
+  /** A local folder or file, or `s3://bucket/prefix`. */
+  input: string;
+  purpose?: BatchPurpose;
+  /** Enrollment from a folder: one subfolder per person. */
+  personFromFolder?: boolean;
+  force?: boolean;
+  concurrency?: number;
+  onItem?: (count: number, outcome: AdmitOutcome) => void;
+}
+
+/**
+ * The producer side of a deployment: ingest folders, S3 prefixes and uploads as batches; follow
+ * batches; run enrollment. Talks to the same Redis and S3 as the workers, never to the workers.
+ */
+export class Producer {
+  readonly ctx: ServiceContext;
+  readonly ingestor: Ingestor;
+  readonly pipelineVersion: string;
+  #closing: Promise<void> | undefined;
+
+  private constructor(ctx: ServiceContext, pipelineVersion: string) {
+    this.ctx = ctx;
+    this.pipelineVersion = pipelineVersion;
+    const { maxPixels, maxBytes } = ctx.config.detect;
+    this.ingestor = new Ingestor({
+      store: ctx.store,
+      tracker: ctx.tracker,
+      queues: ctx.queues,
+      log: ctx.log,
+      pipelineVersion,
+      probe: (bytes) => probeImage(bytes, { maxPixels, maxBytes }),
+      maxBytes,
+      maxQueued: ctx.config.queues.maxQueued,
+    });
+  }
+
+  /** Connects to Redis and S3 (failing fast with the reason) and reads the model versions. */
+  static async connect(config: FacepipeConfig, service = 'producer'): Promise<Producer> {
+    const ctx = new ServiceContext(config, service, 'client');
+    try {
+      const ready = await ctx.checkReady();
+      if (!ready.redis) throw new Error(`cannot reach Redis: ${ready.errors.join('; ')}`);
+      await ctx.store.ensureBucket();
+      const versions = await configuredVersions(config);
+      return new Producer(ctx, versions.pipeline);
+    } catch (err) {
+      await ctx.close();
+      throw err;
+    }
+  }
+
+  /** Ingests a folder or S3 prefix as a new batch; resolves when every input is admitted. */
+  async ingest(request: IngestRequest): Promise<{ batchId: string; total: number }> {
+    const batchId = newBatchId();
+    const items = await this.#items(request);
+    return this.ingestor.ingest(items, {
+      batchId,
+      purpose: request.purpose ?? 'ingest',
+      sourceLabel: request.input,
+      force: request.force,
+      concurrency: request.concurrency,
+      onItem: request.onItem,
+    });
+  }
+
+  /** Ingests any item stream as a batch (enrollment by name, tests). */
+  ingestItems(items: AsyncIterable<IngestItem>, options: { purpose: BatchPurpose; sourceLabel: string; force?: boolean; onItem?: IngestRequest['onItem'] }) {
+    return this.ingestor.ingest(items, { batchId: newBatchId(), ...options });
+  }
+
+  async #items(request: IngestRequest): Promise<AsyncIterable<IngestItem>> {
+    const s3 = parseS3Url(request.input);
+    if (!s3) return localFolderItems(request.input, { personFromFolder: request.personFromFolder });
+    const c = this.ctx.config.s3;
+    const source = new S3ObjectStore({ bucket: s3.bucket, region: c.region, endpoint: c.endpoint, forcePathStyle: c.forcePathStyle, credentials: c.credentials });
+    return s3PrefixItems(source, s3.prefix);
+  }
+
+  getBatch(batchId: string): Promise<BatchInfo | undefined> {
+    return this.ctx.tracker.getBatch(batchId);
+  }
+
+  /** Polls until every item of the batch is done or failed. */
+  async waitForBatch(batchId: string, onProgress?: (batch: BatchInfo) => void, pollMs = 200): Promise<BatchInfo> {
+    for (;;) {
+      const batch = await this.getBatch(batchId);
+      if (!batch) throw new Error(`batch ${batchId} does not exist`);
+      onProgress?.(batch);
+      if (batch.finishedAt !== undefined) return batch;
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+
+  /**
+   * After an enrollment batch finished: queues the gallery build and waits for it (a classify
+   * worker runs it), then returns the report of what was enrolled or rejected.
+   */
+  async completeEnrollment(batchId: string, timeoutMs = 600_000): Promise<EnrollmentReport> {
+    // QueueEvents blocks on a stream read: it needs a connection of its own that never gives up.
+    const connection = createRedisConnection(this.ctx.config.redis.url, 'worker');
+    connection.on('error', () => undefined);
+    const events = new QueueEvents(this.ctx.queues.gallery.name, { connection, prefix: this.ctx.config.redis.prefix });
+    try {
+      await events.waitUntilReady();
+      const jobId = await this.ctx.queues.addGalleryBuild({ kind: 'enroll', batchId });
+      const job = await this.ctx.queues.gallery.getJob(jobId);
+      if (!job) throw new Error(`gallery job ${jobId} vanished`);
+      await job.waitUntilFinished(events, timeoutMs);
+    } finally {
+      await events.close();
+      await closeRedis(connection);
+    }
+    const report = await this.ctx.store.getJson<EnrollmentReport>(objectKeys.enrollReport(batchId));
+    if (!report) throw new Error(`enrollment report for ${batchId} is missing`);
+    return report;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.ctx.close();
+    return this.#closing;
+  }
+}
