@@ -3,12 +3,13 @@ import { ConfigError, FacepipeError } from '@facepipe/core';
 import { UsageError, type Command } from './commands/command.js';
 import { enrollCommand } from './commands/enroll.js';
 import { ingestCommand } from './commands/ingest.js';
+import { labelCommand } from './commands/label.js';
 import { resultsCommand } from './commands/results.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { workerCommand } from './commands/worker.js';
 
-const commands: Command[] = [runCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, workerCommand];
+const commands: Command[] = [runCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, labelCommand, workerCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -21,6 +21,8 @@ export interface IngestRequest {
   purpose?: BatchPurpose;
   /** Enrollment from a folder: one subfolder per person. */
   personFromFolder?: boolean;
+  /** Take every file of a folder, not only image file names. */
+  allFiles?: boolean;
   force?: boolean;
   concurrency?: number;
   onItem?: (count: number, outcome: AdmitOutcome) => void;
@@ -88,7 +90,7 @@ export class Producer {
 
   async #items(request: IngestRequest): Promise<AsyncIterable<IngestItem>> {
     const s3 = parseS3Url(request.input);
-    if (!s3) return localFolderItems(request.input, { personFromFolder: request.personFromFolder });
+    if (!s3) return localFolderItems(request.input, { personFromFolder: request.personFromFolder, allFiles: request.allFiles });
     const c = this.ctx.config.s3;
     const source = new S3ObjectStore({ bucket: s3.bucket, region: c.region, endpoint: c.endpoint, forcePathStyle: c.forcePathStyle, credentials: c.credentials });
     return s3PrefixItems(source, s3.prefix);

@@ -6,7 +6,7 @@ import { ProgressBar } from '../ui/progress.js';
 export const ingestCommand: Command = {
   name: 'ingest',
   summary: 'queue a folder or s3://bucket/prefix as a batch on a running deployment',
-  usage: `facepipe ingest <dir|s3://bucket/prefix> [--wait] [--force] [--json]
+  usage: `facepipe ingest <dir|s3://bucket/prefix> [--wait] [--force] [--all-files] [--json]
 
 Stores each input under its content hash and queues what needs processing (REDIS_URL, S3_*).
 Prints the batch id; --wait follows the batch until it finishes.`,
@@ -14,12 +14,12 @@ Prints the batch id; --wait follows the batch until it finishes.`,
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { wait: { type: 'boolean', default: false }, force: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+      options: { wait: { type: 'boolean', default: false }, force: { type: 'boolean', default: false }, 'all-files': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
     });
     if (positionals.length !== 1) throw new UsageError('facepipe ingest needs one folder or s3:// prefix');
     return withProducer('ingest', async (producer) => {
       const bar = new ProgressBar('queueing');
-      const { batchId, total } = await producer.ingest({ input: positionals[0]!, force: values.force, onItem: (n) => bar.update(n, undefined) });
+      const { batchId, total } = await producer.ingest({ input: positionals[0]!, force: values.force, allFiles: values['all-files'], onItem: (n) => bar.update(n, undefined) });
       bar.done();
       if (!values.wait) {
         process.stdout.write(values.json ? `${JSON.stringify({ batchId, total })}\n` : `batch ${batchId}: ${total} inputs queued\n`);

@@ -24,6 +24,7 @@ Options:
   --data-dir <dir>      embedded store and logs (default ./.facepipe)
   --detect-workers <n>  detect processes (default 1); likewise --embed-workers, --classify-workers
   --force               re-process images that already have current results
+  --all-files           take every file, not only image file names (others fail NOT_AN_IMAGE)
   --quiet               print no per-image lines`,
   async run(argv) {
     const { values, positionals } = parseArgs({
@@ -37,6 +38,7 @@ Options:
         'embed-workers': { type: 'string', default: '1' },
         'classify-workers': { type: 'string', default: '1' },
         force: { type: 'boolean', default: false },
+        'all-files': { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
       },
     });
@@ -68,12 +70,13 @@ Options:
     try {
       process.stderr.write(`facepipe run: ${stack.describe}\n`);
       for (const stage of stageNames) workers.start(stage, counts[stage]);
-      producer = await Producer.connect(stack.config, 'run');
+      // The run reports on the terminal; its own log lines only for warnings unless asked.
+      producer = await Producer.connect(process.env.FACEPIPE_LOG_LEVEL ? stack.config : { ...stack.config, logLevel: 'warn' }, 'run');
       await waitForWorkers(producer, workers);
       process.stderr.write(`workers ready (logs in ${resolve(dataDir, 'logs')})\n`);
 
       if (values.enroll) {
-        const batch = await ingestAndWait(producer, workers, values.enroll, 'enroll', values.force!);
+        const batch = await ingestAndWait(producer, workers, values.enroll, 'enroll', { force: values.force!, allFiles: values['all-files']! });
         const report = await producer.completeEnrollment(batch.id);
         const enrolled = report.items.filter((i) => i.status === 'enrolled');
         const people = new Set(enrolled.map((i) => i.person));
@@ -83,7 +86,7 @@ Options:
         }
       }
 
-      const batch = await ingestAndWait(producer, workers, dir, 'ingest', values.force!);
+      const batch = await ingestAndWait(producer, workers, dir, 'ingest', { force: values.force!, allFiles: values['all-files']! });
       const out = values.out ? createWriteStream(resolve(values.out)) : undefined;
       for await (const { entry, result } of batchResults(producer.ctx.store, batch.id)) {
         const line = toResultLine(entry, result);
@@ -114,10 +117,10 @@ async function waitForWorkers(producer: Producer, workers: WorkerProcesses, time
   }
 }
 
-async function ingestAndWait(producer: Producer, workers: WorkerProcesses, input: string, purpose: 'ingest' | 'enroll', force: boolean): Promise<BatchInfo> {
+async function ingestAndWait(producer: Producer, workers: WorkerProcesses, input: string, purpose: 'ingest' | 'enroll', options: { force: boolean; allFiles: boolean }): Promise<BatchInfo> {
   const label = purpose === 'enroll' ? 'enroll' : 'ingest';
   const bar = new ProgressBar(label);
-  const { batchId } = await producer.ingest({ input, purpose, personFromFolder: purpose === 'enroll', force });
+  const { batchId } = await producer.ingest({ input, purpose, personFromFolder: purpose === 'enroll', ...options });
   const result = await producer.waitForBatch(batchId, (b) => {
     const crashed = workers.crashed();
     if (crashed) throw new Error(`worker-${crashed.stage} exited (code ${crashed.code}):\n${crashed.logTail}`);

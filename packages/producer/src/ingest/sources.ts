@@ -20,12 +20,29 @@ export interface IngestItem {
 const skipNames = new Set(['.DS_Store', 'Thumbs.db', 'desktop.ini']);
 
 /**
- * Every file under `root`, depth first, each folder's entries in name order, streamed: folders
- * are read one at a time, so millions of files never sit in memory. Hidden files and folders
- * (dot names) and OS clutter files are skipped; everything else is an input (a file that is not
- * an image is reported as NOT_AN_IMAGE, not silently dropped).
+ * File name extensions taken from folders by default: the formats facepipe decodes, plus image
+ * formats it recognises but refuses (so a HEIC or SVG photo is reported as UNSUPPORTED_FORMAT
+ * rather than silently skipped). Other files (READMEs, sidecars) are not inputs unless
+ * `allFiles` is set.
  */
-export async function* localFolderItems(root: string, options: { personFromFolder?: boolean } = {}): AsyncIterable<IngestItem> {
+export const imageExtensions = new Set([
+  'jpg', 'jpeg', 'jpe', 'jfif', 'png', 'apng', 'webp', 'gif', 'tif', 'tiff', 'bmp', 'dib', 'ico', 'avif',
+  'heic', 'heif', 'jxl', 'jp2', 'j2k', 'svg', 'psd', 'pbm', 'pgm', 'ppm', 'pnm', 'exr', 'hdr', 'qoi',
+]);
+
+function isImageName(name: string): boolean {
+  const dot = name.lastIndexOf('.');
+  return dot > 0 && imageExtensions.has(name.slice(dot + 1).toLowerCase());
+}
+
+/**
+ * Image files under `root` (by extension, see {@link imageExtensions}; every file with
+ * `allFiles`), depth first, each folder's entries in name order, streamed: folders are read one
+ * at a time, so millions of files never sit in memory. Hidden files and folders (dot names) and
+ * OS clutter files are skipped. A file named like an image that is not one is still an input,
+ * and is reported with its typed error.
+ */
+export async function* localFolderItems(root: string, options: { personFromFolder?: boolean; allFiles?: boolean } = {}): AsyncIterable<IngestItem> {
   const info = await stat(root);
   if (info.isFile()) {
     yield fileItem(root, root.split(sep).pop() ?? root);
@@ -35,6 +52,7 @@ export async function* localFolderItems(root: string, options: { personFromFolde
     const names: { name: string; isDir: boolean; isFile: boolean }[] = [];
     for await (const entry of await opendir(dir)) {
       if (entry.name.startsWith('.') || skipNames.has(entry.name)) continue;
+      if (entry.isFile() && !options.allFiles && !isImageName(entry.name)) continue;
       names.push({ name: entry.name, isDir: entry.isDirectory(), isFile: entry.isFile() });
     }
     names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -1,0 +1,148 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { objectKeys } from '@facepipe/core';
+import { labelFace } from '@facepipe/producer';
+import { dataPath, missingData } from '../helpers/data.js';
+import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
+
+const examples = 'recognition/face_recognition_examples';
+const skip = missingData(`${examples}/knn_train`, `${examples}/knn_test`, `${examples}/extra_probes`, `${examples}/probe_labels.csv`, 'negatives', 'hard_cases');
+
+/** probe_labels.csv: file → expected names (null for a person not in the gallery, undefined when unlabeled). */
+function expectedNames(): Map<string, string[] | 'unlabeled'> {
+  const lines = readFileSync(dataPath(examples, 'probe_labels.csv'), 'utf8').trim().split('\n').slice(1);
+  const map = new Map<string, string[] | 'unlabeled'>();
+  for (const line of lines) {
+    const [file, ids] = line.split(',');
+    map.set(file!, ids === 'unlabeled' ? 'unlabeled' : ids!.split(';'));
+  }
+  return map;
+}
+
+describe('the pipeline end to end (real Redis, S3 protocol server, models, worker processes)', { skip }, () => {
+  let pipeline: TestPipeline;
+  const gallery = new Set<string>();
+
+  before(async () => {
+    pipeline = await startPipeline();
+  });
+  after(async () => {
+    await pipeline?.stop();
+  });
+
+  test('enrolls every knn_train photo and publishes a gallery', async () => {
+    const { batchId, batch } = await pipeline.ingestAndWait(dataPath(examples, 'knn_train'), { purpose: 'enroll' });
+    assert.equal(batch.failed, 0);
+    const report = await pipeline.producer.completeEnrollment(batchId);
+    assert.ok(report.items.length >= 9);
+    for (const item of report.items) {
+      assert.equal(item.status, 'enrolled', `${item.source}: ${item.error?.code}`);
+      gallery.add(item.person);
+    }
+    assert.deepEqual([...gallery].sort(), ['alex_lacamoire', 'biden', 'kit_harington', 'obama', 'rose_leslie']);
+    assert.equal(report.galleryVersion, 1);
+  });
+
+  test('names the people in knn_test and extra_probes as probe_labels.csv says', async () => {
+    const expected = expectedNames();
+    let checked = 0;
+    for (const folder of ['knn_test', 'extra_probes']) {
+      const { batch, results } = await pipeline.ingestAndWait(dataPath(examples, folder));
+      assert.equal(batch.failed, 0);
+      for (const r of results) {
+        const want = expected.get(`${folder}/${r.source}`);
+        assert.ok(want, `no label for ${folder}/${r.source}`);
+        const faces = r.result?.faces ?? [];
+        const found = faces.map((f) => f.name).filter((n): n is string => n !== null).sort();
+        if (want === 'unlabeled') {
+          assert.equal(faces.length, 1, `${r.source}: one face expected`);
+        } else {
+          const known = want.filter((n) => gallery.has(n)).sort();
+          assert.deepEqual(found, known, `${folder}/${r.source}: found ${found.join(';') || 'nobody'}, expected ${known.join(';') || 'unknown'}`);
+          assert.ok(faces.length >= want.length, `${r.source}: ${faces.length} faces for ${want.length} people`);
+        }
+        checked += 1;
+      }
+    }
+    assert.equal(checked, 17);
+  });
+
+  test('negatives: every photo has a result that says "no faces"', async () => {
+    const { batch, results } = await pipeline.ingestAndWait(dataPath('negatives'));
+    assert.ok(batch.total >= 16);
+    assert.equal(batch.failed, 0);
+    for (const r of results) {
+      assert.equal(r.result?.status, 'done', r.source);
+      assert.equal(r.result?.faceCount, 0, `${r.source} has ${r.result?.faceCount} faces`);
+      assert.deepEqual(r.result?.faces, []);
+      assert.ok(r.result?.processedAt, 'a processed image with no faces is recorded as processed');
+    }
+  });
+
+  test('hard cases: each file succeeds or fails with its typed reason, and the batch completes', async () => {
+    const { batch, results } = await pipeline.ingestAndWait(dataPath('hard_cases'));
+    assert.ok(batch.finishedAt, 'batch finished');
+    assert.equal(batch.done + batch.failed, batch.total);
+    const bySource = new Map(results.map((r) => [r.source, r]));
+    const codeOf = (s: string) => bySource.get(s)?.error?.code ?? bySource.get(s)?.result?.error?.code;
+    assert.equal(codeOf('compreface_formats/corrupted.png'), 'CORRUPT_IMAGE');
+    assert.equal(codeOf('compreface_formats/truncated.jpg'), 'TRUNCATED_IMAGE');
+    assert.ok(['NOT_AN_IMAGE', 'EMPTY_INPUT'].includes(codeOf('compreface_formats/empty.png') ?? ''));
+    for (const format of ['jpeg', 'png', 'bmp', 'gif', 'tiff', 'webp', 'ico']) {
+      const r = bySource.get(`compreface_formats/einstein.${format}`);
+      assert.equal(r?.result?.status, 'done', `einstein.${format}`);
+      assert.equal(r?.result?.faceCount, 1, `einstein.${format}`);
+    }
+    for (const r of results) {
+      const ok = r.result?.status === 'done' || ['CORRUPT_IMAGE', 'TRUNCATED_IMAGE', 'NOT_AN_IMAGE', 'EMPTY_INPUT', 'UNSUPPORTED_FORMAT'].includes(r.error?.code ?? r.result?.error?.code ?? '');
+      assert.ok(ok, `${r.source}: ${JSON.stringify(r.error ?? r.result?.error)}`);
+    }
+  });
+
+  test('the same bytes again are answered from their results, not processed twice', async () => {
+    const detectBefore = (await pipeline.producer.ctx.queues.detect.getMetrics('completed')).meta.count;
+    const { batch } = await pipeline.ingestAndWait(dataPath(examples, 'knn_test'));
+    assert.equal(batch.cached, batch.total);
+    assert.equal(batch.done, batch.total);
+    const detectAfter = (await pipeline.producer.ctx.queues.detect.getMetrics('completed')).meta.count;
+    assert.equal(detectAfter, detectBefore, 'no detect job ran');
+  });
+
+  test('a result document holds boxes, landmarks, crops, embeddings with model versions, and timings', async () => {
+    const { results } = await pipeline.ingestAndWait(dataPath(examples, 'knn_test'));
+    const r = results.find((x) => x.source === 'obama_and_biden.jpg')!.result!;
+    assert.equal(r.faceCount, 2);
+    assert.ok(r.versions.detect?.detector.startsWith('ssd_mobilenetv1@'));
+    assert.ok(r.versions.embed?.recognition.startsWith('face_recognition@'));
+    assert.equal(r.versions.gallery, 1);
+    for (const face of r.faces) {
+      assert.equal(face.landmarks.length, 68);
+      assert.equal(face.embedding.length, 128);
+      assert.equal(face.embeddingModel, r.versions.embed?.recognition);
+      assert.ok(face.match.distance !== null && face.match.distance < 0.6);
+    }
+    const png = await pipeline.producer.ctx.store.getBytes(r.faces[0]!.cropKey);
+    const meta = await sharp(png).metadata();
+    assert.equal(meta.format, 'png');
+    assert.equal(meta.width, 150);
+    assert.equal(meta.height, 300);
+    for (const key of ['detect.decodeMs', 'detect.detectMs', 'embed.embedMs', 'classifyMs', 'totalMs']) assert.equal(typeof r.timings[key], 'number', key);
+  });
+
+  test('a name given by hand survives a forced re-run', async () => {
+    const first = await pipeline.ingestAndWait(dataPath(examples, 'knn_test'));
+    const kit = first.results.find((x) => x.source === 'kit_with_rose.jpg')!;
+    const face = kit.result!.faces.find((f) => f.name === 'rose_leslie')!;
+    await labelFace(pipeline.producer.ctx.store, kit.imageId!, face.index, 'Rose Leslie', 'test');
+    const again = await pipeline.ingestAndWait(dataPath(examples, 'knn_test'), { force: true });
+    assert.equal(again.batch.cached, 0, 'forced: processed again');
+    const rerun = again.results.find((x) => x.source === 'kit_with_rose.jpg')!.result!;
+    const same = rerun.faces.find((f) => f.index === face.index)!;
+    assert.equal(same.name, 'Rose Leslie');
+    assert.equal(same.label?.by, 'test');
+    assert.equal(same.match.name, 'rose_leslie', 'the automatic match is still recorded');
+    assert.ok(await pipeline.producer.ctx.store.head(objectKeys.labels(kit.imageId!)));
+  });
+});

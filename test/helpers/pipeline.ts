@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { loadConfig, objectKeys, type ResultDocument } from '@facepipe/core';
+import { batchResults, Producer } from '@facepipe/producer';
+import { WorkerProcesses } from '@facepipe/cli';
+import { startRedis, type TestRedis } from './redis-server.js';
+import { startS3, type TestS3 } from './s3-server.js';
+
+export interface TestPipeline {
+  env: Record<string, string>;
+  producer: Producer;
+  workers: WorkerProcesses;
+  redis: TestRedis;
+  s3: TestS3;
+  logDir: string;
+  /** Ingests a folder and waits for the batch to finish; returns the batch and its results. */
+  ingestAndWait(input: string, options?: { purpose?: 'ingest' | 'enroll'; force?: boolean; allFiles?: boolean }): Promise<{
+    batchId: string;
+    batch: NonNullable<Awaited<ReturnType<Producer['getBatch']>>>;
+    results: { source: string; imageId: string | null; error?: { code: string; message: string }; result?: ResultDocument }[];
+  }>;
+  result(imageId: string): Promise<ResultDocument | undefined>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A whole pipeline on real parts: a private redis-server, the embedded S3-protocol server over
+ * HTTP, and the three stage workers as separate processes (the production entry points), with a
+ * producer in this process.
+ */
+export async function startPipeline(extraEnv: Record<string, string> = {}, counts: Partial<Record<'detect' | 'embed' | 'classify', number>> = {}): Promise<TestPipeline> {
+  const redis = await startRedis();
+  const s3 = await startS3(`e2e-${randomUUID().slice(0, 8)}`);
+  const logDir = mkdtempSync(join(tmpdir(), 'facepipe-logs-'));
+  const env: Record<string, string> = {
+    REDIS_URL: redis.url,
+    ...s3.env,
+    FACEPIPE_REDIS_PREFIX: `t${randomUUID().slice(0, 8)}`,
+    FACEPIPE_LOG_LEVEL: 'info',
+    FACEPIPE_METRICS_PORT: '0',
+    ...extraEnv,
+  };
+  const workers = new WorkerProcesses(env, logDir);
+  for (const stage of ['detect', 'embed', 'classify'] as const) workers.start(stage, counts[stage] ?? 1);
+  const producer = await Producer.connect(loadConfig({ ...env, FACEPIPE_LOG_LEVEL: 'warn' }), 'test');
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const crashed = workers.crashed();
+    if (crashed) throw new Error(`worker-${crashed.stage} exited:\n${crashed.logTail}`);
+    const n = await Promise.all(['detect', 'embed', 'classify'].map((q) => producer.ctx.queues.byName(q as 'detect').getWorkersCount()));
+    if (n.every((c) => c > 0)) break;
+    if (Date.now() > deadline) throw new Error('workers did not start in 120 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const pipeline: TestPipeline = {
+    env,
+    producer,
+    workers,
+    redis,
+    s3,
+    logDir,
+    async ingestAndWait(input, options = {}) {
+      const { batchId } = await producer.ingest({ input, purpose: options.purpose ?? 'ingest', personFromFolder: options.purpose === 'enroll', force: options.force, allFiles: options.allFiles });
+      const batch = await producer.waitForBatch(batchId, () => {
+        const crashed = workers.crashed();
+        if (crashed) throw new Error(`worker-${crashed.stage} exited:\n${crashed.logTail}`);
+      });
+      const results = [];
+      for await (const { entry, result } of batchResults(producer.ctx.store, batchId)) {
+        results.push({ source: entry.source, imageId: entry.imageId, ...(entry.error ? { error: entry.error } : {}), result });
+      }
+      return { batchId, batch, results };
+    },
+    result: (imageId) => producer.ctx.store.getJson<ResultDocument>(objectKeys.result(imageId)),
+    async stop() {
+      await workers.stop();
+      await producer.close();
+      await s3.stop();
+      await redis.stop();
+      rmSync(logDir, { recursive: true, force: true });
+    },
+  };
+  return pipeline;
+}
