@@ -23,7 +23,9 @@ export const envSchema = z.object({
   S3_BUCKET: z.string().min(3).max(63).regex(/^[a-z0-9][a-z0-9.-]+[a-z0-9]$/, 'S3 bucket names use lowercase letters, digits, dots and hyphens').default('facepipe'),
   /** @defaultValue us-east-1 */
   S3_REGION: z.string().default('us-east-1'),
+  /** Access key; unset = the AWS SDK's default chain (instance role, ~/.aws, AWS_* variables). */
   S3_ACCESS_KEY_ID: z.string().optional(),
+  /** Secret key, set together with S3_ACCESS_KEY_ID. Never logged. */
   S3_SECRET_ACCESS_KEY: z.string().optional(),
   /** Path-style addressing (needed by MinIO/s3rver). @defaultValue true when S3_ENDPOINT is set */
   S3_FORCE_PATH_STYLE: bool.optional(),
