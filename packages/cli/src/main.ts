@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, FacepipeError } from '@facepipe/core';
 import { UsageError, type Command } from './commands/command.js';
+import { detectCommand } from './commands/detect.js';
 import { enrollCommand } from './commands/enroll.js';
 import { ingestCommand } from './commands/ingest.js';
 import { labelCommand } from './commands/label.js';
@@ -9,7 +10,7 @@ import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { workerCommand } from './commands/worker.js';
 
-const commands: Command[] = [runCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, labelCommand, workerCommand];
+const commands: Command[] = [runCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, labelCommand, workerCommand, detectCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
