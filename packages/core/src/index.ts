@@ -6,4 +6,5 @@ export * from './queue/index.js';
 export * from './batch/index.js';
 export * from './results/index.js';
 export * from './runtime/index.js';
+export * from './observability/index.js';
 export * from './engines/index.js';

@@ -18,7 +18,10 @@ export function startEmbedStage(
     maxInFlight: options.inferenceThreads ?? 1,
     chipBytes: engine.chipSize * engine.chipSize * 3,
     run: (chips, count) => engine.embed(chips, count),
-    onBatch: options.onBatch,
+    onBatch: (size, ms) => {
+      ctx.metrics.recordEmbedBatch(size, ms);
+      options.onBatch?.(size, ms);
+    },
   });
   const handler = new EmbedHandler({ store: ctx.store, engine, batcher, queues: ctx.queues });
   const worker = new StageWorker({
@@ -28,6 +31,7 @@ export function startEmbedStage(
     prefix: ctx.config.redis.prefix,
     concurrency,
     log: ctx.log,
+    metrics: ctx.metrics,
     handler: (data, jobCtx) => handler.handle(data, jobCtx),
     onFinalFailure: (data, error, jobCtx) => ctx.outcomes.recordFailure(data, error, 'embed', jobCtx.job.id ?? ''),
   });

@@ -79,6 +79,21 @@ export const envSchema = z.object({
 
   /** Port of a worker's /metrics, /healthz and /readyz (0 = pick a free port, -1 = off). @defaultValue 0 */
   FACEPIPE_METRICS_PORT: int(-1, 65535).default(0),
+  /** Address a worker's /metrics, /healthz and /readyz listen on (Prometheus and probes reach it there). @defaultValue 0.0.0.0 */
+  FACEPIPE_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+
+  /** Address `facepipe serve` (upload API, dashboard) listens on; a non-loopback address needs FACEPIPE_API_TOKEN. @defaultValue 127.0.0.1 */
+  FACEPIPE_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Port of `facepipe serve` (0 = pick a free port). @defaultValue 8080 */
+  FACEPIPE_HTTP_PORT: int(0, 65535).default(8080),
+  /** Bearer token the upload API and dashboard require (16+ characters, no spaces); unset = no auth, loopback only. Never logged. */
+  FACEPIPE_API_TOKEN: z.string().min(16, 'use at least 16 characters, e.g. the output of `openssl rand -hex 24`').max(512).regex(/^\S+$/, 'no spaces').optional(),
+  /** Largest file one upload accepts, in bytes (capped at FACEPIPE_MAX_BYTES). @defaultValue 33554432 (32 MiB) */
+  FACEPIPE_UPLOAD_MAX_BYTES: int(1, 2 ** 40).default(32 * 1024 * 1024),
+  /** Files one upload request may carry. @defaultValue 100 */
+  FACEPIPE_UPLOAD_MAX_FILES: int(1, 100_000).default(100),
+  /** Uploaded files held in memory at once across all requests (each at most FACEPIPE_UPLOAD_MAX_BYTES); more wait, with TCP backpressure. @defaultValue 16 */
+  FACEPIPE_UPLOAD_CONCURRENCY: int(1, 4096).default(16),
   /** Log level. @defaultValue info */
   FACEPIPE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });

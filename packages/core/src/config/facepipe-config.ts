@@ -17,6 +17,18 @@ export interface FacepipeConfig {
   inference: { executionProvider: 'cpu' | 'cuda' | 'webgpu'; threads: number; intraOpThreads: number };
   queues: { maxQueued: number; keepCompleted: number; keepFailed: number; attempts: number };
   metricsPort: number;
+  metricsHost: string;
+  /** `facepipe serve`: where it listens, its bearer token, and upload limits. */
+  http: {
+    host: string;
+    port: number;
+    /** Unset = no auth (the service then refuses non-loopback addresses). */
+    token?: string;
+    /** Effective per-file limit: FACEPIPE_UPLOAD_MAX_BYTES, at most FACEPIPE_MAX_BYTES. */
+    uploadMaxBytes: number;
+    uploadMaxFiles: number;
+    uploadConcurrency: number;
+  };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -28,10 +40,13 @@ export class ConfigError extends Error {
   }
 }
 
+/** Variables whose values never appear in messages or logs. */
+const secretVariable = /TOKEN|SECRET|PASSWORD/;
+
 function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
   const name = String(issue.path[0] ?? '?');
   const value = env[name];
-  const shown = value === undefined ? 'unset' : `"${value}"`;
+  const shown = value === undefined ? 'unset' : secretVariable.test(name) ? `${value.length} characters, not shown` : `"${value}"`;
   return `${name} (${shown}): ${issue.message}`;
 }
 
@@ -89,6 +104,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       attempts: e.FACEPIPE_JOB_ATTEMPTS,
     },
     metricsPort: e.FACEPIPE_METRICS_PORT,
+    metricsHost: e.FACEPIPE_METRICS_HOST,
+    http: {
+      host: e.FACEPIPE_HTTP_HOST,
+      port: e.FACEPIPE_HTTP_PORT,
+      token: e.FACEPIPE_API_TOKEN,
+      uploadMaxBytes: Math.min(e.FACEPIPE_UPLOAD_MAX_BYTES, e.FACEPIPE_MAX_BYTES),
+      uploadMaxFiles: e.FACEPIPE_UPLOAD_MAX_FILES,
+      uploadConcurrency: e.FACEPIPE_UPLOAD_CONCURRENCY,
+    },
     logLevel: e.FACEPIPE_LOG_LEVEL,
   };
 }

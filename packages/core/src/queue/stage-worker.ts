@@ -2,6 +2,7 @@ import { UnrecoverableError, Worker, type Job, MetricsTime } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { FacepipeError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
+import type { StageMetrics } from '../observability/index.js';
 import { parseJobData, type JobData } from './job-payloads.js';
 import type { JobName, QueueName } from './queue-names.js';
 
@@ -34,6 +35,8 @@ export interface StageWorkerOptions<N extends JobName> {
    * @defaultValue 30000
    */
   lockDuration?: number;
+  /** Where job durations and outcomes are counted (facepipe_jobs_*, facepipe_stage_duration_seconds). */
+  metrics?: StageMetrics;
 }
 
 /** Prefix of failure reasons: `[CODE] message`, so failures can be grouped by code. */
@@ -76,7 +79,7 @@ export class StageWorker<N extends JobName> {
   }
 
   async #process(job: Job): Promise<unknown> {
-    const { queue, jobName, handler, onFinalFailure } = this.#options;
+    const { queue, jobName, handler, onFinalFailure, metrics } = this.#options;
     const log = this.#options.log.child({ queue, jobId: job.id, stage: queue });
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const ctx: StageContext = { job, log, lastAttempt };
@@ -87,6 +90,7 @@ export class StageWorker<N extends JobName> {
     } catch (err) {
       const error = FacepipeError.from(err, 'INVALID_PAYLOAD');
       log.error('invalid job payload', { code: error.code, err: error.message });
+      metrics?.recordJob(queue, 0, { ok: false, code: error.code, final: true });
       throw new UnrecoverableError(formatFailure(error));
     }
     const ids = data as { imageId?: string; batchId?: string };
@@ -95,11 +99,15 @@ export class StageWorker<N extends JobName> {
     const started = performance.now();
     try {
       const result = await handler(data, ctx);
-      jobLog.debug('job done', { ms: Math.round(performance.now() - started) });
+      const ms = performance.now() - started;
+      jobLog.debug('job done', { ms: Math.round(ms) });
+      const faces = (result as { faces?: unknown } | null)?.faces;
+      metrics?.recordJob(queue, ms, { ok: true, images: ids.imageId ? 1 : 0, faces: typeof faces === 'number' ? faces : undefined });
       return result;
     } catch (err) {
       const error = FacepipeError.from(err);
       const final = !error.retryable || lastAttempt;
+      metrics?.recordJob(queue, performance.now() - started, { ok: false, code: error.code, final });
       jobLog[final ? 'warn' : 'info'](final ? 'job failed' : 'job failed, will retry', {
         code: error.code,
         err: error.message,

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { BatchTracker } from '../batch/index.js';
 import type { FacepipeConfig } from '../config/index.js';
 import { Logger } from '../logging/index.js';
+import { FacepipeMetrics } from '../observability/index.js';
 import { closeRedis, createRedisConnection, PipelineQueues } from '../queue/index.js';
 import { OutcomeRecorder } from '../results/index.js';
 import { S3ObjectStore } from '../storage/index.js';
@@ -15,6 +16,8 @@ export class ServiceContext {
   readonly tracker: BatchTracker;
   readonly queues: PipelineQueues;
   readonly outcomes: OutcomeRecorder;
+  /** This process's Prometheus metrics (served by the health server or the HTTP service). */
+  readonly metrics: FacepipeMetrics;
   #closing: Promise<void> | undefined;
 
   constructor(
@@ -39,6 +42,7 @@ export class ServiceContext {
       keepFailed: config.queues.keepFailed,
     });
     this.outcomes = new OutcomeRecorder(this.store, this.tracker);
+    this.metrics = new FacepipeMetrics(service);
   }
 
   /** Checks Redis and S3 answer; used at start (fail fast) and by /readyz. */

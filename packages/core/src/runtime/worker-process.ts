@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig, type FacepipeConfig } from '../config/index.js';
 import type { StageWorker } from '../queue/index.js';
-import type { JobName } from '../queue/queue-names.js';
+import type { JobName, QueueName } from '../queue/queue-names.js';
+import { startObservability } from './observability.js';
 import { ServiceContext } from './service-context.js';
 import { installShutdown } from './shutdown.js';
 
@@ -31,6 +32,13 @@ export async function runWorkerProcess(
     throw err;
   }
   const ctx = new ServiceContext(config, service);
+  // /healthz answers from here on; /readyz once the stage has started (models loaded).
+  let started = false;
+  const health = await startObservability(ctx, () => started).catch(async (err: Error) => {
+    process.stderr.write(`${service}: ${err.message}\n`);
+    await ctx.close();
+    process.exit(2);
+  });
   const ready = await ctx.checkReady();
   if (!ready.redis || !ready.s3) {
     ctx.log.error('cannot start: dependencies unreachable', { problems: ready.errors });
@@ -38,14 +46,16 @@ export async function runWorkerProcess(
       `${service}: cannot start:\n${ready.errors.map((e) => `  - ${e}`).join('\n')}\n` +
         'Check REDIS_URL and S3_ENDPOINT/S3_BUCKET/credentials (docs/configuration.md).\n',
     );
-    await ctx.close();
+    await Promise.allSettled([ctx.close(), health?.close()]);
     process.exit(3);
   }
   await ctx.store.ensureBucket();
   const running = await start(ctx);
+  ctx.metrics.watchQueues(running.workers.map((w) => ctx.queues.byName(w.worker.name as QueueName)));
+  started = true;
   const stop = async (force: boolean) => {
     await Promise.allSettled(running.workers.map((w) => w.close(force)));
-    await Promise.allSettled([running.close(), ctx.close()]);
+    await Promise.allSettled([running.close(), ctx.close(), health?.close()]);
   };
   installShutdown({ log: ctx.log, graceful: () => stop(false), force: () => stop(true) });
   ctx.log.info('started', { queues: running.workers.map((w) => w.worker.name) });
