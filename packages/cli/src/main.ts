@@ -8,9 +8,10 @@ import { labelCommand } from './commands/label.js';
 import { resultsCommand } from './commands/results.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
+import { verifyCommand } from './commands/verify.js';
 import { workerCommand } from './commands/worker.js';
 
-const commands: Command[] = [runCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, labelCommand, workerCommand, detectCommand];
+const commands: Command[] = [runCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, labelCommand, workerCommand, detectCommand, verifyCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
