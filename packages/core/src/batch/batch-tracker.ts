@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { claimImageScript, completeImageScript, finishIngestScript, markItemScript } from './lua-scripts.js';
+import { addOpenItemScript, claimImageScript, closeBatchScript, completeImageScript, finishIngestScript, markItemScript } from './lua-scripts.js';
 
 /** What a batch is for. */
 export type BatchPurpose = 'ingest' | 'enroll';
@@ -46,6 +46,8 @@ interface TrackerCommands {
   ): Promise<number>;
   fpMarkItem(k1: string, index: string, outcome: string, faces: string, code: string): Promise<number>;
   fpFinishIngest(k1: string, total: string): Promise<number>;
+  fpAddOpenItem(k1: string): Promise<number>;
+  fpCloseBatch(k1: string): Promise<number>;
 }
 
 export interface BatchTrackerOptions {
@@ -89,6 +91,8 @@ export class BatchTracker {
       redis.defineCommand('fpCompleteImage', { numberOfKeys: 2, lua: completeImageScript });
       redis.defineCommand('fpMarkItem', { numberOfKeys: 1, lua: markItemScript });
       redis.defineCommand('fpFinishIngest', { numberOfKeys: 1, lua: finishIngestScript });
+      redis.defineCommand('fpAddOpenItem', { numberOfKeys: 1, lua: addOpenItemScript });
+      redis.defineCommand('fpCloseBatch', { numberOfKeys: 1, lua: closeBatchScript });
     }
     this.#redis = redis as Redis & TrackerCommands;
   }
@@ -113,6 +117,24 @@ export class BatchTracker {
   /** Counts one more input; returns its index in the batch (0-based). */
   async addItem(batchId: string): Promise<number> {
     return (await this.#redis.hincrby(this.#batchKey(batchId), 'total', 1)) - 1;
+  }
+
+  /**
+   * Counts one more item of an open batch (one still receiving uploads) and returns its index,
+   * atomically with the check: undefined when the batch does not exist or was closed.
+   */
+  async addOpenItem(batchId: string): Promise<number | undefined> {
+    const index = await this.#redis.fpAddOpenItem(this.#batchKey(batchId));
+    return index < 0 ? undefined : index;
+  }
+
+  /**
+   * Closes an open batch with the items it has now (no more can be added); it finishes once they
+   * are all done or failed. Returns that total, or undefined when the batch does not exist.
+   */
+  async closeBatch(batchId: string): Promise<number | undefined> {
+    const total = await this.#redis.fpCloseBatch(this.#batchKey(batchId));
+    return total < 0 ? undefined : total;
   }
 
   async finishIngest(batchId: string, total: number): Promise<void> {

@@ -56,6 +56,7 @@ end
 redis.call('HSET', KEYS[1], 'state', 'queued', 'version', ARGV[1], 'queuedAt', tostring(now))
 redis.call('HDEL', KEYS[1], 'failedQueue', 'failedJobId', 'code')
 redis.call('PERSIST', KEYS[1])
+redis.call('PERSIST', KEYS[2])
 return {'enqueue', h[6] or '', h[7] or ''}
 `;
 
@@ -64,10 +65,16 @@ return {'enqueue', h[6] or '', h[7] or ''}
  * ARGV: pipelineVersion, outcome (done|failed), faces, code, key prefix, ttlSeconds,
  *       failedQueue, failedJobId.
  * Marks every waiting batch item and remembers the outcome for ttlSeconds. Returns waiters marked.
+ * After a failure the waiters are kept for ttlSeconds too: when the failed job is retried (from
+ * the dashboard, say) and succeeds, the batches that counted it as failed count it as done.
  */
 export const completeImageScript = `${markFunction}
 local members = redis.call('SMEMBERS', KEYS[2])
-redis.call('DEL', KEYS[2])
+if ARGV[2] == 'done' then
+  redis.call('DEL', KEYS[2])
+else
+  redis.call('EXPIRE', KEYS[2], tonumber(ARGV[6]))
+end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'version', ARGV[1], 'faces', ARGV[3], 'code', ARGV[4])
 if ARGV[2] == 'failed' then
   redis.call('HSET', KEYS[1], 'failedQueue', ARGV[7], 'failedJobId', ARGV[8])
@@ -87,6 +94,30 @@ return #members
 export const markItemScript = `${markFunction}
 mark(KEYS[1], tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4], nowMs())
 return 1
+`;
+
+/**
+ * KEYS[1] batch hash. Counts one more item of a batch that is still open (uploads): returns its
+ * index, or -1 when the batch does not exist or has been closed.
+ */
+export const addOpenItemScript = `
+if redis.call('HGET', KEYS[1], 'createdAt') == false or redis.call('HGET', KEYS[1], 'ingested') == '1' then
+  return -1
+end
+return redis.call('HINCRBY', KEYS[1], 'total', 1) - 1
+`;
+
+/** KEYS[1] batch hash. Closes an open batch at the items it has now; returns that total, or -1 when it does not exist. */
+export const closeBatchScript = `${markFunction}
+if redis.call('HGET', KEYS[1], 'createdAt') == false then
+  return -1
+end
+local h = redis.call('HMGET', KEYS[1], 'total', 'done', 'failed', 'finishedAt')
+redis.call('HSET', KEYS[1], 'ingested', '1')
+if (h[4] == false or h[4] == '') and tonumber(h[2] or '0') + tonumber(h[3] or '0') >= tonumber(h[1] or '0') then
+  redis.call('HSET', KEYS[1], 'finishedAt', nowMs())
+end
+return tonumber(h[1] or '0')
 `;
 
 /** KEYS[1] batch hash. ARGV: total. Records that ingestion finished with `total` items. */
