@@ -3,6 +3,8 @@ import { ConfigError, FacepipeError } from '@facepipe/core';
 import { UsageError, type Command } from './commands/command.js';
 import { detectCommand } from './commands/detect.js';
 import { enrollCommand } from './commands/enroll.js';
+import { evalDetectionCommand } from './commands/eval-detection.js';
+import { evalLandmarksCommand } from './commands/eval-landmarks.js';
 import { ingestCommand } from './commands/ingest.js';
 import { labelCommand } from './commands/label.js';
 import { resultsCommand } from './commands/results.js';
@@ -11,7 +13,7 @@ import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
 import { workerCommand } from './commands/worker.js';
 
-const commands: Command[] = [runCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, labelCommand, workerCommand, detectCommand, verifyCommand];
+const commands: Command[] = [runCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, labelCommand, workerCommand, detectCommand, verifyCommand, evalDetectionCommand, evalLandmarksCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
