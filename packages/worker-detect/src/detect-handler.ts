@@ -18,23 +18,18 @@ export interface DetectHandlerDeps {
 }
 
 /**
- * The detect stage: original → faces.json + chips.png → next stage. Idempotent: a retry or a
- * repeat under the same detect version finds faces.json and reuses it instead of recomputing.
- * S3 requests per image: 1 lookup, 1 read, at most 2 writes.
+ * The detect stage: original → faces.json + chips.png → next stage. Idempotent: its outputs
+ * are deterministic and keyed by image and detect version, so a retry or repeat overwrites them
+ * with the same bytes. S3 requests per image: 1 read, at most 2 writes.
  */
 export class DetectHandler {
   constructor(readonly deps: DetectHandlerDeps) {}
 
-  async handle(data: DetectJobData, ctx?: Pick<StageContext, 'log'>): Promise<{ faces: number; reused: boolean }> {
-    const { store, engine, queues } = this.deps;
-    const version = engine.version;
-    const facesKey = objectKeys.faces(data.imageId, version.tag);
-    let doc = await store.getJson<FacesDocument>(facesKey);
-    const reused = doc !== undefined;
-    if (!doc) doc = await this.#analyze(data);
-    await queues.afterDetect(data, version.tag, doc.faces.length);
-    ctx?.log.debug('detected', { faces: doc.faces.length, reused });
-    return { faces: doc.faces.length, reused };
+  async handle(data: DetectJobData, ctx?: Pick<StageContext, 'log'>): Promise<{ faces: number }> {
+    const doc = await this.#analyze(data);
+    await this.deps.queues.afterDetect(data, this.deps.engine.version.tag, doc.faces.length);
+    ctx?.log.debug('detected', { faces: doc.faces.length });
+    return { faces: doc.faces.length };
   }
 
   async #analyze(data: DetectJobData): Promise<FacesDocument> {

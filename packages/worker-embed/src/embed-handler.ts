@@ -19,21 +19,19 @@ export interface EmbedHandlerDeps {
 
 /**
  * The embed stage: chips.png → embeddings.json → classify. The model runs through the shared
- * micro-batcher, so faces of many concurrent jobs share each batch. Idempotent: an existing
- * embeddings document for the same detect and embed versions is reused.
- * S3 requests per image: 1 lookup, 1 read, 1 write.
+ * micro-batcher, so faces of many concurrent jobs share each batch. Idempotent: the output is
+ * keyed by image, detect and embed versions and deterministic.
+ * S3 requests per image: 1 read, 1 write.
  */
 export class EmbedHandler {
   constructor(readonly deps: EmbedHandlerDeps) {}
 
-  async handle(data: EmbedJobData, ctx?: Pick<StageContext, 'log'>): Promise<{ faces: number; reused: boolean }> {
+  async handle(data: EmbedJobData, ctx?: Pick<StageContext, 'log'>): Promise<{ faces: number }> {
     const { store, engine, queues } = this.deps;
-    const key = objectKeys.embeddings(data.imageId, data.detectVersion, engine.version.tag);
-    const existing = await store.getJson<EmbeddingsDocument>(key);
-    if (!existing) await store.putJson(key, await this.#embed(data));
+    await store.putJson(objectKeys.embeddings(data.imageId, data.detectVersion, engine.version.tag), await this.#embed(data));
     await queues.afterEmbed(data, engine.version.tag);
-    ctx?.log.debug('embedded', { faces: data.faceCount, reused: existing !== undefined });
-    return { faces: data.faceCount, reused: existing !== undefined };
+    ctx?.log.debug('embedded', { faces: data.faceCount });
+    return { faces: data.faceCount };
   }
 
   async #embed(data: EmbedJobData): Promise<EmbeddingsDocument> {

@@ -1,0 +1,182 @@
+/**
+ * Pipeline throughput: images/s and faces/s through the whole pipeline (producer, Redis, the
+ * embedded S3-protocol server, detect/embed/classify pools as separate processes) on a folder
+ * of real photos, next to the in-process vision core's rate on the same photos in the same run,
+ * and the ratio; plus BullMQ's bare rate through three chained queues (per-hop overhead).
+ *
+ *   npx tsx bench/pipeline.ts [folder] [--limit N] [--json]
+ * Default folder: ../shared/data/recognition/lfw_dev/lfw-deepfunneled (233 photos).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir, cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Queue, Worker } from 'bullmq';
+import { closeRedis, createRedisConnection, loadConfig } from '@facepipe/core';
+import { FaceAnalyzer } from '@facepipe/vision';
+import { localFolderItems, Producer, startEmbeddedS3, startLocalRedis } from '@facepipe/producer';
+import { WorkerProcesses } from '@facepipe/cli';
+import { testDataDir } from '../test/helpers/data.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { limit: { type: 'string' }, json: { type: 'boolean', default: false }, 'chain-items': { type: 'string', default: '3000' } },
+});
+const folder = resolve(positionals[0] ?? join(testDataDir, 'recognition/lfw_dev/lfw-deepfunneled'));
+const warmupFolder = join(testDataDir, 'recognition/face_recognition_examples/knn_test');
+const limit = values.limit ? Number(values.limit) : Infinity;
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+
+async function listPhotos(): Promise<{ source: string; bytes: Buffer }[]> {
+  const photos: { source: string; bytes: Buffer }[] = [];
+  for await (const item of localFolderItems(folder)) {
+    if (photos.length >= limit) break;
+    photos.push({ source: item.source, bytes: await item.read(1 << 30) });
+  }
+  return photos;
+}
+
+/** The in-process vision core: decode → detect → landmarks → align → embed, `concurrency` images at a time. */
+async function inProcess(photos: { bytes: Buffer }[], options: { inferenceThreads: number; concurrency: number }) {
+  const analyzer = await FaceAnalyzer.create({ inferenceThreads: options.inferenceThreads, intraOpThreads: 1 });
+  try {
+    for (const p of photos.slice(0, 3)) await analyzer.describe(p.bytes); // warm-up
+    let next = 0;
+    let faces = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: options.concurrency }, async () => {
+        while (next < photos.length) {
+          const p = photos[next++]!;
+          try {
+            const found = (await analyzer.describe(p.bytes)).faces.length;
+            faces += found;
+          } catch {
+            /* bad inputs count as handled, as in the pipeline */
+          }
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    return { seconds, images: photos.length, faces, imagesPerSecond: photos.length / seconds, facesPerSecond: faces / seconds };
+  } finally {
+    await analyzer.close();
+  }
+}
+
+async function throughPipeline(count: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'facepipe-bench-'));
+  const redis = await startLocalRedis({ directory: join(dir, 'redis') });
+  const s3 = await startEmbeddedS3({ directory: join(dir, 's3') });
+  const env = {
+    REDIS_URL: redis.url,
+    S3_ENDPOINT: s3.endpoint,
+    S3_ACCESS_KEY_ID: s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    S3_BUCKET: 'bench',
+    FACEPIPE_LOG_LEVEL: 'warn',
+    FACEPIPE_METRICS_PORT: '-1',
+  };
+  const workers = new WorkerProcesses(env, join(dir, 'logs'));
+  for (const stage of ['detect', 'embed', 'classify'] as const) workers.start(stage);
+  const producer = await Producer.connect(loadConfig(env), 'bench');
+  try {
+    for (;;) {
+      const n = await Promise.all((['detect', 'embed', 'classify'] as const).map((q) => producer.ctx.queues.byName(q).getWorkersCount()));
+      if (n.every((c) => c > 0)) break;
+      if (workers.crashed()) throw new Error(`worker crashed: ${workers.crashed()?.logTail}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const warm = await producer.ingest({ input: warmupFolder });
+    await producer.waitForBatch(warm.batchId);
+    const t0 = performance.now();
+    const { batchId } = await producer.ingest({ input: folder, concurrency: 8 });
+    const batch = await producer.waitForBatch(batchId, undefined, 50);
+    const seconds = (performance.now() - t0) / 1000;
+    if (batch.total !== count) log(`note: pipeline saw ${batch.total} inputs, in-process ${count}`);
+    return { seconds, images: batch.total, faces: batch.faces, failed: batch.failed, imagesPerSecond: batch.total / seconds, facesPerSecond: batch.faces / seconds };
+  } finally {
+    await workers.stop();
+    await producer.close();
+    await s3.close();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** BullMQ alone: N items through three chained queues with empty processors. */
+async function bullmqChain(items: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'facepipe-chain-'));
+  const redis = await startLocalRedis({ directory: dir });
+  const connection = createRedisConnection(redis.url, 'worker');
+  const names = ['hop1', 'hop2', 'hop3'];
+  const queues = names.map((n) => new Queue(n, { connection, prefix: 'chain' }));
+  let done = 0;
+  let resolveDone!: () => void;
+  const finished = new Promise<void>((r) => (resolveDone = r));
+  const workerConnections = names.map(() => createRedisConnection(redis.url, 'worker'));
+  const workers = names.map(
+    (n, i) =>
+      new Worker(
+        n,
+        async (job) => {
+          if (i < 2) await queues[i + 1]!.add('x', job.data, { jobId: `${names[i + 1]}-${job.data.i}`, removeOnComplete: true });
+          else if (++done === items) resolveDone();
+        },
+        { connection: workerConnections[i]!, prefix: 'chain', concurrency: 16 },
+      ),
+  );
+  const t0 = performance.now();
+  for (let i = 0; i < items; i += 500) {
+    await queues[0]!.addBulk(Array.from({ length: Math.min(500, items - i) }, (_, k) => ({ name: 'x', data: { i: i + k }, opts: { jobId: `hop1-${i + k}`, removeOnComplete: true } })));
+  }
+  await finished;
+  const seconds = (performance.now() - t0) / 1000;
+  await Promise.all(workers.map((w) => w.close()));
+  await Promise.all(queues.map((q) => q.close()));
+  await Promise.all([connection, ...workerConnections].map((c) => closeRedis(c)));
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return { items, seconds, itemsPerSecond: items / seconds, msPerItemPerHop: (seconds * 1000) / items / 3 };
+}
+
+const photos = await listPhotos();
+log(`${photos.length} photos from ${folder}; ${cpus().length} CPUs`);
+log('in-process vision core…');
+const baselines = [];
+for (const cfg of [
+  { inferenceThreads: 1, concurrency: 1 },
+  { inferenceThreads: 1, concurrency: 2 },
+  { inferenceThreads: 2, concurrency: 2 },
+]) {
+  const r = await inProcess(photos, cfg);
+  baselines.push({ ...cfg, ...r });
+  log(`  ${cfg.inferenceThreads} inference thread(s), ${cfg.concurrency} image(s) at a time: ${r.imagesPerSecond.toFixed(1)} images/s`);
+}
+const best = baselines.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+log('pipeline (3 worker processes, Redis, embedded S3)…');
+const pipeline = await throughPipeline(photos.length);
+log('BullMQ chain…');
+const chain = await bullmqChain(Number(values['chain-items']));
+
+const ratio = pipeline.imagesPerSecond / best.imagesPerSecond;
+const report = { folder, photos: photos.length, cpus: cpus().length, inProcess: baselines, bestInProcess: best, pipeline, pipelineToInProcess: ratio, bullmqChain: chain };
+if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+else {
+  const f = (x: number) => x.toFixed(1);
+  process.stdout.write(
+    [
+      `photos: ${photos.length} (${folder}), ${cpus().length} CPUs`,
+      '',
+      '| run | images/s | faces/s | seconds |',
+      '|---|---|---|---|',
+      ...baselines.map((b) => `| in-process core, ${b.inferenceThreads} inference thread(s), ${b.concurrency} image(s) at a time | ${f(b.imagesPerSecond)} | ${f(b.facesPerSecond)} | ${f(b.seconds)} |`),
+      `| full pipeline (3 processes + Redis + embedded S3) | ${f(pipeline.imagesPerSecond)} | ${f(pipeline.facesPerSecond)} | ${f(pipeline.seconds)} |`,
+      '',
+      `pipeline / best in-process = ${(ratio * 100).toFixed(0)}%`,
+      `BullMQ alone, 3 chained queues: ${chain.itemsPerSecond.toFixed(0)} items/s = ${chain.msPerItemPerHop.toFixed(3)} ms per item per hop`,
+      '',
+    ].join('\n'),
+  );
+}
