@@ -10,10 +10,13 @@ export interface TestS3 {
   stop(): Promise<void>;
 }
 
-/** Starts the embedded S3-protocol server (s3rver, over HTTP) on a free port with a fresh folder. */
-export async function startS3(bucket = 'facepipe-test'): Promise<TestS3> {
+/**
+ * Starts an S3-protocol server over HTTP on a free port with a fresh folder: s3rver by default
+ * (an implementation independent of facepipe's), or facepipe's own embedded server.
+ */
+export async function startS3(bucket = 'facepipe-test', engine: 'local' | 's3rver' = 's3rver'): Promise<TestS3> {
   const dir = mkdtempSync(join(tmpdir(), 'facepipe-s3-'));
-  const server = await startEmbeddedS3({ directory: dir, port: 0 });
+  const server = await startEmbeddedS3({ directory: dir, port: 0, engine });
   return {
     endpoint: server.endpoint,
     bucket,

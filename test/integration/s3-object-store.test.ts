@@ -1,14 +1,15 @@
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { FacepipeError, S3ObjectStore } from '@facepipe/core';
 import { startS3, type TestS3 } from '../helpers/s3-server.js';
 
+for (const engine of ['s3rver', 'local'] as const) describe(`S3ObjectStore against ${engine === 'local' ? "facepipe's embedded server" : 's3rver'}`, () => {
 let s3: TestS3;
 let store: S3ObjectStore;
 
 before(async () => {
-  s3 = await startS3('store-test');
+  s3 = await startS3('store-test', engine);
   store = new S3ObjectStore({
     bucket: s3.bucket,
     region: 'us-east-1',
@@ -62,4 +63,5 @@ test('listing pages through more than one response', async () => {
 test('server-side copy', async () => {
   await store.copyFrom(s3.bucket, 'a/b/one.bin', 'copied/one.bin');
   assert.deepEqual([...(await store.getBytes('copied/one.bin'))], [1, 2, 3]);
+});
 });

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import S3rver from 's3rver';
+import { LocalS3Server } from './local-s3-server.js';
 
 export interface EmbeddedS3Options {
   /** Folder the objects are stored under (created when missing). */
@@ -8,6 +9,12 @@ export interface EmbeddedS3Options {
   port?: number;
   /** Buckets to create at start. @defaultValue [] */
   buckets?: string[];
+  /**
+   * Which S3-protocol server: facepipe's own small file-backed server (fast), or the s3rver
+   * package (an independent implementation, used by the integration tests).
+   * @defaultValue 'local'
+   */
+  engine?: 'local' | 's3rver';
 }
 
 export interface EmbeddedS3 {
@@ -18,12 +25,20 @@ export interface EmbeddedS3 {
 }
 
 /**
- * Starts s3rver, an S3-protocol server over HTTP that stores objects as files, inside this
- * process: the default object store of `facepipe run` and of the integration tests. Clients use
- * the real AWS SDK against it, path-style.
+ * Starts an S3-protocol server over HTTP inside this process, storing objects as files: the
+ * default object store of `facepipe run`, and the S3 of the integration tests. Clients use the
+ * real AWS SDK against it, path-style.
  */
 export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<EmbeddedS3> {
   mkdirSync(options.directory, { recursive: true });
+  if ((options.engine ?? 'local') === 'local') {
+    const server = new LocalS3Server({ directory: options.directory });
+    const endpoint = await server.start(options.port ?? 0);
+    for (const bucket of options.buckets ?? []) {
+      await fetch(`${endpoint}/${bucket}`, { method: 'PUT', headers: { authorization: `AWS4-HMAC-SHA256 Credential=${server.accessKeyId}/` } });
+    }
+    return { endpoint, accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey, close: () => server.close() };
+  }
   const server = new S3rver({
     address: '127.0.0.1',
     port: options.port ?? 0,

@@ -1,0 +1,427 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { appendFile, mkdir, readdir, rename, rm, writeFile, copyFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+
+/** What the server remembers of an object (the bytes are in a file of their own). */
+interface ObjectMeta {
+  size: number;
+  etag: string;
+  contentType: string;
+  modified: number;
+}
+
+interface Bucket {
+  dir: string;
+  objects: Map<string, ObjectMeta>;
+  sorted: string[] | undefined;
+}
+
+export interface LocalS3ServerOptions {
+  /** Folder the buckets are stored under (created when missing). */
+  directory: string;
+  /** The only access key accepted. @defaultValue "facepipe" */
+  accessKeyId?: string;
+  /** Returned to clients for signing; signatures are not verified (loopback only). @defaultValue "facepipe-local" */
+  secretAccessKey?: string;
+  /** Largest object accepted, bytes. @defaultValue 5 GiB */
+  maxObjectBytes?: number;
+}
+
+const xmlEscape = (s: string) => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+const bucketName = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+class S3Error extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly resource?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A small S3-protocol server over HTTP that stores objects as files: the embedded object store
+ * of `facepipe run` when no S3_ENDPOINT is given. Path-style requests, the operations facepipe
+ * and the usual tools need (buckets, put/get/head/delete, copy, ListObjects v1/v2 with prefix,
+ * marker and delimiter, multi-object delete, ranges, aws-chunked uploads). It answers a request
+ * in well under a millisecond of CPU, where s3rver needs several.
+ *
+ * Layout: `<directory>/<bucket>/data/<2 hex>/<sha1 of key>` holds each object's bytes;
+ * `<directory>/<bucket>/index.jsonl` is an append-only log of puts and deletes (key, size,
+ * etag, type, time), replayed and compacted at start. One server process per directory.
+ * Signatures are not checked (only the access key id): bind it to loopback.
+ */
+export class LocalS3Server {
+  readonly #opts: Required<LocalS3ServerOptions>;
+  readonly #buckets = new Map<string, Bucket>();
+  #server: Server | undefined;
+  #closing: Promise<void> | undefined;
+  /** Index appends are chained per bucket so log lines never interleave. */
+  readonly #appendChain = new Map<string, Promise<void>>();
+
+  constructor(options: LocalS3ServerOptions) {
+    this.#opts = { accessKeyId: 'facepipe', secretAccessKey: 'facepipe-local', maxObjectBytes: 5 * 1024 ** 3, ...options };
+    mkdirSync(this.#opts.directory, { recursive: true });
+  }
+
+  get accessKeyId(): string {
+    return this.#opts.accessKeyId;
+  }
+
+  get secretAccessKey(): string {
+    return this.#opts.secretAccessKey;
+  }
+
+  /** Loads the buckets found in the directory and starts listening; resolves with the endpoint URL. */
+  async start(port = 0, host = '127.0.0.1'): Promise<string> {
+    for (const entry of await readdir(this.#opts.directory, { withFileTypes: true })) {
+      if (entry.isDirectory() && bucketName.test(entry.name)) await this.#loadBucket(entry.name);
+    }
+    this.#server = createServer((req, res) => {
+      this.#handle(req, res).catch((err: unknown) => this.#sendError(res, err instanceof S3Error ? err : new S3Error(500, 'InternalError', String(err))));
+    });
+    this.#server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve, reject) => {
+      this.#server!.once('error', reject);
+      this.#server!.listen(port, host, () => resolve());
+    });
+    const address = this.#server.address();
+    const actualPort = typeof address === 'object' && address ? address.port : port;
+    return `http://${host}:${actualPort}`;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      if (!this.#server) return resolve();
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    }).then(() => Promise.all(this.#appendChain.values()).then(() => undefined));
+    return this.#closing;
+  }
+
+  async #loadBucket(name: string): Promise<Bucket> {
+    const dir = join(this.#opts.directory, name);
+    const objects = new Map<string, ObjectMeta>();
+    const indexPath = join(dir, 'index.jsonl');
+    if (existsSync(indexPath)) {
+      for (const line of readFileSync(indexPath, 'utf8').split('\n')) {
+        if (!line) continue;
+        try {
+          const rec = JSON.parse(line) as { k: string; d?: 1 } & Partial<{ s: number; e: string; t: string; m: number }>;
+          if (rec.d) objects.delete(rec.k);
+          else objects.set(rec.k, { size: rec.s!, etag: rec.e!, contentType: rec.t!, modified: rec.m! });
+        } catch {
+          // A torn last line after a crash: ignore it.
+        }
+      }
+      // Compact: one line per live object.
+      const compacted = [...objects].map(([k, m]) => JSON.stringify({ k, s: m.size, e: m.etag, t: m.contentType, m: m.modified })).join('\n');
+      await writeFile(`${indexPath}.tmp`, compacted ? `${compacted}\n` : '');
+      await rename(`${indexPath}.tmp`, indexPath);
+    }
+    const bucket: Bucket = { dir, objects, sorted: undefined };
+    this.#buckets.set(name, bucket);
+    return bucket;
+  }
+
+  #bucket(name: string): Bucket {
+    const bucket = this.#buckets.get(name);
+    if (!bucket) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', name);
+    return bucket;
+  }
+
+  #dataPath(bucket: Bucket, key: string): string {
+    const h = createHash('sha1').update(key).digest('hex');
+    return join(bucket.dir, 'data', h.slice(0, 2), h);
+  }
+
+  #log(bucketName: string, bucket: Bucket, record: object): Promise<void> {
+    const next = (this.#appendChain.get(bucketName) ?? Promise.resolve()).then(() => appendFile(join(bucket.dir, 'index.jsonl'), `${JSON.stringify(record)}\n`));
+    this.#appendChain.set(bucketName, next.catch(() => undefined));
+    return next;
+  }
+
+  #authorise(req: IncomingMessage, url: URL): void {
+    const auth = req.headers.authorization ?? '';
+    const credential = /Credential=([^/,\s]+)\//.exec(auth)?.[1] ?? url.searchParams.get('X-Amz-Credential')?.split('/')[0];
+    if (credential !== this.#opts.accessKeyId) {
+      throw new S3Error(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
+    }
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    this.#authorise(req, url);
+    const [, bucket = '', ...rest] = url.pathname.split('/');
+    const key = decodeURIComponent(rest.join('/'));
+    const name = decodeURIComponent(bucket);
+    if (!name) {
+      if (req.method === 'GET') return this.#listBuckets(res);
+      throw new S3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
+    }
+    if (!key) return this.#bucketRequest(req, res, name, url);
+    const b = this.#bucket(name);
+    switch (req.method) {
+      case 'PUT':
+        return req.headers['x-amz-copy-source'] ? this.#copy(req, res, name, b, key) : this.#put(req, res, name, b, key);
+      case 'GET':
+      case 'HEAD':
+        return this.#get(req, res, b, key);
+      case 'DELETE':
+        await this.#delete(name, b, key);
+        res.writeHead(204).end();
+        return;
+      default:
+        throw new S3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
+    }
+  }
+
+  async #bucketRequest(req: IncomingMessage, res: ServerResponse, name: string, url: URL): Promise<void> {
+    switch (req.method) {
+      case 'PUT': {
+        await drain(req);
+        if (!bucketName.test(name)) throw new S3Error(400, 'InvalidBucketName', 'The specified bucket is not valid.', name);
+        if (!this.#buckets.has(name)) {
+          await mkdir(join(this.#opts.directory, name, 'data'), { recursive: true });
+          await this.#loadBucket(name);
+        }
+        res.writeHead(200, { Location: `/${name}` }).end();
+        return;
+      }
+      case 'HEAD':
+        this.#bucket(name);
+        res.writeHead(200).end();
+        return;
+      case 'GET':
+        if (url.searchParams.has('location')) {
+          this.#bucket(name);
+          return sendXml(res, 200, '<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>');
+        }
+        return this.#list(res, name, url);
+      case 'POST':
+        if (url.searchParams.has('delete')) return this.#deleteMany(req, res, name);
+        break;
+      case 'DELETE': {
+        const b = this.#bucket(name);
+        if (b.objects.size > 0) throw new S3Error(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty', name);
+        await rm(b.dir, { recursive: true, force: true });
+        this.#buckets.delete(name);
+        res.writeHead(204).end();
+        return;
+      }
+    }
+    throw new S3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
+  }
+
+  #listBuckets(res: ServerResponse): void {
+    const items = [...this.#buckets.keys()].sort().map((n) => `<Bucket><Name>${xmlEscape(n)}</Name><CreationDate>${new Date(0).toISOString()}</CreationDate></Bucket>`);
+    sendXml(res, 200, `<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>facepipe</ID></Owner><Buckets>${items.join('')}</Buckets></ListAllMyBucketsResult>`);
+  }
+
+  async #put(req: IncomingMessage, res: ServerResponse, name: string, b: Bucket, key: string): Promise<void> {
+    let body = await readBody(req, this.#opts.maxObjectBytes);
+    const sha = String(req.headers['x-amz-content-sha256'] ?? '');
+    if (sha.startsWith('STREAMING-') || String(req.headers['content-encoding'] ?? '').includes('aws-chunked')) body = decodeAwsChunked(body);
+    const etag = `"${createHash('md5').update(body).digest('hex')}"`;
+    const path = this.#dataPath(b, key);
+    const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+    await mkdir(join(path, '..'), { recursive: true });
+    await writeFile(tmp, body);
+    await rename(tmp, path);
+    const meta: ObjectMeta = { size: body.length, etag, contentType: String(req.headers['content-type'] ?? 'application/octet-stream'), modified: Date.now() };
+    if (!b.objects.has(key)) b.sorted = undefined;
+    b.objects.set(key, meta);
+    await this.#log(name, b, { k: key, s: meta.size, e: meta.etag, t: meta.contentType, m: meta.modified });
+    res.writeHead(200, { ETag: etag }).end();
+  }
+
+  async #copy(req: IncomingMessage, res: ServerResponse, name: string, b: Bucket, key: string): Promise<void> {
+    await drain(req);
+    const source = decodeURIComponent(String(req.headers['x-amz-copy-source']).replace(/^\//, '').split('?')[0]!);
+    const slash = source.indexOf('/');
+    const from = this.#bucket(source.slice(0, slash));
+    const fromKey = source.slice(slash + 1);
+    const meta = from.objects.get(fromKey);
+    if (!meta) throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.', fromKey);
+    const path = this.#dataPath(b, key);
+    const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+    await mkdir(join(path, '..'), { recursive: true });
+    await copyFile(this.#dataPath(from, fromKey), tmp);
+    await rename(tmp, path);
+    const copied = { ...meta, modified: Date.now() };
+    if (!b.objects.has(key)) b.sorted = undefined;
+    b.objects.set(key, copied);
+    await this.#log(name, b, { k: key, s: copied.size, e: copied.etag, t: copied.contentType, m: copied.modified });
+    sendXml(res, 200, `<CopyObjectResult><LastModified>${new Date(copied.modified).toISOString()}</LastModified><ETag>${xmlEscape(copied.etag)}</ETag></CopyObjectResult>`);
+  }
+
+  async #get(req: IncomingMessage, res: ServerResponse, b: Bucket, key: string): Promise<void> {
+    const meta = b.objects.get(key);
+    if (!meta) throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.', key);
+    const headers: Record<string, string | number> = {
+      'Content-Type': meta.contentType,
+      ETag: meta.etag,
+      'Last-Modified': new Date(meta.modified).toUTCString(),
+      'Accept-Ranges': 'bytes',
+    };
+    let start = 0;
+    let end = meta.size - 1;
+    let status = 200;
+    const range = /^bytes=(\d*)-(\d*)$/.exec(String(req.headers.range ?? ''));
+    if (range && meta.size > 0) {
+      if (range[1] === '') start = Math.max(0, meta.size - Number(range[2]));
+      else {
+        start = Number(range[1]);
+        if (range[2] !== '') end = Math.min(end, Number(range[2]));
+      }
+      if (start > end || start >= meta.size) throw new S3Error(416, 'InvalidRange', 'The requested range is not satisfiable');
+      status = 206;
+      headers['Content-Range'] = `bytes ${start}-${end}/${meta.size}`;
+    }
+    headers['Content-Length'] = meta.size === 0 ? 0 : end - start + 1;
+    res.writeHead(status, headers);
+    if (req.method === 'HEAD' || meta.size === 0) {
+      res.end();
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const stream = createReadStream(this.#dataPath(b, key), { start, end });
+      stream.on('error', reject);
+      res.on('close', () => resolve());
+      stream.pipe(res);
+    });
+  }
+
+  async #delete(name: string, b: Bucket, key: string): Promise<void> {
+    if (!b.objects.has(key)) return;
+    b.objects.delete(key);
+    b.sorted = undefined;
+    await rm(this.#dataPath(b, key), { force: true });
+    await this.#log(name, b, { k: key, d: 1 });
+  }
+
+  async #deleteMany(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
+    const b = this.#bucket(name);
+    const xml = (await readBody(req, 10 * 1024 * 1024)).toString('utf8');
+    const keys = [...xml.matchAll(/<Key>([\s\S]*?)<\/Key>/g)].map((m) => unescapeXml(m[1]!));
+    for (const key of keys) await this.#delete(name, b, key);
+    const quiet = /<Quiet>true<\/Quiet>/.test(xml);
+    sendXml(res, 200, `<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${quiet ? '' : keys.map((k) => `<Deleted><Key>${xmlEscape(k)}</Key></Deleted>`).join('')}</DeleteResult>`);
+  }
+
+  #list(res: ServerResponse, name: string, url: URL): void {
+    const b = this.#bucket(name);
+    const q = url.searchParams;
+    const v2 = q.get('list-type') === '2';
+    const prefix = q.get('prefix') ?? '';
+    const delimiter = q.get('delimiter') ?? '';
+    const maxKeys = Math.min(1000, Math.max(0, Number(q.get('max-keys') ?? 1000) || 0));
+    const token = q.get('continuation-token');
+    const after = v2 ? (token ? Buffer.from(token, 'base64url').toString('utf8') : (q.get('start-after') ?? '')) : (q.get('marker') ?? '');
+    b.sorted ??= [...b.objects.keys()].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+    const keys = b.sorted;
+    // First key after `after` and at or after `prefix`.
+    const from = after > prefix ? after : prefix;
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (keys[mid]! < from || (keys[mid] === after && after !== '')) lo = mid + 1;
+      else hi = mid;
+    }
+    const contents: string[] = [];
+    const prefixes: string[] = [];
+    let count = 0;
+    let last = '';
+    let truncated = false;
+    for (let i = lo; i < keys.length; i++) {
+      const key = keys[i]!;
+      if (!key.startsWith(prefix)) break;
+      if (key <= after) continue;
+      if (count >= maxKeys) {
+        truncated = true;
+        break;
+      }
+      if (delimiter) {
+        const at = key.indexOf(delimiter, prefix.length);
+        if (at >= 0) {
+          const common = key.slice(0, at + delimiter.length);
+          if (prefixes.at(-1) !== common) {
+            prefixes.push(common);
+            count += 1;
+          }
+          last = common;
+          // Skip every key under this common prefix.
+          while (i + 1 < keys.length && keys[i + 1]!.startsWith(common)) i++;
+          last = keys[i]!;
+          continue;
+        }
+      }
+      const meta = b.objects.get(key)!;
+      contents.push(
+        `<Contents><Key>${xmlEscape(key)}</Key><LastModified>${new Date(meta.modified).toISOString()}</LastModified><ETag>${xmlEscape(meta.etag)}</ETag><Size>${meta.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+      );
+      count += 1;
+      last = key;
+    }
+    const head = `<Name>${xmlEscape(name)}</Name><Prefix>${xmlEscape(prefix)}</Prefix>${delimiter ? `<Delimiter>${xmlEscape(delimiter)}</Delimiter>` : ''}<MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>`;
+    const paging = v2
+      ? `<KeyCount>${count}</KeyCount>${token ? `<ContinuationToken>${xmlEscape(token)}</ContinuationToken>` : ''}${truncated ? `<NextContinuationToken>${Buffer.from(last).toString('base64url')}</NextContinuationToken>` : ''}`
+      : `<Marker>${xmlEscape(after)}</Marker>${truncated ? `<NextMarker>${xmlEscape(last)}</NextMarker>` : ''}`;
+    const common = prefixes.map((p) => `<CommonPrefixes><Prefix>${xmlEscape(p)}</Prefix></CommonPrefixes>`).join('');
+    sendXml(res, 200, `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${head}${paging}${contents.join('')}${common}</ListBucketResult>`);
+  }
+
+  #sendError(res: ServerResponse, err: S3Error): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = `<Error><Code>${err.code}</Code><Message>${xmlEscape(err.message)}</Message>${err.resource ? `<Resource>${xmlEscape(err.resource)}</Resource>` : ''}<RequestId>0</RequestId></Error>`;
+    sendXml(res, err.status, body);
+  }
+}
+
+function sendXml(res: ServerResponse, status: number, xml: string): void {
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n${xml}`;
+  res.writeHead(status, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+function unescapeXml(s: string): string {
+  return s.replace(/&(lt|gt|amp|apos|quot);/g, (_, e: string) => ({ lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' })[e]!);
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new S3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function drain(req: IncomingMessage): Promise<void> {
+  for await (const chunk of req) void chunk;
+}
+
+/** Decodes an `aws-chunked` body: `<hex size>[;ext]\r\n<data>\r\n` … `0[;ext]\r\n[trailers]\r\n`. */
+export function decodeAwsChunked(body: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const eol = body.indexOf('\r\n', at);
+    if (eol < 0) throw new S3Error(400, 'IncompleteBody', 'aws-chunked body ends inside a chunk header');
+    const size = parseInt(body.subarray(at, eol).toString('latin1').split(';')[0]!, 16);
+    if (!Number.isFinite(size)) throw new S3Error(400, 'InvalidRequest', 'bad aws-chunked chunk size');
+    if (size === 0) return Buffer.concat(parts);
+    parts.push(body.subarray(eol + 2, eol + 2 + size));
+    at = eol + 2 + size + 2;
+  }
+}

@@ -1,0 +1,10 @@
+export { startService, type ServiceOptions, type RunningService } from './facepipe-service.js';
+export { checkListenPolicy, isLoopbackHost } from './listen-policy.js';
+export { Authenticator, parseCookies, safeEqual, sessionCookieName } from './auth.js';
+export { ApiError, statusForCode, uploadStatus, type ApiErrorCode } from './api-errors.js';
+export { UploadSlots } from './upload-slots.js';
+export { Uploads, type UploadedFile, type UploadResult, type UploadPart } from './uploads.js';
+export { batchProgress, percentile, summarise, type BatchProgress } from './progress.js';
+export { perMinute, DashboardData, recentMinutes, type Overview, type QueueOverview } from './dashboard-data.js';
+export { imageStatus, type ImageStatus } from './image-status.js';
+export { openApiDocument } from './openapi.js';
