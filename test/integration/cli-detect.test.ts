@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dataPath, missingData } from '../helpers/data.js';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const cli = fileURLToPath(new URL('../../packages/cli/dist/main.js', import.meta.url));
+const FORMATS = 'hard_cases/compreface_formats';
+const skip = missingData(FORMATS);
+
+/** Runs the built CLI; the environment's FACEPIPE_* detection settings are cleared so defaults apply. */
+function facepipe(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^FACEPIPE_(DETECT|MIN_FACE|MAX_|DETECTOR)/.test(k)));
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: repoRoot, env, encoding: 'utf8', timeout: 180_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface Line {
+  file: string;
+  width?: number;
+  height?: number;
+  faces?: { box: number[]; score: number; landmarks: number[][] }[];
+  error?: { code: string; message: string };
+}
+
+const einstein = ['jpeg', 'png', 'bmp', 'gif', 'tiff', 'webp', 'ico'].map((ext) => dataPath(FORMATS, `einstein.${ext}`));
+const broken = { 'corrupted.png': 'CORRUPT_IMAGE', 'empty.png': 'NOT_AN_IMAGE', 'truncated.jpg': 'TRUNCATED_IMAGE' } as const;
+
+test('facepipe detect --json: one face in each einstein format, typed errors for broken files, input order, exit 0', { skip }, () => {
+  const files = [...einstein, ...Object.keys(broken).map((f) => dataPath(FORMATS, f)), dataPath(FORMATS, 'no-such-file.jpg')];
+  const r = facepipe(['detect', '--json', ...files]);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Line);
+  assert.deepEqual(lines.map((l) => l.file), files, 'one line per file, in input order');
+  for (const line of lines.slice(0, einstein.length)) {
+    assert.equal(line.error, undefined, `${line.file}: ${JSON.stringify(line.error)}`);
+    assert.deepEqual(Object.keys(line), ['file', 'width', 'height', 'faces']);
+    assert.equal(line.width, 256);
+    assert.equal(line.height, 256);
+    assert.equal(line.faces!.length, 1, `${line.file}: one face`);
+    const [face] = line.faces!;
+    assert.deepEqual(Object.keys(face!), ['box', 'score', 'landmarks']);
+    const [x, y, w, h] = face!.box as [number, number, number, number];
+    assert.ok(x >= 0 && y >= 0 && x + w <= 256 && y + h <= 256 && w >= 60 && h >= 60, `${line.file}: box ${face!.box}`);
+    assert.ok(face!.score >= 0.5 && face!.score <= 1);
+    assert.equal(face!.landmarks.length, 68);
+    for (const [px, py] of face!.landmarks) assert.ok(px! >= x - 0.25 * w && px! <= x + 1.25 * w && py! >= y - 0.25 * h && py! <= y + 1.25 * h);
+  }
+  // The same portrait in every format: the boxes agree to a few pixels.
+  const boxes = lines.slice(0, einstein.length).map((l) => l.faces![0]!.box);
+  for (const b of boxes) for (let k = 0; k < 4; k++) assert.ok(Math.abs(b[k]! - boxes[0]![k]!) < 6, `boxes differ: ${JSON.stringify(boxes)}`);
+  Object.values(broken).forEach((code, i) => {
+    const line = lines[einstein.length + i]!;
+    assert.equal(line.error?.code, code, `${line.file}: ${JSON.stringify(line)}`);
+    assert.ok(line.error.message.length > 0);
+    assert.deepEqual(Object.keys(line), ['file', 'error']);
+  });
+  assert.equal(lines.at(-1)!.error?.code, 'OBJECT_NOT_FOUND');
+});
+
+test('facepipe detect: folders are searched for image files; readable output; flags override the environment', { skip }, () => {
+  const r = facepipe(['detect', '--detector', 'tiny', '--min-score', '0.3', dataPath(FORMATS)]);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 10, r.stdout); // 7 einstein files + 3 broken ones, nothing else in the folder
+  for (const ext of ['bmp', 'gif', 'ico', 'jpeg', 'png', 'tiff', 'webp']) {
+    assert.match(r.stdout, new RegExp(`einstein\\.${ext}: 256x256, 1 face: \\[`), ext);
+  }
+  assert.match(r.stdout, /truncated\.jpg: error TRUNCATED_IMAGE: /);
+  assert.match(r.stderr, /\(tiny, min score 0\.3, min face \d+ px\)/);
+});
+
+test('facepipe detect: bad flags are usage errors (exit 2)', () => {
+  assert.equal(facepipe(['detect', '--min-score', '2', 'x.jpg']).status, 2);
+  assert.equal(facepipe(['detect', '--detector', 'hog', 'x.jpg']).status, 2);
+  assert.equal(facepipe(['detect']).status, 2);
+});
