@@ -43,8 +43,8 @@ export const envSchema = z.object({
 
   /** Face detector network. @defaultValue ssd */
   FACEPIPE_DETECTOR: z.enum(['ssd', 'tiny']).default('ssd'),
-  /** Minimum detection score (0..1). @defaultValue 0.5 */
-  FACEPIPE_DETECT_MIN_SCORE: num(0.01, 0.99).default(0.5),
+  /** Minimum detection score (0..1); 0.4 was chosen on the dev data, see docs/accuracy.md. @defaultValue 0.4 */
+  FACEPIPE_DETECT_MIN_SCORE: num(0.01, 0.99).default(0.4),
   /** Smallest face kept, in original pixels (shorter box side). @defaultValue 20 */
   FACEPIPE_MIN_FACE_SIZE: int(0, 10_000).default(20),
   /** Largest image accepted, in pixels (width × height): the decompression-bomb guard. @defaultValue 100000000 */

@@ -8,7 +8,7 @@ export type DetectorKind = 'ssd' | 'tiny';
 export interface DetectorOptions {
   /** @defaultValue 'ssd' */
   detector?: DetectorKind;
-  /** Minimum detection score. @defaultValue 0.5 */
+  /** Minimum detection score. @defaultValue 0.4 */
   minScore?: number;
   /** Smallest face kept: the shorter side of its box, in original pixels. @defaultValue 20 */
   minFaceSize?: number;
@@ -69,7 +69,7 @@ export class FaceDetector {
   static async create(pool: InferencePool, manifest: LoadedModelManifest, options: DetectorOptions = {}): Promise<FaceDetector> {
     const opts: Required<DetectorOptions> = {
       detector: options.detector ?? 'ssd',
-      minScore: options.minScore ?? 0.5,
+      minScore: options.minScore ?? 0.4,
       minFaceSize: options.minFaceSize ?? 20,
       maxFaces: options.maxFaces ?? 100,
       tinyInputSize: options.tinyInputSize ?? 416,

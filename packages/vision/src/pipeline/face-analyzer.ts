@@ -11,7 +11,7 @@ export interface FaceAnalyzerOptions {
   stages?: readonly ('detect' | 'embed')[];
   /** @defaultValue 'ssd' */
   detector?: DetectorKind;
-  /** @defaultValue 0.5 */
+  /** Minimum detection score (FACEPIPE_DETECT_MIN_SCORE's default; see docs/accuracy.md). @defaultValue 0.4 */
   minScore?: number;
   /** @defaultValue 20 */
   minFaceSize?: number;
@@ -97,7 +97,7 @@ export class FaceAnalyzer {
     await pool.start();
     const settings = {
       detector,
-      minScore: options.minScore ?? 0.5,
+      minScore: options.minScore ?? 0.4,
       minFaceSize: options.minFaceSize ?? 20,
       chipSize: CHIP_SIZE,
       chipPadding: CHIP_PADDING,
