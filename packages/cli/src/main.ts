@@ -9,11 +9,12 @@ import { ingestCommand } from './commands/ingest.js';
 import { labelCommand } from './commands/label.js';
 import { resultsCommand } from './commands/results.js';
 import { runCommand } from './commands/run.js';
+import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
 import { workerCommand } from './commands/worker.js';
 
-const commands: Command[] = [runCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, labelCommand, workerCommand, detectCommand, verifyCommand, evalDetectionCommand, evalLandmarksCommand];
+const commands: Command[] = [runCommand, serveCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, labelCommand, workerCommand, detectCommand, verifyCommand, evalDetectionCommand, evalLandmarksCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

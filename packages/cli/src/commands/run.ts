@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { allQueueNames, stageNames, type BatchInfo } from '@facepipe/core';
-import { batchResults, Producer, toResultLine, type ResultLine } from '@facepipe/producer';
+import { batchResults, Producer, startService, toResultLine, type ResultLine, type RunningService } from '@facepipe/producer';
 import { LocalStack } from '../local/local-stack.js';
 import { WorkerProcesses } from '../local/worker-processes.js';
 import { ProgressBar } from '../ui/progress.js';
@@ -16,7 +16,8 @@ export const runCommand: Command = {
 
 Starts Redis (REDIS_URL, or a private redis-server), an S3-protocol store (S3_ENDPOINT, or an
 embedded one storing under <data-dir>/s3) and the detect, embed and classify worker pools as
-separate processes; enrolls, ingests <dir>, shows progress, writes results and stops everything.
+separate processes, and the HTTP service (dashboard, upload API) on a free loopback port; enrolls,
+ingests <dir>, shows progress, writes results and stops everything.
 
 Options:
   --enroll <dir>        enroll people first: one subfolder per person (folder name = name)
@@ -54,9 +55,11 @@ Options:
 
     const dataDir = resolve(values['data-dir']!);
     const stack = await LocalStack.start({ dataDir });
-    const workers = new WorkerProcesses(stack.env, resolve(dataDir, 'logs'));
+    const workers = new WorkerProcesses({ FACEPIPE_METRICS_HOST: process.env.FACEPIPE_METRICS_HOST ?? '127.0.0.1', ...stack.env }, resolve(dataDir, 'logs'));
     let producer: Producer | undefined;
+    let service: RunningService | undefined;
     const stopAll = async () => {
+      await service?.close();
       await workers.stop();
       await producer?.close();
       await stack.stop();
@@ -74,6 +77,9 @@ Options:
       producer = await Producer.connect(process.env.FACEPIPE_LOG_LEVEL ? stack.config : { ...stack.config, logLevel: 'warn' }, 'run');
       await waitForWorkers(producer, workers);
       process.stderr.write(`workers ready (logs in ${resolve(dataDir, 'logs')})\n`);
+      // The service (upload API, dashboard) for the length of the run, on loopback.
+      service = await startService({ config: stack.config, producer, host: '127.0.0.1', port: process.env.FACEPIPE_HTTP_PORT ? stack.config.http.port : 0 });
+      process.stderr.write(`dashboard: ${service.url}/dashboard\n`);
 
       if (values.enroll) {
         const batch = await ingestAndWait(producer, workers, values.enroll, 'enroll', { force: values.force!, allFiles: values['all-files']! });

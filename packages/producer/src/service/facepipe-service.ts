@@ -150,7 +150,7 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
   const enrollments = new Enrollments(producer, log, options.enrollTimeoutMs);
   const ready = cachedReadiness(() => contextReadiness(producer.ctx, () => ({ ok: true })));
 
-  const app = Fastify({ logger: false, disableRequestLogging: true, bodyLimit: 64 * 1024, return503OnClosing: true, forceCloseConnections: 'idle' });
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, return503OnClosing: true, forceCloseConnections: 'idle' });
   app.decorate('enrollments', enrollments);
   const routes: { method: string; url: string }[] = [];
   app.decorate('facepipeRoutes', routes);
@@ -166,16 +166,27 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
     reply.header('x-content-type-options', 'nosniff');
     const path = request.url.split('?')[0] ?? '/';
     if (publicPaths.has(path)) return;
+    // Answered here rather than thrown: plugins with error handlers of their own (bull-board)
+    // would turn a thrown error into a 500.
+    const refuse = (message: string) =>
+      reply.code(401).header('www-authenticate', 'Bearer realm="facepipe"').send(new ApiError(401, 'UNAUTHORIZED', message).toBody());
     const result = auth.check(request.headers, true);
-    if (result !== 'ok') {
-      reply.header('www-authenticate', 'Bearer realm="facepipe"');
-      throw new ApiError(401, 'UNAUTHORIZED', result === 'missing' ? 'this route needs Authorization: Bearer <FACEPIPE_API_TOKEN>' : 'the token is not valid');
-    }
+    if (result !== 'ok') return refuse(result === 'missing' ? 'this route needs Authorization: Bearer <FACEPIPE_API_TOKEN>' : 'the token is not valid');
     // A browser session may change things only from the service's own pages.
     if (auth.required && request.headers.authorization === undefined && request.method !== 'GET' && request.method !== 'HEAD') {
       const origin = request.headers.origin;
-      if (origin !== undefined && origin !== `${request.protocol}://${request.headers.host}`) throw new ApiError(401, 'UNAUTHORIZED', 'cross-origin request refused');
+      if (origin !== undefined && origin !== `${request.protocol}://${request.headers.host}`) return refuse('cross-origin request refused');
     }
+  });
+
+  // An answer sent before the request body was read (a refused upload): close the connection
+  // after it and read the rest away, so the client is not left writing into a paused socket.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!request.raw.complete && request.method !== 'GET' && request.method !== 'HEAD') {
+      reply.header('connection', 'close');
+      request.raw.resume();
+    }
+    return payload;
   });
 
   app.addHook('onResponse', async (request, reply) => {

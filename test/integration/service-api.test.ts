@@ -1,0 +1,319 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { ConfigError, loadConfig } from '@facepipe/core';
+import { openApiDocument, startService, type ImageStatus, type RunningService, type UploadResult } from '@facepipe/producer';
+import { dataPath, missingData } from '../helpers/data.js';
+import { startLivePipeline, type LivePipeline } from '../helpers/live-pipeline.js';
+
+const photos = {
+  obama: 'recognition/face_recognition_examples/knn_test/obama1.jpg',
+  twoFaces: 'recognition/face_recognition_examples/knn_test/kit_with_rose.jpg',
+  noFace: 'negatives/scikit-image/coins.png',
+  truncated: 'hard_cases/compreface_formats/truncated.jpg',
+  empty: 'hard_cases/compreface_formats/empty.png',
+  tooManyBytes: 'recognition/face_recognition_examples/knn_test/alex_lacamoire1.jpg',
+  tooManyPixels: 'recognition/face_recognition_examples/knn_test/obama_and_biden.jpg',
+  enrollA: 'recognition/face_recognition_examples/knn_train/obama/obama.jpg',
+  enrollB: 'recognition/face_recognition_examples/knn_train/obama/obama2.jpg',
+  probe: 'recognition/face_recognition_examples/extra_probes/obama-480p.jpg',
+};
+const skip = missingData(...Object.values(photos));
+const token = 'test-token-0123456789abcdef';
+
+let pipeline: LivePipeline;
+let service: RunningService;
+const auth = { authorization: `Bearer ${token}` };
+
+const bytesOf = (rel: string) => readFileSync(dataPath(rel));
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+function form(files: { name: string; bytes: Buffer; externalId?: string }[], fields: Record<string, string> = {}): FormData {
+  const f = new FormData();
+  for (const [k, v] of Object.entries(fields)) f.append(k, v);
+  for (const file of files) {
+    if (file.externalId) f.append('externalId', file.externalId);
+    f.append('file', new Blob([file.bytes]), file.name);
+  }
+  return f;
+}
+const photo = (rel: string, externalId?: string) => ({ name: basename(rel), bytes: bytesOf(rel), externalId });
+
+async function call(method: string, path: string, body?: FormData | string, headers: Record<string, string> = auth): Promise<{ status: number; json: any; headers: Headers }> {
+  const res = await fetch(`${service.url}${path}`, { method, body, headers, redirect: 'manual' });
+  const text = await res.text();
+  let json: unknown = text;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, json, headers: res.headers };
+}
+
+async function waitForImage(id: string, timeoutMs = 120_000): Promise<ImageStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { status, json } = await call('GET', `/v1/images/${id}`);
+    assert.equal(status, 200);
+    if (json.status === 'done' || json.status === 'failed') return json as ImageStatus;
+    if (Date.now() > deadline) throw new Error(`image ${id} still ${json.status}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+describe('upload API on a live pipeline', { skip }, () => {
+  before(async () => {
+    pipeline = await startLivePipeline({
+      FACEPIPE_API_TOKEN: token,
+      FACEPIPE_UPLOAD_MAX_BYTES: '700000',
+      FACEPIPE_MAX_PIXELS: '2500000',
+      FACEPIPE_UPLOAD_MAX_FILES: '5',
+      FACEPIPE_JOB_ATTEMPTS: '2',
+    });
+    service = await startService({ config: pipeline.config, host: '127.0.0.1', port: 0 });
+  });
+  after(async () => {
+    await service?.close();
+    await pipeline?.stop();
+  });
+
+  test('refuses a non-loopback address without a token, before connecting to anything', async () => {
+    const open = loadConfig({ ...pipeline.s3.env, REDIS_URL: 'redis://127.0.0.1:1' });
+    await assert.rejects(startService({ config: open, host: '0.0.0.0', port: 0 }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /FACEPIPE_HTTP_HOST \("0\.0\.0\.0"\) is not a loopback address and FACEPIPE_API_TOKEN is unset/);
+      return true;
+    });
+  });
+
+  test('a bearer token is required on the API, the dashboard data and bull-board; probes are open', async () => {
+    for (const path of ['/v1/people', '/dashboard/api/overview', '/dashboard/jobs/', '/v1/batches']) {
+      const none = await call('GET', path, undefined, {});
+      assert.equal(none.status, 401, path);
+      assert.equal(none.json.error.code, 'UNAUTHORIZED');
+      assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="facepipe"');
+      assert.equal((await call('GET', path, undefined, { authorization: 'Bearer wrong-token-wrong-token' })).status, 401, path);
+      assert.equal((await call('GET', path)).status, 200, path);
+    }
+    assert.equal((await call('POST', '/v1/images', form([photo(photos.obama)]), {})).status, 401);
+    for (const path of ['/healthz', '/readyz', '/metrics', '/openapi.json']) assert.equal((await call('GET', path, undefined, {})).status, 200, path);
+    const page = await call('GET', '/dashboard', undefined, {});
+    assert.equal(page.status, 401);
+    assert.match(String(page.json), /Sign in with the API token/);
+  });
+
+  test('a browser signs in with the token and gets a session cookie (never the token itself)', async () => {
+    const wrong = await fetch(`${service.url}/dashboard/login`, { method: 'POST', body: new URLSearchParams({ token: 'nope' }), redirect: 'manual' });
+    assert.equal(wrong.status, 401);
+    const ok = await fetch(`${service.url}/dashboard/login`, { method: 'POST', body: new URLSearchParams({ token }), redirect: 'manual' });
+    assert.equal(ok.status, 303);
+    const cookie = ok.headers.get('set-cookie') ?? '';
+    assert.match(cookie, /^facepipe_session=[^;]+; Path=\/; HttpOnly; SameSite=Strict/);
+    assert.ok(!cookie.includes(token));
+    const session = cookie.split(';')[0]!;
+    assert.equal((await call('GET', '/dashboard', undefined, { cookie: session })).status, 200);
+    assert.equal((await call('GET', '/dashboard/api/overview', undefined, { cookie: session })).status, 200);
+    // A cookie-authenticated change from another origin is refused.
+    assert.equal((await call('POST', '/dashboard/api/queues/detect/pause', '{}', { cookie: session, origin: 'http://evil.example', 'content-type': 'application/json' })).status, 401);
+  });
+
+  test('uploads real photos: ids are the sha256 of the bytes, and results come back with faces', async () => {
+    const files = [photo(photos.obama, 'crm-1'), photo(photos.twoFaces), photo(photos.noFace)];
+    const { status, json } = await call('POST', '/v1/images', form(files));
+    assert.equal(status, 202);
+    const result = json as UploadResult;
+    assert.equal(result.open, false);
+    assert.deepEqual(result.files.map((f) => f.imageId), files.map((f) => sha256(f.bytes)));
+    assert.deepEqual(result.files.map((f) => f.status), ['queued', 'queued', 'queued']);
+    assert.equal(result.files[0]!.externalId, 'crm-1');
+    const done = await Promise.all(result.files.map((f) => waitForImage(f.imageId!)));
+    assert.deepEqual(done.map((d) => d.status), ['done', 'done', 'done']);
+    assert.deepEqual(done.map((d) => d.result?.faceCount), [1, 2, 0]);
+    assert.equal(done[0]!.current, true);
+    assert.equal(done[0]!.result?.source, 'crm-1');
+    const box = done[0]!.result!.faces[0]!.box;
+    assert.ok(box[2] > 100 && box[3] > 100, `a face-sized box: ${box}`);
+    const batch = await call('GET', `/v1/batches/${result.batchId}`);
+    assert.equal(batch.json.done, 3);
+    assert.equal(batch.json.faces, 3);
+    assert.equal(batch.json.progress, 1);
+    assert.ok(batch.json.finishedAt);
+    const original = await fetch(`${service.url}/v1/images/${result.files[0]!.imageId}/original`, { headers: auth });
+    assert.equal(original.headers.get('content-type'), 'image/jpeg');
+    assert.deepEqual(Buffer.from(await original.arrayBuffer()), files[0]!.bytes);
+    const crops = await fetch(`${service.url}/v1/images/${result.files[1]!.imageId}/crops`, { headers: auth });
+    assert.equal(crops.headers.get('content-type'), 'image/png');
+    const png = Buffer.from(await crops.arrayBuffer());
+    assert.equal(png.readUInt32BE(16), 150, 'chips are 150 px wide');
+    assert.equal(png.readUInt32BE(20), 300, 'two faces, 150 px each');
+    const lines = (await (await fetch(`${service.url}/v1/batches/${result.batchId}/results`, { headers: auth })).text()).trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.file), ['crm-1', 'kit_with_rose.jpg', 'coins.png']);
+    assert.deepEqual(lines.map((l) => l.faces.length), [1, 2, 0]);
+  });
+
+  test('the same bytes again get the same id and are not processed twice', async () => {
+    const detect = pipeline.ctx.queues.detect;
+    const before = await detect.getJobCounts('completed', 'waiting', 'active');
+    const { status, json } = await call('POST', '/v1/images', form([photo(photos.obama, 'again')]));
+    assert.equal(status, 202);
+    const file = (json as UploadResult).files[0]!;
+    assert.equal(file.imageId, sha256(bytesOf(photos.obama)));
+    assert.equal(file.status, 'done');
+    assert.equal(file.duplicate, true);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await detect.getJobCounts('completed', 'waiting', 'active'), before);
+    const batch = await call('GET', `/v1/batches/${(json as UploadResult).batchId}`);
+    assert.equal(batch.json.cached, 1);
+    assert.ok(batch.json.finishedAt);
+  });
+
+  test('bad files are rejected with typed reasons and 4xx statuses', async () => {
+    const notImage = await call('POST', '/v1/images', form([{ name: 'notes.txt', bytes: Buffer.from('just some text, not a picture') }]));
+    assert.equal(notImage.status, 415);
+    assert.equal(notImage.json.files[0].error.code, 'NOT_AN_IMAGE');
+    const empty = await call('POST', '/v1/images', form([photo(photos.empty)]));
+    assert.ok([415, 422].includes(empty.status), `empty.png: ${empty.status}`);
+    const big = await call('POST', '/v1/images', form([photo(photos.tooManyBytes)]));
+    assert.equal(big.status, 413);
+    assert.equal(big.json.files[0].error.code, 'FILE_TOO_LARGE');
+    assert.match(big.json.files[0].error.message, /FACEPIPE_UPLOAD_MAX_BYTES/);
+    const wide = await call('POST', '/v1/images', form([photo(photos.tooManyPixels)]));
+    assert.equal(wide.status, 413);
+    assert.equal(wide.json.files[0].error.code, 'IMAGE_TOO_LARGE');
+    const mixed = await call('POST', '/v1/images', form([photo(photos.obama), { name: 'x.bin', bytes: Buffer.from([1, 2, 3, 4]) }]));
+    assert.equal(mixed.status, 207);
+    assert.deepEqual(mixed.json.files.map((f: { status: string }) => f.status), ['done', 'rejected']);
+    const tooMany = await call('POST', '/v1/images', form(Array.from({ length: 6 }, (_, i) => ({ name: `n${i}.txt`, bytes: Buffer.from(`n${i}`) }))));
+    assert.equal(tooMany.status, 413);
+    assert.equal(tooMany.json.error.code, 'TOO_MANY_FILES');
+    const json = await call('POST', '/v1/images', '{"a":1}', { ...auth, 'content-type': 'application/json' });
+    assert.equal(json.status, 415);
+    assert.equal(json.json.error.code, 'NOT_MULTIPART');
+    const none = await call('POST', '/v1/images', form([], { externalId: 'x' }));
+    assert.equal(none.status, 400);
+    assert.equal(none.json.error.code, 'NO_FILES');
+    const unknown = await call('POST', '/v1/images', form([photo(photos.obama)], { colour: 'red' }));
+    assert.equal(unknown.status, 400);
+    assert.equal((await call('GET', '/v1/images/not-an-id')).status, 400);
+    assert.equal((await call('GET', `/v1/images/${'0'.repeat(64)}`)).status, 404);
+  });
+
+  test('a named batch stays open across uploads until closed, then finishes', async () => {
+    const first = await call('POST', '/v1/images', form([photo(photos.obama)], { batchId: 'partner-42' }));
+    assert.equal(first.status, 202);
+    assert.equal(first.json.open, true);
+    const second = await call('POST', '/v1/images', form([photo(photos.noFace)], { batchId: 'partner-42' }));
+    assert.equal(second.json.files[0].index, 1);
+    let batch = await call('GET', '/v1/batches/partner-42');
+    assert.equal(batch.json.open, true);
+    assert.equal(batch.json.total, 2);
+    assert.equal(batch.json.finishedAt, undefined);
+    const closed = await call('POST', '/v1/batches/partner-42/close');
+    assert.equal(closed.status, 200);
+    assert.equal(closed.json.open, false);
+    assert.ok(closed.json.finishedAt, 'both images had results already');
+    const late = await call('POST', '/v1/images', form([photo(photos.twoFaces)], { batchId: 'partner-42' }));
+    assert.equal(late.status, 409);
+    assert.equal(late.json.error.code, 'BATCH_CLOSED');
+    batch = await call('GET', '/v1/batches/partner-42');
+    assert.equal(batch.json.total, 2);
+    const lines = (await (await fetch(`${service.url}/v1/batches/partner-42/results`, { headers: auth })).text()).trim().split('\n');
+    assert.equal(lines.length, 2);
+    assert.equal((await call('POST', '/v1/batches/nope/close')).status, 404);
+  });
+
+  test('enrolls a person over HTTP; the gallery lists them and later photos are named', async () => {
+    const enrolled = await call('POST', `/v1/people/${encodeURIComponent('Barack Obama')}/images`, form([photo(photos.enrollA), photo(photos.enrollB)]));
+    assert.equal(enrolled.status, 200, JSON.stringify(enrolled.json));
+    assert.deepEqual(enrolled.json.enrollment.items.map((i: { status: string }) => i.status), ['enrolled', 'enrolled']);
+    const people = await call('GET', '/v1/people');
+    assert.equal(people.json.galleryVersion, enrolled.json.enrollment.galleryVersion);
+    assert.deepEqual(people.json.people.map((p: { name: string; faces: unknown[] }) => [p.name, p.faces.length]), [['Barack Obama', 2]]);
+    const batch = await call('GET', `/v1/batches/${enrolled.json.batchId}`);
+    assert.equal(batch.json.purpose, 'enroll');
+    assert.equal(batch.json.enrollment.galleryVersion, enrolled.json.enrollment.galleryVersion);
+    await new Promise((r) => setTimeout(r, 300)); // classify workers look for a new gallery every 100 ms here
+    const probe = await call('POST', '/v1/images', form([photo(photos.probe)]));
+    const done = await waitForImage(probe.json.files[0].imageId);
+    assert.equal(done.result?.faces[0]?.name, 'Barack Obama');
+    assert.equal((await call('POST', '/v1/people/%20bad/images', form([photo(photos.probe)]))).status, 400);
+  });
+
+  test('failures are grouped by error code; retry and discard act on every job of a code', async () => {
+    const up = await call('POST', '/v1/images', form([photo(photos.truncated)]));
+    assert.equal(up.status, 202, 'the header is fine: the detect stage finds the data cut short');
+    const failed = await waitForImage(up.json.files[0].imageId);
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.error?.code, 'TRUNCATED_IMAGE');
+    const failures = await call('GET', '/dashboard/api/failures');
+    const detect = failures.json.find((q: { queue: string }) => q.queue === 'detect');
+    assert.equal(detect.failed, 1);
+    assert.equal(detect.groups.length, 1);
+    assert.equal(detect.groups[0].code, 'TRUNCATED_IMAGE');
+    assert.equal(detect.groups[0].count, 1);
+    assert.equal(detect.groups[0].sample.data.source, 'truncated.jpg');
+    assert.match(detect.groups[0].sample.failedReason, /^\[TRUNCATED_IMAGE\]/);
+    const retried = await call('POST', '/dashboard/api/queues/detect/failures/TRUNCATED_IMAGE/retry', '{}', { ...auth, 'content-type': 'application/json' });
+    assert.equal(retried.json.retried, 1);
+    for (let i = 0; i < 100 && (await pipeline.ctx.queues.detect.getFailedCount()) === 0; i += 1) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await pipeline.ctx.queues.detect.getFailedCount(), 1, 'a permanent error fails again');
+    const discarded = await call('POST', '/dashboard/api/queues/detect/failures/TRUNCATED_IMAGE/discard', '{}', { ...auth, 'content-type': 'application/json' });
+    assert.equal(discarded.json.discarded, 1);
+    assert.equal(await pipeline.ctx.queues.detect.getFailedCount(), 0);
+    assert.equal((await call('POST', '/dashboard/api/queues/nope/pause', '{}', { ...auth, 'content-type': 'application/json' })).status, 404);
+  });
+
+  test('the overview shows what BullMQ counts; queues pause and resume', async () => {
+    const overview = await call('GET', '/dashboard/api/overview');
+    for (const q of overview.json.queues) {
+      const counts = await pipeline.ctx.queues.byName(q.name).getJobCounts('completed', 'failed', 'waiting', 'active');
+      assert.equal(q.counts.completed, counts.completed, q.name);
+      assert.equal(q.counts.failed, counts.failed, q.name);
+    }
+    const detect = overview.json.queues.find((q: { name: string }) => q.name === 'detect');
+    assert.ok(detect.workers >= 1);
+    assert.ok(detect.completedPerMinute.reduce((a: number, b: number) => a + b, 0) >= 5, 'BullMQ metrics count this minute');
+    assert.ok(detect.latency.samples >= 5);
+    assert.ok(detect.latency.processMs.p50 > 0);
+    assert.ok(overview.json.batches.length >= 5);
+    const json = { ...auth, 'content-type': 'application/json' };
+    assert.deepEqual((await call('POST', '/dashboard/api/queues/embed/pause', '{}', json)).json, { queue: 'embed', paused: true });
+    assert.equal(await pipeline.ctx.queues.embed.isPaused(), true);
+    assert.deepEqual((await call('POST', '/dashboard/api/queues/embed/resume', '{}', json)).json, { queue: 'embed', paused: false });
+    const recent = await call('GET', '/dashboard/api/recent');
+    assert.ok(recent.json.results.length >= 3);
+    assert.ok(recent.json.results.some((r: { faces: { name: string | null }[] }) => r.faces.some((f) => f.name === 'Barack Obama')));
+  });
+
+  test('/metrics exports uploads, HTTP latency and queue depths; /readyz checks Redis and S3', async () => {
+    const body = String((await call('GET', '/metrics', undefined, {})).json);
+    assert.ok(/^facepipe_uploads_total\{outcome="queued",code="",service="service"\} \d+/m.test(body), `missing in /metrics: ${/^facepipe_uploads_total\{outcome="queued",code="",service="service"\} \d+/m}`);
+    assert.ok(/^facepipe_uploads_total\{outcome="rejected",code="NOT_AN_IMAGE",service="service"\} [1-9]/m.test(body), `missing in /metrics: ${/^facepipe_uploads_total\{outcome="rejected",code="NOT_AN_IMAGE",service="service"\} [1-9]/m}`);
+    assert.ok(/^facepipe_uploads_total\{outcome="duplicate",code="",service="service"\} \d+/m.test(body), `missing in /metrics: ${/^facepipe_uploads_total\{outcome="duplicate",code="",service="service"\} \d+/m}`);
+    assert.ok(/facepipe_http_request_duration_seconds_count\{[^}]*route="\/v1\/images"/.test(body), `missing in /metrics: ${/facepipe_http_request_duration_seconds_count\{[^}]*route="\/v1\/images"/}`);
+    assert.ok(/^facepipe_queue_jobs\{queue="detect",state="completed",service="service"\} \d+/m.test(body), `missing in /metrics: ${/^facepipe_queue_jobs\{queue="detect",state="completed",service="service"\} \d+/m}`);
+    const ready = await call('GET', '/readyz', undefined, {});
+    assert.deepEqual(ready.json, { ready: true, checks: { redis: { ok: true }, s3: { ok: true }, models: { ok: true } } });
+    // The workers' own metrics (same process here): stage durations, inference steps, embed batches.
+    const workers = (await pipeline.ctx.metrics.scrape()).body;
+    assert.ok(/^facepipe_stage_duration_seconds_count\{[^}]*stage="detect"[^}]*outcome="completed"[^}]*\} \d+/m.test(workers), `missing in /metrics: ${/^facepipe_stage_duration_seconds_count\{[^}]*stage="detect"[^}]*outcome="completed"[^}]*\} \d+/m}`);
+    assert.ok(/^facepipe_inference_duration_seconds_count\{[^}]*step="landmarks"[^}]*\} \d+/m.test(workers), `missing in /metrics: ${/^facepipe_inference_duration_seconds_count\{[^}]*step="landmarks"[^}]*\} \d+/m}`);
+    assert.ok(/^facepipe_embed_batch_size_count\{[^}]*\} \d+/m.test(workers), `missing in /metrics: ${/^facepipe_embed_batch_size_count\{[^}]*\} \d+/m}`);
+    assert.ok(/^facepipe_jobs_failed_total\{stage="detect",code="TRUNCATED_IMAGE",final="true",service="workers"\} 2/m.test(workers), `missing in /metrics: ${/^facepipe_jobs_failed_total\{stage="detect",code="TRUNCATED_IMAGE",final="true",service="workers"\} 2/m}`);
+  });
+
+  test('every route is in the OpenAPI description, and every described route exists', async () => {
+    const served = await call('GET', '/openapi.json', undefined, {});
+    assert.equal(served.json.openapi, '3.1.0');
+    const documented = new Set(Object.entries(openApiDocument.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`)));
+    const routes = new Set(service.app.facepipeRoutes.map((r) => `${r.method} ${r.url}`));
+    for (const d of documented) assert.ok(routes.has(d), `${d} is described but not served`);
+    for (const r of routes) {
+      if (!/ \/(v1|dashboard\/api)\//.test(r)) continue;
+      assert.ok(documented.has(r), `${r} is served but not described in openapi.ts`);
+    }
+  });
+});

@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError } from '@facepipe/core';
+import {
+  Authenticator,
+  batchProgress,
+  checkListenPolicy,
+  isLoopbackHost,
+  parseCookies,
+  percentile,
+  perMinute,
+  statusForCode,
+  summarise,
+  uploadStatus,
+  UploadSlots,
+} from '@facepipe/producer';
+
+test('loopback addresses are told apart from network ones', () => {
+  for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', 'api.localhost', '::1', '[::1]', '::ffff:127.0.0.1']) assert.equal(isLoopbackHost(h), true, h);
+  for (const h of ['0.0.0.0', '::', '10.0.0.5', '192.168.1.2', 'example.com', '128.0.0.1', '[::]']) assert.equal(isLoopbackHost(h), false, h);
+});
+
+test('the service will not listen beyond loopback without a token', () => {
+  assert.doesNotThrow(() => checkListenPolicy('127.0.0.1', undefined));
+  assert.doesNotThrow(() => checkListenPolicy('0.0.0.0', 'a-long-enough-token'));
+  assert.throws(() => checkListenPolicy('0.0.0.0', undefined), (err: unknown) => err instanceof ConfigError && /set FACEPIPE_API_TOKEN/.test(err.message));
+});
+
+test('bearer tokens and session cookies: right, wrong, missing; no token configured means open', () => {
+  const open = new Authenticator(undefined);
+  assert.equal(open.required, false);
+  assert.equal(open.check({}, true), 'ok');
+  const auth = new Authenticator('s3cret-token-0123456789');
+  assert.equal(auth.check({}, true), 'missing');
+  assert.equal(auth.check({ authorization: 'Bearer s3cret-token-0123456789' }, false), 'ok');
+  assert.equal(auth.check({ authorization: 'bearer  s3cret-token-0123456789 ' }, false), 'ok');
+  assert.equal(auth.check({ authorization: 'Bearer s3cret-token-012345678' }, false), 'invalid');
+  assert.equal(auth.check({ authorization: 'Basic czNjcmV0' }, false), 'invalid');
+  const cookie = auth.sessionCookie(false).split(';')[0]!;
+  assert.ok(!cookie.includes('s3cret'), 'the cookie is derived from the token, not the token');
+  assert.equal(auth.check({ cookie: `other=1; ${cookie}` }, true), 'ok');
+  assert.equal(auth.check({ cookie }, false), 'missing');
+  assert.equal(auth.check({ cookie: 'facepipe_session=forged' }, true), 'invalid');
+  assert.equal(new Authenticator('another-token-0123456789').check({ cookie }, true), 'invalid', 'a new token signs sessions out');
+  assert.match(auth.sessionCookie(true), /; Secure$/);
+  assert.equal(auth.matches('s3cret-token-0123456789'), true);
+  assert.equal(auth.matches(''), false);
+  assert.deepEqual([...parseCookies('a=1; b = 2;c=x=y; a=3')], [['a', '1'], ['b', '2'], ['c', 'x=y']]);
+});
+
+test('error codes map to HTTP statuses; an upload answers 202, 207 or its first rejection', () => {
+  assert.equal(statusForCode('FILE_TOO_LARGE'), 413);
+  assert.equal(statusForCode('IMAGE_TOO_LARGE'), 413);
+  assert.equal(statusForCode('NOT_AN_IMAGE'), 415);
+  assert.equal(statusForCode('UNSUPPORTED_FORMAT'), 415);
+  assert.equal(statusForCode('CORRUPT_IMAGE'), 422);
+  assert.equal(statusForCode('STORAGE_UNAVAILABLE'), 503);
+  assert.equal(uploadStatus([undefined, undefined]), 202);
+  assert.equal(uploadStatus([{ code: 'NOT_AN_IMAGE', message: '' }, { code: 'FILE_TOO_LARGE', message: '' }]), 415);
+  assert.equal(uploadStatus([undefined, { code: 'FILE_TOO_LARGE', message: '' }]), 207);
+});
+
+test('upload slots are handed out first come, first served, and never exceed their number', async () => {
+  const slots = new UploadSlots(2);
+  const order: number[] = [];
+  await slots.acquire();
+  await slots.acquire();
+  assert.equal(slots.available, 0);
+  const waiting = [1, 2].map((n) => slots.acquire().then(() => order.push(n)));
+  assert.equal(slots.queued, 2);
+  slots.release();
+  slots.release();
+  await Promise.all(waiting);
+  assert.deepEqual(order, [1, 2]);
+  slots.release();
+  slots.release();
+  slots.release();
+  assert.equal(slots.available, 2);
+  assert.equal(await slots.with(async () => slots.available), 1);
+  assert.throws(() => new UploadSlots(0), RangeError);
+});
+
+test('batch progress, rate and time left', () => {
+  const base = { id: 'b', purpose: 'ingest' as const, source: 's', createdAt: 0, faces: 0, cached: 0, errors: {} };
+  const running = batchProgress({ ...base, total: 100, done: 15, failed: 5, ingested: true }, 10_000);
+  assert.equal(running.progress, 0.2);
+  assert.equal(running.ratePerSecond, 2);
+  assert.equal(running.etaSeconds, 40);
+  assert.equal(running.open, false);
+  const fresh = batchProgress({ ...base, total: 10, done: 0, failed: 0, ingested: false }, 5_000);
+  assert.equal(fresh.etaSeconds, null);
+  assert.equal(fresh.open, true);
+  const finished = batchProgress({ ...base, total: 4, done: 4, failed: 0, ingested: true, finishedAt: 2_000 }, 60_000);
+  assert.equal(finished.ratePerSecond, 2, 'the rate stops at finishedAt');
+  assert.equal(finished.etaSeconds, 0);
+  assert.equal(batchProgress({ ...base, total: 0, done: 0, failed: 0, ingested: false }, 1).progress, 0);
+});
+
+test('percentiles by nearest rank', () => {
+  assert.equal(percentile([], 50), null);
+  assert.equal(percentile([5], 99), 5);
+  const values = Array.from({ length: 100 }, (_, i) => 100 - i); // 100..1
+  assert.equal(percentile(values, 50), 50);
+  assert.equal(percentile(values, 95), 95);
+  assert.equal(percentile(values, 100), 100);
+  assert.deepEqual(summarise([1.4, 2.6]), { p50: 1, p95: 3, p99: 3 });
+});
+
+test("BullMQ's per-minute metrics become a timeline ending at the current minute", () => {
+  const minute = 60_000;
+  const now = 1000 * minute + 30_000;
+  // 7 jobs so far in minute 998 (the last one that saw a completion); the list holds 997, 996, 995.
+  const m = { meta: { count: 100, prevTS: 998 * minute + 5_000, prevCount: 93 }, data: [4, 0, 9] };
+  assert.deepEqual(perMinute(m, now, 6), [9, 0, 4, 7, 0, 0]);
+  assert.deepEqual(perMinute({ meta: { count: 0, prevTS: 0, prevCount: 0 }, data: [] }, now, 3), [0, 0, 0]);
+  assert.deepEqual(perMinute({ meta: { count: 10, prevTS: 1000 * minute, prevCount: 4 }, data: [] }, now, 2), [0, 6]);
+});
