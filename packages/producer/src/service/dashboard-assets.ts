@@ -30,7 +30,7 @@ export const dashboardHtml = `<!doctype html>
     <table id="queues">
       <thead><tr>
         <th>queue</th><th>waiting</th><th>active</th><th>delayed</th><th>completed</th><th>failed</th><th>workers</th>
-        <th>done/min (15 min)</th><th>wait p50 / p95</th><th>run p50 / p95 / p99</th><th></th>
+        <th>completed per minute (15 min)</th><th>wait p50 / p95</th><th>run p50 / p95 / p99</th><th></th>
       </tr></thead>
       <tbody></tbody>
     </table>
@@ -98,7 +98,7 @@ button { cursor: pointer; }
 .photo svg { position: absolute; inset: 0; width: 100%; height: 100%; }
 .photo rect { fill: none; stroke: #22c55e; stroke-width: 3; vector-effect: non-scaling-stroke; }
 .photo rect.unknown { stroke: #f59e0b; }
-.photo text { fill: #fff; paint-order: stroke; stroke: #000; stroke-width: 3px; font-size: 14px; vector-effect: non-scaling-stroke; }
+.photo text { fill: #fff; paint-order: stroke; stroke: #000; font-weight: 600; }
 .crops { display: flex; flex-wrap: wrap; gap: .4rem; margin-top: .4rem; }
 .crop { display: flex; flex-direction: column; align-items: center; font-size: 12px; }
 .chip { width: 75px; height: 75px; background-size: 75px auto; background-repeat: no-repeat; border-radius: 4px; }
@@ -161,13 +161,13 @@ function renderQueues(queues) {
   const body = document.querySelector('#queues tbody');
   body.replaceChildren(...queues.map((q) => {
     const perMin = q.completedPerMinute;
-    const lastFull = perMin.length > 1 ? perMin[perMin.length - 2] : 0;
+    const average = perMin.reduce((a, b) => a + b, 0) / perMin.length;
     const cell = (state) => h('td', { class: 'num', dataset: { queue: q.name, count: state } }, fmt(state === 'waiting' ? q.counts.waiting + q.counts.prioritized : q.counts[state]));
     return h('tr', { dataset: { queue: q.name } },
       h('td', {}, q.name, q.paused ? h('span', { class: 'paused' }, ' (paused)') : null),
       cell('waiting'), cell('active'), cell('delayed'), cell('completed'), cell('failed'),
       h('td', { class: 'num', dataset: { queue: q.name, count: 'workers' } }, fmt(q.workers)),
-      h('td', {}, sparkline(perMin), ' ', fmt(lastFull), '/min'),
+      h('td', { title: 'completed per minute, oldest to this minute' }, sparkline(perMin), ' ', h('span', { dataset: { queue: q.name, rate: 'current' } }, fmt(perMin[perMin.length - 1])), ' this min, ', average.toFixed(1), '/min avg'),
       h('td', {}, ms(q.latency.waitMs.p50), ' / ', ms(q.latency.waitMs.p95)),
       h('td', {}, ms(q.latency.processMs.p50), ' / ', ms(q.latency.processMs.p95), ' / ', ms(q.latency.processMs.p99)),
       h('td', {}, h('button', { type: 'button', dataset: { action: q.paused ? 'resume' : 'pause', queue: q.name }, onclick: () => post('/dashboard/api/queues/' + q.name + '/' + (q.paused ? 'resume' : 'pause')).then(refresh, alert) }, q.paused ? 'Resume' : 'Pause')),
@@ -214,10 +214,12 @@ function renderRecent(results) {
   if (results.length === 0) { box.replaceChildren(h('p', { class: 'muted' }, 'no results yet')); return; }
   box.replaceChildren(...results.map((r) => {
     const overlay = s('svg', { viewBox: '0 0 ' + (r.width || 1) + ' ' + (r.height || 1), preserveAspectRatio: 'none' });
+    // Labels in image pixels, sized so they read at the displayed width (about 21rem).
+    const size = Math.max(10, Math.round((r.width || 336) / 22));
     for (const f of r.faces) {
       const [x, y, w, hh] = f.box;
       overlay.append(s('rect', { x, y, width: w, height: hh, class: f.name ? 'known' : 'unknown' }));
-      overlay.append(s('text', { x, y: Math.max(y - 4, 12) }, f.name || 'unknown'));
+      overlay.append(s('text', { x, y: y > size * 1.2 ? y - size * 0.3 : y + hh + size, 'font-size': size, 'stroke-width': Math.max(1, size / 7) }, f.name || 'unknown'));
     }
     return h('div', { class: 'card', dataset: { image: r.imageId } },
       h('div', { class: 'photo' }, h('img', { src: '/v1/images/' + r.imageId + '/original', alt: r.source, loading: 'lazy' }), overlay),
