@@ -60,6 +60,8 @@ export class LocalS3Server {
   readonly #buckets = new Map<string, Bucket>();
   #server: Server | undefined;
   #closing: Promise<void> | undefined;
+  /** Data folders known to exist (saves a mkdir per put). */
+  readonly #dirs = new Set<string>();
   /** Index appends are chained per bucket so log lines never interleave. */
   readonly #appendChain = new Map<string, Promise<void>>();
 
@@ -139,6 +141,12 @@ export class LocalS3Server {
     return join(bucket.dir, 'data', h.slice(0, 2), h);
   }
 
+  async #ensureDir(dir: string): Promise<void> {
+    if (this.#dirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    this.#dirs.add(dir);
+  }
+
   #log(bucketName: string, bucket: Bucket, record: object): Promise<void> {
     const next = (this.#appendChain.get(bucketName) ?? Promise.resolve()).then(() => appendFile(join(bucket.dir, 'index.jsonl'), `${JSON.stringify(record)}\n`));
     this.#appendChain.set(bucketName, next.catch(() => undefined));
@@ -210,6 +218,7 @@ export class LocalS3Server {
         if (b.objects.size > 0) throw new S3Error(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty', name);
         await rm(b.dir, { recursive: true, force: true });
         this.#buckets.delete(name);
+        for (const d of this.#dirs) if (d.startsWith(b.dir)) this.#dirs.delete(d);
         res.writeHead(204).end();
         return;
       }
@@ -229,7 +238,7 @@ export class LocalS3Server {
     const etag = `"${createHash('md5').update(body).digest('hex')}"`;
     const path = this.#dataPath(b, key);
     const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-    await mkdir(join(path, '..'), { recursive: true });
+    await this.#ensureDir(join(path, '..'));
     await writeFile(tmp, body);
     await rename(tmp, path);
     const meta: ObjectMeta = { size: body.length, etag, contentType: String(req.headers['content-type'] ?? 'application/octet-stream'), modified: Date.now() };
@@ -249,7 +258,7 @@ export class LocalS3Server {
     if (!meta) throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.', fromKey);
     const path = this.#dataPath(b, key);
     const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-    await mkdir(join(path, '..'), { recursive: true });
+    await this.#ensureDir(join(path, '..'));
     await copyFile(this.#dataPath(from, fromKey), tmp);
     await rename(tmp, path);
     const copied = { ...meta, modified: Date.now() };

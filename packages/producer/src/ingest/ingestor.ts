@@ -137,6 +137,10 @@ export class Ingestor {
         return { kind: 'cached', imageId, faces: claim.faces };
       }
       if (claim.kind === 'attached') return { kind: 'attached', imageId };
+      // A result of any version means the original is stored already; without one, upload it
+      // (overwriting identical bytes is harmless), so a new image costs no extra lookup.
+      let haveOriginal: boolean;
+      const originalKey = objectKeys.original(imageId);
       if (!options.force) {
         const result = await store.getJson<ResultDocument>(objectKeys.result(imageId));
         if (result?.status === 'done' && result.versions.pipeline === pipelineVersion) {
@@ -144,15 +148,17 @@ export class Ingestor {
           await tracker.completeImage(imageId, pipelineVersion, { kind: 'done', faces: result.faceCount });
           return { kind: 'cached', imageId, faces: result.faceCount };
         }
+        haveOriginal = result !== undefined && result.originalKey === originalKey;
+      } else {
+        haveOriginal = (await store.head(originalKey)) !== undefined;
       }
       if (claim.failedJobId || options.force) await this.deps.queues.clearFinishedJobs(imageId, pipelineVersion);
-      const originalKey = objectKeys.original(imageId);
-      if (!(await store.head(originalKey))) {
+      if (!haveOriginal) {
         if (item.s3) await store.copyFrom(item.s3.bucket, item.s3.key, originalKey);
         else await store.put(originalKey, bytes, { contentLength: bytes.length });
       }
       this.#pendingJobs.push({ imageId, originalKey, source: item.source, batchId, enqueuedAt: Date.now(), pipelineVersion });
-      if (this.#pendingJobs.length >= (options.bulkSize ?? 50)) await this.#flushJobs();
+      if (this.#pendingJobs.length >= Math.min(options.bulkSize ?? 50, this.deps.maxQueued)) await this.#flushJobs();
       return { kind: 'queued', imageId };
     } catch (err) {
       const error = FacepipeError.from(err);
@@ -168,16 +174,21 @@ export class Ingestor {
     if (this.#pendingJobs.length === 0) return;
     const jobs = this.#pendingJobs;
     this.#pendingJobs = [];
-    await this.waitForRoom();
+    await this.waitForRoom(jobs.length);
     await this.deps.queues.addDetectBulk(jobs);
   }
 
-  /** Resolves once the detect queue has fewer than `maxQueued` waiting jobs. */
-  async waitForRoom(): Promise<void> {
-    let delay = 50;
-    while ((await this.deps.queues.detect.getWaitingCount()) >= this.deps.maxQueued) {
+  /**
+   * Resolves once `n` more jobs fit in the detect queue without its waiting jobs exceeding
+   * `maxQueued` (one job at a time always fits an empty queue).
+   */
+  async waitForRoom(n = 1): Promise<void> {
+    let delay = 20;
+    for (;;) {
+      const waiting = await this.deps.queues.detect.getWaitingCount();
+      if (waiting + n <= this.deps.maxQueued || waiting === 0) return;
       await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 1000);
+      delay = Math.min(delay * 2, 500);
     }
   }
 

@@ -105,7 +105,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${bound}`;
   producer.ctx.log.info('service listening', { url, host, port: bound, auth: config.http.token !== undefined, dashboard: `${url}/dashboard` });
-  const enrollments = app.enrollments;
+  const { enrollments, uploads } = app;
   let closing: Promise<void> | undefined;
   const running = app;
   return {
@@ -116,6 +116,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     close() {
       closing ??= (async () => {
         await running.close();
+        // A client that went away leaves its upload's bookkeeping running: let it finish.
+        await uploads.idle();
         await enrollments.close();
         if (ownProducer) await producer.close();
       })();
@@ -127,6 +129,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 declare module 'fastify' {
   interface FastifyInstance {
     enrollments: Enrollments;
+    uploads: Uploads;
     /** Every route the service registered (method, URL pattern), for the OpenAPI check. */
     facepipeRoutes: { method: string; url: string }[];
   }
@@ -152,6 +155,7 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
 
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024, return503OnClosing: true, forceCloseConnections: 'idle' });
   app.decorate('enrollments', enrollments);
+  app.decorate('uploads', uploads);
   const routes: { method: string; url: string }[] = [];
   app.decorate('facepipeRoutes', routes);
   app.addHook('onRoute', (route) => {

@@ -74,8 +74,17 @@ const externalIdPattern = /^[\x20-\x7e]{1,1024}$/;
  */
 export class Uploads {
   readonly #roomCheck: { at: number; full: boolean } = { at: 0, full: false };
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(readonly deps: UploadsDeps) {}
+
+  /** Resolves when no upload is being received (for a graceful stop), or after `timeoutMs`. */
+  async idle(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#inFlight.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.#inFlight]), new Promise((r) => setTimeout(r, Math.max(deadline - Date.now(), 0)))]);
+    }
+  }
 
   /** Refuses uploads (503, Retry-After) while the detect queue is over FACEPIPE_MAX_QUEUED. */
   async checkRoom(): Promise<void> {
@@ -90,12 +99,22 @@ export class Uploads {
     }
   }
 
-  async receive(parts: AsyncIterable<UploadPart>, target: UploadTarget): Promise<UploadResult> {
+  receive(parts: AsyncIterable<UploadPart>, target: UploadTarget): Promise<UploadResult> {
+    const running = this.#receive(parts, target);
+    this.#inFlight.add(running);
+    const forget = () => this.#inFlight.delete(running);
+    running.then(forget, forget);
+    return running;
+  }
+
+  async #receive(parts: AsyncIterable<UploadPart>, target: UploadTarget): Promise<UploadResult> {
     const { producer } = this.deps;
     const { tracker } = producer.ctx;
     let batchId: string | undefined;
     let closeAtEnd = true;
     let externalId: string | undefined;
+    /** batch.json of a batch this request created: written while the files are received. */
+    let batchDocument: Promise<void> | undefined;
     const files: UploadedFile[] = [];
     const entries: ManifestEntry[] = [];
     try {
@@ -105,7 +124,7 @@ export class Uploads {
           if (part.fieldname === 'batchId' && target.purpose === 'ingest') {
             if (batchId !== undefined) throw new ApiError(400, 'BAD_REQUEST', 'batchId must come once, before the files');
             if (!batchIdPattern.test(value)) throw new ApiError(400, 'BAD_REQUEST', 'batchId: 1-64 letters, digits, _ or -');
-            await this.#openNamedBatch(value);
+            batchDocument = (await this.#openNamedBatch(value))?.written;
             batchId = value;
             closeAtEnd = false;
           } else if (part.fieldname === 'externalId') {
@@ -118,7 +137,7 @@ export class Uploads {
         }
         if (batchId === undefined) {
           batchId = newBatchId();
-          await this.#createBatch(batchId, target.purpose, target.person ? `upload enroll ${target.person}` : uploadSource);
+          batchDocument = (await this.#createBatch(batchId, target.purpose, target.person ? `upload enroll ${target.person}` : uploadSource)).written;
         }
         const index = await tracker.addOpenItem(batchId);
         if (index === undefined) {
@@ -137,7 +156,7 @@ export class Uploads {
         });
       }
     } finally {
-      if (batchId !== undefined) await this.#finishRequest(batchId, entries, closeAtEnd);
+      if (batchId !== undefined) await Promise.all([batchDocument, this.#finishRequest(batchId, entries, closeAtEnd)]);
     }
     if (batchId === undefined || files.length === 0) throw new ApiError(400, 'NO_FILES', 'the request has no files (multipart/form-data, one part per file)');
     return { batchId, open: !closeAtEnd, files };
@@ -192,16 +211,20 @@ export class Uploads {
   }
 
   /** Uses an open upload batch, or creates it under the name the client chose. */
-  async #openNamedBatch(batchId: string): Promise<void> {
+  async #openNamedBatch(batchId: string): Promise<{ written: Promise<void> } | undefined> {
     const batch = await this.deps.producer.ctx.tracker.getBatch(batchId);
     if (!batch) return this.#createBatch(batchId, 'ingest', uploadSource);
     if (batch.source !== uploadSource || batch.ingested) throw new ApiError(409, 'BATCH_CLOSED', `batch ${batchId} is ${batch.source !== uploadSource ? 'not an upload batch' : 'closed to uploads'}`);
+    return undefined;
   }
 
-  async #createBatch(batchId: string, purpose: BatchPurpose, source: string): Promise<void> {
+  /** Creates the batch in Redis; returns the write of its batch.json, to await before answering. */
+  async #createBatch(batchId: string, purpose: BatchPurpose, source: string): Promise<{ written: Promise<void> }> {
     const { tracker, store } = this.deps.producer.ctx;
     await tracker.createBatch(batchId, purpose, source);
-    await store.putJson(objectKeys.batch(batchId), { id: batchId, purpose, source, createdAt: new Date().toISOString() });
+    const written = store.putJson(objectKeys.batch(batchId), { id: batchId, purpose, source, createdAt: new Date().toISOString() });
+    written.catch(() => undefined); // awaited (and its error seen) at the end of the request
+    return { written };
   }
 
   /**

@@ -1,0 +1,133 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from '@facepipe/core';
+import { fileListItems, freePort, Producer, startEmbeddedS3, type EmbeddedS3 } from '@facepipe/producer';
+import { WorkerProcesses } from '@facepipe/cli';
+import { dataPath, missingData } from '../helpers/data.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+
+const train = 'recognition/face_recognition_examples/knn_train';
+const probes = 'recognition/face_recognition_examples/knn_test';
+const skip = missingData(train, probes);
+
+/** Workers as processes against a Redis and an S3 server this test can stop and restart. */
+describe('reliability: backpressure, S3 outage, graceful shutdown', { skip }, () => {
+  let redis: TestRedis;
+  let s3: EmbeddedS3;
+  let s3Port: number;
+  let dir: string;
+  let env: Record<string, string>;
+  let workers: WorkerProcesses;
+  let producer: Producer;
+
+  const startStore = async () => {
+    s3 = await startEmbeddedS3({ directory: join(dir, 's3'), port: s3Port, engine: 'local' });
+  };
+  const waitForWorkers = async (queues: ('detect' | 'embed' | 'classify')[]) => {
+    for (let i = 0; i < 600; i += 1) {
+      const n = await Promise.all(queues.map((q) => producer.ctx.queues.byName(q).getWorkersCount()));
+      if (n.every((c) => c > 0)) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error('workers did not start');
+  };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'facepipe-reliability-'));
+    redis = await startRedis();
+    s3Port = await freePort();
+    await startStore();
+    env = {
+      REDIS_URL: redis.url,
+      S3_ENDPOINT: s3.endpoint,
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      S3_BUCKET: 'reliability',
+      FACEPIPE_REDIS_PREFIX: `r${randomUUID().slice(0, 8)}`,
+      FACEPIPE_MAX_QUEUED: '3',
+      FACEPIPE_DETECT_CONCURRENCY: '1',
+      FACEPIPE_LOG_LEVEL: 'info',
+      FACEPIPE_METRICS_PORT: '-1',
+    };
+    workers = new WorkerProcesses(env, join(dir, 'logs'));
+    for (const stage of ['detect', 'embed', 'classify'] as const) workers.start(stage);
+    producer = await Producer.connect(loadConfig({ ...env, FACEPIPE_LOG_LEVEL: 'warn' }), 'test');
+    await waitForWorkers(['detect', 'embed', 'classify']);
+  });
+  after(async () => {
+    await workers?.stop();
+    await producer?.close();
+    await s3?.close();
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the producer holds back while the detect queue is at its bound', async () => {
+    const detect = producer.ctx.queues.detect;
+    await detect.pause();
+    let deepest = 0;
+    let ingested = false;
+    const ingest = producer.ingest({ input: dataPath(train), purpose: 'ingest' }).then((r) => {
+      ingested = true;
+      return r;
+    });
+    for (let i = 0; i < 20; i += 1) {
+      deepest = Math.max(deepest, await detect.getWaitingCount());
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(ingested, false, 'ingest is held back while the queue is full');
+    assert.ok(deepest <= 3, `detect queue reached ${deepest} waiting jobs with FACEPIPE_MAX_QUEUED=3`);
+    await detect.resume();
+    const { batchId, total } = await ingest;
+    const batch = await producer.waitForBatch(batchId);
+    assert.equal(batch.done, total);
+    assert.equal(batch.failed, 0);
+  });
+
+  test('an S3 outage is retried with backoff and nothing is lost', async () => {
+    const detect = producer.ctx.queues.detect;
+    await detect.pause();
+    // Three photos: as many as the queue bound lets in while detection is paused.
+    const files = ['obama1.jpg', 'obama_and_biden.jpg', 'alex_lacamoire1.jpg'].map((f) => dataPath(probes, f));
+    const { batchId, total } = await producer.ingestItems(fileListItems(files), { purpose: 'ingest', sourceLabel: 'outage' });
+    await s3.close();
+    await detect.resume();
+    // Jobs fail against the missing store and are retried with exponential backoff…
+    let retried = 0;
+    for (let i = 0; i < 50 && retried === 0; i += 1) {
+      retried = (await detect.getJobCounts('delayed')).delayed ?? 0;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(retried > 0, 'failed attempts wait in the delayed set for their retry');
+    await startStore();
+    const batch = await producer.waitForBatch(batchId);
+    assert.equal(batch.done, total);
+    assert.equal(batch.failed, 0, 'transient errors never become failures while retries remain');
+  });
+
+  test('SIGTERM lets the active job finish, then the worker exits cleanly', async () => {
+    const detect = producer.ctx.queues.detect;
+    const { batchId, total } = await producer.ingest({ input: dataPath(train), force: true });
+    const worker = workers.processes.find((p) => p.stage === 'detect')!;
+    for (let i = 0; i < 200; i += 1) {
+      if (((await detect.getJobCounts('active')).active ?? 0) > 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const exited = new Promise<number | null>((resolve) => worker.child.once('exit', (code) => resolve(code)));
+    worker.child.kill('SIGTERM');
+    assert.equal(await exited, 0, 'graceful exit');
+    const counts = await detect.getJobCounts('active', 'failed');
+    assert.equal(counts.active, 0, 'no job left active (it finished, or its lock was released)');
+    assert.equal(counts.failed, 0);
+    // A new detect process takes the rest of the batch.
+    workers.start('detect');
+    await waitForWorkers(['detect']);
+    const batch = await producer.waitForBatch(batchId);
+    assert.equal(batch.done, total);
+    assert.equal(batch.failed, 0);
+  });
+});

@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dataPath, missingData } from '../helpers/data.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const cli = join(root, 'packages/cli/dist/main.js');
+const examples = 'recognition/face_recognition_examples';
+
+function runCli(args: string[], env: Record<string, string | undefined>, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd, env: env as NodeJS.ProcessEnv });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The environment of a fresh shell: no REDIS_URL or S3_*, so `run` starts its embedded default. */
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (/^(REDIS_URL|S3_|FACEPIPE_)/.test(key)) delete env[key];
+  return { ...env, ...extra };
+}
+
+test('`facepipe run <dir> --enroll <dir> --out <file>` runs everything on the embedded default and stops it', { skip: missingData(`${examples}/knn_test`, `${examples}/knn_train`) }, async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'facepipe-run-'));
+  try {
+    const out = join(cwd, 'results.jsonl');
+    const { code, stdout, stderr } = await runCli(['run', dataPath(examples, 'knn_test'), '--enroll', dataPath(examples, 'knn_train'), '--out', out], cleanEnv(), cwd);
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /private redis-server/);
+    assert.match(stderr, /embedded S3/);
+    assert.match(stdout, /obama_and_biden\.jpg: .*obama.*biden|obama_and_biden\.jpg: .*biden.*obama/);
+    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 5);
+    for (const line of lines) {
+      assert.equal(typeof line.file, 'string');
+      assert.match(line.imageId, /^[0-9a-f]{64}$/);
+      for (const face of line.faces) {
+        assert.equal(face.box.length, 4);
+        assert.equal(typeof face.score, 'number');
+        assert.ok('name' in face.match && 'distance' in face.match);
+      }
+    }
+    assert.deepEqual(lines.find((l) => l.file === 'obama1.jpg').faces.map((f: { match: { name: string } }) => f.match.name), ['obama']);
+    // A second run over the same photos answers from the stored results.
+    const again = await runCli(['run', dataPath(examples, 'knn_test'), '--quiet'], cleanEnv(), cwd);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /5 done \(5 from earlier results\)/);
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
+test('without redis-server on the PATH, `facepipe run` says how to fix it', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'facepipe-run-'));
+  try {
+    const { code, stderr } = await runCli(['run', cwd], cleanEnv({ PATH: '/nonexistent' }), cwd);
+    assert.notEqual(code, 0);
+    assert.match(stderr, /redis-server was not found/);
+    assert.match(stderr, /apt-get install redis-server/);
+    assert.match(stderr, /REDIS_URL/);
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
+test('a bad setting stops the CLI at start with the variable named', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'facepipe-run-'));
+  try {
+    const { code, stderr } = await runCli(['run', cwd], cleanEnv({ FACEPIPE_EMBED_BATCH_SIZE: 'many' }), cwd);
+    assert.equal(code, 2);
+    assert.match(stderr, /FACEPIPE_EMBED_BATCH_SIZE \("many"\)/);
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});
