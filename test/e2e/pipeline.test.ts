@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { objectKeys } from '@facepipe/core';
-import { labelFace } from '@facepipe/producer';
+import { fileListItems, labelFace, Reindexer } from '@facepipe/producer';
 import { dataPath, missingData } from '../helpers/data.js';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
 
@@ -144,5 +144,34 @@ describe('the pipeline end to end (real Redis, S3 protocol server, models, worke
     assert.equal(same.label?.by, 'test');
     assert.equal(same.match.name, 'rose_leslie', 'the automatic match is still recorded');
     assert.ok(await pipeline.producer.ctx.store.head(objectKeys.labels(kit.imageId!)));
+  });
+
+  test('re-classifying after a new enrollment names faces that were unknown, and keeps given names', async () => {
+    const probe = dataPath(examples, 'extra_probes', 'lin-manuel-miranda.png');
+    const { producer } = pipeline;
+    const enroll = await producer.ingestItems(fileListItems([probe], 'lin_manuel_miranda'), { purpose: 'enroll', sourceLabel: 'enroll lin' });
+    await producer.waitForBatch(enroll.batchId);
+    const report = await producer.completeEnrollment(enroll.batchId);
+    assert.equal(report.items[0]?.status, 'enrolled');
+    const reindexer = new Reindexer({
+      store: producer.ctx.store,
+      tracker: producer.ctx.tracker,
+      queues: producer.ctx.queues,
+      log: producer.ctx.log,
+      pipelineVersion: producer.pipelineVersion,
+      maxQueued: 100,
+    });
+    const { batchId, total } = await reindexer.run('classify');
+    assert.ok(total >= 10, `${total} images re-classified`);
+    const batch = await producer.waitForBatch(batchId);
+    assert.equal(batch.done, total);
+    const imageId = report.items[0]!.imageId!;
+    const result = await pipeline.result(imageId);
+    assert.equal(result?.faces[0]?.name, 'lin_manuel_miranda');
+    assert.equal(result?.versions.gallery, report.galleryVersion);
+    // The name given by hand in the previous test is still there.
+    const knn = await pipeline.ingestAndWait(dataPath(examples, 'knn_test'));
+    const kit = knn.results.find((x) => x.source === 'kit_with_rose.jpg')!.result!;
+    assert.ok(kit.faces.some((f) => f.name === 'Rose Leslie'));
   });
 });

@@ -7,3 +7,4 @@ export { batchResults, toResultLine, type ResultLine } from './results/batch-res
 export { Producer, type IngestRequest } from './producer.js';
 export { labelFace } from './labels/face-labels.js';
 export * from './service/index.js';
+export { Reindexer, type ReindexKind, type ReindexDeps } from './reindex/reindexer.js';

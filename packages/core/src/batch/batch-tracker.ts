@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { addOpenItemScript, claimImageScript, closeBatchScript, completeImageScript, finishIngestScript, markItemScript } from './lua-scripts.js';
 
 /** What a batch is for. */
-export type BatchPurpose = 'ingest' | 'enroll';
+export type BatchPurpose = 'ingest' | 'enroll' | 'reindex';
 
 export interface BatchInfo {
   id: string;

@@ -131,7 +131,7 @@ export const openApiDocument = {
         required: ['id', 'total', 'done', 'failed', 'open', 'progress'],
         properties: {
           id: { type: 'string' },
-          purpose: { type: 'string', enum: ['ingest', 'enroll'] },
+          purpose: { type: 'string', enum: ['ingest', 'enroll', 'reindex'] },
           source: { type: 'string' },
           createdAt: { type: 'integer', description: 'ms since epoch' },
           total: { type: 'integer' },
