@@ -1,4 +1,4 @@
-import type { ManifestEntry } from '../results/index.js';
+import type { ManifestEntry } from '../results/documents.js';
 import { objectKeys, type ObjectStore } from '../storage/index.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { DetectedFace, DetectVersionInfo } from '../results/index.js';
+import type { DetectedFace, DetectVersionInfo } from '../results/documents.js';
 
 /** What the detect stage found in one image, with the aligned chips ready to store. */
 export interface ImageAnalysis {

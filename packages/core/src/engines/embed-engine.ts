@@ -1,4 +1,4 @@
-import type { EmbedVersionInfo } from '../results/index.js';
+import type { EmbedVersionInfo } from '../results/documents.js';
 
 /**
  * The embedding network behind an interface, so the embed stage's batching and storage logic is

@@ -1,5 +1,5 @@
 import type { ErrorRecord } from '../errors/index.js';
-import type { StageName } from '../queue/index.js';
+import type { StageName } from '../queue/queue-names.js';
 
 /** [x, y, width, height] in original-image pixels, after EXIF orientation. */
 export type Box = [number, number, number, number];

@@ -1,6 +1,7 @@
-import type { BatchTracker } from '../batch/index.js';
+import type { BatchTracker } from '../batch/batch-tracker.js';
 import type { FacepipeError } from '../errors/index.js';
-import type { ImageJobData, StageName } from '../queue/index.js';
+import type { ImageJobData } from '../queue/job-payloads.js';
+import type { StageName } from '../queue/queue-names.js';
 import { objectKeys, type ObjectStore } from '../storage/index.js';
 import type { ResultDocument } from './documents.js';
 

@@ -114,7 +114,7 @@ export async function convertModels(options: ConvertOptions = {}): Promise<Conve
       const existing = await loadModelManifest(outDir);
       if (isCurrent(existing, packageVersion, files)) {
         log(`models in ${outDir} are current (converter ${CONVERTER_VERSION}, ${SOURCE_PACKAGE}@${packageVersion}); use --force to rebuild`);
-        const { dir: _dir, ...manifest } = existing;
+        const { dir, ...manifest } = existing; // `dir` is where we looked, not part of the manifest
         return { skipped: true, outDir, manifest };
       }
     } catch {

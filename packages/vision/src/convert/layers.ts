@@ -3,7 +3,7 @@
  * converted from TF's HWIO / depthwise HWC1 to ONNX's OIHW. TF 'same' padding puts the odd extra
  * pixel at the end (bottom/right), which is computed here as explicit pads from the feature size.
  */
-import { GraphBuilder, attr } from './graph-builder.js';
+import { type GraphBuilder, attr } from './graph-builder.js';
 import { OnnxDataType } from './onnx-proto.js';
 
 /** A feature map value in the graph: NCHW with known channels and (nominal) spatial size. */
