@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { objectKeys } from '@facepipe/core';
-import { fileListItems, labelFace, Reindexer } from '@facepipe/producer';
+import { fileListItems, labelFace } from '@facepipe/producer';
 import { dataPath, missingData } from '../helpers/data.js';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
 
@@ -153,15 +153,7 @@ describe('the pipeline end to end (real Redis, S3 protocol server, models, worke
     await producer.waitForBatch(enroll.batchId);
     const report = await producer.completeEnrollment(enroll.batchId);
     assert.equal(report.items[0]?.status, 'enrolled');
-    const reindexer = new Reindexer({
-      store: producer.ctx.store,
-      tracker: producer.ctx.tracker,
-      queues: producer.ctx.queues,
-      log: producer.ctx.log,
-      pipelineVersion: producer.pipelineVersion,
-      maxQueued: 100,
-    });
-    const { batchId, total } = await reindexer.run('classify');
+    const { batchId, total } = await producer.reindexer().run('classify');
     assert.ok(total >= 10, `${total} images re-classified`);
     const batch = await producer.waitForBatch(batchId);
     assert.equal(batch.done, total);

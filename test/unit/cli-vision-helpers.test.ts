@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mapOrdered } from '../../packages/cli/dist/vision/ordered.js';
-import { parseBoxesCsv, parsePts, pointsExtent } from '../../packages/cli/dist/vision/eval-data.js';
+import { boundingBoxOfPoints } from '@facepipe/vision';
+import { parseBoxesCsv, parsePts } from '../../packages/cli/dist/vision/eval-data.js';
 import { meanBox, pickCentralFace, relativeBox } from '../../packages/cli/dist/vision/faces.js';
 import { numberListFlag } from '../../packages/cli/dist/vision/settings.js';
 
@@ -64,7 +65,7 @@ test('parsePts reads 68 "x y" lines, with or without the iBUG framing, 1-based b
   assert.deepEqual(framed, plain);
   assert.throws(() => parsePts('version: 1\nn_points: 3\n{\n1 2\n}'), /declares 3 points but has 1/);
   assert.throws(() => parsePts('1 2 3'), /not "x y"/);
-  assert.deepEqual(pointsExtent([[3, 4], [10, 2], [5, 9]]), [3, 2, 7, 7]);
+  assert.deepEqual(boundingBoxOfPoints([[3, 4], [10, 2], [5, 9]]), [3, 2, 7, 7]);
 });
 
 test('parseBoxesCsv groups faces by file in order of appearance and resolves paths', () => {

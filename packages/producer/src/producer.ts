@@ -13,6 +13,7 @@ import {
 } from '@facepipe/core';
 import { configuredVersions, probeImage } from '@facepipe/vision';
 import { Ingestor, type AdmitOutcome } from './ingest/ingestor.js';
+import { Reindexer } from './reindex/reindexer.js';
 import { localFolderItems, parseS3Url, s3PrefixItems, type IngestItem } from './ingest/sources.js';
 
 export interface IngestRequest {
@@ -94,6 +95,18 @@ export class Producer {
     const c = this.ctx.config.s3;
     const source = new S3ObjectStore({ bucket: s3.bucket, region: c.region, endpoint: c.endpoint, forcePathStyle: c.forcePathStyle, credentials: c.credentials });
     return s3PrefixItems(source, s3.prefix);
+  }
+
+  /** Re-index jobs against this deployment (see {@link Reindexer}). */
+  reindexer(): Reindexer {
+    return new Reindexer({
+      store: this.ctx.store,
+      tracker: this.ctx.tracker,
+      queues: this.ctx.queues,
+      log: this.ctx.log,
+      pipelineVersion: this.pipelineVersion,
+      maxQueued: this.ctx.config.queues.maxQueued,
+    });
   }
 
   getBatch(batchId: string): Promise<BatchInfo | undefined> {

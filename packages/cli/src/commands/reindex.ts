@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { Reindexer, type ReindexKind } from '@facepipe/producer';
+import type { ReindexKind } from '@facepipe/producer';
 import { withProducer } from './deployment.js';
 import { UsageError, type Command } from './command.js';
 import { ProgressBar } from '../ui/progress.js';
@@ -17,14 +17,7 @@ schedule, call it from cron or a Kubernetes CronJob (docs/deployment.md).`,
     const kind = positionals[0] as ReindexKind | undefined;
     if ((kind !== 'classify' && kind !== 'stale') || positionals.length !== 1) throw new UsageError('facepipe reindex needs "classify" or "stale"');
     return withProducer('reindex', async (producer) => {
-      const reindexer = new Reindexer({
-        store: producer.ctx.store,
-        tracker: producer.ctx.tracker,
-        queues: producer.ctx.queues,
-        log: producer.ctx.log,
-        pipelineVersion: producer.pipelineVersion,
-        maxQueued: producer.ctx.config.queues.maxQueued,
-      });
+      const reindexer = producer.reindexer();
       const bar = new ProgressBar('queueing');
       const { batchId, total, scanned } = await reindexer.run(kind, { onItem: (n) => bar.update(n, undefined) });
       bar.done();

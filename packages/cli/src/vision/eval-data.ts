@@ -5,6 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import { boundingBoxOfPoints } from '@facepipe/vision';
 import { expandInputs, hasImageExtension } from './inputs.js';
 
 export type Box = [x: number, y: number, w: number, h: number];
@@ -73,18 +74,6 @@ export function parsePts(text: string, options: { oneBased?: boolean } = {}): Po
   return points;
 }
 
-/** The box spanned by a set of points: `[minX, minY, maxX − minX, maxY − minY]`. */
-export function pointsExtent(points: readonly Point[]): Box {
-  let [x1, y1, x2, y2] = [Infinity, Infinity, -Infinity, -Infinity];
-  for (const [x, y] of points) {
-    x1 = Math.min(x1, x);
-    y1 = Math.min(y1, y);
-    x2 = Math.max(x2, x);
-    y2 = Math.max(y2, y);
-  }
-  return [x1, y1, x2 - x1, y2 - y1];
-}
-
 /** Reads a boxes CSV; image paths are relative to the CSV's folder. */
 export async function readBoxesCsv(path: string): Promise<AnnotatedImage[]> {
   return parseBoxesCsv(await readFile(path, 'utf8'), dirname(path));
@@ -109,7 +98,7 @@ export async function readPtsFolder(dir: string, options: { oneBased?: boolean }
     if (!byImage.has(image)) byImage.set(image, []);
     byImage.get(image)!.push(points);
   }
-  return [...byImage].map(([file, landmarks]) => ({ file, boxes: landmarks.map(pointsExtent), landmarks }));
+  return [...byImage].map(([file, landmarks]) => ({ file, boxes: landmarks.map((points) => [...boundingBoxOfPoints(points)] as Box), landmarks }));
 }
 
 /** Image files under a folder (recursively), each with no faces. */
