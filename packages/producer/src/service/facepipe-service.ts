@@ -14,7 +14,6 @@ import {
   objectKeys,
   type EnrollmentReport,
   type FacepipeConfig,
-  type Logger,
   type ResultDocument,
 } from '@facepipe/core';
 import { sniffFormat } from '@facepipe/vision';

@@ -8,3 +8,4 @@ export { batchProgress, percentile, summarise, type BatchProgress } from './prog
 export { perMinute, DashboardData, recentMinutes, type Overview, type QueueOverview } from './dashboard-data.js';
 export { imageStatus, type ImageStatus } from './image-status.js';
 export { openApiDocument } from './openapi.js';
+export { ServiceMetrics } from './service-metrics.js';
