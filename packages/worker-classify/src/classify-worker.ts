@@ -11,7 +11,22 @@ import { GalleryRepository } from './gallery-repository.js';
 export async function startClassifyStage(ctx: ServiceContext): Promise<RunningStage & { handler: ClassifyHandler; builder: GalleryBuilder }> {
   const { classifier, tolerance, galleryRefreshMs, concurrency } = ctx.config.classify;
   const repository = new GalleryRepository(ctx.store);
-  const cache = new GalleryCache(repository, { classifier, tolerance, refreshMs: galleryRefreshMs, log: ctx.log });
+  // Redis carries the newest gallery version, so every classify process switches at its next job.
+  const versionKey = `${ctx.config.redis.prefix}:gallery:version`;
+  const cache = new GalleryCache(repository, {
+    classifier,
+    tolerance,
+    refreshMs: galleryRefreshMs,
+    log: ctx.log,
+    publishedVersion: async () => {
+      const v = await ctx.redis.get(versionKey);
+      return v === null ? null : Number(v);
+    },
+  });
+  const announce = async (version: number) => {
+    await ctx.redis.set(versionKey, String(version));
+    cache.invalidate();
+  };
   const handler = new ClassifyHandler({ store: ctx.store, gallery: cache, outcomes: ctx.outcomes });
   const builder = new GalleryBuilder(ctx.store, repository, ctx.log);
   const common = { connection: ctx.redis, prefix: ctx.config.redis.prefix, log: ctx.log, metrics: ctx.metrics };
@@ -37,11 +52,11 @@ export async function startClassifyStage(ctx: ServiceContext): Promise<RunningSt
     handler: async (data) => {
       if (data.kind === 'enroll') {
         const report = await builder.enroll(data.batchId);
-        cache.invalidate();
+        await announce(report.galleryVersion);
         return { galleryVersion: report.galleryVersion, enrolled: report.items.filter((i) => i.status === 'enrolled').length, rejected: report.items.filter((i) => i.status === 'rejected').length };
       }
       const doc = await builder.rebuild(data.reason);
-      cache.invalidate();
+      await announce(doc.version);
       return { galleryVersion: doc.version, people: doc.people.length };
     },
   });
