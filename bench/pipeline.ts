@@ -16,7 +16,7 @@ import { Queue, Worker } from 'bullmq';
 import { closeRedis, createRedisConnection, loadConfig } from '@facepipe/core';
 import { FaceAnalyzer } from '@facepipe/vision';
 import { localFolderItems, Producer, startEmbeddedS3, startLocalRedis } from '@facepipe/producer';
-import { WorkerProcesses } from '@facepipe/cli';
+import { localStageSettings, WorkerProcesses } from '@facepipe/cli';
 import { testDataDir } from '../test/helpers/data.js';
 
 const { values, positionals } = parseArgs({
@@ -78,8 +78,11 @@ async function throughPipeline(count: number) {
     FACEPIPE_LOG_LEVEL: 'warn',
     FACEPIPE_METRICS_PORT: '-1',
   };
-  const workers = new WorkerProcesses(env, join(dir, 'logs'));
-  for (const stage of ['detect', 'embed', 'classify'] as const) workers.start(stage);
+  // FACEPIPE_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the worker processes.
+  const workers = new WorkerProcesses(env, join(dir, 'logs'), process.env.FACEPIPE_BENCH_NODE_ARGS?.split(' ').filter(Boolean));
+  // The same layout `facepipe run` uses on this machine (see localStageSettings).
+  const layout = localStageSettings(cpus().length);
+  for (const stage of ['detect', 'embed', 'classify'] as const) workers.start(stage, 1, layout[stage]);
   const producer = await Producer.connect(loadConfig(env), 'bench');
   try {
     for (;;) {
@@ -90,6 +93,7 @@ async function throughPipeline(count: number) {
     }
     const warm = await producer.ingest({ input: warmupFolder });
     await producer.waitForBatch(warm.batchId);
+    log('  warm; timing the batch');
     const t0 = performance.now();
     const { batchId } = await producer.ingest({ input: folder, concurrency: 8 });
     const batch = await producer.waitForBatch(batchId, undefined, 50);

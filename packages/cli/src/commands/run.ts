@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs';
+import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
@@ -6,6 +7,7 @@ import { allQueueNames, stageNames, type BatchInfo } from '@facepipe/core';
 import { batchResults, Producer, startService, toResultLine, type ResultLine, type RunningService } from '@facepipe/producer';
 import { LocalStack } from '../local/local-stack.js';
 import { WorkerProcesses } from '../local/worker-processes.js';
+import { localStageSettings } from '../local/stage-settings.js';
 import { ProgressBar } from '../ui/progress.js';
 import { UsageError, type Command } from './command.js';
 
@@ -72,7 +74,8 @@ Options:
     process.once('SIGTERM', onSignal);
     try {
       process.stderr.write(`facepipe run: ${stack.describe}\n`);
-      for (const stage of stageNames) workers.start(stage, counts[stage]);
+      const layout = localStageSettings(cpus().length);
+      for (const stage of stageNames) workers.start(stage, counts[stage], layout[stage]);
       // The run reports on the terminal; its own log lines only for warnings unless asked.
       producer = await Producer.connect(process.env.FACEPIPE_LOG_LEVEL ? stack.config : { ...stack.config, logLevel: 'warn' }, 'run');
       await waitForWorkers(producer, workers);

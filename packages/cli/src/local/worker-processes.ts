@@ -29,16 +29,19 @@ export class WorkerProcesses {
   constructor(
     readonly env: Record<string, string | undefined>,
     readonly logDir: string,
+    /** Extra Node.js flags for every worker (e.g. `--cpu-prof`). @defaultValue [] */
+    readonly nodeArgs: string[] = [],
   ) {
     mkdirSync(logDir, { recursive: true });
   }
 
-  start(stage: StageName, count = 1): void {
+  /** Starts `count` processes of a stage; `env` adds settings for this stage only. */
+  start(stage: StageName, count = 1, env: Record<string, string> = {}): void {
     for (let i = 0; i < count; i += 1) {
       const logFile = join(this.logDir, `worker-${stage}-${this.processes.filter((p) => p.stage === stage).length + 1}.log`);
       const log = createWriteStream(logFile, { flags: 'a' });
       this.#logs.push(log);
-      const child = spawn(process.execPath, [workerEntry(stage)], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [...this.nodeArgs, workerEntry(stage)], { env: { ...process.env, ...this.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout?.pipe(log, { end: false });
       child.stderr?.pipe(log, { end: false });
       this.processes.push({ stage, child, logFile });
