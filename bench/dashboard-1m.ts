@@ -97,10 +97,7 @@ try {
     env: {
       ...process.env,
       REDIS_URL: redis.url,
-      S3_ENDPOINT: s3.endpoint,
-      S3_ACCESS_KEY_ID: s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      S3_FORCE_PATH_STYLE: 'true',
+      ...s3.env,
       FACEPIPE_API_TOKEN: token,
       FACEPIPE_LOG_LEVEL: 'warn',
     },

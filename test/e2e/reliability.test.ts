@@ -43,9 +43,7 @@ describe('reliability: backpressure, S3 outage, graceful shutdown', { skip }, ()
     await startStore();
     env = {
       REDIS_URL: redis.url,
-      S3_ENDPOINT: s3.endpoint,
-      S3_ACCESS_KEY_ID: s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      ...s3.env,
       S3_BUCKET: 'reliability',
       FACEPIPE_REDIS_PREFIX: `r${randomUUID().slice(0, 8)}`,
       FACEPIPE_MAX_QUEUED: '3',

@@ -20,14 +20,7 @@ export async function startS3(bucket = 'facepipe-test', engine: 'local' | 's3rve
   return {
     endpoint: server.endpoint,
     bucket,
-    env: {
-      S3_ENDPOINT: server.endpoint,
-      S3_BUCKET: bucket,
-      S3_ACCESS_KEY_ID: server.accessKeyId,
-      S3_SECRET_ACCESS_KEY: server.secretAccessKey,
-      S3_FORCE_PATH_STYLE: 'true',
-      S3_REGION: 'us-east-1',
-    },
+    env: { ...server.env, S3_BUCKET: bucket, S3_REGION: 'us-east-1' },
     stop: async () => {
       await server.close();
       rmSync(dir, { recursive: true, force: true });

@@ -35,7 +35,7 @@ function form(files: { name: string; bytes: Buffer; externalId?: string }[], fie
   for (const [k, v] of Object.entries(fields)) f.append(k, v);
   for (const file of files) {
     if (file.externalId) f.append('externalId', file.externalId);
-    f.append('file', new Blob([file.bytes]), file.name);
+    f.append('file', new Blob([new Uint8Array(file.bytes)]), file.name);
   }
   return f;
 }

@@ -39,7 +39,7 @@ async function downscaled(img: DecodedImage, w: number, h: number): Promise<Uint
   return new Uint8Array(buf);
 }
 
-function solidPng(width: number, height: number, channels: 3 | 4, background: sharp.Color): Promise<Buffer> {
+function solidPng(width: number, height: number, channels: 3 | 4, background: string | { r: number; g: number; b: number; alpha?: number }): Promise<Buffer> {
   return sharp({ create: { width, height, channels, background } }).png().toBuffer();
 }
 

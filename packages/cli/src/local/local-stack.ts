@@ -49,12 +49,7 @@ export class LocalStack {
       }
       if (!base.S3_ENDPOINT) {
         s3 = await startEmbeddedS3({ directory: resolve(options.dataDir, 's3'), port: 0 });
-        Object.assign(env, {
-          S3_ENDPOINT: s3.endpoint,
-          S3_ACCESS_KEY_ID: s3.accessKeyId,
-          S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-          S3_FORCE_PATH_STYLE: 'true',
-        });
+        Object.assign(env, s3.env);
       }
     } catch (err) {
       await Promise.allSettled([redis?.stop(), s3?.close()]);

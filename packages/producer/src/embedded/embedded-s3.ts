@@ -21,7 +21,13 @@ export interface EmbeddedS3 {
   endpoint: string;
   accessKeyId: string;
   secretAccessKey: string;
+  /** The settings that point a facepipe process at this server (S3_ENDPOINT, keys, path style). */
+  env: Record<'S3_ENDPOINT' | 'S3_ACCESS_KEY_ID' | 'S3_SECRET_ACCESS_KEY' | 'S3_FORCE_PATH_STYLE', string>;
   close(): Promise<void>;
+}
+
+function settingsFor(endpoint: string, accessKeyId: string, secretAccessKey: string): EmbeddedS3['env'] {
+  return { S3_ENDPOINT: endpoint, S3_ACCESS_KEY_ID: accessKeyId, S3_SECRET_ACCESS_KEY: secretAccessKey, S3_FORCE_PATH_STYLE: 'true' };
 }
 
 /**
@@ -37,7 +43,13 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Embed
     for (const bucket of options.buckets ?? []) {
       await fetch(`${endpoint}/${bucket}`, { method: 'PUT', headers: { authorization: `AWS4-HMAC-SHA256 Credential=${server.accessKeyId}/` } });
     }
-    return { endpoint, accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey, close: () => server.close() };
+    return {
+      endpoint,
+      accessKeyId: server.accessKeyId,
+      secretAccessKey: server.secretAccessKey,
+      env: settingsFor(endpoint, server.accessKeyId, server.secretAccessKey),
+      close: () => server.close(),
+    };
   }
   const server = new S3rver({
     address: '127.0.0.1',
@@ -49,11 +61,13 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Embed
   });
   const address = await server.run();
   let closed: Promise<void> | undefined;
+  const endpoint = `http://127.0.0.1:${address.port}`;
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
+    endpoint,
     // s3rver accepts these fixed credentials.
     accessKeyId: 'S3RVER',
     secretAccessKey: 'S3RVER',
+    env: settingsFor(endpoint, 'S3RVER', 'S3RVER'),
     close: () => {
       closed ??= server.close();
       return closed;
