@@ -1,84 +1,69 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { BatchTracker, createRedisConnection, closeRedis } from '@facepipe/core';
-import type { Redis } from 'ioredis';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { testImageId, trackerFixture } from '../helpers/tracker.js';
 
-let server: TestRedis;
-let redis: Redis;
-let tracker: BatchTracker;
-
-before(async () => {
-  server = await startRedis();
-  redis = createRedisConnection(server.url, 'client');
-  tracker = new BatchTracker(redis, { prefix: `t${randomUUID().slice(0, 8)}` });
-});
-after(async () => {
-  await closeRedis(redis);
-  await server.stop();
-});
-
-const img = (n: number) => n.toString(16).padStart(64, '0');
+const fixture = trackerFixture();
+const img = testImageId;
+const tracker = () => fixture.tracker;
 
 test('a batch finishes when every item is done or failed, and marking is idempotent', async () => {
-  await tracker.createBatch('b1', 'ingest', 'test');
-  const indexes = [await tracker.addItem('b1'), await tracker.addItem('b1'), await tracker.addItem('b1')];
+  await tracker().createBatch('b1', 'ingest', 'test');
+  const indexes = [await tracker().addItem('b1'), await tracker().addItem('b1'), await tracker().addItem('b1')];
   assert.deepEqual(indexes, [0, 1, 2]);
   for (const [i, index] of indexes.entries()) {
-    assert.deepEqual(await tracker.claimImage(img(i), 'v1', 'b1', index), { kind: 'enqueue', failedQueue: undefined, failedJobId: undefined });
+    assert.deepEqual(await tracker().claimImage(img(i), 'v1', 'b1', index), { kind: 'enqueue', failedQueue: undefined, failedJobId: undefined });
   }
-  await tracker.finishIngest('b1', 3);
-  await tracker.completeImage(img(0), 'v1', { kind: 'done', faces: 2 });
-  await tracker.completeImage(img(0), 'v1', { kind: 'done', faces: 2 }); // retry: no double count
-  await tracker.completeImage(img(1), 'v1', { kind: 'failed', code: 'CORRUPT_IMAGE', queue: 'detect', jobId: 'j' });
-  let batch = await tracker.getBatch('b1');
+  await tracker().finishIngest('b1', 3);
+  await tracker().completeImage(img(0), 'v1', { kind: 'done', faces: 2 });
+  await tracker().completeImage(img(0), 'v1', { kind: 'done', faces: 2 }); // retry: no double count
+  await tracker().completeImage(img(1), 'v1', { kind: 'failed', code: 'CORRUPT_IMAGE', queue: 'detect', jobId: 'j' });
+  let batch = await tracker().getBatch('b1');
   assert.equal(batch?.done, 1);
   assert.equal(batch?.faces, 2);
   assert.equal(batch?.failed, 1);
   assert.deepEqual(batch?.errors, { CORRUPT_IMAGE: 1 });
   assert.equal(batch?.finishedAt, undefined);
-  await tracker.completeImage(img(2), 'v1', { kind: 'done', faces: 0 });
-  batch = await tracker.getBatch('b1');
+  await tracker().completeImage(img(2), 'v1', { kind: 'done', faces: 0 });
+  batch = await tracker().getBatch('b1');
   assert.equal(batch?.done, 2);
   assert.ok(batch?.finishedAt);
-  assert.equal(await tracker.itemState('b1', 1), 'failed');
+  assert.equal(await tracker().itemState('b1', 1), 'failed');
 });
 
 test('an image in flight is processed once for every batch waiting on it', async () => {
-  await tracker.createBatch('b2', 'ingest', 'a');
-  await tracker.createBatch('b3', 'ingest', 'b');
-  const first = await tracker.claimImage(img(10), 'v1', 'b2', await tracker.addItem('b2'));
-  const second = await tracker.claimImage(img(10), 'v1', 'b3', await tracker.addItem('b3'));
+  await tracker().createBatch('b2', 'ingest', 'a');
+  await tracker().createBatch('b3', 'ingest', 'b');
+  const first = await tracker().claimImage(img(10), 'v1', 'b2', await tracker().addItem('b2'));
+  const second = await tracker().claimImage(img(10), 'v1', 'b3', await tracker().addItem('b3'));
   assert.equal(first.kind, 'enqueue');
   assert.equal(second.kind, 'attached');
-  assert.equal(await tracker.completeImage(img(10), 'v1', { kind: 'done', faces: 1 }), 2);
-  assert.equal((await tracker.getBatch('b2'))?.done, 1);
-  assert.equal((await tracker.getBatch('b3'))?.done, 1);
+  assert.equal(await tracker().completeImage(img(10), 'v1', { kind: 'done', faces: 1 }), 2);
+  assert.equal((await tracker().getBatch('b2'))?.done, 1);
+  assert.equal((await tracker().getBatch('b3'))?.done, 1);
   // Same bytes again later: answered from memory, not queued.
-  await tracker.createBatch('b4', 'ingest', 'c');
-  assert.deepEqual(await tracker.claimImage(img(10), 'v1', 'b4', await tracker.addItem('b4')), { kind: 'done', faces: 1, code: '' });
+  await tracker().createBatch('b4', 'ingest', 'c');
+  assert.deepEqual(await tracker().claimImage(img(10), 'v1', 'b4', await tracker().addItem('b4')), { kind: 'done', faces: 1, code: '' });
   // A new pipeline version, or force, queues it again.
-  assert.equal((await tracker.claimImage(img(10), 'v2', 'b4', 0)).kind, 'enqueue');
+  assert.equal((await tracker().claimImage(img(10), 'v2', 'b4', 0)).kind, 'enqueue');
 });
 
 test('a failed image is queued again by a later batch, which learns where the failed job is', async () => {
-  await tracker.createBatch('b5', 'ingest', 'x');
-  await tracker.claimImage(img(20), 'v1', 'b5', await tracker.addItem('b5'));
-  await tracker.completeImage(img(20), 'v1', { kind: 'failed', code: 'MODEL_ERROR', queue: 'embed', jobId: 'emb_1' });
-  await tracker.createBatch('b6', 'ingest', 'y');
-  const again = await tracker.claimImage(img(20), 'v1', 'b6', await tracker.addItem('b6'));
+  await tracker().createBatch('b5', 'ingest', 'x');
+  await tracker().claimImage(img(20), 'v1', 'b5', await tracker().addItem('b5'));
+  await tracker().completeImage(img(20), 'v1', { kind: 'failed', code: 'MODEL_ERROR', queue: 'embed', jobId: 'emb_1' });
+  await tracker().createBatch('b6', 'ingest', 'y');
+  const again = await tracker().claimImage(img(20), 'v1', 'b6', await tracker().addItem('b6'));
   assert.deepEqual(again, { kind: 'enqueue', failedQueue: 'embed', failedJobId: 'emb_1' });
   // Success after a failure in the same batch flips the counts.
-  await tracker.claimImage(img(20), 'v1', 'b5', 0, true);
-  await tracker.completeImage(img(20), 'v1', { kind: 'done', faces: 3 });
-  const b5 = await tracker.getBatch('b5');
+  await tracker().claimImage(img(20), 'v1', 'b5', 0, true);
+  await tracker().completeImage(img(20), 'v1', { kind: 'done', faces: 3 });
+  const b5 = await tracker().getBatch('b5');
   assert.equal(b5?.failed, 0);
   assert.equal(b5?.done, 1);
 });
 
 test('batches are listed newest first', async () => {
-  const list = await tracker.listBatches(3);
+  const list = await tracker().listBatches(3);
   assert.equal(list.length, 3);
   assert.ok(list[0]!.createdAt >= list[1]!.createdAt);
 });
