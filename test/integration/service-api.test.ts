@@ -57,7 +57,7 @@ async function waitForImage(id: string, timeoutMs = 120_000): Promise<ImageStatu
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { status, json } = await call('GET', `/v1/images/${id}`);
-    assert.equal(status, 200);
+    assert.equal(status, 200, JSON.stringify(json));
     if (json.status === 'done' || json.status === 'failed') return json as ImageStatus;
     if (Date.now() > deadline) throw new Error(`image ${id} still ${json.status}`);
     await new Promise((r) => setTimeout(r, 150));

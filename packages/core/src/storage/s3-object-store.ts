@@ -25,6 +25,14 @@ export interface S3ObjectStoreOptions {
    * @defaultValue 5
    */
   maxAttempts?: number;
+  /**
+   * Pauses before reading a JSON document again when what came back does not parse. S3 itself
+   * replaces objects atomically, but some S3-compatible servers (s3rver among them) serve a
+   * document while it is still being written; the retries ride that out, and a document that
+   * still does not parse is a typed, retryable storage error rather than a crash.
+   * @defaultValue [25, 100, 400]
+   */
+  jsonRereadDelaysMs?: readonly number[];
 }
 
 function isNotFound(err: unknown): boolean {
@@ -46,10 +54,12 @@ function storageError(err: unknown, action: string, key: string): FacepipeError 
 export class S3ObjectStore implements ObjectStore {
   readonly bucket: string;
   readonly client: S3Client;
+  readonly #jsonRereadDelaysMs: readonly number[];
   #closed = false;
 
   constructor(options: S3ObjectStoreOptions) {
     this.bucket = options.bucket;
+    this.#jsonRereadDelaysMs = options.jsonRereadDelaysMs ?? [25, 100, 400];
     this.client = new S3Client({
       region: options.region,
       endpoint: options.endpoint,
@@ -101,14 +111,25 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async getJson<T>(key: string): Promise<T | undefined> {
-    let bytes: Buffer;
-    try {
-      bytes = await this.getBytes(key);
-    } catch (err) {
-      if (err instanceof FacepipeError && err.code === 'OBJECT_NOT_FOUND') return undefined;
-      throw err;
+    for (let attempt = 0; ; attempt++) {
+      let bytes: Buffer;
+      try {
+        bytes = await this.getBytes(key);
+      } catch (err) {
+        if (err instanceof FacepipeError && err.code === 'OBJECT_NOT_FOUND') return undefined;
+        throw err;
+      }
+      try {
+        return JSON.parse(bytes.toString('utf8')) as T;
+      } catch (err) {
+        const delay = this.#jsonRereadDelaysMs[attempt];
+        if (delay === undefined) {
+          const reason = err instanceof Error ? err.message : String(err);
+          throw new FacepipeError('STORAGE_UNAVAILABLE', `get ${key}: ${bytes.length} bytes that are not a JSON document after ${attempt + 1} reads (${reason})`, { cause: err });
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
     }
-    return JSON.parse(bytes.toString('utf8')) as T;
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
