@@ -4,7 +4,12 @@ import { Readable } from 'node:stream';
 import { FacepipeError, S3ObjectStore } from '@facepipe/core';
 import { startS3, type TestS3 } from '../helpers/s3-server.js';
 
-for (const engine of ['s3rver', 'local'] as const) describe(`S3ObjectStore against ${engine === 'local' ? "facepipe's embedded server" : 's3rver'}`, () => {
+const setups = [
+  { engine: 's3rver', requestClient: 'light' },
+  { engine: 's3rver', requestClient: 'sdk' },
+  { engine: 'local', requestClient: 'light' },
+] as const;
+for (const { engine, requestClient } of setups) describe(`S3ObjectStore (${requestClient === 'sdk' ? 'AWS SDK only' : 'light client for single objects'}) against ${engine === 'local' ? "facepipe's embedded server" : 's3rver'}`, () => {
 let s3: TestS3;
 let store: S3ObjectStore;
 
@@ -16,6 +21,7 @@ before(async () => {
     endpoint: s3.endpoint,
     forcePathStyle: true,
     credentials: { accessKeyId: s3.env.S3_ACCESS_KEY_ID!, secretAccessKey: s3.env.S3_SECRET_ACCESS_KEY! },
+    requestClient,
   });
   await store.ensureBucket();
   await store.ensureBucket(); // idempotent
@@ -26,11 +32,22 @@ after(async () => {
   await s3.stop();
 });
 
-test('objects round-trip over HTTP with the real AWS SDK', async () => {
+test('objects round-trip over HTTP', async () => {
   await store.put('a/b/one.bin', Buffer.from([1, 2, 3]), { contentType: 'application/octet-stream' });
   assert.deepEqual([...(await store.getBytes('a/b/one.bin'))], [1, 2, 3]);
   const info = await store.head('a/b/one.bin');
   assert.equal(info?.size, 3);
+  assert.equal(info?.contentType, 'application/octet-stream');
+  assert.ok(info?.lastModified instanceof Date && !Number.isNaN(info.lastModified.getTime()));
+  // Keys with spaces, plus signs and non-ASCII people's names reach the server intact.
+  const odd = "gallery/members/Zoë O'Neil (2)/a b+c~d*é.json";
+  await store.putJson(odd, { ok: true });
+  assert.deepEqual(await store.getJson(odd), { ok: true });
+  const listed: string[] = [];
+  for await (const item of store.list('gallery/members/')) listed.push(item.key);
+  assert.deepEqual(listed, [odd]);
+  await store.delete(odd);
+  assert.equal(await store.head(odd), undefined);
   await store.putJson('a/doc.json', { hello: 'world' });
   assert.deepEqual(await store.getJson('a/doc.json'), { hello: 'world' });
   const streamed = Buffer.alloc(300_000, 7);
@@ -85,7 +102,7 @@ test('a JSON document read while it is being written comes back whole, never as 
 
 test('a stored document that is not JSON is a typed storage error after the rereads', async () => {
   await store.put('broken.json', '{"half": ');
-  const quick = new S3ObjectStore({ bucket: s3.bucket, region: 'us-east-1', endpoint: s3.endpoint, credentials: { accessKeyId: s3.env.S3_ACCESS_KEY_ID!, secretAccessKey: s3.env.S3_SECRET_ACCESS_KEY! }, jsonRereadDelaysMs: [1, 1] });
+  const quick = new S3ObjectStore({ bucket: s3.bucket, region: 'us-east-1', endpoint: s3.endpoint, credentials: { accessKeyId: s3.env.S3_ACCESS_KEY_ID!, secretAccessKey: s3.env.S3_SECRET_ACCESS_KEY! }, jsonRereadDelaysMs: [1, 1], requestClient });
   await assert.rejects(quick.getJson('broken.json'), (err: unknown) => {
     assert.ok(err instanceof FacepipeError);
     assert.equal(err.code, 'STORAGE_UNAVAILABLE');

@@ -29,6 +29,12 @@ export const envSchema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().optional(),
   /** Path-style addressing (needed by MinIO/s3rver). @defaultValue true when S3_ENDPOINT is set */
   S3_FORCE_PATH_STYLE: bool.optional(),
+  /**
+   * What sends single-object requests (get, put, head, delete): `light` = facepipe's own
+   * SigV4 client over Node's HTTP (3–6× less CPU per request), `sdk` = the AWS SDK for every
+   * request. Listings, copies and credentials always go through the SDK. @defaultValue light
+   */
+  S3_REQUEST_CLIENT: z.enum(['light', 'sdk']).default('light'),
 
   /** Jobs one detect process works on at once (each decode+detect is CPU-bound). @defaultValue 2 */
   FACEPIPE_DETECT_CONCURRENCY: int(1, 256).default(2),

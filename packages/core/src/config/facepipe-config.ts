@@ -10,6 +10,7 @@ export interface FacepipeConfig {
     region: string;
     credentials?: { accessKeyId: string; secretAccessKey: string };
     forcePathStyle: boolean;
+    requestClient: 'light' | 'sdk';
   };
   detect: { concurrency: number; detector: 'ssd' | 'tiny'; minScore: number; minFaceSize: number; maxPixels: number; maxBytes: number };
   embed: { concurrency: number; batchSize: number; batchWaitMs: number; flip: boolean };
@@ -75,6 +76,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
           : undefined,
       forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
+      requestClient: e.S3_REQUEST_CLIENT,
     },
     detect: {
       concurrency: e.FACEPIPE_DETECT_CONCURRENCY,

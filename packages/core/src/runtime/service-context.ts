@@ -34,6 +34,7 @@ export class ServiceContext {
       endpoint: config.s3.endpoint,
       forcePathStyle: config.s3.forcePathStyle,
       credentials: config.s3.credentials,
+      requestClient: config.s3.requestClient,
     });
     this.tracker = new BatchTracker(this.redis, { prefix: config.redis.prefix });
     this.queues = new PipelineQueues(this.redis, config.redis.prefix, {

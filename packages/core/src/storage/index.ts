@@ -11,3 +11,5 @@ export {
   batchIdPattern,
   personFromMemberKey,
 } from './keys.js';
+export { S3HttpClient, type S3HttpClientOptions } from './s3-http-client.js';
+export { SigV4Signer, type SigningCredentials, type SignableRequest } from './sigv4.js';

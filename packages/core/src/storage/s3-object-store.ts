@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { FacepipeError } from '../errors/index.js';
 import type { ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
+import { S3HttpClient } from './s3-http-client.js';
 
 export interface S3ObjectStoreOptions {
   bucket: string;
@@ -33,6 +34,14 @@ export interface S3ObjectStoreOptions {
    * @defaultValue [25, 100, 400]
    */
   jsonRereadDelaysMs?: readonly number[];
+  /**
+   * What sends the single-object requests (get, put of bytes, head, delete): `light` is
+   * facepipe's {@link S3HttpClient} (Node's HTTP client, SigV4, a fraction of the SDK's CPU per
+   * request); `sdk` sends everything through the AWS SDK. Listings, copies, streams and bucket
+   * creation always use the SDK, and so do credentials (the SDK's provider chain) either way.
+   * @defaultValue "light"
+   */
+  requestClient?: 'light' | 'sdk';
 }
 
 function isNotFound(err: unknown): boolean {
@@ -54,6 +63,8 @@ function storageError(err: unknown, action: string, key: string): FacepipeError 
 export class S3ObjectStore implements ObjectStore {
   readonly bucket: string;
   readonly client: S3Client;
+  /** Single-object requests, unless `requestClient` is "sdk". */
+  readonly #light: S3HttpClient | undefined;
   readonly #jsonRereadDelaysMs: readonly number[];
   #closed = false;
 
@@ -70,6 +81,17 @@ export class S3ObjectStore implements ObjectStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
+    if ((options.requestClient ?? 'light') === 'light') {
+      const credentials = this.client.config.credentials;
+      this.#light = new S3HttpClient({
+        bucket: options.bucket,
+        region: options.region,
+        endpoint: options.endpoint,
+        forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
+        credentials: () => credentials(),
+        maxAttempts: options.maxAttempts ?? 5,
+      });
+    }
   }
 
   async ensureBucket(): Promise<void> {
@@ -91,6 +113,11 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async getBytes(key: string): Promise<Buffer> {
+    if (this.#light) {
+      const bytes = await this.#light.get(key);
+      if (!bytes) throw new FacepipeError('OBJECT_NOT_FOUND', `get ${key}: not found`);
+      return bytes;
+    }
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       if (!out.Body) throw new FacepipeError('STORAGE_UNAVAILABLE', `get ${key}: empty response body`);
@@ -133,6 +160,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
+    if (this.#light) return this.#light.head(key);
     try {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return {
@@ -149,6 +177,11 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: Buffer | Uint8Array | string | Readable, options: PutOptions = {}): Promise<void> {
+    if (this.#light && !(body instanceof Readable)) {
+      const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+      await this.#light.put(key, bytes, { contentType: options.contentType, cacheControl: options.cacheControl });
+      return;
+    }
     try {
       await this.client.send(
         new PutObjectCommand({
@@ -170,6 +203,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
+    if (this.#light) return this.#light.delete(key);
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
     } catch (err) {
@@ -218,6 +252,7 @@ export class S3ObjectStore implements ObjectStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#light?.close();
     this.client.destroy();
   }
 }
