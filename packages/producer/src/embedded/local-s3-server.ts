@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, existsSync, readFile as readFileCallback } from 'node:fs';
 import { appendFile, mkdir, readdir, rename, rm, writeFile, copyFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -30,6 +30,8 @@ export interface LocalS3ServerOptions {
 }
 
 const xmlEscape = (s: string) => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+/** Objects up to this size are served from one file read rather than a stream. */
+const SMALL_OBJECT_BYTES = 1 << 20;
 const bucketName = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 class S3Error extends Error {
@@ -64,6 +66,8 @@ export class LocalS3Server {
   readonly #dirs = new Set<string>();
   /** Index appends are chained per bucket so log lines never interleave. */
   readonly #appendChain = new Map<string, Promise<void>>();
+  /** Index records waiting for the append after the running one, per bucket. */
+  readonly #appendQueue = new Map<string, { lines: string[]; done: Promise<void> }>();
 
   constructor(options: LocalS3ServerOptions) {
     this.#opts = { accessKeyId: 'facepipe', secretAccessKey: 'facepipe-local', maxObjectBytes: 5 * 1024 ** 3, ...options };
@@ -147,10 +151,25 @@ export class LocalS3Server {
     this.#dirs.add(dir);
   }
 
+  /**
+   * Appends a record to the bucket's index log. Records that arrive while an append is running
+   * go out together in the next one: one write per burst, not per object.
+   */
   #log(bucketName: string, bucket: Bucket, record: object): Promise<void> {
-    const next = (this.#appendChain.get(bucketName) ?? Promise.resolve()).then(() => appendFile(join(bucket.dir, 'index.jsonl'), `${JSON.stringify(record)}\n`));
-    this.#appendChain.set(bucketName, next.catch(() => undefined));
-    return next;
+    const line = `${JSON.stringify(record)}\n`;
+    const queued = this.#appendQueue.get(bucketName);
+    if (queued) {
+      queued.lines.push(line);
+      return queued.done;
+    }
+    const batch = { lines: [line], done: Promise.resolve() };
+    batch.done = (this.#appendChain.get(bucketName) ?? Promise.resolve()).then(() => {
+      this.#appendQueue.delete(bucketName);
+      return appendFile(join(bucket.dir, 'index.jsonl'), batch.lines.join(''));
+    });
+    this.#appendQueue.set(bucketName, batch);
+    this.#appendChain.set(bucketName, batch.done.catch(() => undefined));
+    return batch.done;
   }
 
   #authorise(req: IncomingMessage, url: URL): void {
@@ -292,11 +311,17 @@ export class LocalS3Server {
       headers['Content-Range'] = `bytes ${start}-${end}/${meta.size}`;
     }
     headers['Content-Length'] = meta.size === 0 ? 0 : end - start + 1;
-    res.writeHead(status, headers);
     if (req.method === 'HEAD' || meta.size === 0) {
-      res.end();
+      res.writeHead(status, headers).end();
       return;
     }
+    if (meta.size <= SMALL_OBJECT_BYTES) {
+      // Crops and JSON documents: one read, one write, no stream machinery.
+      const bytes = await new Promise<Buffer>((resolve, reject) => readFileCallback(this.#dataPath(b, key), (err, data) => (err ? reject(err) : resolve(data))));
+      res.writeHead(status, headers).end(status === 206 ? bytes.subarray(start, end + 1) : bytes);
+      return;
+    }
+    res.writeHead(status, headers);
     await new Promise<void>((resolve, reject) => {
       const stream = createReadStream(this.#dataPath(b, key), { start, end });
       stream.on('error', reject);
