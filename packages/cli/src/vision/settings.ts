@@ -79,6 +79,7 @@ export function analyzerOptions(config: FacepipeConfig, s: DetectSettings): Face
     maxBytes: s.maxBytes,
     executionProvider: config.inference.executionProvider,
     intraOpThreads: config.inference.intraOpThreads,
+    intraOpSpinning: config.inference.intraOpSpinning,
     inferenceThreads: config.inference.threads,
     maxEmbedBatch: Math.max(config.embed.batchSize, 1),
   };

@@ -73,6 +73,11 @@ export const envSchema = z.object({
   FACEPIPE_INFERENCE_THREADS: int(1, 64).default(1),
   /** ONNX Runtime intra-op threads per inference thread. @defaultValue 1 */
   FACEPIPE_INTRA_OP_THREADS: int(1, 256).default(1),
+  /**
+   * Let ONNX Runtime's intra-op threads busy-wait between runs (only with FACEPIPE_INTRA_OP_THREADS
+   * above 1). Off, idle sessions leave the cores to the rest of the process. @defaultValue false
+   */
+  FACEPIPE_INTRA_OP_SPINNING: bool.default(false),
 
   /** The producer holds back while the detect queue has more waiting jobs than this. @defaultValue 2000 */
   FACEPIPE_MAX_QUEUED: int(1, 10_000_000).default(2000),

@@ -15,7 +15,7 @@ export interface FacepipeConfig {
   detect: { concurrency: number; detector: 'ssd' | 'tiny'; minScore: number; minFaceSize: number; maxPixels: number; maxBytes: number };
   embed: { concurrency: number; batchSize: number; batchWaitMs: number; flip: boolean };
   classify: { concurrency: number; tolerance: number; classifier: 'nearest' | 'svm'; galleryRefreshMs: number };
-  inference: { executionProvider: 'cpu' | 'cuda' | 'webgpu'; threads: number; intraOpThreads: number };
+  inference: { executionProvider: 'cpu' | 'cuda' | 'webgpu'; threads: number; intraOpThreads: number; intraOpSpinning: boolean };
   queues: { maxQueued: number; keepCompleted: number; keepFailed: number; attempts: number };
   metricsPort: number;
   metricsHost: string;
@@ -98,7 +98,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       classifier: e.FACEPIPE_CLASSIFIER,
       galleryRefreshMs: e.FACEPIPE_GALLERY_REFRESH_MS,
     },
-    inference: { executionProvider: e.FACEPIPE_EXECUTION_PROVIDER, threads: e.FACEPIPE_INFERENCE_THREADS, intraOpThreads: e.FACEPIPE_INTRA_OP_THREADS },
+    inference: { executionProvider: e.FACEPIPE_EXECUTION_PROVIDER, threads: e.FACEPIPE_INFERENCE_THREADS, intraOpThreads: e.FACEPIPE_INTRA_OP_THREADS, intraOpSpinning: e.FACEPIPE_INTRA_OP_SPINNING },
     queues: {
       maxQueued: e.FACEPIPE_MAX_QUEUED,
       keepCompleted: e.FACEPIPE_KEEP_COMPLETED,

@@ -26,6 +26,8 @@ export interface InferencePoolOptions {
   intraOpThreads?: number;
   /** @defaultValue ONNX Runtime's choice */
   interOpThreads?: number;
+  /** Busy-waiting intra-op threads (see SessionOptions.intraOpSpinning). @defaultValue false */
+  intraOpSpinning?: boolean;
   /**
    * Manifest to use (already verified).
    * @defaultValue `loadModelManifest(modelsDir)` at start
@@ -117,6 +119,7 @@ export class InferencePool {
       executionProvider: this.#options.executionProvider ?? 'cpu',
       ...(this.#options.intraOpThreads ? { intraOpThreads: this.#options.intraOpThreads } : {}),
       ...(this.#options.interOpThreads ? { interOpThreads: this.#options.interOpThreads } : {}),
+      intraOpSpinning: this.#options.intraOpSpinning ?? false,
     };
     // Referenced while starting or busy, so a process awaiting the pool stays alive; unreferenced
     // when idle, so a forgotten close() does not keep the process running.

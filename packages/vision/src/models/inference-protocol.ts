@@ -9,6 +9,7 @@ export interface InferenceWorkerData {
   executionProvider: ExecutionProvider;
   intraOpThreads?: number;
   interOpThreads?: number;
+  intraOpSpinning?: boolean;
 }
 
 export type ToWorker =

@@ -37,6 +37,7 @@ async function init(): Promise<void> {
           executionProvider: config.executionProvider,
           ...(config.intraOpThreads ? { intraOpThreads: config.intraOpThreads } : {}),
           ...(config.interOpThreads ? { interOpThreads: config.interOpThreads } : {}),
+          intraOpSpinning: config.intraOpSpinning ?? false,
         }),
       );
     }

@@ -14,6 +14,7 @@ function analyzerOptions(config: FacepipeConfig) {
     flip: config.embed.flip,
     executionProvider: config.inference.executionProvider,
     intraOpThreads: config.inference.intraOpThreads,
+    intraOpSpinning: config.inference.intraOpSpinning,
     inferenceThreads: config.inference.threads,
     maxEmbedBatch: Math.max(config.embed.batchSize, 1),
   };

@@ -25,6 +25,8 @@ export interface FaceAnalyzerOptions {
   executionProvider?: ExecutionProvider;
   /** ONNX Runtime intra-op threads per inference thread. @defaultValue 1 */
   intraOpThreads?: number;
+  /** Busy-waiting intra-op threads (only matters with intraOpThreads > 1). @defaultValue false */
+  intraOpSpinning?: boolean;
   /** Inference worker threads. @defaultValue 1 */
   inferenceThreads?: number;
   /** Largest embedding batch per model run. @defaultValue 64 */
@@ -92,6 +94,7 @@ export class FaceAnalyzer {
       workers: options.inferenceThreads ?? 1,
       executionProvider: options.executionProvider ?? 'cpu',
       intraOpThreads: options.intraOpThreads ?? 1,
+      intraOpSpinning: options.intraOpSpinning ?? false,
       interOpThreads: 1,
     });
     await pool.start();
