@@ -305,6 +305,31 @@ describe('upload API on a live pipeline', { skip }, () => {
     assert.ok(/^facepipe_jobs_failed_total\{stage="detect",code="TRUNCATED_IMAGE",final="true",service="workers"\} 2/m.test(workers), `missing in /metrics: ${/^facepipe_jobs_failed_total\{stage="detect",code="TRUNCATED_IMAGE",final="true",service="workers"\} 2/m}`);
   });
 
+  test('wrong tokens from one client address lock that address out for the window, right token or not; others go on', async () => {
+    const strict = await startService({ config: { ...pipeline.config, http: { ...pipeline.config.http, authMaxFailures: 3, authWindowMs: 60_000, trustProxy: true } }, host: '127.0.0.1', port: 0 });
+    try {
+      const as = (client: string, authorization?: string) => ({ 'x-forwarded-for': client, ...(authorization ? { authorization } : {}) });
+      const get = (headers: Record<string, string>) => fetch(`${strict.url}/v1/batches`, { headers });
+      // No credentials at all do not count.
+      for (let i = 0; i < 5; i++) assert.equal((await get(as('203.0.113.7'))).status, 401);
+      for (let i = 0; i < 2; i++) assert.equal((await get(as('203.0.113.7', 'Bearer wrong-token-wrong-token'))).status, 401);
+      assert.equal((await get(as('203.0.113.7', `Bearer ${token}`))).status, 200, 'two failures: still allowed');
+      const signIn = await fetch(`${strict.url}/dashboard/login`, { method: 'POST', headers: as('203.0.113.7'), body: new URLSearchParams({ token: 'nope' }), redirect: 'manual' });
+      assert.equal(signIn.status, 401, 'the third failure, on the sign-in form');
+      const locked = await get(as('203.0.113.7', `Bearer ${token}`));
+      assert.equal(locked.status, 429, 'refused even with the right token');
+      assert.ok(Number(locked.headers.get('retry-after')) > 0 && Number(locked.headers.get('retry-after')) <= 60);
+      assert.equal(((await locked.json()) as { error: { code: string } }).error.code, 'TOO_MANY_ATTEMPTS');
+      const form = await fetch(`${strict.url}/dashboard/login`, { method: 'POST', headers: as('203.0.113.7'), body: new URLSearchParams({ token }), redirect: 'manual' });
+      assert.equal(form.status, 429);
+      assert.match(await form.text(), /too many failed attempts/);
+      assert.equal((await get(as('198.51.100.20', `Bearer ${token}`))).status, 200, 'another client is not affected');
+      assert.equal((await fetch(`${strict.url}/healthz`, { headers: as('203.0.113.7') })).status, 200, 'probes stay open');
+    } finally {
+      await strict.close();
+    }
+  });
+
   test('every route is in the OpenAPI description, and every described route exists', async () => {
     const served = await call('GET', '/openapi.json', undefined, {});
     assert.equal(served.json.openapi, '3.1.0');

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '@facepipe/core';
 import {
+  AuthFailureLimiter,
   Authenticator,
   batchProgress,
   checkListenPolicy,
@@ -114,4 +115,34 @@ test("BullMQ's per-minute metrics become a timeline ending at the current minute
   assert.deepEqual(perMinute(m, now, 6), [9, 0, 4, 7, 0, 0]);
   assert.deepEqual(perMinute({ meta: { count: 0, prevTS: 0, prevCount: 0 }, data: [] }, now, 3), [0, 0, 0]);
   assert.deepEqual(perMinute({ meta: { count: 10, prevTS: 1000 * minute, prevCount: 4 }, data: [] }, now, 2), [0, 6]);
+});
+
+test('failed authentications: an address is refused after the limit until its window ends; others are not', () => {
+  let now = 1_000_000;
+  const limiter = new AuthFailureLimiter({ maxFailures: 3, windowMs: 60_000, now: () => now });
+  assert.equal(limiter.retryAfterSeconds('10.0.0.1'), 0);
+  assert.equal(limiter.recordFailure('10.0.0.1'), false);
+  assert.equal(limiter.recordFailure('10.0.0.1'), false);
+  assert.equal(limiter.retryAfterSeconds('10.0.0.1'), 0, 'below the limit');
+  assert.equal(limiter.recordFailure('10.0.0.1'), true, 'the third failure reaches the limit (reported once)');
+  assert.equal(limiter.recordFailure('10.0.0.1'), false);
+  assert.equal(limiter.retryAfterSeconds('10.0.0.1'), 60);
+  assert.equal(limiter.retryAfterSeconds('10.0.0.2'), 0, 'another address is not affected');
+  now += 59_500;
+  assert.equal(limiter.retryAfterSeconds('10.0.0.1'), 1, 'rounded up, never 0 while refused');
+  now += 500;
+  assert.equal(limiter.retryAfterSeconds('10.0.0.1'), 0, 'the window has ended');
+  assert.equal(limiter.recordFailure('10.0.0.1'), false, 'a new window starts from zero');
+});
+
+test('failed authentications: memory is bounded by forgetting the oldest windows', () => {
+  const limiter = new AuthFailureLimiter({ maxFailures: 2, maxClients: 3 });
+  for (const ip of ['a', 'b', 'c', 'd']) {
+    limiter.recordFailure(ip);
+    limiter.recordFailure(ip);
+  }
+  assert.equal(limiter.tracked, 3);
+  assert.equal(limiter.retryAfterSeconds('a'), 0, 'the oldest was forgotten');
+  assert.ok(limiter.retryAfterSeconds('d') > 0);
+  assert.throws(() => new AuthFailureLimiter({ maxFailures: 0 }), RangeError);
 });

@@ -105,6 +105,12 @@ export const envSchema = z.object({
   FACEPIPE_UPLOAD_MAX_FILES: int(1, 100_000).default(100),
   /** Uploaded files held in memory at once across all requests (each at most FACEPIPE_UPLOAD_MAX_BYTES); more wait, with TCP backpressure. @defaultValue 16 */
   FACEPIPE_UPLOAD_CONCURRENCY: int(1, 4096).default(16),
+  /** Failed sign-ins or wrong tokens one client address may send per FACEPIPE_AUTH_WINDOW_S before it gets 429 until the window ends. @defaultValue 10 */
+  FACEPIPE_AUTH_MAX_FAILURES: int(1, 1_000_000).default(10),
+  /** Window (seconds) for FACEPIPE_AUTH_MAX_FAILURES. @defaultValue 60 */
+  FACEPIPE_AUTH_WINDOW_S: int(1, 86_400).default(60),
+  /** Take the client address from X-Forwarded-For (set it behind a reverse proxy, so limits apply per client, not per proxy). @defaultValue false */
+  FACEPIPE_TRUST_PROXY: bool.default(false),
   /** Log level. @defaultValue info */
   FACEPIPE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });

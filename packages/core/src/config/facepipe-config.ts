@@ -29,6 +29,11 @@ export interface FacepipeConfig {
     uploadMaxBytes: number;
     uploadMaxFiles: number;
     uploadConcurrency: number;
+    /** Failed authentications per client address and window before it is refused (429). */
+    authMaxFailures: number;
+    authWindowMs: number;
+    /** Client addresses come from X-Forwarded-For. */
+    trustProxy: boolean;
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
@@ -114,6 +119,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       uploadMaxBytes: Math.min(e.FACEPIPE_UPLOAD_MAX_BYTES, e.FACEPIPE_MAX_BYTES),
       uploadMaxFiles: e.FACEPIPE_UPLOAD_MAX_FILES,
       uploadConcurrency: e.FACEPIPE_UPLOAD_CONCURRENCY,
+      authMaxFailures: e.FACEPIPE_AUTH_MAX_FAILURES,
+      authWindowMs: e.FACEPIPE_AUTH_WINDOW_S * 1000,
+      trustProxy: e.FACEPIPE_TRUST_PROXY,
     },
     logLevel: e.FACEPIPE_LOG_LEVEL,
   };

@@ -4,6 +4,7 @@ import type { ErrorCode, ErrorRecord } from '@facepipe/core';
 export type ApiErrorCode =
   | ErrorCode
   | 'UNAUTHORIZED'
+  | 'TOO_MANY_ATTEMPTS'
   | 'NOT_FOUND'
   | 'BAD_REQUEST'
   | 'NOT_MULTIPART'

@@ -21,6 +21,7 @@ import { Producer } from '../producer.js';
 import { batchResults, toResultLine } from '../results/batch-results.js';
 import { ApiError, statusForCode, uploadStatus } from './api-errors.js';
 import { Authenticator } from './auth.js';
+import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { dashboardCss, dashboardHtml, dashboardJs, loginHtml } from './dashboard-assets.js';
 import { DashboardData } from './dashboard-data.js';
 import { Enrollments } from './enrollments.js';
@@ -134,9 +135,17 @@ declare module 'fastify' {
   }
 }
 
+const tooManyAttempts = (seconds: number) =>
+  new ApiError(429, 'TOO_MANY_ATTEMPTS', `too many failed attempts to authenticate from this address; try again in ${seconds} s`, { 'retry-after': String(seconds) });
+
 async function buildApp(producer: Producer, config: FacepipeConfig, options: ServiceOptions): Promise<FastifyInstance> {
   const log = producer.ctx.log.child({ component: 'http' });
   const auth = new Authenticator(config.http.token);
+  const authFailures = new AuthFailureLimiter({ maxFailures: config.http.authMaxFailures, windowMs: config.http.authWindowMs });
+  /** Counts a failed authentication; logs when the address reaches the limit. */
+  const authFailed = (ip: string) => {
+    if (authFailures.recordFailure(ip)) log.warn('client refused after repeated failed authentication', { ip, windowS: config.http.authWindowMs / 1000 });
+  };
   const metrics = producer.ctx.metrics;
   metrics.enableProcessMetrics();
   metrics.watchQueues(producer.ctx.queues.all);
@@ -152,7 +161,7 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
   const enrollments = new Enrollments(producer, log, options.enrollTimeoutMs);
   const ready = cachedReadiness(() => contextReadiness(producer.ctx, () => ({ ok: true })));
 
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, return503OnClosing: true, forceCloseConnections: 'idle' });
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, return503OnClosing: true, forceCloseConnections: 'idle', trustProxy: config.http.trustProxy });
   app.decorate('enrollments', enrollments);
   app.decorate('uploads', uploads);
   const routes: { method: string; url: string }[] = [];
@@ -173,7 +182,11 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
     // would turn a thrown error into a 500.
     const refuse = (message: string) =>
       reply.code(401).header('www-authenticate', 'Bearer realm="facepipe"').send(new ApiError(401, 'UNAUTHORIZED', message).toBody());
+    if (!auth.required) return;
+    const wait = authFailures.retryAfterSeconds(request.ip);
+    if (wait > 0) return reply.code(429).header('retry-after', String(wait)).send(tooManyAttempts(wait).toBody());
     const result = auth.check(request.headers, true);
+    if (result === 'invalid') authFailed(request.ip);
     if (result !== 'ok') return refuse(result === 'missing' ? 'this route needs Authorization: Bearer <FACEPIPE_API_TOKEN>' : 'the token is not valid');
     // A browser session may change things only from the service's own pages.
     if (auth.required && request.headers.authorization === undefined && request.method !== 'GET' && request.method !== 'HEAD') {
@@ -341,8 +354,13 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
   app.get('/dashboard/app.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(dashboardCss));
   app.post<{ Body: { token?: string } | undefined }>('/dashboard/login', async (request, reply) => {
     if (!auth.required) return reply.redirect('/dashboard', 303);
+    const wait = authFailures.retryAfterSeconds(request.ip);
+    if (wait > 0) {
+      return reply.code(429).header('retry-after', String(wait)).headers(htmlSecurity).type('text/html; charset=utf-8').send(loginHtml(tooManyAttempts(wait).message));
+    }
     const token = typeof request.body?.token === 'string' ? request.body.token : '';
     if (!auth.matches(token)) {
+      authFailed(request.ip);
       log.warn('dashboard sign-in refused', { ip: request.ip });
       return reply.code(401).headers(htmlSecurity).type('text/html; charset=utf-8').send(loginHtml('That token is not the one this service was started with.'));
     }

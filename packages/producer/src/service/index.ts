@@ -3,6 +3,7 @@ export { checkListenPolicy, isLoopbackHost } from './listen-policy.js';
 export { Authenticator, parseCookies, safeEqual, sessionCookieName } from './auth.js';
 export { ApiError, statusForCode, uploadStatus, type ApiErrorCode } from './api-errors.js';
 export { UploadSlots } from './upload-slots.js';
+export { AuthFailureLimiter, type AuthFailureLimiterOptions } from './auth-failure-limiter.js';
 export { Uploads, type UploadedFile, type UploadResult, type UploadPart } from './uploads.js';
 export { batchProgress, percentile, summarise, type BatchProgress } from './progress.js';
 export { perMinute, DashboardData, recentMinutes, type Overview, type QueueOverview } from './dashboard-data.js';

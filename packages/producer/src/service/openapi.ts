@@ -7,7 +7,10 @@ const imageId = { name: 'id', in: 'path', required: true, description: 'Image id
 const batchId = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } };
 const queue = { name: 'queue', in: 'path', required: true, schema: { type: 'string', enum: ['detect', 'embed', 'classify', 'gallery'] } };
 const code = { name: 'code', in: 'path', required: true, description: 'An error code, e.g. CORRUPT_IMAGE', schema: { type: 'string', pattern: '^[A-Z_]+$' } };
-const authErrors = { '401': error('No token, or a wrong one (`Authorization: Bearer <FACEPIPE_API_TOKEN>`)') };
+const authErrors = {
+  '401': error('No token, or a wrong one (`Authorization: Bearer <FACEPIPE_API_TOKEN>`)'),
+  '429': error('This client address sent FACEPIPE_AUTH_MAX_FAILURES wrong tokens within FACEPIPE_AUTH_WINDOW_S; `Retry-After` says when to try again'),
+};
 
 const uploadBody = (withBatch: boolean) => ({
   required: true,
@@ -52,7 +55,7 @@ export const openApiDocument = {
             type: 'object',
             required: ['code', 'message'],
             properties: {
-              code: { type: 'string', description: `A facepipe error code (${Object.keys(ErrorCodes).join(', ')}) or a request error (UNAUTHORIZED, NOT_FOUND, BAD_REQUEST, NOT_MULTIPART, NO_FILES, TOO_MANY_FILES, BATCH_CLOSED, QUEUE_FULL, UNKNOWN_QUEUE)` },
+              code: { type: 'string', description: `A facepipe error code (${Object.keys(ErrorCodes).join(', ')}) or a request error (UNAUTHORIZED, TOO_MANY_ATTEMPTS, NOT_FOUND, BAD_REQUEST, NOT_MULTIPART, NO_FILES, TOO_MANY_FILES, BATCH_CLOSED, QUEUE_FULL, UNKNOWN_QUEUE)` },
               message: { type: 'string' },
             },
           },
