@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FacepipeError, S3HttpClient } from '@facepipe/core';
+import { FacepipeError, S3HttpClient, S3ObjectStore } from '@facepipe/core';
 
 // A scripted HTTP server: each test queues the answers the client gets, and the server records
 // what it was asked. This tests the client's handling of failures real servers produce rarely.
@@ -133,4 +133,25 @@ test('virtual-hosted addressing puts the bucket in the host', async () => {
   }
   assert.equal(seen[0]!.url, '/a/b');
   assert.match(seen[0]!.headers.host!, /^photos\.localhost:\d+$/);
+});
+
+test("S3ObjectStore's light path takes credentials from the AWS SDK's default chain (here AWS_* variables, with a session token)", async () => {
+  seen.length = 0;
+  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY, token: process.env.AWS_SESSION_TOKEN };
+  process.env.AWS_ACCESS_KEY_ID = 'AKIDFROMENV';
+  process.env.AWS_SECRET_ACCESS_KEY = 'secret-from-env';
+  process.env.AWS_SESSION_TOKEN = 'session-from-env';
+  const store = new S3ObjectStore({ bucket: 'photos', region: 'us-west-2', endpoint });
+  try {
+    answers.push(ok());
+    await store.putJson('a.json', { a: 1 });
+    assert.match(seen[0]!.headers.authorization!, /^AWS4-HMAC-SHA256 Credential=AKIDFROMENV\/\d{8}\/us-west-2\/s3\/aws4_request, /);
+    assert.equal(seen[0]!.headers['x-amz-security-token'], 'session-from-env');
+  } finally {
+    await store.close();
+    for (const [name, value] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret], ['AWS_SESSION_TOKEN', saved.token]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
 });
