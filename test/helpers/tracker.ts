@@ -8,13 +8,14 @@ import { startRedis, type TestRedis } from './redis-server.js';
  * A BatchTracker on a private redis-server for one test file, with its own key prefix; registers
  * the before/after hooks. Read `.tracker` inside tests (it is set once `before` has run).
  */
-export function trackerFixture(): { tracker: BatchTracker } {
-  const fixture = {} as { tracker: BatchTracker };
+export function trackerFixture(): { tracker: BatchTracker; redis: Redis } {
+  const fixture = {} as { tracker: BatchTracker; redis: Redis };
   let server: TestRedis;
   let redis: Redis;
   before(async () => {
     server = await startRedis();
     redis = createRedisConnection(server.url, 'client');
+    fixture.redis = redis;
     fixture.tracker = new BatchTracker(redis, { prefix: `t${randomUUID().slice(0, 8)}` });
   });
   after(async () => {

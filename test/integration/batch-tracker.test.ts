@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { BatchTracker } from '@facepipe/core';
 import { testImageId, trackerFixture } from '../helpers/tracker.js';
 
 const fixture = trackerFixture();
@@ -66,4 +67,29 @@ test('batches are listed newest first', async () => {
   const list = await tracker().listBatches(3);
   assert.equal(list.length, 3);
   assert.ok(list[0]!.createdAt >= list[1]!.createdAt);
+});
+
+test('a done image is remembered for rememberDoneSeconds (0 = not at all), a failed one for rememberFailedSeconds', async () => {
+  const { redis } = fixture;
+  const forgetful = new BatchTracker(redis, { prefix: 'rem0', rememberDoneSeconds: 0, rememberFailedSeconds: 120 });
+  await forgetful.createBatch('r1', 'ingest', 'test');
+  for (const i of [0, 1]) {
+    assert.equal((await forgetful.claimImage(img(900 + i), 'v1', 'r1', await forgetful.addItem('r1'))).kind, 'enqueue');
+  }
+  assert.equal(await forgetful.completeImage(img(900), 'v1', { kind: 'done', faces: 1 }), 1);
+  assert.equal(await redis.exists(`rem0:img:${img(900)}`), 0, 'nothing kept of a done image');
+  assert.equal((await forgetful.getBatch('r1'))?.done, 1, 'the batch still counted it');
+  assert.equal((await forgetful.claimImage(img(900), 'v1', 'r1', await forgetful.addItem('r1'))).kind, 'enqueue', 'a repeat goes to the S3 lookup');
+  await forgetful.completeImage(img(901), 'v1', { kind: 'failed', code: 'CORRUPT_IMAGE', queue: 'detect', jobId: 'j1' });
+  const failedTtl = await redis.ttl(`rem0:img:${img(901)}`);
+  assert.ok(failedTtl > 100 && failedTtl <= 120, `failed image kept ${failedTtl} s`);
+
+  const defaults = new BatchTracker(redis, { prefix: 'remd' });
+  await defaults.createBatch('r2', 'ingest', 'test');
+  await defaults.claimImage(img(902), 'v1', 'r2', await defaults.addItem('r2'));
+  await defaults.completeImage(img(902), 'v1', { kind: 'done', faces: 2 });
+  const doneTtl = await redis.ttl(`remd:img:${img(902)}`);
+  assert.ok(doneTtl > 3500 && doneTtl <= 3600, `done image kept ${doneTtl} s by default`);
+  assert.deepEqual(await defaults.claimImage(img(902), 'v1', 'r2', await defaults.addItem('r2')), { kind: 'done', faces: 2, code: '' });
+  assert.throws(() => new BatchTracker(redis, { prefix: 'x', rememberFailedSeconds: 0 }), RangeError);
 });

@@ -60,10 +60,19 @@ export interface BatchTrackerOptions {
    */
   staleQueuedMs?: number;
   /**
-   * How long Redis remembers a finished image, answering repeats without touching S3.
+   * How long Redis remembers an image that finished well, answering repeats without an S3
+   * lookup. Each remembered image costs about 0.5 KB of Redis (bench/redis-memory.ts), so this
+   * bounds Redis by the images finished in the window, not by the size of the import; after it,
+   * repeats are answered from the result document in S3. 0 = not at all.
+   * @defaultValue 3600 (1 hour)
+   */
+  rememberDoneSeconds?: number;
+  /**
+   * How long Redis remembers an image that failed, with the batches that counted it: when its
+   * job is retried later (from the dashboard) and succeeds, those batches count it as done.
    * @defaultValue 86400 (1 day)
    */
-  rememberSeconds?: number;
+  rememberFailedSeconds?: number;
 }
 
 /** Creates sortable, unique batch ids. */
@@ -79,12 +88,15 @@ export class BatchTracker {
   readonly #redis: Redis & TrackerCommands;
   readonly #prefix: string;
   readonly #staleMs: number;
-  readonly #rememberSeconds: number;
+  readonly #rememberDoneSeconds: number;
+  readonly #rememberFailedSeconds: number;
 
   constructor(redis: Redis, options: BatchTrackerOptions) {
     this.#prefix = options.prefix;
     this.#staleMs = options.staleQueuedMs ?? 6 * 3600 * 1000;
-    this.#rememberSeconds = options.rememberSeconds ?? 86_400;
+    this.#rememberDoneSeconds = options.rememberDoneSeconds ?? 3600;
+    this.#rememberFailedSeconds = options.rememberFailedSeconds ?? 86_400;
+    if (!(this.#rememberDoneSeconds >= 0) || !(this.#rememberFailedSeconds >= 1)) throw new RangeError('remember times must be ≥ 0 (done) and ≥ 1 (failed) seconds');
     const r = redis as Redis & Partial<TrackerCommands>;
     if (!r.fpClaimImage) {
       redis.defineCommand('fpClaimImage', { numberOfKeys: 2, lua: claimImageScript });
@@ -168,7 +180,8 @@ export class BatchTracker {
       String(outcome.kind === 'done' ? outcome.faces : 0),
       outcome.kind === 'failed' ? outcome.code : '',
       this.#prefix,
-      String(this.#rememberSeconds),
+      // EXPIRE with 0 deletes the key: a done image is then not remembered at all.
+      String(outcome.kind === 'done' ? this.#rememberDoneSeconds : this.#rememberFailedSeconds),
       outcome.kind === 'failed' ? outcome.queue : '',
       outcome.kind === 'failed' ? outcome.jobId : '',
     );
@@ -216,7 +229,7 @@ export class BatchTracker {
     return done ? 'done' : failed ? 'failed' : 'pending';
   }
 
-  /** What Redis remembers of an image: its state while queued and for a day after. */
+  /** What Redis remembers of an image: its state while queued, then for FACEPIPE_REMEMBER_DONE_S / _FAILED_S. */
   async imageState(imageId: string): Promise<{ state: string; code?: string; failedQueue?: string; failedJobId?: string } | undefined> {
     const h = await this.#redis.hgetall(this.#imageKeys(imageId)[0]);
     if (!h.state) return undefined;

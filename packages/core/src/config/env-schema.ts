@@ -85,6 +85,13 @@ export const envSchema = z.object({
   FACEPIPE_KEEP_COMPLETED: int(0, 10_000_000).default(1000),
   /** Failed jobs kept per queue for inspection and retry. @defaultValue 10000 */
   FACEPIPE_KEEP_FAILED: int(0, 10_000_000).default(10_000),
+  /**
+   * Seconds Redis remembers an image that finished well (≈ 0.5 KB each), so repeats within the
+   * window skip an S3 lookup; later repeats are answered from S3. 0 = not at all. @defaultValue 3600
+   */
+  FACEPIPE_REMEMBER_DONE_S: int(0, 30 * 86_400).default(3600),
+  /** Seconds Redis remembers a failed image and the batches that counted it, so a later successful retry corrects their counts. @defaultValue 86400 */
+  FACEPIPE_REMEMBER_FAILED_S: int(1, 30 * 86_400).default(86_400),
   /** Attempts per job for transient failures (input errors are never retried). @defaultValue 5 */
   FACEPIPE_JOB_ATTEMPTS: int(1, 100).default(5),
 

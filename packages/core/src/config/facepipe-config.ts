@@ -16,7 +16,7 @@ export interface FacepipeConfig {
   embed: { concurrency: number; batchSize: number; batchWaitMs: number; flip: boolean };
   classify: { concurrency: number; tolerance: number; classifier: 'nearest' | 'svm'; galleryRefreshMs: number };
   inference: { executionProvider: 'cpu' | 'cuda' | 'webgpu'; threads: number; intraOpThreads: number; intraOpSpinning: boolean };
-  queues: { maxQueued: number; keepCompleted: number; keepFailed: number; attempts: number };
+  queues: { maxQueued: number; keepCompleted: number; keepFailed: number; attempts: number; rememberDoneSeconds: number; rememberFailedSeconds: number };
   metricsPort: number;
   metricsHost: string;
   /** `facepipe serve`: where it listens, its bearer token, and upload limits. */
@@ -109,6 +109,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keepCompleted: e.FACEPIPE_KEEP_COMPLETED,
       keepFailed: e.FACEPIPE_KEEP_FAILED,
       attempts: e.FACEPIPE_JOB_ATTEMPTS,
+      rememberDoneSeconds: e.FACEPIPE_REMEMBER_DONE_S,
+      rememberFailedSeconds: e.FACEPIPE_REMEMBER_FAILED_S,
     },
     metricsPort: e.FACEPIPE_METRICS_PORT,
     metricsHost: e.FACEPIPE_METRICS_HOST,

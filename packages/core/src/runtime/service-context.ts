@@ -36,7 +36,11 @@ export class ServiceContext {
       credentials: config.s3.credentials,
       requestClient: config.s3.requestClient,
     });
-    this.tracker = new BatchTracker(this.redis, { prefix: config.redis.prefix });
+    this.tracker = new BatchTracker(this.redis, {
+      prefix: config.redis.prefix,
+      rememberDoneSeconds: config.queues.rememberDoneSeconds,
+      rememberFailedSeconds: config.queues.rememberFailedSeconds,
+    });
     this.queues = new PipelineQueues(this.redis, config.redis.prefix, {
       attempts: config.queues.attempts,
       keepCompleted: config.queues.keepCompleted,

@@ -23,7 +23,7 @@ const pendingStates = new Set(['waiting', 'prioritized', 'active', 'delayed', 'w
 /**
  * An image's status from what the deployment knows: a pending job in some stage (its
  * deterministic id under the current pipeline version), the tracker's memory of the image
- * (queued/done/failed, kept for a day), and the result document in S3. Undefined when nothing
+ * (queued, then done/failed for FACEPIPE_REMEMBER_DONE_S/_FAILED_S), and the result document in S3. Undefined when nothing
  * is known about the id.
  */
 export async function imageStatus(producer: Producer, imageId: string): Promise<ImageStatus | undefined> {
