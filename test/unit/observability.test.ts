@@ -107,7 +107,19 @@ test('the detect engine wrapper records each vision step and keeps the engine us
 
 test('service settings: defaults, the upload limit capped by FACEPIPE_MAX_BYTES, and a bad token never shown', () => {
   const config = loadConfig({});
-  assert.deepEqual(config.http, { host: '127.0.0.1', port: 8080, token: undefined, uploadMaxBytes: 32 * 1024 * 1024, uploadMaxFiles: 100, uploadConcurrency: 16 });
+  assert.deepEqual(config.http, {
+    host: '127.0.0.1',
+    port: 8080,
+    token: undefined,
+    uploadMaxBytes: 32 * 1024 * 1024,
+    uploadMaxFiles: 100,
+    uploadConcurrency: 16,
+    authMaxFailures: 10,
+    authWindowMs: 60_000,
+    trustProxy: false,
+  });
+  const behindProxy = loadConfig({ FACEPIPE_AUTH_MAX_FAILURES: '5', FACEPIPE_AUTH_WINDOW_S: '300', FACEPIPE_TRUST_PROXY: 'true' }).http;
+  assert.deepEqual([behindProxy.authMaxFailures, behindProxy.authWindowMs, behindProxy.trustProxy], [5, 300_000, true]);
   assert.equal(config.metricsHost, '0.0.0.0');
   assert.equal(loadConfig({ FACEPIPE_MAX_BYTES: '1000', FACEPIPE_UPLOAD_MAX_BYTES: '5000' }).http.uploadMaxBytes, 1000);
   assert.equal(loadConfig({ FACEPIPE_API_TOKEN: 'abcdefghijklmnopqrstuvwxyz' }).http.token, 'abcdefghijklmnopqrstuvwxyz');
