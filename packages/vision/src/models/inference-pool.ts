@@ -3,10 +3,12 @@ import { FacepipeError } from '@facepipe/core';
 import { MODEL_NAMES, type ModelName } from './contract.js';
 import type { FromWorker, InferenceWorkerData, SerializedError, ToWorker } from './inference-protocol.js';
 import { loadModelManifest, type LoadedModelManifest } from './manifest.js';
-import { checkInputShape } from './session.js';
-import type { ExecutionProvider, ModelOutputs } from './types.js';
+import { checkInputShape, type SessionOptions } from './session.js';
+import type { ModelOutputs } from './types.js';
 
-export interface InferencePoolOptions {
+/** Session settings (see {@link SessionOptions}) apply to every worker's sessions. */
+export interface InferencePoolOptions
+  extends Pick<SessionOptions, 'executionProvider' | 'intraOpThreads' | 'interOpThreads' | 'intraOpSpinning' | 'modelsDir'> {
   /**
    * Models each worker loads (sessions are created when the pool starts, so a bad model fails fast).
    * @defaultValue all four
@@ -17,24 +19,11 @@ export interface InferencePoolOptions {
    * @defaultValue 1
    */
   workers?: number;
-  /** @defaultValue 'cpu' */
-  executionProvider?: ExecutionProvider;
-  /**
-   * ONNX Runtime intra-op threads per worker.
-   * @defaultValue ONNX Runtime's choice (physical cores)
-   */
-  intraOpThreads?: number;
-  /** @defaultValue ONNX Runtime's choice */
-  interOpThreads?: number;
-  /** Busy-waiting intra-op threads (see SessionOptions.intraOpSpinning). @defaultValue false */
-  intraOpSpinning?: boolean;
   /**
    * Manifest to use (already verified).
    * @defaultValue `loadModelManifest(modelsDir)` at start
    */
   manifest?: LoadedModelManifest;
-  /** @defaultValue the package's own models folder */
-  modelsDir?: string;
 }
 
 interface Pending {
