@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, readFileSync, existsSync, readFile as readFileCallback } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, existsSync, readFile as readFileCallback, rename as renameCallback, writeFile as writeFileCallback } from 'node:fs';
 import { appendFile, mkdir, readdir, rename, rm, writeFile, copyFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -66,6 +66,8 @@ export class LocalS3Server {
   readonly #dirs = new Set<string>();
   /** Index appends are chained per bucket so log lines never interleave. */
   readonly #appendChain = new Map<string, Promise<void>>();
+  readonly #tmpPrefix = randomBytes(4).toString('hex');
+  #tmpCounter = 0;
   /** Index records waiting for the append after the running one, per bucket. */
   readonly #appendQueue = new Map<string, { lines: string[]; done: Promise<void> }>();
 
@@ -149,6 +151,12 @@ export class LocalS3Server {
     if (this.#dirs.has(dir)) return;
     await mkdir(dir, { recursive: true });
     this.#dirs.add(dir);
+  }
+
+  /** A unique name beside `path` for writing before the rename (this process owns the directory). */
+  #tmpPath(path: string): string {
+    this.#tmpCounter += 1;
+    return `${path}.${this.#tmpPrefix}${this.#tmpCounter.toString(36)}.tmp`;
   }
 
   /**
@@ -256,10 +264,12 @@ export class LocalS3Server {
     if (sha.startsWith('STREAMING-') || String(req.headers['content-encoding'] ?? '').includes('aws-chunked')) body = decodeAwsChunked(body);
     const etag = `"${createHash('md5').update(body).digest('hex')}"`;
     const path = this.#dataPath(b, key);
-    const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+    const tmp = this.#tmpPath(path);
     await this.#ensureDir(join(path, '..'));
-    await writeFile(tmp, body);
-    await rename(tmp, path);
+    // Written aside and renamed into place, so a reader sees the old object or the new one, never
+    // half of one. Callback fs: a promise FileHandle per write costs more CPU than the write.
+    await new Promise<void>((resolve, reject) => writeFileCallback(tmp, body, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => renameCallback(tmp, path, (err) => (err ? reject(err) : resolve())));
     const meta: ObjectMeta = { size: body.length, etag, contentType: String(req.headers['content-type'] ?? 'application/octet-stream'), modified: Date.now() };
     if (!b.objects.has(key)) b.sorted = undefined;
     b.objects.set(key, meta);
@@ -276,7 +286,7 @@ export class LocalS3Server {
     const meta = from.objects.get(fromKey);
     if (!meta) throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.', fromKey);
     const path = this.#dataPath(b, key);
-    const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+    const tmp = this.#tmpPath(path);
     await this.#ensureDir(join(path, '..'));
     await copyFile(this.#dataPath(from, fromKey), tmp);
     await rename(tmp, path);
