@@ -163,11 +163,13 @@ export function imageInput(
   nominal: { height: number; width: number },
 ): Fmap {
   const image = g.input('image', OnnxDataType.FLOAT, shape);
-  let v = image;
-  if (n.mean.some((m) => m !== 0)) v = g.op('Sub', [v, g.floats('mean_rgb', [3], n.mean)], {}, 'sub_mean');
+  // Transpose first: a per-channel mean over NCHW broadcasts over whole planes, where over NHWC
+  // it broadcasts a 3-wide vector per pixel, which ONNX Runtime runs about 10× slower. The
+  // arithmetic per value is the same, so the outputs are too.
+  let v = g.op('Transpose', [image], { perm: attr.ints([0, 3, 1, 2]) }, 'nchw');
+  if (n.mean.some((m) => m !== 0)) v = g.op('Sub', [v, g.floats('mean_rgb', [1, 3, 1, 1], n.mean)], {}, 'sub_mean');
   v = g.op('Div', [v, g.floats('divisor', [], [n.divisor])], {}, 'div');
   if (n.offset !== 0) v = g.op('Sub', [v, g.floats('minus_offset', [], [-n.offset])], {}, 'offset');
-  v = g.op('Transpose', [v], { perm: attr.ints([0, 3, 1, 2]) }, 'nchw');
   return { value: v, channels: 3, ...nominal };
 }
 
