@@ -78,8 +78,10 @@ test('listing pages through more than one response', async () => {
 });
 
 test('a JSON document read while it is being written comes back whole, never as a parse error', async () => {
-  // s3rver writes objects in place, so a reader can catch half a document; the local server
-  // renames into place. Either way the reader sees nothing or the whole document.
+  // S3 replaces objects atomically. s3rver on its own writes in place (a reader could catch half
+  // a document), so the embedded s3rver is made to write aside and rename, as the local server
+  // does; and S3ObjectStore reads a document that does not parse again. Either way a reader sees
+  // nothing or the whole document.
   const doc = { faces: Array.from({ length: 120 }, (_, i) => ({ i, embedding: Array<number>(128).fill(0.123456) })) };
   let whole = 0;
   for (let round = 0; round < 40; round++) {
@@ -98,6 +100,15 @@ test('a JSON document read while it is being written comes back whole, never as 
     await put;
   }
   assert.ok(whole > 0 || engine === 'local', 'some reads overlapped a write');
+});
+
+test('read after write: an object read right after its PUT returned is whole', async () => {
+  const body = Buffer.from(`${'{"index":1,"source":"a/b.jpg"}\n'.repeat(40)}`);
+  for (let round = 0; round < 100; round++) {
+    const key = `raw/part-${round}.jsonl`;
+    await store.put(key, body, { contentType: 'application/x-ndjson' });
+    assert.equal((await store.getBytes(key)).length, body.length, `round ${round}`);
+  }
 });
 
 test('a stored document that is not JSON is a typed storage error after the rereads', async () => {

@@ -1,4 +1,8 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
 import S3rver from 's3rver';
 import { LocalS3Server } from './local-s3-server.js';
 
@@ -31,6 +35,34 @@ function settingsFor(endpoint: string, accessKeyId: string, secretAccessKey: str
 }
 
 /**
+ * s3rver writes an object in place and answers the PUT before the bytes are on disk, so a reader
+ * can get half of an object — even after the PUT returned. S3 replaces objects atomically with
+ * read-after-write consistency, and facepipe relies on it; this makes s3rver's store do the same:
+ * the whole body is written aside, renamed into place, and only then is its metadata written.
+ */
+function makePutsAtomic(server: S3rver): void {
+  const store = server.store;
+  let written = 0;
+  store.putObject = async (object) => {
+    const content = Buffer.isBuffer(object.content) ? object.content : await readAll(object.content);
+    const objectPath = store.getResourcePath(object.bucket, object.key, 'object');
+    const tmp = `${objectPath}.${process.pid}.${(written += 1)}.tmp`;
+    await mkdir(dirname(objectPath), { recursive: true });
+    await writeFile(tmp, content);
+    await rename(tmp, objectPath);
+    const md5 = createHash('md5').update(content).digest('hex');
+    await store.putMetadata(object.bucket, object.key, object.metadata, md5);
+    return { size: content.length, md5 };
+  };
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
  * Starts an S3-protocol server over HTTP inside this process, storing objects as files: the
  * default object store of `facepipe run`, and the S3 of the integration tests. Clients use the
  * real AWS SDK against it, path-style.
@@ -59,6 +91,7 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Embed
     vhostBuckets: false,
     configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
   });
+  makePutsAtomic(server);
   const address = await server.run();
   let closed: Promise<void> | undefined;
   const endpoint = `http://127.0.0.1:${address.port}`;
