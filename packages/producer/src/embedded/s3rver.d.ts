@@ -1,5 +1,6 @@
 declare module 's3rver' {
   import type { Server } from 'node:http';
+  import type { Readable } from 'node:stream';
   interface S3rverOptions {
     address?: string;
     port?: number;
@@ -18,7 +19,7 @@ declare module 's3rver' {
       bucket: string;
       key: string;
       metadata: Record<string, string>;
-      content: Buffer | import('node:stream').Readable;
+      content: Buffer | Readable;
     }): Promise<{ size: number; md5: string }>;
   }
   class S3rver {
