@@ -71,6 +71,9 @@ export async function startPipeline(extraEnv: Record<string, string> = {}, count
       for await (const { entry, result } of batchResults(producer.ctx.store, batchId)) {
         results.push({ source: entry.source, imageId: entry.imageId, ...(entry.error ? { error: entry.error } : {}), result });
       }
+      if (results.length !== batch.total) {
+        throw new Error(`batch ${batchId}: ${batch.total} inputs but ${results.length} manifest entries: ${JSON.stringify({ batch, sources: results.map((r) => r.source) })}`);
+      }
       return { batchId, batch, results };
     },
     result: (imageId) => producer.ctx.store.getJson<ResultDocument>(objectKeys.result(imageId)),

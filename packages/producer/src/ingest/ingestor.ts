@@ -101,11 +101,14 @@ export class Ingestor {
           ...(item.person ? { person: item.person } : {}),
           ...(outcome.kind === 'rejected' ? { error: outcome.error.toRecord() } : {}),
         });
-        // Manifest lines go out in index order, whatever order the lanes finish in.
+        // Manifest lines go out in index order, whatever order the lanes finish in. Each entry is
+        // taken and the cursor moved before awaiting, so two lanes never write the same entry
+        // (nor skip the next one).
         while (done.has(nextToWrite)) {
-          await manifest.add(done.get(nextToWrite)!);
+          const entry = done.get(nextToWrite)!;
           done.delete(nextToWrite);
           nextToWrite += 1;
+          await manifest.add(entry);
         }
         admitted += 1;
         options.onItem?.(admitted, outcome);

@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Logger, MemoryObjectStore, readBatchManifest } from '@facepipe/core';
+import { Ingestor, type IngestItem } from '@facepipe/producer';
+import { trackerFixture } from '../helpers/tracker.js';
+
+const fixture = trackerFixture();
+
+/**
+ * Inputs whose reads all finish together: the lanes then complete in bursts, the case in which
+ * two lanes used to write the same manifest entry and skip the next.
+ */
+function burstItems(count: number, lanes: number, prefix: string): AsyncIterable<IngestItem> {
+  let release!: () => void;
+  let gate = new Promise<void>((r) => (release = r));
+  let waiting = 0;
+  return (async function* () {
+    for (let i = 0; i < count; i++) {
+      const bytes = Buffer.from(`${prefix} photo ${i}`);
+      yield {
+        source: `${prefix}/${String(i).padStart(4, '0')}.jpg`,
+        read: async () => {
+          const mine = gate;
+          waiting += 1;
+          if (waiting === lanes || i === count - 1) {
+            waiting = 0;
+            release();
+            gate = new Promise<void>((r) => (release = r));
+          }
+          await mine;
+          return bytes;
+        },
+      };
+    }
+  })();
+}
+
+test('the manifest lists every input once, in input order, however the lanes finish', async () => {
+  const store = new MemoryObjectStore('manifest-test');
+  const queued: string[] = [];
+  const ingestor = new Ingestor({
+    store,
+    tracker: fixture.tracker,
+    queues: {
+      addDetectBulk: async (jobs: { imageId: string }[]) => void queued.push(...jobs.map((j) => j.imageId)),
+      clearFinishedJobs: async () => undefined,
+      detect: { getWaitingCount: async () => 0 },
+    } as unknown as ConstructorParameters<typeof Ingestor>[0]['queues'],
+    log: new Logger({ level: 'silent' }),
+    pipelineVersion: 'p-test-1',
+    probe: async () => undefined,
+    maxBytes: 1 << 20,
+    maxQueued: 10_000,
+  });
+  for (const [round, count] of [[1, 200], [2, 37]] as const) {
+    const batchId = `bmanifest${round}x00`;
+    const { total } = await ingestor.ingest(burstItems(count, 8, `r${round}`), { batchId, purpose: 'ingest', sourceLabel: 'test', concurrency: 8 });
+    assert.equal(total, count);
+    const entries = [];
+    for await (const entry of readBatchManifest(store, batchId)) entries.push(entry);
+    assert.deepEqual(entries.map((e) => e.index), Array.from({ length: count }, (_, i) => i), 'every index once, in order');
+    assert.deepEqual(entries.map((e) => e.source), Array.from({ length: count }, (_, i) => `r${round}/${String(i).padStart(4, '0')}.jpg`));
+  }
+  assert.equal(queued.length, 237, 'every new input was queued once');
+});
