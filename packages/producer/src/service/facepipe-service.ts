@@ -184,12 +184,15 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
       reply.code(401).header('www-authenticate', 'Bearer realm="facepipe"').send(new ApiError(401, 'UNAUTHORIZED', message).toBody());
     if (!auth.required) return;
     const wait = authFailures.retryAfterSeconds(request.ip);
-    if (wait > 0) return reply.code(429).header('retry-after', String(wait)).send(tooManyAttempts(wait).toBody());
+    if (wait > 0) {
+      const refused = tooManyAttempts(wait);
+      return reply.code(refused.status).headers(refused.headers).send(refused.toBody());
+    }
     const result = auth.check(request.headers, true);
     if (result === 'invalid') authFailed(request.ip);
     if (result !== 'ok') return refuse(result === 'missing' ? 'this route needs Authorization: Bearer <FACEPIPE_API_TOKEN>' : 'the token is not valid');
     // A browser session may change things only from the service's own pages.
-    if (auth.required && request.headers.authorization === undefined && request.method !== 'GET' && request.method !== 'HEAD') {
+    if (request.headers.authorization === undefined && request.method !== 'GET' && request.method !== 'HEAD') {
       const origin = request.headers.origin;
       if (origin !== undefined && origin !== `${request.protocol}://${request.headers.host}`) return refuse('cross-origin request refused');
     }
@@ -356,7 +359,8 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
     if (!auth.required) return reply.redirect('/dashboard', 303);
     const wait = authFailures.retryAfterSeconds(request.ip);
     if (wait > 0) {
-      return reply.code(429).header('retry-after', String(wait)).headers(htmlSecurity).type('text/html; charset=utf-8').send(loginHtml(tooManyAttempts(wait).message));
+      const refused = tooManyAttempts(wait);
+      return reply.code(refused.status).headers({ ...refused.headers, ...htmlSecurity }).type('text/html; charset=utf-8').send(loginHtml(refused.message));
     }
     const token = typeof request.body?.token === 'string' ? request.body.token : '';
     if (!auth.matches(token)) {
