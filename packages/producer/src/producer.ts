@@ -14,7 +14,8 @@ import {
 import { configuredVersions, probeImage } from '@facepipe/vision';
 import { Ingestor, type AdmitOutcome } from './ingest/ingestor.js';
 import { Reindexer } from './reindex/reindexer.js';
-import { localFolderItems, parseS3Url, s3PrefixItems, type IngestItem } from './ingest/sources.js';
+import { LocalFolderSource, parseS3Url, s3PrefixItems, type IngestItem } from './ingest/sources.js';
+import type { InputSkipReason } from '@facepipe/core';
 
 export interface IngestRequest {
   /** A local folder or file, or `s3://bucket/prefix`. */
@@ -27,6 +28,17 @@ export interface IngestRequest {
   force?: boolean;
   concurrency?: number;
   onItem?: (count: number, outcome: AdmitOutcome) => void;
+}
+
+/** What {@link Producer.ingest} did. */
+export interface IngestResult {
+  batchId: string;
+  /** Items in the batch: each gets a result. */
+  total: number;
+  /** Folder entries skipped on purpose (not inputs), reported rather than silent. */
+  skipped: number;
+  /** {@link skipped} per reason (only reasons that occurred). */
+  skippedBy: Partial<Record<InputSkipReason, number>>;
 }
 
 /**
@@ -70,11 +82,16 @@ export class Producer {
     }
   }
 
-  /** Ingests a folder or S3 prefix as a new batch; resolves when every input is admitted. */
-  async ingest(request: IngestRequest): Promise<{ batchId: string; total: number }> {
+  /**
+   * Ingests a folder or S3 prefix as a new batch; resolves when every input is admitted. `skipped`
+   * counts the folder entries that were not inputs (hidden, OS clutter, other names, links to
+   * folders), per reason in `skippedBy`; every other entry is one of the `total` items.
+   */
+  async ingest(request: IngestRequest): Promise<IngestResult> {
     const batchId = newBatchId();
     const items = await this.#items(request);
-    return this.ingestor.ingest(items, {
+    const skips = items instanceof LocalFolderSource ? items.skips : undefined;
+    const result = await this.ingestor.ingest(items, {
       batchId,
       purpose: request.purpose ?? 'ingest',
       sourceLabel: request.input,
@@ -82,6 +99,7 @@ export class Producer {
       concurrency: request.concurrency,
       onItem: request.onItem,
     });
+    return { ...result, skipped: skips?.total ?? 0, skippedBy: skips?.nonZero() ?? {} };
   }
 
   /** Ingests any item stream as a batch (enrollment by name, tests). */
@@ -91,7 +109,7 @@ export class Producer {
 
   async #items(request: IngestRequest): Promise<AsyncIterable<IngestItem>> {
     const s3 = parseS3Url(request.input);
-    if (!s3) return localFolderItems(request.input, { personFromFolder: request.personFromFolder, allFiles: request.allFiles });
+    if (!s3) return LocalFolderSource.open(request.input, { personFromFolder: request.personFromFolder, allFiles: request.allFiles });
     const c = this.ctx.config.s3;
     const source = new S3ObjectStore({ bucket: s3.bucket, region: c.region, endpoint: c.endpoint, forcePathStyle: c.forcePathStyle, credentials: c.credentials, requestClient: c.requestClient });
     return s3PrefixItems(source, s3.prefix);

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { describeInputSkips } from '@facepipe/core';
 import { withProducer } from './deployment.js';
 import { UsageError, type Command } from './command.js';
 import { ProgressBar } from '../ui/progress.js';
@@ -19,10 +20,11 @@ Prints the batch id; --wait follows the batch until it finishes.`,
     if (positionals.length !== 1) throw new UsageError('facepipe ingest needs one folder or s3:// prefix');
     return withProducer('ingest', async (producer) => {
       const bar = new ProgressBar('queueing');
-      const { batchId, total } = await producer.ingest({ input: positionals[0]!, force: values.force, allFiles: values['all-files'], onItem: (n) => bar.update(n, undefined) });
+      const { batchId, total, skipped, skippedBy } = await producer.ingest({ input: positionals[0]!, force: values.force, allFiles: values['all-files'], onItem: (n) => bar.update(n, undefined) });
       bar.done();
+      if (skipped > 0) process.stderr.write(`${describeInputSkips(skippedBy)}\n`);
       if (!values.wait) {
-        process.stdout.write(values.json ? `${JSON.stringify({ batchId, total })}\n` : `batch ${batchId}: ${total} inputs queued\n`);
+        process.stdout.write(values.json ? `${JSON.stringify({ batchId, total, skipped })}\n` : `batch ${batchId}: ${total} inputs queued\n`);
         return 0;
       }
       const wait = new ProgressBar('processing');

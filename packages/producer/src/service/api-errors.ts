@@ -49,6 +49,8 @@ export function statusForCode(code: ErrorCode): number {
     case 'CORRUPT_IMAGE':
     case 'NO_FACE':
     case 'MULTIPLE_FACES':
+    case 'NOT_READABLE':
+    case 'NOT_A_FILE':
       return 422;
     case 'INVALID_PAYLOAD':
       return 400;

@@ -1,0 +1,45 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dataPath, missingData } from '../helpers/data.js';
+import { buildInputFolder, INPUT_FOLDER_ENTRIES_AS_ROOT, INPUT_FOLDER_ENTRIES_AS_USER, type InputFolder } from '../helpers/input-folder.js';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const cli = fileURLToPath(new URL('../../packages/cli/dist/main.js', import.meta.url));
+const PHOTO = 'hard_cases/compreface_formats/einstein.jpeg';
+const skip = missingData(PHOTO);
+let folder: InputFolder;
+
+before(async () => {
+  if (!skip) folder = await buildInputFolder(dataPath(PHOTO));
+});
+after(async () => {
+  await folder?.close();
+});
+
+function facepipe(args: string[], timeoutMs: number): { status: number | null; signal: string | null; stdout: string; stderr: string } {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^FACEPIPE_(DETECT|MIN_FACE|MAX_|DETECTOR)/.test(k)));
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: repoRoot, env, encoding: 'utf8', timeout: timeoutMs });
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('facepipe detect on a FIFO, a socket, a link loop and a dangling link: typed errors at once, exit 0', { skip, timeout: 120_000 }, () => {
+  const names = ['e-fifo.jpg', 'f-socket.jpg', 'd-loop.jpg', 'c-dangling.jpg', 'b-link.jpg'];
+  const r = facepipe(['detect', '--json', ...names.map((n) => join(folder.root, n))], 100_000);
+  assert.equal(r.signal, null, 'did not block on the FIFO');
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; error?: { code: string }; faces?: unknown[] });
+  assert.deepEqual(lines.map((l) => l.error?.code), ['NOT_A_FILE', 'NOT_A_FILE', 'NOT_READABLE', 'OBJECT_NOT_FOUND', undefined]);
+  assert.equal(lines[4]!.faces!.length, 1, 'the link is followed to the photo');
+});
+
+test('facepipe detect on a folder: one line per input, skips counted on stderr', { skip, timeout: 120_000 }, () => {
+  const r = facepipe(['detect', '--json', folder.root], 100_000);
+  assert.equal(r.status, 0, r.stderr);
+  const expected = process.getuid?.() === 0 ? INPUT_FOLDER_ENTRIES_AS_ROOT : INPUT_FOLDER_ENTRIES_AS_USER;
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; error?: { code: string } });
+  assert.deepEqual(lines.map((l): [string, string | undefined] => [l.file.slice(folder.root.length + 1), l.error?.code]), expected);
+  assert.match(r.stderr, /4 entries skipped \(hidden: 1, OS clutter: 1, not named like an image: 1, link to a folder \(not followed\): 1\)/);
+});
