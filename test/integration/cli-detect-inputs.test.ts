@@ -1,7 +1,9 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { fileURLToPath } from 'node:url';
 import { dataPath, missingData } from '../helpers/data.js';
 import { buildInputFolder, INPUT_FOLDER_ENTRIES_AS_ROOT, INPUT_FOLDER_ENTRIES_AS_USER, type InputFolder } from '../helpers/input-folder.js';
@@ -42,4 +44,19 @@ test('facepipe detect on a folder: one line per input, skips counted on stderr',
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; error?: { code: string } });
   assert.deepEqual(lines.map((l): [string, string | undefined] => [l.file.slice(folder.root.length + 1), l.error?.code]), expected);
   assert.match(r.stderr, /4 entries skipped \(hidden: 1, OS clutter: 1, not named like an image: 1, link to a folder \(not followed\): 1\)/);
+});
+
+test('facepipe detect: truncated AVIFs get TRUNCATED_IMAGE at --concurrency 1 and 8 alike', { skip, timeout: 240_000 }, async () => {
+  const avif = await sharp(await readFile(dataPath(PHOTO))).resize(512, 512).avif({ quality: 50 }).toBuffer();
+  const avifDir = join(folder.root, 'avif');
+  await mkdir(avifDir);
+  const fractions = [0.3, 0.5, 0.7, 0.9, 0.95, 0.99];
+  for (const [i, f] of fractions.entries()) await writeFile(join(avifDir, `cut-${i}.avif`), avif.subarray(0, Math.floor(avif.length * f)));
+  await writeFile(join(avifDir, 'whole.avif'), avif);
+  for (const concurrency of ['1', '8']) {
+    const r = facepipe(['detect', '--json', '--concurrency', concurrency, avifDir], 200_000);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { error?: { code: string } });
+    assert.deepEqual(lines.map((l) => l.error?.code ?? 'ok'), [...fractions.map(() => 'TRUNCATED_IMAGE'), 'ok'], `--concurrency ${concurrency}`);
+  }
 });

@@ -5,7 +5,7 @@
  */
 
 /** One box: its type and where its payload lies. `declaredEnd` may lie past the data (truncation). */
-export interface Box {
+export interface IsoBox {
   readonly type: string;
   readonly start: number;
   /** First byte after the header. */
@@ -43,9 +43,9 @@ function ascii4(bytes: Uint8Array, at: number): string {
  * The boxes laid one after another in `[start, end)`. Stops at a box whose header does not fit
  * or whose size is impossible (under 8); a box whose declared end passes `end` is returned as is.
  */
-export function readBoxes(bytes: Uint8Array, start: number, end: number): Box[] {
+export function readBoxes(bytes: Uint8Array, start: number, end: number): IsoBox[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const boxes: Box[] = [];
+  const boxes: IsoBox[] = [];
   let at = start;
   while (at + 8 <= end) {
     let size = view.getUint32(at);
@@ -90,7 +90,7 @@ class Cursor {
   fourcc(): string { return ascii4(this.bytes, this.#take(4)); }
 }
 
-function child(boxes: readonly Box[], type: string): Box | undefined {
+function child(boxes: readonly IsoBox[], type: string): IsoBox | undefined {
   return boxes.find((b) => b.type === type);
 }
 
@@ -99,7 +99,7 @@ interface ItemLocation {
   extents: ItemExtent[];
 }
 
-function parseIloc(bytes: Uint8Array, box: Box): Map<number, ItemLocation> {
+function parseIloc(bytes: Uint8Array, box: IsoBox): Map<number, ItemLocation> {
   const c = new Cursor(bytes, box.payload, box.declaredEnd);
   const version = c.u8();
   c.at += 3;
@@ -127,7 +127,7 @@ function parseIloc(bytes: Uint8Array, box: Box): Map<number, ItemLocation> {
   return items;
 }
 
-function parseInfeTypes(bytes: Uint8Array, box: Box): Map<number, string> {
+function parseInfeTypes(bytes: Uint8Array, box: IsoBox): Map<number, string> {
   const c = new Cursor(bytes, box.payload, box.declaredEnd);
   const version = c.u8();
   c.at += 3;
@@ -147,11 +147,11 @@ function parseInfeTypes(bytes: Uint8Array, box: Box): Map<number, string> {
 }
 
 /** Property boxes of `ipco` (1-based in ipma) associated with `itemId`. */
-function itemProperties(bytes: Uint8Array, iprp: Box, itemId: number): Box[] {
+function itemProperties(bytes: Uint8Array, iprp: IsoBox, itemId: number): IsoBox[] {
   const inner = readBoxes(bytes, iprp.payload, iprp.declaredEnd);
   const ipco = child(inner, 'ipco');
   const properties = ipco ? readBoxes(bytes, ipco.payload, ipco.declaredEnd) : [];
-  const found: Box[] = [];
+  const found: IsoBox[] = [];
   for (const ipma of inner.filter((b) => b.type === 'ipma')) {
     const c = new Cursor(bytes, ipma.payload, ipma.declaredEnd);
     const version = c.u8();
@@ -171,7 +171,7 @@ function itemProperties(bytes: Uint8Array, iprp: Box, itemId: number): Box[] {
 }
 
 /** The `cdsc` references of `iref`: described item → describing items (Exif → image). */
-function describedBy(bytes: Uint8Array, iref: Box): Map<number, number[]> {
+function describedBy(bytes: Uint8Array, iref: IsoBox): Map<number, number[]> {
   const c = new Cursor(bytes, iref.payload, iref.declaredEnd);
   const version = c.u8();
   c.at += 3;
