@@ -6,3 +6,4 @@ export type { RgbImage, DecodedImage, DecodeOptions, ImageProbe, FlattenBackgrou
 export { readHeifStructure, readBoxes, exifOrientation, type HeifStructure, type IsoBox, type ItemExtent } from './isobmff.js';
 export { orientRgb } from './orientation.js';
 export { HeifDecodePool, sharedHeifDecodePool } from './heif-decode-pool.js';
+export { decodeHeifPrimary } from './heif-libheif.js';
