@@ -37,6 +37,11 @@ export interface LocalRedisOptions {
   appendOnly?: boolean;
   /** TCP port; 0 picks a free one (retried when another process takes it first). @defaultValue 0 */
   port?: number;
+  /**
+   * Address to listen on (a test host's address in a network namespace, say); Redis's protected
+   * mode is turned off for it, as the address is the caller's own. @defaultValue 127.0.0.1
+   */
+  bind?: string;
 }
 
 export const redisMissingMessage =
@@ -56,7 +61,7 @@ export async function startLocalRedis(options: LocalRedisOptions): Promise<Local
     const port = options.port || (await freePort());
     const child: ChildProcess = spawn(
       binary,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', options.directory, '--loglevel', 'notice'],
+      ['--port', String(port), '--bind', options.bind ?? '127.0.0.1', ...(options.bind ? ['--protected-mode', 'no'] : []), '--save', '', ...persistence, '--dir', options.directory, '--loglevel', 'notice'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const outcome = await new Promise<'ready' | 'retry'>((resolve, reject) => {
@@ -81,7 +86,7 @@ export async function startLocalRedis(options: LocalRedisOptions): Promise<Local
     child.stderr?.resume();
     let stopping: Promise<void> | undefined;
     return {
-      url: `redis://127.0.0.1:${port}`,
+      url: `redis://${options.bind ?? '127.0.0.1'}:${port}`,
       port,
       pid: child.pid ?? 0,
       stop: () => {
