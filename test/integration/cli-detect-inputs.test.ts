@@ -37,6 +37,21 @@ test('facepipe detect on a FIFO, a socket, a link loop and a dangling link: type
   assert.equal(lines[4]!.faces!.length, 1, 'the link is followed to the photo');
 });
 
+test('facepipe detect as a user without permission (setpriv to nobody): a chmod 000 file is NOT_READABLE, exit 0', {
+  skip: skip || (process.getuid?.() !== 0 ? 'needs root to switch to nobody' : spawnSync('setpriv', ['--help']).error ? 'setpriv (util-linux) is missing' : false),
+  timeout: 120_000,
+}, () => {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^FACEPIPE_(DETECT|MIN_FACE|MAX_|DETECTOR)/.test(k)));
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli, 'detect', '--json', join(folder.root, 'g-locked.jpg'), join(folder.root, 'a-good.jpg')], {
+    cwd: repoRoot, env: { ...env, HOME: '/tmp' }, encoding: 'utf8', timeout: 100_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { error?: { code: string; message: string }; faces?: unknown[] });
+  assert.equal(lines[0]!.error?.code, 'NOT_READABLE');
+  assert.match(lines[0]!.error!.message, /permission denied/);
+  assert.equal(lines[1]!.faces?.length, 1);
+});
+
 test('facepipe detect on a folder: one line per input, skips counted on stderr', { skip, timeout: 120_000 }, () => {
   const r = facepipe(['detect', '--json', folder.root], 100_000);
   assert.equal(r.status, 0, r.stderr);
