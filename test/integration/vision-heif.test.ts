@@ -5,8 +5,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { decodeImage, FaceAnalyzer, probeImage, sniffFormat } from '@facepipe/vision';
+import { decodeImage, FaceAnalyzer, orientRgb, probeImage, sniffFormat } from '@facepipe/vision';
 import { dataPath, missingData } from '../helpers/data.js';
+import { addIrot } from '../helpers/heif-irot.js';
 
 const PHOTO = 'recognition/face_recognition_examples/knn_test/obama1.jpg';
 const heifEncMissing = spawnSync('heif-enc', ['--help']).error ? 'heif-enc is missing (Debian: apt-get install libheif-examples)' : false;
@@ -62,6 +63,21 @@ test('HEIC (made by heif-enc) decodes to the photo, EXIF orientation applied, pr
   assert.ok(meanAbsDiff(turned.data, reference.data) < 4, 'EXIF orientation 6 turns it upright');
   const probe = await probeImage(heicExif6, LIMITS);
   assert.deepEqual(probe, { format: 'heic', width: reference.width, height: reference.height, orientation: 6, originalWidth: reference.height, originalHeight: reference.width });
+});
+
+test('HEIC with an irot transform (as cameras write it): libheif turns it, the EXIF orientation is then ignored', { skip, timeout: 60_000 }, async () => {
+  // Stored a quarter turn to the left with EXIF 6; irot 3 (270° counter-clockwise) turns it upright.
+  const rotated = addIrot(heicExif6, 3);
+  const probe = await probeImage(rotated, LIMITS);
+  assert.deepEqual([probe.width, probe.height, probe.orientation], [reference.width, reference.height, 1]);
+  const image = await decodeImage(rotated, LIMITS);
+  assert.deepEqual([image.width, image.height], [reference.width, reference.height]);
+  assert.ok(meanAbsDiff(image.data, reference.data) < 4, 'upright once, not turned twice');
+  // irot 1 (90° counter-clockwise) on the upright file: a portrait, the photo turned left.
+  const left = await decodeImage(addIrot(heicUpright, 1), LIMITS);
+  assert.deepEqual([left.width, left.height], [reference.height, reference.width]);
+  const turnedLeft = orientRgb({ width: reference.width, height: reference.height, data: reference.data }, 8);
+  assert.ok(meanAbsDiff(left.data, turnedLeft.data) < 4, 'irot turns counter-clockwise');
 });
 
 test('HEIC limits and damage: pixel limit from the container, truncation from the box structure, damage corrupt', { skip, timeout: 60_000 }, async () => {
