@@ -50,6 +50,12 @@ test('facepipe detect as a user without permission (setpriv to nobody): a chmod 
   assert.equal(lines[0]!.error?.code, 'NOT_READABLE');
   assert.match(lines[0]!.error!.message, /permission denied/);
   assert.equal(lines[1]!.faces?.length, 1);
+  const whole = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli, 'detect', '--json', folder.root], {
+    cwd: repoRoot, env: { ...env, HOME: '/tmp' }, encoding: 'utf8', timeout: 100_000,
+  });
+  assert.equal(whole.status, 0, whole.stderr);
+  const entries = whole.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; error?: { code: string } });
+  assert.deepEqual(entries.map((l): [string, string | undefined] => [l.file.slice(folder.root.length + 1), l.error?.code]), INPUT_FOLDER_ENTRIES_AS_USER, 'the unlistable subfolder is one NOT_READABLE line');
 });
 
 test('facepipe detect on a folder: one line per input, skips counted on stderr', { skip, timeout: 120_000 }, () => {

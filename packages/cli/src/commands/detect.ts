@@ -52,7 +52,7 @@ FACEPIPE_EXECUTION_PROVIDER) come from the environment.`,
     if (positionals.length === 0) throw new UsageError('facepipe detect needs at least one file or folder');
     const config = loadConfig();
     const settings = resolveDetectSettings(config, values);
-    const { files, skips } = await expandInputsWithSkips(positionals);
+    const { files, skips, errors } = await expandInputsWithSkips(positionals);
     const started = performance.now();
     const analyzer = await FaceAnalyzer.create({ ...analyzerOptions(config, settings), stages: ['detect'] });
     let faces = 0;
@@ -63,6 +63,8 @@ FACEPIPE_EXECUTION_PROVIDER) come from the environment.`,
         files,
         async (file): Promise<DetectLine> => {
           try {
+            const known = errors.get(file);
+            if (known) throw known;
             const bytes = await readInputFile(file, settings.maxBytes);
             const a = await analyzer.analyze(bytes);
             return {

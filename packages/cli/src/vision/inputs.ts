@@ -1,4 +1,4 @@
-import { hasImageExtension as isImageName, LocalInputWalker, readLocalFile, type InputSkips } from '@facepipe/core';
+import { hasImageExtension as isImageName, LocalInputWalker, readLocalFile, type FacepipeError, type InputSkips } from '@facepipe/core';
 
 /**
  * The CLI side of the shared local input reader (`@facepipe/core` input/): `detect`, `verify` and
@@ -14,6 +14,8 @@ export function hasImageExtension(name: string): boolean {
 export interface ExpandedInputs {
   files: string[];
   skips: InputSkips;
+  /** Entries known to fail before reading (a subfolder that cannot be listed: NOT_READABLE). */
+  errors: Map<string, FacepipeError>;
 }
 
 /**
@@ -24,8 +26,12 @@ export interface ExpandedInputs {
 export async function expandInputsWithSkips(paths: readonly string[]): Promise<ExpandedInputs> {
   const walker = new LocalInputWalker();
   const files: string[] = [];
-  for await (const entry of walker.paths(paths)) files.push(entry.path);
-  return { files, skips: walker.skips };
+  const errors = new Map<string, FacepipeError>();
+  for await (const entry of walker.paths(paths)) {
+    files.push(entry.path);
+    if (entry.error) errors.set(entry.path, entry.error);
+  }
+  return { files, skips: walker.skips, errors };
 }
 
 /** {@link expandInputsWithSkips} without the skip counts. */
