@@ -7,6 +7,9 @@ import type { FlattenBackground } from './types.js';
 const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './heif-worker.ts' : './heif-worker.js', import.meta.url);
 
 interface Pending {
+  request: HeifDecodeRequest;
+  /** Threads that stopped while this request was queued in them. */
+  crashes: number;
   resolve: (image: { width: number; height: number; data: Uint8Array; hadAlpha: boolean }) => void;
   reject: (err: FacepipeError) => void;
 }
@@ -14,9 +17,10 @@ interface Pending {
 /**
  * Runs HEIF decoding (WebAssembly, synchronous) in one worker thread so it never blocks the
  * caller's event loop. Requests queue in the worker. The thread starts on first use, is
- * unreferenced while idle (a process may exit without closing it), and is started again after a
- * crash; files in flight when it crashes fail with CORRUPT_IMAGE, since the file is the likely
- * cause and a retry would crash it again.
+ * unreferenced while idle (a process may exit without closing it), and is started afresh after
+ * it stops (the worker fails the file that broke its WebAssembly module and exits); requests
+ * still queued in it are sent to the new thread, and one caught in two stopped threads fails
+ * with CORRUPT_IMAGE (the file is then the likely cause).
  */
 export class HeifDecodePool {
   #worker: Worker | undefined;
@@ -26,14 +30,18 @@ export class HeifDecodePool {
 
   decode(bytes: Uint8Array, maxPixels: number, background: FlattenBackground): Promise<{ width: number; height: number; data: Uint8Array; hadAlpha: boolean }> {
     if (this.#closing) return Promise.reject(new FacepipeError('INTERNAL', 'the HEIF decoder is closed'));
-    const worker = this.#start();
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      worker.ref();
-      const request: HeifDecodeRequest = { id, bytes, maxPixels, background };
-      worker.postMessage(request);
+      const pending: Pending = { request: { id, bytes, maxPixels, background }, crashes: 0, resolve, reject };
+      this.#pending.set(id, pending);
+      this.#send(pending);
     });
+  }
+
+  #send(pending: Pending): void {
+    const worker = this.#start();
+    worker.ref();
+    worker.postMessage(pending.request);
   }
 
   #start(): Worker {
@@ -51,8 +59,13 @@ export class HeifDecodePool {
     const fail = (reason: string) => {
       if (this.#worker !== worker) return;
       this.#worker = undefined;
-      for (const p of this.#pending.values()) p.reject(new FacepipeError('CORRUPT_IMAGE', `the HEIF decoder stopped on this file (${reason})`));
-      this.#pending.clear();
+      for (const [id, p] of this.#pending) {
+        p.crashes += 1;
+        if (p.crashes < 2 && !this.#closing) continue;
+        this.#pending.delete(id);
+        p.reject(new FacepipeError('CORRUPT_IMAGE', `the HEIF decoder stopped twice with this file queued (${reason})`));
+      }
+      for (const p of this.#pending.values()) this.#send(p);
     };
     worker.on('error', (err) => fail(err.message));
     worker.on('exit', (code) => fail(`exit code ${code}`));
