@@ -175,6 +175,8 @@ body.login input, body.login button { font-size: 16px; padding: .6rem; width: 10
   table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
   table.stack tr { border-bottom: 1px solid #d1d5db; padding: .4rem 0; }
   table.stack td { border: 0; padding: .1rem 0; white-space: normal; max-width: none; }
+  table.stack td.num { text-align: left; }
+  header nav { order: 3; flex-basis: 100%; }
   table.stack td[data-label]::before { content: attr(data-label) ": "; color: #6b7280; }
   .card { flex-basis: 100%; }
 }
