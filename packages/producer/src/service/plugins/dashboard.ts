@@ -42,6 +42,11 @@ const number = (value: string | undefined, fallback: number, min: number, max: n
   return Number.isFinite(n) ? Math.min(Math.max(Math.trunc(n), min), max) : fallback;
 };
 
+function checkBatchId(id: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new ApiError(400, 'BAD_REQUEST', 'batch ids are 1-64 letters, digits, _ or -');
+  return id;
+}
+
 /**
  * The operations dashboard: the page, its script and stylesheet, the sign-in form, the JSON it
  * polls under /dashboard/api, and bull-board under /dashboard/jobs. Authentication is the
@@ -88,9 +93,9 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardPl
     const overview = await dashboard.overview({ kind: isBatchKind(kind) ? kind : undefined, limit: number(request.query.limit, 50, 1, 500) });
     return reply.header('cache-control', 'no-store').send(overview);
   });
-  app.get<{ Params: { id: string } }>('/dashboard/api/batches/:id', async (request, reply) => reply.header('cache-control', 'no-store').send(await dashboard.batch(request.params.id)));
+  app.get<{ Params: { id: string } }>('/dashboard/api/batches/:id', async (request, reply) => reply.header('cache-control', 'no-store').send(await dashboard.batch(checkBatchId(request.params.id))));
   app.get<{ Params: { id: string }; Querystring: { offset?: string; limit?: string } }>('/dashboard/api/batches/:id/items', async (request, reply) => {
-    const items = await dashboard.batchItems(request.params.id, number(request.query.offset, 0, 0, 10_000_000), number(request.query.limit, 24, 1, 200));
+    const items = await dashboard.batchItems(checkBatchId(request.params.id), number(request.query.offset, 0, 0, 10_000_000), number(request.query.limit, 24, 1, 200));
     return reply.header('cache-control', 'no-store').send(items);
   });
   app.get('/dashboard/api/failures', async () => dashboard.failures());
