@@ -198,6 +198,12 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
       assert.equal(await page.isVisible('#overview'), false);
       const codes = await page.$$eval('#batch-failures [data-code]', (els) => els.map((el) => `${(el as HTMLElement).dataset.code}:${el.querySelector('[data-count]')?.textContent}:${(el as HTMLElement).dataset.retryable}`));
       assert.deepEqual(codes.sort(), ['NOT_AN_IMAGE:1:false', 'TRUNCATED_IMAGE:1:false'], 'the admission rejection is listed with the pipeline failure');
+      assert.equal(await page.locator('#batch-failures button[data-action=retry]').count(), 0, 'no retry for input errors');
+      const refused = await page.evaluate(
+        async (id) => (await fetch(`/dashboard/api/batches/${id}/failures/TRUNCATED_IMAGE/retry`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status,
+        mainBatch.batchId,
+      );
+      assert.equal(refused, 409, 'and the service refuses one');
       const items = await page.$$eval('#batch-items .card', (els) =>
         els.map((el) => ({
           status: (el as HTMLElement).dataset.status,

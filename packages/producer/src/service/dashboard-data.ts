@@ -300,12 +300,27 @@ export class DashboardData {
     return this.#forEachFailed(queueName, code, 'retried', (job) => job.retry('failed'));
   }
 
+  /**
+   * Retries the failed jobs of one batch with this code, in every queue. Only jobs the batch
+   * queued count (an image shared with another batch was queued by that one; its retry, from
+   * the queue's failures, marks both).
+   */
+  async retryBatchFailures(batchId: string, code: string): Promise<number> {
+    if (!codeInfo(code).retryable) throw new ApiError(409, 'NOT_RETRYABLE', `${code} is an input error (${codeInfo(code).summary}): retrying the same bytes cannot succeed`);
+    if (!(await this.producer.ctx.tracker.getBatch(batchId))) throw new ApiError(404, 'NOT_FOUND', `no batch ${batchId}`);
+    let retried = 0;
+    for (const name of allQueueNames) {
+      retried += await this.#forEachFailed(name, code, 'retried', (job) => job.retry('failed'), (job) => (job.data as { batchId?: unknown } | undefined)?.batchId === batchId);
+    }
+    return retried;
+  }
+
   /** Removes every failed job of `queue` with this code (their failed results stay in S3). */
   async discardFailures(queueName: string, code: string): Promise<number> {
     return this.#forEachFailed(queueName, code, 'discarded', (job) => job.remove());
   }
 
-  async #forEachFailed(queueName: string, code: string, verb: string, action: (job: Job) => Promise<unknown>): Promise<number> {
+  async #forEachFailed(queueName: string, code: string, verb: string, action: (job: Job) => Promise<unknown>, only: (job: Job) => boolean = () => true): Promise<number> {
     const queue = this.queue(queueName);
     if (!/^[A-Z_]{1,64}$/.test(code)) throw new ApiError(400, 'BAD_REQUEST', 'error codes are upper-case letters and _');
     const ids = await failedJobIds(this.producer.ctx.redis, queue, code);
@@ -314,13 +329,15 @@ export class DashboardData {
       const results = await Promise.allSettled(
         ids.slice(i, i + 100).map(async (id) => {
           const job = await queue.getJob(id);
-          if (job && (await job.isFailed())) await action(job);
+          if (!job || !only(job)) return false;
+          if (await job.isFailed()) await action(job);
           else throw new Error('gone');
+          return true;
         }),
       );
-      done += results.filter((r) => r.status === 'fulfilled').length;
+      done += results.filter((r) => r.status === 'fulfilled' && r.value).length;
     }
-    this.producer.ctx.log.info(`failed jobs ${verb}`, { queue: queueName, code, jobs: done });
+    if (done > 0 || ids.length > 0) this.producer.ctx.log.info(`failed jobs ${verb}`, { queue: queueName, code, jobs: done });
     return done;
   }
 

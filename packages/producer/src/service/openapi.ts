@@ -278,6 +278,13 @@ export const openApiDocument = {
         responses: { '200': json({ type: 'object', properties: { items: { type: 'array', items: { type: 'object' } }, next: { type: ['integer', 'null'] } } }, 'Items'), ...authErrors, '404': error('No such batch') },
       },
     },
+    '/dashboard/api/batches/{id}/failures/{code}/retry': {
+      post: {
+        summary: "Retry this batch's failed jobs with this error code, in every queue",
+        parameters: [batchId, code],
+        responses: { '200': json({ type: 'object', properties: { retried: { type: 'integer' } } }, 'Retried'), ...authErrors, '404': error('No such batch'), '409': error('An input error: retrying cannot succeed (NOT_RETRYABLE)') },
+      },
+    },
     '/dashboard/api/failures': {
       get: { summary: 'Failed jobs per queue grouped by error code, each with its newest job', responses: { '200': json({ type: 'array', items: { type: 'object' } }, 'Failures'), ...authErrors } },
     },

@@ -517,7 +517,20 @@ function renderBatchDetail(d: BatchDetail): void {
             h('span', { class: 'muted' }, f.summary),
             ' ',
             f.retryable
-              ? h('span', { class: 'tag' }, 'may succeed on retry: see "Failures by error code" on the overview')
+              ? h(
+                  'button',
+                  {
+                    type: 'button',
+                    dataset: { action: 'retry' },
+                    onclick: () =>
+                      act(
+                        () => post<{ retried: number }>(`/dashboard/api/batches/${encodeURIComponent(b.id)}/failures/${f.code}/retry`),
+                        (r) => (r.retried > 0 ? `Retried ${plural(r.retried, 'job')} of batch ${b.id} (${f.code})` : `No failed ${f.code} jobs of batch ${b.id} are left to retry (removed, or queued by another batch)`),
+                        refreshBatch,
+                      ),
+                  },
+                  'Retry failed',
+                )
               : h('span', { class: 'tag' }, 'input error: retrying cannot help'),
           ),
         )),

@@ -115,6 +115,9 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardPl
     const items = await dashboard.batchItems(checkBatchId(request.params.id), number(request.query.offset, 0, 0, 10_000_000), number(request.query.limit, 24, 1, 200));
     return reply.header('cache-control', 'no-store').send(items);
   });
+  app.post<{ Params: { id: string; code: string } }>('/dashboard/api/batches/:id/failures/:code/retry', async (request) => ({
+    retried: await dashboard.retryBatchFailures(checkBatchId(request.params.id), request.params.code),
+  }));
   app.get('/dashboard/api/failures', async () => dashboard.failures());
   app.get('/dashboard/api/recent', async () => ({ results: await dashboard.recentResults() }));
   app.post<{ Params: { queue: string } }>('/dashboard/api/queues/:queue/pause', async (request) => ({ queue: request.params.queue, paused: await dashboard.setPaused(request.params.queue, true) }));
