@@ -255,7 +255,7 @@ describe('the dashboard of a deployment whose workers are not running', { skip }
   let chrome: Browser;
   before(async () => {
     [redis, s3] = await Promise.all([startRedis(), startS3()]);
-    const config = loadConfig({ ...s3.env, REDIS_URL: redis.url, FACEPIPE_LOG_LEVEL: 'silent', FACEPIPE_API_TOKEN: token });
+    const config = loadConfig({ ...s3.env, REDIS_URL: redis.url, FACEPIPE_LOG_LEVEL: 'silent', FACEPIPE_API_TOKEN: token, FACEPIPE_DASHBOARD_STALL_S: '3' });
     producer = await Producer.connect(config, 'service');
     await producer.ctx.store.ensureBucket();
     bare = await startService({ config, producer, host: '127.0.0.1', port: 0 });
@@ -268,7 +268,7 @@ describe('the dashboard of a deployment whose workers are not running', { skip }
     await Promise.allSettled([redis?.stop(), s3?.stop()]);
   });
 
-  test('waiting jobs and no worker: a banner, and the batch says it waits for workers (at 390 px)', async () => {
+  test('waiting jobs and no worker: a banner, and the batch says it waits for workers; emptied, it stalls (at 390 px)', async () => {
     const waiting = await upload(bare.url, '/v1/images', [{ rel: withoutWorkers }]);
     const context = await chrome.newContext({ viewport: widths.phone });
     const form = await context.newPage();
@@ -285,6 +285,16 @@ describe('the dashboard of a deployment whose workers are not running', { skip }
     assert.equal(await page.textContent(`[data-eta="${waiting.batchId}"]`), 'waiting for workers');
     await assertFits(page, 'no-workers banner at 390 px');
     await shot(page, 'dashboard-no-workers-390.png');
+
+    // Someone empties the queue: nothing waits any more, yet the batch cannot finish — stalled.
+    await producer.ctx.queues.detect.drain();
+    await page.waitForSelector(`#alerts [data-alert=stalled][data-batch="${waiting.batchId}"]`, { timeout: 15_000 });
+    assert.equal(await page.locator('#alerts [data-alert=no-workers]').count(), 0);
+    assert.equal(await page.getAttribute(`#batches tr[data-batch="${waiting.batchId}"]`, 'data-state'), 'stalled');
+    await page.click(`#alerts [data-alert=stalled] a`);
+    await page.waitForSelector(`body[data-batch-loaded="${waiting.batchId}"]`);
+    await assertFits(page, 'stalled batch page at 390 px');
+    await shot(page, 'batch-stalled-390.png');
     await context.close();
   });
 });

@@ -500,7 +500,7 @@ function renderBatchDetail(d: BatchDetail): void {
       ...fact('answered from cache', fmt(b.cached)),
       ...fact('rate (last min)', b.ratePerSecond === null ? '–' : `${b.ratePerSecond.toFixed(1)}/s`),
       ...fact('time left', h('span', { dataset: { eta: b.id } }, timeLeft(b))),
-      ...fact('last progress', `${duration(b.idleSeconds)} ago`),
+      ...fact('last progress', b.state === 'finished' ? (b.finishedAt === null ? '–' : new Date(b.finishedAt).toLocaleString()) : `${duration(b.idleSeconds)} ago`),
     ),
   );
   byId('batch-failures').replaceChildren(
