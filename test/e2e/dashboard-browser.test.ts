@@ -245,6 +245,19 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
     assert.equal(await page.locator('#alerts [data-alert=paused]').count(), 0);
     await page.close();
   });
+  test('finished one-file uploads fold into one row, which unfolds on click', async () => {
+    const small = [await upload(service.url, '/v1/images', [{ rel: photos[0] }]), await upload(service.url, '/v1/images', [{ rel: photos[3] }])];
+    const page = await signedIn.newPage();
+    await page.goto(`${service.url}/dashboard`);
+    const group = '#batches tr[data-group]'; // the newest group: these two and any earlier small uploads next to them
+    await page.waitForSelector(group, { timeout: 10_000 });
+    assert.match((await page.textContent(group)) ?? '', /[2-9] small uploads/);
+    assert.equal(await page.locator(`#batches tr[data-batch="${small[1]!.batchId}"]`).count(), 0, 'folded');
+    await page.click(group);
+    await page.waitForSelector(`#batches tr.member[data-batch="${small[1]!.batchId}"]`);
+    assert.ok(await page.isVisible(`#batches tr[data-batch="${mainBatch.batchId}"]`), 'the larger upload stays a row of its own');
+    await page.close();
+  });
 });
 
 describe('the dashboard of a deployment whose workers are not running', { skip }, () => {

@@ -87,17 +87,17 @@ test('batch kinds: uploads are ingest batches with source "upload"', () => {
   assert.equal(batchKind({ purpose: 'reindex', source: 'reindex all' }), 'reindex');
 });
 
-test('runs of small uploads become one row; large batches and lone uploads stay rows', () => {
+test('runs of finished small uploads become one row; large batches, lone and unfinished uploads stay rows', () => {
   const view = (id: string, over: Partial<BatchInfo>) => batchView({ batch: info({ id, ...over }), now: 10, ratePerSecond: null, lastProgressAt: 10, blocked: null, stallMs: 1000 });
   const up = (id: string, done: number) => view(id, { source: 'upload', total: 1, done, createdAt: Number(id.slice(1)), finishedAt: done ? 5 : undefined });
-  const rows = groupSmallUploads([up('u9', 1), up('u8', 0), up('u7', 1), view('big', { total: 50, done: 50, finishedAt: 9 }), up('u5', 1), view('bigup', { source: 'upload', total: 40 })]);
+  const rows = groupSmallUploads([up('u9', 1), up('u8', 1), up('u7', 1), up('u6', 0), up('u5', 1), up('u4', 1), view('big', { total: 50, done: 50, finishedAt: 9 }), up('u2', 1), view('bigup', { source: 'upload', total: 40 })]);
   assert.deepEqual(
     rows.map((r) => (r.kind === 'upload-group' ? `group:${r.batches.map((b) => b.id).join(',')}` : r.id)),
-    ['group:u9,u8,u7', 'big', 'u5', 'bigup'],
+    ['group:u9,u8,u7', 'u6', 'group:u5,u4', 'big', 'u2', 'bigup'],
   );
   const group = rows[0]!;
   assert.ok(group.kind === 'upload-group');
-  assert.deepEqual([group.total, group.done, group.state, group.oldestAt, group.newestAt], [3, 2, 'running', 7, 9]);
+  assert.deepEqual([group.total, group.done, group.state, group.oldestAt, group.newestAt], [3, 3, 'finished', 7, 9]);
 });
 
 test('banners: waiting jobs with no worker, a paused queue, a high failure share, a stalled batch', () => {

@@ -59,6 +59,7 @@ export interface UploadGroup {
   faces: number;
   newestAt: number;
   oldestAt: number;
+  /** Always `finished`: only finished uploads are grouped. */
   state: BatchState;
 }
 
@@ -108,11 +109,10 @@ export function batchView({ batch, now, ratePerSecond, lastProgressAt, blocked, 
   };
 }
 
-const stateOrder: BatchState[] = ['stalled', 'waiting', 'paused', 'running', 'finished'];
-
 /**
- * Runs of two or more consecutive small uploads (at most `smallUpload` files each) become one
- * row, so one-file API uploads do not push a large ingest off the list.
+ * Runs of two or more consecutive finished small uploads (at most `smallUpload` files each)
+ * become one row, so one-file API uploads do not crowd a large ingest out of sight. Unfinished
+ * ones stay rows of their own, so a stuck upload is never folded away.
  */
 export function groupSmallUploads(batches: readonly DashboardBatch[], smallUpload = 3): BatchRow[] {
   const rows: BatchRow[] = [];
@@ -130,13 +130,13 @@ export function groupSmallUploads(batches: readonly DashboardBatch[], smallUploa
         faces: sum('faces'),
         newestAt: Math.max(...run.map((b) => b.createdAt)),
         oldestAt: Math.min(...run.map((b) => b.createdAt)),
-        state: stateOrder.find((s) => run.some((b) => b.state === s)) ?? 'finished',
+        state: 'finished',
       });
     }
     run = [];
   };
   for (const batch of batches) {
-    if (batch.kind === 'upload' && batch.total <= smallUpload) run.push(batch);
+    if (batch.kind === 'upload' && batch.total <= smallUpload && batch.state === 'finished') run.push(batch);
     else {
       flush();
       rows.push(batch);
