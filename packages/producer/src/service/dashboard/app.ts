@@ -344,7 +344,16 @@ function renderBatches(rows: (DashboardBatch | UploadGroup)[]): void {
       };
       const head = h(
         'tr',
-        { class: 'clickable group', tabindex: 0, dataset: { group: key }, onclick: toggle },
+        {
+          class: 'clickable group',
+          tabindex: 0,
+          'aria-expanded': String(open),
+          dataset: { group: key },
+          onclick: toggle,
+          onkeydown: ((e: KeyboardEvent) => {
+            if (e.key === 'Enter') toggle();
+          }) as EventListener,
+        },
         h('td', { class: 'wrap', 'data-label': 'batch' }, `${open ? '▾' : '▸'} ${row.batches.length} small uploads `, stateTag(row.state)),
         h('td', { class: 'wrap', 'data-label': 'source' }, `${new Date(row.oldestAt).toLocaleTimeString()} – ${new Date(row.newestAt).toLocaleTimeString()}`),
         h('td', { 'data-label': 'progress' }, h('progress', { max: 1, value: row.total ? (row.done + row.failed) / row.total : 0 }), ' ', `${plural(row.total, 'file')}`),
