@@ -243,6 +243,8 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
     await page.waitForSelector('#notice[data-outcome=ok]:has-text("detect resumed")');
     await page.waitForSelector(`#batches tr[data-batch="${paused.batchId}"][data-state=finished]`, { timeout: 60_000 });
     assert.equal(await page.locator('#alerts [data-alert=paused]').count(), 0);
+    // A one-file batch has no meaningful rate: none is shown (a whole-life average said "502.5/s").
+    assert.equal(await page.textContent(`#batches tr[data-batch="${paused.batchId}"] td[data-label=rate]`), '–');
     await page.close();
   });
   test('finished one-file uploads fold into one row, which unfolds on click', async () => {
