@@ -8,6 +8,7 @@ import { FacepipeError } from '@facepipe/core';
 import { MODEL_CONTRACTS, type ModelName } from './contract.js';
 import { loadModelManifest, modelFilePath, type LoadedModelManifest } from './manifest.js';
 import type { ExecutionProvider, ModelOutputs } from './types.js';
+import { disableOrtTelemetry } from './ort-environment.js';
 
 export interface SessionOptions {
   /**
@@ -106,6 +107,7 @@ export async function createSession(modelName: ModelName, options: SessionOption
     ...(options.interOpThreads ? { interOpNumThreads: options.interOpThreads } : {}),
     extra: { session: { intra_op: { allow_spinning: options.intraOpSpinning ? '1' : '0' } } },
   };
+  disableOrtTelemetry();
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(modelFilePath(manifest, modelName), sessionOptions);
