@@ -7,3 +7,4 @@ export * from './decode-tiny-yolo.js';
 export * from './landmarks.js';
 export { InferencePool, type InferencePoolOptions } from './inference-pool.js';
 export { disableOrtTelemetry, ORT_TELEMETRY_VARIABLE } from './ort-environment.js';
+export * from './ssd-anchors.js';

@@ -1,7 +1,7 @@
 import type { DetectedFace, Point } from '@facepipe/core';
 import { clipBox, nonMaxSuppression, letterboxToImage, type Box } from '../geometry/index.js';
 import { cropAndResize, letterboxRgb, type RgbImage } from '../image/index.js';
-import { decodeSsd, decodeTinyYolo, loadSsdAnchors, type DetectionCandidates, type InferencePool, type LoadedModelManifest } from '../models/index.js';
+import { decodeSsd, decodeTinyYolo, ssdAnchors, SSD_TRAINED_INPUT, type DetectionCandidates, type InferencePool, type LoadedModelManifest } from '../models/index.js';
 
 export type DetectorKind = 'ssd' | 'tiny';
 
@@ -16,11 +16,29 @@ export interface DetectorOptions {
   maxFaces?: number;
   /** Tiny detector input side (a multiple of 32). @defaultValue 416 */
   tinyInputSize?: number;
+  /**
+   * Largest SSD input side (a multiple of 32). Smaller photos run at their own size, rounded up
+   * to a multiple of 32 (see {@link ssdInputSide}), so a 250×250 photo runs at 256×256.
+   * @defaultValue 512
+   */
+  ssdMaxInputSize?: number;
+}
+
+/** Smallest SSD input side: below it the deepest feature maps would be empty. */
+export const SSD_MIN_INPUT = 64;
+
+/**
+ * The SSD input side for a photo: its longer side rounded up to a multiple of 32, between 64 and
+ * `maxSide`. The network is fully convolutional, so a small photo does not pay for 512×512, and a
+ * face keeps its own pixel size instead of being upscaled (faces filling a small photo were
+ * missed at 512, larger than what the network was trained to see).
+ */
+export function ssdInputSide(width: number, height: number, maxSide = SSD_TRAINED_INPUT): number {
+  return Math.min(maxSide, Math.max(SSD_MIN_INPUT, Math.ceil(Math.max(width, height) / 32) * 32));
 }
 
 /** IoU above which NMS drops the weaker box (face-api's values per detector). */
 const NMS_IOU = { ssd: 0.5, tiny: 0.4 } as const;
-const SSD_INPUT = 512;
 const LANDMARK_INPUT = 112;
 
 /** Candidate boxes (normalised to the square input) → image-pixel boxes after NMS and filters. */
@@ -57,26 +75,35 @@ export class FaceDetector {
   readonly kind: DetectorKind;
   readonly #opts: Required<DetectorOptions>;
   readonly #pool: InferencePool;
-  readonly #anchors: Float32Array | undefined;
+  /** SSD anchors per input side, made on first use. */
+  readonly #anchors = new Map<number, Float32Array>();
 
-  private constructor(pool: InferencePool, anchors: Float32Array | undefined, opts: Required<DetectorOptions>) {
+  private constructor(pool: InferencePool, opts: Required<DetectorOptions>) {
     this.#pool = pool;
-    this.#anchors = anchors;
     this.#opts = opts;
     this.kind = opts.detector;
   }
 
-  static async create(pool: InferencePool, manifest: LoadedModelManifest, options: DetectorOptions = {}): Promise<FaceDetector> {
+  static async create(pool: InferencePool, _manifest: LoadedModelManifest, options: DetectorOptions = {}): Promise<FaceDetector> {
     const opts: Required<DetectorOptions> = {
       detector: options.detector ?? 'ssd',
       minScore: options.minScore ?? 0.4,
       minFaceSize: options.minFaceSize ?? 20,
       maxFaces: options.maxFaces ?? 100,
       tinyInputSize: options.tinyInputSize ?? 416,
+      ssdMaxInputSize: options.ssdMaxInputSize ?? SSD_TRAINED_INPUT,
     };
     if (opts.tinyInputSize % 32 !== 0) throw new RangeError(`tinyInputSize must be a multiple of 32, got ${opts.tinyInputSize}`);
-    const anchors = opts.detector === 'ssd' ? await loadSsdAnchors(manifest) : undefined;
-    return new FaceDetector(pool, anchors, opts);
+    if (opts.ssdMaxInputSize % 32 !== 0 || opts.ssdMaxInputSize < SSD_MIN_INPUT) {
+      throw new RangeError(`ssdMaxInputSize must be a multiple of 32, at least ${SSD_MIN_INPUT}; got ${opts.ssdMaxInputSize}`);
+    }
+    return new FaceDetector(pool, opts);
+  }
+
+  #ssdAnchors(side: number): Float32Array {
+    let anchors = this.#anchors.get(side);
+    if (!anchors) this.#anchors.set(side, (anchors = ssdAnchors(side)));
+    return anchors;
   }
 
   /** Face boxes and scores in image pixels, best first. */
@@ -84,9 +111,10 @@ export class FaceDetector {
     const { detector, minScore, minFaceSize, maxFaces, tinyInputSize } = this.#opts;
     const select = { iouThreshold: NMS_IOU[detector], minScore, minFaceSize, maxFaces };
     if (detector === 'ssd') {
-      const input = letterboxRgb(img, SSD_INPUT);
-      const out = await this.#pool.run('ssd_mobilenetv1', input.tensor, 1, SSD_INPUT, SSD_INPUT);
-      const candidates = decodeSsd(out.box_encodings!.data, out.class_logits!.data, this.#anchors!, 0, { scoreThreshold: minScore });
+      const side = ssdInputSide(img.width, img.height, this.#opts.ssdMaxInputSize);
+      const input = letterboxRgb(img, side);
+      const out = await this.#pool.run('ssd_mobilenetv1', input.tensor, 1, side, side);
+      const candidates = decodeSsd(out.box_encodings!.data, out.class_logits!.data, this.#ssdAnchors(side), 0, { scoreThreshold: minScore });
       return selectFaces(candidates, img, select);
     }
     const input = letterboxRgb(img, tinyInputSize);
