@@ -27,6 +27,7 @@ interface Line {
   width?: number;
   height?: number;
   faces?: { box: number[]; score: number; landmarks: number[][] }[];
+  rejected?: { box: number[]; score: number; reason: string }[];
   error?: { code: string; message: string };
 }
 
@@ -41,7 +42,8 @@ test('facepipe detect --json: one face in each einstein format, typed errors for
   assert.deepEqual(lines.map((l) => l.file), files, 'one line per file, in input order');
   for (const line of lines.slice(0, einstein.length)) {
     assert.equal(line.error, undefined, `${line.file}: ${JSON.stringify(line.error)}`);
-    assert.deepEqual(Object.keys(line), ['file', 'width', 'height', 'faces']);
+    assert.deepEqual(Object.keys(line), ['file', 'width', 'height', 'faces', 'rejected']); // rejected: added for issue 9
+    assert.deepEqual(line.rejected, []);
     assert.equal(line.width, 256);
     assert.equal(line.height, 256);
     assert.equal(line.faces!.length, 1, `${line.file}: one face`);
