@@ -2,10 +2,10 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, type ErrorRecord } from '@facepipe/core';
-import { combineDetectionMatches, type DetectorKind } from '@facepipe/vision';
-import { readBoxesCsv, readNegativesFolder, readPtsFolder, type AnnotatedImage } from '../vision/eval-data.js';
-import { detectImages, keepDetections, matchImage, type EvalImage } from '../vision/eval-run.js';
-import { round, secondsSince } from '../vision/output.js';
+import { detectionEvalRow, type DetectionEvalRow, type DetectorKind } from '@facepipe/vision';
+import { readBoxesCsv, readNegativesFolder, readPtsFolder } from '../vision/eval-data.js';
+import { detectImages } from '../vision/eval-run.js';
+import { secondsSince } from '../vision/output.js';
 import { detectorFlag, numberFlag, numberListFlag, resolveDetectSettings } from '../vision/settings.js';
 import { UsageError, type Command } from './command.js';
 
@@ -29,20 +29,7 @@ export async function checkExists(path: string, flag: string): Promise<void> {
   if (!(await stat(path).catch(() => undefined))) throw new UsageError(`${flag}: ${path} does not exist`);
 }
 
-/** One operating point of one detector. */
-export interface DetectionEvalRow {
-  detector: DetectorKind;
-  minScore: number;
-  minFaceSize: number;
-  /** Recall over the faces of the boxes CSV and the annotated AFW faces together. */
-  recall: number;
-  /** Boxes CSV: every clearly visible face is boxed, so unmatched detections are false positives. */
-  boxes?: { images: number; faces: number; found: number; recall: number; falsePositives: number };
-  /** AFW: not every face is annotated, so unmatched detections are counted apart, not as false positives. */
-  afw?: { images: number; faces: number; found: number; recall: number; unannotated: number };
-  /** Images without faces: every detection is a false positive. */
-  negatives?: { images: number; falsePositives: number; imagesWithDetections: number };
-}
+export type { DetectionEvalRow };
 
 export interface DetectionEvalReport {
   iou: number;
@@ -125,7 +112,7 @@ Options:
       }
       for (const minScore of minScores) {
         for (const minFaceSize of minFaceSizes) {
-          report.rows.push(evaluate(detector, minScore, minFaceSize, sets, results, iou));
+          report.rows.push(detectionEvalRow(detector, minScore, minFaceSize, sets, results, iou));
         }
       }
     }
@@ -133,38 +120,6 @@ Options:
     return 0;
   },
 };
-
-function evaluate(
-  detector: DetectorKind,
-  minScore: number,
-  minFaceSize: number,
-  sets: { boxes: AnnotatedImage[]; afw: AnnotatedImage[]; negatives: AnnotatedImage[] },
-  results: ReadonlyMap<string, EvalImage>,
-  iou: number,
-): DetectionEvalRow {
-  const kept = (file: string) => keepDetections(results.get(file)!.detections, minScore, minFaceSize);
-  const row: DetectionEvalRow = { detector, minScore, minFaceSize, recall: Number.NaN };
-  let found = 0;
-  let faces = 0;
-  if (sets.boxes.length > 0) {
-    const m = combineDetectionMatches(sets.boxes.map((img) => matchImage(img, kept(img.file), iou)));
-    row.boxes = { images: sets.boxes.length, faces: m.truePositives + m.falseNegatives, found: m.truePositives, recall: round(m.recall), falsePositives: m.falsePositives };
-    found += m.truePositives;
-    faces += m.truePositives + m.falseNegatives;
-  }
-  if (sets.afw.length > 0) {
-    const m = combineDetectionMatches(sets.afw.map((img) => matchImage(img, kept(img.file), iou)));
-    row.afw = { images: sets.afw.length, faces: m.truePositives + m.falseNegatives, found: m.truePositives, recall: round(m.recall), unannotated: m.falsePositives };
-    found += m.truePositives;
-    faces += m.truePositives + m.falseNegatives;
-  }
-  if (sets.negatives.length > 0) {
-    const counts = sets.negatives.map((img) => kept(img.file).length);
-    row.negatives = { images: counts.length, falsePositives: counts.reduce((s, n) => s + n, 0), imagesWithDetections: counts.filter((n) => n > 0).length };
-  }
-  row.recall = faces > 0 ? round(found / faces) : Number.NaN;
-  return row;
-}
 
 function describe(r: DetectionEvalReport): string {
   const lines: string[] = [`faces found at IoU ≥ ${r.iou}; ${Object.entries(r.sources).map(([k, v]) => `${k}: ${v}`).join(', ')}`, ''];
