@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, type ErrorRecord } from '@facepipe/core';
-import { detectionEvalRow, type DetectionEvalRow, type DetectorKind } from '@facepipe/vision';
+import { detectionEvalRow, type DetectionEvalRow, type DetectorKind, type DetectPassOptions } from '@facepipe/vision';
 import { readBoxesCsv, readNegativesFolder, readPtsFolder } from '../vision/eval-data.js';
 import { detectImages } from '../vision/eval-run.js';
 import { secondsSince } from '../vision/output.js';
@@ -63,6 +63,8 @@ Options:
   --min-score <list>         score thresholds (default 0.3,0.4,0.5,0.6,0.7,0.8)
   --min-face-size <list>     smallest face sizes in px (default FACEPIPE_MIN_FACE_SIZE)
   --iou <0..1>               overlap that counts as found (default 0.5)
+  --passes <list>            extra SSD passes: all (default), none, or padded and/or turned
+                             (comma-separated), to measure what each pass adds
   --max-pixels <n>, --concurrency <n>   as for facepipe detect`,
   async run(argv) {
     const { values } = parseArgs({
@@ -77,6 +79,7 @@ Options:
         'min-score': { type: 'string', default: '0.3,0.4,0.5,0.6,0.7,0.8' },
         'min-face-size': { type: 'string' },
         iou: { type: 'string', default: '0.5' },
+        passes: { type: 'string', default: 'all' },
         'max-pixels': { type: 'string' },
         concurrency: { type: 'string' },
       },
@@ -89,6 +92,7 @@ Options:
       ? numberListFlag('min-face-size', values['min-face-size'], { min: 0, max: 10_000, integer: true })
       : [config.detect.minFaceSize];
     const iou = numberFlag('iou', values.iou!, { min: 0.01, max: 1 });
+    const passes = passesFlag(values.passes!);
     const sources: EvalSources = values.data !== undefined ? sourcesUnder(values.data) : {};
     if (values.boxes !== undefined) sources.boxes = values.boxes;
     if (values.afw !== undefined) sources.afw = values.afw;
@@ -105,7 +109,7 @@ Options:
     const report: DetectionEvalReport = { iou, sources, rows: [], seconds: {}, errors: [] };
     for (const detector of detectors) {
       const started = performance.now();
-      const results = new Map((await detectImages(config, settings, detector, minScores[0]!, files)).map((r) => [r.file, r]));
+      const results = new Map((await detectImages(config, settings, detector, minScores[0]!, files, passes)).map((r) => [r.file, r]));
       report.seconds[detector] = Number(secondsSince(started));
       if (report.errors.length === 0) {
         for (const r of results.values()) if (r.error) report.errors.push({ file: r.file, error: r.error });
@@ -120,6 +124,16 @@ Options:
     return 0;
   },
 };
+
+/** `--passes`: all, none, or a list of padded / turned. */
+export function passesFlag(value: string): DetectPassOptions {
+  const names = value.split(',').map((v) => v.trim());
+  if (names.length === 1 && names[0] === 'all') return { padded: true, turned: true };
+  if (names.length === 1 && names[0] === 'none') return { padded: false, turned: false };
+  const bad = names.filter((n) => n !== 'padded' && n !== 'turned');
+  if (bad.length > 0) throw new UsageError(`--passes: unknown pass ${bad.join(', ')} (all, none, padded, turned)`);
+  return { padded: names.includes('padded'), turned: names.includes('turned') };
+}
 
 function describe(r: DetectionEvalReport): string {
   const lines: string[] = [`faces found at IoU ≥ ${r.iou}; ${Object.entries(r.sources).map(([k, v]) => `${k}: ${v}`).join(', ')}`, ''];

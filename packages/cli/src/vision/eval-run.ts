@@ -1,5 +1,5 @@
 import { FacepipeError, type FacepipeConfig } from '@facepipe/core';
-import { FaceAnalyzer, type DetectorKind, type EvalImage } from '@facepipe/vision';
+import { FaceAnalyzer, type DetectorKind, type DetectPassOptions, type EvalImage } from '@facepipe/vision';
 import { ProgressBar } from '../ui/progress.js';
 import type { Point } from './eval-data.js';
 import { readInputFile } from './inputs.js';
@@ -21,10 +21,12 @@ export async function detectImages(
   detector: DetectorKind,
   lowestScore: number,
   files: readonly string[],
+  passes?: DetectPassOptions,
 ): Promise<EvalImage[]> {
   const analyzer = await FaceAnalyzer.create({
     ...analyzerOptions(config, { ...settings, detector, minScore: lowestScore, minFaceSize: 0 }),
     stages: ['detect'],
+    ...(passes ? { passes } : {}),
   });
   const bar = new ProgressBar(`detect (${detector})`);
   const out: EvalImage[] = [];
