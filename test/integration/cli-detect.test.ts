@@ -108,3 +108,20 @@ test('facepipe detect: 10,000 file arguments, one line per argument in order, ex
   }
   assert.match(r.stderr, /^10000 files, /m);
 });
+
+test('facepipe detect --json: faces set aside are listed in "rejected" with their reason', { skip }, () => {
+  const file = einstein[0]!;
+  const low = facepipe(['detect', '--json', '--min-score', '0.99', file]);
+  assert.equal(low.status, 0, low.stderr);
+  const a = JSON.parse(low.stdout) as Line;
+  assert.deepEqual(a.faces, []);
+  assert.equal(a.rejected?.length, 1, low.stdout);
+  assert.deepEqual(Object.keys(a.rejected![0]!), ['box', 'score', 'reason']);
+  assert.equal(a.rejected![0]!.reason, 'LOW_CONFIDENCE');
+  assert.ok(a.rejected![0]!.score >= 0.75 * 0.99 && a.rejected![0]!.score < 0.99);
+  const small = facepipe(['detect', '--json', '--min-face-size', '200', file]);
+  const b = JSON.parse(small.stdout) as Line;
+  assert.deepEqual(b.faces, []);
+  assert.equal(b.rejected?.[0]?.reason, 'SMALL_BOUNDING_BOX', small.stdout);
+  assert.ok(Math.min(b.rejected![0]!.box[2]!, b.rejected![0]!.box[3]!) < 200);
+});
