@@ -5,7 +5,7 @@
  * `/proc/self/cmdline` and matches the whole command line against the std::regex
  * `(.*)[ ]*.*[\n]*`; libstdc++ evaluates such a regex recursively, a few hundred bytes of stack per
  * character. Inference runs in Node worker threads, whose stack is a fixed 4 MiB (`ulimit -s`
- * does not apply to them), so a command line longer than about 10 KB (175 LFW paths, 1,000 short
+ * does not apply to them), so a command line longer than about 14 KB (175 LFW paths, 1,000 short
  * ones) overflowed it: SIGSEGV, 40,000+ frames deep in libonnxruntime.so. The variable skips the
  * telemetry client entirely (nothing else reads the command line); any value but `0` disables it.
  * See docs/models.md.
