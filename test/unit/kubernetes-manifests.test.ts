@@ -284,6 +284,11 @@ test('the example Secrets validate and carry only settings facepipe knows (plus 
   }
 });
 
+test('facepipe adds no prioritized jobs (KEDA\'s triggers count only the wait lists)', () => {
+  const sources = spawnSync('grep', ['-rlE', '\\bpriority\\s*:', 'packages', '--include=*.ts', '--exclude-dir=dist', '--exclude-dir=node_modules'], { cwd: root, encoding: 'utf8' });
+  assert.equal(sources.status, 1, `job priorities in ${sources.stdout.trim()}: prioritized jobs wait in a sorted set, so count them in deploy/kubernetes/base/keda-scaledobjects.yaml (Prometheus scaler on state=~"waiting|prioritized") first`);
+});
+
 describe('the lists KEDA reads are where facepipe\'s jobs wait (real redis-server)', () => {
   let server: TestRedis;
   before(async () => {
@@ -306,7 +311,12 @@ describe('the lists KEDA reads are where facepipe\'s jobs wait (real redis-serve
         await queues.byName(name).pause();
         await queues.byName(name).add(jobNames[name]!, { probe: true }, stageJobOptions({ attempts: 5, keepCompleted: 1000, keepFailed: 10_000 }, `probe2_${name}`));
         assert.equal(await redis.llen(list), 2, `LLEN ${list} while paused`);
+        await queues.byName(name).resume();
       }
+      // BullMQ keeps prioritized jobs out of the wait list, where the triggers would not see them.
+      await queues.detect.add(JobName.DetectImage, { probe: true }, { jobId: 'probe_prioritized', priority: 1 });
+      assert.equal(await redis.llen(`${prefix}:detect:wait`), 2, 'a prioritized job is not in the wait list');
+      assert.equal(await redis.zcard(`${prefix}:detect:prioritized`), 1);
     } finally {
       await queues.close();
       await closeRedis(redis);
