@@ -7,62 +7,21 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
 import { allQueueNames, closeRedis, createRedisConnection, envSchema, JobName, loadConfig, PipelineQueues, QueueName, stageJobOptions } from '@facepipe/core';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const deployDir = `${root}/deploy/kubernetes`;
-
-/** The loosely typed view of a manifest the checks below need. */
-interface Manifest {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; labels?: Record<string, string> };
-  data?: Record<string, string>;
-  stringData?: Record<string, string>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are checked by schema first
-  spec?: any;
-}
-
-interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string; key: string } };
-}
-interface Container {
-  name: string;
-  image: string;
-  args?: string[];
-  ports?: { name?: string; containerPort: number }[];
-  env?: EnvVar[];
-  envFrom?: { configMapRef?: { name: string; optional?: boolean }; secretRef?: { name: string; optional?: boolean } }[];
-  resources?: { limits?: Record<string, string | number>; requests?: Record<string, string | number> };
-  livenessProbe?: Probe;
-  readinessProbe?: Probe;
-  startupProbe?: Probe;
-  lifecycle?: { preStop?: { sleep?: { seconds: number } } };
-}
-interface Probe {
-  httpGet?: { path: string; port: string | number };
-}
-
-const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
-const skip = kubectl ? false : 'kubectl is not installed: cannot render the kustomizations (install kubectl, which bundles kustomize)';
-
-function render(dir: string): Manifest[] {
-  const out = spawnSync('kubectl', ['kustomize', `${deployDir}/${dir}`], { encoding: 'utf8' });
-  assert.equal(out.status, 0, `kubectl kustomize ${dir} failed:\n${out.stderr}`);
-  return parseYaml(out.stdout);
-}
-
-function parseYaml(text: string): Manifest[] {
-  return parseAllDocuments(text).map((doc) => {
-    assert.equal(doc.errors.length, 0, doc.errors.join('\n'));
-    return doc.toJS() as Manifest;
-  });
-}
+import {
+  byKind,
+  containerEnv,
+  containersOf,
+  exampleSecrets,
+  kubectlSkip as skip,
+  matches,
+  named,
+  render,
+  repoRoot as root,
+  secretKeys,
+  type Manifest,
+} from '../helpers/kubernetes-manifests.js';
 
 /** The kubernetes-models class of a manifest, by apiVersion and kind. */
 async function modelOf(m: Manifest): Promise<new (data: unknown) => { validate(): void }> {
@@ -73,16 +32,6 @@ async function modelOf(m: Manifest): Promise<new (data: unknown) => { validate()
   assert.ok(model, `${path} exports no ${m.kind}`);
   return model;
 }
-
-const byKind = (ms: Manifest[], kind: string) => ms.filter((m) => m.kind === kind);
-const named = (ms: Manifest[], kind: string, name: string) => {
-  const found = ms.find((m) => m.kind === kind && m.metadata.name === name);
-  assert.ok(found, `no ${kind} named ${name}`);
-  return found;
-};
-const containersOf = (d: Manifest) => d.spec.template.spec.containers as Container[];
-const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
-  Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
 
 /** The queues each role's process consumes (see the worker packages' *-worker.ts). */
 const poolQueues: Record<string, string[]> = {
@@ -104,30 +53,8 @@ function msFromSource(file: string, pattern: RegExp): number {
   return Number(match[1]!.replaceAll('_', ''));
 }
 
-const exampleSecrets = parseYaml(readFileSync(`${deployDir}/examples/secrets.yaml`, 'utf8'));
-const secretKeys = (name: string) => Object.keys(named(exampleSecrets, 'Secret', name).stringData ?? {});
 /** Settings the deploy files may set that the env schema does not list yet (the face-index issue adds it). */
 const pendingSettings = new Set(['DATABASE_URL']);
-
-/** The environment a container would get, with the example Secrets' values. */
-function containerEnv(all: Manifest[], c: Container): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const from of c.envFrom ?? []) {
-    if (from.configMapRef) Object.assign(env, named(all, 'ConfigMap', from.configMapRef.name).data);
-    if (from.secretRef) Object.assign(env, named(exampleSecrets, 'Secret', from.secretRef.name).stringData);
-  }
-  for (const v of c.env ?? []) {
-    const ref = v.valueFrom?.secretKeyRef;
-    if (ref) {
-      const value = named(exampleSecrets, 'Secret', ref.name).stringData?.[ref.key];
-      assert.ok(value !== undefined, `${c.name}: ${v.name} refers to key ${ref.key} of Secret ${ref.name}, which examples/secrets.yaml does not have`);
-      env[v.name] = value;
-    } else {
-      env[v.name] = v.value ?? '';
-    }
-  }
-  return env;
-}
 
 for (const overlay of ['base', 'overlays/gpu']) {
   describe(`deploy/kubernetes/${overlay}`, { skip }, () => {
