@@ -39,6 +39,8 @@ const poolQueues: Record<string, string[]> = {
   'worker-embed': [QueueName.Embed],
   'worker-classify': [QueueName.Classify, QueueName.Gallery],
 };
+/** Queues the HTTP service consumes itself (scheduled maintenance): no pool to scale. */
+const serviceQueues: string[] = [QueueName.Maintenance];
 const roleArgs: Record<string, string[]> = {
   service: ['serve'],
   'worker-detect': ['worker', 'detect'],
@@ -151,6 +153,8 @@ for (const overlay of ['base', 'overlays/gpu']) {
       const prefix = named(all, 'ConfigMap', 'facepipe-config').data!.FACEPIPE_REDIS_PREFIX!;
       assert.ok(prefix);
       const scaled = byKind(all, 'ScaledObject');
+      const consumed = [...Object.values(poolQueues).flat(), ...serviceQueues].sort();
+      assert.deepEqual(consumed, [...allQueueNames].sort(), 'every queue is a pool\'s (with a ScaledObject) or the service\'s: decide how a new queue scales');
       for (const [role, queues] of Object.entries(poolQueues)) {
         const deployment = named(all, 'Deployment', `facepipe-${role}`);
         assert.equal(deployment.spec.replicas, undefined, `${deployment.metadata.name}: replicas belong to KEDA`);
@@ -230,8 +234,15 @@ describe('the lists KEDA reads are where facepipe\'s jobs wait (real redis-serve
     const redis = createRedisConnection(server.url, 'client');
     const queues = new PipelineQueues(redis, prefix, { attempts: 5, keepCompleted: 1000, keepFailed: 10_000 });
     try {
-      const jobNames: Record<string, string> = { detect: JobName.DetectImage, embed: JobName.EmbedFaces, classify: JobName.ClassifyFaces, gallery: JobName.GalleryBuild };
+      const jobNames: Record<string, string> = {
+        detect: JobName.DetectImage,
+        embed: JobName.EmbedFaces,
+        classify: JobName.ClassifyFaces,
+        gallery: JobName.GalleryBuild,
+        maintenance: JobName.ScheduledReindex,
+      };
       for (const name of allQueueNames) {
+        assert.ok(jobNames[name], `a job name for queue ${name}`);
         const list = `${prefix}:${name}:wait`;
         await queues.byName(name).add(jobNames[name]!, { probe: true }, stageJobOptions({ attempts: 5, keepCompleted: 1000, keepFailed: 10_000 }, `probe_${name}`));
         assert.equal(await redis.llen(list), 1, `LLEN ${list}`);
