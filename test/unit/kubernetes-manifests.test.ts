@@ -39,6 +39,9 @@ const poolQueues: Record<string, string[]> = {
   'worker-embed': [QueueName.Embed],
   'worker-classify': [QueueName.Classify, QueueName.Gallery],
 };
+/** The redis scaler's trigger metadata and authentication parameters (keda.sh/docs/2.15/scalers/redis-lists): KEDA's schema types both as free maps. */
+const redisTriggerKeys = new Set(['address', 'host', 'port', 'addressFromEnv', 'hostFromEnv', 'portFromEnv', 'usernameFromEnv', 'passwordFromEnv', 'listName', 'listLength', 'activationListLength', 'enableTLS', 'unsafeSsl', 'databaseIndex']);
+const redisAuthParameters = new Set(['address', 'host', 'port', 'username', 'password', 'tls', 'ca', 'cert', 'key', 'keyPassword']);
 /** Queues the HTTP service consumes itself (scheduled maintenance): no pool to scale. */
 const serviceQueues: string[] = [QueueName.Maintenance];
 const roleArgs: Record<string, string[]> = {
@@ -164,6 +167,7 @@ for (const overlay of ['base', 'overlays/gpu']) {
         assert.ok(so.spec.scaleTargetRef.kind === undefined || so.spec.scaleTargetRef.kind === 'Deployment');
         const lists = (so.spec.triggers as { type: string; metadata: Record<string, string> }[]).map((t) => {
           assert.equal(t.type, 'redis', `${so.metadata.name}: a redis list trigger`);
+          for (const key of Object.keys(t.metadata)) assert.ok(redisTriggerKeys.has(key), `${so.metadata.name}: ${key} is not a redis scaler parameter`);
           assert.ok(Number(t.metadata.listLength) > 0, `${so.metadata.name}: listLength`);
           return t.metadata.listName;
         });
@@ -175,7 +179,8 @@ for (const overlay of ['base', 'overlays/gpu']) {
         named(all, 'Deployment', so.spec.scaleTargetRef.name);
         for (const t of so.spec.triggers as { authenticationRef?: { name: string } }[]) {
           const auth = named(all, 'TriggerAuthentication', t.authenticationRef!.name);
-          for (const ref of auth.spec.secretTargetRef as { name: string; key: string }[]) {
+          for (const ref of auth.spec.secretTargetRef as { parameter: string; name: string; key: string }[]) {
+            assert.ok(redisAuthParameters.has(ref.parameter), `TriggerAuthentication ${auth.metadata.name}: ${ref.parameter} is not a redis scaler authentication parameter`);
             assert.ok(secretKeys(ref.name).includes(ref.key), `TriggerAuthentication ${auth.metadata.name}: Secret ${ref.name} has no key ${ref.key} in examples/secrets.yaml`);
           }
         }
