@@ -3,7 +3,7 @@ import { BatchTracker } from '../batch/index.js';
 import type { FacepipeConfig } from '../config/index.js';
 import { Logger } from '../logging/index.js';
 import { FacepipeMetrics } from '../observability/index.js';
-import { closeRedis, createRedisConnection, PipelineQueues } from '../queue/index.js';
+import { closeRedis, createRedisConnection, PipelineQueues, type RetryPolicy } from '../queue/index.js';
 import { OutcomeRecorder } from '../results/index.js';
 import { S3ObjectStore } from '../storage/index.js';
 
@@ -48,6 +48,12 @@ export class ServiceContext {
     });
     this.outcomes = new OutcomeRecorder(this.store, this.tracker);
     this.metrics = new FacepipeMetrics(service);
+  }
+
+  /** Lock, stalled-check and retry settings every StageWorker of this process takes (spread them into its options). */
+  get stageSettings(): { lockDuration: number; stalledInterval: number; maxStalledCount: number; retry: RetryPolicy } {
+    const q = this.config.queues;
+    return { lockDuration: q.lockDurationMs, stalledInterval: q.stalledIntervalMs, maxStalledCount: q.maxStalledCount, retry: q.retry };
   }
 
   /** Checks Redis and S3 answer; used at start (fail fast) and by /readyz. */

@@ -4,6 +4,38 @@ import type { JobName, QueueName } from '../queue/queue-names.js';
 import { startObservability } from './observability.js';
 import { ServiceContext } from './service-context.js';
 import { installShutdown } from './shutdown.js';
+import { BatchSweeper } from './batch-sweeper.js';
+
+/**
+ * Runs the sweeper every FACEPIPE_SWEEP_INTERVAL_S in this process (a Redis lock keeps passes
+ * one at a time across processes). Returns its stop.
+ */
+export function startSweeper(ctx: ServiceContext): { stop(): void; sweeper: BatchSweeper } {
+  const sweeper = new BatchSweeper({
+    redis: ctx.redis,
+    prefix: ctx.config.redis.prefix,
+    store: ctx.store,
+    tracker: ctx.tracker,
+    queues: ctx.queues,
+    outcomes: ctx.outcomes,
+    log: ctx.log,
+    idleMs: ctx.config.sweep.idleMs,
+  });
+  if (ctx.config.sweep.intervalMs <= 0) return { stop: () => undefined, sweeper };
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    sweeper
+      .sweep()
+      .catch((err: unknown) => ctx.log.warn('sweep failed; next pass retries', { err: (err as Error).message }))
+      .finally(() => {
+        running = false;
+      });
+  }, ctx.config.sweep.intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer), sweeper };
+}
 
 /** What a stage process runs: its BullMQ workers and anything else to close at the end. */
 export interface RunningStage {
@@ -53,7 +85,9 @@ export async function runWorkerProcess(
   const running = await start(ctx);
   ctx.metrics.watchQueues(running.workers.map((w) => ctx.queues.byName(w.worker.name as QueueName)));
   started = true;
+  const sweeper = startSweeper(ctx);
   const stop = async (force: boolean) => {
+    sweeper.stop();
     await Promise.allSettled(running.workers.map((w) => w.close(force)));
     await Promise.allSettled([running.close(), ctx.close(), health?.close()]);
   };
