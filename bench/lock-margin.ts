@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@facepipe/core';
-import { Producer, startEmbeddedS3, startLocalRedis } from '@facepipe/producer';
-import { localStageSettings, WorkerProcesses } from '@facepipe/cli';
+import { Producer } from '@facepipe/producer';
+import { localStageSettings, startEmbeddedS3, startLocalRedis, WorkerProcesses } from '@facepipe/devstack';
 import { testDataDir } from '../test/helpers/data.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { json: { type: 'boolean', default: false } } });

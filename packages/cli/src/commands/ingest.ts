@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { withProducer } from './deployment.js';
+import { dataDirOption, dataDirUsage, withProducer } from './deployment.js';
 import { UsageError, type Command } from './command.js';
 import { ProgressBar } from '../ui/progress.js';
 import { ExitCode } from '../errors/cli-failure.js';
@@ -13,6 +13,9 @@ Stores each input under its content hash and queues what needs processing (REDIS
 Prints the batch id first; --wait follows the batch until it finishes, riding out Redis
 restarts (it reconnects and keeps waiting).
 
+Options:
+${dataDirUsage}
+
 Exit codes: 0 queued (or, with --wait, every input done), 5 with --wait: the batch finished but
 some inputs failed (facepipe results <batchId> says why), 3 Redis or S3 unreachable,
 4 the folder is missing or unreadable (no batch is created), 2 wrong usage.`,
@@ -20,7 +23,7 @@ some inputs failed (facepipe results <batchId> says why), 3 Redis or S3 unreacha
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { wait: { type: 'boolean', default: false }, force: { type: 'boolean', default: false }, 'all-files': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+      options: { ...dataDirOption, wait: { type: 'boolean', default: false }, force: { type: 'boolean', default: false }, 'all-files': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
     });
     if (positionals.length !== 1) throw new UsageError('facepipe ingest needs one folder or s3:// prefix');
     return withProducer('ingest', async (producer) => {
@@ -44,6 +47,6 @@ some inputs failed (facepipe results <batchId> says why), 3 Redis or S3 unreacha
       wait.done();
       process.stdout.write(values.json ? `${JSON.stringify(batch)}\n` : `batch ${batchId}: ${batch.done} done, ${batch.failed} failed, ${batch.faces} faces\n`);
       return batch.failed > 0 ? ExitCode.BatchHadFailures : ExitCode.Ok;
-    });
+    }, { dataDir: values['data-dir'] });
   },
 };
