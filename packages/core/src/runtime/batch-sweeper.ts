@@ -108,7 +108,9 @@ export class BatchSweeper {
       if (now - Number(seenAt) < this.#o.idleMs) continue;
       report.inspected += 1;
       await this.#inspect(batch, report);
-      await redis.hset(this.#key('progress'), batch.id, `${progress}:${now}`);
+      // What the repairs counted is no progress of the pipeline: the idle clock starts again.
+      const after = await tracker.getBatch(batch.id);
+      await redis.hset(this.#key('progress'), batch.id, `${after ? after.done + after.failed : progress}:${now}`);
     }
     if (report.repaired + report.requeued + report.reported > 0) log.warn('sweeper: batches whose counts did not add up', { ...report });
     return report;
