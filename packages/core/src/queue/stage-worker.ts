@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job, MetricsTime } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { FacepipeError } from '../errors/index.js';
@@ -82,6 +83,8 @@ export class StageWorker<N extends JobName> {
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency ?? 1,
+      // Recorded as each job's processedBy: which process holds (or held) it.
+      name: `${options.queue}@${hostname()}:${process.pid}`,
       lockDuration: options.lockDuration ?? 5000,
       stalledInterval: options.stalledInterval ?? 2500,
       maxStalledCount: options.maxStalledCount ?? 1,
