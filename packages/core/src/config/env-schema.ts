@@ -106,7 +106,7 @@ export const envSchema = z.object({
    * How long (ms) a worker's hold on a job lasts without renewal; it is renewed every half of it.
    * After a crash (kill -9, out of memory) the job is taken back within about this plus
    * FACEPIPE_STALLED_INTERVAL_MS. Chosen by measurement: the event loop of a stage under full
-   * load lags far less than the half renewal margin (docs/deployment.md, Operations). @defaultValue 5000
+   * load lags far less than the half renewal margin (docs/reliability.md). @defaultValue 5000
    */
   FACEPIPE_LOCK_DURATION_MS: int(1000, 600_000).default(5000),
   /** How often (ms) workers look for jobs whose holder died (stalled jobs). @defaultValue 2500 */
