@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './quiet-warnings.js';
 import { NoDeploymentError } from '@facepipe/devstack';
 import { UsageError, type Command } from './commands/command.js';
 import { deploymentProcessCommand } from './commands/deployment-process.js';

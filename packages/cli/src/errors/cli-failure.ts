@@ -87,8 +87,10 @@ export function describeFailure(err: unknown, command: string): CliFailure {
       known: true,
     };
   }
-  if (isRedisError(err) && /MaxRetriesPerRequest|Connection is closed|cannot reach Redis/i.test(String((err as Error)?.message))) {
-    return { message: `facepipe ${command}: lost the connection to Redis. Is the deployment running? Check REDIS_URL (docs/configuration.md).`, exitCode: ExitCode.Unreachable, known: true };
+  const text = String((err as Error)?.message);
+  if (isRedisError(err) && /max retries per request|MaxRetriesPerRequest|Connection is closed|cannot reach Redis/i.test(text)) {
+    const what = /cannot reach Redis/i.test(text) ? 'cannot reach Redis' : 'lost the connection to Redis';
+    return { message: `facepipe ${command}: ${what}. Is the deployment running? Check REDIS_URL (docs/configuration.md).`, exitCode: ExitCode.Unreachable, known: true };
   }
   if (err instanceof FacepipeError) {
     const exitCode = err.code === 'STORAGE_UNAVAILABLE' ? ExitCode.Unreachable : ExitCode.Failed;

@@ -16,13 +16,18 @@ export class PipelineQueues {
   readonly #policy: JobPolicy;
   #closing: Promise<void> | undefined;
 
-  constructor(connection: Redis, prefix: string, policy: JobPolicy) {
+  /**
+   * `onError` hears connection errors (Redis down or restarting); without a listener BullMQ
+   * prints each one with its stack.
+   */
+  constructor(connection: Redis, prefix: string, policy: JobPolicy, onError: (err: Error) => void = () => undefined) {
     const opts = { connection, prefix };
     this.detect = new Queue(QueueName.Detect, opts);
     this.embed = new Queue(QueueName.Embed, opts);
     this.classify = new Queue(QueueName.Classify, opts);
     this.gallery = new Queue(QueueName.Gallery, opts);
     this.#policy = policy;
+    for (const queue of this.all) queue.on('error', onError);
   }
 
   byName(name: QueueName): Queue {

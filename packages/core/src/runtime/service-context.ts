@@ -27,7 +27,9 @@ export class ServiceContext {
   ) {
     this.log = new Logger({ level: config.logLevel, context: { service, pid: process.pid } });
     this.redis = createRedisConnection(config.redis.url, role);
-    this.redis.on('error', (err) => this.log.warn('redis connection error', { err: err.message }));
+    // A CLI says once that it lost Redis (and waits); a worker logs every failed reconnect.
+    const connectionError = (err: Error) => this.log[role === 'worker' ? 'warn' : 'debug']('redis connection error', { err: err.message });
+    this.redis.on('error', connectionError);
     this.store = new S3ObjectStore({
       bucket: config.s3.bucket,
       region: config.s3.region,
@@ -45,7 +47,7 @@ export class ServiceContext {
       attempts: config.queues.attempts,
       keepCompleted: config.queues.keepCompleted,
       keepFailed: config.queues.keepFailed,
-    });
+    }, (err) => this.log.debug('queue connection error', { err: err.message }));
     this.outcomes = new OutcomeRecorder(this.store, this.tracker);
     this.metrics = new FacepipeMetrics(service);
   }
