@@ -102,17 +102,25 @@ describe('durable failures: S3 outages, crashed workers, the sweeper', () => {
 
   test('a job whose workers died too often becomes WORKER_CRASHED, recorded once with several workers', async () => {
     const { batchId, jobs } = await batchOf(1, 10);
-    const settings = { lockDuration: 1000, stalledInterval: 300, maxStalledCount: 0 };
+    const settings = { lockDuration: 1000, stalledInterval: 300, maxStalledCount: 1 };
     const recorded: string[] = [];
-    const connections = [0, 1, 2].map(() => createRedisConnection(redis.url, 'worker'));
+    const connections = [0, 1, 2, 3].map(() => createRedisConnection(redis.url, 'worker'));
     const common = { queue: QueueName.Detect, jobName: JobName.DetectImage, prefix: ctx.config.redis.prefix, log: ctx.log, ...settings };
-    // The first worker takes the job and "dies": it stops renewing its lock, the job hangs.
-    const dying = new StageWorker({ ...common, connection: connections[0]!, handler: () => new Promise(() => undefined) });
-    void dying.run();
+    const jobId = jobIds.detect(jobs[0]!.imageId, version);
     await ctx.queues.addDetect(jobs[0]!);
-    for (let i = 0; i < 100 && (await ctx.queues.detect.getJobState(jobIds.detect(jobs[0]!.imageId, version))) !== 'active'; i += 1) await sleep(50);
-    await dying.close(true);
-    const survivors = [1, 2].map(
+    // Two workers in turn take the job and "die": they stop renewing its lock, the job hangs.
+    for (const [n, connection] of connections.slice(0, 2).entries()) {
+      const dying = new StageWorker({ ...common, connection, handler: () => new Promise(() => undefined) });
+      void dying.run();
+      let job = await ctx.queues.detect.getJob(jobId);
+      for (let i = 0; i < 200 && !((await job?.getState()) === 'active' && job?.stalledCounter === n); i += 1) {
+        await sleep(25);
+        job = await ctx.queues.detect.getJob(jobId);
+      }
+      assert.equal(job?.stalledCounter, n, `taken with ${n} stalls`);
+      await dying.close(true);
+    }
+    const survivors = [2, 3].map(
       (i) =>
         new StageWorker({
           ...common,

@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { readBatchManifest, type BatchInfo, type BatchTracker } from '../batch/index.js';
+import { readManifestEntries, type BatchInfo, type BatchTracker } from '../batch/index.js';
 import { FacepipeError, isErrorCode } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import { failureCode, jobIds, type ImageJobData, type PipelineQueues, type StageName } from '../queue/index.js';
@@ -120,22 +120,21 @@ export class BatchSweeper {
     const { tracker, store, log } = this.#o;
     const pending = new Set(await tracker.pendingItems(batch.id, batch.total, this.#o.itemLimit));
     if (pending.size === 0) return;
-    const found = new Set<number>();
-    for await (const entry of readBatchManifest(store, batch.id)) {
-      if (!pending.has(entry.index)) continue;
-      found.add(entry.index);
-      const outcome = await this.#settle(batch.id, entry.index, entry.imageId, entry.error?.code, entry.source).catch((err: unknown) => {
-        log.warn('sweeper: could not settle an item', { batchId: batch.id, index: entry.index, err: (err as Error).message });
+    const entries = await readManifestEntries(store, batch.id, pending);
+    for (const index of pending) {
+      const entry = entries.get(index);
+      if (!entry) {
+        report.reported += 1;
+        log.warn('sweeper: batch item has no manifest entry (the ingest stopped early); re-run the ingest', { batchId: batch.id, index });
+        continue;
+      }
+      const outcome = await this.#settle(batch.id, index, entry.imageId, entry.error?.code, entry.source).catch((err: unknown) => {
+        log.warn('sweeper: could not settle an item', { batchId: batch.id, index, err: (err as Error).message });
         return 'reported' as const;
       });
       if (outcome === 'alive') continue;
       report[outcome] += 1;
-      log.warn('sweeper: item settled', { batchId: batch.id, index: entry.index, imageId: entry.imageId, outcome });
-    }
-    for (const index of pending) {
-      if (found.has(index)) continue;
-      report.reported += 1;
-      log.warn('sweeper: batch item has no manifest entry (the ingest stopped early); re-run the ingest', { batchId: batch.id, index });
+      log.warn('sweeper: item settled', { batchId: batch.id, index, imageId: entry.imageId, outcome });
     }
   }
 
