@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attemptsForWindow, defaultRetryPolicy, jitteredDelayMs, loadConfig, retryDelayMs, type RetryPolicy } from '@facepipe/core';
+import { attemptsForWindow, defaultRetryPolicy, failureCode, jitteredDelayMs, loadConfig, retryDelayMs, type RetryPolicy } from '@facepipe/core';
 
 const policy: RetryPolicy = { windowMs: 600_000, maxDelayMs: 30_000, baseDelayMs: 1000, jitter: 0.25 };
 
@@ -41,4 +41,10 @@ test('a 3-minute outage is inside the default window; the config derives attempt
   assert.equal(config.queues.stalledIntervalMs, 2500);
   assert.equal(config.queues.maxStalledCount, 1);
   assert.throws(() => loadConfig({ FACEPIPE_LOCK_DURATION_MS: '10' }), /FACEPIPE_LOCK_DURATION_MS/);
+});
+
+test("BullMQ's reasons for failing a crashed job read back as WORKER_CRASHED", () => {
+  assert.equal(failureCode('job stalled more than allowable limit'), 'WORKER_CRASHED');
+  assert.equal(failureCode('job started more than allowable limit'), 'WORKER_CRASHED');
+  assert.equal(failureCode('[STORAGE_UNAVAILABLE] put x: down'), 'STORAGE_UNAVAILABLE');
 });

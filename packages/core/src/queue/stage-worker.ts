@@ -60,8 +60,9 @@ export function formatFailure(error: FacepipeError): string {
   return `[${error.code}] ${error.message}`;
 }
 
-/** Reads the code back from a BullMQ failedReason written by {@link formatFailure}. */
+/** Reads the code back from a BullMQ failedReason written by {@link formatFailure} (BullMQ's crash reasons: WORKER_CRASHED). */
 export function failureCode(failedReason: string | undefined): string {
+  if (crashReasons.includes(failedReason ?? '')) return 'WORKER_CRASHED';
   const match = /^\[([A-Z_]+)\]/.exec(failedReason ?? '');
   return match?.[1] ?? 'INTERNAL';
 }

@@ -43,7 +43,6 @@ export interface SweepReport {
 }
 
 const liveStates = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused']);
-const crashReasons = /stalled more than allowable limit|started more than allowable limit/;
 
 /**
  * The safety net behind "a result for every input": writes failures stashed during an S3 outage,
@@ -171,7 +170,7 @@ export class BatchSweeper {
     }
     if (failed) {
       const reason = failed.job.failedReason ?? '';
-      const code = crashReasons.test(reason) ? 'WORKER_CRASHED' : failureCode(reason);
+      const code = failureCode(reason);
       const error = new FacepipeError(isErrorCode(code) ? code : 'INTERNAL', reason.replace(/^\[[A-Z_]+\]\s*/, '') || 'the job failed');
       await outcomes.recordFailure(failed.job.data as ImageJobData, error, failed.stage, failed.job.id ?? '');
       return 'repaired';
