@@ -12,6 +12,10 @@ export {
   type EmbedJobData,
   type ClassifyJobData,
   type GalleryBuildJobData,
+  reindexKinds,
+  scheduledReindexJobSchema,
+  type ReindexKind as ScheduledReindexKind,
+  type ScheduledReindexJobData,
   type JobData,
 } from './job-payloads.js';
 export { createRedisConnection, closeRedis } from './redis-connection.js';
@@ -19,3 +23,4 @@ export { stageJobOptions, jobIds, retryBackoffType, type JobPolicy } from './job
 export { retryDelayMs, jitteredDelayMs, attemptsForWindow, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 export { StageWorker, formatFailure, failureCode, type StageWorkerOptions, type StageContext } from './stage-worker.js';
 export { PipelineQueues } from './pipeline-queues.js';
+export { ReindexSchedules, scheduleProblems, parseDuration, scheduleIdPattern, minScheduleIntervalMs, type ScheduleInfo, type ScheduleRequest } from './reindex-schedules.js';
