@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker } from 'bullmq';
 import {
+  attemptsForWindow,
   BatchSweeper,
+  PipelineQueues,
   closeRedis,
   createRedisConnection,
   FacepipeError,
@@ -21,6 +23,7 @@ import {
   type ResultDocument,
 } from '@facepipe/core';
 import { freePort, startEmbeddedS3, type EmbeddedS3 } from '@facepipe/devstack';
+import { batchResults, toResultLine } from '@facepipe/producer';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { testImageId } from '../helpers/tracker.js';
 
@@ -98,6 +101,52 @@ describe('durable failures: S3 outages, crashed workers, the sweeper', () => {
     assert.equal(written?.error?.stage, 'detect');
     assert.equal((await ctx.store.getJson<ResultDocument>(objectKeys.result(jobs[1]!.imageId)))?.status, 'done', 'the good result stays');
     assert.equal(await ctx.outcomes.failureOf(jobs[0]!.imageId), undefined);
+  });
+
+  test('a job that runs out of retries while S3 is down ends as a typed failure: counted, then written by the sweeper', async () => {
+    const { batchId, jobs } = await batchOf(1, 30);
+    const connection = createRedisConnection(redis.url, 'worker');
+    const retry = { windowMs: 300, maxDelayMs: 100, baseDelayMs: 50, jitter: 0 };
+    await ctx.queues.detect.pause();
+    // A queue policy with few attempts, as a short FACEPIPE_RETRY_WINDOW_S gives.
+    const queues = new PipelineQueues(ctx.redis, ctx.config.redis.prefix, { attempts: attemptsForWindow(retry), keepCompleted: 10, keepFailed: 10 });
+    await queues.addDetect(jobs[0]!);
+    await stopStore();
+    const worker = new StageWorker({
+      queue: QueueName.Detect,
+      jobName: JobName.DetectImage,
+      connection,
+      prefix: ctx.config.redis.prefix,
+      log: ctx.log,
+      retry,
+      handler: async (data) => ctx.store.getBytes(data.originalKey),
+      onFinalFailure: (data, error, jobCtx) => ctx.outcomes.recordFailure(data, error, 'detect', jobCtx.job.id ?? ''),
+    });
+    const run = worker.run();
+    await ctx.queues.detect.resume();
+    try {
+      let batch = await ctx.tracker.getBatch(batchId);
+      for (let i = 0; i < 600 && !batch?.finishedAt; i += 1) {
+        await sleep(50);
+        batch = await ctx.tracker.getBatch(batchId);
+      }
+      assert.ok(batch?.finishedAt, 'the batch finishes while S3 is still down');
+      assert.deepEqual(batch?.errors, { STORAGE_UNAVAILABLE: 1 });
+      assert.equal((await ctx.outcomes.failureOf(jobs[0]!.imageId))?.error?.code, 'STORAGE_UNAVAILABLE', 'readable from Redis meanwhile');
+    } finally {
+      await worker.close();
+      await run.catch(() => undefined);
+      await queues.close();
+      await closeRedis(connection);
+      await startStore();
+    }
+    const sweeper = new BatchSweeper({ redis: ctx.redis, prefix: ctx.config.redis.prefix, store: ctx.store, tracker: ctx.tracker, queues: ctx.queues, outcomes: ctx.outcomes, log: ctx.log });
+    assert.equal((await sweeper.sweep())?.flushed, 1);
+    const lines = [];
+    await ctx.store.put(objectKeys.batchManifestPart(batchId, 0), `${JSON.stringify({ index: 0, source: jobs[0]!.source, imageId: jobs[0]!.imageId })}\n`);
+    for await (const { entry, result } of batchResults(ctx.store, batchId)) lines.push(toResultLine(entry, result));
+    assert.equal(lines.length, 1);
+    assert.equal('error' in lines[0]! ? lines[0].error.code : 'faces', 'STORAGE_UNAVAILABLE', 'results show the typed failure, not "not yet"');
   });
 
   test('a job whose workers died too often becomes WORKER_CRASHED, recorded once with several workers', async () => {
