@@ -16,6 +16,15 @@ test('connection errors, however deeply wrapped, exit 3 and name the settings to
   const f = describeFailure(wrapped, 'status');
   assert.equal(f.exitCode, ExitCode.Unreachable);
   assert.match(f.message, /cannot reach Redis 127\.0\.0\.1:6379 \(ECONNREFUSED\).*REDIS_URL/);
+  const saved = process.env.S3_ENDPOINT;
+  process.env.S3_ENDPOINT = 'http://127.0.0.1:9123';
+  try {
+    const s3 = describeFailure(new Error('head x', { cause: sysError('ECONNREFUSED', { address: '127.0.0.1', port: 9123 }) }), 'ingest');
+    assert.match(s3.message, /cannot reach S3 127\.0\.0\.1:9123 \(ECONNREFUSED\).*Check S3_ENDPOINT /);
+  } finally {
+    if (saved === undefined) delete process.env.S3_ENDPOINT;
+    else process.env.S3_ENDPOINT = saved;
+  }
   const retries = Object.assign(new Error('Reached the max retries per request limit (which is 3).'), { name: 'MaxRetriesPerRequestError' });
   assert.equal(describeFailure(retries, 'ingest').exitCode, ExitCode.Unreachable);
   assert.equal(describeFailure(new FacepipeError('STORAGE_UNAVAILABLE', 'put x: connect ECONNREFUSED'), 'ingest').exitCode, ExitCode.Unreachable);

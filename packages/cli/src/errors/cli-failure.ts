@@ -55,6 +55,21 @@ function systemError(err: unknown): { code: string; path?: string; address?: str
   return undefined;
 }
 
+/** Which configured service listens on `port` (from REDIS_URL and S3_ENDPOINT), if either. */
+function serviceAt(port: number | undefined, env: Record<string, string | undefined> = process.env): 'Redis' | 'S3' | undefined {
+  if (port === undefined) return undefined;
+  const portOf = (url: string | undefined, fallback: string) => {
+    try {
+      return url ? Number(new URL(url).port || fallback) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  if (portOf(env.REDIS_URL ?? 'redis://127.0.0.1:6379', '6379') === port) return 'Redis';
+  if (portOf(env.S3_ENDPOINT, env.S3_ENDPOINT?.startsWith('https') ? '443' : '80') === port) return 'S3';
+  return undefined;
+}
+
 function isRedisError(err: unknown): boolean {
   const text = `${(err as Error)?.name ?? ''} ${(err as Error)?.message ?? ''}`;
   return /MaxRetriesPerRequest|Redis|Connection is closed|Stream isn't writeable/i.test(text);
@@ -69,9 +84,10 @@ export function describeFailure(err: unknown, command: string): CliFailure {
   const sys = systemError(err);
   if (sys && connectionCodes.has(sys.code)) {
     const where = sys.address ? ` ${sys.address}${sys.port ? `:${sys.port}` : ''}` : '';
-    const what = isRedisError(err) || /redis/i.test(String((err as Error)?.message)) ? 'Redis' : 'Redis or S3';
+    const what = serviceAt(sys.port) ?? (isRedisError(err) || /redis/i.test(String((err as Error)?.message)) ? 'Redis' : 'Redis or S3');
+    const settings = what === 'Redis' ? 'REDIS_URL' : what === 'S3' ? 'S3_ENDPOINT' : 'REDIS_URL and S3_ENDPOINT';
     return {
-      message: `facepipe ${command}: cannot reach ${what}${where} (${sys.code}). Is the deployment running? Check REDIS_URL and S3_ENDPOINT (docs/configuration.md).`,
+      message: `facepipe ${command}: cannot reach ${what}${where} (${sys.code}). Is the deployment running? Check ${settings} (docs/configuration.md).`,
       exitCode: ExitCode.Unreachable,
       known: true,
     };
