@@ -34,6 +34,8 @@ export interface FacepipeConfig {
   sweep: { intervalMs: number; idleMs: number };
   metricsPort: number;
   metricsHost: string;
+  /** The dashboard's banners: when a batch counts as stalled, which failure share is too high. */
+  dashboard: { stallMs: number; failureRate: number };
   /** `facepipe serve`: where it listens, its bearer token, and upload limits. */
   http: {
     host: string;
@@ -135,6 +137,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sweep: { intervalMs: e.FACEPIPE_SWEEP_INTERVAL_S * 1000, idleMs: e.FACEPIPE_SWEEP_IDLE_S * 1000 },
     metricsPort: e.FACEPIPE_METRICS_PORT,
     metricsHost: e.FACEPIPE_METRICS_HOST,
+    dashboard: { stallMs: e.FACEPIPE_DASHBOARD_STALL_S * 1000, failureRate: e.FACEPIPE_DASHBOARD_FAILURE_RATE },
     http: {
       host: e.FACEPIPE_HTTP_HOST,
       port: e.FACEPIPE_HTTP_PORT,
