@@ -28,6 +28,21 @@ export interface IngestRequest {
   force?: boolean;
   concurrency?: number;
   onItem?: (count: number, outcome: AdmitOutcome) => void;
+  /** Called with the batch id as soon as the batch exists (before inputs are queued). */
+  onBatch?: (batchId: string) => void;
+}
+
+/** How {@link Producer.waitForBatch} follows a batch. */
+export interface WaitOptions {
+  /** Poll interval. @defaultValue 200 */
+  pollMs?: number;
+  /**
+   * How long Redis may stay unreachable before the wait gives up (it reconnects and carries on
+   * meanwhile, so a Redis restart does not end it). @defaultValue 300000
+   */
+  outageMs?: number;
+  /** Told when the connection is lost (with the error) and when it is back (undefined). */
+  onConnection?: (lost: Error | undefined) => void;
 }
 
 /** What {@link Producer.ingest} did. */
@@ -98,12 +113,13 @@ export class Producer {
       force: request.force,
       concurrency: request.concurrency,
       onItem: request.onItem,
+      onBatch: request.onBatch,
     });
     return { ...result, skipped: skips?.total ?? 0, skippedBy: skips?.nonZero() ?? {} };
   }
 
   /** Ingests any item stream as a batch (enrollment by name, tests). */
-  ingestItems(items: AsyncIterable<IngestItem>, options: { purpose: BatchPurpose; sourceLabel: string; force?: boolean; onItem?: IngestRequest['onItem'] }) {
+  ingestItems(items: AsyncIterable<IngestItem>, options: { purpose: BatchPurpose; sourceLabel: string; force?: boolean; onItem?: IngestRequest['onItem']; onBatch?: IngestRequest['onBatch'] }) {
     return this.ingestor.ingest(items, { batchId: newBatchId(), ...options });
   }
 
@@ -131,10 +147,33 @@ export class Producer {
     return this.ctx.tracker.getBatch(batchId);
   }
 
-  /** Polls until every item of the batch is done or failed. */
-  async waitForBatch(batchId: string, onProgress?: (batch: BatchInfo) => void, pollMs = 200): Promise<BatchInfo> {
+  /**
+   * Polls until every item of the batch is done or failed. Rides out Redis restarts: while Redis
+   * is unreachable it keeps retrying (telling `onConnection`) for up to `outageMs`.
+   */
+  async waitForBatch(batchId: string, onProgress?: (batch: BatchInfo) => void, pollOrOptions: number | WaitOptions = 200): Promise<BatchInfo> {
+    const options: WaitOptions = typeof pollOrOptions === 'number' ? { pollMs: pollOrOptions } : pollOrOptions;
+    const pollMs = options.pollMs ?? 200;
+    const outageMs = options.outageMs ?? 300_000;
+    let lostSince: number | undefined;
     for (;;) {
-      const batch = await this.getBatch(batchId);
+      let batch: BatchInfo | undefined;
+      try {
+        batch = await this.getBatch(batchId);
+      } catch (err) {
+        const now = Date.now();
+        if (lostSince === undefined) {
+          lostSince = now;
+          options.onConnection?.(err as Error);
+        }
+        if (now - lostSince > outageMs) throw err;
+        await new Promise((r) => setTimeout(r, Math.max(pollMs, 500)));
+        continue;
+      }
+      if (lostSince !== undefined) {
+        lostSince = undefined;
+        options.onConnection?.(undefined);
+      }
       if (!batch) throw new Error(`batch ${batchId} does not exist`);
       onProgress?.(batch);
       if (batch.finishedAt !== undefined) return batch;

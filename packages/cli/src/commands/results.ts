@@ -21,7 +21,8 @@ ${dataDirUsage}`,
     if (!id || positionals.length > 1) throw new UsageError('facepipe results needs one image id or batch id');
     return withProducer('results', async (producer) => {
       if (isImageId(id)) {
-        const result = await producer.ctx.store.getJson<ResultDocument>(objectKeys.result(id));
+        // A failure recorded while S3 was down waits in Redis until the sweeper writes it.
+        const result = (await producer.ctx.store.getJson<ResultDocument>(objectKeys.result(id))) ?? (await producer.ctx.outcomes.failureOf(id));
         if (!result) {
           const state = await producer.ctx.tracker.imageState(id);
           process.stderr.write(state ? `image ${id} is ${state.state}${state.code ? ` (${state.code})` : ''}; no result document yet\n` : `no result for image ${id}: it has not been processed\n`);
@@ -35,7 +36,8 @@ ${dataDirUsage}`,
         return 1;
       }
       const out = values.out ? createWriteStream(values.out) : process.stdout;
-      for await (const { entry, result } of batchResults(producer.ctx.store, id)) {
+      for await (const { entry, result: stored } of batchResults(producer.ctx.store, id)) {
+        const result = stored ?? (entry.imageId ? await producer.ctx.outcomes.failureOf(entry.imageId) : undefined);
         const line = values.full ? { file: entry.source, imageId: entry.imageId, ...(entry.error ? { error: entry.error } : {}), result: result ?? null } : toResultLine(entry, result);
         if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');
       }

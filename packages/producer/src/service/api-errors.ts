@@ -60,6 +60,7 @@ export function statusForCode(code: ErrorCode): number {
     case 'STORAGE_UNAVAILABLE':
     case 'MODEL_ERROR':
       return 503;
+    case 'WORKER_CRASHED':
     case 'INTERNAL':
       return 500;
   }
