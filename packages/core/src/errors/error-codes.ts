@@ -30,6 +30,8 @@ export const ErrorCodes = {
   MODEL_ERROR: { retryable: true, summary: 'a model failed to load or run' },
   /** Object storage did not answer or answered with a server error. */
   STORAGE_UNAVAILABLE: { retryable: true, summary: 'object storage is unavailable' },
+  /** The face index database (DATABASE_URL, or the embedded one) did not answer or refused a query. */
+  DATABASE_UNAVAILABLE: { retryable: true, summary: 'the face index database is unavailable' },
   /** Anything not classified above. Retried, since it may be transient. */
   INTERNAL: { retryable: true, summary: 'an internal error occurred' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
