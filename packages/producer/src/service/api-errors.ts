@@ -55,6 +55,7 @@ export function statusForCode(code: ErrorCode): number {
     case 'OBJECT_NOT_FOUND':
       return 404;
     case 'STORAGE_UNAVAILABLE':
+    case 'DATABASE_UNAVAILABLE':
     case 'MODEL_ERROR':
       return 503;
     case 'INTERNAL':
