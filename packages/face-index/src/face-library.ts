@@ -125,7 +125,7 @@ export class FaceLibrary {
    * Names one face by hand (`null`: "this is nobody I know"). Kept by box, so it survives
    * re-processing with any model; the face then names matching faces like an example.
    */
-  async labelFace(imageId: string, faceIndex: number, name: string | null, by: string | null = null): Promise<FaceState> {
+  async labelFace(imageId: string, faceIndex: number, name: string | null, by: string | null = null): Promise<{ face: FaceState; change: LibraryChange }> {
     if (name !== null) checkName(name);
     return this.index.transaction(async (r) => {
       const face = await r.faces.byImageAndIndex(imageId, faceIndex);
@@ -134,9 +134,9 @@ export class FaceLibrary {
       await r.people.setLabel(imageId, face.box, person?.id ?? null, by);
       await r.people.removeExample(imageId, faceIndex);
       await r.faces.setPerson([face.id], person?.id ?? null, 'hand');
-      if (person) await this.#renameMatching(r, person.id);
+      const renamed = person ? await this.#renameMatching(r, person.id) : { faces: 0, imageIds: [] };
       await r.clusters.deleteEmpty();
-      return (await r.faces.state(face.id))!;
+      return { face: (await r.faces.state(face.id))!, change: { ...(person ? { person } : {}), faces: 1 + renamed.faces, imageIds: unique([imageId, ...renamed.imageIds]) } };
     });
   }
 

@@ -13,3 +13,4 @@ export { toVectorLiteral, parseVectorLiteral } from './vector-literal.js';
 export { dbscan, exactNeighbourhoods, euclidean } from './clustering/dbscan.js';
 export { chineseWhispers } from './clustering/chinese-whispers.js';
 export { clusterQuality, stableClusterIds, type ClusterQuality } from './clustering/cluster-metrics.js';
+export { syncResultDocuments } from './result-sync.js';

@@ -84,12 +84,12 @@ export class PeopleRepository {
   }
 
   /** Names given by hand to boxes of an image (person null = "nobody I know"). */
-  async labelsOfImage(imageId: string): Promise<{ box: number[]; personId: string | null; name: string | null }[]> {
-    const { rows } = await this.db.query<{ box: number[]; person_id: string | null; name: string | null }>(
-      'SELECT l.box, l.person_id, p.name FROM face_labels l LEFT JOIN people p ON p.id = l.person_id WHERE l.image_id = $1',
+  async labelsOfImage(imageId: string): Promise<{ box: number[]; personId: string | null; name: string | null; by: string | null; at: string }[]> {
+    const { rows } = await this.db.query<{ box: number[]; person_id: string | null; name: string | null; labelled_by: string | null; labelled_at: Date }>(
+      'SELECT l.box, l.person_id, p.name, l.labelled_by, l.labelled_at FROM face_labels l LEFT JOIN people p ON p.id = l.person_id WHERE l.image_id = $1',
       [imageId],
     );
-    return rows.map((r) => ({ box: r.box, personId: r.person_id, name: r.name }));
+    return rows.map((r) => ({ box: r.box, personId: r.person_id, name: r.name, by: r.labelled_by, at: r.labelled_at.toISOString() }));
   }
 
   /** Sets the hand label of a box, replacing any label of the same box. */
