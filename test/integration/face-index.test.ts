@@ -128,7 +128,7 @@ test('search by face: nearest first, with image, source, person and cluster', as
 });
 
 test('hand labels, rename, merge, delete', async () => {
-  const labelled = await library.labelFace('b0', 0, 'Bob');
+  const { face: labelled } = await library.labelFace('b0', 0, 'Bob');
   assert.equal(labelled.name, 'Bob');
   assert.equal(labelled.personSource, 'hand');
   // Bob's other photos are within tolerance: named after the hand label at once.

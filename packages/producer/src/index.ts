@@ -1,6 +1,6 @@
 export { localFolderItems, fileListItems, s3PrefixItems, parseS3Url, imageExtensions, type IngestItem } from './ingest/sources.js';
 export { Ingestor, type IngestorDeps, type IngestOptions, type AdmitOutcome } from './ingest/ingestor.js';
-export { batchResults, toResultLine, type ResultLine } from './results/batch-results.js';
+export { batchResults, toResultLine, type ResultLine, type BatchResult } from './results/batch-results.js';
 export { Producer, type IngestRequest } from './producer.js';
 export { labelFace } from './labels/face-labels.js';
 export * from './service/index.js';
