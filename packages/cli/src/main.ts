@@ -6,6 +6,7 @@ import { enrollCommand } from './commands/enroll.js';
 import { evalDetectionCommand } from './commands/eval-detection.js';
 import { evalLandmarksCommand } from './commands/eval-landmarks.js';
 import { ingestCommand } from './commands/ingest.js';
+import { keysCommand } from './commands/keys.js';
 import { labelCommand } from './commands/label.js';
 import { reindexCommand } from './commands/reindex.js';
 import { resultsCommand } from './commands/results.js';
@@ -15,7 +16,7 @@ import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
 import { workerCommand } from './commands/worker.js';
 
-const commands: Command[] = [runCommand, serveCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, labelCommand, reindexCommand, workerCommand, detectCommand, verifyCommand, evalDetectionCommand, evalLandmarksCommand];
+const commands: Command[] = [runCommand, serveCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, keysCommand, labelCommand, reindexCommand, workerCommand, detectCommand, verifyCommand, evalDetectionCommand, evalLandmarksCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
