@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { MetricsTime, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { closeRedis, createRedisConnection, JobName, QueueName } from '@facepipe/core';
-import { startEmbeddedS3, startLocalRedis } from '@facepipe/producer';
+import { startEmbeddedS3, startLocalRedis } from '@facepipe/devstack';
 
 const { values } = parseArgs({
   options: { jobs: { type: 'string', default: '1000000' }, loads: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } },

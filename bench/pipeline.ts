@@ -17,8 +17,8 @@ import { parseArgs } from 'node:util';
 import { Queue, Worker } from 'bullmq';
 import { closeRedis, createRedisConnection, loadConfig } from '@facepipe/core';
 import { FaceAnalyzer } from '@facepipe/vision';
-import { localFolderItems, Producer, startEmbeddedS3, startLocalRedis } from '@facepipe/producer';
-import { localStageSettings, WorkerProcesses } from '@facepipe/cli';
+import { localFolderItems, Producer } from '@facepipe/producer';
+import { localStageSettings, startEmbeddedS3, startLocalRedis, waitForWorkers, WorkerProcesses } from '@facepipe/devstack';
 import { testDataDir } from '../test/helpers/data.js';
 
 const { values, positionals } = parseArgs({
@@ -87,12 +87,7 @@ async function throughPipeline(count: number) {
   for (const stage of ['detect', 'embed', 'classify'] as const) workers.start(stage, 1, layout[stage]);
   const producer = await Producer.connect(loadConfig(env), 'bench');
   try {
-    for (;;) {
-      const n = await Promise.all((['detect', 'embed', 'classify'] as const).map((q) => producer.ctx.queues.byName(q).getWorkersCount()));
-      if (n.every((c) => c > 0)) break;
-      if (workers.crashed()) throw new Error(`worker crashed: ${workers.crashed()?.logTail}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForWorkers(producer, workers, { pollMs: 100 });
     for (const input of warmupFolders) {
       const warm = await producer.ingest({ input });
       await producer.waitForBatch(warm.batchId);

@@ -17,7 +17,7 @@ const { values } = parseArgs({ options: { engine: { type: 'string', default: 'lo
 const engine = values.engine === 's3rver' ? 's3rver' : 'local';
 
 if (values.server) {
-  const { startEmbeddedS3 } = await import('@facepipe/producer');
+  const { startEmbeddedS3 } = await import('@facepipe/devstack');
   const dir = mkdtempSync(join(tmpdir(), 'facepipe-s3-bench-'));
   const server = await startEmbeddedS3({ directory: dir, port: 0, engine, buckets: ['bench-bucket'] });
   process.send!(server.env);

@@ -14,7 +14,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedS3, startLocalRedis } from '@facepipe/producer';
+import { startEmbeddedS3, startLocalRedis } from '@facepipe/devstack';
 import { testDataDir } from '../test/helpers/data.js';
 
 const { values } = parseArgs({

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@facepipe/core';
-import { fileListItems, freePort, Producer, startEmbeddedS3, type EmbeddedS3 } from '@facepipe/producer';
-import { WorkerProcesses } from '@facepipe/cli';
+import { fileListItems, Producer } from '@facepipe/producer';
+import { freePort, startEmbeddedS3, waitForWorkers, WorkerProcesses, type EmbeddedS3 } from '@facepipe/devstack';
 import { dataPath, missingData } from '../helpers/data.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 
@@ -27,14 +27,6 @@ describe('reliability: backpressure, S3 outage, graceful shutdown', { skip }, ()
   const startStore = async () => {
     s3 = await startEmbeddedS3({ directory: join(dir, 's3'), port: s3Port, engine: 'local' });
   };
-  const waitForWorkers = async (queues: ('detect' | 'embed' | 'classify')[]) => {
-    for (let i = 0; i < 600; i += 1) {
-      const n = await Promise.all(queues.map((q) => producer.ctx.queues.byName(q).getWorkersCount()));
-      if (n.every((c) => c > 0)) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error('workers did not start');
-  };
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'facepipe-reliability-'));
@@ -54,7 +46,7 @@ describe('reliability: backpressure, S3 outage, graceful shutdown', { skip }, ()
     workers = new WorkerProcesses(env, join(dir, 'logs'));
     for (const stage of ['detect', 'embed', 'classify'] as const) workers.start(stage);
     producer = await Producer.connect(loadConfig({ ...env, FACEPIPE_LOG_LEVEL: 'warn' }), 'test');
-    await waitForWorkers(['detect', 'embed', 'classify']);
+    await waitForWorkers(producer, workers);
   });
   after(async () => {
     await workers?.stop();
@@ -123,7 +115,8 @@ describe('reliability: backpressure, S3 outage, graceful shutdown', { skip }, ()
     assert.equal(counts.failed, 0);
     // A new detect process takes the rest of the batch.
     workers.start('detect');
-    await waitForWorkers(['detect']);
+    // The stopped process is gone on purpose: no crash check.
+    await waitForWorkers(producer, undefined, { stages: ['detect'] });
     const batch = await producer.waitForBatch(batchId);
     assert.equal(batch.done, total);
     assert.equal(batch.failed, 0);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { loadConfig, objectKeys, type ResultDocument } from '@facepipe/core';
 import { batchResults, Producer } from '@facepipe/producer';
-import { WorkerProcesses } from '@facepipe/cli';
+import { checkWorkers, waitForWorkers, WorkerProcesses } from '@facepipe/devstack';
 import { startRedis, type TestRedis } from './redis-server.js';
 import { startS3, type TestS3 } from './s3-server.js';
 
@@ -45,15 +45,7 @@ export async function startPipeline(extraEnv: Record<string, string> = {}, count
   const workers = new WorkerProcesses(env, logDir);
   for (const stage of ['detect', 'embed', 'classify'] as const) workers.start(stage, counts[stage] ?? 1);
   const producer = await Producer.connect(loadConfig({ ...env, FACEPIPE_LOG_LEVEL: 'warn' }), 'test');
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const crashed = workers.crashed();
-    if (crashed) throw new Error(`worker-${crashed.stage} exited:\n${crashed.logTail}`);
-    const n = await Promise.all(['detect', 'embed', 'classify'].map((q) => producer.ctx.queues.byName(q as 'detect').getWorkersCount()));
-    if (n.every((c) => c > 0)) break;
-    if (Date.now() > deadline) throw new Error('workers did not start in 120 s');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitForWorkers(producer, workers);
   const pipeline: TestPipeline = {
     env,
     producer,
@@ -63,10 +55,7 @@ export async function startPipeline(extraEnv: Record<string, string> = {}, count
     logDir,
     async ingestAndWait(input, options = {}) {
       const { batchId } = await producer.ingest({ input, purpose: options.purpose ?? 'ingest', personFromFolder: options.purpose === 'enroll', force: options.force, allFiles: options.allFiles });
-      const batch = await producer.waitForBatch(batchId, () => {
-        const crashed = workers.crashed();
-        if (crashed) throw new Error(`worker-${crashed.stage} exited:\n${crashed.logTail}`);
-      });
+      const batch = await producer.waitForBatch(batchId, () => checkWorkers(workers));
       const results = [];
       for await (const { entry, result } of batchResults(producer.ctx.store, batchId)) {
         results.push({ source: entry.source, imageId: entry.imageId, ...(entry.error ? { error: entry.error } : {}), result });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalRedis } from '@facepipe/producer';
+import { startLocalRedis } from '@facepipe/devstack';
 
 export interface TestRedis {
   url: string;

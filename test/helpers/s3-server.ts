@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedS3 } from '@facepipe/producer';
+import { startEmbeddedS3 } from '@facepipe/devstack';
 
 export interface TestS3 {
   endpoint: string;

@@ -12,7 +12,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '@facepipe/core';
-import { decodeAwsChunked, LocalS3Server } from '@facepipe/producer';
+import { decodeAwsChunked, LocalS3Server } from '@facepipe/devstack';
 
 let dir: string;
 let server: LocalS3Server;

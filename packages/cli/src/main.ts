@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import { ConfigError, FacepipeError } from '@facepipe/core';
+import { NoDeploymentError } from '@facepipe/devstack';
 import { UsageError, type Command } from './commands/command.js';
+import { deploymentProcessCommand } from './commands/deployment-process.js';
 import { detectCommand } from './commands/detect.js';
+import { downCommand } from './commands/down.js';
 import { enrollCommand } from './commands/enroll.js';
 import { evalDetectionCommand } from './commands/eval-detection.js';
 import { evalLandmarksCommand } from './commands/eval-landmarks.js';
@@ -13,10 +16,13 @@ import { resultsCommand } from './commands/results.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
+import { upCommand } from './commands/up.js';
 import { verifyCommand } from './commands/verify.js';
 import { workerCommand } from './commands/worker.js';
 
-const commands: Command[] = [runCommand, serveCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, keysCommand, labelCommand, reindexCommand, workerCommand, detectCommand, verifyCommand, evalDetectionCommand, evalLandmarksCommand];
+const commands: Command[] = [runCommand, upCommand, downCommand, serveCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, keysCommand, labelCommand, reindexCommand, workerCommand, detectCommand, verifyCommand, evalDetectionCommand, evalLandmarksCommand];
+/** Commands run by facepipe itself, not listed in the usage. */
+const internalCommands: Command[] = [deploymentProcessCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -37,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${usage()}\n`);
     return name ? 0 : 2;
   }
-  const command = commands.find((c) => c.name === name);
+  const command = [...commands, ...internalCommands].find((c) => c.name === name);
   if (!command) {
     process.stderr.write(`facepipe: unknown command "${name}"\n\n${usage()}\n`);
     return 2;
@@ -51,6 +57,10 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`facepipe ${name}: ${(err as Error).message}\n\n${command.usage}\n`);
+      return 2;
+    }
+    if (err instanceof NoDeploymentError) {
+      process.stderr.write(`facepipe ${name}: ${err.message}\n`);
       return 2;
     }
     if (err instanceof ConfigError) {

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isPersonName } from '@facepipe/core';
 import { fileListItems } from '@facepipe/producer';
-import { withProducer } from './deployment.js';
+import { dataDirOption, dataDirUsage, withProducer } from './deployment.js';
 import { UsageError, type Command } from './command.js';
 
 export const enrollCommand: Command = {
@@ -13,9 +13,12 @@ facepipe enroll --name <name> <files...>   photos of one person
 
 Enrollment photos go through the pipeline; each must show exactly one face (others are reported
 with NO_FACE or MULTIPLE_FACES, not used). Publishes a new gallery version that classify
-workers pick up without a restart.`,
+workers pick up without a restart.
+
+Options:
+${dataDirUsage}`,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { name: { type: 'string' }, json: { type: 'boolean', default: false } } });
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...dataDirOption, name: { type: 'string' }, json: { type: 'boolean', default: false } } });
     if (positionals.length === 0) throw new UsageError('facepipe enroll needs a folder, or --name and files');
     if (values.name === undefined && positionals.length !== 1) throw new UsageError('without --name, give one folder with a subfolder per person');
     if (values.name !== undefined && !isPersonName(values.name)) throw new UsageError(`"${values.name}" is not a valid name (letters, digits, space . _ ' -; at most 100)`);
@@ -35,6 +38,6 @@ workers pick up without a restart.`,
         process.stdout.write(`gallery version ${report.galleryVersion}\n`);
       }
       return report.items.some((i) => i.status === 'enrolled') ? 0 : 1;
-    });
+    }, { dataDir: values['data-dir'] });
   },
 };

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { withProducer } from './deployment.js';
+import { dataDirOption, dataDirUsage, withProducer } from './deployment.js';
 import { UsageError, type Command } from './command.js';
 import { ProgressBar } from '../ui/progress.js';
 
@@ -9,12 +9,15 @@ export const ingestCommand: Command = {
   usage: `facepipe ingest <dir|s3://bucket/prefix> [--wait] [--force] [--all-files] [--json]
 
 Stores each input under its content hash and queues what needs processing (REDIS_URL, S3_*).
-Prints the batch id; --wait follows the batch until it finishes.`,
+Prints the batch id; --wait follows the batch until it finishes.
+
+Options:
+${dataDirUsage}`,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { wait: { type: 'boolean', default: false }, force: { type: 'boolean', default: false }, 'all-files': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+      options: { ...dataDirOption, wait: { type: 'boolean', default: false }, force: { type: 'boolean', default: false }, 'all-files': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
     });
     if (positionals.length !== 1) throw new UsageError('facepipe ingest needs one folder or s3:// prefix');
     return withProducer('ingest', async (producer) => {
@@ -30,6 +33,6 @@ Prints the batch id; --wait follows the batch until it finishes.`,
       wait.done();
       process.stdout.write(values.json ? `${JSON.stringify(batch)}\n` : `batch ${batchId}: ${batch.done} done, ${batch.failed} failed, ${batch.faces} faces\n`);
       return 0;
-    });
+    }, { dataDir: values['data-dir'] });
   },
 };

@@ -1,17 +1,19 @@
 import { parseArgs } from 'node:util';
 import { ApiKeys } from '@facepipe/producer';
-import { withProducer } from './deployment.js';
+import { dataDirOption, dataDirUsage, withProducer } from './deployment.js';
 import { UsageError, type Command } from './command.js';
 
-const usage = `facepipe keys create --name <name> --scopes <scope,...> [--json]
-facepipe keys list [--json]
-facepipe keys revoke <id>
+const usage = `facepipe keys create --name <name> --scopes <scope,...> [--json] [--data-dir <dir>]
+facepipe keys list [--json] [--data-dir <dir>]
+facepipe keys revoke <id> [--data-dir <dir>]
 
 API keys for the service (facepipe serve): each has a name and scopes — upload (POST
 /v1/images, close batches), read (every GET, the dashboard), people (enroll), admin (everything,
 including keys). \`create\` prints the key once, on a line of its own: it is stored only as its
 sha256 and cannot be shown again. Send it as \`Authorization: Bearer <key>\`, or sign in to the
-dashboard with it. FACEPIPE_API_TOKEN stays the bootstrap admin credential.`;
+dashboard with it. FACEPIPE_API_TOKEN stays the bootstrap admin credential.
+
+${dataDirUsage}`;
 
 export const keysCommand: Command = {
   name: 'keys',
@@ -22,8 +24,10 @@ export const keysCommand: Command = {
     const { values, positionals } = parseArgs({
       args: rest,
       allowPositionals: true,
-      options: { name: { type: 'string' }, scopes: { type: 'string' }, json: { type: 'boolean', default: false } },
+      options: { ...dataDirOption, name: { type: 'string' }, scopes: { type: 'string' }, json: { type: 'boolean', default: false } },
     });
+    const withKeys = (fn: (keys: ApiKeys) => Promise<number>): Promise<number> =>
+      withProducer('keys', (producer) => fn(new ApiKeys(producer.ctx.redis, producer.ctx.config.redis.prefix)), { dataDir: values['data-dir'] });
     if (action === 'create') {
       if (values.name === undefined) throw new UsageError('give the key a --name');
       if (values.scopes === undefined) throw new UsageError('give --scopes, e.g. --scopes upload,read (scopes: upload, read, people, admin)');
@@ -78,7 +82,3 @@ export const keysCommand: Command = {
     throw new UsageError(action === undefined ? 'give an action: create, list or revoke' : `unknown action "${action}" (create, list, revoke)`);
   },
 };
-
-function withKeys(fn: (keys: ApiKeys) => Promise<number>): Promise<number> {
-  return withProducer('keys', (producer) => fn(new ApiKeys(producer.ctx.redis, producer.ctx.config.redis.prefix)));
-}

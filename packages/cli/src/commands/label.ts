@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { isImageId } from '@facepipe/core';
 import { labelFace } from '@facepipe/producer';
-import { withProducer } from './deployment.js';
+import { dataDirOption, dataDirUsage, withProducer } from './deployment.js';
 import { UsageError, type Command } from './command.js';
 
 export const labelCommand: Command = {
@@ -11,9 +11,12 @@ export const labelCommand: Command = {
 facepipe label <imageId> <faceIndex> --clear
 
 A name given here wins over the automatic match and survives re-processing: the pipeline merges
-it into every later result of the image (matched by box overlap).`,
+it into every later result of the image (matched by box overlap).
+
+Options:
+${dataDirUsage}`,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { by: { type: 'string' }, clear: { type: 'boolean', default: false } } });
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...dataDirOption, by: { type: 'string' }, clear: { type: 'boolean', default: false } } });
     const [imageId, index, name] = positionals;
     if (!imageId || !isImageId(imageId)) throw new UsageError('the first argument must be an image id (64 hex digits)');
     const faceIndex = Number(index);
@@ -24,6 +27,6 @@ it into every later result of the image (matched by box overlap).`,
       const face = result.faces.find((f) => f.index === faceIndex)!;
       process.stdout.write(`face ${faceIndex} of ${imageId}: ${face.name ?? 'unknown'}${face.label ? ' (given by hand)' : ''}\n`);
       return 0;
-    });
+    }, { dataDir: values['data-dir'] });
   },
 };

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { ReindexKind } from '@facepipe/producer';
-import { withProducer } from './deployment.js';
+import { dataDirOption, dataDirUsage, withProducer } from './deployment.js';
 import { UsageError, type Command } from './command.js';
 import { ProgressBar } from '../ui/progress.js';
 
@@ -11,9 +11,12 @@ export const reindexCommand: Command = {
 facepipe reindex stale [--wait] [--json]      re-process images whose results are from other model versions
 
 Queued as a batch (facepipe status <batchId>); names given by hand are kept. To run it on a
-schedule, call it from cron or a Kubernetes CronJob (docs/deployment.md).`,
+schedule, call it from cron or a Kubernetes CronJob (docs/deployment.md).
+
+Options:
+${dataDirUsage}`,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { wait: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...dataDirOption, wait: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
     const kind = positionals[0] as ReindexKind | undefined;
     if ((kind !== 'classify' && kind !== 'stale') || positionals.length !== 1) throw new UsageError('facepipe reindex needs "classify" or "stale"');
     return withProducer('reindex', async (producer) => {
@@ -25,6 +28,6 @@ schedule, call it from cron or a Kubernetes CronJob (docs/deployment.md).`,
       if (values.json) process.stdout.write(`${JSON.stringify({ batchId, total, scanned, batch })}\n`);
       else process.stdout.write(`re-index ${kind}: batch ${batchId}, ${total} of ${scanned} images queued${values.wait ? `; ${batch?.done} done, ${batch?.failed} failed` : ''}\n`);
       return 0;
-    });
+    }, { dataDir: values['data-dir'] });
   },
 };

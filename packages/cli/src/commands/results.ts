@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { isImageId, objectKeys, type ResultDocument } from '@facepipe/core';
 import { batchResults, toResultLine } from '@facepipe/producer';
-import { withProducer } from './deployment.js';
+import { dataDirOption, dataDirUsage, withProducer } from './deployment.js';
 import { UsageError, type Command } from './command.js';
 
 export const resultsCommand: Command = {
@@ -11,9 +11,12 @@ export const resultsCommand: Command = {
   summary: "an image's result document, or a batch's results as JSONL",
   usage: `facepipe results <imageId>                  the full result document (JSON)
 facepipe results <batchId> [--out file] [--full]
-                                           one line per input (--full: whole documents)`,
+                                           one line per input (--full: whole documents)
+
+Options:
+${dataDirUsage}`,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, full: { type: 'boolean', default: false } } });
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...dataDirOption, out: { type: 'string' }, full: { type: 'boolean', default: false } } });
     const id = positionals[0];
     if (!id || positionals.length > 1) throw new UsageError('facepipe results needs one image id or batch id');
     return withProducer('results', async (producer) => {
@@ -38,6 +41,6 @@ facepipe results <batchId> [--out file] [--full]
       }
       if (out !== process.stdout) await new Promise((r) => (out as ReturnType<typeof createWriteStream>).end(r));
       return 0;
-    });
+    }, { dataDir: values['data-dir'] });
   },
 };

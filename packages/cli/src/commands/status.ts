@@ -1,14 +1,17 @@
 import { parseArgs } from 'node:util';
 import { allQueueNames } from '@facepipe/core';
-import { withProducer } from './deployment.js';
+import { dataDirOption, dataDirUsage, withProducer } from './deployment.js';
 import type { Command } from './command.js';
 
 export const statusCommand: Command = {
   name: 'status',
   summary: 'queues and batches of a running deployment, or one batch',
-  usage: `facepipe status [batchId] [--json]`,
+  usage: `facepipe status [batchId] [--json]
+
+Options:
+${dataDirUsage}`,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...dataDirOption, json: { type: 'boolean', default: false } } });
     return withProducer('status', async (producer) => {
       if (positionals[0]) {
         const batch = await producer.getBatch(positionals[0]);
@@ -45,6 +48,6 @@ export const statusCommand: Command = {
         process.stdout.write(`batch ${b.id} ${b.purpose} ${b.done + b.failed}/${b.total} finished, ${b.failed} failed, ${b.faces} faces  ${b.source}\n`);
       }
       return 0;
-    });
+    }, { dataDir: values['data-dir'] });
   },
 };

@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { stageNames, type StageName } from '@facepipe/core';
-import { workerEntry } from '../local/worker-processes.js';
+import { workerEntry } from '@facepipe/devstack';
 import { UsageError, type Command } from './command.js';
 
 export const workerCommand: Command = {

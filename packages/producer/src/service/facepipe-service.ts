@@ -193,6 +193,23 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
   app.get('/dashboard/', async (_request, reply) => reply.redirect('/dashboard', 302));
   app.get('/dashboard/app.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(dashboardJs));
   app.get('/dashboard/app.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(dashboardCss));
+  // The link `facepipe up` prints (like Jupyter's token link): a right token signs the browser in.
+  app.get<{ Querystring: { token?: string } }>('/dashboard/login', async (request, reply) => {
+    reply.headers({ ...htmlSecurity, 'cache-control': 'no-store' });
+    if (!auth.required) return reply.redirect('/dashboard', 303);
+    const token = typeof request.query.token === 'string' ? request.query.token : '';
+    if (token === '') return reply.type('text/html; charset=utf-8').send(loginHtml('Sign in with the API token (FACEPIPE_API_TOKEN).'));
+    const wait = authFailures.retryAfterSeconds(request.ip);
+    if (wait > 0) {
+      const refused = tooManyAttempts(wait);
+      return reply.code(refused.status).headers(refused.headers).type('text/html; charset=utf-8').send(loginHtml(refused.message));
+    }
+    if (!auth.matches(token)) {
+      authFailed(request.ip);
+      return reply.code(401).type('text/html; charset=utf-8').send(loginHtml('That link holds a token this service was not started with.'));
+    }
+    return reply.header('set-cookie', auth.sessionCookie(request.protocol === 'https')).redirect('/dashboard', 303);
+  });
   app.post<{ Body: { token?: string } | undefined }>('/dashboard/login', async (request, reply) => {
     if (!auth.required) return reply.redirect('/dashboard', 303);
     const wait = authFailures.retryAfterSeconds(request.ip);

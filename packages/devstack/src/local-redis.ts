@@ -19,7 +19,29 @@ export async function freePort(): Promise<number> {
 export interface LocalRedis {
   url: string;
   port: number;
+  /** The redis-server process id (recorded by `facepipe up`, so `facepipe down` can always stop it). */
+  pid: number;
   stop(): Promise<void>;
+}
+
+export interface LocalRedisOptions {
+  /** Working folder (the append-only file lives here when `appendOnly`). */
+  directory: string;
+  /** @defaultValue 'redis-server' on the PATH */
+  binary?: string;
+  /**
+   * Keep the data in an append-only file in `directory` (fsync every second), so a restart
+   * — of Redis or of the whole local deployment — keeps queues, batches and counts.
+   * @defaultValue false (nothing on disk: tests and one-off runs)
+   */
+  appendOnly?: boolean;
+  /** TCP port; 0 picks a free one (retried when another process takes it first). @defaultValue 0 */
+  port?: number;
+  /**
+   * Address to listen on (a test host's address in a network namespace, say); Redis's protected
+   * mode is turned off for it, as the address is the caller's own. @defaultValue 127.0.0.1
+   */
+  bind?: string;
 }
 
 export const redisMissingMessage =
@@ -27,17 +49,19 @@ export const redisMissingMessage =
   'macOS: brew install redis) or point facepipe at a running Redis with REDIS_URL=redis://host:6379.';
 
 /**
- * Starts a private redis-server on a free loopback port, keeping nothing on disk. Used by
- * `facepipe run` when REDIS_URL is not set, and by the tests.
+ * Starts a private redis-server on a loopback port (a free one unless `port` is given), keeping
+ * nothing on disk unless `appendOnly`. Used by `facepipe run` and `facepipe up` when REDIS_URL is
+ * not set, and by the tests.
  */
-export async function startLocalRedis(options: { directory: string; binary?: string }): Promise<LocalRedis> {
+export async function startLocalRedis(options: LocalRedisOptions): Promise<LocalRedis> {
   mkdirSync(options.directory, { recursive: true });
   const binary = options.binary ?? 'redis-server';
+  const persistence = options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
   for (let attempt = 0; attempt < 5; attempt += 1) {
-    const port = await freePort();
+    const port = options.port || (await freePort());
     const child: ChildProcess = spawn(
       binary,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', options.directory, '--loglevel', 'notice'],
+      ['--port', String(port), '--bind', options.bind ?? '127.0.0.1', ...(options.bind ? ['--protected-mode', 'no'] : []), '--save', '', ...persistence, '--dir', options.directory, '--loglevel', 'notice'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const outcome = await new Promise<'ready' | 'retry'>((resolve, reject) => {
@@ -62,8 +86,9 @@ export async function startLocalRedis(options: { directory: string; binary?: str
     child.stderr?.resume();
     let stopping: Promise<void> | undefined;
     return {
-      url: `redis://127.0.0.1:${port}`,
+      url: `redis://${options.bind ?? '127.0.0.1'}:${port}`,
       port,
+      pid: child.pid ?? 0,
       stop: () => {
         stopping ??= new Promise<void>((resolve) => {
           if (child.exitCode !== null || child.signalCode !== null) return resolve();

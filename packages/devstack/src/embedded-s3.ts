@@ -11,6 +11,8 @@ export interface EmbeddedS3Options {
   directory: string;
   /** TCP port; 0 picks a free one. @defaultValue 0 */
   port?: number;
+  /** Address to listen on (facepipe's own server only; s3rver always uses loopback). @defaultValue 127.0.0.1 */
+  host?: string;
   /** Buckets to create at start. @defaultValue [] */
   buckets?: string[];
   /**
@@ -71,7 +73,7 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Embed
   mkdirSync(options.directory, { recursive: true });
   if ((options.engine ?? 'local') === 'local') {
     const server = new LocalS3Server({ directory: options.directory });
-    const endpoint = await server.start(options.port ?? 0);
+    const endpoint = await server.start(options.port ?? 0, options.host);
     for (const bucket of options.buckets ?? []) {
       await fetch(`${endpoint}/${bucket}`, { method: 'PUT', headers: { authorization: `AWS4-HMAC-SHA256 Credential=${server.accessKeyId}/` } });
     }

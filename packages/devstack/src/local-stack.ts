@@ -1,19 +1,27 @@
 import { resolve } from 'node:path';
 import { loadConfig, type FacepipeConfig } from '@facepipe/core';
-import { startEmbeddedS3, startLocalRedis, type EmbeddedS3, type LocalRedis } from '@facepipe/producer';
+import { startEmbeddedS3, type EmbeddedS3 } from './embedded-s3.js';
+import { startLocalRedis, type LocalRedis } from './local-redis.js';
 
 export interface LocalStackOptions {
-  /** Where the embedded S3 store and logs live. @defaultValue ./.facepipe */
+  /** Where the embedded stores live (`redis/`, `s3/` below it). */
   dataDir: string;
+  /** The environment to read settings from. @defaultValue process.env */
   env?: Record<string, string | undefined>;
+  /**
+   * Keep Redis's data in an append-only file under `<dataDir>/redis` (a long-running local
+   * deployment: restarts keep queues and batches). @defaultValue false
+   */
+  persistentRedis?: boolean;
 }
 
 /**
- * The embedded default of `facepipe run`: `REDIS_URL` if set, else a private redis-server on a
- * free port; `S3_ENDPOINT` if set, else an embedded S3-protocol server over HTTP storing under
- * `<dataDir>/s3` (kept between runs, so a re-run reuses earlier results).
+ * The embedded services of a local deployment: `REDIS_URL` if set, else a private redis-server
+ * on a free loopback port; `S3_ENDPOINT` if set, else the embedded S3-protocol server over HTTP
+ * storing under `<dataDir>/s3` (kept between runs, so a re-run reuses earlier results).
  */
 export class LocalStack {
+  /** The settings that point a facepipe process at these services (only what was started here). */
   readonly env: Record<string, string>;
   readonly config: FacepipeConfig;
   readonly dataDir: string;
@@ -36,6 +44,11 @@ export class LocalStack {
     ].join(', ');
   }
 
+  /** Process ids of services this stack runs as child processes (redis-server). */
+  get childPids(): number[] {
+    return this.#redis ? [this.#redis.pid] : [];
+  }
+
   static async start(options: LocalStackOptions): Promise<LocalStack> {
     const base = options.env ?? process.env;
     loadConfig(base); // fail fast on bad settings before starting anything
@@ -44,7 +57,7 @@ export class LocalStack {
     let s3: EmbeddedS3 | undefined;
     try {
       if (!base.REDIS_URL) {
-        redis = await startLocalRedis({ directory: resolve(options.dataDir, 'redis') });
+        redis = await startLocalRedis({ directory: resolve(options.dataDir, 'redis'), appendOnly: options.persistentRedis ?? false });
         env.REDIS_URL = redis.url;
       }
       if (!base.S3_ENDPOINT) {
@@ -59,6 +72,7 @@ export class LocalStack {
     return new LocalStack({ env, config: loadConfig(merged), dataDir: options.dataDir, redis, s3 });
   }
 
+  /** Stops what this stack started; safe to call more than once. */
   stop(): Promise<void> {
     this.#stopping ??= Promise.allSettled([this.#s3?.close(), this.#redis?.stop()]).then(() => undefined);
     return this.#stopping;
