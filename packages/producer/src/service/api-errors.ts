@@ -13,7 +13,16 @@ export type ApiErrorCode =
   | 'BATCH_CLOSED'
   | 'QUEUE_FULL'
   | 'TIMEOUT'
-  | 'UNKNOWN_QUEUE';
+  | 'UNKNOWN_QUEUE'
+  | 'FORBIDDEN'
+  | 'BAD_MULTIPART'
+  | 'TOO_MANY_PARTS'
+  | 'BAD_JSON'
+  | 'BODY_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'HEADERS_TOO_LARGE'
+  | 'SHUTTING_DOWN'
+  | 'UNAVAILABLE';
 
 /** An error answered as `{error: {code, message}}` with its HTTP status. */
 export class ApiError extends Error {

@@ -10,3 +10,6 @@ export { perMinute, DashboardData, recentMinutes, type Overview, type QueueOverv
 export { imageStatus, type ImageStatus } from './image-status.js';
 export { openApiDocument } from './openapi.js';
 export { ServiceMetrics } from './service-metrics.js';
+export { ApiKeys, apiKeyScopes, type ApiKeyScope, type ApiKeyInfo, type CreatedApiKey } from './api-keys.js';
+export { Credentials, type Principal, type CredentialCheck } from './credentials.js';
+export { errorAnswer } from './plugins/errors.js';

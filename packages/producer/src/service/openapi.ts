@@ -8,7 +8,8 @@ const batchId = { name: 'id', in: 'path', required: true, schema: { type: 'strin
 const queue = { name: 'queue', in: 'path', required: true, schema: { type: 'string', enum: ['detect', 'embed', 'classify', 'gallery'] } };
 const code = { name: 'code', in: 'path', required: true, description: 'An error code, e.g. CORRUPT_IMAGE', schema: { type: 'string', pattern: '^[A-Z_]+$' } };
 const authErrors = {
-  '401': error('No token, or a wrong one (`Authorization: Bearer <FACEPIPE_API_TOKEN>`)'),
+  '401': error('No credentials, or wrong ones (`Authorization: Bearer <API key or FACEPIPE_API_TOKEN>`)'),
+  '403': error("The API key lacks this route's scope (FORBIDDEN)"),
   '429': error('This client address sent FACEPIPE_AUTH_MAX_FAILURES wrong tokens within FACEPIPE_AUTH_WINDOW_S; `Retry-After` says when to try again'),
 };
 
@@ -41,8 +42,10 @@ export const openApiDocument = {
     version: '1',
     description:
       'Upload photos for face detection and recognition, follow images and batches, enroll people, and watch the queues. ' +
-      'When FACEPIPE_API_TOKEN is set, every route except /healthz, /readyz, /metrics and /openapi.json needs `Authorization: Bearer <token>` ' +
-      '(browsers sign in on /dashboard and get a session cookie instead).',
+      'When FACEPIPE_API_TOKEN is set, every route except /healthz, /readyz, /metrics and /openapi.json needs `Authorization: Bearer <credential>`: ' +
+      'the token itself (every scope) or an API key (`fpk_…`, made with `facepipe keys create` or POST /v1/keys) whose scopes include the one the route names in `x-facepipe-scope` (unnamed: read for GET, admin otherwise) ' +
+      '(upload, read, people, admin; admin includes all). Browsers sign in on /dashboard with either and get a session cookie instead. ' +
+      'Every 4xx/5xx answer has the body `{"error": {"code", "message"}}`; uploads add per-file details in `files`.',
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -55,7 +58,7 @@ export const openApiDocument = {
             type: 'object',
             required: ['code', 'message'],
             properties: {
-              code: { type: 'string', description: `A facepipe error code (${Object.keys(ErrorCodes).join(', ')}) or a request error (UNAUTHORIZED, TOO_MANY_ATTEMPTS, NOT_FOUND, BAD_REQUEST, NOT_MULTIPART, NO_FILES, TOO_MANY_FILES, BATCH_CLOSED, QUEUE_FULL, UNKNOWN_QUEUE)` },
+              code: { type: 'string', description: `A facepipe error code (${Object.keys(ErrorCodes).join(', ')}) or a request error (UNAUTHORIZED, FORBIDDEN, TOO_MANY_ATTEMPTS, NOT_FOUND, BAD_REQUEST, BAD_JSON, BAD_MULTIPART, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, HEADERS_TOO_LARGE, NOT_MULTIPART, NO_FILES, TOO_MANY_FILES, TOO_MANY_PARTS, BATCH_CLOSED, QUEUE_FULL, TIMEOUT, UNKNOWN_QUEUE, SHUTTING_DOWN, UNAVAILABLE)` },
               message: { type: 'string' },
             },
           },
@@ -78,7 +81,23 @@ export const openApiDocument = {
       UploadResult: {
         type: 'object',
         required: ['batchId', 'open', 'files'],
-        properties: { batchId: { type: 'string' }, open: { type: 'boolean' }, files: { type: 'array', items: ref('UploadedFile') } },
+        properties: {
+          error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } }, description: 'On 4xx (every file rejected): the common error object; `files` says why for each' },
+          batchId: { type: 'string' },
+          open: { type: 'boolean' },
+          files: { type: 'array', items: ref('UploadedFile') },
+          statusUrl: { type: 'string', description: 'Enrollment answered 202: where its progress and report appear (also in `Location`)' },
+        },
+      },
+      ApiKey: {
+        type: 'object',
+        required: ['id', 'name', 'scopes', 'createdAt'],
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{16}$' },
+          name: { type: 'string' },
+          scopes: { type: 'array', items: { type: 'string', enum: ['upload', 'read', 'people', 'admin'] } },
+          createdAt: { type: 'string', format: 'date-time' },
+        },
       },
       ImageStatus: {
         type: 'object',
@@ -176,18 +195,20 @@ export const openApiDocument = {
   paths: {
     '/v1/images': {
       post: {
+        'x-facepipe-scope': 'upload',
         summary: 'Upload one or many images',
         description:
-          'Streams each file part, hashes it (image id = sha256), checks its header (format, pixel limit) and queues it. The same bytes always get the same id and are never processed twice. ' +
+          'Reads the whole request first (files wait in a temp dir): a request refused as a whole (400, 409, 413 TOO_MANY_FILES/TOO_MANY_PARTS, 415) stores and queues nothing. ' +
+          'Then hashes each file (image id = sha256), checks its header (format, pixel limit) and queues it. The same bytes always get the same id and are never processed twice. ' +
           '202: every file accepted; 207: some rejected (see each file); 4xx: every file rejected, with the status of the first (413 over a limit, 415 not an image, 422 unreadable).',
         requestBody: uploadBody(true),
         responses: {
           '202': json(ref('UploadResult'), 'Every file accepted'),
           '207': json(ref('UploadResult'), 'Some files rejected; each says why'),
-          '400': error('No files, an unknown field, or a bad batchId/externalId'),
+          '400': error('No files (NO_FILES), an unknown field, a bad batchId/externalId, batchId after the files (BAD_REQUEST), or a malformed body (BAD_MULTIPART)'),
           ...authErrors,
           '409': error('The batch is closed to uploads (BATCH_CLOSED)'),
-          '413': json({ oneOf: [ref('UploadResult'), ref('Error')] }, 'Over FACEPIPE_UPLOAD_MAX_BYTES / FACEPIPE_MAX_PIXELS (FILE_TOO_LARGE, IMAGE_TOO_LARGE) or too many files (TOO_MANY_FILES)'),
+          '413': json({ oneOf: [ref('UploadResult'), ref('Error')] }, 'Over FACEPIPE_UPLOAD_MAX_BYTES / FACEPIPE_MAX_PIXELS (FILE_TOO_LARGE, IMAGE_TOO_LARGE) or too many files or parts (TOO_MANY_FILES, TOO_MANY_PARTS)'),
           '415': json({ oneOf: [ref('UploadResult'), ref('Error')] }, 'Not an image (NOT_AN_IMAGE, UNSUPPORTED_FORMAT), or not multipart/form-data (NOT_MULTIPART)'),
           '422': json(ref('UploadResult'), 'An unreadable image (EMPTY_INPUT, TRUNCATED_IMAGE, CORRUPT_IMAGE)'),
           '503': error('The detect queue is full (QUEUE_FULL, with Retry-After) or storage is down'),
@@ -223,6 +244,7 @@ export const openApiDocument = {
     },
     '/v1/batches/{id}/close': {
       post: {
+        'x-facepipe-scope': 'upload',
         summary: 'Close an upload batch: it takes no more files and finishes once its files are processed',
         parameters: [batchId],
         responses: { '200': json(ref('Batch'), 'The closed batch'), ...authErrors, '404': error('No such batch') },
@@ -237,8 +259,11 @@ export const openApiDocument = {
     },
     '/v1/people/{name}/images': {
       post: {
+        'x-facepipe-scope': 'people',
         summary: 'Enroll photos of a person (one face each) and publish a new gallery version',
-        description: 'Waits until the photos are processed and the gallery is built, then answers the enrollment report. With `?wait=false` answers 202 at once; the report then appears in GET /v1/batches/{id}.',
+        description:
+          'Waits (up to 20 s) until the photos are processed and the gallery is built, then answers the enrollment report. ' +
+          'A longer wait, a paused pipeline queue, or `?wait=false` answers 202 with `Location: /v1/batches/{id}` (also `statusUrl`): the enrollment goes on in the background and its report appears there as `enrollment`.',
         parameters: [
           { name: 'name', in: 'path', required: true, schema: { type: 'string', maxLength: 100 } },
           { name: 'wait', in: 'query', schema: { type: 'boolean', default: true } },
@@ -246,17 +271,41 @@ export const openApiDocument = {
         requestBody: uploadBody(false),
         responses: {
           '200': json({ type: 'object', properties: { batchId: { type: 'string' }, files: { type: 'array', items: ref('UploadedFile') }, enrollment: ref('EnrollmentReport') } }, 'Enrolled (see each item: enrolled or rejected with NO_FACE, MULTIPLE_FACES…)'),
-          '202': json(ref('UploadResult'), 'Accepted; enrollment finishes in the background'),
+          '202': { ...json(ref('UploadResult'), 'Accepted; the enrollment finishes in the background'), headers: { Location: { description: 'GET this for progress and, when done, the report', schema: { type: 'string' } } } },
           '400': error('Not a valid person name, or no files'),
           ...authErrors,
           '413': error('Over a limit'),
           '415': error('Not an image'),
-          '504': error('The photos were not processed in time; the enrollment finishes in the background'),
+          '504': error('The enrollment failed or was not done within its 600 s limit (TIMEOUT)'),
         },
       },
     },
     '/v1/people': {
       get: { summary: 'People in the current gallery, with their enrolled faces', responses: { '200': json(ref('People'), 'The gallery'), ...authErrors } },
+    },
+    '/v1/keys': {
+      post: {
+        summary: 'Create an API key; the key is in this answer only (stored as its sha256)',
+        'x-facepipe-scope': 'admin',
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { type: 'object', required: ['name', 'scopes'], properties: { name: { type: 'string', maxLength: 100 }, scopes: { type: 'array', items: { type: 'string', enum: ['upload', 'read', 'people', 'admin'] } } } } } },
+        },
+        responses: {
+          '201': json({ allOf: [ref('ApiKey'), { type: 'object', required: ['key'], properties: { key: { type: 'string', description: 'fpk_<id>_<secret>: send as `Authorization: Bearer <key>`' } } }] }, 'The new key'),
+          '400': error('A bad name or scope, or not JSON (BAD_REQUEST, BAD_JSON)'),
+          ...authErrors,
+        },
+      },
+      get: { summary: 'Every API key, without secrets', 'x-facepipe-scope': 'admin', responses: { '200': json({ type: 'object', properties: { keys: { type: 'array', items: ref('ApiKey') } } }, 'Keys'), ...authErrors } },
+    },
+    '/v1/keys/{id}': {
+      delete: {
+        summary: 'Revoke an API key (at once, in every service process)',
+        'x-facepipe-scope': 'admin',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': json({ type: 'object', properties: { id: { type: 'string' }, revoked: { const: true } } }, 'Revoked'), ...authErrors, '404': error('No such key') },
+      },
     },
     '/dashboard/api/overview': {
       get: { summary: 'Per queue: job counts, paused, workers, completed/failed per minute, wait and run percentiles; recent batches with progress', responses: { '200': json({ type: 'object' }, 'Overview'), ...authErrors } },
