@@ -13,12 +13,14 @@ import { Credentials } from './credentials.js';
 import { dashboardCss, dashboardHtml, dashboardJs, loginHtml } from './dashboard-assets.js';
 import { DashboardData } from './dashboard-data.js';
 import { Enrollments } from './enrollments.js';
+import { LibraryAccess } from './library-access.js';
 import { checkListenPolicy } from './listen-policy.js';
 import { authPlugin, recordFailedSignIn, tooManyAttempts } from './plugins/auth.js';
 import { batchesPlugin } from './plugins/batches.js';
 import { clientErrorHandler, errorsPlugin, frameworkErrors } from './plugins/errors.js';
 import { imagesPlugin } from './plugins/images.js';
 import { keysPlugin } from './plugins/keys.js';
+import { libraryPlugin } from './plugins/library.js';
 import { peoplePlugin } from './plugins/people.js';
 import { probesPlugin } from './plugins/probes.js';
 import { ServiceMetrics } from './service-metrics.js';
@@ -181,8 +183,9 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
   await app.register(probesPlugin, { log, metrics, serviceMetrics, ready });
   await app.register(imagesPlugin, { producer, uploads, maxFiles, maxBytes });
   await app.register(batchesPlugin, { producer, log });
-  await app.register(peoplePlugin, { producer, uploads, enrollments, dashboard, maxFiles, maxBytes, enrollWaitMs: options.enrollWaitMs });
+  await app.register(peoplePlugin, { producer, uploads, enrollments, maxFiles, maxBytes, enrollWaitMs: options.enrollWaitMs });
   await app.register(keysPlugin, { keys, log });
+  await app.register(libraryPlugin, { producer, access: new LibraryAccess(config), dashboard, maxBytes });
 
   // ---- dashboard ----
   app.get('/dashboard', async (request, reply) => {

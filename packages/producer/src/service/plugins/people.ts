@@ -2,7 +2,6 @@ import { isPersonName, type EnrollmentReport } from '@facepipe/core';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Producer } from '../../producer.js';
 import { ApiError } from '../api-errors.js';
-import type { DashboardData } from '../dashboard-data.js';
 import type { Enrollments } from '../enrollments.js';
 import { multipartParts } from '../multipart-parts.js';
 import { answerUpload } from '../upload-answer.js';
@@ -12,7 +11,6 @@ export interface PeoplePluginOptions {
   producer: Producer;
   uploads: Uploads;
   enrollments: Enrollments;
-  dashboard: DashboardData;
   maxFiles: number;
   maxBytes: number;
   /** Longest an enroll request waits for its enrollment before answering 202 with a status URL. @defaultValue 20000 */
@@ -20,13 +18,13 @@ export interface PeoplePluginOptions {
 }
 
 /**
- * Enrollment over HTTP (POST /v1/people/:name/images) and the gallery (GET /v1/people). An
+ * Enrollment over HTTP (POST /v1/people/:name/images; the people list is in the library plugin). An
  * enrollment that is not done within `enrollWaitMs` — or at once when a pipeline queue is
  * paused, or with `?wait=false` — is answered 202 with `Location: /v1/batches/<id>`; it goes on
  * in the background and that batch shows its report when done.
  */
 export const peoplePlugin: FastifyPluginAsync<PeoplePluginOptions> = async (app, options) => {
-  const { producer, uploads, enrollments, dashboard, maxFiles, maxBytes } = options;
+  const { producer, uploads, enrollments, maxFiles, maxBytes } = options;
   const waitMs = options.enrollWaitMs ?? 20_000;
 
   app.post<{ Params: { name: string }; Querystring: { wait?: string } }>('/v1/people/:name/images', { config: { scope: 'people' } }, async (request, reply) => {
@@ -53,8 +51,6 @@ export const peoplePlugin: FastifyPluginAsync<PeoplePluginOptions> = async (app,
     if ('err' in outcome) throw new ApiError(504, 'TIMEOUT', `${outcome.err.message}; the enrollment goes on in the background (GET ${statusUrl})`);
     return { batchId: result.batchId, files: result.files, enrollment: outcome.report };
   });
-
-  app.get('/v1/people', { config: { scope: 'read' } }, async () => dashboard.people());
 };
 
 async function anyQueuePaused(producer: Producer): Promise<boolean> {
