@@ -41,7 +41,7 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
   const personOut = (p: PersonSummary) => ({ id: p.id, name: p.name, hidden: p.hidden, faces: p.faces, examples: p.examples });
   const summary = async (library: FaceLibrary, name: string) => {
     const found = (await library.people({ includeHidden: true })).find((p) => p.name === name);
-    if (!found) throw new ApiError(404, 'NOT_FOUND', `nobody is called "${name}"`);
+    if (!found) throw new FacepipeError('OBJECT_NOT_FOUND', `nobody is called "${name}"`);
     return personOut(found);
   };
 
@@ -112,7 +112,7 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
   app.post<{ Params: { id: string }; Body: unknown }>('/v1/clusters/:id/name', people, async (request) => {
     const body = jsonObject(request.body, '{"name": "<the person\'s name>"}', ['name']);
     if (typeof body.name !== 'string') throw new ApiError(400, 'BAD_REQUEST', "name: the person's name");
-    if (!/^\d{1,19}$/.test(request.params.id)) throw new ApiError(404, 'NOT_FOUND', `no cluster ${request.params.id}`);
+    if (!/^\d{1,19}$/.test(request.params.id)) throw new FacepipeError('OBJECT_NOT_FOUND', `no cluster ${request.params.id}`);
     const library = await access.library();
     const change = await library.nameCluster(request.params.id, body.name);
     return { cluster: request.params.id, person: await summary(library, body.name), faces: change.faces, resultsUpdated: await synced(library, change) };
