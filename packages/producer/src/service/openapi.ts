@@ -210,12 +210,12 @@ export const openApiDocument = {
       LibraryPerson: {
         type: 'object',
         description: 'A person of the face index',
-        required: ['id', 'name', 'hidden', 'faces', 'examples'],
+        required: ['id', 'name', 'hidden', 'faceCount', 'examples'],
         properties: {
           id: { type: 'string' },
           name: { type: 'string' },
           hidden: { type: 'boolean' },
-          faces: { type: 'integer', description: 'Faces in the library that are this person' },
+          faceCount: { type: 'integer', description: 'Faces in the library that are this person' },
           examples: { type: 'integer', description: 'Faces that name others: enrolled, from a named cluster, or named by hand' },
         },
       },

@@ -38,7 +38,7 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
 
   /** The change's images' result documents, rewritten to the index's names. */
   const synced = async (library: FaceLibrary, change: LibraryChange) => syncResultDocuments(store, library.index, change.imageIds);
-  const personOut = (p: PersonSummary) => ({ id: p.id, name: p.name, hidden: p.hidden, faces: p.faces, examples: p.examples });
+  const personOut = (p: PersonSummary) => ({ id: p.id, name: p.name, hidden: p.hidden, faceCount: p.faces, examples: p.examples });
   const summary = async (library: FaceLibrary, name: string) => {
     const found = (await library.people({ includeHidden: true })).find((p) => p.name === name);
     if (!found) throw new FacepipeError('OBJECT_NOT_FOUND', `nobody is called "${name}"`);
@@ -47,14 +47,12 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
 
   // ---- people ----
   app.get<{ Querystring: { hidden?: string } }>('/v1/people', async (request) => {
-    const gallery = await dashboard.people();
-    if (!access.configured) return gallery;
-    const library = await access.library();
     const includeHidden = flag(request.query.hidden, 'hidden');
+    const gallery = await dashboard.people();
     const enrolled = new Map(gallery.people.map((p) => [p.name, p.faces]));
-    const listed = (await library.people({ includeHidden })).map((p) => ({ ...personOut(p), faces: enrolled.get(p.name) ?? [], faceCount: p.faces }));
+    const listed = access.configured ? (await (await access.library()).people({ includeHidden })).map((p) => ({ ...personOut(p), faces: enrolled.get(p.name) ?? [] })) : [];
     const inIndex = new Set(listed.map((p) => p.name));
-    // People of the gallery the index does not know (enrolled before it existed) stay listed.
+    // People only the gallery knows (no face index, or enrolled before it existed) stay listed.
     const galleryOnly = gallery.people.filter((p) => !inIndex.has(p.name)).map((p) => ({ name: p.name, faces: p.faces, faceCount: p.faces.length }));
     return { galleryVersion: gallery.galleryVersion, people: [...listed, ...galleryOnly] };
   });
