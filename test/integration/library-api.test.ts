@@ -246,6 +246,19 @@ describe('the face index over HTTP', { skip }, () => {
     assert.deepEqual((await call('GET', '/v1/schedules')).json.schedules.map((s: { id: string }) => s.id), ['often']);
   });
 
+  test('a service without DATABASE_URL answers the library routes 503 and still lists the gallery', async () => {
+    const bare = await startService({ config: { ...pipeline.config, database: { ...pipeline.config.database, url: undefined } }, host: '127.0.0.1', port: 0 });
+    try {
+      const res = await fetch(`${bare.url}/v1/clusters`, { headers: auth });
+      assertError({ status: res.status, json: await res.json() }, 503, 'DATABASE_UNAVAILABLE');
+      const people = await fetch(`${bare.url}/v1/people`, { headers: auth });
+      assert.equal(people.status, 200);
+      assert.deepEqual(await people.json(), { galleryVersion: null, people: [] });
+    } finally {
+      await bare.close();
+    }
+  });
+
   test('deleting a person leaves their faces to nobody', async () => {
     assertError(await call('DELETE', `/v1/people/${encodeURIComponent(person)}`, undefined, keys.read), 403, 'FORBIDDEN');
     const deleted = await call('DELETE', `/v1/people/${encodeURIComponent(person)}`, undefined, keys.people);
