@@ -260,6 +260,30 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
     assert.ok(await page.isVisible(`#batches tr[data-batch="${mainBatch.batchId}"]`), 'the larger upload stays a row of its own');
     await page.close();
   });
+
+  test('the People page lists the face index\'s people with their face counts; a person\'s page shows their photos', async () => {
+    const page = await signedIn.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(`${service.url}/dashboard`);
+    await page.waitForSelector('body[data-loaded=true]');
+    await page.click('#people-link');
+    await page.waitForSelector('body[data-people-loaded=true]', { timeout: 10_000 });
+    const listed = (await (await fetch(`${service.url}/v1/people`, { headers: { authorization: `Bearer ${token}` } })).json()) as { people: { name: string; faceCount: number }[] };
+    const obama = listed.people.find((p) => p.name === 'Barack Obama');
+    assert.ok(obama && obama.faceCount >= 2, JSON.stringify(listed));
+    for (const p of listed.people) assert.equal(await page.textContent(`#library-people tr[data-person="${p.name}"] [data-count=faces]`), String(p.faceCount), p.name);
+    assert.ok(await page.isVisible('#clusters'), 'the clusters section is shown');
+    await assertFits(page, 'people page at 1440 px');
+    await shot(page, 'people-1440.png');
+    await page.click(`#library-people a[href="#person/${encodeURIComponent('Barack Obama')}"]`);
+    await page.waitForSelector('body[data-person-loaded="Barack Obama"]', { timeout: 10_000 });
+    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('#person-photos img')].every((img) => img.complete && img.naturalWidth > 0), undefined, { timeout: 10_000 });
+    assert.equal(await page.locator('#person-photos .card').count(), obama.faceCount);
+    await shot(page, 'person-1440.png');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
 });
 
 describe('the dashboard of a deployment whose workers are not running', { skip }, () => {
