@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { objectKeys } from '@facepipe/core';
+import { FaceIndex, FaceLibrary } from '@facepipe/face-index';
 import { fileListItems, labelFace } from '@facepipe/producer';
 import { dataPath, missingData } from '../helpers/data.js';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
@@ -135,7 +136,12 @@ describe('the pipeline end to end (real Redis, S3 protocol server, models, worke
     const first = await pipeline.ingestAndWait(dataPath(examples, 'knn_test'));
     const kit = first.results.find((x) => x.source === 'kit_with_rose.jpg')!;
     const face = kit.result!.faces.find((f) => f.name === 'rose_leslie')!;
-    await labelFace(pipeline.producer.ctx.store, kit.imageId!, face.index, 'Rose Leslie', 'test');
+    const index = await FaceIndex.connect({ url: pipeline.database!.url });
+    try {
+      await labelFace(pipeline.producer.ctx.store, kit.imageId!, face.index, 'Rose Leslie', 'test', new FaceLibrary(index));
+    } finally {
+      await index.close();
+    }
     const again = await pipeline.ingestAndWait(dataPath(examples, 'knn_test'), { force: true });
     assert.equal(again.batch.cached, 0, 'forced: processed again');
     const rerun = again.results.find((x) => x.source === 'kit_with_rose.jpg')!.result!;

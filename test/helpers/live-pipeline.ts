@@ -6,11 +6,13 @@ import { startEmbedStage } from '@facepipe/worker-embed';
 import { startClassifyStage } from '@facepipe/worker-classify';
 import { startRedis, type TestRedis } from './redis-server.js';
 import { startS3, type TestS3 } from './s3-server.js';
+import { startDatabase, type TestDatabase } from './test-database.js';
 
 export interface LivePipeline {
   config: FacepipeConfig;
   redis: TestRedis;
   s3: TestS3;
+  database: TestDatabase;
   /** The workers' context (its queues, store and tracker are handy for checks). */
   ctx: ServiceContext;
   stop(): Promise<void>;
@@ -21,9 +23,10 @@ export interface LivePipeline {
  * and the detect, embed and classify stages with the real models, as their main.ts starts them.
  */
 export async function startLivePipeline(env: Record<string, string> = {}): Promise<LivePipeline> {
-  const [redis, s3] = await Promise.all([startRedis(), startS3()]);
+  const [redis, s3, database] = await Promise.all([startRedis(), startS3(), startDatabase()]);
   const config = loadConfig({
     ...s3.env,
+    ...database.env,
     REDIS_URL: redis.url,
     FACEPIPE_REDIS_PREFIX: `t${randomUUID().slice(0, 8)}`,
     FACEPIPE_LOG_LEVEL: 'silent',
@@ -42,13 +45,14 @@ export async function startLivePipeline(env: Record<string, string> = {}): Promi
     config,
     redis,
     s3,
+    database,
     ctx,
     async stop() {
       await Promise.allSettled(stages.flatMap((s) => s.workers.map((w) => w.close())));
       await Promise.allSettled(runs);
       await Promise.allSettled(stages.map((s) => s.close()));
       await ctx.close();
-      await Promise.allSettled([redis.stop(), s3.stop()]);
+      await Promise.allSettled([redis.stop(), s3.stop(), database.stop()]);
     },
   };
 }

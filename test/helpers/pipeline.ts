@@ -7,6 +7,7 @@ import { batchResults, Producer } from '@facepipe/producer';
 import { checkWorkers, waitForWorkers, WorkerProcesses } from '@facepipe/devstack';
 import { startRedis, type TestRedis } from './redis-server.js';
 import { startS3, type TestS3 } from './s3-server.js';
+import { startDatabase, type TestDatabase } from './test-database.js';
 
 export interface TestPipeline {
   env: Record<string, string>;
@@ -14,6 +15,8 @@ export interface TestPipeline {
   workers: WorkerProcesses;
   redis: TestRedis;
   s3: TestS3;
+  /** The face index (embedded PGlite over its socket); absent when `DATABASE_URL: ''` was given. */
+  database?: TestDatabase;
   logDir: string;
   /** Ingests a folder and waits for the batch to finish; returns the batch and its results. */
   ingestAndWait(input: string, options?: { purpose?: 'ingest' | 'enroll'; force?: boolean; allFiles?: boolean }): Promise<{
@@ -33,10 +36,12 @@ export interface TestPipeline {
 export async function startPipeline(extraEnv: Record<string, string> = {}, counts: Partial<Record<'detect' | 'embed' | 'classify', number>> = {}): Promise<TestPipeline> {
   const redis = await startRedis();
   const s3 = await startS3(`e2e-${randomUUID().slice(0, 8)}`);
+  const database = extraEnv.DATABASE_URL === undefined ? await startDatabase() : undefined;
   const logDir = mkdtempSync(join(tmpdir(), 'facepipe-logs-'));
   const env: Record<string, string> = {
     REDIS_URL: redis.url,
     ...s3.env,
+    ...(database?.env ?? {}),
     FACEPIPE_REDIS_PREFIX: `t${randomUUID().slice(0, 8)}`,
     FACEPIPE_LOG_LEVEL: 'info',
     FACEPIPE_METRICS_PORT: '0',
@@ -52,6 +57,7 @@ export async function startPipeline(extraEnv: Record<string, string> = {}, count
     workers,
     redis,
     s3,
+    database,
     logDir,
     async ingestAndWait(input, options = {}) {
       const { batchId } = await producer.ingest({ input, purpose: options.purpose ?? 'ingest', personFromFolder: options.purpose === 'enroll', force: options.force, allFiles: options.allFiles });
@@ -70,6 +76,7 @@ export async function startPipeline(extraEnv: Record<string, string> = {}, count
       await workers.stop();
       await producer.close();
       await s3.stop();
+      await database?.stop();
       await redis.stop();
       rmSync(logDir, { recursive: true, force: true });
     },

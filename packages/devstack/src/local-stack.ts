@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { loadConfig, type FacepipeConfig } from '@facepipe/core';
+import { EmbeddedDatabase, embeddedDatabaseDir } from '@facepipe/face-index';
 import { startEmbeddedS3, type EmbeddedS3 } from './embedded-s3.js';
 import { startLocalRedis, type LocalRedis } from './local-redis.js';
 
@@ -18,7 +19,9 @@ export interface LocalStackOptions {
 /**
  * The embedded services of a local deployment: `REDIS_URL` if set, else a private redis-server
  * on a free loopback port; `S3_ENDPOINT` if set, else the embedded S3-protocol server over HTTP
- * storing under `<dataDir>/s3` (kept between runs, so a re-run reuses earlier results).
+ * storing under `<dataDir>/s3` (kept between runs, so a re-run reuses earlier results);
+ * `DATABASE_URL` if set, else the embedded face index database (PGlite + pgvector served over the
+ * PostgreSQL protocol on loopback) storing under `<dataDir>/db` (the library: people, clusters).
  */
 export class LocalStack {
   /** The settings that point a facepipe process at these services (only what was started here). */
@@ -27,20 +30,23 @@ export class LocalStack {
   readonly dataDir: string;
   readonly #redis: LocalRedis | undefined;
   readonly #s3: EmbeddedS3 | undefined;
+  readonly #database: EmbeddedDatabase | undefined;
   #stopping: Promise<void> | undefined;
 
-  private constructor(init: { env: Record<string, string>; config: FacepipeConfig; dataDir: string; redis?: LocalRedis; s3?: EmbeddedS3 }) {
+  private constructor(init: { env: Record<string, string>; config: FacepipeConfig; dataDir: string; redis?: LocalRedis; s3?: EmbeddedS3; database?: EmbeddedDatabase }) {
     this.env = init.env;
     this.config = init.config;
     this.dataDir = init.dataDir;
     this.#redis = init.redis;
     this.#s3 = init.s3;
+    this.#database = init.database;
   }
 
   get describe(): string {
     return [
       this.#redis ? `private redis-server at ${this.config.redis.url}` : `Redis at ${this.config.redis.url}`,
       this.#s3 ? `embedded S3 at ${this.config.s3.endpoint} (files under ${resolve(this.dataDir, 's3')})` : `S3 at ${this.config.s3.endpoint ?? 'AWS'}`,
+      this.#database ? `embedded face index database (files under ${this.#database.directory})` : 'face index at DATABASE_URL',
     ].join(', ');
   }
 
@@ -55,6 +61,7 @@ export class LocalStack {
     const env: Record<string, string> = {};
     let redis: LocalRedis | undefined;
     let s3: EmbeddedS3 | undefined;
+    let database: EmbeddedDatabase | undefined;
     try {
       if (!base.REDIS_URL) {
         redis = await startLocalRedis({ directory: resolve(options.dataDir, 'redis'), appendOnly: options.persistentRedis ?? false });
@@ -64,17 +71,21 @@ export class LocalStack {
         s3 = await startEmbeddedS3({ directory: resolve(options.dataDir, 's3'), port: 0 });
         Object.assign(env, s3.env);
       }
+      if (!base.DATABASE_URL) {
+        database = await EmbeddedDatabase.start({ directory: embeddedDatabaseDir(options.dataDir) });
+        Object.assign(env, database.env);
+      }
     } catch (err) {
-      await Promise.allSettled([redis?.stop(), s3?.close()]);
+      await Promise.allSettled([redis?.stop(), s3?.close(), database?.close()]);
       throw err;
     }
     const merged = { ...base, ...env };
-    return new LocalStack({ env, config: loadConfig(merged), dataDir: options.dataDir, redis, s3 });
+    return new LocalStack({ env, config: loadConfig(merged), dataDir: options.dataDir, redis, s3, database });
   }
 
   /** Stops what this stack started; safe to call more than once. */
   stop(): Promise<void> {
-    this.#stopping ??= Promise.allSettled([this.#s3?.close(), this.#redis?.stop()]).then(() => undefined);
+    this.#stopping ??= Promise.allSettled([this.#s3?.close(), this.#redis?.stop(), this.#database?.close()]).then(() => undefined);
     return this.#stopping;
   }
 }

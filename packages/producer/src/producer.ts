@@ -13,6 +13,7 @@ import {
 } from '@facepipe/core';
 import { configuredVersions, probeImage } from '@facepipe/vision';
 import { Ingestor, type AdmitOutcome } from './ingest/ingestor.js';
+import type { FaceIndex } from '@facepipe/face-index';
 import { Reindexer } from './reindex/reindexer.js';
 import { LocalFolderSource, parseS3Url, s3PrefixItems, type IngestItem } from './ingest/sources.js';
 import type { InputSkipReason } from '@facepipe/core';
@@ -132,8 +133,9 @@ export class Producer {
   }
 
   /** Re-index jobs against this deployment (see {@link Reindexer}). */
-  reindexer(): Reindexer {
+  reindexer(index?: FaceIndex): Reindexer {
     return new Reindexer({
+      index,
       store: this.ctx.store,
       tracker: this.ctx.tracker,
       queues: this.ctx.queues,

@@ -12,29 +12,44 @@ import {
   type ResultFace,
   type StageContext,
 } from '@facepipe/core';
+import type { FaceIndex, FaceToIndex } from '@facepipe/face-index';
 import { iou } from '@facepipe/vision';
 import type { GalleryCache } from './gallery-cache.js';
+import { IndexNamer, LABEL_IOU, type IndexedName } from './index-namer.js';
+
+export { LABEL_IOU };
 
 export interface ClassifyHandlerDeps {
   store: ObjectStore;
   gallery: Pick<GalleryCache, 'current'>;
   outcomes: Pick<OutcomeRecorder, 'recordSuccess'>;
+  /**
+   * The face index (DATABASE_URL). With it, names given by hand and enrollments come from the
+   * index, the image and its faces are written there in the same job, and unnamed faces are
+   * clustered; without it, the result document is all (names by hand from labels/ in S3).
+   */
+  index?: FaceIndex;
+  /** Largest distance at which an example face in the index names a face. @defaultValue 0.6 */
+  tolerance?: number;
 }
 
-/** Overlap at which a name given to a box carries over to a face detected in a re-run. */
-export const LABEL_IOU = 0.5;
-
 /**
- * The last stage: faces + embeddings + gallery (+ names given by people) → the image's result
- * document, then the batch counts. Names given by people live in their own object and are
- * merged here, so re-running the pipeline never erases them.
- * S3 requests per image: 3 reads (faces, embeddings, labels), 1 write; the gallery is cached.
+ * The last stage: faces + embeddings + gallery (+ the face index) → the image's result document
+ * and its rows in the face index, then the batch counts. Names given by people live apart from
+ * results (in the index, or labels/ in S3 without one) and are applied here, so re-running the
+ * pipeline never erases them. The index write is idempotent (keyed by image, face index and
+ * embedding version) and commits before the result document is written, so a retry after a
+ * failed S3 write changes nothing in the index.
  */
 export class ClassifyHandler {
-  constructor(readonly deps: ClassifyHandlerDeps) {}
+  readonly #namer: IndexNamer;
+
+  constructor(readonly deps: ClassifyHandlerDeps) {
+    this.#namer = new IndexNamer(deps.tolerance ?? 0.6);
+  }
 
   async handle(data: ClassifyJobData, ctx?: Pick<StageContext, 'log'>): Promise<ResultDocument> {
-    const { store, gallery, outcomes } = this.deps;
+    const { store, gallery, outcomes, index } = this.deps;
     const t0 = performance.now();
     const facesDoc = await store.getJson<FacesDocument>(objectKeys.faces(data.imageId, data.detectVersion));
     if (!facesDoc) throw new FacepipeError('OBJECT_NOT_FOUND', `faces of ${data.imageId} (detect ${data.detectVersion}) are missing`);
@@ -48,10 +63,10 @@ export class ClassifyHandler {
     }
     const [namer, labels] = await Promise.all([
       gallery.current(),
-      facesDoc.faces.length > 0 ? store.getJson<LabelsDocument>(objectKeys.labels(data.imageId)) : Promise.resolve(undefined),
+      facesDoc.faces.length > 0 && !index ? store.getJson<LabelsDocument>(objectKeys.labels(data.imageId)) : Promise.resolve(undefined),
     ]);
     const comparable = namer.accepts(data.embedVersion);
-    const faces: ResultFace[] = facesDoc.faces.map((face) => {
+    let faces: ResultFace[] = facesDoc.faces.map((face) => {
       const embedding = embeddings?.embeddings[face.index] ?? [];
       const match: FaceMatch = comparable
         ? namer.name(embedding)
@@ -94,14 +109,58 @@ export class ClassifyHandler {
       timings: {
         ...prefixed('detect.', facesDoc.timings),
         ...(embeddings ? prefixed('embed.', embeddings.timings) : {}),
-        classifyMs: Math.round(performance.now() - t0),
-        totalMs: Date.now() - data.enqueuedAt,
       },
       processedAt: new Date().toISOString(),
     };
+    if (index) {
+      faces = await this.#index(index, result, data.embedVersion);
+      result.faces = faces;
+    }
+    result.timings.classifyMs = Math.round(performance.now() - t0);
+    result.timings.totalMs = Date.now() - data.enqueuedAt;
     await outcomes.recordSuccess(result);
     return result;
   }
+
+  /** Names the faces from the index, writes the image and its faces, clusters the unnamed ones: one transaction. */
+  async #index(index: FaceIndex, result: ResultDocument, embedVersion: string | null): Promise<ResultFace[]> {
+    return index.transaction(async (r) => {
+      const names = await this.#namer.name(r, result.imageId, embedVersion, result.faces);
+      await r.images.upsert({
+        id: result.imageId,
+        source: result.source,
+        originalKey: result.originalKey,
+        status: 'done',
+        pipelineVersion: result.versions.pipeline,
+        detectVersion: result.versions.detect?.tag ?? null,
+        embedVersion,
+        galleryVersion: result.versions.gallery,
+        faceCount: result.faceCount,
+        resultKey: objectKeys.result(result.imageId),
+        errorCode: null,
+        processedAt: result.processedAt,
+      });
+      const embedded = embedVersion !== null ? result.faces.filter((f) => f.embedding.length > 0) : [];
+      const rows: FaceToIndex[] = embedded.map((f) => {
+        const n = names[result.faces.indexOf(f)]!;
+        return { faceIndex: f.index, box: f.box, score: f.score, quality: null, embedding: f.embedding, personId: n.personId, personSource: n.source, matchDistance: n.distance };
+      });
+      const written = await r.faces.replaceImageFaces(result.imageId, embedVersion ?? '', result.faces[0]?.embeddingModel ?? '', rows);
+      if (embedVersion !== null) await r.clusterer.addFaces(embedVersion, written.filter((_, i) => rows[i]!.personSource === null));
+      return result.faces.map((f, i) => withIndexedName(f, names[i]!));
+    });
+  }
+}
+
+function withIndexedName(face: ResultFace, n: IndexedName): ResultFace {
+  const out: ResultFace = { ...face, name: n.name };
+  delete out.label;
+  if (n.source === 'hand' && n.label && n.name !== null) out.label = { name: n.name, at: n.label.at, ...(n.label.by ? { by: n.label.by } : {}) };
+  if (n.source === 'auto' && n.name !== null && n.name !== face.match.name) {
+    // An example in the index (a named cluster, a hand label) was nearer than the gallery's match.
+    out.match = { ...face.match, name: n.name, distance: n.distance, method: 'nearest' };
+  }
+  return out;
 }
 
 function prefixed(prefix: string, timings: Record<string, number>): Record<string, number> {

@@ -1,4 +1,5 @@
 import { JobName, QueueName, StageWorker, type RunningStage, type ServiceContext } from '@facepipe/core';
+import { FaceIndex, FaceLibrary } from '@facepipe/face-index';
 import { ClassifyHandler } from './classify-handler.js';
 import { GalleryBuilder } from './gallery-builder.js';
 import { GalleryCache } from './gallery-cache.js';
@@ -11,6 +12,12 @@ import { GalleryRepository } from './gallery-repository.js';
 export async function startClassifyStage(ctx: ServiceContext): Promise<RunningStage & { handler: ClassifyHandler; builder: GalleryBuilder }> {
   const { classifier, tolerance, galleryRefreshMs, concurrency } = ctx.config.classify;
   const repository = new GalleryRepository(ctx.store);
+  const { database } = ctx.config;
+  const index = database.url
+    ? await FaceIndex.connect({ url: database.url, clustering: { maxDistance: database.clusterMaxDistance, minFaces: database.clusterMinFaces } })
+    : undefined;
+  if (!index) ctx.log.warn('DATABASE_URL is not set: faces are not written to a face index (no clusters, people or search by face)');
+  const library = index ? new FaceLibrary(index, { tolerance }) : undefined;
   // Redis carries the newest gallery version, so every classify process switches at its next job.
   const versionKey = `${ctx.config.redis.prefix}:gallery:version`;
   const cache = new GalleryCache(repository, {
@@ -27,8 +34,8 @@ export async function startClassifyStage(ctx: ServiceContext): Promise<RunningSt
     await ctx.redis.set(versionKey, String(version));
     cache.invalidate();
   };
-  const handler = new ClassifyHandler({ store: ctx.store, gallery: cache, outcomes: ctx.outcomes });
-  const builder = new GalleryBuilder(ctx.store, repository, ctx.log);
+  const handler = new ClassifyHandler({ store: ctx.store, gallery: cache, outcomes: ctx.outcomes, index, tolerance });
+  const builder = new GalleryBuilder(ctx.store, repository, ctx.log, library);
   const common = { connection: ctx.redis, prefix: ctx.config.redis.prefix, log: ctx.log, metrics: ctx.metrics, ...ctx.stageSettings };
   const classifyWorker = new StageWorker({
     ...common,
@@ -60,5 +67,7 @@ export async function startClassifyStage(ctx: ServiceContext): Promise<RunningSt
       return { galleryVersion: doc.version, people: doc.people.length };
     },
   });
-  return { workers: [classifyWorker, galleryWorker] as RunningStage['workers'], handler, builder, close: async () => {} };
+  return { workers: [classifyWorker, galleryWorker] as RunningStage['workers'], handler, builder, close: async () => {
+    await index?.close();
+  } };
 }

@@ -9,6 +9,7 @@ import {
   type ObjectStore,
   type ResultDocument,
 } from '@facepipe/core';
+import { syncResultDocuments, type FaceLibrary } from '@facepipe/face-index';
 import { trainLinearSvm } from '@facepipe/vision';
 import type { GalleryRepository } from './gallery-repository.js';
 
@@ -23,10 +24,13 @@ export class GalleryBuilder {
     readonly store: ObjectStore,
     readonly repository: GalleryRepository,
     readonly log?: Logger,
+    /** The face index's people: enrolled photos become examples there, and matching faces across the library are named at once. */
+    readonly library?: FaceLibrary,
   ) {}
 
   async enroll(batchId: string): Promise<EnrollmentReport> {
     const items: EnrollmentReport['items'] = [];
+    const examples = new Map<string, { imageId: string; faceIndex: number; source: string }[]>();
     for await (const entry of readBatchManifest(this.store, batchId)) {
       if (!entry.person) continue;
       const reject = (error: ErrorRecord) => items.push({ source: entry.source, person: entry.person!, imageId: entry.imageId, status: 'rejected', error });
@@ -41,10 +45,17 @@ export class GalleryBuilder {
       else if (result.faceCount > 1) reject({ code: 'MULTIPLE_FACES', message: `${result.faceCount} faces were found; enroll photos with one face` });
       else {
         await this.repository.putMember({ person: entry.person, imageId: entry.imageId, source: entry.source, batchId, enrolledAt: new Date().toISOString() });
+        examples.set(entry.person, [...(examples.get(entry.person) ?? []), { imageId: entry.imageId, faceIndex: result.faces[0]!.index, source: entry.source }]);
         items.push({ source: entry.source, person: entry.person, imageId: entry.imageId, status: 'enrolled' });
       }
     }
     const gallery = await this.rebuild(`enroll ${batchId}`);
+    if (this.library) {
+      const changed: string[] = [];
+      for (const [person, faces] of examples) changed.push(...(await this.library.enroll(person, faces)).imageIds);
+      const rewritten = await syncResultDocuments(this.store, this.library.index, changed);
+      this.log?.info('enrolled in the face index', { batchId, people: examples.size, resultsRenamed: rewritten });
+    }
     const report: EnrollmentReport = { schema: 'facepipe.enrollment/1', batchId, galleryVersion: gallery.version, items, createdAt: new Date().toISOString() };
     await this.store.putJson(objectKeys.enrollReport(batchId), report);
     this.log?.info('enrollment done', { batchId, enrolled: items.filter((i) => i.status === 'enrolled').length, rejected: items.filter((i) => i.status === 'rejected').length, galleryVersion: gallery.version });

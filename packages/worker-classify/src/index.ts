@@ -4,3 +4,4 @@ export { GalleryCache } from './gallery-cache.js';
 export { GalleryRepository } from './gallery-repository.js';
 export { GalleryBuilder } from './gallery-builder.js';
 export { startClassifyStage } from './classify-worker.js';
+export { IndexNamer, type IndexedName } from './index-namer.js';

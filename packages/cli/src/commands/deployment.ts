@@ -17,6 +17,11 @@ export async function connectProducer(service: string, dataDir = '.facepipe'): P
   return Producer.connect(loadConfig(deploymentEnvironment(resolve(dataDir))), service);
 }
 
+/** The settings of the deployment a command talks to (the environment, or `facepipe up`'s in `dataDir`). */
+export function deploymentEnv(dataDir = '.facepipe'): Record<string, string | undefined> {
+  return deploymentEnvironment(resolve(dataDir));
+}
+
 /** Runs `fn` with a connected producer and always closes it. */
 export async function withProducer<T>(service: string, fn: (producer: Producer) => Promise<T>, options: { dataDir?: string } = {}): Promise<T> {
   const producer = await connectProducer(service, options.dataDir);

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { describeInputSkips, type BatchInfo, type InputSkipReason } from '@facepipe/core';
 import { ingestAndWait, LocalDeployment, runningDeployment, type WorkerProcesses } from '@facepipe/devstack';
+import { openLibrary, type OpenedLibrary } from '@facepipe/face-index';
 import { batchResults, toResultLine, type Producer, type ResultLine } from '@facepipe/producer';
 import { ProgressBar } from '../ui/progress.js';
 import { UsageError, type Command } from './command.js';
@@ -52,7 +53,9 @@ ${workerCountUsage}
 
     let deployment: LocalDeployment | undefined;
     let producer: Producer | undefined;
+    let library: OpenedLibrary | undefined;
     const stopAll = async () => {
+      await library?.close();
       if (deployment) await deployment.stop();
       else await producer?.close();
     };
@@ -79,9 +82,11 @@ ${workerCountUsage}
         await follow(producer, workers, values.enroll, 'enroll', options);
       }
       const batch = await follow(producer, workers, dir, 'ingest', options);
+      // The face index of this deployment: names set since, and each unnamed face's cluster.
+      library = await openLibrary({ dataDir, env: { ...process.env, ...(deployment?.env ?? {}) } });
       const out = values.out ? createWriteStream(resolve(values.out)) : undefined;
-      for await (const { entry, result } of batchResults(producer.ctx.store, batch.id)) {
-        const line = toResultLine(entry, result);
+      for await (const { entry, result, faces } of batchResults(producer.ctx.store, batch.id, 16, library.index)) {
+        const line = toResultLine(entry, result, faces);
         if (out && !out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');
         if (!values.quiet) process.stdout.write(`${describeLine(line)}\n`);
       }

@@ -36,6 +36,17 @@ export const envSchema = z.object({
    */
   S3_REQUEST_CLIENT: z.enum(['light', 'sdk']).default('light'),
 
+  /**
+   * PostgreSQL with pgvector holding the face index (faces, people, clusters), e.g.
+   * postgres://facepipe:secret@db:5432/facepipe. `facepipe run` and the tests start an embedded
+   * one (PGlite) and set it; unset in a worker = no face index (results only, no clusters or people).
+   */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'use a postgres:// or postgresql:// URL').optional(),
+  /** Largest distance between faces of one cluster neighbourhood; chosen on the dev data, see docs/face-index.md. @defaultValue 0.42 */
+  FACEPIPE_CLUSTER_MAX_DISTANCE: num(0.05, 2).default(0.42),
+  /** Faces (itself included) a face needs within FACEPIPE_CLUSTER_MAX_DISTANCE to found or grow a cluster. @defaultValue 3 */
+  FACEPIPE_CLUSTER_MIN_FACES: int(2, 1000).default(3),
+
   /** Jobs one detect process works on at once (each decode+detect is CPU-bound). @defaultValue 2 */
   FACEPIPE_DETECT_CONCURRENCY: int(1, 256).default(2),
   /** Jobs one embed process holds at once: the pool the micro-batcher fills batches from. @defaultValue 64 */

@@ -13,6 +13,8 @@ export interface FacepipeConfig {
     forcePathStyle: boolean;
     requestClient: 'light' | 'sdk';
   };
+  /** The face index (PostgreSQL + pgvector); `url` unset = none. */
+  database: { url?: string; clusterMaxDistance: number; clusterMinFaces: number };
   detect: { concurrency: number; detector: 'ssd' | 'tiny'; minScore: number; minFaceSize: number; maxPixels: number; maxBytes: number };
   embed: { concurrency: number; batchSize: number; batchWaitMs: number; flip: boolean };
   classify: { concurrency: number; tolerance: number; classifier: 'nearest' | 'svm'; galleryRefreshMs: number };
@@ -64,7 +66,7 @@ export class ConfigError extends Error {
 }
 
 /** Variables whose values never appear in messages or logs. */
-const secretVariable = /TOKEN|SECRET|PASSWORD/;
+const secretVariable = /TOKEN|SECRET|PASSWORD|DATABASE_URL/;
 
 function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
   const name = String(issue.path[0] ?? '?');
@@ -101,6 +103,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
       requestClient: e.S3_REQUEST_CLIENT,
     },
+    database: { url: e.DATABASE_URL, clusterMaxDistance: e.FACEPIPE_CLUSTER_MAX_DISTANCE, clusterMinFaces: e.FACEPIPE_CLUSTER_MIN_FACES },
     detect: {
       concurrency: e.FACEPIPE_DETECT_CONCURRENCY,
       detector: e.FACEPIPE_DETECTOR,

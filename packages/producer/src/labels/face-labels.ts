@@ -6,12 +6,15 @@ import {
   type ObjectStore,
   type ResultDocument,
 } from '@facepipe/core';
+import { syncResultDocuments, type FaceLibrary } from '@facepipe/face-index';
 
 /**
- * Names given by people to faces. They are stored apart from results (labels/<imageId>.json),
- * keyed by the face's box, and the classify stage merges them into every later result — so
- * re-running the pipeline, with the same or a new model, never erases a name someone gave.
- * The current result is updated at once, too.
+ * Names given by people to faces. With a face index (`library`), the name is set there (by box,
+ * so it carries over to faces found again by any detector run; the classify stage applies it to
+ * every later result) and faces across the library that match it are named at once; the result
+ * documents concerned are rewritten. labels/<imageId>.json in S3 is written as well (the
+ * export copy, and what the classify stage reads when there is no index). Either way re-running
+ * the pipeline, with the same or a new model, never erases a name someone gave.
  */
 export async function labelFace(
   store: ObjectStore,
@@ -19,6 +22,7 @@ export async function labelFace(
   faceIndex: number,
   name: string | null,
   by?: string,
+  library?: FaceLibrary,
 ): Promise<ResultDocument> {
   if (name !== null && !isPersonName(name)) throw new FacepipeError('INVALID_PAYLOAD', `"${name}" is not a valid name`);
   const result = await store.getJson<ResultDocument>(objectKeys.result(imageId));
@@ -31,9 +35,14 @@ export async function labelFace(
   labels.faces = labels.faces.filter((l) => !sameBox(l.box, face.box));
   if (name !== null) labels.faces.push({ box: face.box, name, at, ...(by ? { by } : {}) });
   await store.putJson(objectKeys.labels(imageId), labels);
+  if (library && name !== null) {
+    const { change } = await library.labelFace(imageId, faceIndex, name, by ?? null);
+    await syncResultDocuments(store, library.index, change.imageIds.filter((id) => id !== imageId));
+  }
   if (name === null) {
+    // Back to the automatic name (the index's has no hand name now; the next classification renames it).
+    face.name = library ? (await library.clearLabel(imageId, faceIndex)).name : face.match.name;
     delete face.label;
-    face.name = face.match.name;
   } else {
     face.label = { name, at, ...(by ? { by } : {}) };
     face.name = name;

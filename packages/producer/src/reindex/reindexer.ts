@@ -1,87 +1,155 @@
 import {
   BatchManifestWriter,
+  FacepipeError,
   newBatchId,
   objectKeys,
   type Logger,
   type ObjectStore,
   type BatchTracker,
+  type DetectJobData,
   type PipelineQueues,
   type ResultDocument,
 } from '@facepipe/core';
+import type { FaceIndex, IndexedImage } from '@facepipe/face-index';
 import type { Queue } from 'bullmq';
 
 /**
  * What a re-index does:
- * - `classify`: names every embedded face again against the current gallery (after enrolling
- *   people, or changing the tolerance or classifier); detection and embeddings are reused.
+ * - `classify`: names every embedded face again against the current gallery and the index's
+ *   examples (after enrolling people, or changing the tolerance or classifier); detection and
+ *   embeddings are reused.
  * - `stale`: processes again every image whose result was made under another pipeline version
  *   (a new detector or embedding model, changed detection settings); originals are reused.
+ * - `missing` (face index only): processes again accepted images the index has no usable result
+ *   for (their processing failed for a reason that is not the input's).
  */
-export type ReindexKind = 'classify' | 'stale';
+export type ReindexKind = 'classify' | 'stale' | 'missing';
 
 export interface ReindexDeps {
   store: ObjectStore;
   tracker: BatchTracker;
-  queues: Pick<PipelineQueues, 'addDetect' | 'reclassify' | 'detect' | 'classify'>;
+  queues: Pick<PipelineQueues, 'addDetect' | 'addDetectBulk' | 'reclassify' | 'detect' | 'classify'>;
   log: Logger;
   /** The pipeline version current results must have. */
   pipelineVersion: string;
   /** Bound on waiting jobs in the queue being filled (Redis memory). */
   maxQueued: number;
+  /**
+   * The face index: work is selected with queries on its version columns, a page at a time,
+   * instead of listing and reading every result document in S3.
+   */
+  index?: FaceIndex;
+  /** Images per page selected from the index. @defaultValue 1000 */
+  pageSize?: number;
+}
+
+/** Codes of failures that are the system's, not the input's: a `missing` re-index retries these. */
+const systemFailureCodes = ['MODEL_ERROR', 'STORAGE_UNAVAILABLE', 'DATABASE_UNAVAILABLE', 'INTERNAL', 'OBJECT_NOT_FOUND'];
+
+/** One image to queue again, from the index or from a result document. */
+interface ReindexItem {
+  imageId: string;
+  source: string;
+  originalKey: string;
+  pipelineVersion: string;
+  detectVersion: string | null;
+  embedVersion: string | null;
+  faceCount: number;
 }
 
 /**
- * Re-index jobs as batches: streams the stored results a page at a time, queues the work each
- * needs, and records it as a batch (progress, counts, JSONL export) like any ingest. Run it by
- * hand or on a schedule (`facepipe reindex … ` from cron or a Kubernetes CronJob).
+ * Re-index jobs as batches: selects the images that need work (from the face index in keyset
+ * pages when there is one, else by listing the stored results), queues the work each needs, and
+ * records it as a batch (progress, counts, JSONL export) like any ingest. Run it by hand or on a
+ * schedule (`facepipe reindex … ` from cron or a Kubernetes CronJob).
  */
 export class Reindexer {
   constructor(readonly deps: ReindexDeps) {}
 
   async run(kind: ReindexKind, options: { onItem?: (count: number) => void } = {}): Promise<{ batchId: string; total: number; scanned: number }> {
-    const { store, tracker, queues, log, pipelineVersion } = this.deps;
+    const { store, tracker, log } = this.deps;
+    if (kind === 'missing' && !this.deps.index) throw new FacepipeError('INVALID_PAYLOAD', 'reindex missing needs the face index (DATABASE_URL)');
     const batchId = newBatchId();
     await tracker.createBatch(batchId, 'reindex', `reindex ${kind}`);
     await store.putJson(objectKeys.batch(batchId), { id: batchId, purpose: 'reindex', source: `reindex ${kind}`, createdAt: new Date().toISOString() });
     const manifest = new BatchManifestWriter(store, batchId);
     let total = 0;
     let scanned = 0;
-    for await (const object of store.list(objectKeys.resultsPrefix)) {
-      scanned += 1;
-      const result = await store.getJson<ResultDocument>(object.key);
-      if (!result || result.status !== 'done') continue;
-      const detect = result.versions.detect;
-      const embed = result.versions.embed;
-      if (kind === 'classify') {
-        if (result.faceCount === 0 || !detect || !embed) continue;
-      } else if (result.versions.pipeline === pipelineVersion) continue;
-      const index = await tracker.addItem(batchId);
-      await manifest.add({ index, source: result.source, imageId: result.imageId });
-      total += 1;
-      const now = Date.now();
-      const base = { imageId: result.imageId, originalKey: result.originalKey, source: result.source, batchId, enqueuedAt: now };
-      if (kind === 'classify') {
-        // Force past "done": the image is current, but its names are what we want again.
-        const claim = await tracker.claimImage(result.imageId, result.versions.pipeline, batchId, index, true);
-        if (claim.kind !== 'enqueue') continue;
-        await this.#waitForRoom(queues.classify);
-        await queues.reclassify(
-          { ...base, pipelineVersion: result.versions.pipeline, detectVersion: detect!.tag, embedVersion: embed!.tag, faceCount: result.faceCount },
-          batchId,
-        );
-      } else {
-        const claim = await tracker.claimImage(result.imageId, pipelineVersion, batchId, index);
-        if (claim.kind === 'done') await tracker.markItem(batchId, index, { kind: 'done', faces: 0, cached: true });
-        if (claim.kind !== 'enqueue') continue;
-        await this.#waitForRoom(queues.detect);
-        await queues.addDetect({ ...base, pipelineVersion });
+    const pages = this.deps.index ? this.#indexPages(kind) : this.#resultPages(kind);
+    for await (const page of pages) {
+      scanned += page.scanned;
+      const detectJobs: DetectJobData[] = [];
+      for (const item of page.items) {
+        const index = await tracker.addItem(batchId);
+        await manifest.add({ index, source: item.source, imageId: item.imageId });
+        total += 1;
+        const base = { imageId: item.imageId, originalKey: item.originalKey, source: item.source, batchId, enqueuedAt: Date.now() };
+        if (kind === 'classify') {
+          // Force past "done": the image is current, but its names are what we want again.
+          const claim = await tracker.claimImage(item.imageId, item.pipelineVersion, batchId, index, true);
+          if (claim.kind !== 'enqueue') continue;
+          await this.#waitForRoom(this.deps.queues.classify);
+          await this.deps.queues.reclassify(
+            { ...base, pipelineVersion: item.pipelineVersion, detectVersion: item.detectVersion!, embedVersion: item.embedVersion!, faceCount: item.faceCount },
+            batchId,
+          );
+        } else {
+          const claim = await tracker.claimImage(item.imageId, this.deps.pipelineVersion, batchId, index);
+          if (claim.kind === 'done') await tracker.markItem(batchId, index, { kind: 'done', faces: 0, cached: true });
+          if (claim.kind !== 'enqueue') continue;
+          detectJobs.push({ ...base, pipelineVersion: this.deps.pipelineVersion });
+        }
+      }
+      if (detectJobs.length > 0) {
+        await this.#waitForRoom(this.deps.queues.detect);
+        // One round trip per page.
+        await this.deps.queues.addDetectBulk(detectJobs);
       }
       options.onItem?.(total);
     }
     await manifest.flush();
     await tracker.finishIngest(batchId, total);
-    log.info('re-index queued', { batchId, kind, total, scanned });
+    log.info('re-index queued', { batchId, kind, total, scanned, from: this.deps.index ? 'face index' : 'result listing' });
     return { batchId, total, scanned };
+  }
+
+  /** Pages of the images the index selects for `kind` (keyset paging on the image id). */
+  async *#indexPages(kind: ReindexKind): AsyncIterable<{ items: ReindexItem[]; scanned: number }> {
+    const index = this.deps.index!;
+    const size = this.deps.pageSize ?? 1000;
+    let after = '';
+    for (;;) {
+      const rows = await index.repos.images.selectForReindex(kind, this.deps.pipelineVersion, after, size, systemFailureCodes);
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.id;
+      yield { items: rows.map(fromIndexed), scanned: rows.length };
+      if (rows.length < size) return;
+    }
+  }
+
+  /** Without an index: every stored result, read one by one (one GET per image). */
+  async *#resultPages(kind: ReindexKind): AsyncIterable<{ items: ReindexItem[]; scanned: number }> {
+    const { store, pipelineVersion } = this.deps;
+    for await (const object of store.list(objectKeys.resultsPrefix)) {
+      const result = await store.getJson<ResultDocument>(object.key);
+      if (!result || result.status !== 'done') {
+        yield { items: [], scanned: 1 };
+        continue;
+      }
+      const detect = result.versions.detect;
+      const embed = result.versions.embed;
+      const wanted = kind === 'classify' ? result.faceCount > 0 && detect !== null && embed !== null : result.versions.pipeline !== pipelineVersion;
+      const item: ReindexItem = {
+        imageId: result.imageId,
+        source: result.source,
+        originalKey: result.originalKey,
+        pipelineVersion: result.versions.pipeline,
+        detectVersion: detect?.tag ?? null,
+        embedVersion: embed?.tag ?? null,
+        faceCount: result.faceCount,
+      };
+      yield { items: wanted ? [item] : [], scanned: 1 };
+    }
   }
 
   async #waitForRoom(queue: Queue): Promise<void> {
@@ -91,4 +159,16 @@ export class Reindexer {
       delay = Math.min(delay * 2, 500);
     }
   }
+}
+
+function fromIndexed(image: IndexedImage): ReindexItem {
+  return {
+    imageId: image.id,
+    source: image.source,
+    originalKey: image.originalKey,
+    pipelineVersion: image.pipelineVersion,
+    detectVersion: image.detectVersion,
+    embedVersion: image.embedVersion,
+    faceCount: image.faceCount,
+  };
 }

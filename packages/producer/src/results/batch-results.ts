@@ -1,25 +1,39 @@
 import { objectKeys, readBatchManifest, type ErrorRecord, type ManifestEntry, type ObjectStore, type ResultDocument } from '@facepipe/core';
+import type { FaceIndex, FaceState } from '@facepipe/face-index';
 
 /** One line of `facepipe run --out` and of `facepipe results <batchId>`. */
 export type ResultLine =
   | {
       file: string;
       imageId: string;
-      faces: { box: [number, number, number, number]; score: number; match: { name: string | null; distance: number | null } }[];
+      faces: {
+        box: [number, number, number, number];
+        score: number;
+        match: { name: string | null; distance: number | null };
+        /** The face's group of similar unnamed faces in the face index; null when named or in no group. */
+        cluster: string | null;
+      }[];
     }
   | { file: string; imageId?: string; error: ErrorRecord };
 
+/** A batch input with its result document and, with a face index, what the index says of its faces now. */
+export interface BatchResult {
+  entry: ManifestEntry;
+  result: ResultDocument | undefined;
+  faces?: FaceState[];
+}
+
 /** A batch's inputs with their result documents, in input order, fetched `concurrency` at a time. */
-export async function* batchResults(
-  store: ObjectStore,
-  batchId: string,
-  concurrency = 16,
-): AsyncIterable<{ entry: ManifestEntry; result: ResultDocument | undefined }> {
-  const window: Promise<{ entry: ManifestEntry; result: ResultDocument | undefined }>[] = [];
-  const fetch = async (entry: ManifestEntry) => ({
-    entry,
-    result: entry.imageId ? await store.getJson<ResultDocument>(objectKeys.result(entry.imageId)) : undefined,
-  });
+export async function* batchResults(store: ObjectStore, batchId: string, concurrency = 16, index?: FaceIndex): AsyncIterable<BatchResult> {
+  const window: Promise<BatchResult>[] = [];
+  const fetch = async (entry: ManifestEntry): Promise<BatchResult> => {
+    if (!entry.imageId) return { entry, result: undefined };
+    const [result, states] = await Promise.all([
+      store.getJson<ResultDocument>(objectKeys.result(entry.imageId)),
+      index ? index.repos.faces.statesOfImages([entry.imageId]) : Promise.resolve(undefined),
+    ]);
+    return { entry, result, ...(states ? { faces: states.get(entry.imageId) ?? [] } : {}) };
+  };
   for await (const entry of readBatchManifest(store, batchId)) {
     window.push(fetch(entry));
     if (window.length >= concurrency) yield await window.shift()!;
@@ -27,8 +41,12 @@ export async function* batchResults(
   while (window.length > 0) yield await window.shift()!;
 }
 
-/** The compact per-file line: boxes, scores and names (a given name wins over the automatic one). */
-export function toResultLine(entry: ManifestEntry, result: ResultDocument | undefined): ResultLine {
+/**
+ * The compact per-file line: boxes, scores and names (a given name wins over the automatic one).
+ * With the index's face states, names and clusters are the index's (people named since the
+ * result was written show), else names come from the document and clusters are null.
+ */
+export function toResultLine(entry: ManifestEntry, result: ResultDocument | undefined, faces?: readonly FaceState[]): ResultLine {
   if (entry.error) return { file: entry.source, ...(entry.imageId ? { imageId: entry.imageId } : {}), error: entry.error };
   if (!entry.imageId || !result) {
     return { file: entry.source, ...(entry.imageId ? { imageId: entry.imageId } : {}), error: { code: 'OBJECT_NOT_FOUND', message: 'no result has been written for this image yet' } };
@@ -39,10 +57,15 @@ export function toResultLine(entry: ManifestEntry, result: ResultDocument | unde
   return {
     file: entry.source,
     imageId: entry.imageId,
-    faces: result.faces.map((f) => ({
-      box: f.box,
-      score: f.score,
-      match: { name: f.name, distance: f.match.distance },
-    })),
+    faces: result.faces.map((f) => {
+      const state = faces?.find((s) => s.faceIndex === f.index);
+      const name = state ? state.name : f.name;
+      return {
+        box: f.box,
+        score: f.score,
+        match: { name, distance: state && state.personSource === 'auto' && state.matchDistance !== null ? state.matchDistance : f.match.distance },
+        cluster: state && state.personId === null ? state.clusterId : null,
+      };
+    }),
   };
 }

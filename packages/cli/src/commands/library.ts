@@ -1,0 +1,53 @@
+import { resolve } from 'node:path';
+import { loadConfig, S3ObjectStore } from '@facepipe/core';
+import { openLibrary, syncResultDocuments, type OpenedLibrary } from '@facepipe/face-index';
+import { runningDeployment } from '@facepipe/devstack';
+
+/** The `--data-dir` option of the library commands. */
+export const libraryDataDirOption = { 'data-dir': { type: 'string', default: '.facepipe' } } as const;
+
+export const libraryDataDirUsage = `  --data-dir <dir>      the library to use when DATABASE_URL is not set: the database of the local
+                        deployment running there, else its embedded database (default ./.facepipe)`;
+
+/**
+ * Runs `fn` on the library of `dataDir` (or DATABASE_URL), with the tolerance and clustering
+ * settings of the environment, and always closes it.
+ */
+export async function withLibrary<T>(dataDir: string, fn: (library: OpenedLibrary) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const library = await openLibrary({
+    dataDir: resolve(dataDir),
+    library: { tolerance: config.classify.tolerance },
+    clustering: { maxDistance: config.database.clusterMaxDistance, minFaces: config.database.clusterMinFaces },
+  });
+  try {
+    return await fn(library);
+  } finally {
+    await library.close();
+  }
+}
+
+/**
+ * Rewrites the result documents (S3) of images whose names changed, when the deployment's
+ * storage can be reached (S3_ENDPOINT/REDIS_URL set, or a local deployment running in
+ * `dataDir`); returns how many were rewritten, or undefined when no storage was reachable.
+ */
+export async function syncResults(dataDir: string, library: OpenedLibrary, imageIds: readonly string[]): Promise<number | undefined> {
+  if (imageIds.length === 0) return 0;
+  const record = process.env.S3_ENDPOINT || process.env.REDIS_URL ? undefined : runningDeployment(resolve(dataDir));
+  if (!record && !process.env.S3_ENDPOINT && !process.env.REDIS_URL) return undefined;
+  const config = loadConfig({ ...process.env, ...(record?.env ?? {}) });
+  const store = new S3ObjectStore({
+    bucket: config.s3.bucket,
+    region: config.s3.region,
+    endpoint: config.s3.endpoint,
+    forcePathStyle: config.s3.forcePathStyle,
+    credentials: config.s3.credentials,
+    requestClient: config.s3.requestClient,
+  });
+  try {
+    return await syncResultDocuments(store, library.index, imageIds);
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,64 @@
+import type { Queryable } from './queryable.js';
+
+export interface ClusterSummary {
+  id: string;
+  embedVersion: string;
+  faces: number;
+  /** A few member faces (image, face index, source), nearest the start of the cluster first. */
+  samples: { imageId: string; faceIndex: number; source: string }[];
+}
+
+/** The `clusters` table: groups of similar faces nobody has named yet. */
+export class ClusterRepository {
+  constructor(readonly db: Queryable) {}
+
+  async create(embedVersion: string): Promise<string> {
+    const { rows } = await this.db.query<{ id: string }>('INSERT INTO clusters (embed_version) VALUES ($1) RETURNING id', [embedVersion]);
+    return rows[0]!.id;
+  }
+
+  async assign(faceIds: readonly string[], clusterId: string | null): Promise<void> {
+    if (faceIds.length === 0) return;
+    await this.db.query('UPDATE faces SET cluster_id = $2 WHERE id = ANY($1::bigint[])', [faceIds, clusterId]);
+  }
+
+  async members(clusterId: string): Promise<{ id: string; imageId: string; faceIndex: number; source: string }[]> {
+    const { rows } = await this.db.query<{ id: string; image_id: string; face_index: number; source: string }>(
+      'SELECT f.id, f.image_id, f.face_index, i.source FROM faces f JOIN images i ON i.id = f.image_id WHERE f.cluster_id = $1 ORDER BY f.id',
+      [clusterId],
+    );
+    return rows.map((r) => ({ id: r.id, imageId: r.image_id, faceIndex: r.face_index, source: r.source }));
+  }
+
+  async exists(clusterId: string): Promise<boolean> {
+    const { rows } = await this.db.query('SELECT 1 FROM clusters WHERE id = $1', [clusterId]);
+    return rows.length > 0;
+  }
+
+  /** Clusters with at least one face, largest first. */
+  async list(sampleSize = 4): Promise<ClusterSummary[]> {
+    const { rows } = await this.db.query<{ id: string; embed_version: string; faces: string; samples: { imageId: string; faceIndex: number; source: string }[] }>(
+      `SELECT c.id, c.embed_version, count(f.id) AS faces,
+              (array_agg(json_build_object('imageId', f.image_id, 'faceIndex', f.face_index, 'source', i.source) ORDER BY f.id))[1:$1] AS samples
+       FROM clusters c JOIN faces f ON f.cluster_id = c.id JOIN images i ON i.id = f.image_id
+       GROUP BY c.id ORDER BY count(f.id) DESC, c.id`,
+      [sampleSize],
+    );
+    return rows.map((r) => ({ id: r.id, embedVersion: r.embed_version, faces: Number(r.faces), samples: r.samples }));
+  }
+
+  /** Removes clusters no face belongs to any more. */
+  async deleteEmpty(): Promise<number> {
+    const { rowCount } = await this.db.query('DELETE FROM clusters c WHERE NOT EXISTS (SELECT 1 FROM faces f WHERE f.cluster_id = c.id)');
+    return rowCount ?? 0;
+  }
+
+  /** Every face of an embedding version that clustering may group (no person set), with its cluster. */
+  async candidates(embedVersion: string): Promise<{ id: string; clusterId: string | null }[]> {
+    const { rows } = await this.db.query<{ id: string; cluster_id: string | null }>(
+      'SELECT id, cluster_id FROM faces WHERE embed_version = $1 AND person_id IS NULL AND person_source IS NULL ORDER BY id',
+      [embedVersion],
+    );
+    return rows.map((r) => ({ id: r.id, clusterId: r.cluster_id }));
+  }
+}

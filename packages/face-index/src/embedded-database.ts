@@ -1,0 +1,90 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+export interface EmbeddedDatabaseOptions {
+  /** Folder holding the database files (created if missing; kept between runs). */
+  directory: string;
+  /** Loopback port to listen on. @defaultValue 0 (a free port) */
+  port?: number;
+  /**
+   * Client connections served at once; the server multiplexes them onto the one PGlite
+   * session and runs each transaction alone. @defaultValue 64
+   */
+  maxConnections?: number;
+}
+
+/** What a running embedded database writes beside its files, so other commands can find it. */
+export interface EmbeddedDatabaseAnnouncement {
+  url: string;
+  pid: number;
+}
+
+const announcementFile = 'facepipe-server.json';
+
+/**
+ * PGlite (PostgreSQL in WebAssembly) with pgvector, stored under a folder and served over the
+ * PostgreSQL wire protocol on 127.0.0.1: every process talks to it with the `pg` driver and the
+ * same SQL as to a real PostgreSQL with pgvector. One process owns the files at a time; while it
+ * runs, `<directory>/facepipe-server.json` names its URL ({@link runningEmbeddedDatabase}).
+ */
+export class EmbeddedDatabase {
+  #closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly url: string,
+    readonly directory: string,
+    readonly db: PGlite,
+    readonly server: PGLiteSocketServer,
+  ) {}
+
+  /** `DATABASE_URL=<url>`, for child processes' environments. */
+  get env(): Record<string, string> {
+    return { DATABASE_URL: this.url };
+  }
+
+  static async start(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
+    mkdirSync(options.directory, { recursive: true });
+    const db = await PGlite.create({ dataDir: join(options.directory, 'pgdata'), extensions: { vector } });
+    const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port ?? 0, maxConnections: options.maxConnections ?? 64 });
+    try {
+      await server.start();
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+    const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+    const announcement: EmbeddedDatabaseAnnouncement = { url, pid: process.pid };
+    writeFileSync(join(options.directory, announcementFile), `${JSON.stringify(announcement)}\n`);
+    return new EmbeddedDatabase(url, options.directory, db, server);
+  }
+
+  /** Stops serving and closes the files; safe to call more than once. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      rmSync(join(this.directory, announcementFile), { force: true });
+      await this.server.stop();
+      await this.db.close();
+    })();
+    return this.#closing;
+  }
+}
+
+/** The URL of an embedded database another live process is serving from `directory`, if any. */
+export function runningEmbeddedDatabase(directory: string): string | undefined {
+  let announcement: EmbeddedDatabaseAnnouncement;
+  try {
+    announcement = JSON.parse(readFileSync(join(directory, announcementFile), 'utf8')) as EmbeddedDatabaseAnnouncement;
+  } catch {
+    return undefined;
+  }
+  try {
+    process.kill(announcement.pid, 0);
+  } catch (err) {
+    // EPERM: alive but not ours; ESRCH: it died without cleaning up.
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
+  }
+  return announcement.url;
+}

@@ -1,0 +1,219 @@
+import type { Queryable } from './queryable.js';
+import { parseVectorLiteral, toVectorLiteral } from './vector-literal.js';
+
+/** How a face got its person: the classifier, a person's hand, or enrollment (incl. naming its cluster). */
+export type PersonSource = 'auto' | 'hand' | 'enrolled';
+
+/** A face as the classify stage writes it. */
+export interface FaceToIndex {
+  faceIndex: number;
+  box: readonly number[];
+  score: number;
+  quality: number | null;
+  embedding: ArrayLike<number>;
+  personId: string | null;
+  /** Null with no person, except `hand` with no person = "this is nobody I know" set by hand. */
+  personSource: PersonSource | null;
+  matchDistance: number | null;
+}
+
+/** What the library says about one face now. */
+export interface FaceState {
+  id: string;
+  imageId: string;
+  faceIndex: number;
+  personId: string | null;
+  name: string | null;
+  personSource: PersonSource | null;
+  clusterId: string | null;
+  matchDistance: number | null;
+}
+
+/** One nearest-neighbour hit. */
+export interface FaceHit extends FaceState {
+  distance: number;
+  source: string;
+  embedVersion: string;
+}
+
+/** Neighbour search settings (pgvector HNSW). */
+export interface NeighbourQuery {
+  embedVersion: string;
+  limit: number;
+  /** Only hits at most this far. */
+  maxDistance?: number;
+  /** Only faces nobody is set on (candidates for clustering). */
+  unnamedOnly?: boolean;
+  /** Only faces without a person set by hand or by enrollment (what automatic naming may change). */
+  autoOnly?: boolean;
+  excludeFaceId?: string;
+}
+
+const stateColumns = `f.id, f.image_id, f.face_index, f.person_id, p.name, f.person_source, f.cluster_id, f.match_distance`;
+
+interface StateRow {
+  id: string;
+  image_id: string;
+  face_index: number;
+  person_id: string | null;
+  name: string | null;
+  person_source: PersonSource | null;
+  cluster_id: string | null;
+  match_distance: number | null;
+}
+
+function stateFromRow(r: StateRow): FaceState {
+  return {
+    id: r.id,
+    imageId: r.image_id,
+    faceIndex: r.face_index,
+    personId: r.person_id,
+    name: r.name,
+    personSource: r.person_source,
+    clusterId: r.cluster_id,
+    matchDistance: r.match_distance,
+  };
+}
+
+/**
+ * The `faces` table. Nearest-neighbour queries go through the HNSW index (approximate, with
+ * pgvector's iterative scan so filters do not starve the result); call them inside a transaction
+ * so their `SET LOCAL` search settings apply (FaceIndex.transaction).
+ */
+export class FaceRepository {
+  constructor(readonly db: Queryable) {}
+
+  /**
+   * Makes the index hold exactly these faces for the image, under `embedVersion`: rows are keyed
+   * by (image, face index, embedding version), so writing the same result twice changes nothing;
+   * faces of other embedding versions or beyond the face count go. A face's cluster is kept while
+   * it stays without a person. Returns the face ids in input order, and which rows are new.
+   */
+  async replaceImageFaces(imageId: string, embedVersion: string, embeddingModel: string, faces: readonly FaceToIndex[]): Promise<{ id: string; inserted: boolean }[]> {
+    await this.db.query(`DELETE FROM faces WHERE image_id = $1 AND (embed_version <> $2 OR NOT (face_index = ANY($3::int[])))`, [imageId, embedVersion, faces.map((f) => f.faceIndex)]);
+    const ids: { id: string; inserted: boolean }[] = [];
+    for (const f of faces) {
+      const { rows } = await this.db.query<{ id: string; inserted: boolean }>(
+        `INSERT INTO faces (image_id, face_index, embed_version, embedding_model, box, score, quality, embedding, person_id, person_source, match_distance)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (image_id, face_index, embed_version) DO UPDATE SET
+           embedding_model = EXCLUDED.embedding_model, box = EXCLUDED.box, score = EXCLUDED.score, quality = EXCLUDED.quality,
+           embedding = EXCLUDED.embedding, person_id = EXCLUDED.person_id, person_source = EXCLUDED.person_source,
+           match_distance = EXCLUDED.match_distance,
+           cluster_id = CASE WHEN EXCLUDED.person_id IS NULL THEN faces.cluster_id ELSE NULL END
+         RETURNING id, (xmax = 0) AS inserted`,
+        [imageId, f.faceIndex, embedVersion, embeddingModel, [...f.box], f.score, f.quality, toVectorLiteral(f.embedding), f.personId, f.personSource, f.matchDistance],
+      );
+      ids.push(rows[0]!);
+    }
+    return ids;
+  }
+
+  /** The faces of some images, by image id then face index. */
+  async statesOfImages(imageIds: readonly string[]): Promise<Map<string, FaceState[]>> {
+    const out = new Map<string, FaceState[]>();
+    if (imageIds.length === 0) return out;
+    const { rows } = await this.db.query<StateRow>(
+      `SELECT ${stateColumns} FROM faces f LEFT JOIN people p ON p.id = f.person_id WHERE f.image_id = ANY($1::text[]) ORDER BY f.image_id, f.face_index`,
+      [imageIds],
+    );
+    for (const r of rows) out.set(r.image_id, [...(out.get(r.image_id) ?? []), stateFromRow(r)]);
+    return out;
+  }
+
+  async state(faceId: string): Promise<FaceState | undefined> {
+    const { rows } = await this.db.query<StateRow>(`SELECT ${stateColumns} FROM faces f LEFT JOIN people p ON p.id = f.person_id WHERE f.id = $1`, [faceId]);
+    return rows[0] ? stateFromRow(rows[0]) : undefined;
+  }
+
+  async embedding(faceId: string): Promise<{ embedding: number[]; embedVersion: string } | undefined> {
+    const { rows } = await this.db.query<{ embedding: string; embed_version: string }>(`SELECT embedding::text AS embedding, embed_version FROM faces WHERE id = $1`, [faceId]);
+    return rows[0] ? { embedding: parseVectorLiteral(rows[0].embedding), embedVersion: rows[0].embed_version } : undefined;
+  }
+
+  /** The nearest faces to `embedding` (approximate: HNSW), nearest first. */
+  async nearest(embedding: ArrayLike<number>, q: NeighbourQuery): Promise<FaceHit[]> {
+    await this.#searchSettings(q.limit);
+    const values: unknown[] = [toVectorLiteral(embedding), q.embedVersion, q.limit];
+    const filters = ['f.embed_version = $2'];
+    if (q.unnamedOnly) filters.push(`f.person_id IS NULL AND f.person_source IS NULL`);
+    if (q.autoOnly) filters.push(`(f.person_source IS NULL OR f.person_source = 'auto')`);
+    if (q.excludeFaceId !== undefined) {
+      values.push(q.excludeFaceId);
+      filters.push(`f.id <> $${values.length}`);
+    }
+    const { rows } = await this.db.query<StateRow & { distance: number; source: string; embed_version: string }>(
+      `SELECT * FROM (
+         SELECT ${stateColumns}, i.source, f.embed_version, f.embedding <-> $1::vector AS distance
+         FROM faces f JOIN images i ON i.id = f.image_id LEFT JOIN people p ON p.id = f.person_id
+         WHERE ${filters.join(' AND ')}
+         ORDER BY f.embedding <-> $1::vector LIMIT $3) hits
+       ORDER BY distance`,
+      values,
+    );
+    return rows
+      .filter((r) => q.maxDistance === undefined || r.distance <= q.maxDistance)
+      .map((r) => ({ ...stateFromRow(r), distance: r.distance, source: r.source, embedVersion: r.embed_version }));
+  }
+
+  /** The nearest face that names others (enrolled or named by hand, with a person), within `tolerance`. */
+  async nearestReference(embedding: ArrayLike<number>, embedVersion: string, tolerance: number): Promise<{ personId: string; name: string; distance: number } | undefined> {
+    await this.#searchSettings(1);
+    const { rows } = await this.db.query<{ person_id: string; name: string; distance: number }>(
+      `SELECT f.person_id, p.name, f.embedding <-> $1::vector AS distance
+       FROM faces f JOIN people p ON p.id = f.person_id
+       WHERE f.person_source IN ('enrolled', 'hand') AND f.person_id IS NOT NULL AND f.embed_version = $2
+       ORDER BY f.embedding <-> $1::vector LIMIT 1`,
+      [toVectorLiteral(embedding), embedVersion],
+    );
+    const r = rows[0];
+    return r && r.distance <= tolerance ? { personId: r.person_id, name: r.name, distance: r.distance } : undefined;
+  }
+
+  /** The reference faces (enrolled or by hand) of one person. */
+  async referenceFaces(personId: string): Promise<{ id: string; embedding: number[]; embedVersion: string }[]> {
+    const { rows } = await this.db.query<{ id: string; embedding: string; embed_version: string }>(
+      `SELECT id, embedding::text AS embedding, embed_version FROM faces WHERE person_id = $1 AND person_source IN ('enrolled', 'hand')`,
+      [personId],
+    );
+    return rows.map((r) => ({ id: r.id, embedding: parseVectorLiteral(r.embedding), embedVersion: r.embed_version }));
+  }
+
+  async setPerson(faceIds: readonly string[], personId: string | null, source: PersonSource | null, matchDistance: number | null = null): Promise<void> {
+    if (faceIds.length === 0) return;
+    await this.db.query(
+      `UPDATE faces SET person_id = $2, person_source = $3, match_distance = $4, cluster_id = CASE WHEN $2::bigint IS NULL THEN cluster_id ELSE NULL END WHERE id = ANY($1::bigint[])`,
+      [faceIds, personId, source, matchDistance],
+    );
+  }
+
+  /** Faces of an image found by box overlap with a labelled box (for `facepipe label` by box). */
+  async byImageAndIndex(imageId: string, faceIndex: number): Promise<(FaceState & { box: number[] }) | undefined> {
+    const { rows } = await this.db.query<StateRow & { box: number[] }>(
+      `SELECT ${stateColumns}, f.box FROM faces f LEFT JOIN people p ON p.id = f.person_id WHERE f.image_id = $1 AND f.face_index = $2 ORDER BY f.id DESC LIMIT 1`,
+      [imageId, faceIndex],
+    );
+    return rows[0] ? { ...stateFromRow(rows[0]), box: rows[0].box } : undefined;
+  }
+
+  /** Faces of a person, paged by face id. */
+  async ofPerson(personId: string, afterId: string | null, limit: number): Promise<(FaceState & { source: string })[]> {
+    const { rows } = await this.db.query<StateRow & { source: string }>(
+      `SELECT ${stateColumns}, i.source FROM faces f JOIN images i ON i.id = f.image_id LEFT JOIN people p ON p.id = f.person_id
+       WHERE f.person_id = $1 AND f.id > $2 ORDER BY f.id LIMIT $3`,
+      [personId, afterId ?? '0', limit],
+    );
+    return rows.map((r) => ({ ...stateFromRow(r), source: r.source }));
+  }
+
+  async count(): Promise<number> {
+    const { rows } = await this.db.query<{ n: string }>('SELECT count(*) AS n FROM faces');
+    return Number(rows[0]!.n);
+  }
+
+  async #searchSettings(limit: number): Promise<void> {
+    // ef_search bounds how many candidates one scan returns; the iterative scan goes on past
+    // rows the WHERE clause drops, so a filtered query still fills its LIMIT.
+    await this.db.query(`SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`, [String(Math.min(1000, Math.max(64, limit * 2)))]);
+  }
+}

@@ -1,0 +1,16 @@
+export { migrations, type Migration } from './migrations.js';
+export { migrate } from './migrator.js';
+export { EmbeddedDatabase, runningEmbeddedDatabase, type EmbeddedDatabaseOptions, type EmbeddedDatabaseAnnouncement } from './embedded-database.js';
+export { FaceIndex, redactUrl, type FaceIndexOptions, type FaceIndexRepositories } from './face-index.js';
+export { ImageRepository, type IndexedImage, type ReindexSelection } from './image-repository.js';
+export { FaceRepository, type FaceToIndex, type FaceState, type FaceHit, type NeighbourQuery, type PersonSource } from './face-repository.js';
+export { PeopleRepository, type Person, type PersonSummary } from './people-repository.js';
+export { ClusterRepository, type ClusterSummary } from './cluster-repository.js';
+export { FaceClusterer, defaultClusteringOptions, type ClusteringOptions } from './face-clusterer.js';
+export { FaceLibrary, type FaceLibraryOptions, type LibraryChange } from './face-library.js';
+export { openLibrary, embeddedDatabaseDir, deploymentDatabaseUrl, type OpenLibraryOptions, type OpenedLibrary } from './open-library.js';
+export { toVectorLiteral, parseVectorLiteral } from './vector-literal.js';
+export { dbscan, exactNeighbourhoods, euclidean } from './clustering/dbscan.js';
+export { chineseWhispers } from './clustering/chinese-whispers.js';
+export { clusterQuality, stableClusterIds, type ClusterQuality } from './clustering/cluster-metrics.js';
+export { syncResultDocuments } from './result-sync.js';

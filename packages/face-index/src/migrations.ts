@@ -1,0 +1,96 @@
+/** One schema change. Versions are applied in order, once, each in its own transaction. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The face index schema, for PGlite with its pgvector extension and for PostgreSQL with pgvector
+ * alike. Never edit a released migration: add the next version.
+ */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'images, faces, people, clusters, enrollment, labels',
+    sql: `
+CREATE EXTENSION IF NOT EXISTS vector;
+
+CREATE TABLE images (
+  id               text PRIMARY KEY,
+  source           text NOT NULL,
+  original_key     text NOT NULL,
+  status           text NOT NULL CHECK (status IN ('done', 'failed')),
+  pipeline_version text NOT NULL,
+  detect_version   text,
+  embed_version    text,
+  gallery_version  integer,
+  face_count       integer NOT NULL DEFAULT 0,
+  result_key       text NOT NULL,
+  error_code       text,
+  processed_at     timestamptz NOT NULL,
+  indexed_at       timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX images_pipeline_version ON images (pipeline_version, id);
+CREATE INDEX images_embed_version ON images (embed_version, id);
+
+CREATE TABLE people (
+  id         bigserial PRIMARY KEY,
+  name       text NOT NULL UNIQUE,
+  hidden     boolean NOT NULL DEFAULT false,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE clusters (
+  id            bigserial PRIMARY KEY,
+  embed_version text NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE faces (
+  id              bigserial PRIMARY KEY,
+  image_id        text NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+  face_index      integer NOT NULL,
+  embed_version   text NOT NULL,
+  embedding_model text NOT NULL,
+  box             real[] NOT NULL,
+  score           real NOT NULL,
+  quality         real,
+  embedding       vector(128) NOT NULL,
+  person_id       bigint REFERENCES people (id) ON DELETE SET NULL,
+  person_source   text CHECK (person_source IN ('auto', 'hand', 'enrolled')),
+  match_distance  real,
+  cluster_id      bigint REFERENCES clusters (id) ON DELETE SET NULL,
+  neighbour_count integer NOT NULL DEFAULT 0,
+  UNIQUE (image_id, face_index, embed_version)
+);
+-- Approximate nearest neighbours for clustering, search and re-naming.
+CREATE INDEX faces_embedding_hnsw ON faces USING hnsw (embedding vector_l2_ops);
+-- The few faces that name others (enrolled or named by hand): a small exact-enough index.
+CREATE INDEX faces_reference_hnsw ON faces USING hnsw (embedding vector_l2_ops) WHERE person_source IN ('enrolled', 'hand') AND person_id IS NOT NULL;
+CREATE INDEX faces_person ON faces (person_id);
+CREATE INDEX faces_cluster ON faces (cluster_id);
+
+CREATE TABLE enrollment_examples (
+  person_id   bigint NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+  image_id    text NOT NULL,
+  face_index  integer NOT NULL,
+  source      text NOT NULL,
+  origin      text NOT NULL CHECK (origin IN ('enrollment', 'cluster')),
+  enrolled_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (image_id, face_index)
+);
+CREATE INDEX enrollment_examples_person ON enrollment_examples (person_id);
+
+-- Names given by hand, by box, so they carry over to faces found again by another detector run.
+CREATE TABLE face_labels (
+  image_id  text NOT NULL,
+  box       real[] NOT NULL,
+  person_id bigint REFERENCES people (id) ON DELETE CASCADE,
+  labelled_by text,
+  labelled_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX face_labels_image ON face_labels (image_id);
+`,
+  },
+];

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { EmbeddedDatabase, runningEmbeddedDatabase } from './embedded-database.js';
+import { FaceIndex } from './face-index.js';
+import { FaceLibrary, type FaceLibraryOptions } from './face-library.js';
+import type { ClusteringOptions } from './face-clusterer.js';
+
+export interface OpenLibraryOptions {
+  /** The data dir of `facepipe run`/`up`. @defaultValue ./.facepipe */
+  dataDir?: string;
+  env?: Record<string, string | undefined>;
+  library?: FaceLibraryOptions;
+  clustering?: Partial<ClusteringOptions>;
+}
+
+/** A face index opened for one command. */
+export interface OpenedLibrary {
+  url: string;
+  /** Where the URL came from. */
+  origin: 'DATABASE_URL' | 'deployment' | 'running' | 'embedded';
+  index: FaceIndex;
+  library: FaceLibrary;
+  close(): Promise<void>;
+}
+
+/** The embedded database's folder inside a data dir. */
+export function embeddedDatabaseDir(dataDir: string): string {
+  return resolve(dataDir, 'db');
+}
+
+/**
+ * Opens the library a command should work on: `DATABASE_URL` when set; else the database of the
+ * local deployment running on `dataDir` (its `deployment.json`), else the embedded database of a
+ * live `facepipe run` on it (`db/facepipe-server.json`), else the embedded database under
+ * `<dataDir>/db`, started in this process for the command's duration.
+ */
+export async function openLibrary(options: OpenLibraryOptions = {}): Promise<OpenedLibrary> {
+  const env = options.env ?? process.env;
+  const dataDir = resolve(options.dataDir ?? '.facepipe');
+  let url = env.DATABASE_URL || undefined;
+  let origin: OpenedLibrary['origin'] = 'DATABASE_URL';
+  let embedded: EmbeddedDatabase | undefined;
+  if (!url) {
+    url = deploymentDatabaseUrl(dataDir);
+    origin = 'deployment';
+  }
+  if (!url) {
+    url = runningEmbeddedDatabase(embeddedDatabaseDir(dataDir));
+    origin = 'running';
+  }
+  if (!url) {
+    embedded = await EmbeddedDatabase.start({ directory: embeddedDatabaseDir(dataDir) });
+    url = embedded.url;
+    origin = 'embedded';
+  }
+  let index: FaceIndex;
+  try {
+    index = await FaceIndex.connect({ url, clustering: options.clustering });
+  } catch (err) {
+    await embedded?.close();
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    origin,
+    index,
+    library: new FaceLibrary(index, options.library),
+    close: () => {
+      closing ??= index.close().then(() => embedded?.close());
+      return closing;
+    },
+  };
+}
+
+/** DATABASE_URL from `<dataDir>/deployment.json` (written by `facepipe up`), if present. */
+export function deploymentDatabaseUrl(dataDir: string): string | undefined {
+  try {
+    const doc = JSON.parse(readFileSync(join(dataDir, 'deployment.json'), 'utf8')) as { DATABASE_URL?: unknown; env?: { DATABASE_URL?: unknown } };
+    const url = doc.DATABASE_URL ?? doc.env?.DATABASE_URL;
+    return typeof url === 'string' && url !== '' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
