@@ -1,9 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { ConfigError, loadConfig, objectKeys } from '@facepipe/core';
 import { openApiDocument, startService, type ImageStatus, type RunningService, type UploadResult } from '@facepipe/producer';
 import { dataPath, missingData } from '../helpers/data.js';
@@ -313,7 +314,7 @@ describe('upload API on a live pipeline', { skip }, () => {
     const jsonAuth = { ...auth, 'content-type': 'application/json' };
     const cases: [string, string, string | undefined, Record<string, string>, number, string][] = [
       ['unknown route', '/v1/nothing-here', undefined, auth, 404, 'NOT_FOUND'],
-      ['unknown method', '/v1/images', undefined, auth, 404, 'NOT_FOUND'],
+      ['unknown method', '/v1/images', undefined, auth, 405, 'METHOD_NOT_ALLOWED'],
       ['bad JSON', '/v1/keys', '{"name": ', jsonAuth, 400, 'BAD_JSON'],
       ['empty JSON', '/v1/keys', '', jsonAuth, 400, 'BAD_JSON'],
       ['body too large', '/v1/keys', JSON.stringify({ name: 'x'.repeat(70_000), scopes: ['read'] }), jsonAuth, 413, 'BODY_TOO_LARGE'],
@@ -328,6 +329,7 @@ describe('upload API on a live pipeline', { skip }, () => {
       assert.equal(res.status, status, `${what}: ${JSON.stringify(res.json)}`);
       isShape(res.json, code, what);
     }
+    assert.equal((await call('DELETE', `/v1/images/${'0'.repeat(64)}`)).headers.get('allow'), 'GET, HEAD');
     const fields = new FormData();
     for (let i = 0; i < 10; i++) fields.append('externalId', `id-${i}`);
     fields.append('file', new Blob([new Uint8Array(bytesOf(photos.obama))]), 'obama.jpg');
@@ -414,7 +416,8 @@ describe('upload API on a live pipeline', { skip }, () => {
   test('keys never appear in the log, through requests that succeed, fail and sign in', async () => {
     const lines: string[] = [];
     const write = process.stderr.write.bind(process.stderr);
-    const logged = await startService({ config: { ...pipeline.config, logLevel: 'debug' }, host: '127.0.0.1', port: 0 });
+    const spoolDir = mkdtempSync(join(tmpdir(), 'facepipe-spool-test-'));
+    const logged = await startService({ config: { ...pipeline.config, logLevel: 'debug' }, host: '127.0.0.1', port: 0, uploadSpoolDir: spoolDir });
     let key = '';
     process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       lines.push(String(chunk));
@@ -427,6 +430,8 @@ describe('upload API on a live pipeline', { skip }, () => {
       key = body.key;
       const as = { authorization: `Bearer ${key}` };
       assert.equal((await fetch(`${base}/v1/images`, { method: 'POST', headers: as, body: form([photo(photos.obama)]) })).status, 202);
+      assert.equal((await fetch(`${base}/v1/images`, { method: 'POST', headers: as, body: form(Array.from({ length: 6 }, () => photo(photos.obama))) })).status, 413);
+      assert.deepEqual(readdirSync(spoolDir), [], 'the temp files of accepted and refused uploads are gone');
       assert.equal((await fetch(`${base}/v1/batches`, { headers: as })).status, 403);
       assert.equal((await fetch(`${base}/v1/batches?key=${key}`, { headers: { authorization: `Bearer ${key}x` } })).status, 401);
       assert.equal((await fetch(`${base}/dashboard/login`, { method: 'POST', body: new URLSearchParams({ token: key }), redirect: 'manual' })).status, 401);
@@ -434,6 +439,7 @@ describe('upload API on a live pipeline', { skip }, () => {
     } finally {
       process.stderr.write = write;
       await logged.close();
+      rmSync(spoolDir, { recursive: true, force: true });
     }
     const text = lines.join('');
     assert.ok(/"msg":"request"/.test(text) && /"msg":"api key created"/.test(text), 'the log was captured');

@@ -13,6 +13,7 @@ import {
   isLoopbackHost,
   parseCookies,
   percentile,
+  RouteMethods,
   perMinute,
   statusForCode,
   summarise,
@@ -207,4 +208,20 @@ test("Fastify's and multipart's own errors map to named codes in the common shap
   const internal = errorAnswer(new Error('secret detail'), 5);
   assert.equal(internal.status, 500);
   assert.deepEqual(internal.body, { error: { code: 'INTERNAL', message: 'internal error; see the service log' } });
+});
+
+test('the methods a path is served with (405 and Allow), from route patterns', () => {
+  const routes = [
+    { method: 'GET', url: '/v1/images/:id' },
+    { method: 'POST', url: '/v1/images' },
+    { method: 'GET', url: '/dashboard/jobs/*' },
+  ];
+  const methods = new RouteMethods(routes);
+  assert.deepEqual(methods.allowed('/v1/images/abc'), ['GET']);
+  assert.deepEqual(methods.allowed('/v1/images'), ['POST']);
+  assert.deepEqual(methods.allowed('/v1/images/abc/more'), []);
+  assert.deepEqual(methods.allowed('/dashboard/jobs/api/queues'), ['GET']);
+  routes.push({ method: 'DELETE', url: '/v1/images/:id' });
+  assert.deepEqual(methods.allowed('/v1/images/abc'), ['DELETE', 'GET'], 'routes added later are seen');
+  assert.deepEqual(new RouteMethods([{ method: 'GET', url: '/a.b' }]).allowed('/axb'), [], 'literal segments are literal');
 });

@@ -21,6 +21,7 @@ import { imagesPlugin } from './plugins/images.js';
 import { keysPlugin } from './plugins/keys.js';
 import { peoplePlugin } from './plugins/people.js';
 import { probesPlugin } from './plugins/probes.js';
+import { RouteMethods } from './route-methods.js';
 import { ServiceMetrics } from './service-metrics.js';
 import { UploadSlots } from './upload-slots.js';
 import { Uploads } from './uploads.js';
@@ -37,6 +38,8 @@ export interface ServiceOptions {
   enrollTimeoutMs?: number;
   /** Longest an enroll request waits before answering 202 with a status URL. @defaultValue 20000 */
   enrollWaitMs?: number;
+  /** Where uploads wait until their request is accepted (one private temp dir per request, always removed). @defaultValue os.tmpdir() */
+  uploadSpoolDir?: string;
 }
 
 /** A listening service. */
@@ -137,6 +140,7 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
     maxBytes: config.http.uploadMaxBytes,
     log,
     onFile: (file, bytes) => serviceMetrics.recordUpload(file, bytes),
+    spoolDir: options.uploadSpoolDir,
   });
   const dashboard = new DashboardData(producer);
   const enrollments = new Enrollments(producer, log, options.enrollTimeoutMs);
@@ -161,7 +165,7 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
   });
-  await app.register(errorsPlugin, { log, uploadMaxFiles: maxFiles });
+  await app.register(errorsPlugin, { log, uploadMaxFiles: maxFiles, methods: new RouteMethods(routes) });
   await app.register(multipart, { limits: { fileSize: maxBytes, files: maxFiles } });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(String(body))));

@@ -13,3 +13,4 @@ export { ServiceMetrics } from './service-metrics.js';
 export { ApiKeys, apiKeyScopes, type ApiKeyScope, type ApiKeyInfo, type CreatedApiKey } from './api-keys.js';
 export { Credentials, type Principal, type CredentialCheck } from './credentials.js';
 export { errorAnswer } from './plugins/errors.js';
+export { RouteMethods, type RouteEntry } from './route-methods.js';
