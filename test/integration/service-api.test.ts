@@ -417,7 +417,7 @@ describe('upload API on a live pipeline', { skip }, () => {
     const lines: string[] = [];
     const write = process.stderr.write.bind(process.stderr);
     const spoolDir = mkdtempSync(join(tmpdir(), 'facepipe-spool-test-'));
-    const logged = await startService({ config: { ...pipeline.config, logLevel: 'debug' }, host: '127.0.0.1', port: 0, uploadSpoolDir: spoolDir });
+    const logged = await startService({ config: { ...pipeline.config, logLevel: 'debug' }, host: '127.0.0.1', port: 0, uploadSpoolDir: spoolDir, enrollWaitMs: 1 });
     let key = '';
     process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       lines.push(String(chunk));
@@ -432,6 +432,11 @@ describe('upload API on a live pipeline', { skip }, () => {
       assert.equal((await fetch(`${base}/v1/images`, { method: 'POST', headers: as, body: form([photo(photos.obama)]) })).status, 202);
       assert.equal((await fetch(`${base}/v1/images`, { method: 'POST', headers: as, body: form(Array.from({ length: 6 }, () => photo(photos.obama))) })).status, 413);
       assert.deepEqual(readdirSync(spoolDir), [], 'the temp files of accepted and refused uploads are gone');
+      // Past enrollWaitMs (1 ms here) an enroll answers 202 with its status URL, queues running.
+      const enrollBytes = Buffer.concat([bytesOf(photos.enrollB), Buffer.from('short wait')]);
+      const enroll = await fetch(`${base}/v1/people/${encodeURIComponent('Barack Obama')}/images`, { method: 'POST', headers: auth, body: form([{ name: 'b.jpg', bytes: enrollBytes }]) });
+      assert.equal(enroll.status, 202);
+      assert.match(enroll.headers.get('location') ?? '', /^\/v1\/batches\/[\w-]+$/);
       assert.equal((await fetch(`${base}/v1/batches`, { headers: as })).status, 403);
       assert.equal((await fetch(`${base}/v1/batches?key=${key}`, { headers: { authorization: `Bearer ${key}x` } })).status, 401);
       assert.equal((await fetch(`${base}/dashboard/login`, { method: 'POST', body: new URLSearchParams({ token: key }), redirect: 'manual' })).status, 401);

@@ -191,7 +191,8 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
   // ---- dashboard ----
   app.get('/dashboard', async (request, reply) => {
     reply.headers({ ...htmlSecurity, 'cache-control': 'no-store' }).type('text/html; charset=utf-8');
-    if ((await credentials.check(request.headers, true)).result !== 'ok') return reply.code(401).send(loginHtml('Sign in with the API token (FACEPIPE_API_TOKEN) or an API key with the read scope.'));
+    const checked = await credentials.check(request.headers, true);
+    if (checked.result !== 'ok' || !Credentials.allows(checked.principal, 'read')) return reply.code(401).send(loginHtml('Sign in with the API token (FACEPIPE_API_TOKEN) or an API key with the read scope.'));
     return reply.send(dashboardHtml);
   });
   app.get('/dashboard/', async (_request, reply) => reply.redirect('/dashboard', 302));
