@@ -338,15 +338,20 @@ describe('upload API on a live pipeline', { skip }, () => {
     isShape(tooManyParts.json, 'TOO_MANY_PARTS', 'too many fields');
     isShape((await call('GET', '/v1/batches', undefined, {})).json, 'UNAUTHORIZED', 'no credentials');
     // Malformed HTTP never reaches a route: Node's parser refuses it, still in our shape.
-    const raw = await new Promise<string>((resolve, reject) => {
-      const socket = connect(service.port, '127.0.0.1', () => socket.end('GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n'));
-      let text = '';
-      socket.on('data', (d) => (text += d.toString()));
-      socket.on('end', () => resolve(text));
-      socket.on('error', reject);
-    });
+    const rawHttp = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(service.port, '127.0.0.1', () => socket.write(request));
+        let text = '';
+        socket.on('data', (d) => (text += d.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+    const raw = await rawHttp('GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n');
     assert.match(raw, /^HTTP\/1\.1 400 /);
     isShape(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)), 'BAD_REQUEST', 'malformed HTTP');
+    const huge = await rawHttp(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    assert.match(huge, /^HTTP\/1\.1 431 /);
+    isShape(JSON.parse(huge.slice(huge.indexOf('\r\n\r\n') + 4)), 'HEADERS_TOO_LARGE', 'headers too large');
     // Several files all rejected: the common error object and the per-file details.
     const rejected = await call('POST', '/v1/images', form([{ name: 'a.txt', bytes: Buffer.from('not a picture') }, { name: 'b.txt', bytes: Buffer.from('nor this') }]));
     assert.equal(rejected.status, 415);
