@@ -14,13 +14,14 @@ import { labelCommand } from './commands/label.js';
 import { reindexCommand } from './commands/reindex.js';
 import { resultsCommand } from './commands/results.js';
 import { runCommand } from './commands/run.js';
+import { schedulesCommand } from './commands/schedules.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 import { verifyCommand } from './commands/verify.js';
 import { workerCommand } from './commands/worker.js';
 
-const commands: Command[] = [runCommand, upCommand, downCommand, serveCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, keysCommand, labelCommand, reindexCommand, workerCommand, detectCommand, verifyCommand, evalDetectionCommand, evalLandmarksCommand];
+const commands: Command[] = [runCommand, upCommand, downCommand, serveCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, keysCommand, labelCommand, reindexCommand, schedulesCommand, workerCommand, detectCommand, verifyCommand, evalDetectionCommand, evalLandmarksCommand];
 /** Commands run by facepipe itself, not listed in the usage. */
 const internalCommands: Command[] = [deploymentProcessCommand];
 
