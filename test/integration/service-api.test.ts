@@ -422,7 +422,7 @@ describe('upload API on a live pipeline', { skip }, () => {
     const lines: string[] = [];
     const write = process.stderr.write.bind(process.stderr);
     const spoolDir = mkdtempSync(join(tmpdir(), 'facepipe-spool-test-'));
-    const logged = await startService({ config: { ...pipeline.config, logLevel: 'debug' }, host: '127.0.0.1', port: 0, uploadSpoolDir: spoolDir, enrollWaitMs: 1 });
+    const logged = await startService({ config: { ...pipeline.config, logLevel: 'debug' }, host: '127.0.0.1', port: 0, uploadSpoolDir: spoolDir, uploadSpoolMemoryBytes: 0, enrollWaitMs: 1 });
     let key = '';
     process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       lines.push(String(chunk));

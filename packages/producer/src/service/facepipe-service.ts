@@ -21,6 +21,7 @@ import { imagesPlugin } from './plugins/images.js';
 import { keysPlugin } from './plugins/keys.js';
 import { peoplePlugin } from './plugins/people.js';
 import { probesPlugin } from './plugins/probes.js';
+import { MemoryBudget } from './memory-budget.js';
 import { RouteMethods } from './route-methods.js';
 import { ServiceMetrics } from './service-metrics.js';
 import { UploadSlots } from './upload-slots.js';
@@ -40,6 +41,8 @@ export interface ServiceOptions {
   enrollWaitMs?: number;
   /** Where uploads wait until their request is accepted (one private temp dir per request, always removed). @defaultValue os.tmpdir() */
   uploadSpoolDir?: string;
+  /** Bytes of uploads held in memory while their requests are read (all together); the rest waits in the spool dir. @defaultValue 67108864 (64 MiB) */
+  uploadSpoolMemoryBytes?: number;
 }
 
 /** A listening service. */
@@ -141,6 +144,7 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
     log,
     onFile: (file, bytes) => serviceMetrics.recordUpload(file, bytes),
     spoolDir: options.uploadSpoolDir,
+    spoolMemory: new MemoryBudget(options.uploadSpoolMemoryBytes ?? 64 * 1024 * 1024),
   });
   const dashboard = new DashboardData(producer);
   const enrollments = new Enrollments(producer, log, options.enrollTimeoutMs);

@@ -14,3 +14,5 @@ export { ApiKeys, apiKeyScopes, type ApiKeyScope, type ApiKeyInfo, type CreatedA
 export { Credentials, type Principal, type CredentialCheck } from './credentials.js';
 export { errorAnswer } from './plugins/errors.js';
 export { RouteMethods, type RouteEntry } from './route-methods.js';
+export { MemoryBudget } from './memory-budget.js';
+export { RequestSpool, type SpooledBytes } from './request-spool.js';
