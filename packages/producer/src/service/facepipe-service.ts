@@ -65,7 +65,6 @@ const htmlSecurity = {
   'referrer-policy': 'no-referrer',
 };
 
-
 /**
  * `facepipe serve`: the upload API (/v1), the operations dashboard (/dashboard, with bull-board
  * under /dashboard/jobs), /metrics, /healthz, /readyz and /openapi.json, on one Fastify server.
