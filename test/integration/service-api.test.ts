@@ -124,10 +124,11 @@ describe('upload API on a live pipeline', { skip }, () => {
 
   test('uploads real photos: ids are the sha256 of the bytes, and results come back with faces', async () => {
     const files = [photo(photos.obama, 'crm-1'), photo(photos.twoFaces), photo(photos.noFace)];
-    const { status, json } = await call('POST', '/v1/images', form(files));
+    const { status, json, headers } = await call('POST', '/v1/images', form(files));
     assert.equal(status, 202);
     const result = json as UploadResult;
     assert.equal(result.open, false);
+    assert.equal(headers.get('location'), `/v1/batches/${result.batchId}`, 'accepted work says where to follow it');
     assert.deepEqual(result.files.map((f) => f.imageId), files.map((f) => sha256(f.bytes)));
     assert.deepEqual(result.files.map((f) => f.status), ['queued', 'queued', 'queued']);
     assert.equal(result.files[0]!.externalId, 'crm-1');
