@@ -23,7 +23,8 @@ export type ApiErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'HEADERS_TOO_LARGE'
   | 'SHUTTING_DOWN'
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  | 'NOT_RETRYABLE';
 
 /** An error answered as `{error: {code, message}}` with its HTTP status. */
 export class ApiError extends Error {

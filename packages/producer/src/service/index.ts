@@ -16,3 +16,7 @@ export { errorAnswer } from './plugins/errors.js';
 export { RouteMethods, type RouteEntry } from './route-methods.js';
 export { MemoryBudget } from './memory-budget.js';
 export { RequestSpool, type SpooledBytes } from './request-spool.js';
+export { BatchRates, type BatchRatesOptions } from './dashboard-rates.js';
+export { batchKind, batchKinds, batchView, groupSmallUploads, isBatchKind, type BatchKind, type BatchRow, type BatchState, type DashboardBatch, type UploadGroup } from './dashboard-batches.js';
+export { dashboardAlerts, type DashboardAlert, type QueueHealth, type AlertThresholds } from './dashboard-alerts.js';
+export { dashboardPlugin, dashboardPublicPaths, type DashboardPluginOptions } from './plugins/dashboard.js';
