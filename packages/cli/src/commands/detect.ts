@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ErrorCodes, FacepipeError, loadConfig, type ErrorRecord } from '@facepipe/core';
+import { ErrorCodes, FacepipeError, loadConfig, type ErrorRecord, type RejectionReason } from '@facepipe/core';
 import { FaceAnalyzer } from '@facepipe/vision';
 import { expandInputs, readInputFile } from '../vision/inputs.js';
 import { mapOrdered } from '../vision/ordered.js';
@@ -14,6 +14,7 @@ export type DetectLine =
       width: number;
       height: number;
       faces: { box: [number, number, number, number]; score: number; landmarks: [number, number][] }[];
+      rejected: { box: [number, number, number, number]; score: number; reason: RejectionReason }[];
     }
   | { file: string; error: ErrorRecord };
 
@@ -28,7 +29,10 @@ image files (by extension). Boxes [x, y, w, h] and landmarks [x, y] are in pixel
 original image.
 
 --json prints one JSON object per line:
-  {"file","width","height","faces":[{"box":[x,y,w,h],"score","landmarks":[[x,y] × 68]}]}
+  {"file","width","height","faces":[{"box":[x,y,w,h],"score","landmarks":[[x,y] × 68]}],
+   "rejected":[{"box":[x,y,w,h],"score","reason"}]}
+  rejected: detections set aside, reason LOW_CONFIDENCE (score below --min-score, above 3/4 of
+  it), SMALL_BOUNDING_BOX (below --min-face-size) or NOT_A_FACE
   {"file","error":{"code","message"}}   for a file that cannot be read as an image
 Error codes: EMPTY_INPUT, NOT_AN_IMAGE, UNSUPPORTED_FORMAT, TRUNCATED_IMAGE, CORRUPT_IMAGE,
 IMAGE_TOO_LARGE, FILE_TOO_LARGE, OBJECT_NOT_FOUND (no such file).
@@ -68,6 +72,7 @@ FACEPIPE_EXECUTION_PROVIDER) come from the environment.`,
               width: a.width,
               height: a.height,
               faces: a.faces.map((f) => ({ box: [...f.box], score: f.score, landmarks: f.landmarks.map(([x, y]) => [x, y]) })),
+              rejected: a.rejected.map((r) => ({ box: [...r.box], score: r.score, reason: r.reason })),
             };
           } catch (err) {
             return { file, error: FacepipeError.from(err).toRecord() };
