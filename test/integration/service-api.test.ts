@@ -1,9 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { ConfigError, loadConfig, objectKeys } from '@facepipe/core';
 import { openApiDocument, startService, type ImageStatus, type RunningService, type UploadResult } from '@facepipe/producer';
 import { dataPath, missingData } from '../helpers/data.js';
@@ -123,10 +124,11 @@ describe('upload API on a live pipeline', { skip }, () => {
 
   test('uploads real photos: ids are the sha256 of the bytes, and results come back with faces', async () => {
     const files = [photo(photos.obama, 'crm-1'), photo(photos.twoFaces), photo(photos.noFace)];
-    const { status, json } = await call('POST', '/v1/images', form(files));
+    const { status, json, headers } = await call('POST', '/v1/images', form(files));
     assert.equal(status, 202);
     const result = json as UploadResult;
     assert.equal(result.open, false);
+    assert.equal(headers.get('location'), `/v1/batches/${result.batchId}`, 'accepted work says where to follow it');
     assert.deepEqual(result.files.map((f) => f.imageId), files.map((f) => sha256(f.bytes)));
     assert.deepEqual(result.files.map((f) => f.status), ['queued', 'queued', 'queued']);
     assert.equal(result.files[0]!.externalId, 'crm-1');
@@ -313,7 +315,7 @@ describe('upload API on a live pipeline', { skip }, () => {
     const jsonAuth = { ...auth, 'content-type': 'application/json' };
     const cases: [string, string, string | undefined, Record<string, string>, number, string][] = [
       ['unknown route', '/v1/nothing-here', undefined, auth, 404, 'NOT_FOUND'],
-      ['unknown method', '/v1/images', undefined, auth, 404, 'NOT_FOUND'],
+      ['unknown method', '/v1/images', undefined, auth, 405, 'METHOD_NOT_ALLOWED'],
       ['bad JSON', '/v1/keys', '{"name": ', jsonAuth, 400, 'BAD_JSON'],
       ['empty JSON', '/v1/keys', '', jsonAuth, 400, 'BAD_JSON'],
       ['body too large', '/v1/keys', JSON.stringify({ name: 'x'.repeat(70_000), scopes: ['read'] }), jsonAuth, 413, 'BODY_TOO_LARGE'],
@@ -328,6 +330,7 @@ describe('upload API on a live pipeline', { skip }, () => {
       assert.equal(res.status, status, `${what}: ${JSON.stringify(res.json)}`);
       isShape(res.json, code, what);
     }
+    assert.equal((await call('DELETE', `/v1/images/${'0'.repeat(64)}`)).headers.get('allow'), 'GET, HEAD');
     const fields = new FormData();
     for (let i = 0; i < 10; i++) fields.append('externalId', `id-${i}`);
     fields.append('file', new Blob([new Uint8Array(bytesOf(photos.obama))]), 'obama.jpg');
@@ -336,15 +339,20 @@ describe('upload API on a live pipeline', { skip }, () => {
     isShape(tooManyParts.json, 'TOO_MANY_PARTS', 'too many fields');
     isShape((await call('GET', '/v1/batches', undefined, {})).json, 'UNAUTHORIZED', 'no credentials');
     // Malformed HTTP never reaches a route: Node's parser refuses it, still in our shape.
-    const raw = await new Promise<string>((resolve, reject) => {
-      const socket = connect(service.port, '127.0.0.1', () => socket.end('GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n'));
-      let text = '';
-      socket.on('data', (d) => (text += d.toString()));
-      socket.on('end', () => resolve(text));
-      socket.on('error', reject);
-    });
+    const rawHttp = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(service.port, '127.0.0.1', () => socket.write(request));
+        let text = '';
+        socket.on('data', (d) => (text += d.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+    const raw = await rawHttp('GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n');
     assert.match(raw, /^HTTP\/1\.1 400 /);
     isShape(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)), 'BAD_REQUEST', 'malformed HTTP');
+    const huge = await rawHttp(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    assert.match(huge, /^HTTP\/1\.1 431 /);
+    isShape(JSON.parse(huge.slice(huge.indexOf('\r\n\r\n') + 4)), 'HEADERS_TOO_LARGE', 'headers too large');
     // Several files all rejected: the common error object and the per-file details.
     const rejected = await call('POST', '/v1/images', form([{ name: 'a.txt', bytes: Buffer.from('not a picture') }, { name: 'b.txt', bytes: Buffer.from('nor this') }]));
     assert.equal(rejected.status, 415);
@@ -414,7 +422,8 @@ describe('upload API on a live pipeline', { skip }, () => {
   test('keys never appear in the log, through requests that succeed, fail and sign in', async () => {
     const lines: string[] = [];
     const write = process.stderr.write.bind(process.stderr);
-    const logged = await startService({ config: { ...pipeline.config, logLevel: 'debug' }, host: '127.0.0.1', port: 0 });
+    const spoolDir = mkdtempSync(join(tmpdir(), 'facepipe-spool-test-'));
+    const logged = await startService({ config: { ...pipeline.config, logLevel: 'debug' }, host: '127.0.0.1', port: 0, uploadSpoolDir: spoolDir, uploadSpoolMemoryBytes: 0, enrollWaitMs: 1 });
     let key = '';
     process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       lines.push(String(chunk));
@@ -427,6 +436,13 @@ describe('upload API on a live pipeline', { skip }, () => {
       key = body.key;
       const as = { authorization: `Bearer ${key}` };
       assert.equal((await fetch(`${base}/v1/images`, { method: 'POST', headers: as, body: form([photo(photos.obama)]) })).status, 202);
+      assert.equal((await fetch(`${base}/v1/images`, { method: 'POST', headers: as, body: form(Array.from({ length: 6 }, () => photo(photos.obama))) })).status, 413);
+      assert.deepEqual(readdirSync(spoolDir), [], 'the temp files of accepted and refused uploads are gone');
+      // Past enrollWaitMs (1 ms here) an enroll answers 202 with its status URL, queues running.
+      const enrollBytes = Buffer.concat([bytesOf(photos.enrollB), Buffer.from('short wait')]);
+      const enroll = await fetch(`${base}/v1/people/${encodeURIComponent('Barack Obama')}/images`, { method: 'POST', headers: auth, body: form([{ name: 'b.jpg', bytes: enrollBytes }]) });
+      assert.equal(enroll.status, 202);
+      assert.match(enroll.headers.get('location') ?? '', /^\/v1\/batches\/[\w-]+$/);
       assert.equal((await fetch(`${base}/v1/batches`, { headers: as })).status, 403);
       assert.equal((await fetch(`${base}/v1/batches?key=${key}`, { headers: { authorization: `Bearer ${key}x` } })).status, 401);
       assert.equal((await fetch(`${base}/dashboard/login`, { method: 'POST', body: new URLSearchParams({ token: key }), redirect: 'manual' })).status, 401);
@@ -434,6 +450,7 @@ describe('upload API on a live pipeline', { skip }, () => {
     } finally {
       process.stderr.write = write;
       await logged.close();
+      rmSync(spoolDir, { recursive: true, force: true });
     }
     const text = lines.join('');
     assert.ok(/"msg":"request"/.test(text) && /"msg":"api key created"/.test(text), 'the log was captured');

@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '@facepipe/core';
 import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   ApiKeys,
   AuthFailureLimiter,
@@ -12,7 +15,10 @@ import {
   errorAnswer,
   isLoopbackHost,
   parseCookies,
+  MemoryBudget,
   percentile,
+  RequestSpool,
+  RouteMethods,
   perMinute,
   statusForCode,
   summarise,
@@ -207,4 +213,51 @@ test("Fastify's and multipart's own errors map to named codes in the common shap
   const internal = errorAnswer(new Error('secret detail'), 5);
   assert.equal(internal.status, 500);
   assert.deepEqual(internal.body, { error: { code: 'INTERNAL', message: 'internal error; see the service log' } });
+});
+
+test('the methods a path is served with (405 and Allow), from route patterns', () => {
+  const routes = [
+    { method: 'GET', url: '/v1/images/:id' },
+    { method: 'POST', url: '/v1/images' },
+    { method: 'GET', url: '/dashboard/jobs/*' },
+  ];
+  const methods = new RouteMethods(routes);
+  assert.deepEqual(methods.allowed('/v1/images/abc'), ['GET']);
+  assert.deepEqual(methods.allowed('/v1/images'), ['POST']);
+  assert.deepEqual(methods.allowed('/v1/images/abc/more'), []);
+  assert.deepEqual(methods.allowed('/dashboard/jobs/api/queues'), ['GET']);
+  routes.push({ method: 'DELETE', url: '/v1/images/:id' });
+  assert.deepEqual(methods.allowed('/v1/images/abc'), ['DELETE', 'GET'], 'routes added later are seen');
+  assert.deepEqual(new RouteMethods([{ method: 'GET', url: '/a.b' }]).allowed('/axb'), [], 'literal segments are literal');
+});
+
+test('a request spool keeps small files in memory while the budget lasts, the rest in a temp dir it removes', async () => {
+  const parent = mkdtempSync(join(tmpdir(), 'facepipe-spool-unit-'));
+  try {
+    const budget = new MemoryBudget(100);
+    assert.equal(budget.tryReserve(101), false);
+    const spool = new RequestSpool(parent, budget, 1000);
+    const chunks = async function* (...sizes: number[]) {
+      for (const [i, n] of sizes.entries()) yield Buffer.alloc(n, i + 1);
+    };
+    const small = await spool.store(chunks(30, 30));
+    assert.equal(small.size, 60);
+    assert.ok(small.bytes && small.path === undefined, 'in memory');
+    assert.equal(spool.onDisk, false, 'no temp dir for files that fit');
+    assert.equal(budget.available, 40);
+    const spilled = await spool.store(chunks(30, 30));
+    assert.ok(spilled.path !== undefined && spilled.bytes === undefined, 'over the budget: on disk');
+    assert.deepEqual(await spool.read(spilled), Buffer.concat([Buffer.alloc(30, 1), Buffer.alloc(30, 2)]), 'the chunks held before spilling are written first');
+    assert.equal(budget.available, 40, 'what was held for the spilled file is given back');
+    const tooLarge = await spool.store(chunks(600, 600));
+    assert.deepEqual(tooLarge, { size: 1200, tooLarge: true });
+    assert.equal(readdirSync(parent).length, 1);
+    await spool.close();
+    await spool.close();
+    assert.equal(budget.available, 100, 'memory returned');
+    assert.deepEqual(readdirSync(parent), [], 'temp dir removed');
+    assert.ok(!existsSync(spilled.path));
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
+  }
 });

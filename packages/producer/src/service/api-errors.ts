@@ -15,6 +15,7 @@ export type ApiErrorCode =
   | 'TIMEOUT'
   | 'UNKNOWN_QUEUE'
   | 'FORBIDDEN'
+  | 'METHOD_NOT_ALLOWED'
   | 'BAD_MULTIPART'
   | 'TOO_MANY_PARTS'
   | 'BAD_JSON'

@@ -20,6 +20,8 @@ import { keysPlugin } from './plugins/keys.js';
 import { libraryPlugin } from './plugins/library.js';
 import { peoplePlugin } from './plugins/people.js';
 import { probesPlugin } from './plugins/probes.js';
+import { MemoryBudget } from './memory-budget.js';
+import { RouteMethods } from './route-methods.js';
 import { ServiceMetrics } from './service-metrics.js';
 import { UploadSlots } from './upload-slots.js';
 import { Uploads } from './uploads.js';
@@ -36,6 +38,10 @@ export interface ServiceOptions {
   enrollTimeoutMs?: number;
   /** Longest an enroll request waits before answering 202 with a status URL. @defaultValue 20000 */
   enrollWaitMs?: number;
+  /** Where uploads wait until their request is accepted (one private temp dir per request, always removed). @defaultValue os.tmpdir() */
+  uploadSpoolDir?: string;
+  /** Bytes of uploads held in memory while their requests are read (all together); the rest waits in the spool dir. @defaultValue 67108864 (64 MiB) */
+  uploadSpoolMemoryBytes?: number;
 }
 
 /** A listening service. */
@@ -51,8 +57,6 @@ export interface RunningService {
 
 /** Paths anyone may call: probes, metrics, the API description, the dashboard shell and its sign-in. */
 const publicPaths = new Set(['/', '/healthz', '/readyz', '/metrics', '/openapi.json', ...dashboardPublicPaths]);
-
-
 
 /**
  * `facepipe serve`: the upload API (/v1), the operations dashboard (/dashboard, with bull-board
@@ -131,6 +135,8 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
     maxBytes: config.http.uploadMaxBytes,
     log,
     onFile: (file, bytes) => serviceMetrics.recordUpload(file, bytes),
+    spoolDir: options.uploadSpoolDir,
+    spoolMemory: new MemoryBudget(options.uploadSpoolMemoryBytes ?? 64 * 1024 * 1024),
   });
   const dashboard = new DashboardData(producer, config.dashboard);
   const enrollments = new Enrollments(producer, log, options.enrollTimeoutMs);
@@ -155,7 +161,7 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
   });
-  await app.register(errorsPlugin, { log, uploadMaxFiles: maxFiles });
+  await app.register(errorsPlugin, { log, uploadMaxFiles: maxFiles, methods: new RouteMethods(routes) });
   await app.register(multipart, { limits: { fileSize: maxBytes, files: maxFiles } });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(String(body))));

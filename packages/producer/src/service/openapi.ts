@@ -270,8 +270,8 @@ export const openApiDocument = {
           '202: every file accepted; 207: some rejected (see each file); 4xx: every file rejected, with the status of the first (413 over a limit, 415 not an image, 422 unreadable).',
         requestBody: uploadBody(true),
         responses: {
-          '202': json(ref('UploadResult'), 'Every file accepted'),
-          '207': json(ref('UploadResult'), 'Some files rejected; each says why'),
+          '202': { ...json(ref('UploadResult'), 'Every file accepted'), headers: { Location: { description: 'The batch: GET it for progress', schema: { type: 'string' } } } },
+          '207': { ...json(ref('UploadResult'), 'Some files rejected; each says why'), headers: { Location: { description: 'The batch: GET it for progress', schema: { type: 'string' } } } },
           '400': error('No files (NO_FILES), an unknown field, a bad batchId/externalId, batchId after the files (BAD_REQUEST), or a malformed body (BAD_MULTIPART)'),
           ...authErrors,
           '409': error('The batch is closed to uploads (BATCH_CLOSED)'),

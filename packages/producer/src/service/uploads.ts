@@ -8,14 +8,14 @@ import {
   type Logger,
   type ManifestEntry,
 } from '@facepipe/core';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Producer } from '../producer.js';
 import type { AdmitOutcome } from '../ingest/ingestor.js';
 import type { IngestItem } from '../ingest/sources.js';
 import { ApiError } from './api-errors.js';
+import { MemoryBudget } from './memory-budget.js';
+import { RequestSpool, type SpooledBytes } from './request-spool.js';
 import type { UploadSlots } from './upload-slots.js';
 
 /** One part of a multipart body, as @fastify/multipart yields it. */
@@ -59,15 +59,14 @@ export interface UploadsDeps {
   log: Logger;
   /** Counts each file's outcome (metrics). */
   onFile?: (file: UploadedFile, bytes: number) => void;
-  /** Where request files wait (on disk) until the whole request is accepted. @defaultValue os.tmpdir() */
+  /** Where request files that do not fit `memory` wait until the whole request is accepted. @defaultValue os.tmpdir() */
   spoolDir?: string;
+  /** Bytes of request files held in memory while their requests are read, all requests together. @defaultValue 64 MiB */
+  spoolMemory?: MemoryBudget;
 }
 
-/** A file of a request being read: on disk until the request is accepted. */
-interface SpooledFile {
-  path: string;
-  size: number;
-  tooLarge: boolean;
+/** A file of a request being read, kept until the request is accepted. */
+interface SpooledFile extends SpooledBytes {
   filename: string | null;
   externalId: string | undefined;
 }
@@ -79,8 +78,9 @@ interface ReadRequest {
 
 /** A multipart parse error without a status of its own (busboy's) becomes 400 BAD_MULTIPART; Fastify's keep theirs. */
 function multipartError(err: unknown): unknown {
-  const e = err as { code?: unknown; statusCode?: unknown; message?: unknown };
+  const e = err as { code?: unknown; statusCode?: unknown; message?: unknown; syscall?: unknown };
   if (typeof e.code === 'string' && e.code.startsWith('FST_')) return err;
+  if (typeof e.syscall === 'string') return err; // the temp dir failing (ENOSPC…): ours, not the client's
   if (typeof e.statusCode === 'number') return err;
   return new ApiError(400, 'BAD_MULTIPART', `the multipart body could not be read: ${typeof e.message === 'string' ? e.message : String(err)}`);
 }
@@ -105,8 +105,11 @@ const externalIdPattern = /^[\x20-\x7e]{1,1024}$/;
 export class Uploads {
   readonly #roomCheck: { at: number; full: boolean } = { at: 0, full: false };
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #memory: MemoryBudget;
 
-  constructor(readonly deps: UploadsDeps) {}
+  constructor(readonly deps: UploadsDeps) {
+    this.#memory = deps.spoolMemory ?? new MemoryBudget(64 * 1024 * 1024);
+  }
 
   /** Resolves when no upload is being received (for a graceful stop), or after `timeoutMs`. */
   async idle(timeoutMs = 10_000): Promise<void> {
@@ -138,19 +141,19 @@ export class Uploads {
   }
 
   async #receive(parts: AsyncIterable<UploadPart>, target: UploadTarget): Promise<UploadResult> {
-    const spool = await mkdtemp(join(this.deps.spoolDir ?? tmpdir(), 'facepipe-upload-'));
+    const spool = new RequestSpool(this.deps.spoolDir ?? tmpdir(), this.#memory, this.deps.maxBytes);
     try {
       // Validate first: the whole request is read and checked before anything is stored or queued.
       const request = await this.#read(parts, target, spool);
-      return await this.#admit(request, target);
+      return await this.#admit(request, target, spool);
     } finally {
-      await rm(spool, { recursive: true, force: true });
+      await spool.close();
     }
   }
 
-  /** Reads every part, spooling files to `dir`; throws (having changed nothing) on any request error. */
-  async #read(parts: AsyncIterable<UploadPart>, target: UploadTarget, dir: string): Promise<ReadRequest> {
-    const { slots, maxBytes } = this.deps;
+  /** Reads every part, keeping the files in `spool`; throws (having changed nothing) on any request error. */
+  async #read(parts: AsyncIterable<UploadPart>, target: UploadTarget, spool: RequestSpool): Promise<ReadRequest> {
+    const { slots } = this.deps;
     let batchId: string | undefined;
     let externalId: string | undefined;
     const files: SpooledFile[] = [];
@@ -179,28 +182,19 @@ export class Uploads {
         }
         continue;
       }
-      const path = join(dir, String(files.length));
-      let size = 0;
-      // A slot per file being written bounds the spooling going on at once; waiting for one
+      let stored: SpooledBytes;
+      // A slot per file being read bounds the reading going on at once; waiting for one
       // leaves the body unread, so TCP backpressure slows the client.
       await slots.acquire();
       try {
-        const handle = await open(path, 'wx', 0o600);
-        try {
-          for await (const chunk of part.file) {
-            const buffer = chunk as Buffer;
-            size += buffer.length;
-            if (size <= maxBytes) await handle.write(buffer);
-          }
-        } finally {
-          await handle.close();
-        }
+        stored = await spool.store(part.file);
       } catch (err) {
-        throw err instanceof ApiError ? err : multipartError(err);
+        throw multipartError(err);
       } finally {
         slots.release();
       }
-      files.push({ path, size, tooLarge: part.file.truncated === true || size > maxBytes, filename: part.filename ? part.filename.slice(0, 1024) : null, externalId });
+      const tooLarge = stored.tooLarge || part.file.truncated === true;
+      files.push({ ...stored, tooLarge, filename: part.filename ? part.filename.slice(0, 1024) : null, externalId });
       externalId = undefined;
     }
     if (files.length === 0) throw new ApiError(400, 'NO_FILES', 'the request has no files (multipart/form-data, one part per file)');
@@ -208,7 +202,7 @@ export class Uploads {
   }
 
   /** Admits a validated request's files into their batch (created here, not before). */
-  async #admit(request: ReadRequest, target: UploadTarget): Promise<UploadResult> {
+  async #admit(request: ReadRequest, target: UploadTarget, spool: RequestSpool): Promise<UploadResult> {
     const { tracker } = this.deps.producer.ctx;
     const closeAtEnd = request.batchId === undefined;
     const batchId = request.batchId ?? newBatchId();
@@ -223,7 +217,7 @@ export class Uploads {
       for (const spooled of request.files) {
         const index = await tracker.addOpenItem(batchId);
         if (index === undefined) throw new ApiError(409, 'BATCH_CLOSED', `batch ${batchId} is closed to uploads`);
-        const file = await this.#admitFile(spooled, batchId, index, target.person);
+        const file = await this.#admitFile(spooled, spool, batchId, index, target.person);
         files.push(file);
         entries.push({
           index,
@@ -239,7 +233,7 @@ export class Uploads {
     return { batchId, open: !closeAtEnd, files };
   }
 
-  async #admitFile(spooled: SpooledFile, batchId: string, index: number, person: string | undefined): Promise<UploadedFile> {
+  async #admitFile(spooled: SpooledFile, spool: RequestSpool, batchId: string, index: number, person: string | undefined): Promise<UploadedFile> {
     const { producer, slots, maxBytes, log } = this.deps;
     const { filename, externalId, tooLarge, size } = spooled;
     const base = { index, filename, externalId: externalId ?? null };
@@ -253,7 +247,7 @@ export class Uploads {
         read: async () => {
           if (tooLarge) throw new FacepipeError('FILE_TOO_LARGE', `the file is over the upload limit of ${maxBytes} bytes (FACEPIPE_UPLOAD_MAX_BYTES)`);
           if (size === 0) throw new FacepipeError('EMPTY_INPUT');
-          return readFile(spooled.path);
+          return spool.read(spooled);
         },
       };
       try {

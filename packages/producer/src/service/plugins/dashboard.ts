@@ -8,7 +8,7 @@ import type { Producer } from '../../producer.js';
 import { ApiError } from '../api-errors.js';
 import { Authenticator } from '../auth.js';
 import type { AuthFailureLimiter } from '../auth-failure-limiter.js';
-import type { Credentials } from '../credentials.js';
+import { Credentials } from '../credentials.js';
 import { dashboardCss, dashboardHtml, loginHtml } from '../dashboard-assets.js';
 import { isBatchKind } from '../dashboard-batches.js';
 import { DashboardData } from '../dashboard-data.js';
@@ -18,7 +18,7 @@ export interface DashboardPluginOptions {
   producer: Producer;
   config: FacepipeConfig;
   auth: Authenticator;
-  /** The token or an API key with the read scope (the dashboard's sign-in). */
+  /** The token or an API key (read scope), for the page and the sign-in. */
   credentials: Credentials;
   authFailures: AuthFailureLimiter;
   /** Counts a failed authentication from `ip`. */
@@ -67,7 +67,8 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardPl
 
   app.get('/dashboard', async (request, reply) => {
     reply.headers({ ...htmlSecurity, 'cache-control': 'no-store' }).type('text/html; charset=utf-8');
-    if ((await credentials.check(request.headers, true)).result !== 'ok') return reply.code(401).send(loginHtml('Sign in with the API token (FACEPIPE_API_TOKEN) or an API key with the read scope.'));
+    const checked = await credentials.check(request.headers, true);
+    if (checked.result !== 'ok' || !Credentials.allows(checked.principal, 'read')) return reply.code(401).send(loginHtml('Sign in with the API token (FACEPIPE_API_TOKEN) or an API key with the read scope.'));
     return reply.send(dashboardHtml);
   });
   app.get('/dashboard/', async (_request, reply) => reply.redirect('/dashboard', 302));
@@ -84,11 +85,12 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardPl
       const refused = tooManyAttempts(wait);
       return reply.code(refused.status).headers(refused.headers).type('text/html; charset=utf-8').send(loginHtml(refused.message));
     }
-    if (!auth.matches(token)) {
+    const cookie = await credentials.signIn(token, request.protocol === 'https');
+    if (cookie === undefined) {
       authFailed(request.ip);
-      return reply.code(401).type('text/html; charset=utf-8').send(loginHtml('That link holds a token this service was not started with.'));
+      return reply.code(401).type('text/html; charset=utf-8').send(loginHtml('That link holds neither the token this service was started with nor a valid API key with the read scope.'));
     }
-    return reply.header('set-cookie', auth.sessionCookie(request.protocol === 'https')).redirect('/dashboard', 303);
+    return reply.header('set-cookie', cookie).redirect('/dashboard', 303);
   });
   app.post<{ Body: { token?: string } | undefined }>('/dashboard/login', async (request, reply) => {
     if (!auth.required) return reply.redirect('/dashboard', 303);

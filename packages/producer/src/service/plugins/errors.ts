@@ -4,9 +4,12 @@ import { FacepipeError, type Logger } from '@facepipe/core';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError, statusForCode, type ApiErrorCode } from '../api-errors.js';
+import type { RouteMethods } from '../route-methods.js';
 
 export interface ErrorsPluginOptions {
   log: Logger;
+  /** The methods a path has, to tell 405 from 404. */
+  methods: RouteMethods;
   /** For the TOO_MANY_FILES message. */
   uploadMaxFiles: number;
 }
@@ -71,7 +74,12 @@ const errorsPluginImpl: FastifyPluginAsync<ErrorsPluginOptions> = async (app, op
     return reply.code(status).headers(headers).send(body);
   });
   app.setNotFoundHandler(async (request) => {
-    throw new ApiError(404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = options.methods.allowed(path);
+    if (allowed.length > 0) {
+      throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${path} takes ${allowed.join(', ')}, not ${request.method}`, { allow: [...new Set([...allowed, ...(allowed.includes('GET') ? ['HEAD'] : [])])].join(', ') });
+    }
+    throw new ApiError(404, 'NOT_FOUND', `no route ${request.method} ${path}`);
   });
 };
 

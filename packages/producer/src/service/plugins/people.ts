@@ -53,7 +53,9 @@ export const peoplePlugin: FastifyPluginAsync<PeoplePluginOptions> = async (app,
   });
 };
 
+/** Whether a queue an enrollment goes through (detect, embed, classify, gallery) is paused. */
 async function anyQueuePaused(producer: Producer): Promise<boolean> {
-  const paused = await Promise.all(producer.ctx.queues.all.map((q) => q.isPaused()));
+  const { detect, embed, classify, gallery } = producer.ctx.queues;
+  const paused = await Promise.all([detect, embed, classify, gallery].map((q) => q.isPaused()));
   return paused.some(Boolean);
 }
