@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { loadConfig, type ResultDocument } from '@facepipe/core';
+import { loadConfig, objectKeys, type ResultDocument } from '@facepipe/core';
 import { waitForWorkers, WorkerProcesses } from '@facepipe/devstack';
 import { FaceIndex, FaceLibrary } from '@facepipe/face-index';
 import { batchResults, labelFace, Producer } from '@facepipe/producer';
@@ -64,7 +64,7 @@ describe('reindex from the face index keeps names set by hand', { skip: missingD
     rmSync(logDir, { recursive: true, force: true });
   });
 
-  test('a hand-set name survives `reindex stale` after the detection settings changed', async () => {
+  test('a hand-set name survives `reindex stale` after the detection settings changed', { timeout: 400_000 }, async () => {
     let producer = await start({ FACEPIPE_DETECT_MIN_SCORE: '0.5' });
     const enroll = await producer.ingest({ input: dataPath(examples, 'knn_train'), purpose: 'enroll', personFromFolder: true });
     await producer.waitForBatch(enroll.batchId);
@@ -98,5 +98,21 @@ describe('reindex from the face index keeps names set by hand', { skip: missingD
     assert.ok(rows[0].n >= 9);
     // Nothing is stale any more: a second pass selects nothing.
     assert.equal((await producer.reindexer(index).run('stale')).total, 0);
+  });
+
+  test('`reindex missing` finds accepted images without a done result in the index and repairs them', { timeout: 300_000 }, async () => {
+    const producer = running[0]!.producer;
+    assert.equal((await producer.reindexer(index).run('missing')).total, 0, 'nothing is missing');
+    const { rows } = await index.pool.query<{ id: string }>(`SELECT id FROM images ORDER BY id LIMIT 2`);
+    const [unindexed, lost] = rows.map((r) => r.id) as [string, string];
+    // One image the index never heard of (processed before it existed), one whose result is gone.
+    await index.pool.query('DELETE FROM images WHERE id = ANY($1::text[])', [[unindexed, lost]]);
+    await producer.ctx.store.delete(objectKeys.result(lost));
+    const run = await producer.reindexer(index).run('missing');
+    assert.equal(run.total, 2);
+    const batch = await producer.waitForBatch(run.batchId);
+    assert.equal(batch.done, 2);
+    assert.equal((await index.repos.images.doneAmong([unindexed, lost])).size, 2);
+    assert.ok(await producer.ctx.store.getJson(objectKeys.result(lost)));
   });
 });
