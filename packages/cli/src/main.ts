@@ -16,13 +16,14 @@ import { searchCommand } from './commands/search.js';
 import { reindexCommand } from './commands/reindex.js';
 import { resultsCommand } from './commands/results.js';
 import { runCommand } from './commands/run.js';
+import { schedulesCommand } from './commands/schedules.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 import { verifyCommand } from './commands/verify.js';
 import { workerCommand } from './commands/worker.js';
 
-const commands: Command[] = [runCommand, upCommand, downCommand, serveCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, peopleCommand, clustersCommand, searchCommand, labelCommand, reindexCommand, workerCommand, detectCommand, verifyCommand, evalDetectionCommand, evalLandmarksCommand];
+const commands: Command[] = [runCommand, upCommand, downCommand, serveCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, peopleCommand, clustersCommand, searchCommand, labelCommand, reindexCommand, schedulesCommand, workerCommand, detectCommand, verifyCommand, evalDetectionCommand, evalLandmarksCommand];
 /** Commands run by facepipe itself, not listed in the usage. */
 const internalCommands: Command[] = [deploymentProcessCommand];
 

@@ -1,7 +1,7 @@
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { loadConfig, stageNames, type StageName } from '@facepipe/core';
-import { Producer, startService, type RunningService } from '@facepipe/producer';
+import { Producer, ScheduledReindexWorker, startService, type RunningService } from '@facepipe/producer';
 import { LocalStack } from './local-stack.js';
 import { localStageSettings } from './stage-settings.js';
 import { waitForWorkers } from './wait.js';
@@ -43,6 +43,7 @@ export class LocalDeployment {
     readonly workers: WorkerProcesses,
     readonly producer: Producer,
     readonly service: RunningService,
+    readonly schedules: ScheduledReindexWorker,
     readonly token: string | undefined,
   ) {}
 
@@ -60,7 +61,9 @@ export class LocalDeployment {
       producer = await Producer.connect(config, 'local');
       await waitForWorkers(producer, workers, { timeoutMs: options.startTimeoutMs });
       const service = await startService({ config, producer, host: '127.0.0.1', port: options.servicePort ?? 0 });
-      return new LocalDeployment(stack, workers, producer, service, options.token);
+      const schedules = new ScheduledReindexWorker(producer);
+      await schedules.start();
+      return new LocalDeployment(stack, workers, producer, service, schedules, options.token);
     } catch (err) {
       await workers.stop();
       await producer?.close();
@@ -91,6 +94,7 @@ export class LocalDeployment {
   /** Stops the service, then the workers (gracefully: active jobs finish), then the services. Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      await this.schedules.close().catch(() => undefined);
       await this.service.close().catch(() => undefined);
       await this.workers.stop();
       await this.producer.close().catch(() => undefined);

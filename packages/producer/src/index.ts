@@ -5,3 +5,4 @@ export { Producer, type IngestRequest } from './producer.js';
 export { labelFace } from './labels/face-labels.js';
 export * from './service/index.js';
 export { Reindexer, type ReindexKind, type ReindexDeps } from './reindex/reindexer.js';
+export { ScheduledReindexWorker } from './schedules/scheduled-reindex-worker.js';

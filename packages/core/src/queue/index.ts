@@ -12,9 +12,14 @@ export {
   type EmbedJobData,
   type ClassifyJobData,
   type GalleryBuildJobData,
+  reindexKinds,
+  scheduledReindexJobSchema,
+  type ReindexKind as ScheduledReindexKind,
+  type ScheduledReindexJobData,
   type JobData,
 } from './job-payloads.js';
 export { createRedisConnection, closeRedis } from './redis-connection.js';
 export { stageJobOptions, jobIds, type JobPolicy } from './job-options.js';
 export { StageWorker, formatFailure, failureCode, type StageWorkerOptions, type StageContext } from './stage-worker.js';
 export { PipelineQueues } from './pipeline-queues.js';
+export { ReindexSchedules, scheduleProblems, parseDuration, scheduleIdPattern, minScheduleIntervalMs, type ScheduleInfo, type ScheduleRequest } from './reindex-schedules.js';

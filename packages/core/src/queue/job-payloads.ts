@@ -45,12 +45,21 @@ export const galleryBuildJobSchema = z.discriminatedUnion('kind', [
 ]);
 export type GalleryBuildJobData = z.infer<typeof galleryBuildJobSchema>;
 
+/** What a re-index selects (see the producer's Reindexer). */
+export const reindexKinds = ['classify', 'stale'] as const;
+export type ReindexKind = (typeof reindexKinds)[number];
+
+/** A re-index run made by a job scheduler (`facepipe schedules`). */
+export const scheduledReindexJobSchema = z.object({ kind: z.enum(reindexKinds) });
+export type ScheduledReindexJobData = z.infer<typeof scheduledReindexJobSchema>;
+
 /** Job name → payload schema: a job name can't be queued or handled with the wrong payload. */
 export const jobSchemas = {
   [JobName.DetectImage]: detectJobSchema,
   [JobName.EmbedFaces]: embedJobSchema,
   [JobName.ClassifyFaces]: classifyJobSchema,
   [JobName.GalleryBuild]: galleryBuildJobSchema,
+  [JobName.ScheduledReindex]: scheduledReindexJobSchema,
 } as const satisfies Record<JobName, z.ZodType>;
 
 export type JobData<N extends JobName> = z.infer<(typeof jobSchemas)[N]>;

@@ -13,6 +13,7 @@ export class PipelineQueues {
   readonly embed: Queue;
   readonly classify: Queue;
   readonly gallery: Queue;
+  readonly maintenance: Queue;
   readonly #policy: JobPolicy;
   #closing: Promise<void> | undefined;
 
@@ -22,15 +23,16 @@ export class PipelineQueues {
     this.embed = new Queue(QueueName.Embed, opts);
     this.classify = new Queue(QueueName.Classify, opts);
     this.gallery = new Queue(QueueName.Gallery, opts);
+    this.maintenance = new Queue(QueueName.Maintenance, opts);
     this.#policy = policy;
   }
 
   byName(name: QueueName): Queue {
-    return { detect: this.detect, embed: this.embed, classify: this.classify, gallery: this.gallery }[name];
+    return { detect: this.detect, embed: this.embed, classify: this.classify, gallery: this.gallery, maintenance: this.maintenance }[name];
   }
 
   get all(): Queue[] {
-    return [this.detect, this.embed, this.classify, this.gallery];
+    return [this.detect, this.embed, this.classify, this.gallery, this.maintenance];
   }
 
   /** The first stage: an image enters the pipeline. */

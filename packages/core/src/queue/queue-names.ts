@@ -9,6 +9,8 @@ export const QueueName = {
   Classify: 'classify',
   /** Gallery builds (enrollment, rebuilds); one at a time across all workers. */
   Gallery: 'gallery',
+  /** Scheduled maintenance (re-index jobs made by job schedulers); run by `facepipe serve`. */
+  Maintenance: 'maintenance',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 export const allQueueNames: readonly QueueName[] = Object.values(QueueName);
@@ -19,5 +21,6 @@ export const JobName = {
   EmbedFaces: 'embed-faces',
   ClassifyFaces: 'classify-faces',
   GalleryBuild: 'gallery-build',
+  ScheduledReindex: 'scheduled-reindex',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];

@@ -5,7 +5,7 @@ const json = (schema: object, description: string) => ({ description, content: {
 const error = (description: string) => json(ref('Error'), description);
 const imageId = { name: 'id', in: 'path', required: true, description: 'Image id: the sha256 of its bytes, lowercase hex', schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } };
 const batchId = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } };
-const queue = { name: 'queue', in: 'path', required: true, schema: { type: 'string', enum: ['detect', 'embed', 'classify', 'gallery'] } };
+const queue = { name: 'queue', in: 'path', required: true, schema: { type: 'string', enum: ['detect', 'embed', 'classify', 'gallery', 'maintenance'] } };
 const code = { name: 'code', in: 'path', required: true, description: 'An error code, e.g. CORRUPT_IMAGE', schema: { type: 'string', pattern: '^[A-Z_]+$' } };
 const authErrors = {
   '401': error('No token, or a wrong one (`Authorization: Bearer <FACEPIPE_API_TOKEN>`)'),
