@@ -3,50 +3,90 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
-import { startService, type RunningService } from '@facepipe/producer';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { loadConfig } from '@facepipe/core';
+import { labelFace, Producer, startService, type RunningService } from '@facepipe/producer';
 import { dataPath, missingData } from '../helpers/data.js';
 import { startLivePipeline, type LivePipeline } from '../helpers/live-pipeline.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { startS3, type TestS3 } from '../helpers/s3-server.js';
 
 /** Debian's chromium (apt-get install chromium); the test is skipped without it. */
 export const chromiumPath = process.env.FACEPIPE_CHROMIUM ?? '/usr/bin/chromium';
 export const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-const photos = [
-  'recognition/face_recognition_examples/knn_test/obama1.jpg',
-  'recognition/face_recognition_examples/knn_test/kit_with_rose.jpg',
-  'recognition/face_recognition_examples/knn_test/johnsnow_test1.jpg',
-  'negatives/scikit-image/coins.png',
-  'hard_cases/compreface_formats/truncated.jpg',
-];
+const knn = 'recognition/face_recognition_examples/knn_test';
+const photos = [`${knn}/obama1.jpg`, `${knn}/kit_with_rose.jpg`, `${knn}/johnsnow_test1.jpg`, 'negatives/scikit-image/coins.png', 'hard_cases/compreface_formats/truncated.jpg'];
+/** Uploaded while detect is paused (bytes not seen before, so they must go through the queue). */
+const whilePaused = `${knn}/obama_and_biden.jpg`;
+/** Uploaded to a deployment with no workers. */
+const withoutWorkers = `${knn}/alex_lacamoire1.jpg`;
 const enroll = ['recognition/face_recognition_examples/knn_train/obama/obama.jpg', 'recognition/face_recognition_examples/knn_train/kit_harington/john1.jpeg'];
+/** A file name long enough to overflow a card unless it wraps. */
+const longName = `${'a-very-long-file-name-from-a-camera-export-without-any-spaces-'.repeat(3)}kit_with_rose.jpg`;
 const skip = !existsSync(chromiumPath)
   ? `${chromiumPath} not found: install Debian's chromium (apt-get install chromium) or set FACEPIPE_CHROMIUM`
-  : missingData(...photos, ...enroll);
+  : missingData(...photos, ...enroll, whilePaused, withoutWorkers);
 const token = 'browser-test-token-0123456789';
-/** Where the screenshot goes: FACEPIPE_TEST_OUTPUT, or the system temp folder. */
+/** Where the screenshots go: FACEPIPE_TEST_OUTPUT, or the system temp folder. */
 const outDir = resolve(process.env.FACEPIPE_TEST_OUTPUT ?? join(tmpdir(), 'facepipe-test-output'));
+const widths = { desktop: { width: 1440, height: 1000 }, phone: { width: 390, height: 844 } };
 
 let pipeline: LivePipeline;
 let service: RunningService;
 let browser: Browser;
+let signedIn: BrowserContext;
 
-async function upload(path: string, files: string[]): Promise<{ imageId: string }[]> {
-  const form = new FormData();
-  for (const rel of files) form.append('file', new Blob([readFileSync(dataPath(rel))]), basename(rel));
-  const res = await fetch(`${service.url}${path}`, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` } });
-  assert.ok(res.status < 300, `${path}: ${res.status}`);
-  return ((await res.json()) as { files: { imageId: string }[] }).files;
+interface Uploaded {
+  batchId: string;
+  files: { imageId: string | null; filename: string | null; status: string }[];
 }
+
+async function upload(url: string, path: string, files: { rel?: string; name?: string; bytes?: Buffer }[]): Promise<Uploaded> {
+  const form = new FormData();
+  for (const f of files) form.append('file', new Blob([new Uint8Array(f.bytes ?? readFileSync(dataPath(f.rel!)))]), f.name ?? basename(f.rel!));
+  const res = await fetch(`${url}${path}`, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` } });
+  assert.ok(res.status < 300, `${path}: ${res.status}`);
+  return (await res.json()) as Uploaded;
+}
+
+async function signIn(url: string, context: BrowserContext): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${url}/dashboard`);
+  await page.fill('input[name=token]', token);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('body[data-loaded=true]', { timeout: 10_000 });
+  return page;
+}
+
+/** The page is no wider than the window (nothing overflows sideways). */
+async function assertFits(page: Page, what: string): Promise<void> {
+  const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+  assert.ok(scrollWidth <= innerWidth, `${what}: the page is ${scrollWidth} px wide in a ${innerWidth} px window`);
+}
+
+async function shot(page: Page, name: string): Promise<string> {
+  mkdirSync(outDir, { recursive: true });
+  const path = join(outDir, name);
+  await page.screenshot({ path, fullPage: true });
+  assert.ok(readFileSync(path).length > 5_000);
+  process.stderr.write(`screenshot: ${path}\n`);
+  return path;
+}
+
+let mainBatch: Uploaded;
 
 describe('the dashboard in a headless browser, on a pipeline that processed real photos', { skip }, () => {
   before(async () => {
     pipeline = await startLivePipeline({ FACEPIPE_API_TOKEN: token, FACEPIPE_JOB_ATTEMPTS: '1' });
     service = await startService({ config: pipeline.config, host: '127.0.0.1', port: 0 });
-    await upload(`/v1/people/${encodeURIComponent('Barack Obama')}/images`, [enroll[0]!]);
-    await upload(`/v1/people/${encodeURIComponent('Kit Harington')}/images`, [enroll[1]!]);
+    await upload(service.url, `/v1/people/${encodeURIComponent('Barack Obama')}/images`, [{ rel: enroll[0] }]);
+    await upload(service.url, `/v1/people/${encodeURIComponent('Kit Harington')}/images`, [{ rel: enroll[1] }]);
     await new Promise((r) => setTimeout(r, 300)); // classify workers pick the new gallery up
-    await upload('/v1/images', photos);
+    mainBatch = await upload(service.url, '/v1/images', [
+      ...photos.map((rel) => ({ rel, name: rel.endsWith('kit_with_rose.jpg') ? longName : undefined })),
+      { bytes: Buffer.from('these are meeting notes, not a photo\n'), name: 'notes.txt' },
+    ]);
     const detect = pipeline.ctx.queues.detect;
     const classify = pipeline.ctx.queues.classify;
     for (let i = 0; i < 600; i += 1) {
@@ -54,7 +94,11 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
       if (d.failed === 1 && c.completed >= photos.length - 1 + enroll.length) break;
       await new Promise((r) => setTimeout(r, 200));
     }
+    // A name given by hand to the face in johnsnow_test1.jpg.
+    const snow = mainBatch.files.find((f) => f.filename === 'johnsnow_test1.jpg')!;
+    await labelFace(pipeline.ctx.store, snow.imageId!, 0, 'Jon Snow', 'browser-test');
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+    signedIn = await browser.newContext({ viewport: widths.desktop });
   });
   after(async () => {
     await browser?.close();
@@ -62,15 +106,11 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
     await pipeline?.stop();
   });
 
-  test('sign in, see the counts BullMQ has, the failures, pictures with boxes and names, the gallery; take a screenshot', async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1800 } });
+  test('sign in, see the counts BullMQ has, the failures, pictures with boxes and names, the gallery; no wider than 1440 px', async () => {
     const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
     const started = performance.now();
-    await page.goto(`${service.url}/dashboard`);
-    await page.fill('input[name=token]', token);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('body[data-loaded=true]', { timeout: 10_000 });
+    const page = await signIn(service.url, signedIn);
+    page.on('pageerror', (err) => errors.push(err.message));
     const loadMs = performance.now() - started;
     await page.waitForSelector('body[data-pictures=true]', { timeout: 20_000 });
     await page.waitForSelector('#failures [data-code=TRUNCATED_IMAGE]', { timeout: 20_000 });
@@ -87,6 +127,11 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
       assert.ok((await shown('workers')) >= 1, `${name} workers`);
     }
     assert.equal(await page.textContent('#failures [data-code=TRUNCATED_IMAGE] [data-count=failures]'), '1');
+    // An input error cannot succeed on retry: no "Retry all" for it.
+    assert.equal(await page.getAttribute('#failures [data-code=TRUNCATED_IMAGE]', 'data-retryable'), 'false');
+    assert.equal(await page.locator('#failures [data-code=TRUNCATED_IMAGE] button[data-action=retry]').count(), 0);
+    // No banner for queues that have workers and run; none of the batches is stalled.
+    assert.equal(await page.locator('#alerts [data-alert=no-workers], #alerts [data-alert=paused], #alerts [data-alert=stalled]').count(), 0);
 
     // Pictures: photos loaded, with a box per face and names from the gallery.
     const cards = await page.$$eval('#recent .card', (els) =>
@@ -94,6 +139,7 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
         loaded: (el.querySelector('img') as HTMLImageElement).naturalWidth > 0,
         boxes: el.querySelectorAll('svg rect').length,
         names: [...el.querySelectorAll('svg text')].map((t) => t.textContent),
+        hand: [...el.querySelectorAll('[data-naming=hand]')].map((t) => t.textContent),
       })),
     );
     assert.ok(cards.length >= 3, `${cards.length} result cards`);
@@ -101,35 +147,169 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
     assert.ok(cards.some((c) => c.boxes === 2), 'the two-face photo shows two boxes');
     assert.ok(cards.flatMap((c) => c.names).includes('Barack Obama'));
     assert.ok(cards.flatMap((c) => c.names).includes('Kit Harington'));
+    assert.deepEqual(cards.flatMap((c) => c.hand), ['Jon Snow'], 'the hand-given name is marked as such, and only it');
     const people = await page.$$eval('#people .card', (els) => els.map((el) => (el as HTMLElement).dataset.person));
     assert.deepEqual(people.sort(), ['Barack Obama', 'Kit Harington']);
     const batches = await page.$$eval('#batches tbody tr[data-batch] progress', (els) => els.map((el) => (el as HTMLProgressElement).value));
     assert.ok(batches.length >= 3 && batches.every((v) => v === 1), `every batch finished: ${batches}`);
+    assert.equal(await page.getAttribute(`#batches tr[data-batch="${mainBatch.batchId}"]`, 'data-state'), 'finished');
+    assert.match((await page.textContent(`[data-eta="${mainBatch.batchId}"]`)) ?? '', /^finished in /, 'a finished batch shows how long it took, not a rate');
 
-    mkdirSync(outDir, { recursive: true });
-    const shot = join(outDir, 'dashboard.png');
-    await page.screenshot({ path: shot, fullPage: true });
-    assert.ok(readFileSync(shot).length > 10_000);
-    process.stderr.write(`dashboard loaded in ${Math.round(loadMs)} ms (sign-in included); screenshot: ${shot}\n`);
+    // Filter by kind: enrollments only.
+    await page.selectOption('#batch-kind', 'enroll');
+    await page.waitForFunction(() => [...document.querySelectorAll('#batches tr[data-batch]')].every((r) => (r as HTMLElement).dataset.kind === 'enroll'));
+    assert.equal(await page.locator('#batches tr[data-batch]').count(), 2);
+    await page.selectOption('#batch-kind', 'all');
+    await page.waitForSelector(`#batches tr[data-batch="${mainBatch.batchId}"]`);
+
+    await assertFits(page, 'overview at 1440 px');
+    await shot(page, 'dashboard-1440.png');
+    process.stderr.write(`dashboard loaded in ${Math.round(loadMs)} ms (sign-in included)\n`);
     assert.deepEqual(errors, []);
 
-    // Job-level inspection is bull-board, behind the same sign-in.
-    const board = await browser.newPage();
-    await board.context().addCookies(await page.context().cookies());
-    const res = await page.goto(`${service.url}/dashboard/jobs/`);
+    // Job-level inspection is bull-board, behind the same sign-in, with a way back.
+    const board = await signedIn.newPage();
+    const res = await board.goto(`${service.url}/dashboard/jobs/`);
     assert.equal(res?.status(), 200);
-    assert.equal(await page.title(), 'facepipe jobs');
+    assert.equal(await board.title(), 'facepipe jobs');
+    // bull-board lists its uiConfig.miscLinks in the header's last menu.
+    await board.click('header ul[class^=actions] > li:last-child button', { timeout: 10_000 });
+    await board.waitForSelector('a[href="/dashboard"]:has-text("facepipe dashboard")', { timeout: 10_000 });
+    await shot(board, 'bull-board-menu.png');
     await board.close();
     await page.close();
   });
 
-  test('without signing in the page asks for the token and the data stays closed', async () => {
-    const page = await browser.newPage();
-    const res = await page.goto(`${service.url}/dashboard`);
-    assert.equal(res?.status(), 401);
-    assert.ok(await page.isVisible('input[name=token]'));
-    const api = await page.goto(`${service.url}/dashboard/api/overview`);
-    assert.equal(api?.status(), 401);
+  test('a click on a batch opens its page: progress, failures per code with admission rejections, results with pictures', async () => {
+    for (const [label, viewport] of Object.entries(widths)) {
+      const context = await browser.newContext({ viewport });
+      await context.addCookies(await signedIn.cookies());
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (err) => errors.push(err.message));
+      await page.goto(`${service.url}/dashboard`);
+      await page.waitForSelector('body[data-loaded=true]');
+      await page.waitForSelector('body[data-pictures=true]', { timeout: 20_000 });
+      await assertFits(page, `overview at ${viewport.width} px`);
+      if (label === 'phone') await shot(page, 'dashboard-390.png');
+
+      await page.click(`#batches tr[data-batch="${mainBatch.batchId}"] td[data-label=source]`);
+      await page.waitForSelector(`body[data-batch-loaded="${mainBatch.batchId}"][data-batch-items=true]`, { timeout: 10_000 });
+      assert.equal(await page.isVisible('#overview'), false);
+      const codes = await page.$$eval('#batch-failures [data-code]', (els) => els.map((el) => `${(el as HTMLElement).dataset.code}:${el.querySelector('[data-count]')?.textContent}:${(el as HTMLElement).dataset.retryable}`));
+      assert.deepEqual(codes.sort(), ['NOT_AN_IMAGE:1:false', 'TRUNCATED_IMAGE:1:false'], 'the admission rejection is listed with the pipeline failure');
+      assert.equal(await page.locator('#batch-failures button[data-action=retry]').count(), 0, 'no retry for input errors');
+      const refused = await page.evaluate(
+        async (id) => (await fetch(`/dashboard/api/batches/${id}/failures/TRUNCATED_IMAGE/retry`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status,
+        mainBatch.batchId,
+      );
+      assert.equal(refused, 409, 'and the service refuses one');
+      const items = await page.$$eval('#batch-items .card', (els) =>
+        els.map((el) => ({
+          status: (el as HTMLElement).dataset.status,
+          code: (el as HTMLElement).dataset.code,
+          loaded: (el.querySelector('img') as HTMLImageElement | null)?.complete ?? null,
+          hand: [...el.querySelectorAll('[data-naming=hand]')].map((t) => t.textContent),
+        })),
+      );
+      assert.equal(items.length, photos.length + 1);
+      assert.deepEqual(items.filter((i) => i.status === 'failed').map((i) => i.code).sort(), ['NOT_AN_IMAGE', 'TRUNCATED_IMAGE']);
+      assert.equal(items.filter((i) => i.status === 'done').length, photos.length - 1);
+      assert.ok(items.flatMap((i) => i.hand).includes('Jon Snow'));
+      await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('#batch-items img')].every((img) => img.complete && img.naturalWidth > 0), undefined, { timeout: 10_000 });
+      assert.ok(((await page.textContent('#batch-items')) ?? '').includes(longName), 'the long file name is shown whole');
+      await assertFits(page, `batch page at ${viewport.width} px`);
+      await shot(page, `batch-${viewport.width}.png`);
+      await page.click('#batch-page a[href="#"]');
+      await page.waitForSelector('#overview', { state: 'visible' });
+      assert.deepEqual(errors, []);
+      await context.close();
+    }
+  });
+
+  test('pausing a queue raises a banner; its batch says paused instead of an ETA; resuming says so and lets it finish', async () => {
+    const page = await signedIn.newPage();
+    await page.goto(`${service.url}/dashboard`);
+    await page.waitForSelector('body[data-loaded=true]');
+    await page.click('#queues button[data-action=pause][data-queue=detect]');
+    await page.waitForSelector('#notice[data-outcome=ok]:has-text("detect paused")');
+    await page.waitForSelector('#alerts [data-alert=paused][data-queue=detect]');
+    const paused = await upload(service.url, '/v1/images', [{ rel: whilePaused }]);
+    await page.waitForSelector(`#batches tr[data-batch="${paused.batchId}"][data-state=paused]`, { timeout: 10_000 });
+    assert.equal(await page.textContent(`[data-eta="${paused.batchId}"]`), 'paused');
+    await assertFits(page, 'overview with a banner at 1440 px');
+    await shot(page, 'dashboard-paused-1440.png');
+    await page.click('#alerts [data-alert=paused][data-queue=detect] button[data-action=resume]');
+    await page.waitForSelector('#notice[data-outcome=ok]:has-text("detect resumed")');
+    await page.waitForSelector(`#batches tr[data-batch="${paused.batchId}"][data-state=finished]`, { timeout: 60_000 });
+    assert.equal(await page.locator('#alerts [data-alert=paused]').count(), 0);
+    // A one-file batch has no meaningful rate: none is shown (a whole-life average said "502.5/s").
+    assert.equal(await page.textContent(`#batches tr[data-batch="${paused.batchId}"] td[data-label=rate]`), '–');
     await page.close();
+  });
+  test('finished one-file uploads fold into one row, which unfolds on click', async () => {
+    const small = [await upload(service.url, '/v1/images', [{ rel: photos[0] }]), await upload(service.url, '/v1/images', [{ rel: photos[3] }])];
+    const page = await signedIn.newPage();
+    await page.goto(`${service.url}/dashboard`);
+    const group = '#batches tr[data-group]'; // the newest group: these two and any earlier small uploads next to them
+    await page.waitForSelector(group, { timeout: 10_000 });
+    assert.match((await page.textContent(group)) ?? '', /[2-9] small uploads/);
+    assert.equal(await page.locator(`#batches tr[data-batch="${small[1]!.batchId}"]`).count(), 0, 'folded');
+    await page.click(group);
+    await page.waitForSelector(`#batches tr.member[data-batch="${small[1]!.batchId}"]`);
+    assert.ok(await page.isVisible(`#batches tr[data-batch="${mainBatch.batchId}"]`), 'the larger upload stays a row of its own');
+    await page.close();
+  });
+});
+
+describe('the dashboard of a deployment whose workers are not running', { skip }, () => {
+  let redis: TestRedis;
+  let s3: TestS3;
+  let producer: Producer;
+  let bare: RunningService;
+  let chrome: Browser;
+  before(async () => {
+    [redis, s3] = await Promise.all([startRedis(), startS3()]);
+    const config = loadConfig({ ...s3.env, REDIS_URL: redis.url, FACEPIPE_LOG_LEVEL: 'silent', FACEPIPE_API_TOKEN: token, FACEPIPE_DASHBOARD_STALL_S: '3' });
+    producer = await Producer.connect(config, 'service');
+    await producer.ctx.store.ensureBucket();
+    bare = await startService({ config, producer, host: '127.0.0.1', port: 0 });
+    chrome = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+  });
+  after(async () => {
+    await chrome?.close();
+    await bare?.close();
+    await producer?.close();
+    await Promise.allSettled([redis?.stop(), s3?.stop()]);
+  });
+
+  test('waiting jobs and no worker: a banner, and the batch says it waits for workers; emptied, it stalls (at 390 px)', async () => {
+    const waiting = await upload(bare.url, '/v1/images', [{ rel: withoutWorkers }]);
+    const context = await chrome.newContext({ viewport: widths.phone });
+    const form = await context.newPage();
+    await form.goto(`${bare.url}/dashboard`);
+    const input = await form.locator('input[name=token]').boundingBox();
+    assert.ok(input && input.width >= 250 && input.height >= 30, `the sign-in field is readable on a phone: ${JSON.stringify(input)}`);
+    await assertFits(form, 'sign-in at 390 px');
+    await shot(form, 'sign-in-390.png');
+    await form.close();
+    const page = await signIn(bare.url, context);
+    await page.waitForSelector('#alerts [data-alert=no-workers][data-queue=detect]');
+    assert.match((await page.textContent('#alerts [data-alert=no-workers][data-queue=detect]')) ?? '', /1 job waiting and no worker/);
+    await page.waitForSelector(`#batches tr[data-batch="${waiting.batchId}"][data-state=waiting]`);
+    assert.equal(await page.textContent(`[data-eta="${waiting.batchId}"]`), 'waiting for workers');
+    await assertFits(page, 'no-workers banner at 390 px');
+    await shot(page, 'dashboard-no-workers-390.png');
+
+    // Someone empties the queue: nothing waits any more, yet the batch cannot finish — stalled.
+    await producer.ctx.queues.detect.drain();
+    await page.waitForSelector(`#alerts [data-alert=stalled][data-batch="${waiting.batchId}"]`, { timeout: 15_000 });
+    assert.equal(await page.locator('#alerts [data-alert=no-workers]').count(), 0);
+    assert.equal(await page.getAttribute(`#batches tr[data-batch="${waiting.batchId}"]`, 'data-state'), 'stalled');
+    await page.click(`#alerts [data-alert=stalled] a`);
+    await page.waitForSelector(`body[data-batch-loaded="${waiting.batchId}"]`);
+    await assertFits(page, 'stalled batch page at 390 px');
+    await shot(page, 'batch-stalled-390.png');
+    await context.close();
   });
 });

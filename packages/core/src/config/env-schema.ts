@@ -129,6 +129,10 @@ export const envSchema = z.object({
   FACEPIPE_AUTH_WINDOW_S: int(1, 86_400).default(60),
   /** Take the client address from X-Forwarded-For (set it behind a reverse proxy, so limits apply per client, not per proxy). @defaultValue false */
   FACEPIPE_TRUST_PROXY: bool.default(false),
+  /** Seconds an unfinished batch may go without progress before the dashboard shows it as stalled. @defaultValue 120 */
+  FACEPIPE_DASHBOARD_STALL_S: int(1, 86_400).default(120),
+  /** Share (0..1) of a queue's jobs failing over the last 15 minutes above which the dashboard raises a banner. @defaultValue 0.1 */
+  FACEPIPE_DASHBOARD_FAILURE_RATE: num(0, 1).default(0.1),
   /** Log level. @defaultValue info */
   FACEPIPE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });

@@ -21,6 +21,8 @@ export interface FacepipeConfig {
   queues: { maxQueued: number; keepCompleted: number; keepFailed: number; attempts: number; rememberDoneSeconds: number; rememberFailedSeconds: number };
   metricsPort: number;
   metricsHost: string;
+  /** The dashboard's banners: when a batch counts as stalled, which failure share is too high. */
+  dashboard: { stallMs: number; failureRate: number };
   /** `facepipe serve`: where it listens, its bearer token, and upload limits. */
   http: {
     host: string;
@@ -117,6 +119,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     metricsPort: e.FACEPIPE_METRICS_PORT,
     metricsHost: e.FACEPIPE_METRICS_HOST,
+    dashboard: { stallMs: e.FACEPIPE_DASHBOARD_STALL_S * 1000, failureRate: e.FACEPIPE_DASHBOARD_FAILURE_RATE },
     http: {
       host: e.FACEPIPE_HTTP_HOST,
       port: e.FACEPIPE_HTTP_PORT,

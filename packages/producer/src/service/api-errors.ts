@@ -13,7 +13,8 @@ export type ApiErrorCode =
   | 'BATCH_CLOSED'
   | 'QUEUE_FULL'
   | 'TIMEOUT'
-  | 'UNKNOWN_QUEUE';
+  | 'UNKNOWN_QUEUE'
+  | 'NOT_RETRYABLE';
 
 /** An error answered as `{error: {code, message}}` with its HTTP status. */
 export class ApiError extends Error {

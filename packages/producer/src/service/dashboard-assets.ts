@@ -1,6 +1,6 @@
 /**
- * The dashboard: one HTML page, one script, one stylesheet, served as they are (no build step).
- * The script polls the JSON endpoints under /dashboard/api and renders with DOM calls only
+ * The dashboard's page and stylesheet. Its script is service/dashboard/app.ts (compiled by the
+ * build); it polls the JSON endpoints under /dashboard/api and renders with DOM calls only
  * (textContent, never innerHTML with data), since file names and sources come from uploaders.
  */
 
@@ -11,11 +11,11 @@ export const dashboardHtml = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>facepipe dashboard</title>
 <link rel="stylesheet" href="/dashboard/app.css">
-<script src="/dashboard/app.js" defer></script>
+<script src="/dashboard/app.js" type="module"></script>
 </head>
 <body>
 <header>
-  <h1>facepipe</h1>
+  <h1><a href="#">facepipe</a></h1>
   <nav>
     <a href="/dashboard/jobs/">Jobs (bull-board)</a>
     <a href="/openapi.json">API (OpenAPI)</a>
@@ -24,9 +24,12 @@ export const dashboardHtml = `<!doctype html>
   </nav>
   <span id="updated" class="muted">loading…</span>
 </header>
-<main>
+<div id="notice" role="status" aria-live="polite" hidden></div>
+<div id="alerts" aria-live="polite"></div>
+<main id="overview">
   <section>
     <h2>Queues</h2>
+    <div class="scroll">
     <table id="queues">
       <thead><tr>
         <th>queue</th><th>waiting</th><th>active</th><th>delayed</th><th>completed</th><th>failed</th><th>workers</th>
@@ -34,13 +37,23 @@ export const dashboardHtml = `<!doctype html>
       </tr></thead>
       <tbody></tbody>
     </table>
+    </div>
   </section>
   <section>
     <h2>Batches</h2>
-    <table id="batches">
-      <thead><tr><th>batch</th><th>source</th><th>progress</th><th>done</th><th>failed</th><th>faces</th><th>rate</th><th>time left</th></tr></thead>
+    <div class="filters" role="group" aria-label="batch kind">
+      <label>kind <select id="batch-kind">
+        <option value="all">all</option><option value="ingest">ingest</option><option value="upload">upload</option>
+        <option value="enroll">enroll</option><option value="reindex">re-index</option>
+      </select></label>
+      <label>show <select id="batch-limit"><option>25</option><option selected>50</option><option>100</option><option>250</option></select></label>
+    </div>
+    <div class="scroll">
+    <table id="batches" class="stack">
+      <thead><tr><th>batch</th><th>source</th><th>progress</th><th>done</th><th>failed</th><th>faces</th><th>rate (last min)</th><th>time left</th></tr></thead>
       <tbody></tbody>
     </table>
+    </div>
   </section>
   <section>
     <h2>Failures by error code</h2>
@@ -55,13 +68,29 @@ export const dashboardHtml = `<!doctype html>
     <div id="people" class="cards"></div>
   </section>
 </main>
+<main id="batch-page" hidden>
+  <p><a href="#">← all batches</a></p>
+  <section>
+    <h2 id="batch-title">Batch</h2>
+    <div id="batch-summary"></div>
+  </section>
+  <section>
+    <h2>Failures by error code</h2>
+    <div id="batch-failures"></div>
+  </section>
+  <section>
+    <h2>Results</h2>
+    <div id="batch-items" class="cards"></div>
+    <p><button type="button" id="batch-more" hidden>Show more</button></p>
+  </section>
+</main>
 </body>
 </html>
 `;
 
 export const loginHtml = (message: string) => `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>facepipe: sign in</title><link rel="stylesheet" href="/dashboard/app.css"></head>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>facepipe: sign in</title><link rel="stylesheet" href="/dashboard/app.css"></head>
 <body class="login">
 <form method="post" action="/dashboard/login">
   <h1>facepipe</h1>
@@ -75,188 +104,80 @@ export const loginHtml = (message: string) => `<!doctype html>
 
 export const dashboardCss = `
 :root { font: 14px/1.4 system-ui, sans-serif; color: #1d232a; background: #f5f6f8; }
-body { margin: 0; }
-header { display: flex; gap: 1.5rem; align-items: center; padding: .6rem 1.2rem; background: #1d232a; color: #fff; }
+*, *::before, *::after { box-sizing: border-box; }
+body { margin: 0; overflow-wrap: anywhere; }
+header { display: flex; flex-wrap: wrap; gap: .4rem 1.5rem; align-items: center; padding: .6rem 1.2rem; background: #1d232a; color: #fff; }
 header h1 { font-size: 1.2rem; margin: 0; }
-header nav { display: flex; gap: 1rem; align-items: center; flex: 1; }
+header h1 a { color: #fff; text-decoration: none; }
+header nav { display: flex; flex-wrap: wrap; gap: .4rem 1rem; align-items: center; flex: 1; }
 header a { color: #9cd1ff; }
 header form { margin: 0; }
 main { padding: 0 1.2rem 2rem; }
-section { background: #fff; border-radius: 6px; padding: .4rem 1rem 1rem; margin-top: 1rem; box-shadow: 0 1px 2px #0001; }
+section { background: #fff; border-radius: 6px; padding: .4rem 1rem 1rem; margin-top: 1rem; box-shadow: 0 1px 2px #0001; min-width: 0; }
 h2 { font-size: 1rem; }
+.scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #e4e7eb; white-space: nowrap; }
+td.wrap { white-space: normal; overflow-wrap: anywhere; min-width: 8rem; max-width: 28rem; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.clickable { cursor: pointer; }
+tr.clickable:hover, tr.clickable:focus { background: #eef5ff; outline: none; }
+tr.group td { background: #fafafa; }
 .muted { color: #6b7280; }
 .paused { color: #b45309; font-weight: 600; }
-progress { width: 12rem; }
-button { cursor: pointer; }
+.state { display: inline-block; padding: 0 .4rem; border-radius: 3px; font-size: 12px; background: #e5e7eb; }
+.state-paused, .state-waiting { background: #fde68a; }
+.state-stalled { background: #fecaca; }
+.state-running { background: #dbeafe; }
+.state-finished { background: #dcfce7; }
+progress { width: 10rem; max-width: 100%; }
+button { cursor: pointer; font: inherit; }
+.filters { display: flex; flex-wrap: wrap; gap: 1rem; margin-bottom: .5rem; }
+#alerts { padding: 0 1.2rem; }
+.alert { margin-top: .8rem; padding: .6rem .9rem; border-radius: 6px; border-left: 5px solid; display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; }
+.alert-error { background: #fef2f2; border-color: #dc2626; }
+.alert-warning { background: #fffbeb; border-color: #d97706; }
+#notice { position: sticky; top: 0; z-index: 5; margin: .8rem 1.2rem 0; padding: .6rem .9rem; border-radius: 6px; font-weight: 600; }
+#notice.ok { background: #dcfce7; color: #14532d; }
+#notice.error { background: #fee2e2; color: #7f1d1d; }
 .cards { display: flex; flex-wrap: wrap; gap: 1rem; }
-.card { border: 1px solid #e4e7eb; border-radius: 6px; padding: .5rem; max-width: 22rem; }
-.photo { position: relative; display: inline-block; max-width: 21rem; }
-.photo img { display: block; max-width: 21rem; height: auto; }
+.card { border: 1px solid #e4e7eb; border-radius: 6px; padding: .5rem; max-width: 22rem; min-width: 0; flex: 0 1 22rem; }
+.card.failed { border-color: #fca5a5; background: #fff7f7; }
+.photo { position: relative; display: inline-block; max-width: 100%; }
+.photo img { display: block; max-width: 100%; height: auto; }
 .photo svg { position: absolute; inset: 0; width: 100%; height: 100%; }
 .photo rect { fill: none; stroke: #22c55e; stroke-width: 3; vector-effect: non-scaling-stroke; }
 .photo rect.unknown { stroke: #f59e0b; }
+.photo rect.hand { stroke: #3b82f6; stroke-dasharray: 6 3; }
 .photo text { fill: #fff; paint-order: stroke; stroke: #000; font-weight: 600; }
 .crops { display: flex; flex-wrap: wrap; gap: .4rem; margin-top: .4rem; }
-.crop { display: flex; flex-direction: column; align-items: center; font-size: 12px; }
+.crop { display: flex; flex-direction: column; align-items: center; font-size: 12px; max-width: 8rem; text-align: center; }
 .chip { width: 75px; height: 75px; background-size: 75px auto; background-repeat: no-repeat; border-radius: 4px; }
+.naming-hand { color: #1d4ed8; font-weight: 600; }
+.naming-hand::before { content: "✎ "; }
+.naming-unknown { color: #b45309; }
 .failure { margin: .3rem 0 .8rem; }
 .failure code { font-weight: 600; }
+.tag { font-size: 12px; padding: 0 .35rem; border-radius: 3px; background: #e5e7eb; }
 .spark { vertical-align: middle; }
 .spark polyline { fill: none; stroke: #2563eb; stroke-width: 1.5; }
-body.login { display: grid; place-items: center; min-height: 100vh; }
-body.login form { background: #fff; padding: 2rem; border-radius: 8px; display: grid; gap: 1rem; box-shadow: 0 1px 3px #0002; }
-`;
-
-export const dashboardJs = `
-'use strict';
-const POLL_MS = 2000;
-const SLOW_POLL_MS = 8000;
-
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k === 'dataset') Object.assign(el.dataset, v);
-    else el.setAttribute(k, String(v));
-  }
-  for (const c of children.flat()) if (c !== undefined && c !== null) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return el;
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: 0; }
+dl.facts dt { color: #6b7280; }
+dl.facts dd { margin: 0; }
+body.login { display: grid; place-items: center; min-height: 100vh; padding: 1rem; }
+body.login form { background: #fff; padding: 2rem; border-radius: 8px; display: grid; gap: 1rem; box-shadow: 0 1px 3px #0002; width: min(100%, 24rem); font-size: 16px; }
+body.login label { display: grid; gap: .3rem; }
+body.login input, body.login button { font-size: 16px; padding: .6rem; width: 100%; }
+@media (max-width: 640px) {
+  header, main, #alerts { padding-left: .6rem; padding-right: .6rem; }
+  section { padding: .3rem .6rem .8rem; }
+  table.stack thead { display: none; }
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
+  table.stack tr { border-bottom: 1px solid #d1d5db; padding: .4rem 0; }
+  table.stack td { border: 0; padding: .1rem 0; white-space: normal; max-width: none; }
+  table.stack td.num { text-align: left; }
+  header nav { order: 3; flex-basis: 100%; }
+  table.stack td[data-label]::before { content: attr(data-label) ": "; color: #6b7280; }
+  .card { flex-basis: 100%; }
 }
-const svgNs = 'http://www.w3.org/2000/svg';
-function s(tag, attrs, ...children) {
-  const el = document.createElementNS(svgNs, tag);
-  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
-  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return el;
-}
-const fmt = (n) => (n === null || n === undefined ? '–' : Number(n).toLocaleString('en-US'));
-const ms = (n) => (n === null || n === undefined ? '–' : n < 1000 ? n + ' ms' : (n / 1000).toFixed(1) + ' s');
-function duration(seconds) {
-  if (seconds === null || seconds === undefined) return '–';
-  if (seconds < 60) return Math.round(seconds) + ' s';
-  if (seconds < 3600) return Math.floor(seconds / 60) + ' min ' + Math.round(seconds % 60) + ' s';
-  return Math.floor(seconds / 3600) + ' h ' + Math.round((seconds % 3600) / 60) + ' min';
-}
-
-async function api(path, options) {
-  const res = await fetch(path, Object.assign({ credentials: 'same-origin', headers: { accept: 'application/json' } }, options || {}));
-  if (res.status === 401) { location.href = '/dashboard'; throw new Error('signed out'); }
-  const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error((body.error && body.error.message) || res.statusText);
-  return body;
-}
-const post = (path) => api(path, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body: '{}' });
-
-function sparkline(values) {
-  const w = 120, hgt = 24, max = Math.max(1, ...values);
-  const pts = values.map((v, i) => (i * w / Math.max(values.length - 1, 1)).toFixed(1) + ',' + (hgt - (v / max) * (hgt - 2) - 1).toFixed(1)).join(' ');
-  return s('svg', { class: 'spark', width: w, height: hgt, viewBox: '0 0 ' + w + ' ' + hgt }, s('polyline', { points: pts }));
-}
-
-function renderQueues(queues) {
-  const body = document.querySelector('#queues tbody');
-  body.replaceChildren(...queues.map((q) => {
-    const perMin = q.completedPerMinute;
-    const average = perMin.reduce((a, b) => a + b, 0) / perMin.length;
-    const cell = (state) => h('td', { class: 'num', dataset: { queue: q.name, count: state } }, fmt(state === 'waiting' ? q.counts.waiting + q.counts.prioritized : q.counts[state]));
-    return h('tr', { dataset: { queue: q.name } },
-      h('td', {}, q.name, q.paused ? h('span', { class: 'paused' }, ' (paused)') : null),
-      cell('waiting'), cell('active'), cell('delayed'), cell('completed'), cell('failed'),
-      h('td', { class: 'num', dataset: { queue: q.name, count: 'workers' } }, fmt(q.workers)),
-      h('td', { title: 'completed per minute, oldest to this minute' }, sparkline(perMin), ' ', h('span', { dataset: { queue: q.name, rate: 'current' } }, fmt(perMin[perMin.length - 1])), ' this min, ', average.toFixed(1), '/min avg'),
-      h('td', {}, ms(q.latency.waitMs.p50), ' / ', ms(q.latency.waitMs.p95)),
-      h('td', {}, ms(q.latency.processMs.p50), ' / ', ms(q.latency.processMs.p95), ' / ', ms(q.latency.processMs.p99)),
-      h('td', {}, h('button', { type: 'button', dataset: { action: q.paused ? 'resume' : 'pause', queue: q.name }, onclick: () => post('/dashboard/api/queues/' + q.name + '/' + (q.paused ? 'resume' : 'pause')).then(refresh, alert) }, q.paused ? 'Resume' : 'Pause')),
-    );
-  }));
-}
-
-function renderBatches(batches) {
-  const body = document.querySelector('#batches tbody');
-  if (batches.length === 0) { body.replaceChildren(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'no batches yet'))); return; }
-  body.replaceChildren(...batches.map((b) => h('tr', { dataset: { batch: b.id } },
-    h('td', {}, b.id, ' ', h('span', { class: 'muted' }, b.purpose + (b.open ? ', open' : ''))),
-    h('td', {}, b.source),
-    h('td', {}, h('progress', { max: 1, value: b.progress }), ' ', Math.round(b.progress * 100) + '% of ' + fmt(b.total)),
-    h('td', { class: 'num' }, fmt(b.done)), h('td', { class: 'num' }, fmt(b.failed)), h('td', { class: 'num' }, fmt(b.faces)),
-    h('td', {}, b.ratePerSecond.toFixed(1) + '/s'),
-    h('td', {}, b.finishedAt ? 'finished' : duration(b.etaSeconds)),
-  )));
-}
-
-function renderFailures(queues) {
-  const box = document.getElementById('failures');
-  const blocks = queues.filter((q) => q.groups.length > 0).map((q) => h('div', { dataset: { queue: q.queue } },
-    h('h3', {}, q.queue + ': ' + fmt(q.failed) + ' failed'),
-    ...q.groups.map((g) => h('div', { class: 'failure', dataset: { code: g.code } },
-      h('code', {}, g.code), ' × ', h('span', { dataset: { count: 'failures' } }, fmt(g.count)), ' ',
-      h('button', { type: 'button', onclick: () => confirm('Retry all ' + g.count + ' ' + g.code + ' jobs of ' + q.queue + '?') && post('/dashboard/api/queues/' + q.queue + '/failures/' + g.code + '/retry').then(loadFailures, alert) }, 'Retry all'), ' ',
-      h('button', { type: 'button', onclick: () => confirm('Discard all ' + g.count + ' ' + g.code + ' jobs of ' + q.queue + '?') && post('/dashboard/api/queues/' + q.queue + '/failures/' + g.code + '/discard').then(loadFailures, alert) }, 'Discard all'),
-      g.sample ? h('div', { class: 'muted' }, 'e.g. job ', h('a', { href: '/dashboard/jobs/queue/' + q.queue + '/' + encodeURIComponent(g.sample.id) }, g.sample.id), ' ',
-        g.sample.data.source || '', ': ', g.sample.failedReason) : null,
-    )),
-  ));
-  box.replaceChildren(...(blocks.length ? blocks : [h('p', { class: 'muted' }, 'no failed jobs')]));
-}
-
-function chip(imageId, cropIndex, label) {
-  return h('div', { class: 'crop' },
-    h('div', { class: 'chip', style: 'background-image:url(/v1/images/' + imageId + '/crops);background-position:0 -' + cropIndex * 75 + 'px' }),
-    label);
-}
-
-function renderRecent(results) {
-  const box = document.getElementById('recent');
-  if (results.length === 0) { box.replaceChildren(h('p', { class: 'muted' }, 'no results yet')); return; }
-  box.replaceChildren(...results.map((r) => {
-    const overlay = s('svg', { viewBox: '0 0 ' + (r.width || 1) + ' ' + (r.height || 1), preserveAspectRatio: 'none' });
-    // Labels in image pixels, sized so they read at the displayed width (about 21rem).
-    const size = Math.max(10, Math.round((r.width || 336) / 22));
-    for (const f of r.faces) {
-      const [x, y, w, hh] = f.box;
-      overlay.append(s('rect', { x, y, width: w, height: hh, class: f.name ? 'known' : 'unknown' }));
-      overlay.append(s('text', { x, y: y > size * 1.2 ? y - size * 0.3 : y + hh + size, 'font-size': size, 'stroke-width': Math.max(1, size / 7) }, f.name || 'unknown'));
-    }
-    return h('div', { class: 'card', dataset: { image: r.imageId } },
-      h('div', { class: 'photo' }, h('img', { src: '/v1/images/' + r.imageId + '/original', alt: r.source, loading: 'lazy' }), overlay),
-      h('div', {}, h('strong', {}, r.source), ' ', h('span', { class: 'muted' }, r.faceCount + ' face' + (r.faceCount === 1 ? '' : 's'))),
-      h('div', { class: 'crops' }, ...r.faces.map((f) => chip(r.imageId, f.cropIndex, (f.name || 'unknown') + (f.distance === null ? '' : ' ' + f.distance.toFixed(2))))),
-    );
-  }));
-}
-
-function renderPeople(data) {
-  const box = document.getElementById('people');
-  if (data.people.length === 0) { box.replaceChildren(h('p', { class: 'muted' }, 'nobody enrolled yet')); return; }
-  box.replaceChildren(...data.people.map((p) => h('div', { class: 'card', dataset: { person: p.name } },
-    h('strong', {}, p.name), ' ', h('span', { class: 'muted' }, p.faces.length + ' enrolled'),
-    h('div', { class: 'crops' }, ...p.faces.map((f) => chip(f.imageId, f.cropIndex, ''))),
-  )));
-}
-
-async function refresh() {
-  const o = await api('/dashboard/api/overview');
-  renderQueues(o.queues);
-  renderBatches(o.batches);
-  document.getElementById('updated').textContent = 'updated ' + new Date(o.generatedAt).toLocaleTimeString() + (o.gallery ? ' · gallery v' + o.gallery.version : '');
-  document.body.dataset.loaded = 'true';
-}
-async function loadFailures() { renderFailures(await api('/dashboard/api/failures')); }
-async function loadSlow() {
-  const [recent, people] = await Promise.all([api('/dashboard/api/recent'), api('/v1/people')]);
-  renderRecent(recent.results);
-  renderPeople(people);
-  document.body.dataset.pictures = 'true';
-}
-function every(fn, period) {
-  const run = () => fn().catch((e) => console.warn(e)).finally(() => setTimeout(run, period));
-  run();
-}
-every(refresh, POLL_MS);
-every(loadFailures, SLOW_POLL_MS);
-every(loadSlow, SLOW_POLL_MS);
 `;

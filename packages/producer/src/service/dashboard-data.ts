@@ -1,23 +1,33 @@
 import {
   allQueueNames,
+  ErrorCodes,
+  isErrorCode,
   objectKeys,
   queueStates,
+  readBatchManifest,
+  type BatchInfo,
+  type FacepipeConfig,
   type GalleryDocument,
   type GalleryPointer,
   type QueueName,
+  type ManifestEntry,
   type ResultDocument,
+  type ResultFace,
 } from '@facepipe/core';
 import type { Job, Queue } from 'bullmq';
 import type { Producer } from '../producer.js';
 import { ApiError } from './api-errors.js';
-import { batchProgress, summarise, type BatchProgress } from './progress.js';
+import { dashboardAlerts, type DashboardAlert } from './dashboard-alerts.js';
+import { batchKind, batchView, groupSmallUploads, type BatchKind, type BatchRow, type DashboardBatch } from './dashboard-batches.js';
+import { BatchRates } from './dashboard-rates.js';
+import { summarise } from './progress.js';
 import { failedJobIds, failureGroups, recentLatencies, type FailureGroup } from './queue-scripts.js';
 
 /** How far back throughput and latency look. */
 export const recentMinutes = 15;
 
 export interface QueueOverview {
-  name: string;
+  name: QueueName;
   counts: Record<(typeof queueStates)[number], number>;
   paused: boolean;
   /** Worker connections (BullMQ names them per queue). */
@@ -32,8 +42,55 @@ export interface QueueOverview {
 export interface Overview {
   generatedAt: string;
   queues: QueueOverview[];
-  batches: BatchProgress[];
+  /** Newest first, small uploads grouped. */
+  batches: BatchRow[];
+  /** Banners, most urgent first. */
+  alerts: DashboardAlert[];
   gallery: { version: number; people: number; faces: number } | null;
+}
+
+/** Which batches {@link DashboardData.overview} lists. */
+export interface BatchFilter {
+  kind?: BatchKind;
+  /** Batches to list (before grouping). @defaultValue 50 */
+  limit?: number;
+}
+
+/** A failure code of a batch, with whether retrying can help. */
+export interface CodeCount {
+  code: string;
+  count: number;
+  retryable: boolean;
+  summary: string;
+}
+
+export interface BatchDetail {
+  batch: DashboardBatch;
+  failures: CodeCount[];
+}
+
+/** One face of a batch item: the name shown and how it was given. */
+export interface ItemFace {
+  box: [number, number, number, number];
+  cropIndex: number;
+  name: string | null;
+  /** `hand`: a person named it (label); `auto`: the nearest enrolled face; `unknown`: no match within tolerance. */
+  naming: 'hand' | 'auto' | 'unknown';
+  /** The automatic match, even when a hand-given name overrides it. */
+  matchName: string | null;
+  distance: number | null;
+}
+
+export interface BatchItem {
+  index: number;
+  file: string;
+  imageId: string | null;
+  status: 'done' | 'failed' | 'pending';
+  /** Set for failures; `admission` when the input was rejected before it entered the pipeline. */
+  error?: { code: string; message: string; retryable: boolean; admission: boolean };
+  width: number | null;
+  height: number | null;
+  faces: ItemFace[];
 }
 
 /** BullMQ's per-minute metrics (newest first, `meta` holding the current minute) as a timeline. */
@@ -64,7 +121,7 @@ export interface QueueFailures {
   queue: string;
   failed: number;
   scanned: number;
-  groups: (FailureGroup & { sample: FailureSample | null })[];
+  groups: (FailureGroup & { retryable: boolean; summary: string; sample: FailureSample | null })[];
 }
 
 export interface RecentResult {
@@ -73,7 +130,7 @@ export interface RecentResult {
   width: number | null;
   height: number | null;
   faceCount: number;
-  faces: { index: number; box: [number, number, number, number]; name: string | null; distance: number | null; confidence: number; cropIndex: number }[];
+  faces: { index: number; box: [number, number, number, number]; name: string | null; naming: ItemFace['naming']; matchName: string | null; distance: number | null; confidence: number; cropIndex: number }[];
   galleryVersion: number | null;
   processedAt: string;
 }
@@ -90,25 +147,117 @@ export interface PersonEntry {
  * costs the same with a thousand or a million completed jobs.
  */
 export class DashboardData {
-  constructor(readonly producer: Producer) {}
+  readonly rates = new BatchRates();
+  readonly #stallMs: number;
+  readonly #failureRate: number;
+
+  constructor(
+    readonly producer: Producer,
+    settings: FacepipeConfig['dashboard'] = { stallMs: 120_000, failureRate: 0.1 },
+  ) {
+    this.#stallMs = settings.stallMs;
+    this.#failureRate = settings.failureRate;
+  }
 
   queue(name: string): Queue {
     if (!(allQueueNames as readonly string[]).includes(name)) throw new ApiError(404, 'UNKNOWN_QUEUE', `no queue "${name}" (queues: ${allQueueNames.join(', ')})`);
     return this.producer.ctx.queues.byName(name as QueueName);
   }
 
-  async overview(now = Date.now()): Promise<Overview> {
-    const [queues, batches, gallery] = await Promise.all([
+  async overview(filter: BatchFilter = {}, now = Date.now()): Promise<Overview> {
+    const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 50), 1), 500);
+    // A kind filter reads further back, so a rare kind still fills the list.
+    const scan = filter.kind === undefined ? limit : Math.min(limit * 5, 2000);
+    const [queues, infos, gallery] = await Promise.all([
       Promise.all(allQueueNames.map((name) => this.#queueOverview(name, now))),
-      this.producer.ctx.tracker.listBatches(10),
+      this.producer.ctx.tracker.listBatches(scan),
       this.producer.ctx.store.getJson<GalleryPointer>(objectKeys.galleryCurrent),
     ]);
+    const chosen = infos.filter((b) => filter.kind === undefined || batchKind(b) === filter.kind).slice(0, limit);
+    const batches = chosen.map((b) => this.#view(b, queues, now));
+    this.rates.prune(now);
+    const alerts = dashboardAlerts(
+      queues.map((q) => ({
+        name: q.name,
+        paused: q.paused,
+        workers: q.workers,
+        waiting: q.counts.waiting + q.counts.prioritized,
+        recentCompleted: q.completedPerMinute.reduce((a, b) => a + b, 0),
+        recentFailed: q.failedPerMinute.reduce((a, b) => a + b, 0),
+      })),
+      batches,
+      { failureRate: this.#failureRate, windowMinutes: recentMinutes, stallSeconds: Math.round(this.#stallMs / 1000) },
+    );
     return {
       generatedAt: new Date(now).toISOString(),
       queues,
-      batches: batches.map((b) => batchProgress(b, now)),
+      batches: groupSmallUploads(batches),
+      alerts,
       gallery: gallery ? { version: gallery.version, people: gallery.people, faces: gallery.faces } : null,
     };
+  }
+
+  /** One batch with its per-code failures (admission rejections included) and whether each can be retried. */
+  async batch(id: string, now = Date.now()): Promise<BatchDetail> {
+    const [info, queues] = await Promise.all([
+      this.producer.ctx.tracker.getBatch(id),
+      Promise.all(allQueueNames.map((name) => this.#queueOverview(name, now))),
+    ]);
+    if (!info) throw new ApiError(404, 'NOT_FOUND', `no batch ${id}`);
+    const failures = Object.entries(info.errors)
+      .map(([code, count]) => ({ code, count, ...codeInfo(code) }))
+      .sort((a, b) => b.count - a.count);
+    return { batch: this.#view(info, queues, now), failures };
+  }
+
+  /** Items `offset`… of a batch's manifest with their results (names, boxes) or errors. */
+  async batchItems(id: string, offset: number, limit: number): Promise<{ items: BatchItem[]; next: number | null }> {
+    const store = this.producer.ctx.store;
+    if (!(await this.producer.ctx.tracker.getBatch(id))) throw new ApiError(404, 'NOT_FOUND', `no batch ${id}`);
+    const entries: ManifestEntry[] = [];
+    let more = false;
+    for await (const entry of readBatchManifest(store, id)) {
+      if (entry.index < offset) continue;
+      if (entries.length === limit) {
+        more = true;
+        break;
+      }
+      entries.push(entry);
+    }
+    const items = await Promise.all(
+      entries.map(async (entry): Promise<BatchItem> => {
+        const base = { index: entry.index, file: entry.source, imageId: entry.imageId, width: null, height: null, faces: [] };
+        if (entry.error) return { ...base, status: 'failed', error: { code: entry.error.code, message: entry.error.message, retryable: codeInfo(entry.error.code).retryable, admission: true } };
+        const result = entry.imageId ? await store.getJson<ResultDocument>(objectKeys.result(entry.imageId)).catch(() => undefined) : undefined;
+        if (!result) return { ...base, status: 'pending' };
+        if (result.status === 'failed') {
+          const code = result.error?.code ?? 'INTERNAL';
+          return { ...base, status: 'failed', error: { code, message: result.error?.message ?? 'failed', retryable: codeInfo(code).retryable, admission: false } };
+        }
+        return { ...base, status: 'done', width: result.width, height: result.height, faces: result.faces.map(itemFace) };
+      }),
+    );
+    return { items, next: more ? offset + limit : null };
+  }
+
+  /** A batch's view; samples its progress, and restarts its rate while a queue it needs is blocked. */
+  #view(info: BatchInfo, queues: readonly QueueOverview[], now: number): DashboardBatch {
+    const finished = info.done + info.failed;
+    const needs = queuesOf(batchKind(info));
+    const needed = queues.filter((q) => needs.includes(q.name));
+    const blocked = needed.some((q) => q.paused) ? 'paused' : needed.some((q) => q.workers === 0 && q.counts.waiting + q.counts.prioritized > 0) ? 'waiting' : null;
+    if (info.finishedAt === undefined) {
+      this.rates.record(info.id, finished, now, info.createdAt);
+      if (blocked) this.rates.reset(info.id, now);
+    }
+    return batchView({
+      batch: info,
+      now,
+      ratePerSecond: this.rates.rate(info.id, now),
+      lastProgressAt: this.rates.lastProgressAt(info.id) ?? now,
+      blocked: info.finishedAt === undefined ? blocked : null,
+      stallMs: this.#stallMs,
+    });
   }
 
   async #queueOverview(name: QueueName, now: number): Promise<QueueOverview> {
@@ -139,7 +288,7 @@ export class DashboardData {
       allQueueNames.map(async (name) => {
         const queue = this.producer.ctx.queues.byName(name);
         const [{ scanned, groups }, failed] = await Promise.all([failureGroups(this.producer.ctx.redis, queue), queue.getFailedCount()]);
-        const withSamples = await Promise.all(groups.map(async (g) => ({ ...g, sample: sampleOf(await queue.getJob(g.sampleJobId)) })));
+        const withSamples = await Promise.all(groups.map(async (g) => ({ ...g, ...pick(codeInfo(g.code)), sample: sampleOf(await queue.getJob(g.sampleJobId)) })));
         return { queue: name, failed, scanned, groups: withSamples };
       }),
     );
@@ -147,7 +296,23 @@ export class DashboardData {
 
   /** Retries every failed job of `queue` with this code; returns how many were moved back to waiting. */
   async retryFailures(queueName: string, code: string): Promise<number> {
+    if (!codeInfo(code).retryable) throw new ApiError(409, 'NOT_RETRYABLE', `${code} is an input error (${codeInfo(code).summary}): retrying the same bytes cannot succeed; discard these jobs instead`);
     return this.#forEachFailed(queueName, code, 'retried', (job) => job.retry('failed'));
+  }
+
+  /**
+   * Retries the failed jobs of one batch with this code, in every queue. Only jobs the batch
+   * queued count (an image shared with another batch was queued by that one; its retry, from
+   * the queue's failures, marks both).
+   */
+  async retryBatchFailures(batchId: string, code: string): Promise<number> {
+    if (!codeInfo(code).retryable) throw new ApiError(409, 'NOT_RETRYABLE', `${code} is an input error (${codeInfo(code).summary}): retrying the same bytes cannot succeed`);
+    if (!(await this.producer.ctx.tracker.getBatch(batchId))) throw new ApiError(404, 'NOT_FOUND', `no batch ${batchId}`);
+    let retried = 0;
+    for (const name of allQueueNames) {
+      retried += await this.#forEachFailed(name, code, 'retried', (job) => job.retry('failed'), (job) => (job.data as { batchId?: unknown } | undefined)?.batchId === batchId);
+    }
+    return retried;
   }
 
   /** Removes every failed job of `queue` with this code (their failed results stay in S3). */
@@ -155,7 +320,7 @@ export class DashboardData {
     return this.#forEachFailed(queueName, code, 'discarded', (job) => job.remove());
   }
 
-  async #forEachFailed(queueName: string, code: string, verb: string, action: (job: Job) => Promise<unknown>): Promise<number> {
+  async #forEachFailed(queueName: string, code: string, verb: string, action: (job: Job) => Promise<unknown>, only: (job: Job) => boolean = () => true): Promise<number> {
     const queue = this.queue(queueName);
     if (!/^[A-Z_]{1,64}$/.test(code)) throw new ApiError(400, 'BAD_REQUEST', 'error codes are upper-case letters and _');
     const ids = await failedJobIds(this.producer.ctx.redis, queue, code);
@@ -164,13 +329,15 @@ export class DashboardData {
       const results = await Promise.allSettled(
         ids.slice(i, i + 100).map(async (id) => {
           const job = await queue.getJob(id);
-          if (job && (await job.isFailed())) await action(job);
+          if (!job || !only(job)) return false;
+          if (await job.isFailed()) await action(job);
           else throw new Error('gone');
+          return true;
         }),
       );
-      done += results.filter((r) => r.status === 'fulfilled').length;
+      done += results.filter((r) => r.status === 'fulfilled' && r.value).length;
     }
-    this.producer.ctx.log.info(`failed jobs ${verb}`, { queue: queueName, code, jobs: done });
+    if (done > 0 || ids.length > 0) this.producer.ctx.log.info(`failed jobs ${verb}`, { queue: queueName, code, jobs: done });
     return done;
   }
 
@@ -195,7 +362,7 @@ export class DashboardData {
         width: r.width,
         height: r.height,
         faceCount: r.faceCount,
-        faces: r.faces.map((f) => ({ index: f.index, box: f.box, name: f.name, distance: f.match.distance, confidence: f.match.confidence, cropIndex: f.cropIndex })),
+        faces: r.faces.map((f) => ({ index: f.index, ...itemFace(f), confidence: f.match.confidence })),
         galleryVersion: r.versions.gallery,
         processedAt: r.processedAt,
       }));
@@ -212,6 +379,23 @@ export class DashboardData {
       people: (doc?.people ?? []).map((p) => ({ name: p.name, faces: p.faces.map((f) => ({ imageId: f.imageId, cropIndex: f.cropIndex })) })),
     };
   }
+}
+
+/** Queues a batch of this kind goes through (a paused one holds it up). */
+function queuesOf(kind: BatchKind): readonly QueueName[] {
+  return kind === 'enroll' ? ['detect', 'embed', 'gallery'] : ['detect', 'embed', 'classify'];
+}
+
+/** Whether a failure code may succeed on retry; codes facepipe does not know are treated as system errors. */
+function codeInfo(code: string): { retryable: boolean; summary: string } {
+  return isErrorCode(code) ? ErrorCodes[code] : { retryable: true, summary: 'not a facepipe error code' };
+}
+
+const pick = (info: { retryable: boolean; summary: string }) => ({ retryable: info.retryable, summary: info.summary });
+
+function itemFace(f: ResultFace): ItemFace {
+  const naming = f.label ? 'hand' : f.match.name ? 'auto' : 'unknown';
+  return { box: f.box, cropIndex: f.cropIndex, name: f.label?.name ?? f.name, naming, matchName: f.match.name, distance: f.match.distance };
 }
 
 function sampleOf(job: Job | undefined): FailureSample | null {

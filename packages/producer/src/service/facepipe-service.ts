@@ -1,8 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { FastifyAdapter } from '@bull-board/fastify';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
@@ -22,7 +19,6 @@ import { batchResults, toResultLine } from '../results/batch-results.js';
 import { ApiError, statusForCode, uploadStatus } from './api-errors.js';
 import { Authenticator } from './auth.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
-import { dashboardCss, dashboardHtml, dashboardJs, loginHtml } from './dashboard-assets.js';
 import { DashboardData } from './dashboard-data.js';
 import { Enrollments } from './enrollments.js';
 import { imageStatus } from './image-status.js';
@@ -30,6 +26,7 @@ import { checkListenPolicy } from './listen-policy.js';
 import { openApiDocument } from './openapi.js';
 import { batchProgress } from './progress.js';
 import { ServiceMetrics } from './service-metrics.js';
+import { dashboardPlugin, dashboardPublicPaths } from './plugins/dashboard.js';
 import { UploadSlots } from './upload-slots.js';
 import { Uploads, type UploadPart } from './uploads.js';
 
@@ -57,13 +54,7 @@ export interface RunningService {
 }
 
 /** Paths anyone may call: probes, metrics, the API description, the dashboard shell and its sign-in. */
-const publicPaths = new Set(['/', '/healthz', '/readyz', '/metrics', '/openapi.json', '/dashboard', '/dashboard/', '/dashboard/login', '/dashboard/logout', '/dashboard/app.js', '/dashboard/app.css']);
-
-const htmlSecurity = {
-  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-};
+const publicPaths = new Set(['/', '/healthz', '/readyz', '/metrics', '/openapi.json', ...dashboardPublicPaths]);
 
 const imageTypes: Record<string, string> = {
   jpeg: 'image/jpeg',
@@ -346,70 +337,7 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
 
   app.get('/v1/people', async () => dashboard.people());
 
-  // ---- dashboard ----
-  app.get('/dashboard', async (request, reply) => {
-    reply.headers({ ...htmlSecurity, 'cache-control': 'no-store' }).type('text/html; charset=utf-8');
-    if (auth.check(request.headers, true) !== 'ok') return reply.code(401).send(loginHtml('Sign in with the API token (FACEPIPE_API_TOKEN).'));
-    return reply.send(dashboardHtml);
-  });
-  app.get('/dashboard/', async (_request, reply) => reply.redirect('/dashboard', 302));
-  app.get('/dashboard/app.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(dashboardJs));
-  app.get('/dashboard/app.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(dashboardCss));
-  // The link `facepipe up` prints (like Jupyter's token link): a right token signs the browser in.
-  app.get<{ Querystring: { token?: string } }>('/dashboard/login', async (request, reply) => {
-    reply.headers({ ...htmlSecurity, 'cache-control': 'no-store' });
-    if (!auth.required) return reply.redirect('/dashboard', 303);
-    const token = typeof request.query.token === 'string' ? request.query.token : '';
-    if (token === '') return reply.type('text/html; charset=utf-8').send(loginHtml('Sign in with the API token (FACEPIPE_API_TOKEN).'));
-    const wait = authFailures.retryAfterSeconds(request.ip);
-    if (wait > 0) {
-      const refused = tooManyAttempts(wait);
-      return reply.code(refused.status).headers(refused.headers).type('text/html; charset=utf-8').send(loginHtml(refused.message));
-    }
-    if (!auth.matches(token)) {
-      authFailed(request.ip);
-      return reply.code(401).type('text/html; charset=utf-8').send(loginHtml('That link holds a token this service was not started with.'));
-    }
-    return reply.header('set-cookie', auth.sessionCookie(request.protocol === 'https')).redirect('/dashboard', 303);
-  });
-  app.post<{ Body: { token?: string } | undefined }>('/dashboard/login', async (request, reply) => {
-    if (!auth.required) return reply.redirect('/dashboard', 303);
-    const wait = authFailures.retryAfterSeconds(request.ip);
-    if (wait > 0) {
-      const refused = tooManyAttempts(wait);
-      return reply.code(refused.status).headers({ ...refused.headers, ...htmlSecurity }).type('text/html; charset=utf-8').send(loginHtml(refused.message));
-    }
-    const token = typeof request.body?.token === 'string' ? request.body.token : '';
-    if (!auth.matches(token)) {
-      authFailed(request.ip);
-      log.warn('dashboard sign-in refused', { ip: request.ip });
-      return reply.code(401).headers(htmlSecurity).type('text/html; charset=utf-8').send(loginHtml('That token is not the one this service was started with.'));
-    }
-    return reply.header('set-cookie', auth.sessionCookie(request.protocol === 'https')).redirect('/dashboard', 303);
-  });
-  app.post('/dashboard/logout', async (_request, reply) => reply.header('set-cookie', Authenticator.clearCookie()).redirect('/dashboard', 303));
-
-  app.get('/dashboard/api/overview', async (_request, reply) => reply.header('cache-control', 'no-store').send(await dashboard.overview()));
-  app.get('/dashboard/api/failures', async () => dashboard.failures());
-  app.get('/dashboard/api/recent', async () => ({ results: await dashboard.recentResults() }));
-  app.post<{ Params: { queue: string } }>('/dashboard/api/queues/:queue/pause', async (request) => ({ queue: request.params.queue, paused: await dashboard.setPaused(request.params.queue, true) }));
-  app.post<{ Params: { queue: string } }>('/dashboard/api/queues/:queue/resume', async (request) => ({ queue: request.params.queue, paused: await dashboard.setPaused(request.params.queue, false) }));
-  app.post<{ Params: { queue: string; code: string } }>('/dashboard/api/queues/:queue/failures/:code/retry', async (request) => ({
-    retried: await dashboard.retryFailures(request.params.queue, request.params.code),
-  }));
-  app.post<{ Params: { queue: string; code: string } }>('/dashboard/api/queues/:queue/failures/:code/discard', async (request) => ({
-    discarded: await dashboard.discardFailures(request.params.queue, request.params.code),
-  }));
-
-  // Job-level inspection: bull-board, behind the same authentication (the onRequest hook above).
-  const board = new FastifyAdapter();
-  createBullBoard({
-    queues: producer.ctx.queues.all.map((q) => new BullMQAdapter(q as never)),
-    serverAdapter: board,
-    options: { uiConfig: { boardTitle: 'facepipe jobs' } },
-  });
-  board.setBasePath('/dashboard/jobs');
-  await app.register(board.registerPlugin(), { prefix: '/dashboard/jobs' });
+  await app.register(dashboardPlugin, { producer, config, auth, authFailures, authFailed, tooManyAttempts, log });
   return app;
 }
 

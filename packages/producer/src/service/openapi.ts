@@ -259,7 +259,31 @@ export const openApiDocument = {
       get: { summary: 'People in the current gallery, with their enrolled faces', responses: { '200': json(ref('People'), 'The gallery'), ...authErrors } },
     },
     '/dashboard/api/overview': {
-      get: { summary: 'Per queue: job counts, paused, workers, completed/failed per minute, wait and run percentiles; recent batches with progress', responses: { '200': json({ type: 'object' }, 'Overview'), ...authErrors } },
+      get: {
+        summary: 'Per queue: job counts, paused, workers, completed/failed per minute, wait and run percentiles; batches (newest first, small uploads grouped) with state, recent rate and ETA; banners',
+        parameters: [
+          { name: 'kind', in: 'query', schema: { type: 'string', enum: ['all', 'ingest', 'upload', 'enroll', 'reindex'] } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+        ],
+        responses: { '200': json({ type: 'object' }, 'Overview'), '400': error('Unknown kind'), ...authErrors },
+      },
+    },
+    '/dashboard/api/batches/{id}': {
+      get: { summary: 'One batch: state, recent rate, ETA, failures per error code (admission rejections included) with whether retrying can help', parameters: [batchId], responses: { '200': json({ type: 'object' }, 'Batch'), ...authErrors, '404': error('No such batch') } },
+    },
+    '/dashboard/api/batches/{id}/items': {
+      get: {
+        summary: "A batch's inputs in order, with their faces (names, how each was given) or errors",
+        parameters: [batchId, { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } }, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 24 } }],
+        responses: { '200': json({ type: 'object', properties: { items: { type: 'array', items: { type: 'object' } }, next: { type: ['integer', 'null'] } } }, 'Items'), ...authErrors, '404': error('No such batch') },
+      },
+    },
+    '/dashboard/api/batches/{id}/failures/{code}/retry': {
+      post: {
+        summary: "Retry this batch's failed jobs with this error code, in every queue",
+        parameters: [batchId, code],
+        responses: { '200': json({ type: 'object', properties: { retried: { type: 'integer' } } }, 'Retried'), ...authErrors, '404': error('No such batch'), '409': error('An input error: retrying cannot succeed (NOT_RETRYABLE)') },
+      },
     },
     '/dashboard/api/failures': {
       get: { summary: 'Failed jobs per queue grouped by error code, each with its newest job', responses: { '200': json({ type: 'array', items: { type: 'object' } }, 'Failures'), ...authErrors } },
@@ -269,7 +293,7 @@ export const openApiDocument = {
     },
     '/dashboard/api/queues/{queue}/pause': { post: { summary: 'Pause a queue (workers finish active jobs, take no new ones)', parameters: [queue], responses: { '200': json({ type: 'object', properties: { queue: { type: 'string' }, paused: { type: 'boolean' } } }, 'Paused'), ...authErrors, '404': error('No such queue') } } },
     '/dashboard/api/queues/{queue}/resume': { post: { summary: 'Resume a paused queue', parameters: [queue], responses: { '200': json({ type: 'object', properties: { queue: { type: 'string' }, paused: { type: 'boolean' } } }, 'Resumed'), ...authErrors, '404': error('No such queue') } } },
-    '/dashboard/api/queues/{queue}/failures/{code}/retry': { post: { summary: 'Retry every failed job of a queue with this error code', parameters: [queue, code], responses: { '200': json({ type: 'object', properties: { retried: { type: 'integer' } } }, 'Retried'), ...authErrors } } },
+    '/dashboard/api/queues/{queue}/failures/{code}/retry': { post: { summary: 'Retry every failed job of a queue with this error code', parameters: [queue, code], responses: { '200': json({ type: 'object', properties: { retried: { type: 'integer' } } }, 'Retried'), ...authErrors, '409': error('An input error: retrying the same bytes cannot succeed (NOT_RETRYABLE)') } } },
     '/dashboard/api/queues/{queue}/failures/{code}/discard': { post: { summary: 'Remove every failed job of a queue with this error code (failed results stay)', parameters: [queue, code], responses: { '200': json({ type: 'object', properties: { discarded: { type: 'integer' } } }, 'Discarded'), ...authErrors } } },
     '/healthz': { get: { summary: 'The process answers', security: [], responses: { '200': json({ type: 'object' }, 'Alive') } } },
     '/readyz': { get: { summary: 'Redis and S3 answer and the model versions are known', security: [], responses: { '200': json(ref('Ready'), 'Ready'), '503': json(ref('Ready'), 'Not ready, with the failing checks') } } },

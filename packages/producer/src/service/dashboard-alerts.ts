@@ -1,0 +1,82 @@
+import type { DashboardBatch } from './dashboard-batches.js';
+
+/** One banner at the top of the dashboard. */
+export interface DashboardAlert {
+  kind: 'no-workers' | 'paused' | 'failure-rate' | 'stalled';
+  /** `error` needs someone now; `warning` may be intended (a paused queue). */
+  severity: 'error' | 'warning';
+  message: string;
+  queue?: string;
+  batchId?: string;
+}
+
+/** What {@link dashboardAlerts} needs of a queue. */
+export interface QueueHealth {
+  name: string;
+  paused: boolean;
+  workers: number;
+  /** Jobs waiting to start (waiting + prioritized). */
+  waiting: number;
+  /** Completed and failed jobs over the recent window. */
+  recentCompleted: number;
+  recentFailed: number;
+}
+
+export interface AlertThresholds {
+  /** Share of failed jobs (0..1) over the recent window above which a queue is flagged. */
+  failureRate: number;
+  /** Finished jobs in the window below which the failure share says too little. @defaultValue 5 */
+  minJobs?: number;
+  /** Minutes the window covers (for the message). */
+  windowMinutes: number;
+  /** Seconds without progress that make an unfinished batch stalled (for the message). */
+  stallSeconds: number;
+}
+
+const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+
+/** The banners for these queues and batches, most urgent first. Pure. */
+export function dashboardAlerts(queues: readonly QueueHealth[], batches: readonly DashboardBatch[], thresholds: AlertThresholds): DashboardAlert[] {
+  const alerts: DashboardAlert[] = [];
+  const minJobs = thresholds.minJobs ?? 5;
+  for (const q of queues) {
+    if (q.waiting > 0 && q.workers === 0) {
+      alerts.push({
+        kind: 'no-workers',
+        severity: 'error',
+        queue: q.name,
+        message: `${q.name}: ${plural(q.waiting, 'job')} waiting and no worker connected — start the ${q.name} workers`,
+      });
+    }
+    if (q.paused) {
+      alerts.push({
+        kind: 'paused',
+        severity: 'warning',
+        queue: q.name,
+        message: `${q.name} is paused${q.waiting > 0 ? ` with ${plural(q.waiting, 'job')} waiting` : ''}: nothing it holds will start until it is resumed`,
+      });
+    }
+    const finished = q.recentCompleted + q.recentFailed;
+    if (finished >= minJobs && q.recentFailed / finished > thresholds.failureRate) {
+      const percent = Math.round((q.recentFailed / finished) * 100);
+      alerts.push({
+        kind: 'failure-rate',
+        severity: 'error',
+        queue: q.name,
+        message: `${q.name}: ${percent}% of jobs failed in the last ${thresholds.windowMinutes} min (${q.recentFailed} of ${finished}; threshold ${Math.round(thresholds.failureRate * 100)}%)`,
+      });
+    }
+  }
+  for (const b of batches) {
+    if (b.state !== 'stalled') continue;
+    const left = Math.max(b.total - b.done - b.failed, 0);
+    alerts.push({
+      kind: 'stalled',
+      severity: 'error',
+      batchId: b.id,
+      message: `batch ${b.id} (${b.source}) has made no progress for ${b.idleSeconds} s with ${plural(left, 'item')} left (stall time ${thresholds.stallSeconds} s)`,
+    });
+  }
+  const rank = { error: 0, warning: 1 };
+  return alerts.sort((a, b) => rank[a.severity] - rank[b.severity]);
+}

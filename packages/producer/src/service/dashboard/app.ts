@@ -1,0 +1,663 @@
+/**
+ * The dashboard's browser script (compiled by its own tsconfig, with the DOM library; served as
+ * /dashboard/app.js). It polls the JSON under /dashboard/api and renders with DOM calls only —
+ * textContent, never innerHTML with data — since file names and sources come from uploaders.
+ * The types below mirror what the service sends (service/dashboard-data.ts and friends).
+ */
+
+const pollMs = 2000;
+const slowPollMs = 8000;
+const itemsPerPage = 24;
+
+type BatchKind = 'ingest' | 'upload' | 'enroll' | 'reindex';
+type BatchState = 'running' | 'paused' | 'waiting' | 'stalled' | 'finished';
+
+interface Percentiles {
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+interface QueueOverview {
+  name: string;
+  counts: Record<'waiting' | 'prioritized' | 'active' | 'delayed' | 'completed' | 'failed', number>;
+  paused: boolean;
+  workers: number;
+  completedPerMinute: number[];
+  failedPerMinute: number[];
+  latency: { samples: number; waitMs: Percentiles; processMs: Percentiles };
+}
+
+interface DashboardBatch {
+  id: string;
+  kind: BatchKind;
+  source: string;
+  createdAt: number;
+  finishedAt: number | null;
+  open: boolean;
+  total: number;
+  done: number;
+  failed: number;
+  faces: number;
+  cached: number;
+  progress: number;
+  state: BatchState;
+  ratePerSecond: number | null;
+  etaSeconds: number | null;
+  idleSeconds: number;
+  durationSeconds: number | null;
+  errors: Record<string, number>;
+}
+
+interface UploadGroup {
+  kind: 'upload-group';
+  batches: DashboardBatch[];
+  total: number;
+  done: number;
+  failed: number;
+  faces: number;
+  newestAt: number;
+  oldestAt: number;
+  state: BatchState;
+}
+
+interface DashboardAlert {
+  kind: 'no-workers' | 'paused' | 'failure-rate' | 'stalled';
+  severity: 'error' | 'warning';
+  message: string;
+  queue?: string;
+  batchId?: string;
+}
+
+interface Overview {
+  generatedAt: string;
+  queues: QueueOverview[];
+  batches: (DashboardBatch | UploadGroup)[];
+  alerts: DashboardAlert[];
+  gallery: { version: number; people: number; faces: number } | null;
+}
+
+interface FailureGroup {
+  code: string;
+  count: number;
+  retryable: boolean;
+  summary: string;
+  sample: { id: string; failedReason: string; data: { source?: string } } | null;
+}
+
+interface QueueFailures {
+  queue: string;
+  failed: number;
+  groups: FailureGroup[];
+}
+
+type Naming = 'hand' | 'auto' | 'unknown';
+
+interface Face {
+  box: [number, number, number, number];
+  cropIndex: number;
+  name: string | null;
+  naming: Naming;
+  matchName: string | null;
+  distance: number | null;
+}
+
+interface RecentResult {
+  imageId: string;
+  source: string;
+  width: number | null;
+  height: number | null;
+  faceCount: number;
+  faces: Face[];
+}
+
+interface BatchItem {
+  index: number;
+  file: string;
+  imageId: string | null;
+  status: 'done' | 'failed' | 'pending';
+  error?: { code: string; message: string; retryable: boolean; admission: boolean };
+  width: number | null;
+  height: number | null;
+  faces: Face[];
+}
+
+interface BatchDetail {
+  batch: DashboardBatch;
+  failures: { code: string; count: number; retryable: boolean; summary: string }[];
+}
+
+interface People {
+  people: { name: string; faces: { imageId: string; cropIndex: number }[] }[];
+}
+
+// ---- DOM helpers ----
+
+type Child = Node | string | number | null | undefined | false;
+type Attributes = Record<string, string | number | boolean | null | undefined | EventListener | Record<string, string>>;
+
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attributes = {}, ...children: (Child | Child[])[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'dataset' && typeof v === 'object') Object.assign(el.dataset, v);
+    else el.setAttribute(k, String(v));
+  }
+  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+
+const svgNs = 'http://www.w3.org/2000/svg';
+function s(tag: string, attrs: Record<string, string | number>, ...children: (Node | string)[]): SVGElement {
+  const el = document.createElementNS(svgNs, tag) as SVGElement;
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  el.append(...children);
+  return el;
+}
+
+function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} is missing from the page`);
+  return el as T;
+}
+
+const fmt = (n: number | null | undefined) => (n === null || n === undefined ? '–' : n.toLocaleString('en-US'));
+const ms = (n: number | null) => (n === null ? '–' : n < 1000 ? `${n} ms` : `${(n / 1000).toFixed(1)} s`);
+function duration(seconds: number | null): string {
+  if (seconds === null) return '–';
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
+}
+const plural = (n: number, word: string) => `${fmt(n)} ${word}${n === 1 ? '' : 's'}`;
+const kindLabel: Record<BatchKind, string> = { ingest: 'ingest', upload: 'upload', enroll: 'enroll', reindex: 're-index' };
+
+// ---- talking to the service ----
+
+async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(path, { credentials: 'same-origin', ...init, headers: { accept: 'application/json', ...(init.headers ?? {}) } });
+  if (res.status === 401) {
+    location.href = '/dashboard';
+    throw new Error('signed out');
+  }
+  const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
+  if (!res.ok) throw new Error(body.error?.message ?? `${res.status} ${res.statusText}`);
+  return body as T;
+}
+
+const post = <T>(path: string) => api<T>(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+
+let noticeTimer: number | undefined;
+/** Says how an action went, where it can be seen whatever was scrolled to. */
+function notice(message: string, ok: boolean): void {
+  const box = byId('notice');
+  box.textContent = message;
+  box.className = ok ? 'ok' : 'error';
+  box.hidden = false;
+  box.dataset.outcome = ok ? 'ok' : 'error';
+  window.clearTimeout(noticeTimer);
+  noticeTimer = window.setTimeout(() => (box.hidden = true), ok ? 6000 : 12000);
+}
+
+/** Runs an action with feedback either way, then refreshes what it changed. */
+function act<T>(run: () => Promise<T>, success: (result: T) => string, after: () => Promise<void>): void {
+  run().then(
+    (result) => {
+      notice(success(result), true);
+      return after();
+    },
+    (err: unknown) => notice(`Failed: ${err instanceof Error ? err.message : String(err)}`, false),
+  ).catch((err: unknown) => console.warn(err));
+}
+
+// ---- overview ----
+
+function sparkline(values: number[]): SVGElement {
+  const w = 120;
+  const hgt = 24;
+  const max = Math.max(1, ...values);
+  const pts = values.map((v, i) => `${((i * w) / Math.max(values.length - 1, 1)).toFixed(1)},${(hgt - (v / max) * (hgt - 2) - 1).toFixed(1)}`).join(' ');
+  return s('svg', { class: 'spark', width: w, height: hgt, viewBox: `0 0 ${w} ${hgt}` }, s('polyline', { points: pts }));
+}
+
+function pauseButton(queue: string, paused: boolean): HTMLButtonElement {
+  const verb = paused ? 'resume' : 'pause';
+  return h(
+    'button',
+    {
+      type: 'button',
+      dataset: { action: verb, queue },
+      onclick: () => act(() => post<{ paused: boolean }>(`/dashboard/api/queues/${queue}/${verb}`), (r) => `${queue} ${r.paused ? 'paused' : 'resumed'}`, refresh),
+    },
+    paused ? 'Resume' : 'Pause',
+  );
+}
+
+function renderAlerts(alerts: DashboardAlert[]): void {
+  byId('alerts').replaceChildren(
+    ...alerts.map((a) =>
+      h(
+        'div',
+        { class: `alert alert-${a.severity}`, role: 'alert', dataset: { alert: a.kind, ...(a.queue ? { queue: a.queue } : {}), ...(a.batchId ? { batch: a.batchId } : {}) } },
+        h('span', {}, a.message),
+        a.kind === 'paused' && a.queue ? pauseButton(a.queue, true) : null,
+        a.batchId ? h('a', { href: `#batch/${encodeURIComponent(a.batchId)}` }, 'open batch') : null,
+      ),
+    ),
+  );
+}
+
+function renderQueues(queues: QueueOverview[]): void {
+  const body = document.querySelector('#queues tbody')!;
+  body.replaceChildren(
+    ...queues.map((q) => {
+      const perMin = q.completedPerMinute;
+      const average = perMin.reduce((a, b) => a + b, 0) / Math.max(perMin.length, 1);
+      const waiting = q.counts.waiting + q.counts.prioritized;
+      const cell = (state: keyof QueueOverview['counts']) =>
+        h('td', { class: 'num', dataset: { queue: q.name, count: state } }, fmt(state === 'waiting' ? waiting : q.counts[state]));
+      return h(
+        'tr',
+        { dataset: { queue: q.name } },
+        h('td', {}, q.name, q.paused ? h('span', { class: 'paused' }, ' (paused)') : null),
+        cell('waiting'),
+        cell('active'),
+        cell('delayed'),
+        cell('completed'),
+        cell('failed'),
+        h('td', { class: q.workers === 0 && waiting > 0 ? 'num paused' : 'num', dataset: { queue: q.name, count: 'workers' } }, fmt(q.workers)),
+        h(
+          'td',
+          { title: 'completed per minute, oldest to this minute' },
+          sparkline(perMin),
+          ' ',
+          h('span', { dataset: { queue: q.name, rate: 'current' } }, fmt(perMin[perMin.length - 1])),
+          ' this min, ',
+          average.toFixed(1),
+          '/min avg',
+        ),
+        h('td', {}, ms(q.latency.waitMs.p50), ' / ', ms(q.latency.waitMs.p95)),
+        h('td', {}, ms(q.latency.processMs.p50), ' / ', ms(q.latency.processMs.p95), ' / ', ms(q.latency.processMs.p99)),
+        h('td', {}, pauseButton(q.name, q.paused)),
+      );
+    }),
+  );
+}
+
+function stateTag(state: BatchState): HTMLElement {
+  return h('span', { class: `state state-${state}`, dataset: { state } }, state === 'waiting' ? 'no workers' : state);
+}
+
+function timeLeft(b: { state: BatchState; etaSeconds: number | null; durationSeconds: number | null }): string {
+  if (b.state === 'finished') return b.durationSeconds === null ? 'finished' : `finished in ${duration(b.durationSeconds)}`;
+  if (b.state === 'paused') return 'paused';
+  if (b.state === 'waiting') return 'waiting for workers';
+  if (b.state === 'stalled') return 'stalled';
+  return duration(b.etaSeconds);
+}
+
+function openBatch(id: string): void {
+  location.hash = `#batch/${encodeURIComponent(id)}`;
+}
+
+function batchRow(b: DashboardBatch, extraClass = ''): HTMLTableRowElement {
+  return h(
+    'tr',
+    {
+      class: `clickable ${extraClass}`,
+      tabindex: 0,
+      dataset: { batch: b.id, kind: b.kind, state: b.state },
+      onclick: () => openBatch(b.id),
+      onkeydown: ((e: KeyboardEvent) => {
+        if (e.key === 'Enter') openBatch(b.id);
+      }) as EventListener,
+    },
+    h('td', { class: 'wrap', 'data-label': 'batch' }, h('a', { href: `#batch/${encodeURIComponent(b.id)}` }, b.id), ' ', h('span', { class: 'muted' }, kindLabel[b.kind] + (b.open ? ', open' : '')), ' ', stateTag(b.state)),
+    h('td', { class: 'wrap', 'data-label': 'source' }, b.source),
+    h('td', { 'data-label': 'progress' }, h('progress', { max: 1, value: b.progress }), ' ', `${Math.round(b.progress * 100)}% of ${fmt(b.total)}`),
+    h('td', { class: 'num', 'data-label': 'done' }, fmt(b.done)),
+    h('td', { class: 'num', 'data-label': 'failed' }, fmt(b.failed)),
+    h('td', { class: 'num', 'data-label': 'faces' }, fmt(b.faces)),
+    h('td', { 'data-label': 'rate' }, b.ratePerSecond === null ? '–' : `${b.ratePerSecond.toFixed(1)}/s`),
+    h('td', { 'data-label': 'time left', dataset: { eta: b.id } }, timeLeft(b)),
+  );
+}
+
+const expandedGroups = new Set<string>();
+
+function renderBatches(rows: (DashboardBatch | UploadGroup)[]): void {
+  const body = document.querySelector('#batches tbody')!;
+  if (rows.length === 0) {
+    body.replaceChildren(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'no batches of this kind')));
+    return;
+  }
+  body.replaceChildren(
+    ...rows.flatMap((row) => {
+      if (row.kind !== 'upload-group') return [batchRow(row)];
+      const key = row.batches[row.batches.length - 1]!.id;
+      const open = expandedGroups.has(key);
+      const toggle = () => {
+        if (open) expandedGroups.delete(key);
+        else expandedGroups.add(key);
+        refresh().catch((err: unknown) => console.warn(err));
+      };
+      const head = h(
+        'tr',
+        {
+          class: 'clickable group',
+          tabindex: 0,
+          'aria-expanded': String(open),
+          dataset: { group: key },
+          onclick: toggle,
+          onkeydown: ((e: KeyboardEvent) => {
+            if (e.key === 'Enter') toggle();
+          }) as EventListener,
+        },
+        h('td', { class: 'wrap', 'data-label': 'batch' }, `${open ? '▾' : '▸'} ${row.batches.length} small uploads `, stateTag(row.state)),
+        h('td', { class: 'wrap', 'data-label': 'source' }, `${new Date(row.oldestAt).toLocaleTimeString()} – ${new Date(row.newestAt).toLocaleTimeString()}`),
+        h('td', { 'data-label': 'progress' }, h('progress', { max: 1, value: row.total ? (row.done + row.failed) / row.total : 0 }), ' ', `${plural(row.total, 'file')}`),
+        h('td', { class: 'num', 'data-label': 'done' }, fmt(row.done)),
+        h('td', { class: 'num', 'data-label': 'failed' }, fmt(row.failed)),
+        h('td', { class: 'num', 'data-label': 'faces' }, fmt(row.faces)),
+        h('td', { 'data-label': 'rate' }, '–'),
+        h('td', { 'data-label': 'time left' }, row.state === 'finished' ? 'finished' : row.state),
+      );
+      return [head, ...(open ? row.batches.map((b) => batchRow(b, 'member')) : [])];
+    }),
+  );
+}
+
+function renderFailures(queues: QueueFailures[]): void {
+  const blocks = queues
+    .filter((q) => q.groups.length > 0)
+    .map((q) =>
+      h(
+        'div',
+        { dataset: { queue: q.queue } },
+        h('h3', {}, `${q.queue}: ${fmt(q.failed)} failed`),
+        ...q.groups.map((g) =>
+          h(
+            'div',
+            { class: 'failure', dataset: { code: g.code, retryable: String(g.retryable) } },
+            h('code', {}, g.code),
+            ' × ',
+            h('span', { dataset: { count: 'failures' } }, fmt(g.count)),
+            ' ',
+            h('span', { class: 'muted' }, g.summary),
+            ' ',
+            g.retryable
+              ? h(
+                  'button',
+                  {
+                    type: 'button',
+                    dataset: { action: 'retry' },
+                    onclick: () =>
+                      act(() => post<{ retried: number }>(`/dashboard/api/queues/${q.queue}/failures/${g.code}/retry`), (r) => `Retried ${plural(r.retried, 'job')} of ${q.queue} (${g.code})`, loadFailures),
+                  },
+                  'Retry all',
+                )
+              : h('span', { class: 'tag', title: 'the same bytes fail the same way' }, 'input error: retrying cannot help'),
+            ' ',
+            h(
+              'button',
+              {
+                type: 'button',
+                dataset: { action: 'discard' },
+                onclick: () => {
+                  if (!confirm(`Discard all ${g.count} ${g.code} jobs of ${q.queue}? Their failed results stay in storage.`)) return;
+                  act(() => post<{ discarded: number }>(`/dashboard/api/queues/${q.queue}/failures/${g.code}/discard`), (r) => `Discarded ${plural(r.discarded, 'job')} of ${q.queue} (${g.code})`, loadFailures);
+                },
+              },
+              'Discard all',
+            ),
+            g.sample
+              ? h(
+                  'div',
+                  { class: 'muted' },
+                  'e.g. job ',
+                  h('a', { href: `/dashboard/jobs/queue/${q.queue}/${encodeURIComponent(g.sample.id)}` }, g.sample.id),
+                  ' ',
+                  g.sample.data.source ?? '',
+                  ': ',
+                  g.sample.failedReason,
+                )
+              : null,
+          ),
+        ),
+      ),
+    );
+  byId('failures').replaceChildren(...(blocks.length ? blocks : [h('p', { class: 'muted' }, 'no failed jobs')]));
+}
+
+// ---- pictures ----
+
+function faceLabel(f: Face): HTMLElement {
+  const title = f.naming === 'hand' ? `named by hand${f.matchName && f.matchName !== f.name ? ` (automatic match: ${f.matchName})` : ''}` : f.naming === 'auto' ? 'automatic match' : 'no enrolled face within the tolerance';
+  const distance = f.distance === null ? '' : ` ${f.distance.toFixed(2)}`;
+  return h('span', { class: `naming-${f.naming}`, title, dataset: { naming: f.naming } }, (f.name ?? 'unknown') + (f.naming === 'hand' ? '' : distance));
+}
+
+function chip(imageId: string, cropIndex: number, label: Node | string): HTMLElement {
+  return h('div', { class: 'crop' }, h('div', { class: 'chip', style: `background-image:url(/v1/images/${imageId}/crops);background-position:0 -${cropIndex * 75}px` }), label);
+}
+
+function photo(imageId: string, source: string, width: number | null, height: number | null, faces: Face[]): HTMLElement {
+  const overlay = s('svg', { viewBox: `0 0 ${width ?? 1} ${height ?? 1}`, preserveAspectRatio: 'none' });
+  // Labels in image pixels, sized so they read at the displayed width (about 21rem).
+  const size = Math.max(10, Math.round((width ?? 336) / 22));
+  for (const f of faces) {
+    const [x, y, w, hh] = f.box;
+    overlay.append(s('rect', { x, y, width: w, height: hh, class: f.naming === 'hand' ? 'hand' : f.name ? 'known' : 'unknown' }));
+    overlay.append(s('text', { x, y: y > size * 1.2 ? y - size * 0.3 : y + hh + size, 'font-size': size, 'stroke-width': Math.max(1, size / 7) }, (f.naming === 'hand' ? '✎ ' : '') + (f.name ?? 'unknown')));
+  }
+  return h('div', { class: 'photo' }, h('img', { src: `/v1/images/${imageId}/original`, alt: source, loading: 'lazy' }), overlay);
+}
+
+function resultCard(r: RecentResult): HTMLElement {
+  return h(
+    'div',
+    { class: 'card', dataset: { image: r.imageId } },
+    photo(r.imageId, r.source, r.width, r.height, r.faces),
+    h('div', {}, h('strong', {}, r.source), ' ', h('span', { class: 'muted' }, plural(r.faceCount, 'face'))),
+    h('div', { class: 'crops' }, ...r.faces.map((f) => chip(r.imageId, f.cropIndex, faceLabel(f)))),
+  );
+}
+
+function renderRecent(results: RecentResult[]): void {
+  const box = byId('recent');
+  if (results.length === 0) box.replaceChildren(h('p', { class: 'muted' }, 'no results yet'));
+  else box.replaceChildren(...results.map(resultCard));
+}
+
+function renderPeople(data: People): void {
+  const box = byId('people');
+  if (data.people.length === 0) {
+    box.replaceChildren(h('p', { class: 'muted' }, 'nobody enrolled yet'));
+    return;
+  }
+  box.replaceChildren(
+    ...data.people.map((p) =>
+      h('div', { class: 'card', dataset: { person: p.name } }, h('strong', {}, p.name), ' ', h('span', { class: 'muted' }, `${p.faces.length} enrolled`), h('div', { class: 'crops' }, ...p.faces.map((f) => chip(f.imageId, f.cropIndex, '')))),
+    ),
+  );
+}
+
+// ---- the batch page ----
+
+let shownBatch: string | null = null;
+let itemsShown = 0;
+
+function batchIdFromHash(): string | null {
+  const m = /^#batch\/(.+)$/.exec(location.hash);
+  return m ? decodeURIComponent(m[1]!) : null;
+}
+
+function renderBatchDetail(d: BatchDetail): void {
+  const b = d.batch;
+  byId('batch-title').replaceChildren(`Batch ${b.id} `, stateTag(b.state));
+  const fact = (term: string, value: Child | Child[]) => [h('dt', {}, term), h('dd', {}, ...[value].flat())];
+  byId('batch-summary').replaceChildren(
+    h(
+      'dl',
+      { class: 'facts' },
+      ...fact('kind', kindLabel[b.kind] + (b.open ? ' (open: more files may come)' : '')),
+      ...fact('source', b.source),
+      ...fact('created', new Date(b.createdAt).toLocaleString()),
+      ...fact('progress', [h('progress', { max: 1, value: b.progress }), ` ${Math.round(b.progress * 100)}% — ${fmt(b.done)} done, ${fmt(b.failed)} failed of ${fmt(b.total)}`]),
+      ...fact('faces', fmt(b.faces)),
+      ...fact('answered from cache', fmt(b.cached)),
+      ...fact('rate (last min)', b.ratePerSecond === null ? '–' : `${b.ratePerSecond.toFixed(1)}/s`),
+      ...fact('time left', h('span', { dataset: { eta: b.id } }, timeLeft(b))),
+      ...fact('last progress', b.state === 'finished' ? (b.finishedAt === null ? '–' : new Date(b.finishedAt).toLocaleString()) : `${duration(b.idleSeconds)} ago`),
+    ),
+  );
+  byId('batch-failures').replaceChildren(
+    ...(d.failures.length === 0
+      ? [h('p', { class: 'muted' }, 'no failures')]
+      : d.failures.map((f) =>
+          h(
+            'div',
+            { class: 'failure', dataset: { code: f.code, retryable: String(f.retryable) } },
+            h('code', {}, f.code),
+            ' × ',
+            h('span', { dataset: { count: 'failures' } }, fmt(f.count)),
+            ' ',
+            h('span', { class: 'muted' }, f.summary),
+            ' ',
+            f.retryable
+              ? h(
+                  'button',
+                  {
+                    type: 'button',
+                    dataset: { action: 'retry' },
+                    onclick: () =>
+                      act(
+                        () => post<{ retried: number }>(`/dashboard/api/batches/${encodeURIComponent(b.id)}/failures/${f.code}/retry`),
+                        (r) => (r.retried > 0 ? `Retried ${plural(r.retried, 'job')} of batch ${b.id} (${f.code})` : `No failed ${f.code} jobs of batch ${b.id} are left to retry (removed, or queued by another batch)`),
+                        refreshBatch,
+                      ),
+                  },
+                  'Retry failed',
+                )
+              : h('span', { class: 'tag' }, 'input error: retrying cannot help'),
+          ),
+        )),
+  );
+}
+
+function itemCard(item: BatchItem): HTMLElement {
+  const heading = h('div', {}, h('strong', {}, item.file), ' ', h('span', { class: 'muted' }, `#${item.index}`));
+  if (item.status === 'failed' && item.error) {
+    return h(
+      'div',
+      { class: 'card failed', dataset: { item: String(item.index), status: 'failed', code: item.error.code } },
+      heading,
+      h('div', {}, h('code', {}, item.error.code), item.error.admission ? h('span', { class: 'tag' }, ' rejected at admission') : null),
+      h('div', { class: 'muted' }, item.error.message),
+      item.imageId && !item.error.admission ? h('a', { href: `/v1/images/${item.imageId}/original` }, 'original') : null,
+    );
+  }
+  if (item.status === 'pending' || !item.imageId) return h('div', { class: 'card', dataset: { item: String(item.index), status: 'pending' } }, heading, h('div', { class: 'muted' }, 'in progress'));
+  const imageId = item.imageId;
+  return h(
+    'div',
+    { class: 'card', dataset: { item: String(item.index), status: 'done', image: imageId } },
+    photo(imageId, item.file, item.width, item.height, item.faces),
+    heading,
+    h('div', { class: 'muted' }, plural(item.faces.length, 'face')),
+    h('div', { class: 'crops' }, ...item.faces.map((f) => chip(imageId, f.cropIndex, faceLabel(f)))),
+  );
+}
+
+/** Loads the first `count` items of batch `id` (the page reloads what it shows, so results fill in). */
+async function loadItems(id: string, count: number): Promise<void> {
+  const box = byId('batch-items');
+  const page = await api<{ items: BatchItem[]; next: number | null }>(`/dashboard/api/batches/${encodeURIComponent(id)}/items?offset=0&limit=${count}`);
+  if (shownBatch !== id) return;
+  itemsShown = page.items.length;
+  box.replaceChildren(...(page.items.length ? page.items.map(itemCard) : [h('p', { class: 'muted' }, 'no items listed yet')]));
+  byId('batch-more').hidden = page.next === null;
+  document.body.dataset.batchItems = 'true';
+}
+
+async function refreshBatch(): Promise<void> {
+  const id = shownBatch;
+  if (id === null) return;
+  const detail = await api<BatchDetail>(`/dashboard/api/batches/${encodeURIComponent(id)}`);
+  if (shownBatch !== id) return;
+  renderBatchDetail(detail);
+  document.body.dataset.batchLoaded = id;
+}
+
+function showPage(): void {
+  const id = batchIdFromHash();
+  byId('overview').hidden = id !== null;
+  byId('batch-page').hidden = id === null;
+  if (id === shownBatch) return;
+  shownBatch = id;
+  delete document.body.dataset.batchLoaded;
+  delete document.body.dataset.batchItems;
+  if (id === null) return;
+  byId('batch-title').textContent = `Batch ${id}`;
+  byId('batch-summary').replaceChildren(h('p', { class: 'muted' }, 'loading…'));
+  byId('batch-items').replaceChildren();
+  window.scrollTo(0, 0);
+  refreshBatch().catch((err: unknown) => notice(`Batch ${id}: ${err instanceof Error ? err.message : String(err)}`, false));
+  loadItems(id, itemsPerPage).catch((err: unknown) => console.warn(err));
+}
+
+// ---- polling ----
+
+const filter = () => {
+  const kind = byId<HTMLSelectElement>('batch-kind').value;
+  const limit = byId<HTMLSelectElement>('batch-limit').value;
+  return `kind=${encodeURIComponent(kind)}&limit=${encodeURIComponent(limit)}`;
+};
+
+async function refresh(): Promise<void> {
+  const o = await api<Overview>(`/dashboard/api/overview?${filter()}`);
+  renderAlerts(o.alerts);
+  renderQueues(o.queues);
+  renderBatches(o.batches);
+  byId('updated').textContent = `updated ${new Date(o.generatedAt).toLocaleTimeString()}${o.gallery ? ` · gallery v${o.gallery.version}` : ''}`;
+  document.body.dataset.loaded = 'true';
+}
+
+async function loadFailures(): Promise<void> {
+  renderFailures(await api<QueueFailures[]>('/dashboard/api/failures'));
+}
+
+async function loadSlow(): Promise<void> {
+  const [recent, people] = await Promise.all([api<{ results: RecentResult[] }>('/dashboard/api/recent'), api<People>('/v1/people')]);
+  renderRecent(recent.results);
+  renderPeople(people);
+  document.body.dataset.pictures = 'true';
+  if (shownBatch !== null) await loadItems(shownBatch, Math.max(itemsShown, itemsPerPage)).catch((err: unknown) => console.warn(err));
+}
+
+function every(fn: () => Promise<void>, period: number): void {
+  const run = () => {
+    fn()
+      .catch((err: unknown) => console.warn(err))
+      .finally(() => window.setTimeout(run, period));
+  };
+  run();
+}
+
+function start(): void {
+  for (const id of ['batch-kind', 'batch-limit']) byId(id).addEventListener('change', () => act(refresh, () => 'Batch list updated', async () => undefined));
+  byId('batch-more').addEventListener('click', () => {
+    if (shownBatch !== null) loadItems(shownBatch, itemsShown + itemsPerPage).catch((err: unknown) => notice(err instanceof Error ? err.message : String(err), false));
+  });
+  window.addEventListener('hashchange', showPage);
+  showPage();
+  every(refresh, pollMs);
+  every(refreshBatch, pollMs);
+  every(loadFailures, slowPollMs);
+  every(loadSlow, slowPollMs);
+}
+
+start();
+
+export {};

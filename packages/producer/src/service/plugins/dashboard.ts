@@ -1,0 +1,141 @@
+import { readFile } from 'node:fs/promises';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { FastifyInstance } from 'fastify';
+import type { FacepipeConfig, Logger } from '@facepipe/core';
+import type { Producer } from '../../producer.js';
+import { ApiError } from '../api-errors.js';
+import { Authenticator } from '../auth.js';
+import type { AuthFailureLimiter } from '../auth-failure-limiter.js';
+import { dashboardCss, dashboardHtml, loginHtml } from '../dashboard-assets.js';
+import { isBatchKind } from '../dashboard-batches.js';
+import { DashboardData } from '../dashboard-data.js';
+
+/** What the dashboard plugin needs from the service. */
+export interface DashboardPluginOptions {
+  producer: Producer;
+  config: FacepipeConfig;
+  auth: Authenticator;
+  authFailures: AuthFailureLimiter;
+  /** Counts a failed authentication from `ip`. */
+  authFailed: (ip: string) => void;
+  /** The refusal for an address over its failed-authentication limit. */
+  tooManyAttempts: (seconds: number) => ApiError;
+  log: Logger;
+}
+
+/** The dashboard's paths that need no sign-in (the shell answers with the sign-in form). */
+export const dashboardPublicPaths = ['/dashboard', '/dashboard/', '/dashboard/login', '/dashboard/logout', '/dashboard/app.js', '/dashboard/app.css'] as const;
+
+const htmlSecurity = {
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
+
+/** The browser script, compiled from service/dashboard/app.ts by the build (its own tsconfig). */
+const scriptUrl = new URL('../dashboard/app.js', import.meta.url);
+
+const number = (value: string | undefined, fallback: number, min: number, max: number) => {
+  const n = Number(value ?? fallback);
+  return Number.isFinite(n) ? Math.min(Math.max(Math.trunc(n), min), max) : fallback;
+};
+
+function checkBatchId(id: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new ApiError(400, 'BAD_REQUEST', 'batch ids are 1-64 letters, digits, _ or -');
+  return id;
+}
+
+/**
+ * The operations dashboard: the page, its script and stylesheet, the sign-in form, the JSON it
+ * polls under /dashboard/api, and bull-board under /dashboard/jobs. Authentication is the
+ * service's onRequest hook; this plugin adds the sign-in form that sets the session cookie.
+ */
+export async function dashboardPlugin(app: FastifyInstance, options: DashboardPluginOptions): Promise<void> {
+  const { producer, auth, authFailures, authFailed, tooManyAttempts, log } = options;
+  const dashboard = new DashboardData(producer, options.config.dashboard);
+  let dashboardJs: string;
+  try {
+    dashboardJs = await readFile(scriptUrl, 'utf8');
+  } catch (err) {
+    throw new Error(`the dashboard script ${scriptUrl.pathname} is missing: run \`npm run build\``, { cause: err });
+  }
+
+  app.get('/dashboard', async (request, reply) => {
+    reply.headers({ ...htmlSecurity, 'cache-control': 'no-store' }).type('text/html; charset=utf-8');
+    if (auth.check(request.headers, true) !== 'ok') return reply.code(401).send(loginHtml('Sign in with the API token (FACEPIPE_API_TOKEN).'));
+    return reply.send(dashboardHtml);
+  });
+  app.get('/dashboard/', async (_request, reply) => reply.redirect('/dashboard', 302));
+  app.get('/dashboard/app.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(dashboardJs));
+  app.get('/dashboard/app.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(dashboardCss));
+  // The link `facepipe up` prints (like Jupyter's token link): a right token signs the browser in.
+  app.get<{ Querystring: { token?: string } }>('/dashboard/login', async (request, reply) => {
+    reply.headers({ ...htmlSecurity, 'cache-control': 'no-store' });
+    if (!auth.required) return reply.redirect('/dashboard', 303);
+    const token = typeof request.query.token === 'string' ? request.query.token : '';
+    if (token === '') return reply.type('text/html; charset=utf-8').send(loginHtml('Sign in with the API token (FACEPIPE_API_TOKEN).'));
+    const wait = authFailures.retryAfterSeconds(request.ip);
+    if (wait > 0) {
+      const refused = tooManyAttempts(wait);
+      return reply.code(refused.status).headers(refused.headers).type('text/html; charset=utf-8').send(loginHtml(refused.message));
+    }
+    if (!auth.matches(token)) {
+      authFailed(request.ip);
+      return reply.code(401).type('text/html; charset=utf-8').send(loginHtml('That link holds a token this service was not started with.'));
+    }
+    return reply.header('set-cookie', auth.sessionCookie(request.protocol === 'https')).redirect('/dashboard', 303);
+  });
+  app.post<{ Body: { token?: string } | undefined }>('/dashboard/login', async (request, reply) => {
+    if (!auth.required) return reply.redirect('/dashboard', 303);
+    const wait = authFailures.retryAfterSeconds(request.ip);
+    if (wait > 0) {
+      const refused = tooManyAttempts(wait);
+      return reply.code(refused.status).headers({ ...refused.headers, ...htmlSecurity }).type('text/html; charset=utf-8').send(loginHtml(refused.message));
+    }
+    const token = typeof request.body?.token === 'string' ? request.body.token : '';
+    if (!auth.matches(token)) {
+      authFailed(request.ip);
+      log.warn('dashboard sign-in refused', { ip: request.ip });
+      return reply.code(401).headers(htmlSecurity).type('text/html; charset=utf-8').send(loginHtml('That token is not the one this service was started with.'));
+    }
+    return reply.header('set-cookie', auth.sessionCookie(request.protocol === 'https')).redirect('/dashboard', 303);
+  });
+  app.post('/dashboard/logout', async (_request, reply) => reply.header('set-cookie', Authenticator.clearCookie()).redirect('/dashboard', 303));
+
+  app.get<{ Querystring: { kind?: string; limit?: string } }>('/dashboard/api/overview', async (request, reply) => {
+    const { kind } = request.query;
+    if (kind !== undefined && kind !== '' && kind !== 'all' && !isBatchKind(kind)) throw new ApiError(400, 'BAD_REQUEST', 'kind is one of all, ingest, upload, enroll, reindex');
+    const overview = await dashboard.overview({ kind: isBatchKind(kind) ? kind : undefined, limit: number(request.query.limit, 50, 1, 500) });
+    return reply.header('cache-control', 'no-store').send(overview);
+  });
+  app.get<{ Params: { id: string } }>('/dashboard/api/batches/:id', async (request, reply) => reply.header('cache-control', 'no-store').send(await dashboard.batch(checkBatchId(request.params.id))));
+  app.get<{ Params: { id: string }; Querystring: { offset?: string; limit?: string } }>('/dashboard/api/batches/:id/items', async (request, reply) => {
+    const items = await dashboard.batchItems(checkBatchId(request.params.id), number(request.query.offset, 0, 0, 10_000_000), number(request.query.limit, 24, 1, 200));
+    return reply.header('cache-control', 'no-store').send(items);
+  });
+  app.post<{ Params: { id: string; code: string } }>('/dashboard/api/batches/:id/failures/:code/retry', async (request) => ({
+    retried: await dashboard.retryBatchFailures(checkBatchId(request.params.id), request.params.code),
+  }));
+  app.get('/dashboard/api/failures', async () => dashboard.failures());
+  app.get('/dashboard/api/recent', async () => ({ results: await dashboard.recentResults() }));
+  app.post<{ Params: { queue: string } }>('/dashboard/api/queues/:queue/pause', async (request) => ({ queue: request.params.queue, paused: await dashboard.setPaused(request.params.queue, true) }));
+  app.post<{ Params: { queue: string } }>('/dashboard/api/queues/:queue/resume', async (request) => ({ queue: request.params.queue, paused: await dashboard.setPaused(request.params.queue, false) }));
+  app.post<{ Params: { queue: string; code: string } }>('/dashboard/api/queues/:queue/failures/:code/retry', async (request) => ({
+    retried: await dashboard.retryFailures(request.params.queue, request.params.code),
+  }));
+  app.post<{ Params: { queue: string; code: string } }>('/dashboard/api/queues/:queue/failures/:code/discard', async (request) => ({
+    discarded: await dashboard.discardFailures(request.params.queue, request.params.code),
+  }));
+
+  // Job-level inspection: bull-board, behind the same authentication (the service's onRequest hook).
+  const board = new FastifyAdapter();
+  createBullBoard({
+    queues: producer.ctx.queues.all.map((q) => new BullMQAdapter(q as never)),
+    serverAdapter: board,
+    options: { uiConfig: { boardTitle: 'facepipe jobs', miscLinks: [{ text: '← facepipe dashboard', url: '/dashboard' }] } },
+  });
+  board.setBasePath('/dashboard/jobs');
+  await app.register(board.registerPlugin(), { prefix: '/dashboard/jobs' });
+}
