@@ -124,6 +124,7 @@ export class Reindexer {
   async *#indexPages(kind: 'classify' | 'stale'): AsyncIterable<{ items: ReindexItem[]; scanned: number }> {
     const index = this.deps.index!;
     const size = this.deps.pageSize ?? 1000;
+    await index.analyze(); // current statistics: each page is then one primary-key range scan
     let after = '';
     for (;;) {
       const rows = await index.repos.images.selectForReindex(kind, this.deps.pipelineVersion, after, size);
