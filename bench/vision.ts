@@ -2,9 +2,11 @@
  * Vision core benchmark: `npx tsx bench/vision.ts [--runs N] [--only detect,embed,procs] [--json]`.
  *
  * 1. detect: ms per image for decode + detect + landmarks + align (`FaceAnalyzer.analyze`) on a
- *    ~1 MP and a ~6 MP real photo, per detector and intra-op thread count, next to the bare
- *    detector `session.run` on the same photo's letterboxed input (createSession, same threads),
- *    measured in the same run, interleaved.
+ *    250×250 LFW portrait, a ~1 MP and a ~6 MP real photo, per detector and intra-op thread
+ *    count, next to the bare detector `session.run` on the same photo's letterboxed input
+ *    (createSession, same threads; the SSD at the side the pipeline picks, `ssdInputSide`, and at
+ *    the fixed 512×512 every photo paid before), measured in the same run, interleaved.
+ *    `--threads 1` limits the thread configurations to one intra-op thread.
  * 2. embed: ms per face for `FaceAnalyzer.embed` (uint8 chips → worker thread → 128-d) at batch
  *    1, 8 and 32 with 1 and 2 intra-op threads, next to the bare `session.run` of the same batch.
  * 3. procs: throughput with both cores busy: 2 processes × 1 intra-op thread vs 1 process × 2
@@ -23,17 +25,19 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  CHIP_SIZE, createSession, decodeImage, detectorModel, FaceAnalyzer, letterboxRgb,
+  CHIP_SIZE, createSession, decodeImage, detectorModel, FaceAnalyzer, letterboxRgb, ssdInputSide,
   type DetectorKind, type ModelSession,
 } from '@facepipe/vision';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = resolve(repoRoot, process.env.FACEPIPE_TEST_DATA ?? '../shared/data');
 const PHOTOS = {
+  '250 px': resolve(dataDir, 'recognition/lfw_dev/lfw-deepfunneled/Abel_Aguilar/Abel_Aguilar_0001.jpg'),
   '1 MP': resolve(dataDir, 'landmarks/afw_subset_68pt/170817766.jpg'),
   '6 MP': resolve(dataDir, 'landmarks/afw_subset_68pt/4400753623.jpg'),
 } as const;
-const INPUT_SIDE: Record<DetectorKind, number> = { ssd: 512, tiny: 416 };
+const inputSide = (detector: DetectorKind, width: number, height: number): number => (detector === 'ssd' ? ssdInputSide(width, height) : 416);
+const FIXED_SIDE: Record<DetectorKind, number> = { ssd: 512, tiny: 416 };
 const WARMUP = 2;
 
 const median = (xs: readonly number[]): number => {
@@ -62,6 +66,9 @@ interface DetectRow {
   faces: number;
   pipelineMs: number;
   bareMs: number;
+  /** The bare detector at the fixed input every photo paid before (SSD 512×512). */
+  bareFixedMs: number;
+  inputSide: number;
   /** Fastest run of each: closest to the uncontended cost on a shared machine. */
   pipelineMinMs: number;
   bareMinMs: number;
@@ -71,25 +78,30 @@ interface DetectRow {
   alignMs: number;
 }
 
-async function benchDetect(runs: number): Promise<DetectRow[]> {
+async function benchDetect(runs: number, oneThread: boolean): Promise<DetectRow[]> {
   const rows: DetectRow[] = [];
   for (const detector of ['ssd', 'tiny'] as const) {
     // Spinning only exists with a thread pool; with 2 threads it is measured both ways.
-    for (const [threads, spinning] of [[1, false], [2, false], [2, true]] as const) {
+    const configs: (readonly [number, boolean])[] = oneThread ? [[1, false]] : [[1, false], [2, false], [2, true]];
+    for (const [threads, spinning] of configs) {
       const analyzer = await FaceAnalyzer.create({ detector, stages: ['detect'], intraOpThreads: threads, intraOpSpinning: spinning });
       const session = await createSession(detectorModel[detector], { intraOpThreads: threads, interOpThreads: 1, intraOpSpinning: spinning });
       try {
         for (const [photo, path] of Object.entries(PHOTOS)) {
           const bytes = readFileSync(path);
           const img = await decodeImage(bytes, { maxPixels: 100_000_000 });
-          const side = INPUT_SIDE[detector];
+          const side = inputSide(detector, img.width, img.height);
+          const fixed = FIXED_SIDE[detector];
           const input = letterboxRgb(img, side).tensor;
-          const t = { pipeline: [] as number[], bare: [] as number[], decode: [] as number[], detect: [] as number[], landmarks: [] as number[], align: [] as number[] };
+          const fixedInput = letterboxRgb(img, fixed).tensor;
+          const t = { pipeline: [] as number[], bare: [] as number[], bareFixed: [] as number[], decode: [] as number[], detect: [] as number[], landmarks: [] as number[], align: [] as number[] };
           let faces = 0;
           for (let i = 0; i < WARMUP + runs; i++) {
             const [pipelineMs, a] = await timed(() => analyzer.analyze(bytes));
             const [bareMs] = await timed(() => session.run(input, 1, side, side));
+            const [bareFixedMs] = side === fixed ? [bareMs] : await timed(() => session.run(fixedInput, 1, fixed, fixed));
             if (i < WARMUP) continue;
+            t.bareFixed.push(bareFixedMs);
             faces = a.faces.length;
             t.pipeline.push(pipelineMs);
             t.bare.push(bareMs);
@@ -100,7 +112,7 @@ async function benchDetect(runs: number): Promise<DetectRow[]> {
           }
           rows.push({
             detector, threads, spinning, photo, size: `${img.width}×${img.height}`, faces,
-            pipelineMs: median(t.pipeline), bareMs: median(t.bare), pipelineMinMs: Math.min(...t.pipeline), bareMinMs: Math.min(...t.bare), decodeMs: median(t.decode),
+            pipelineMs: median(t.pipeline), bareMs: median(t.bare), bareFixedMs: median(t.bareFixed), inputSide: side, pipelineMinMs: Math.min(...t.pipeline), bareMinMs: Math.min(...t.bare), decodeMs: median(t.decode),
             detectMs: median(t.detect), landmarksMs: median(t.landmarks), alignMs: median(t.align),
           });
         }
@@ -242,10 +254,10 @@ async function benchProcs(runs: number): Promise<ProcsRow[]> {
 
 function printDetect(rows: DetectRow[]): void {
   console.log('\n### decode + detect + landmarks + align, ms per image (median)\n');
-  console.log('| detector | intra-op threads | spinning | photo | faces | pipeline (fastest) | bare detector run (fastest) | pipeline / bare | decode | detect | landmarks | align |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| detector | intra-op threads | spinning | photo | faces | input | pipeline (fastest) | bare detector run (fastest) | pipeline / bare | bare at fixed 512 (SSD) | decode | detect | landmarks | align |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    console.log(`| ${r.detector} | ${r.threads} | ${r.threads > 1 ? (r.spinning ? 'on' : 'off') : '–'} | ${r.photo} (${r.size}) | ${r.faces} | ${ms(r.pipelineMs)} (${ms(r.pipelineMinMs)}) | ${ms(r.bareMs)} (${ms(r.bareMinMs)}) | ${x(r.pipelineMs / r.bareMs)} | ${ms(r.decodeMs)} | ${ms(r.detectMs)} | ${ms(r.landmarksMs)} | ${ms(r.alignMs)} |`);
+    console.log(`| ${r.detector} | ${r.threads} | ${r.threads > 1 ? (r.spinning ? 'on' : 'off') : '–'} | ${r.photo} (${r.size}) | ${r.faces} | ${r.inputSide} | ${ms(r.pipelineMs)} (${ms(r.pipelineMinMs)}) | ${ms(r.bareMs)} (${ms(r.bareMinMs)}) | ${x(r.pipelineMs / r.bareMs)} | ${ms(r.bareFixedMs)} | ${ms(r.decodeMs)} | ${ms(r.detectMs)} | ${ms(r.landmarksMs)} | ${ms(r.alignMs)} |`);
   }
   console.log('\n"detect" includes letterboxing, the model run in the inference worker and decoding its output; the dlib HOG reference is ~400 ms per 1 MP photo (5× faster = 80 ms).');
   for (const r of rows.filter((r) => r.photo === '1 MP')) {
@@ -275,6 +287,7 @@ async function main(): Promise<void> {
     options: {
       runs: { type: 'string', default: '9' },
       only: { type: 'string', default: 'detect,embed,procs' },
+      threads: { type: 'string' },
       json: { type: 'boolean', default: false },
       child: { type: 'string' },
     },
@@ -286,7 +299,7 @@ async function main(): Promise<void> {
   const cpu = cpus();
   console.log(`# bench/vision.ts — ${cpu.length} × ${cpu[0]?.model.trim() ?? 'CPU'}, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${runs} runs per case`);
   const report: Record<string, unknown> = {};
-  if (only.has('detect')) printDetect((report.detect = await benchDetect(runs)) as DetectRow[]);
+  if (only.has('detect')) printDetect((report.detect = await benchDetect(runs, values.threads === '1')) as DetectRow[]);
   if (only.has('embed')) printEmbed((report.embed = await benchEmbed(runs)) as EmbedRow[]);
   if (only.has('procs')) printProcs((report.procs = await benchProcs(runs)) as ProcsRow[]);
   console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

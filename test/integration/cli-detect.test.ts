@@ -10,10 +10,16 @@ const FORMATS = 'hard_cases/compreface_formats';
 const skip = missingData(FORMATS);
 
 /** Runs the built CLI; the environment's FACEPIPE_* detection settings are cleared so defaults apply. */
-function facepipe(args: string[]): { status: number | null; stdout: string; stderr: string } {
+function facepipe(args: string[], extraEnv: Record<string, string> = {}): { status: number | null; signal: string | null; stdout: string; stderr: string } {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^FACEPIPE_(DETECT|MIN_FACE|MAX_|DETECTOR)/.test(k)));
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: repoRoot, env, encoding: 'utf8', timeout: 180_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    cwd: repoRoot,
+    env: { ...env, ...extraEnv },
+    encoding: 'utf8',
+    timeout: 180_000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 interface Line {
@@ -21,6 +27,7 @@ interface Line {
   width?: number;
   height?: number;
   faces?: { box: number[]; score: number; landmarks: number[][] }[];
+  rejected?: { box: number[]; score: number; reason: string }[];
   error?: { code: string; message: string };
 }
 
@@ -35,7 +42,8 @@ test('facepipe detect --json: one face in each einstein format, typed errors for
   assert.deepEqual(lines.map((l) => l.file), files, 'one line per file, in input order');
   for (const line of lines.slice(0, einstein.length)) {
     assert.equal(line.error, undefined, `${line.file}: ${JSON.stringify(line.error)}`);
-    assert.deepEqual(Object.keys(line), ['file', 'width', 'height', 'faces']);
+    assert.deepEqual(Object.keys(line), ['file', 'width', 'height', 'faces', 'rejected']); // rejected: added for issue 9
+    assert.deepEqual(line.rejected, []);
     assert.equal(line.width, 256);
     assert.equal(line.height, 256);
     assert.equal(line.faces!.length, 1, `${line.file}: one face`);
@@ -75,4 +83,45 @@ test('facepipe detect: bad flags are usage errors (exit 2)', () => {
   assert.equal(facepipe(['detect', '--min-score', '2', 'x.jpg']).status, 2);
   assert.equal(facepipe(['detect', '--detector', 'hog', 'x.jpg']).status, 2);
   assert.equal(facepipe(['detect']).status, 2);
+});
+
+const LFW = 'recognition/lfw_dev/lfw-deepfunneled';
+
+// ONNX Runtime's telemetry matched the whole command line with a recursive regex and overflowed the
+// inference thread's stack from about 175 paths on (docs/models.md); ORT_DISABLE_TELEMETRY=0 in the
+// environment must not bring it back.
+test('facepipe detect: 10,000 file arguments, one line per argument in order, exit 0', { skip: missingData(LFW) }, () => {
+  const photos = ['Abel_Aguilar/Abel_Aguilar_0001.jpg', 'Adel_Al-Jubeir/Adel_Al-Jubeir_0001.jpg', 'Abdullatif_Sener/Abdullatif_Sener_0001.jpg'].map((p) =>
+    dataPath(LFW, p),
+  );
+  const files = Array.from({ length: 10_000 }, (_, i) => dataPath(LFW, 'no-such-person', `No_Such_Person_${String(i).padStart(4, '0')}.jpg`));
+  photos.forEach((p, k) => (files[(k + 1) * 3000] = p));
+  const r = facepipe(['detect', '--json', ...files], { ORT_DISABLE_TELEMETRY: '0' });
+  assert.equal(r.signal, null, `killed by ${r.signal}`);
+  assert.equal(r.status, 0, r.stderr.slice(-2000));
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Line);
+  assert.equal(lines.length, files.length);
+  assert.deepEqual(lines.map((l) => l.file), files, 'one line per file, in input order');
+  for (const [i, line] of lines.entries()) {
+    if (photos.includes(files[i]!)) assert.ok(line.faces && line.faces.length >= 1, `${line.file}: ${JSON.stringify(line).slice(0, 300)}`);
+    else assert.equal(line.error?.code, 'OBJECT_NOT_FOUND', `${line.file}: ${JSON.stringify(line).slice(0, 300)}`);
+  }
+  assert.match(r.stderr, /^10000 files, /m);
+});
+
+test('facepipe detect --json: faces set aside are listed in "rejected" with their reason', { skip }, () => {
+  const file = einstein[0]!;
+  const low = facepipe(['detect', '--json', '--min-score', '0.99', file]);
+  assert.equal(low.status, 0, low.stderr);
+  const a = JSON.parse(low.stdout) as Line;
+  assert.deepEqual(a.faces, []);
+  assert.equal(a.rejected?.length, 1, low.stdout);
+  assert.deepEqual(Object.keys(a.rejected![0]!), ['box', 'score', 'reason']);
+  assert.equal(a.rejected![0]!.reason, 'LOW_CONFIDENCE');
+  assert.ok(a.rejected![0]!.score >= 0.75 * 0.99 && a.rejected![0]!.score < 0.99);
+  const small = facepipe(['detect', '--json', '--min-face-size', '200', file]);
+  const b = JSON.parse(small.stdout) as Line;
+  assert.deepEqual(b.faces, []);
+  assert.equal(b.rejected?.[0]?.reason, 'SMALL_BOUNDING_BOX', small.stdout);
+  assert.ok(Math.min(b.rejected![0]!.box[2]!, b.rejected![0]!.box[3]!) < 200);
 });

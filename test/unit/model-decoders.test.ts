@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeSsd, decodeTinyYolo, landmarksFromOutput, TINY_FACE_DETECTOR_ANCHORS } from '@facepipe/vision';
+import { decodeSsd, decodeTinyYolo, landmarksFromOutput, loadModelManifest, loadSsdAnchors, SSD_ANCHOR_COUNT, ssdAnchorCount, ssdAnchors, ssdFeatureMapSizes, ssdInputSide, TINY_FACE_DETECTOR_ANCHORS } from '@facepipe/vision';
 
 const close = (actual: ArrayLike<number>, expected: readonly number[], eps = 1e-6): void => {
   assert.equal(actual.length, expected.length, `length ${actual.length} ≠ ${expected.length}`);
@@ -79,4 +79,31 @@ test('landmarksFromOutput undoes the centred square padding and the crop offset'
   batch.set([0.5, 0.5], 136);
   close(landmarksFromOutput(batch, [0, 0, 10, 10], { batchIndex: 1 }).subarray(0, 2), [5, 5]);
   assert.throws(() => landmarksFromOutput(raw, [0, 0, 10, 10], { batchIndex: 1 }), RangeError);
+});
+
+test('ssdAnchors(512) equals face-api exported anchors; other sizes follow the feature maps', async () => {
+  const manifest = await loadModelManifest(undefined, { verify: false });
+  const exported = await loadSsdAnchors(manifest);
+  const made = ssdAnchors(512);
+  assert.equal(made.length, exported.length);
+  let worst = 0;
+  for (let i = 0; i < made.length; i++) worst = Math.max(worst, Math.abs(made[i]! - exported[i]!));
+  assert.ok(worst < 1e-6, `max |Δ| ${worst}`);
+  assert.equal(ssdAnchorCount(512), SSD_ANCHOR_COUNT);
+  assert.deepEqual(ssdFeatureMapSizes(256), [16, 8, 4, 2, 1, 1]);
+  assert.deepEqual(ssdFeatureMapSizes(288), [18, 9, 5, 3, 2, 1]);
+  assert.equal(ssdAnchorCount(256), 16 * 16 * 3 + (64 + 16 + 4 + 1 + 1) * 6);
+  // Sizes stay in input pixels: at 256 the same anchor covers twice the normalised extent.
+  const small = ssdAnchors(256);
+  assert.ok(Math.abs(small[2]! - small[0]! - 0.2) < 1e-6, 'lowest anchor 0.1 × 512 px = 0.2 of 256');
+  assert.ok(Math.abs((small[0]! + small[2]!) / 2 - 0.5 / 16) < 1e-6, 'first cell centre');
+  assert.throws(() => ssdFeatureMapSizes(250), RangeError);
+});
+
+test('ssdInputSide: the photo size rounded up to 32, between 64 and the maximum', () => {
+  assert.equal(ssdInputSide(250, 250), 256);
+  assert.equal(ssdInputSide(250, 180), 256);
+  assert.equal(ssdInputSide(20, 30), 64);
+  assert.equal(ssdInputSide(1155, 866), 512);
+  assert.equal(ssdInputSide(300, 400, 384), 384);
 });

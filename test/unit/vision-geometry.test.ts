@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   applyAffine, boundingBoxOfPoints, boxToCorners, clipBox, composeAffine, cornersToBox, cropRectForBox, downsample2x,
-  downsampleBox, estimateSimilarity, flipHorizontal, invertAffine, iou, nonMaxSuppression, similarityFromParams, similarityParams,
+  downsampleBox, estimateSimilarity, placeOnCanvas, turnSquareNhwc, unturnCorners, unturnPoint, flipHorizontal, invertAffine, iou, nonMaxSuppression, similarityFromParams, similarityParams,
   warpAffineBilinear, type Affine, type Box, type Point,
 } from '@facepipe/vision';
 
@@ -167,4 +167,24 @@ test('flipHorizontal mirrors rows and is its own inverse; downsample2x averages 
   assert.deepEqual([box.width, box.height], [3, 2]);
   assert.deepEqual([...box.data.subarray((1 * 3 + 1) * 3, (1 * 3 + 1) * 3 + 3)], [5, 6, 11]);
   assert.throws(() => downsampleBox(ramp(4, 4), 4, 4, 2, [2, 2, 4, 4]), RangeError);
+});
+
+test('turnSquareNhwc turns clockwise; unturnPoint/unturnCorners invert the turn; placeOnCanvas centres', () => {
+  const S = 3;
+  const src = new Float32Array(S * S * 3).map((_, i) => Math.floor(i / 3));
+  const firstChannel = (t: Float32Array) => Array.from(t).filter((_, i) => i % 3 === 0);
+  assert.deepEqual(firstChannel(turnSquareNhwc(src, S, 1)), [6, 3, 0, 7, 4, 1, 8, 5, 2]);
+  assert.deepEqual(firstChannel(turnSquareNhwc(src, S, 2)), [8, 7, 6, 5, 4, 3, 2, 1, 0]);
+  assert.deepEqual(firstChannel(turnSquareNhwc(turnSquareNhwc(src, S, 1), S, 3)), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  // Pixel (x 2, y 0) (value 2) lands at (x 2, y 2) after a clockwise turn; its centre maps back.
+  assert.deepEqual(unturnPoint(2.5, 2.5, S, 1), [2.5, 0.5]);
+  for (const t of [0, 1, 2, 3] as const) {
+    const [x, y] = unturnPoint(0.2, 0.7, 1, t);
+    const back = [unturnPoint(x, y, 1, ((4 - t) % 4) as 0 | 1 | 2 | 3)].flat();
+    assert.ok(Math.abs(back[0]! - 0.2) < 1e-12 && Math.abs(back[1]! - 0.7) < 1e-12, `turn ${t}`);
+  }
+  unturnCorners(0.1, 0.2, 0.3, 0.6, 1, 1).forEach((v, i) => assert.ok(Math.abs(v - [0.2, 0.7, 0.6, 0.9][i]!) < 1e-12));
+  const canvas = placeOnCanvas(Float32Array.from({ length: 12 }, () => 1), 2, 4, 1);
+  assert.deepEqual(firstChannel(canvas), [0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0]);
+  assert.throws(() => placeOnCanvas(new Float32Array(12), 2, 4, 3), RangeError);
 });

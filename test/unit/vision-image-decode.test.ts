@@ -82,7 +82,7 @@ test('zero bytes → EMPTY_INPUT, over maxBytes → FILE_TOO_LARGE, random bytes
   await rejectsWith(decodeImage(random, LIMITS), 'NOT_AN_IMAGE');
 });
 
-test('SVG, PDF and HEIC are recognised and refused without rendering', async () => {
+test('SVG and PDF are recognised and refused without rendering; a HEIC without its meta box is corrupt', async () => {
   const svg = Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>');
   await rejectsWith(decodeImage(svg, LIMITS), 'UNSUPPORTED_FORMAT');
   await rejectsWith(probeImage(Buffer.from('  <svg width="1" height="1"></svg>'), LIMITS), 'UNSUPPORTED_FORMAT');
@@ -91,8 +91,8 @@ test('SVG, PDF and HEIC are recognised and refused without rendering', async () 
   heic.writeUInt32BE(24, 0);
   heic.write('ftypheic', 4, 'latin1');
   heic.write('mif1heic', 16, 'latin1');
-  await rejectsWith(decodeImage(heic, LIMITS), 'UNSUPPORTED_FORMAT');
-  assert.deepEqual(sniffFormat(heic), { kind: 'unsupported', format: 'heic' });
+  await rejectsWith(decodeImage(heic, LIMITS), 'CORRUPT_IMAGE');
+  assert.deepEqual(sniffFormat(heic), { kind: 'supported', format: 'heic' });
 });
 
 test('a PNG header claiming 50000x50000 is rejected from the header alone', async () => {

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { ConfigError, FacepipeError } from '@facepipe/core';
+import './quiet-warnings.js';
 import { NoDeploymentError } from '@facepipe/devstack';
 import { UsageError, type Command } from './commands/command.js';
 import { deploymentProcessCommand } from './commands/deployment-process.js';
+import { describeFailure, ExitCode } from './errors/cli-failure.js';
 import { detectCommand } from './commands/detect.js';
 import { downCommand } from './commands/down.js';
 import { enrollCommand } from './commands/enroll.js';
@@ -36,11 +37,27 @@ function usage(): string {
     '',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
+    'Options for every command: --debug (stack traces with errors).',
     'Configuration comes from environment variables; see docs/configuration.md.',
+    '',
+    'Exit codes: 0 done, 1 failed, 2 wrong usage or configuration, 3 Redis or S3 unreachable,',
+    '            4 an input or output file missing or unreadable, 5 batch finished with failed inputs.',
   ].join('\n');
 }
 
-async function main(argv: string[]): Promise<number> {
+/** `facepipe … | head`: the reader left; stop quietly instead of printing an EPIPE stack. */
+function quietOnBrokenPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+}
+
+async function main(args: string[]): Promise<number> {
+  const debug = args.includes('--debug') || process.env.FACEPIPE_DEBUG === '1';
+  const argv = args.filter((a) => a !== '--debug');
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage()}\n`);
@@ -60,23 +77,19 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`facepipe ${name}: ${(err as Error).message}\n\n${command.usage}\n`);
-      return 2;
+      return ExitCode.Usage;
     }
     if (err instanceof NoDeploymentError) {
       process.stderr.write(`facepipe ${name}: ${err.message}\n`);
-      return 2;
+      return ExitCode.Usage;
     }
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    if (err instanceof FacepipeError) {
-      process.stderr.write(`facepipe ${name}: [${err.code}] ${err.message}\n`);
-      return 1;
-    }
-    process.stderr.write(`facepipe ${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    return 1;
+    const failure = describeFailure(err, name);
+    process.stderr.write(`${failure.message}\n`);
+    if (debug) process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    else if (!failure.known) process.stderr.write('(run again with --debug for the details)\n');
+    return failure.exitCode;
   }
 }
 
+quietOnBrokenPipe();
 process.exitCode = await main(process.argv.slice(2));

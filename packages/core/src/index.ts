@@ -8,3 +8,4 @@ export * from './results/index.js';
 export * from './runtime/index.js';
 export * from './observability/index.js';
 export * from './engines/index.js';
+export * from './input/index.js';

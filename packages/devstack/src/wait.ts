@@ -1,5 +1,5 @@
 import { stageNames, type BatchInfo, type StageName } from '@facepipe/core';
-import type { IngestRequest, Producer } from '@facepipe/producer';
+import type { IngestRequest, IngestResult, Producer } from '@facepipe/producer';
 import type { WorkerProcesses } from './worker-processes.js';
 
 /** Thrown when a worker process of the local stack exited on its own; carries the end of its log. */
@@ -51,10 +51,12 @@ export async function waitForWorkers(
 export async function ingestAndWait(
   producer: Producer,
   request: IngestRequest,
-  options: { workers?: WorkerProcesses; onProgress?: (batch: BatchInfo) => void; onBatchId?: (batchId: string) => void } = {},
+  options: { workers?: WorkerProcesses; onProgress?: (batch: BatchInfo) => void; onBatchId?: (batchId: string) => void; onIngested?: (result: IngestResult) => void } = {},
 ): Promise<BatchInfo> {
-  const { batchId } = await producer.ingest(request);
+  const ingested = await producer.ingest(request);
+  const { batchId } = ingested;
   options.onBatchId?.(batchId);
+  options.onIngested?.(ingested);
   return producer.waitForBatch(batchId, (batch) => {
     checkWorkers(options.workers);
     options.onProgress?.(batch);

@@ -15,7 +15,8 @@ import { configuredVersions, probeImage } from '@facepipe/vision';
 import { Ingestor, type AdmitOutcome } from './ingest/ingestor.js';
 import type { FaceIndex } from '@facepipe/face-index';
 import { Reindexer } from './reindex/reindexer.js';
-import { localFolderItems, parseS3Url, s3PrefixItems, type IngestItem } from './ingest/sources.js';
+import { LocalFolderSource, parseS3Url, s3PrefixItems, type IngestItem } from './ingest/sources.js';
+import type { InputSkipReason } from '@facepipe/core';
 
 export interface IngestRequest {
   /** A local folder or file, or `s3://bucket/prefix`. */
@@ -28,6 +29,32 @@ export interface IngestRequest {
   force?: boolean;
   concurrency?: number;
   onItem?: (count: number, outcome: AdmitOutcome) => void;
+  /** Called with the batch id as soon as the batch exists (before inputs are queued). */
+  onBatch?: (batchId: string) => void;
+}
+
+/** How {@link Producer.waitForBatch} follows a batch. */
+export interface WaitOptions {
+  /** Poll interval. @defaultValue 200 */
+  pollMs?: number;
+  /**
+   * How long Redis may stay unreachable before the wait gives up (it reconnects and carries on
+   * meanwhile, so a Redis restart does not end it). @defaultValue 300000
+   */
+  outageMs?: number;
+  /** Told when the connection is lost (with the error) and when it is back (undefined). */
+  onConnection?: (lost: Error | undefined) => void;
+}
+
+/** What {@link Producer.ingest} did. */
+export interface IngestResult {
+  batchId: string;
+  /** Items in the batch: each gets a result. */
+  total: number;
+  /** Folder entries skipped on purpose (not inputs), reported rather than silent. */
+  skipped: number;
+  /** {@link skipped} per reason (only reasons that occurred). */
+  skippedBy: Partial<Record<InputSkipReason, number>>;
 }
 
 /**
@@ -71,28 +98,35 @@ export class Producer {
     }
   }
 
-  /** Ingests a folder or S3 prefix as a new batch; resolves when every input is admitted. */
-  async ingest(request: IngestRequest): Promise<{ batchId: string; total: number }> {
+  /**
+   * Ingests a folder or S3 prefix as a new batch; resolves when every input is admitted. `skipped`
+   * counts the folder entries that were not inputs (hidden, OS clutter, other names, links to
+   * folders), per reason in `skippedBy`; every other entry is one of the `total` items.
+   */
+  async ingest(request: IngestRequest): Promise<IngestResult> {
     const batchId = newBatchId();
     const items = await this.#items(request);
-    return this.ingestor.ingest(items, {
+    const skips = items instanceof LocalFolderSource ? items.skips : undefined;
+    const result = await this.ingestor.ingest(items, {
       batchId,
       purpose: request.purpose ?? 'ingest',
       sourceLabel: request.input,
       force: request.force,
       concurrency: request.concurrency,
       onItem: request.onItem,
+      onBatch: request.onBatch,
     });
+    return { ...result, skipped: skips?.total ?? 0, skippedBy: skips?.nonZero() ?? {} };
   }
 
   /** Ingests any item stream as a batch (enrollment by name, tests). */
-  ingestItems(items: AsyncIterable<IngestItem>, options: { purpose: BatchPurpose; sourceLabel: string; force?: boolean; onItem?: IngestRequest['onItem'] }) {
+  ingestItems(items: AsyncIterable<IngestItem>, options: { purpose: BatchPurpose; sourceLabel: string; force?: boolean; onItem?: IngestRequest['onItem']; onBatch?: IngestRequest['onBatch'] }) {
     return this.ingestor.ingest(items, { batchId: newBatchId(), ...options });
   }
 
   async #items(request: IngestRequest): Promise<AsyncIterable<IngestItem>> {
     const s3 = parseS3Url(request.input);
-    if (!s3) return localFolderItems(request.input, { personFromFolder: request.personFromFolder, allFiles: request.allFiles });
+    if (!s3) return LocalFolderSource.open(request.input, { personFromFolder: request.personFromFolder, allFiles: request.allFiles });
     const c = this.ctx.config.s3;
     const source = new S3ObjectStore({ bucket: s3.bucket, region: c.region, endpoint: c.endpoint, forcePathStyle: c.forcePathStyle, credentials: c.credentials, requestClient: c.requestClient });
     return s3PrefixItems(source, s3.prefix);
@@ -115,10 +149,33 @@ export class Producer {
     return this.ctx.tracker.getBatch(batchId);
   }
 
-  /** Polls until every item of the batch is done or failed. */
-  async waitForBatch(batchId: string, onProgress?: (batch: BatchInfo) => void, pollMs = 200): Promise<BatchInfo> {
+  /**
+   * Polls until every item of the batch is done or failed. Rides out Redis restarts: while Redis
+   * is unreachable it keeps retrying (telling `onConnection`) for up to `outageMs`.
+   */
+  async waitForBatch(batchId: string, onProgress?: (batch: BatchInfo) => void, pollOrOptions: number | WaitOptions = 200): Promise<BatchInfo> {
+    const options: WaitOptions = typeof pollOrOptions === 'number' ? { pollMs: pollOrOptions } : pollOrOptions;
+    const pollMs = options.pollMs ?? 200;
+    const outageMs = options.outageMs ?? 300_000;
+    let lostSince: number | undefined;
     for (;;) {
-      const batch = await this.getBatch(batchId);
+      let batch: BatchInfo | undefined;
+      try {
+        batch = await this.getBatch(batchId);
+      } catch (err) {
+        const now = Date.now();
+        if (lostSince === undefined) {
+          lostSince = now;
+          options.onConnection?.(err as Error);
+        }
+        if (now - lostSince > outageMs) throw err;
+        await new Promise((r) => setTimeout(r, Math.max(pollMs, 500)));
+        continue;
+      }
+      if (lostSince !== undefined) {
+        lostSince = undefined;
+        options.onConnection?.(undefined);
+      }
       if (!batch) throw new Error(`batch ${batchId} does not exist`);
       onProgress?.(batch);
       if (batch.finishedAt !== undefined) return batch;

@@ -36,7 +36,7 @@ export async function startClassifyStage(ctx: ServiceContext): Promise<RunningSt
   };
   const handler = new ClassifyHandler({ store: ctx.store, gallery: cache, outcomes: ctx.outcomes, index, tolerance });
   const builder = new GalleryBuilder(ctx.store, repository, ctx.log, library);
-  const common = { connection: ctx.redis, prefix: ctx.config.redis.prefix, log: ctx.log, metrics: ctx.metrics };
+  const common = { connection: ctx.redis, prefix: ctx.config.redis.prefix, log: ctx.log, metrics: ctx.metrics, ...ctx.stageSettings };
   const classifyWorker = new StageWorker({
     ...common,
     queue: QueueName.Classify,

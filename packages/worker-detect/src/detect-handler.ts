@@ -55,6 +55,8 @@ export class DetectHandler {
       faces: analysis.faces,
       chipsKey,
       timings: { fetchMs: round(fetchMs), ...roundAll(analysis.timings), storeMs: 0 },
+      ...(analysis.rejected ? { rejected: analysis.rejected } : {}),
+      ...(analysis.passes ? { passes: analysis.passes } : {}),
       detectedAt: new Date().toISOString(),
     };
     doc.timings.storeMs = round(performance.now() - t1);

@@ -10,6 +10,7 @@ export function startDetectStage(ctx: ServiceContext, engine: DetectEngine): Run
     connection: ctx.redis,
     prefix: ctx.config.redis.prefix,
     concurrency: ctx.config.detect.concurrency,
+    ...ctx.stageSettings,
     log: ctx.log,
     metrics: ctx.metrics,
     handler: (data, jobCtx) => handler.handle(data, jobCtx),

@@ -30,6 +30,7 @@ export function startEmbedStage(
     connection: ctx.redis,
     prefix: ctx.config.redis.prefix,
     concurrency,
+    ...ctx.stageSettings,
     log: ctx.log,
     metrics: ctx.metrics,
     handler: (data, jobCtx) => handler.handle(data, jobCtx),

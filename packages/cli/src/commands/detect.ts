@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { ErrorCodes, FacepipeError, loadConfig, type ErrorRecord } from '@facepipe/core';
+import { ErrorCodes, FacepipeError, loadConfig, type ErrorRecord, type RejectionReason } from '@facepipe/core';
 import { FaceAnalyzer } from '@facepipe/vision';
-import { expandInputs, readInputFile } from '../vision/inputs.js';
+import { expandInputsWithSkips, readInputFile } from '../vision/inputs.js';
 import { mapOrdered } from '../vision/ordered.js';
 import { secondsSince, writeLine } from '../vision/output.js';
 import { analyzerOptions, detectFlagOptions, detectFlagsUsage, resolveDetectSettings } from '../vision/settings.js';
@@ -14,6 +14,7 @@ export type DetectLine =
       width: number;
       height: number;
       faces: { box: [number, number, number, number]; score: number; landmarks: [number, number][] }[];
+      rejected: { box: [number, number, number, number]; score: number; reason: RejectionReason }[];
     }
   | { file: string; error: ErrorRecord };
 
@@ -24,14 +25,19 @@ export const detectCommand: Command = {
 
 Decodes each image (EXIF orientation applied), detects faces and their 68 landmarks in this
 process, and prints one line per file in the order given; folders are searched recursively for
-image files (by extension). Boxes [x, y, w, h] and landmarks [x, y] are in pixels of the upright
+image files (by extension; hidden files, OS clutter, other names and links to folders are
+skipped and counted in the summary on stderr). Boxes [x, y, w, h] and landmarks [x, y] are in pixels of the upright
 original image.
 
 --json prints one JSON object per line:
-  {"file","width","height","faces":[{"box":[x,y,w,h],"score","landmarks":[[x,y] × 68]}]}
+  {"file","width","height","faces":[{"box":[x,y,w,h],"score","landmarks":[[x,y] × 68]}],
+   "rejected":[{"box":[x,y,w,h],"score","reason"}]}
+  rejected: detections set aside, reason LOW_CONFIDENCE (score below --min-score, above 3/4 of
+  it), SMALL_BOUNDING_BOX (below --min-face-size) or NOT_A_FACE
   {"file","error":{"code","message"}}   for a file that cannot be read as an image
 Error codes: EMPTY_INPUT, NOT_AN_IMAGE, UNSUPPORTED_FORMAT, TRUNCATED_IMAGE, CORRUPT_IMAGE,
-IMAGE_TOO_LARGE, FILE_TOO_LARGE, OBJECT_NOT_FOUND (no such file).
+IMAGE_TOO_LARGE, FILE_TOO_LARGE, OBJECT_NOT_FOUND (no such file, dangling link), NOT_READABLE
+(permission denied, link loop), NOT_A_FILE (FIFO, socket, device, folder).
 
 Exit status 0 when every file was handled, including files reported with one of those errors;
 1 when a file failed for another reason (a model or system error, also reported on its line).
@@ -50,7 +56,7 @@ FACEPIPE_EXECUTION_PROVIDER) come from the environment.`,
     if (positionals.length === 0) throw new UsageError('facepipe detect needs at least one file or folder');
     const config = loadConfig();
     const settings = resolveDetectSettings(config, values);
-    const files = await expandInputs(positionals);
+    const { files, skips, errors } = await expandInputsWithSkips(positionals);
     const started = performance.now();
     const analyzer = await FaceAnalyzer.create({ ...analyzerOptions(config, settings), stages: ['detect'] });
     let faces = 0;
@@ -61,6 +67,8 @@ FACEPIPE_EXECUTION_PROVIDER) come from the environment.`,
         files,
         async (file): Promise<DetectLine> => {
           try {
+            const known = errors.get(file);
+            if (known) throw known;
             const bytes = await readInputFile(file, settings.maxBytes);
             const a = await analyzer.analyze(bytes);
             return {
@@ -68,6 +76,7 @@ FACEPIPE_EXECUTION_PROVIDER) come from the environment.`,
               width: a.width,
               height: a.height,
               faces: a.faces.map((f) => ({ box: [...f.box], score: f.score, landmarks: f.landmarks.map(([x, y]) => [x, y]) })),
+              rejected: a.rejected.map((r) => ({ box: [...r.box], score: r.score, reason: r.reason })),
             };
           } catch (err) {
             return { file, error: FacepipeError.from(err).toRecord() };
@@ -89,7 +98,8 @@ FACEPIPE_EXECUTION_PROVIDER) come from the environment.`,
     }
     process.stderr.write(
       `${files.length} file${files.length === 1 ? '' : 's'}, ${faces} face${faces === 1 ? '' : 's'}, ${failed} not readable as images` +
-        ` (${settings.detector}, min score ${settings.minScore}, min face ${settings.minFaceSize} px) in ${secondsSince(started)} s\n`,
+        ` (${settings.detector}, min score ${settings.minScore}, min face ${settings.minFaceSize} px) in ${secondsSince(started)} s` +
+        `${skips.total > 0 ? `; ${skips.describe()}` : ''}\n`,
     );
     return systemFailures > 0 ? 1 : 0;
   },

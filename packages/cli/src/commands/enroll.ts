@@ -27,7 +27,9 @@ ${dataDirUsage}`,
         values.name !== undefined
           ? await producer.ingestItems(fileListItems(positionals.map((p) => resolve(p)), values.name), { purpose: 'enroll', sourceLabel: `enroll ${values.name}` })
           : await producer.ingest({ input: positionals[0]!, purpose: 'enroll', personFromFolder: true });
-      await producer.waitForBatch(batchId);
+      await producer.waitForBatch(batchId, undefined, {
+        onConnection: (lost) => process.stderr.write(lost ? `lost the connection to Redis (${lost.message}); reconnecting, still waiting for batch ${batchId}\n` : 'connection to Redis is back\n'),
+      });
       const report = await producer.completeEnrollment(batchId);
       if (values.json) {
         process.stdout.write(`${JSON.stringify(report)}\n`);

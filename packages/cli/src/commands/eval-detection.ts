@@ -2,10 +2,10 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, type ErrorRecord } from '@facepipe/core';
-import { combineDetectionMatches, type DetectorKind } from '@facepipe/vision';
-import { readBoxesCsv, readNegativesFolder, readPtsFolder, type AnnotatedImage } from '../vision/eval-data.js';
-import { detectImages, keepDetections, matchImage, type EvalImage } from '../vision/eval-run.js';
-import { round, secondsSince } from '../vision/output.js';
+import { detectionEvalRow, type DetectionEvalRow, type DetectorKind, type DetectPassOptions } from '@facepipe/vision';
+import { readBoxesCsv, readNegativesFolder, readPtsFolder } from '../vision/eval-data.js';
+import { detectImages } from '../vision/eval-run.js';
+import { secondsSince } from '../vision/output.js';
 import { detectorFlag, numberFlag, numberListFlag, resolveDetectSettings } from '../vision/settings.js';
 import { UsageError, type Command } from './command.js';
 
@@ -29,20 +29,7 @@ export async function checkExists(path: string, flag: string): Promise<void> {
   if (!(await stat(path).catch(() => undefined))) throw new UsageError(`${flag}: ${path} does not exist`);
 }
 
-/** One operating point of one detector. */
-export interface DetectionEvalRow {
-  detector: DetectorKind;
-  minScore: number;
-  minFaceSize: number;
-  /** Recall over the faces of the boxes CSV and the annotated AFW faces together. */
-  recall: number;
-  /** Boxes CSV: every clearly visible face is boxed, so unmatched detections are false positives. */
-  boxes?: { images: number; faces: number; found: number; recall: number; falsePositives: number };
-  /** AFW: not every face is annotated, so unmatched detections are counted apart, not as false positives. */
-  afw?: { images: number; faces: number; found: number; recall: number; unannotated: number };
-  /** Images without faces: every detection is a false positive. */
-  negatives?: { images: number; falsePositives: number; imagesWithDetections: number };
-}
+export type { DetectionEvalRow };
 
 export interface DetectionEvalReport {
   iou: number;
@@ -76,6 +63,8 @@ Options:
   --min-score <list>         score thresholds (default 0.3,0.4,0.5,0.6,0.7,0.8)
   --min-face-size <list>     smallest face sizes in px (default FACEPIPE_MIN_FACE_SIZE)
   --iou <0..1>               overlap that counts as found (default 0.5)
+  --passes <list>            extra SSD passes: all (default), none, or padded and/or turned
+                             (comma-separated), to measure what each pass adds
   --max-pixels <n>, --concurrency <n>   as for facepipe detect`,
   async run(argv) {
     const { values } = parseArgs({
@@ -90,6 +79,7 @@ Options:
         'min-score': { type: 'string', default: '0.3,0.4,0.5,0.6,0.7,0.8' },
         'min-face-size': { type: 'string' },
         iou: { type: 'string', default: '0.5' },
+        passes: { type: 'string', default: 'all' },
         'max-pixels': { type: 'string' },
         concurrency: { type: 'string' },
       },
@@ -102,6 +92,7 @@ Options:
       ? numberListFlag('min-face-size', values['min-face-size'], { min: 0, max: 10_000, integer: true })
       : [config.detect.minFaceSize];
     const iou = numberFlag('iou', values.iou!, { min: 0.01, max: 1 });
+    const passes = passesFlag(values.passes!);
     const sources: EvalSources = values.data !== undefined ? sourcesUnder(values.data) : {};
     if (values.boxes !== undefined) sources.boxes = values.boxes;
     if (values.afw !== undefined) sources.afw = values.afw;
@@ -118,14 +109,14 @@ Options:
     const report: DetectionEvalReport = { iou, sources, rows: [], seconds: {}, errors: [] };
     for (const detector of detectors) {
       const started = performance.now();
-      const results = new Map((await detectImages(config, settings, detector, minScores[0]!, files)).map((r) => [r.file, r]));
+      const results = new Map((await detectImages(config, settings, detector, minScores[0]!, files, passes)).map((r) => [r.file, r]));
       report.seconds[detector] = Number(secondsSince(started));
       if (report.errors.length === 0) {
         for (const r of results.values()) if (r.error) report.errors.push({ file: r.file, error: r.error });
       }
       for (const minScore of minScores) {
         for (const minFaceSize of minFaceSizes) {
-          report.rows.push(evaluate(detector, minScore, minFaceSize, sets, results, iou));
+          report.rows.push(detectionEvalRow(detector, minScore, minFaceSize, sets, results, iou));
         }
       }
     }
@@ -134,36 +125,14 @@ Options:
   },
 };
 
-function evaluate(
-  detector: DetectorKind,
-  minScore: number,
-  minFaceSize: number,
-  sets: { boxes: AnnotatedImage[]; afw: AnnotatedImage[]; negatives: AnnotatedImage[] },
-  results: ReadonlyMap<string, EvalImage>,
-  iou: number,
-): DetectionEvalRow {
-  const kept = (file: string) => keepDetections(results.get(file)!.detections, minScore, minFaceSize);
-  const row: DetectionEvalRow = { detector, minScore, minFaceSize, recall: Number.NaN };
-  let found = 0;
-  let faces = 0;
-  if (sets.boxes.length > 0) {
-    const m = combineDetectionMatches(sets.boxes.map((img) => matchImage(img, kept(img.file), iou)));
-    row.boxes = { images: sets.boxes.length, faces: m.truePositives + m.falseNegatives, found: m.truePositives, recall: round(m.recall), falsePositives: m.falsePositives };
-    found += m.truePositives;
-    faces += m.truePositives + m.falseNegatives;
-  }
-  if (sets.afw.length > 0) {
-    const m = combineDetectionMatches(sets.afw.map((img) => matchImage(img, kept(img.file), iou)));
-    row.afw = { images: sets.afw.length, faces: m.truePositives + m.falseNegatives, found: m.truePositives, recall: round(m.recall), unannotated: m.falsePositives };
-    found += m.truePositives;
-    faces += m.truePositives + m.falseNegatives;
-  }
-  if (sets.negatives.length > 0) {
-    const counts = sets.negatives.map((img) => kept(img.file).length);
-    row.negatives = { images: counts.length, falsePositives: counts.reduce((s, n) => s + n, 0), imagesWithDetections: counts.filter((n) => n > 0).length };
-  }
-  row.recall = faces > 0 ? round(found / faces) : Number.NaN;
-  return row;
+/** `--passes`: all, none, or a list of padded / turned. */
+export function passesFlag(value: string): DetectPassOptions {
+  const names = value.split(',').map((v) => v.trim());
+  if (names.length === 1 && names[0] === 'all') return { padded: true, turned: true };
+  if (names.length === 1 && names[0] === 'none') return { padded: false, turned: false };
+  const bad = names.filter((n) => n !== 'padded' && n !== 'turned');
+  if (bad.length > 0) throw new UsageError(`--passes: unknown pass ${bad.join(', ')} (all, none, padded, turned)`);
+  return { padded: names.includes('padded'), turned: names.includes('turned') };
 }
 
 function describe(r: DetectionEvalReport): string {

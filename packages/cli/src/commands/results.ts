@@ -22,7 +22,8 @@ ${dataDirUsage}`,
     if (!id || positionals.length > 1) throw new UsageError('facepipe results needs one image id or batch id');
     return withProducer('results', async (producer) => {
       if (isImageId(id)) {
-        const result = await producer.ctx.store.getJson<ResultDocument>(objectKeys.result(id));
+        // A failure recorded while S3 was down waits in Redis until the sweeper writes it.
+        const result = (await producer.ctx.store.getJson<ResultDocument>(objectKeys.result(id))) ?? (await producer.ctx.outcomes.failureOf(id));
         if (!result) {
           const state = await producer.ctx.tracker.imageState(id);
           process.stderr.write(state ? `image ${id} is ${state.state}${state.code ? ` (${state.code})` : ''}; no result document yet\n` : `no result for image ${id}: it has not been processed\n`);
@@ -40,7 +41,8 @@ ${dataDirUsage}`,
       const env = deploymentEnv(values['data-dir']);
       const library = env.DATABASE_URL && !values.full ? await openLibrary({ env, dataDir: values['data-dir'] }) : undefined;
       try {
-        for await (const { entry, result, faces } of batchResults(producer.ctx.store, id, 16, library?.index)) {
+        for await (const { entry, result: stored, faces } of batchResults(producer.ctx.store, id, 16, library?.index)) {
+          const result = stored ?? (entry.imageId ? await producer.ctx.outcomes.failureOf(entry.imageId) : undefined);
           const line = values.full ? { file: entry.source, imageId: entry.imageId, ...(entry.error ? { error: entry.error } : {}), result: result ?? null } : toResultLine(entry, result, faces);
           if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');
         }

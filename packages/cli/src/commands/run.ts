@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { type BatchInfo } from '@facepipe/core';
+import { describeInputSkips, type BatchInfo, type InputSkipReason } from '@facepipe/core';
 import { ingestAndWait, LocalDeployment, runningDeployment, type WorkerProcesses } from '@facepipe/devstack';
 import { openLibrary, type OpenedLibrary } from '@facepipe/face-index';
 import { batchResults, toResultLine, type Producer, type ResultLine } from '@facepipe/producer';
@@ -104,11 +104,17 @@ ${workerCountUsage}
 /** Ingests one folder with a progress bar; an enrollment batch is then built into the gallery. */
 async function follow(producer: Producer, workers: WorkerProcesses | undefined, input: string, purpose: 'ingest' | 'enroll', options: { force: boolean; allFiles: boolean }): Promise<BatchInfo> {
   const bar = new ProgressBar(purpose);
+  let skippedBy: Partial<Record<InputSkipReason, number>> = {};
   const batch = await ingestAndWait(producer, { input, purpose, personFromFolder: purpose === 'enroll', ...options }, {
     workers,
     onProgress: (b) => bar.update(b.done + b.failed, b.total, `${b.faces} faces${b.failed ? `, ${b.failed} failed` : ''}`),
+    onIngested: (ingested) => {
+      skippedBy = ingested.skippedBy;
+    },
   });
   bar.done();
+  const skips = describeInputSkips(skippedBy);
+  if (skips) process.stderr.write(`${input}: ${skips}\n`);
   if (purpose === 'enroll') {
     const report = await producer.completeEnrollment(batch.id);
     const enrolled = report.items.filter((i) => i.status === 'enrolled');

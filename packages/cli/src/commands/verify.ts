@@ -2,14 +2,13 @@ import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { FacepipeError, loadConfig } from '@facepipe/core';
 import {
-  alignFaces, CHIP_SIZE, EMBEDDING_DIMS, euclideanDistance, evaluateVerification, FaceAnalyzer, FaceDetector, lfwImagePath, parseLfwPairs,
+  alignFaces, CHIP_SIZE, EMBEDDING_DIMS, euclideanDistance, evaluateVerification, FaceAnalyzer, FaceDetector, lfwImagePath, meanBox, parseLfwPairs, pickCentralFace, relativeBox,
   type DecodedImage, type LfwPairs, type VerificationResult,
 } from '@facepipe/vision';
 import { ProgressBar } from '../ui/progress.js';
 import { readInputFile } from '../vision/inputs.js';
 import { mapOrdered } from '../vision/ordered.js';
 import { round, secondsSince } from '../vision/output.js';
-import { meanBox, pickCentralFace, relativeBox } from '../vision/faces.js';
 import { analyzerOptions, detectFlagOptions, detectFlagsUsage, numberFlag, resolveDetectSettings } from '../vision/settings.js';
 import { UsageError, type Command } from './command.js';
 

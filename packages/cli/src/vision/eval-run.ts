@@ -1,26 +1,12 @@
-import { FacepipeError, type ErrorRecord, type FacepipeConfig } from '@facepipe/core';
-import { FaceAnalyzer, matchDetections, type DetectionMatch, type DetectorKind } from '@facepipe/vision';
+import { FacepipeError, type FacepipeConfig } from '@facepipe/core';
+import { FaceAnalyzer, type DetectorKind, type DetectPassOptions, type EvalImage } from '@facepipe/vision';
 import { ProgressBar } from '../ui/progress.js';
-import type { AnnotatedImage, Box, Point } from './eval-data.js';
+import type { Point } from './eval-data.js';
 import { readInputFile } from './inputs.js';
 import { mapOrdered } from './ordered.js';
 import { analyzerOptions, type DetectSettings } from './settings.js';
 
-/** One detection with its landmarks, as `FaceAnalyzer.analyze` returns it. */
-export interface EvalDetection {
-  readonly box: Box;
-  readonly score: number;
-  readonly landmarks: Point[];
-}
-
-/** Detections in one image at the run's lowest score threshold. */
-export interface EvalImage {
-  readonly file: string;
-  readonly detections: EvalDetection[];
-  /** Decode + detect + landmarks + align, ms. */
-  readonly ms: number;
-  readonly error?: ErrorRecord;
-}
+export { keepDetections, matchImage, type EvalDetection, type EvalImage } from '@facepipe/vision';
 
 /**
  * Runs one detector over images once, at the lowest score threshold of interest and no face-size
@@ -35,10 +21,12 @@ export async function detectImages(
   detector: DetectorKind,
   lowestScore: number,
   files: readonly string[],
+  passes?: DetectPassOptions,
 ): Promise<EvalImage[]> {
   const analyzer = await FaceAnalyzer.create({
     ...analyzerOptions(config, { ...settings, detector, minScore: lowestScore, minFaceSize: 0 }),
     stages: ['detect'],
+    ...(passes ? { passes } : {}),
   });
   const bar = new ProgressBar(`detect (${detector})`);
   const out: EvalImage[] = [];
@@ -69,14 +57,4 @@ export async function detectImages(
     await analyzer.close();
   }
   return out;
-}
-
-/** The detections a run at `minScore` / `minFaceSize` keeps. */
-export function keepDetections(detections: readonly EvalDetection[], minScore: number, minFaceSize: number): EvalDetection[] {
-  return detections.filter((d) => d.score >= minScore && Math.min(d.box[2], d.box[3]) >= Math.max(1, minFaceSize));
-}
-
-/** Matches one image's kept detections to its ground truth. */
-export function matchImage(truth: AnnotatedImage, detections: readonly EvalDetection[], iouThreshold: number): DetectionMatch {
-  return matchDetections(detections.map((d) => ({ box: d.box, score: d.score })), truth.boxes, iouThreshold);
 }

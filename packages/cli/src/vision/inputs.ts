@@ -1,59 +1,49 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
-import { FacepipeError } from '@facepipe/core';
+import { hasImageExtension as isImageName, LocalInputWalker, readLocalFile, type FacepipeError, type InputSkips } from '@facepipe/core';
 
-/** File name extensions taken when a folder is searched (files named explicitly are always taken). */
-export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
-  '.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.webp', '.gif', '.tif', '.tiff', '.bmp', '.dib', '.ico', '.avif', '.heic', '.heif',
-]);
+/**
+ * The CLI side of the shared local input reader (`@facepipe/core` input/): `detect`, `verify` and
+ * the evaluation commands find and read files exactly as folder ingest does.
+ */
 
-/** Whether a file name has one of {@link IMAGE_EXTENSIONS} (case-insensitive). */
+/** Whether a file name has an image extension (case-insensitive). */
 export function hasImageExtension(name: string): boolean {
-  return IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
+  return isImageName(name);
+}
+
+/** Command-line paths expanded into files, and what the folder search skipped on purpose. */
+export interface ExpandedInputs {
+  files: string[];
+  skips: InputSkips;
+  /** Entries known to fail before reading (a subfolder that cannot be listed: NOT_READABLE). */
+  errors: Map<string, FacepipeError>;
 }
 
 /**
- * Command-line paths → files, in the order given. A folder is replaced by the image files under it
- * (recursively, names sorted by code point, symbolic links to folders not followed, hidden entries
- * skipped); any other path, including one that does not exist, is kept as given so that its
- * failure is reported on its own line.
+ * Command-line paths → files, in the order given. A folder is replaced by the inputs under it
+ * (recursively, names sorted by code point; see `LocalInputWalker`); any other path, including
+ * one that does not exist, is kept as given so that its failure is reported on its own line.
  */
+export async function expandInputsWithSkips(paths: readonly string[]): Promise<ExpandedInputs> {
+  const walker = new LocalInputWalker();
+  const files: string[] = [];
+  const errors = new Map<string, FacepipeError>();
+  for await (const entry of walker.paths(paths)) {
+    files.push(entry.path);
+    if (entry.error) errors.set(entry.path, entry.error);
+  }
+  return { files, skips: walker.skips, errors };
+}
+
+/** {@link expandInputsWithSkips} without the skip counts. */
 export async function expandInputs(paths: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const p of paths) {
-    const info = await stat(p).catch(() => undefined);
-    if (info?.isDirectory()) await walk(p, out);
-    else out.push(p);
-  }
-  return out;
-}
-
-async function walk(dir: string, out: string[]): Promise<void> {
-  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.'));
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) await walk(path, out);
-    else if ((e.isFile() || e.isSymbolicLink()) && hasImageExtension(e.name)) out.push(path);
-  }
+  return (await expandInputsWithSkips(paths)).files;
 }
 
 /**
- * Reads one input file, with the failures of the file system as typed errors: a missing path is
- * OBJECT_NOT_FOUND, a file over `maxBytes` is FILE_TOO_LARGE (checked before reading), a folder
- * is NOT_AN_IMAGE, anything else INTERNAL.
+ * Reads one input file, with the failures of the file system as permanent typed errors: missing
+ * file or dangling link OBJECT_NOT_FOUND, permission denied or link loop NOT_READABLE, FIFO,
+ * socket, device or folder NOT_A_FILE (never blocking on a FIFO), over `maxBytes` FILE_TOO_LARGE.
  */
-export async function readInputFile(path: string, maxBytes?: number): Promise<Uint8Array> {
-  try {
-    if (maxBytes !== undefined) {
-      const { size } = await stat(path);
-      if (size > maxBytes) throw new FacepipeError('FILE_TOO_LARGE', `the input has ${size} bytes, more than the limit of ${maxBytes}`);
-    }
-    return await readFile(path);
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new FacepipeError('OBJECT_NOT_FOUND', `no such file: ${path}`, { cause: err });
-    if (code === 'EISDIR') throw new FacepipeError('NOT_AN_IMAGE', `${path} is a folder`, { cause: err });
-    throw FacepipeError.from(err);
-  }
+export function readInputFile(path: string, maxBytes?: number): Promise<Uint8Array> {
+  return readLocalFile(path, { maxBytes });
 }

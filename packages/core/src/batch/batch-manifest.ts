@@ -1,6 +1,9 @@
 import type { ManifestEntry } from '../results/documents.js';
 import { objectKeys, type ObjectStore } from '../storage/index.js';
 
+/** Lines per manifest part unless a writer says otherwise. */
+export const manifestPartSize = 10_000;
+
 /**
  * Appends a batch's inputs to its manifest in S3 as JSONL parts of `partSize` lines, so a batch
  * of millions is written and read in bounded memory. Entries are written in index order.
@@ -14,7 +17,7 @@ export class BatchManifestWriter {
     readonly store: ObjectStore,
     readonly batchId: string,
     /** Lines per part. @defaultValue 10000 */
-    readonly partSize = 10_000,
+    readonly partSize = manifestPartSize,
   ) {}
 
   /** Adds an entry; writes a part when it is full (awaiting the write keeps memory bounded). */
@@ -43,4 +46,29 @@ export async function* readBatchManifest(store: ObjectStore, batchId: string): A
       if (line.trim() !== '') yield JSON.parse(line) as ManifestEntry;
     }
   }
+}
+
+/**
+ * The manifest entries of the given item indexes, reading only the parts that hold them (parts of
+ * {@link manifestPartSize} lines, in index order); indexes not found there are read by a full scan.
+ */
+export async function readManifestEntries(store: ObjectStore, batchId: string, indexes: Iterable<number>): Promise<Map<number, ManifestEntry>> {
+  const wanted = new Set(indexes);
+  const found = new Map<number, ManifestEntry>();
+  const parts = new Set([...wanted].map((i) => Math.floor(i / manifestPartSize)));
+  for (const part of parts) {
+    const bytes = await store.getBytes(objectKeys.batchManifestPart(batchId, part)).catch((err: unknown) => {
+      if ((err as { code?: string }).code === 'OBJECT_NOT_FOUND') return undefined;
+      throw err;
+    });
+    for (const line of bytes?.toString('utf8').split('\n') ?? []) {
+      if (line.trim() === '') continue;
+      const entry = JSON.parse(line) as ManifestEntry;
+      if (wanted.has(entry.index)) found.set(entry.index, entry);
+    }
+  }
+  if (found.size < wanted.size) {
+    for await (const entry of readBatchManifest(store, batchId)) if (wanted.has(entry.index)) found.set(entry.index, entry);
+  }
+  return found;
 }

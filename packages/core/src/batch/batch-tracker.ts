@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { addOpenItemScript, claimImageScript, closeBatchScript, completeImageScript, finishIngestScript, markItemScript } from './lua-scripts.js';
+import { addOpenItemScript, claimImageScript, closeBatchScript, completeImageScript, deleteIfEqualScript, finishIngestScript, markItemScript } from './lua-scripts.js';
 
 /** What a batch is for. */
 export type BatchPurpose = 'ingest' | 'enroll' | 'reindex';
@@ -48,6 +48,7 @@ interface TrackerCommands {
   fpFinishIngest(k1: string, total: string): Promise<number>;
   fpAddOpenItem(k1: string): Promise<number>;
   fpCloseBatch(k1: string): Promise<number>;
+  fpDeleteIfEqual(k1: string, field: string, value: string): Promise<number>;
 }
 
 export interface BatchTrackerOptions {
@@ -105,6 +106,7 @@ export class BatchTracker {
       redis.defineCommand('fpFinishIngest', { numberOfKeys: 1, lua: finishIngestScript });
       redis.defineCommand('fpAddOpenItem', { numberOfKeys: 1, lua: addOpenItemScript });
       redis.defineCommand('fpCloseBatch', { numberOfKeys: 1, lua: closeBatchScript });
+      redis.defineCommand('fpDeleteIfEqual', { numberOfKeys: 1, lua: deleteIfEqualScript });
     }
     this.#redis = redis as Redis & TrackerCommands;
   }
@@ -229,10 +231,59 @@ export class BatchTracker {
     return done ? 'done' : failed ? 'failed' : 'pending';
   }
 
+  /**
+   * Items of a batch neither done nor failed, in index order (at most `limit`): read from the
+   * batch's two bitmaps, for the sweeper.
+   */
+  async pendingItems(batchId: string, total: number, limit = 1000): Promise<number[]> {
+    const key = this.#batchKey(batchId);
+    const [done, failed] = await Promise.all([this.#redis.getBuffer(`${key}:done`), this.#redis.getBuffer(`${key}:failed`)]);
+    const bit = (buf: Buffer | null, i: number) => (buf !== null && i >> 3 < buf.length ? (buf[i >> 3]! >> (7 - (i & 7))) & 1 : 0);
+    const out: number[] = [];
+    for (let i = 0; i < total && out.length < limit; i += 1) if (!bit(done, i) && !bit(failed, i)) out.push(i);
+    return out;
+  }
+
+  #stashKey(): string {
+    return `${this.#prefix}:stashed-results`;
+  }
+
+  /**
+   * Keeps a result document that could not be written to S3 (an outage), so the image can be
+   * counted now and its result written when S3 answers again ({@link stashedResults}).
+   */
+  async stashResult(imageId: string, document: unknown): Promise<void> {
+    await this.#redis.hset(this.#stashKey(), imageId, JSON.stringify(document));
+  }
+
+  /** A stashed result document, if one waits for S3. */
+  async stashedResult<T>(imageId: string): Promise<T | undefined> {
+    const raw = await this.#redis.hget(this.#stashKey(), imageId);
+    return raw === null ? undefined : (JSON.parse(raw) as T);
+  }
+
+  /** Up to `count` stashed documents (imageId, raw JSON), to be written to S3. */
+  async stashedResults(count = 100): Promise<{ imageId: string; raw: string }[]> {
+    const [, flat] = await this.#redis.hscan(this.#stashKey(), '0', 'COUNT', count);
+    const out: { imageId: string; raw: string }[] = [];
+    for (let i = 0; i + 1 < flat.length && out.length < count; i += 2) out.push({ imageId: flat[i]!, raw: flat[i + 1]! });
+    return out;
+  }
+
+  /** How many documents wait for S3. */
+  async stashedCount(): Promise<number> {
+    return this.#redis.hlen(this.#stashKey());
+  }
+
+  /** Forgets a stashed document once written, unless a newer one replaced it meanwhile. */
+  async dropStashedResult(imageId: string, raw: string): Promise<void> {
+    await this.#redis.fpDeleteIfEqual(this.#stashKey(), imageId, raw);
+  }
+
   /** What Redis remembers of an image: its state while queued, then for FACEPIPE_REMEMBER_DONE_S / _FAILED_S. */
-  async imageState(imageId: string): Promise<{ state: string; code?: string; failedQueue?: string; failedJobId?: string } | undefined> {
+  async imageState(imageId: string): Promise<{ state: string; version?: string; code?: string; failedQueue?: string; failedJobId?: string } | undefined> {
     const h = await this.#redis.hgetall(this.#imageKeys(imageId)[0]);
     if (!h.state) return undefined;
-    return { state: h.state, code: h.code || undefined, failedQueue: h.failedQueue || undefined, failedJobId: h.failedJobId || undefined };
+    return { state: h.state, version: h.version || undefined, code: h.code || undefined, failedQueue: h.failedQueue || undefined, failedJobId: h.failedJobId || undefined };
   }
 }

@@ -1,2 +1,2 @@
 export { BatchTracker, newBatchId, type BatchInfo, type BatchPurpose, type ClaimOutcome, type BatchTrackerOptions } from './batch-tracker.js';
-export { BatchManifestWriter, readBatchManifest } from './batch-manifest.js';
+export { BatchManifestWriter, readBatchManifest, readManifestEntries, manifestPartSize } from './batch-manifest.js';

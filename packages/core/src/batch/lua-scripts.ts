@@ -129,3 +129,11 @@ if (h[3] == false or h[3] == '') and tonumber(h[1] or '0') + tonumber(h[2] or '0
 end
 return 1
 `;
+
+/** KEYS[1] hash. ARGV: field, value. Deletes the field only if it still holds `value` (a newer one stays). */
+export const deleteIfEqualScript = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+`;

@@ -103,8 +103,34 @@ export const envSchema = z.object({
   FACEPIPE_REMEMBER_DONE_S: int(0, 30 * 86_400).default(3600),
   /** Seconds Redis remembers a failed image and the batches that counted it, so a later successful retry corrects their counts. @defaultValue 86400 */
   FACEPIPE_REMEMBER_FAILED_S: int(1, 30 * 86_400).default(86_400),
-  /** Attempts per job for transient failures (input errors are never retried). @defaultValue 5 */
-  FACEPIPE_JOB_ATTEMPTS: int(1, 100).default(5),
+  /**
+   * How long (seconds) a job keeps retrying transient failures (S3 or a model unavailable): the
+   * capped exponential waits between its attempts add up to at least this, so an outage shorter
+   * than it never turns into a failure. Input errors are never retried. @defaultValue 900
+   */
+  FACEPIPE_RETRY_WINDOW_S: int(0, 7 * 86_400).default(900),
+  /** Longest wait (seconds) between two attempts of a job (waits start at 1 s and double). @defaultValue 30 */
+  FACEPIPE_RETRY_MAX_DELAY_S: int(1, 3600).default(30),
+  /** Caps the attempts per job (tests use 1 to fail fast); unset = as many as FACEPIPE_RETRY_WINDOW_S needs. */
+  FACEPIPE_JOB_ATTEMPTS: int(1, 10_000).optional(),
+  /**
+   * How long (ms) a worker's hold on a job lasts without renewal; it is renewed every half of it.
+   * After a crash (kill -9, out of memory) the job is taken back within about this plus
+   * FACEPIPE_STALLED_INTERVAL_MS. Chosen by measurement: the event loop of a stage under full
+   * load lags far less than the half renewal margin (docs/reliability.md). @defaultValue 5000
+   */
+  FACEPIPE_LOCK_DURATION_MS: int(1000, 600_000).default(5000),
+  /** How often (ms) workers look for jobs whose holder died (stalled jobs). @defaultValue 2500 */
+  FACEPIPE_STALLED_INTERVAL_MS: int(500, 600_000).default(2500),
+  /**
+   * Times a job may be taken back from a crashed worker before it fails as WORKER_CRASHED (a
+   * photo that kills its worker every time must not kill the whole pool forever). @defaultValue 1
+   */
+  FACEPIPE_MAX_STALLED_COUNT: int(0, 100).default(1),
+  /** How often (seconds) a stage process sweeps: stored failures flushed to S3, stuck batches repaired (0 = never). @defaultValue 15 */
+  FACEPIPE_SWEEP_INTERVAL_S: int(0, 86_400).default(15),
+  /** A batch whose counts have not moved for this long (seconds) is checked for items that no job carries any more. @defaultValue 60 */
+  FACEPIPE_SWEEP_IDLE_S: int(1, 86_400).default(60),
 
   /** Port of a worker's /metrics, /healthz and /readyz (0 = pick a free port, -1 = off). @defaultValue 0 */
   FACEPIPE_METRICS_PORT: int(-1, 65535).default(0),

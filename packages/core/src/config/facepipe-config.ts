@@ -1,4 +1,5 @@
 import { type z } from 'zod';
+import { attemptsForWindow, defaultRetryPolicy, type RetryPolicy } from '../queue/retry-policy.js';
 import { envSchema, type Env } from './env-schema.js';
 
 /** Settings grouped by concern, resolved once at start. */
@@ -18,7 +19,21 @@ export interface FacepipeConfig {
   embed: { concurrency: number; batchSize: number; batchWaitMs: number; flip: boolean };
   classify: { concurrency: number; tolerance: number; classifier: 'nearest' | 'svm'; galleryRefreshMs: number };
   inference: { executionProvider: 'cpu' | 'cuda' | 'webgpu'; threads: number; intraOpThreads: number; intraOpSpinning: boolean };
-  queues: { maxQueued: number; keepCompleted: number; keepFailed: number; attempts: number; rememberDoneSeconds: number; rememberFailedSeconds: number };
+  queues: {
+    maxQueued: number;
+    keepCompleted: number;
+    keepFailed: number;
+    /** Attempts per job: FACEPIPE_JOB_ATTEMPTS, or as many as the retry window needs. */
+    attempts: number;
+    retry: RetryPolicy;
+    rememberDoneSeconds: number;
+    rememberFailedSeconds: number;
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+    maxStalledCount: number;
+  };
+  /** The periodic repair pass of stage processes (0 = off). */
+  sweep: { intervalMs: number; idleMs: number };
   metricsPort: number;
   metricsHost: string;
   /** The dashboard's banners: when a batch counts as stalled, which failure share is too high. */
@@ -74,6 +89,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together');
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  const retry: RetryPolicy = { ...defaultRetryPolicy, windowMs: e.FACEPIPE_RETRY_WINDOW_S * 1000, maxDelayMs: e.FACEPIPE_RETRY_MAX_DELAY_S * 1000 };
   return {
     redis: { url: e.REDIS_URL, prefix: e.FACEPIPE_REDIS_PREFIX },
     s3: {
@@ -113,10 +129,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxQueued: e.FACEPIPE_MAX_QUEUED,
       keepCompleted: e.FACEPIPE_KEEP_COMPLETED,
       keepFailed: e.FACEPIPE_KEEP_FAILED,
-      attempts: e.FACEPIPE_JOB_ATTEMPTS,
+      attempts: e.FACEPIPE_JOB_ATTEMPTS ?? attemptsForWindow(retry),
+      retry,
       rememberDoneSeconds: e.FACEPIPE_REMEMBER_DONE_S,
       rememberFailedSeconds: e.FACEPIPE_REMEMBER_FAILED_S,
+      lockDurationMs: e.FACEPIPE_LOCK_DURATION_MS,
+      stalledIntervalMs: e.FACEPIPE_STALLED_INTERVAL_MS,
+      maxStalledCount: e.FACEPIPE_MAX_STALLED_COUNT,
     },
+    sweep: { intervalMs: e.FACEPIPE_SWEEP_INTERVAL_S * 1000, idleMs: e.FACEPIPE_SWEEP_IDLE_S * 1000 },
     metricsPort: e.FACEPIPE_METRICS_PORT,
     metricsHost: e.FACEPIPE_METRICS_HOST,
     dashboard: { stallMs: e.FACEPIPE_DASHBOARD_STALL_S * 1000, failureRate: e.FACEPIPE_DASHBOARD_FAILURE_RATE },

@@ -1,4 +1,4 @@
-import type { DetectedFace, DetectVersionInfo } from '../results/documents.js';
+import type { DetectedFace, DetectPassTiming, DetectVersionInfo, RejectedFace } from '../results/documents.js';
 
 /** What the detect stage found in one image, with the aligned chips ready to store. */
 export interface ImageAnalysis {
@@ -10,6 +10,10 @@ export interface ImageAnalysis {
   /** PNG of the aligned chips stacked top to bottom, or null without faces. */
   chipsPng: Buffer | null;
   timings: { decodeMs: number; detectMs: number; landmarksMs: number; alignMs: number };
+  /** Detections set aside, with the reason. */
+  rejected?: RejectedFace[];
+  /** Each detector pass and its cost. */
+  passes?: DetectPassTiming[];
 }
 
 /**

@@ -20,8 +20,15 @@ export const ErrorCodes = {
   FILE_TOO_LARGE: { retryable: false, summary: 'the file is larger than allowed' },
   /** A job or request payload failed validation. */
   INVALID_PAYLOAD: { retryable: false, summary: 'the job payload is invalid' },
-  /** An object a job refers to is missing from storage. */
+  /** An object a job refers to is missing from storage, or a local input (file, link target) that does not exist. */
   OBJECT_NOT_FOUND: { retryable: false, summary: 'a stored object the job needs is missing' },
+  /**
+   * A local input that the file system refuses to read: permission denied (EACCES, EPERM), a
+   * symbolic-link loop (ELOOP), a name too long, an I/O error. Permanent for this file.
+   */
+  NOT_READABLE: { retryable: false, summary: 'the file cannot be read' },
+  /** A path where a regular file was expected names a FIFO, socket, device or folder instead. */
+  NOT_A_FILE: { retryable: false, summary: 'the path is not a regular file' },
   /** Enrollment photo with no face. */
   NO_FACE: { retryable: false, summary: 'no face was found' },
   /** Enrollment photo with more than one face. */
@@ -32,6 +39,11 @@ export const ErrorCodes = {
   STORAGE_UNAVAILABLE: { retryable: true, summary: 'object storage is unavailable' },
   /** The face index database (DATABASE_URL, or the embedded one) did not answer or refused a query. */
   DATABASE_UNAVAILABLE: { retryable: true, summary: 'the face index database is unavailable' },
+  /**
+   * The worker holding the job died (kill -9, out of memory) more often than
+   * FACEPIPE_MAX_STALLED_COUNT allows: the input is likely what kills it, so it is not retried.
+   */
+  WORKER_CRASHED: { retryable: false, summary: 'the worker processing this input crashed repeatedly' },
   /** Anything not classified above. Retried, since it may be transient. */
   INTERNAL: { retryable: true, summary: 'an internal error occurred' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;

@@ -1,8 +1,14 @@
 import type { JobsOptions } from 'bullmq';
 
+/** The custom backoff every stage job uses (StageWorker supplies the strategy). */
+export const retryBackoffType = 'facepipe-capped';
+
 /** Retention and retry policy shared by all stage queues. */
 export interface JobPolicy {
-  /** Attempts for transient failures. @defaultValue 5 */
+  /**
+   * Attempts for transient failures: by default enough for the retry window (see
+   * retry-policy.ts), so it is time, not a count, that runs out.
+   */
   attempts: number;
   /** Failed jobs kept for inspection and retry. @defaultValue 10000 */
   keepFailed: number;
@@ -18,7 +24,8 @@ export function stageJobOptions(policy: JobPolicy, jobId: string): JobsOptions {
   return {
     jobId,
     attempts: policy.attempts,
-    backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
+    // Capped exponential with jitter, computed by every StageWorker's backoffStrategy.
+    backoff: { type: retryBackoffType },
     removeOnComplete: policy.keepCompleted === 0 ? true : { count: policy.keepCompleted },
     removeOnFail: { count: policy.keepFailed },
   };

@@ -17,7 +17,11 @@ export class PipelineQueues {
   readonly #policy: JobPolicy;
   #closing: Promise<void> | undefined;
 
-  constructor(connection: Redis, prefix: string, policy: JobPolicy) {
+  /**
+   * `onError` hears connection errors (Redis down or restarting); without a listener BullMQ
+   * prints each one with its stack.
+   */
+  constructor(connection: Redis, prefix: string, policy: JobPolicy, onError: (err: Error) => void = () => undefined) {
     const opts = { connection, prefix };
     this.detect = new Queue(QueueName.Detect, opts);
     this.embed = new Queue(QueueName.Embed, opts);
@@ -25,6 +29,7 @@ export class PipelineQueues {
     this.gallery = new Queue(QueueName.Gallery, opts);
     this.maintenance = new Queue(QueueName.Maintenance, opts);
     this.#policy = policy;
+    for (const queue of this.all) queue.on('error', onError);
   }
 
   byName(name: QueueName): Queue {

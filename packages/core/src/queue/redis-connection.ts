@@ -9,7 +9,8 @@ import { Redis, type RedisOptions } from 'ioredis';
 export function createRedisConnection(url: string, role: 'worker' | 'client', extra: RedisOptions = {}): Redis {
   return new Redis(url, {
     maxRetriesPerRequest: role === 'worker' ? null : 3,
-    retryStrategy: (times) => Math.min(2 ** times * 100, 20_000),
+    // Capped at 2 s: after a Redis restart everyone is back within 2 s (each retry is one connect).
+    retryStrategy: (times) => Math.min(2 ** times * 100, 2000),
     connectionName: `facepipe-${role}`,
     lazyConnect: false,
     ...extra,

@@ -1,10 +1,19 @@
+import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job, MetricsTime } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { FacepipeError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import type { StageMetrics } from '../observability/index.js';
+import { retryBackoffType } from './job-options.js';
 import { parseJobData, type JobData } from './job-payloads.js';
 import type { JobName, QueueName } from './queue-names.js';
+import { defaultRetryPolicy, jitteredDelayMs, type RetryPolicy } from './retry-policy.js';
+
+/**
+ * BullMQ's reasons for failing a job it never handed to the processor: its holder died more
+ * often than maxStalledCount allows (or it started more often than maxStartedAttempts).
+ */
+const crashReasons = ['job stalled more than allowable limit', 'job started more than allowable limit'];
 
 /** What a handler gets besides its validated payload. */
 export interface StageContext {
@@ -28,13 +37,20 @@ export interface StageWorkerOptions<N extends JobName> {
    * attempt), before BullMQ records the failure: the place to write the failed result and update
    * batch counts so "failed" is never mistaken for "not processed".
    */
-  onFinalFailure?: (data: JobData<N>, error: FacepipeError, ctx: StageContext) => Promise<void>;
+  onFinalFailure?: (data: JobData<N>, error: FacepipeError, ctx: StageContext) => Promise<unknown>;
   /**
-   * How long a job's lock lasts without renewal. Inference runs off the event loop (worker
-   * threads), so the default renewal every lockDuration/2 is never starved.
-   * @defaultValue 30000
+   * How long a job's lock lasts without renewal (renewed every half of it). Inference runs off
+   * the event loop (worker threads), so renewals are not starved; after a crash the job is taken
+   * back within about lockDuration + stalledInterval (FACEPIPE_LOCK_DURATION_MS).
+   * @defaultValue 5000
    */
   lockDuration?: number;
+  /** How often this worker looks for jobs whose holder died (FACEPIPE_STALLED_INTERVAL_MS). @defaultValue 2500 */
+  stalledInterval?: number;
+  /** Times a job may be taken back from a dead worker before it fails as WORKER_CRASHED. @defaultValue 1 */
+  maxStalledCount?: number;
+  /** The waits between attempts of a job failing on a transient error. @defaultValue defaultRetryPolicy */
+  retry?: RetryPolicy;
   /** Where job durations and outcomes are counted (facepipe_jobs_*, facepipe_stage_duration_seconds). */
   metrics?: StageMetrics;
 }
@@ -44,8 +60,9 @@ export function formatFailure(error: FacepipeError): string {
   return `[${error.code}] ${error.message}`;
 }
 
-/** Reads the code back from a BullMQ failedReason written by {@link formatFailure}. */
+/** Reads the code back from a BullMQ failedReason written by {@link formatFailure} (BullMQ's crash reasons: WORKER_CRASHED). */
 export function failureCode(failedReason: string | undefined): string {
+  if (crashReasons.includes(failedReason ?? '')) return 'WORKER_CRASHED';
   const match = /^\[([A-Z_]+)\]/.exec(failedReason ?? '');
   return match?.[1] ?? 'INTERNAL';
 }
@@ -62,15 +79,54 @@ export class StageWorker<N extends JobName> {
 
   constructor(options: StageWorkerOptions<N>) {
     this.#options = options;
+    const retry = options.retry ?? defaultRetryPolicy;
     this.worker = new Worker(options.queue, (job) => this.#process(job), {
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency ?? 1,
-      lockDuration: options.lockDuration ?? 30_000,
+      // Recorded as each job's processedBy: which process holds (or held) it.
+      name: `${options.queue}@${hostname()}:${process.pid}`,
+      lockDuration: options.lockDuration ?? 5000,
+      stalledInterval: options.stalledInterval ?? 2500,
+      maxStalledCount: options.maxStalledCount ?? 1,
       autorun: false,
       metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
+      settings: {
+        backoffStrategy: (attemptsMade: number, type?: string) => {
+          if (type !== retryBackoffType) throw new Error(`unknown backoff ${type ?? '(none)'}`);
+          return jitteredDelayMs(attemptsMade, retry);
+        },
+      },
     });
     this.worker.on('error', (err) => options.log.error('worker error', { queue: options.queue, err }));
+    // BullMQ fails a job that crashed its workers too often without calling the processor, and
+    // only on the one worker that took it back: record it here, exactly once, as a typed failure.
+    this.worker.on('failed', (job, err) => {
+      if (job && crashReasons.includes(err.message)) void this.#recordCrash(job, err.message);
+    });
+  }
+
+  async #recordCrash(job: Job, reason: string): Promise<void> {
+    const { queue, jobName, onFinalFailure, metrics } = this.#options;
+    const log = this.#options.log.child({ queue, jobId: job.id, stage: queue });
+    const error = new FacepipeError('WORKER_CRASHED', `the ${queue} worker holding this job died ${job.stalledCounter ?? 'several'} times (${reason})`);
+    metrics?.recordJob(queue, 0, { ok: false, code: error.code, final: true });
+    let data: JobData<N>;
+    try {
+      data = parseJobData(jobName, job.data);
+    } catch {
+      log.error('crashed job has an invalid payload; nothing to record', { code: error.code });
+      return;
+    }
+    const ids = data as { imageId?: string; batchId?: string };
+    const jobLog = log.child({ imageId: ids.imageId, batchId: ids.batchId });
+    jobLog.warn('job failed', { code: error.code, err: error.message });
+    try {
+      await onFinalFailure?.(data, error, { job, log: jobLog, lastAttempt: true });
+    } catch (err) {
+      // The sweeper finds the item later (a failed job whose batch item is still pending).
+      jobLog.error('could not record the crash; the sweeper will', { err: (err as Error).message });
+    }
   }
 
   /** Starts taking jobs; resolves when the worker has stopped. */
@@ -115,7 +171,8 @@ export class StageWorker<N extends JobName> {
       });
       if (!final) throw new Error(formatFailure(error), { cause: error });
       if (onFinalFailure) {
-        // If recording the failure itself fails (S3/Redis down), let BullMQ retry the whole job.
+        // Recording needs only Redis (a failure stays there while S3 is down); if even that
+        // fails, the job is retried, or on its last attempt the sweeper records it later.
         await onFinalFailure(data, error, ctx);
       }
       throw new UnrecoverableError(formatFailure(error));

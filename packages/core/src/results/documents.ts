@@ -14,6 +14,8 @@ export interface DetectVersionInfo {
   minScore: number;
   minFaceSize: number;
   chip: { size: number; padding: number };
+  /** The detection strategy (passes and their triggers), when not the single upright pass. */
+  strategy?: string;
 }
 
 export interface EmbedVersionInfo {
@@ -31,6 +33,27 @@ export interface DetectedFace {
   landmarks: Point[];
 }
 
+/** Why a detection was not kept as a face (after AWS Rekognition's `UnindexedFaces` reasons). */
+export type RejectionReason = 'LOW_CONFIDENCE' | 'SMALL_BOUNDING_BOX' | 'EXTREME_POSE' | 'LOW_SHARPNESS' | 'NOT_A_FACE';
+
+/** A detection set aside, with the reason. */
+export interface RejectedFace {
+  box: Box;
+  score: number;
+  reason: RejectionReason;
+}
+
+/** One detector pass over an image: which, at what input side, its cost and what it found. */
+export interface DetectPassTiming {
+  /** `upright`, `padded` (the photo at half scale on a black canvas), `turned90`/`turned180`/`turned270`. */
+  pass: string;
+  /** Network input side, in pixels. */
+  inputSize: number;
+  ms: number;
+  /** Detections this pass contributed above the score threshold (before merging). */
+  found: number;
+}
+
 /** faces.json: what the detect stage found in one image. */
 export interface FacesDocument {
   schema: 'facepipe.faces/1';
@@ -45,6 +68,10 @@ export interface FacesDocument {
   /** The chips PNG (150 px wide, 150 px per face, top to bottom), when there are faces. */
   chipsKey: string | null;
   timings: { fetchMs: number; decodeMs: number; detectMs: number; landmarksMs: number; alignMs: number; storeMs: number };
+  /** Detections set aside, with the reason (absent in documents of earlier versions). */
+  rejected?: RejectedFace[];
+  /** Each detector pass and its cost; their `ms` add up to about `timings.detectMs`. */
+  passes?: DetectPassTiming[];
   detectedAt: string;
 }
 

@@ -3,7 +3,7 @@ import { BatchTracker } from '../batch/index.js';
 import type { FacepipeConfig } from '../config/index.js';
 import { Logger } from '../logging/index.js';
 import { FacepipeMetrics } from '../observability/index.js';
-import { closeRedis, createRedisConnection, PipelineQueues } from '../queue/index.js';
+import { closeRedis, createRedisConnection, PipelineQueues, type RetryPolicy } from '../queue/index.js';
 import { OutcomeRecorder } from '../results/index.js';
 import { S3ObjectStore } from '../storage/index.js';
 
@@ -27,7 +27,9 @@ export class ServiceContext {
   ) {
     this.log = new Logger({ level: config.logLevel, context: { service, pid: process.pid } });
     this.redis = createRedisConnection(config.redis.url, role);
-    this.redis.on('error', (err) => this.log.warn('redis connection error', { err: err.message }));
+    // A CLI says once that it lost Redis (and waits); a worker logs every failed reconnect.
+    const connectionError = (err: Error) => this.log[role === 'worker' ? 'warn' : 'debug']('redis connection error', { err: err.message });
+    this.redis.on('error', connectionError);
     this.store = new S3ObjectStore({
       bucket: config.s3.bucket,
       region: config.s3.region,
@@ -45,9 +47,15 @@ export class ServiceContext {
       attempts: config.queues.attempts,
       keepCompleted: config.queues.keepCompleted,
       keepFailed: config.queues.keepFailed,
-    });
+    }, (err) => this.log.debug('queue connection error', { err: err.message }));
     this.outcomes = new OutcomeRecorder(this.store, this.tracker);
     this.metrics = new FacepipeMetrics(service);
+  }
+
+  /** Lock, stalled-check and retry settings every StageWorker of this process takes (spread them into its options). */
+  get stageSettings(): { lockDuration: number; stalledInterval: number; maxStalledCount: number; retry: RetryPolicy } {
+    const q = this.config.queues;
+    return { lockDuration: q.lockDurationMs, stalledInterval: q.stalledIntervalMs, maxStalledCount: q.maxStalledCount, retry: q.retry };
   }
 
   /** Checks Redis and S3 answer; used at start (fail fast) and by /readyz. */

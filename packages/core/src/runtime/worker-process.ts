@@ -1,9 +1,53 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { ConfigError, loadConfig, type FacepipeConfig } from '../config/index.js';
 import type { StageWorker } from '../queue/index.js';
 import type { JobName, QueueName } from '../queue/queue-names.js';
 import { startObservability } from './observability.js';
 import { ServiceContext } from './service-context.js';
 import { installShutdown } from './shutdown.js';
+import { BatchSweeper } from './batch-sweeper.js';
+
+/** Event-loop delay (ms) of this process since start, and the margin lock renewals have. */
+export function eventLoopReport(histogram: IntervalHistogram, lockDurationMs: number): Record<string, number> {
+  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+  return {
+    loopDelayMeanMs: ms(histogram.mean),
+    loopDelayP99Ms: ms(histogram.percentile(99)),
+    loopDelayMaxMs: ms(histogram.max),
+    lockRenewalMarginMs: lockDurationMs / 2,
+  };
+}
+
+/**
+ * Runs the sweeper every FACEPIPE_SWEEP_INTERVAL_S in this process (a Redis lock keeps passes
+ * one at a time across processes). Returns its stop.
+ */
+export function startSweeper(ctx: ServiceContext): { stop(): void; sweeper: BatchSweeper } {
+  const sweeper = new BatchSweeper({
+    redis: ctx.redis,
+    prefix: ctx.config.redis.prefix,
+    store: ctx.store,
+    tracker: ctx.tracker,
+    queues: ctx.queues,
+    outcomes: ctx.outcomes,
+    log: ctx.log,
+    idleMs: ctx.config.sweep.idleMs,
+  });
+  if (ctx.config.sweep.intervalMs <= 0) return { stop: () => undefined, sweeper };
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    sweeper
+      .sweep()
+      .catch((err: unknown) => ctx.log.warn('sweep failed; next pass retries', { err: (err as Error).message }))
+      .finally(() => {
+        running = false;
+      });
+  }, ctx.config.sweep.intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer), sweeper };
+}
 
 /** What a stage process runs: its BullMQ workers and anything else to close at the end. */
 export interface RunningStage {
@@ -53,7 +97,15 @@ export async function runWorkerProcess(
   const running = await start(ctx);
   ctx.metrics.watchQueues(running.workers.map((w) => ctx.queues.byName(w.worker.name as QueueName)));
   started = true;
+  const sweeper = startSweeper(ctx);
+  // Event-loop delay next to the lock-renewal margin: a lock lapses (and a live job is taken
+  // from its worker) only if the loop stalls longer than half the lock duration.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const stop = async (force: boolean) => {
+    sweeper.stop();
+    loop.disable();
+    ctx.log.info('event loop delay', eventLoopReport(loop, ctx.config.queues.lockDurationMs));
     await Promise.allSettled(running.workers.map((w) => w.close(force)));
     await Promise.allSettled([running.close(), ctx.close(), health?.close()]);
   };

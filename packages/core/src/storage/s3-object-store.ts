@@ -14,6 +14,7 @@ import {
 import { FacepipeError } from '../errors/index.js';
 import type { ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
 import { S3HttpClient } from './s3-http-client.js';
+import { quietSdkNodeVersionNotice } from './sdk-node-notice.js';
 
 export interface S3ObjectStoreOptions {
   bucket: string;
@@ -71,6 +72,7 @@ export class S3ObjectStore implements ObjectStore {
   constructor(options: S3ObjectStoreOptions) {
     this.bucket = options.bucket;
     this.#jsonRereadDelaysMs = options.jsonRereadDelaysMs ?? [25, 100, 400];
+    quietSdkNodeVersionNotice();
     this.client = new S3Client({
       region: options.region,
       endpoint: options.endpoint,

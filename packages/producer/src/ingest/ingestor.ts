@@ -50,6 +50,8 @@ export interface IngestOptions {
   onItem?: (count: number, outcome: AdmitOutcome) => void;
   /** Detect jobs added per Redis round trip. @defaultValue 50 */
   bulkSize?: number;
+  /** Called once the batch exists (after the first input was read), before anything waits. */
+  onBatch?: (batchId: string) => void;
 }
 
 /**
@@ -66,7 +68,12 @@ export class Ingestor {
   /** Ingests a stream of inputs as one batch; resolves when every input has been admitted. */
   async ingest(items: AsyncIterable<IngestItem>, options: IngestOptions): Promise<{ batchId: string; total: number }> {
     const { tracker, store } = this.deps;
+    const iterator = items[Symbol.asyncIterator]();
+    // The first input is read before the batch exists: a source that cannot be read at all (a
+    // missing folder, a refused listing) fails here and leaves no open, empty batch behind.
+    let first: IteratorResult<IngestItem> | undefined = await iterator.next();
     await tracker.createBatch(options.batchId, options.purpose, options.sourceLabel);
+    options.onBatch?.(options.batchId);
     await store.putJson(objectKeys.batch(options.batchId), {
       id: options.batchId,
       purpose: options.purpose,
@@ -78,11 +85,11 @@ export class Ingestor {
     let nextToWrite = 0;
     let nextIndex = 0;
     let admitted = 0;
-    const iterator = items[Symbol.asyncIterator]();
     let exhausted = false;
     const take = async (): Promise<{ item: IngestItem; index: number } | undefined> => {
       if (exhausted) return undefined;
-      const next = await iterator.next();
+      const next = first ?? (await iterator.next());
+      first = undefined;
       if (next.done) {
         exhausted = true;
         return undefined;

@@ -1,6 +1,13 @@
-import { opendir, readFile, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
-import { FacepipeError, type ObjectStore } from '@facepipe/core';
+import { stat } from 'node:fs/promises';
+import {
+  FacepipeError,
+  fileSystemError,
+  IMAGE_EXTENSIONS,
+  LocalInputWalker,
+  readLocalFile,
+  type InputSkips,
+  type ObjectStore,
+} from '@facepipe/core';
 
 /** One input to ingest: where it came from, and how to read it. */
 export interface IngestItem {
@@ -17,56 +24,66 @@ export interface IngestItem {
   s3?: { bucket: string; key: string };
 }
 
-const skipNames = new Set(['.DS_Store', 'Thumbs.db', 'desktop.ini']);
-
 /**
  * File name extensions taken from folders by default: the formats facepipe decodes, plus image
- * formats it recognises but refuses (so a HEIC or SVG photo is reported as UNSUPPORTED_FORMAT
+ * formats it recognises but refuses (so a JPEG XL or SVG photo is reported as UNSUPPORTED_FORMAT
  * rather than silently skipped). Other files (READMEs, sidecars) are not inputs unless
- * `allFiles` is set.
+ * `allFiles` is set. The list is the shared one of `@facepipe/core`'s local input reader.
  */
-export const imageExtensions = new Set([
-  'jpg', 'jpeg', 'jpe', 'jfif', 'png', 'apng', 'webp', 'gif', 'tif', 'tiff', 'bmp', 'dib', 'ico', 'avif',
-  'heic', 'heif', 'jxl', 'jp2', 'j2k', 'svg', 'psd', 'pbm', 'pgm', 'ppm', 'pnm', 'exr', 'hdr', 'qoi',
-]);
-
-function isImageName(name: string): boolean {
-  const dot = name.lastIndexOf('.');
-  return dot > 0 && imageExtensions.has(name.slice(dot + 1).toLowerCase());
-}
+export const imageExtensions: ReadonlySet<string> = IMAGE_EXTENSIONS;
 
 /**
- * Image files under `root` (by extension, see {@link imageExtensions}; every file with
- * `allFiles`), depth first, each folder's entries in name order, streamed: folders are read one
- * at a time, so millions of files never sit in memory. Hidden files and folders (dot names) and
- * OS clutter files are skipped. A file named like an image that is not one is still an input,
- * and is reported with its typed error.
+ * The inputs of a local folder (or one file), found and read by the local input reader shared
+ * with `facepipe detect` and `verify` (`LocalInputWalker`, `readLocalFile` in `@facepipe/core`):
+ * depth first, each folder's entries in name order, streamed one folder at a time, so millions of
+ * files never sit in memory. Every entry is an item or a counted skip ({@link skips}: hidden
+ * names, OS clutter, other names unless `allFiles`, links to folders). Links to files are
+ * followed; dangling links, link loops, FIFOs, sockets, devices, unreadable files and folders are
+ * items that fail with their typed, permanent error (OBJECT_NOT_FOUND, NOT_READABLE, NOT_A_FILE)
+ * and so get their own result. A file named like an image that is not one is still an input.
  */
-export async function* localFolderItems(root: string, options: { personFromFolder?: boolean; allFiles?: boolean } = {}): AsyncIterable<IngestItem> {
-  const info = await stat(root);
-  if (info.isFile()) {
-    yield fileItem(root, root.split(sep).pop() ?? root);
-    return;
+export class LocalFolderSource implements AsyncIterable<IngestItem> {
+  readonly #walker: LocalInputWalker;
+
+  private constructor(readonly root: string, readonly options: LocalFolderOptions) {
+    this.#walker = new LocalInputWalker({ allFiles: options.allFiles });
   }
-  async function* walk(dir: string): AsyncIterable<IngestItem> {
-    const names: { name: string; isDir: boolean; isFile: boolean }[] = [];
-    for await (const entry of await opendir(dir)) {
-      if (entry.name.startsWith('.') || skipNames.has(entry.name)) continue;
-      if (entry.isFile() && !options.allFiles && !isImageName(entry.name)) continue;
-      names.push({ name: entry.name, isDir: entry.isDirectory(), isFile: entry.isFile() });
-    }
-    names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of names) {
-      const path = join(dir, entry.name);
-      if (entry.isDir) yield* walk(path);
-      else if (entry.isFile) {
-        const rel = relative(root, path).split(sep).join('/');
-        const person = options.personFromFolder ? rel.split('/')[0] : undefined;
-        yield fileItem(path, rel, person && rel.includes('/') ? person : undefined);
-      }
+
+  /**
+   * Checks the root before anything is created for it: a missing or unreadable folder throws its
+   * typed error (OBJECT_NOT_FOUND, NOT_READABLE) here, not halfway into a batch.
+   */
+  static async open(root: string, options: LocalFolderOptions = {}): Promise<LocalFolderSource> {
+    await stat(root).catch((err: unknown) => {
+      throw fileSystemError(err, root);
+    });
+    return new LocalFolderSource(root, options);
+  }
+
+  /** Entries skipped on purpose so far, per reason (complete once iteration has ended). */
+  get skips(): InputSkips {
+    return this.#walker.skips;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<IngestItem> {
+    for await (const entry of this.#walker.folder(this.root)) {
+      const rel = entry.relative;
+      const person = this.options.personFromFolder && rel.includes('/') ? rel.split('/')[0] : undefined;
+      yield entry.error ? failedItem(rel, entry.error, person) : fileItem(entry.path, rel, person);
     }
   }
-  yield* walk(root);
+}
+
+export interface LocalFolderOptions {
+  /** Enrollment: the first folder level names the person. @defaultValue false */
+  personFromFolder?: boolean;
+  /** Take every file, not only image file names. @defaultValue false */
+  allFiles?: boolean;
+}
+
+/** {@link LocalFolderSource} as a plain stream (the root is checked on the first read). */
+export async function* localFolderItems(root: string, options: LocalFolderOptions = {}): AsyncIterable<IngestItem> {
+  yield* await LocalFolderSource.open(root, options);
 }
 
 function checkSize(size: number, maxBytes: number): void {
@@ -78,11 +95,13 @@ function fileItem(path: string, source: string, person?: string): IngestItem {
   return {
     source,
     person,
-    read: async (maxBytes) => {
-      checkSize((await stat(path)).size, maxBytes);
-      return readFile(path);
-    },
+    read: (maxBytes) => readLocalFile(path, { maxBytes, rejectEmpty: true }),
   };
+}
+
+/** An entry known to be unusable before reading (a subfolder that cannot be listed). */
+function failedItem(source: string, error: FacepipeError, person?: string): IngestItem {
+  return { source, person, read: () => Promise.reject(error) };
 }
 
 /** Named files (for `enroll --name X files…` and `detect`-style lists). */

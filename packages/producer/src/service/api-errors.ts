@@ -50,6 +50,8 @@ export function statusForCode(code: ErrorCode): number {
     case 'CORRUPT_IMAGE':
     case 'NO_FACE':
     case 'MULTIPLE_FACES':
+    case 'NOT_READABLE':
+    case 'NOT_A_FILE':
       return 422;
     case 'INVALID_PAYLOAD':
       return 400;
@@ -59,6 +61,7 @@ export function statusForCode(code: ErrorCode): number {
     case 'DATABASE_UNAVAILABLE':
     case 'MODEL_ERROR':
       return 503;
+    case 'WORKER_CRASHED':
     case 'INTERNAL':
       return 500;
   }

@@ -65,6 +65,7 @@ const imageTypes: Record<string, string> = {
   bmp: 'image/bmp',
   ico: 'image/x-icon',
   avif: 'image/avif',
+  heic: 'image/heic',
 };
 
 /**

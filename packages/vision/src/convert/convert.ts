@@ -24,7 +24,7 @@ import { readTfjsWeights, type TfjsWeight } from './tfjs-weights.js';
 
 export const CONVERTER_NAME = '@facepipe/vision/convert';
 /** Bump whenever a graph builder or the writer changes what it emits. */
-export const CONVERTER_VERSION = '1.1.0';
+export const CONVERTER_VERSION = '1.2.0';
 
 export const SOURCE_PACKAGE = '@vladmandic/face-api';
 export const ONNX_IR_VERSION = 8;

@@ -57,6 +57,13 @@ export interface ConvOptions {
   padding: 'same' | 'valid' | [number, number, number, number];
   group?: number;
   hint: string;
+  /**
+   * For graphs with a dynamic input size: TF 'same' becomes ONNX `auto_pad: SAME_UPPER` (the same
+   * padding, extra pixel at the end, computed by the runtime from the actual size) instead of
+   * explicit pads fixed for the nominal size. Identical outputs at the nominal size.
+   * @defaultValue false
+   */
+  dynamicSame?: boolean;
 }
 
 export function conv(g: GraphBuilder, x: Fmap, o: ConvOptions): Fmap {
@@ -76,7 +83,7 @@ export function conv(g: GraphBuilder, x: Fmap, o: ConvOptions): Fmap {
     {
       kernel_shape: attr.ints([kh, kw]),
       strides: attr.ints([o.stride, o.stride]),
-      pads: attr.ints([ph[0], pw[0], ph[1], pw[1]]),
+      ...(o.dynamicSame && o.padding === 'same' ? { auto_pad: attr.string('SAME_UPPER') } : { pads: attr.ints([ph[0], pw[0], ph[1], pw[1]]) }),
       dilations: attr.ints([1, 1]),
       group: attr.int(group),
     },

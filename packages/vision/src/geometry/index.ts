@@ -10,3 +10,4 @@ export {
   DLIB_MEAN_FACE_X, DLIB_MEAN_FACE_Y, FACE_CHIP_LANDMARKS, faceChipTemplate, faceChipSimilarity, faceChipTransform,
   extractFaceChip, type FaceChipOptions, type FaceChip,
 } from './face-chip.js';
+export { turnSquareNhwc, unturnPoint, unturnCorners, placeOnCanvas, type QuarterTurns } from './quarter-turn.js';

@@ -4,6 +4,7 @@
  * failure the container structure is checked for data that ends early.
  */
 import { FacepipeError } from '@facepipe/core';
+import { readHeifStructure } from './isobmff.js';
 import type { ImageFormat } from './sniff.js';
 
 const TRUNCATION_MESSAGE = /premature end|unexpected end|truncat|end of (file|data|stream|input)|not enough data|short read|outside of file bounds/i;
@@ -103,6 +104,9 @@ function tiffTruncated(bytes: Uint8Array): boolean {
   return false;
 }
 
+/** Formats whose truncation {@link looksTruncated} can tell from the container structure. */
+const STRUCTURE_CHECKED: ReadonlySet<ImageFormat> = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heic']);
+
 /**
  * True when the container structure shows the data stops early. Only consulted after a decoder
  * failed, so a false positive on odd-but-valid files cannot reject them.
@@ -114,6 +118,8 @@ export function looksTruncated(bytes: Uint8Array, format: ImageFormat): boolean 
     case 'webp': return webpTruncated(bytes);
     case 'gif': return gifTruncated(bytes);
     case 'tiff': return tiffTruncated(bytes);
+    case 'avif':
+    case 'heic': return readHeifStructure(bytes).truncation !== null;
     default: return false;
   }
 }
@@ -122,6 +128,11 @@ export function looksTruncated(bytes: Uint8Array, format: ImageFormat): boolean 
  * Maps anything a decoder threw to a typed error: pixel-limit → IMAGE_TOO_LARGE, data that ends
  * early → TRUNCATED_IMAGE, anything else → CORRUPT_IMAGE (the signature was recognised, so the
  * bytes claim to be this format and are not).
+ *
+ * Truncation is decided from the bytes alone ({@link looksTruncated}), never from the message:
+ * libvips keeps one error buffer for the whole process, so when several decodes fail at once on
+ * sharp's thread pool a failure can carry another file's message, or none ("Unknown error"), and
+ * a message-based code would depend on load. The message is kept only as detail.
  */
 export function classifyDecodeError(err: unknown, bytes: Uint8Array, format: ImageFormat): FacepipeError {
   if (err instanceof FacepipeError) return err;
@@ -130,7 +141,7 @@ export function classifyDecodeError(err: unknown, bytes: Uint8Array, format: Ima
   if (/exceeds pixel limit/i.test(message)) {
     return new FacepipeError('IMAGE_TOO_LARGE', `${format}: ${detail}`, { cause: err });
   }
-  if (TRUNCATION_MESSAGE.test(message) || looksTruncated(bytes, format)) {
+  if (STRUCTURE_CHECKED.has(format) ? looksTruncated(bytes, format) : TRUNCATION_MESSAGE.test(message)) {
     return new FacepipeError('TRUNCATED_IMAGE', `${format} data is cut short: ${detail}`, { cause: err });
   }
   return new FacepipeError('CORRUPT_IMAGE', `${format} could not be decoded: ${detail}`, { cause: err });

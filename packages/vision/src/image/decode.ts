@@ -6,13 +6,22 @@
  * dimensions against `maxPixels` → IMAGE_TOO_LARGE. Only then is the image decoded, once, straight
  * to raw RGB with EXIF orientation applied, alpha flattened and colour converted to sRGB.
  * JPEG, PNG, WebP, GIF (first frame), TIFF (first page) and AVIF go through sharp/libvips; BMP and
- * ICO, which sharp 0.35 cannot read, through the small decoders in `bmp.ts` / `ico.ts`.
+ * ICO, which sharp 0.35 cannot read, through the small decoders in `bmp.ts` / `ico.ts`; HEIC
+ * (HEVC), which sharp's prebuilt libvips cannot decode, through libheif-js in a worker thread.
+ *
+ * HEIF files (AVIF and HEIC) have their box structure checked first (`isobmff.ts`): a box or an
+ * item's data that reaches past the end is TRUNCATED_IMAGE before any decoder runs, so the code
+ * depends on the bytes alone (libheif/aom under sharp's thread pool reported the same truncated
+ * AVIF as "Unknown error" or as truncated depending on load).
  */
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { FacepipeError } from '@facepipe/core';
 import { decodeDib, parseBmpHeader, parseDibHeader, type DibHeader } from './bmp.js';
 import { classifyDecodeError } from './decode-errors.js';
+import { sharedHeifDecodePool } from './heif-decode-pool.js';
 import { icoEntryBytes, readIcoDirectory, selectIcoEntry } from './ico.js';
+import { exifOrientation, readHeifStructure, type HeifStructure } from './isobmff.js';
+import { orientRgb } from './orientation.js';
 import { sniffFormat, type ImageFormat } from './sniff.js';
 import type { DecodedImage, DecodeOptions, FlattenBackground, ImageProbe } from './types.js';
 
@@ -113,6 +122,38 @@ async function sharpDecode(bytes: Uint8Array, format: ImageFormat, reportAs: Ima
   };
 }
 
+// --- HEIF path ---------------------------------------------------------------------------------
+
+/** The box structure of an AVIF/HEIC file; TRUNCATED_IMAGE when it shows the bytes stop early. */
+function heifStructure(bytes: Uint8Array, format: ImageFormat): HeifStructure {
+  const structure = readHeifStructure(bytes);
+  if (structure.truncation) throw new FacepipeError('TRUNCATED_IMAGE', `${format} data is cut short: ${structure.truncation}`);
+  return structure;
+}
+
+/**
+ * HEIC size and orientation from the container. With `irot`/`imir` the decoder turns the image
+ * itself (and EXIF orientation, which then describes the coded image, must be ignored); without
+ * them the EXIF orientation is applied, as for JPEG.
+ */
+function heicProbe(structure: HeifStructure): ImageProbe {
+  if (!structure.primarySize) throw new FacepipeError('CORRUPT_IMAGE', 'heic primary image declares no size (ispe)');
+  const { width, height } = structure.primarySize;
+  if (structure.primaryHasTransforms) {
+    const swap = structure.primaryQuarterTurns % 2 === 1;
+    return probeOf('heic', swap ? height : width, swap ? width : height, 1);
+  }
+  return probeOf('heic', width, height, structure.exif ? exifOrientation(structure.exif) : 1);
+}
+
+async function heicDecode(bytes: Uint8Array, opts: DecodeOptions): Promise<DecodedImage> {
+  const probe = heicProbe(heifStructure(bytes, 'heic'));
+  checkPixels(probe.originalWidth, probe.originalHeight, opts, 'heic');
+  const coded = await sharedHeifDecodePool().decode(bytes, Math.max(1, Math.floor(opts.maxPixels)), opts.background ?? 'black');
+  const upright = orientRgb(coded, probe.orientation);
+  return { ...probe, width: upright.width, height: upright.height, data: upright.data, hadAlpha: coded.hadAlpha };
+}
+
 // --- BMP / ICO path ---------------------------------------------------------------------------
 
 type IcoPayload = { kind: 'png'; bytes: Uint8Array } | { kind: 'dib'; bytes: Uint8Array; header: DibHeader };
@@ -149,7 +190,10 @@ export async function probeImage(bytes: Uint8Array, opts: DecodeOptions): Promis
     probe = payload.kind === 'png'
       ? sharpProbe(await sharpHeader(payload.bytes, 'png'), 'png', 'ico')
       : probeOf('ico', payload.header.width, payload.header.height, 1);
+  } else if (format === 'heic') {
+    probe = heicProbe(heifStructure(bytes, format));
   } else {
+    if (format === 'avif') heifStructure(bytes, format);
     probe = sharpProbe(await sharpHeader(bytes, format), format, format);
   }
   checkPixels(probe.originalWidth, probe.originalHeight, opts, format);
@@ -182,5 +226,7 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions): Promi
     checkPixels(payload.header.width, payload.header.height, opts, format);
     return decodeBitmap(payload.bytes, payload.header, true, format, background);
   }
+  if (format === 'heic') return heicDecode(bytes, opts);
+  if (format === 'avif') heifStructure(bytes, format);
   return sharpDecode(bytes, format, format, opts);
 }

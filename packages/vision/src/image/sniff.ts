@@ -4,8 +4,11 @@
  * unsupported (never rasterised), and unrecognised bytes as "not an image".
  */
 
-/** Formats facepipe decodes. `ico` covers icons with PNG or BMP (DIB) entries; `avif` is AV1-coded HEIF. */
-export const SUPPORTED_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'bmp', 'ico', 'avif'] as const;
+/**
+ * Formats facepipe decodes. `ico` covers icons with PNG or BMP (DIB) entries; `avif` is AV1-coded
+ * HEIF; `heic` the other HEIF brands (HEVC-coded, iPhone photos), decoded by libheif-js.
+ */
+export const SUPPORTED_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'bmp', 'ico', 'avif', 'heic'] as const;
 export type ImageFormat = (typeof SUPPORTED_FORMATS)[number];
 
 /**
@@ -13,7 +16,7 @@ export type ImageFormat = (typeof SUPPORTED_FORMATS)[number];
  * need a renderer (never run on untrusted input); the others have no decoder in this build.
  */
 export const UNSUPPORTED_FORMATS = [
-  'svg', 'pdf', 'heic', 'jp2', 'jxl', 'psd', 'cur', 'pnm', 'exr', 'qoi', 'hdr', 'fits',
+  'svg', 'pdf', 'jp2', 'jxl', 'psd', 'cur', 'pnm', 'exr', 'qoi', 'hdr', 'fits',
 ] as const;
 export type UnsupportedImageFormat = (typeof UNSUPPORTED_FORMATS)[number];
 
@@ -80,7 +83,7 @@ export function sniffFormat(bytes: Uint8Array): SniffResult {
 
   const heif = sniffHeif(bytes);
   if (heif === 'avif') return supported('avif');
-  if (heif === 'heic') return unsupported('heic');
+  if (heif === 'heic') return supported('heic');
 
   if (ascii(bytes, 0, 5) === '%PDF-') return unsupported('pdf');
   if (startsWith(bytes, [0x00, 0x00, 0x00, 0x0c, 0x6a, 0x50, 0x20, 0x20]) || startsWith(bytes, [0xff, 0x4f, 0xff, 0x51])) return unsupported('jp2');

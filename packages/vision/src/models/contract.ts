@@ -43,13 +43,13 @@ export const TINY_FACE_DETECTOR_ANCHORS: readonly { readonly x: number; readonly
 /** Values per anchor in the tiny detector grid: x, y, w, h, score (one class, no class scores). */
 export const TINY_FACE_DETECTOR_BOX_ENCODING_SIZE = 5;
 
-/** SSD anchor count over its six feature maps (32²·3 + 16²·6 + 8²·6 + 4²·6 + 2²·6 + 1²·6). */
+/** SSD anchor count over its six feature maps at 512×512 (32²·3 + 16²·6 + 8²·6 + 4²·6 + 2²·6 + 1²·6). */
 export const SSD_ANCHOR_COUNT = 5118;
 
 export const MODEL_CONTRACTS: Readonly<Record<ModelName, ModelContract>> = {
   ssd_mobilenetv1: {
     sourceManifest: 'ssd_mobilenetv1_model-weights_manifest.json',
-    input: { name: 'image', shape: ['N', 512, 512, 3], layout: 'NHWC', range: [0, 255] },
+    input: { name: 'image', shape: ['N', 'H', 'W', 3], layout: 'NHWC', range: [0, 255] },
     normalisation: {
       description: 'x / 127.5 - 1 (range -1..1), computed in the graph',
       mean: [0, 0, 0],
@@ -59,15 +59,16 @@ export const MODEL_CONTRACTS: Readonly<Record<ModelName, ModelContract>> = {
     outputs: [
       {
         name: 'box_encodings',
-        shape: ['N', SSD_ANCHOR_COUNT, 4],
-        meaning: 'raw box regression (ty, tx, th, tw) per anchor, before anchor decoding (see decodeSsd)',
+        shape: ['N', 'A', 4],
+        meaning: 'raw box regression (ty, tx, th, tw) per anchor (A = ssdAnchorCount(H), 5118 at 512), before anchor decoding (see decodeSsd)',
       },
       {
         name: 'class_logits',
-        shape: ['N', SSD_ANCHOR_COUNT, 3],
+        shape: ['N', 'A', 3],
         meaning: 'raw class logits per anchor (index 1 = face, before sigmoid)',
       },
     ],
+    defaultInputSize: 512,
   },
   tiny_face_detector: {
     sourceManifest: 'tiny_face_detector_model-weights_manifest.json',

@@ -6,3 +6,5 @@ export * from './decode-ssd.js';
 export * from './decode-tiny-yolo.js';
 export * from './landmarks.js';
 export { InferencePool, type InferencePoolOptions } from './inference-pool.js';
+export { disableOrtTelemetry, ORT_TELEMETRY_VARIABLE } from './ort-environment.js';
+export * from './ssd-anchors.js';

@@ -3,6 +3,7 @@ import { FacepipeError } from '@facepipe/core';
 import { MODEL_NAMES, type ModelName } from './contract.js';
 import type { FromWorker, InferenceWorkerData, SerializedError, ToWorker } from './inference-protocol.js';
 import { loadModelManifest, type LoadedModelManifest } from './manifest.js';
+import { disableOrtTelemetry } from './ort-environment.js';
 import { checkInputShape, type SessionOptions } from './session.js';
 import type { ModelOutputs } from './types.js';
 
@@ -88,6 +89,7 @@ export class InferencePool {
     if (this.#closing) return Promise.reject(new FacepipeError('MODEL_ERROR', 'inference pool is closed'));
     this.#started ??= (async () => {
       this.#manifest ??= await loadModelManifest(this.#options.modelsDir);
+      disableOrtTelemetry(); // before any worker thread creates ONNX Runtime's environment
       for (const name of this.#models) this.#versions[name] = this.#manifest.models[name].version;
       while (this.#slots.length < (this.#options.workers ?? 1)) this.#slots.push(this.#spawn(this.#manifest));
       await Promise.all(this.#slots.map((s) => s.ready));

@@ -8,6 +8,7 @@ import { FacepipeError } from '@facepipe/core';
 import { MODEL_CONTRACTS, type ModelName } from './contract.js';
 import { loadModelManifest, modelFilePath, type LoadedModelManifest } from './manifest.js';
 import type { ExecutionProvider, ModelOutputs } from './types.js';
+import { disableOrtTelemetry } from './ort-environment.js';
 
 export interface SessionOptions {
   /**
@@ -86,6 +87,9 @@ export function checkInputShape(name: ModelName, dataLength: number, batch: numb
   const [, h, w] = MODEL_CONTRACTS[name].input.shape;
   if (typeof h === 'number' && h !== height) bad(`input height ${height}, the model takes ${h}`);
   if (typeof w === 'number' && w !== width) bad(`input width ${width}, the model takes ${w}`);
+  if (name === 'ssd_mobilenetv1' && (height !== width || height % 32 !== 0 || height < 64)) {
+    bad(`input ${width}×${height} must be square, a multiple of 32 (at least 64)`);
+  }
   if (name === 'tiny_face_detector' && (height % 32 !== 0 || width % 32 !== 0 || height < 64 || width < 64)) {
     bad(`input ${width}×${height} must be multiples of 32 (at least 64)`);
   }
@@ -106,6 +110,7 @@ export async function createSession(modelName: ModelName, options: SessionOption
     ...(options.interOpThreads ? { interOpNumThreads: options.interOpThreads } : {}),
     extra: { session: { intra_op: { allow_spinning: options.intraOpSpinning ? '1' : '0' } } },
   };
+  disableOrtTelemetry();
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(modelFilePath(manifest, modelName), sessionOptions);

@@ -1,9 +1,29 @@
-import type { DetectedFace, Point } from '@facepipe/core';
-import { clipBox, nonMaxSuppression, letterboxToImage, type Box } from '../geometry/index.js';
+import type { DetectedFace, DetectPassTiming, Point, RejectedFace } from '@facepipe/core';
+import {
+  clipBox, nonMaxSuppression, letterboxToImage, placeOnCanvas, turnSquareNhwc, unturnCorners, unturnPoint, type Box, type QuarterTurns,
+} from '../geometry/index.js';
 import { cropAndResize, letterboxRgb, type RgbImage } from '../image/index.js';
-import { decodeSsd, decodeTinyYolo, loadSsdAnchors, type DetectionCandidates, type InferencePool, type LoadedModelManifest } from '../models/index.js';
+import { decodeSsd, decodeTinyYolo, ssdAnchors, SSD_TRAINED_INPUT, type DetectionCandidates, type InferencePool, type LoadedModelManifest } from '../models/index.js';
 
 export type DetectorKind = 'ssd' | 'tiny';
+
+/** Extra SSD passes, each run only when the passes before it leave the photo without a clear face. */
+export interface DetectPassOptions {
+  /**
+   * The photo at half scale, centred on a black canvas of the same input side, when the upright
+   * pass finds nothing or only faces larger than `largeFace` of the photo's shorter side.
+   * @defaultValue true
+   */
+  padded?: boolean;
+  /**
+   * The upright input turned by 90° and 270° (the better wins), then 180°, when no pass before
+   * found a face: sideways photos without an EXIF orientation.
+   * @defaultValue true
+   */
+  turned?: boolean;
+  /** See `padded`. @defaultValue 0.7 */
+  largeFace?: number;
+}
 
 export interface DetectorOptions {
   /** @defaultValue 'ssd' */
@@ -16,12 +36,70 @@ export interface DetectorOptions {
   maxFaces?: number;
   /** Tiny detector input side (a multiple of 32). @defaultValue 416 */
   tinyInputSize?: number;
+  /**
+   * Largest SSD input side (a multiple of 32). Smaller photos run at their own size, rounded up
+   * to a multiple of 32 (see {@link ssdInputSide}), so a 250×250 photo runs at 256×256.
+   * @defaultValue 512
+   */
+  ssdMaxInputSize?: number;
+  /** Extra SSD passes. @defaultValue all on */
+  passes?: DetectPassOptions;
+}
+
+/** Smallest SSD input side: below it the deepest feature maps would be empty. */
+export const SSD_MIN_INPUT = 64;
+
+/**
+ * Detections scoring at least this fraction of `minScore` (and not suppressed by a better box) are
+ * reported as rejected LOW_CONFIDENCE; weaker ones are noise and dropped silently.
+ */
+const REJECT_FLOOR = 0.75;
+/** Most rejected detections reported per image. */
+const MAX_REJECTED = 10;
+
+/**
+ * The SSD input side for a photo: its longer side rounded up to a multiple of 32, between 64 and
+ * `maxSide`. The network is fully convolutional, so a small photo does not pay for 512×512, and a
+ * face keeps its own pixel size instead of being upscaled (faces filling a small photo were
+ * missed at 512, larger than what the network was trained to see).
+ */
+export function ssdInputSide(width: number, height: number, maxSide = SSD_TRAINED_INPUT): number {
+  return Math.min(maxSide, Math.max(SSD_MIN_INPUT, Math.ceil(Math.max(width, height) / 32) * 32));
 }
 
 /** IoU above which NMS drops the weaker box (face-api's values per detector). */
 const NMS_IOU = { ssd: 0.5, tiny: 0.4 } as const;
-const SSD_INPUT = 512;
 const LANDMARK_INPUT = 112;
+
+/** A detection in image pixels; `turns` is how far the face is turned from upright (0 = upright). */
+export interface FoundFace {
+  box: Box;
+  score: number;
+  turns: QuarterTurns;
+}
+
+/** All faces of one image with the passes that found them and what was set aside. */
+export interface Detection {
+  faces: FoundFace[];
+  rejected: RejectedFace[];
+  passes: DetectPassTiming[];
+}
+
+/** Candidates of several passes, in one coordinate system (normalised to the upright input). */
+interface CandidateSet {
+  boxes: number[];
+  scores: number[];
+  turns: QuarterTurns[];
+}
+
+function addCandidates(set: CandidateSet, c: DetectionCandidates, map: (x1: number, y1: number, x2: number, y2: number) => [number, number, number, number], turns: QuarterTurns): number {
+  for (let i = 0; i < c.count; i++) {
+    set.boxes.push(...map(c.boxes[i * 4]!, c.boxes[i * 4 + 1]!, c.boxes[i * 4 + 2]!, c.boxes[i * 4 + 3]!));
+    set.scores.push(c.scores[i]!);
+    set.turns.push(turns);
+  }
+  return c.count;
+}
 
 /** Candidate boxes (normalised to the square input) → image-pixel boxes after NMS and filters. */
 export function selectFaces(
@@ -29,25 +107,58 @@ export function selectFaces(
   image: { width: number; height: number },
   opts: { iouThreshold: number; minScore: number; minFaceSize: number; maxFaces: number },
 ): { box: Box; score: number }[] {
+  const set: CandidateSet = { boxes: [], scores: [], turns: [] };
+  addCandidates(set, candidates, (...b) => b, 0);
+  return selectFromSet(set, image, opts).faces.map(({ box, score }) => ({ box, score }));
+}
+
+/**
+ * NMS over every pass's candidates, then the filters: below `minScore` → LOW_CONFIDENCE, shorter
+ * side below `minFaceSize` → SMALL_BOUNDING_BOX (both recorded as rejected).
+ */
+function selectFromSet(
+  set: CandidateSet,
+  image: { width: number; height: number },
+  opts: { iouThreshold: number; minScore: number; minFaceSize: number; maxFaces: number },
+): { faces: FoundFace[]; rejected: RejectedFace[] } {
   // The image was letterboxed at the top-left into a square of side max(w, h).
   const side = Math.max(image.width, image.height);
   const boxes: Box[] = [];
-  for (let i = 0; i < candidates.count; i++) {
-    const x1 = candidates.boxes[i * 4]! * side;
-    const y1 = candidates.boxes[i * 4 + 1]! * side;
-    const x2 = candidates.boxes[i * 4 + 2]! * side;
-    const y2 = candidates.boxes[i * 4 + 3]! * side;
+  for (let i = 0; i < set.scores.length; i++) {
+    const [x1, y1, x2, y2] = [set.boxes[i * 4]! * side, set.boxes[i * 4 + 1]! * side, set.boxes[i * 4 + 2]! * side, set.boxes[i * 4 + 3]! * side];
     boxes.push([x1, y1, x2 - x1, y2 - y1]);
   }
-  const kept = nonMaxSuppression(boxes, candidates.scores.subarray(0, candidates.count), {
+  const kept = nonMaxSuppression(boxes, set.scores, {
     iouThreshold: opts.iouThreshold,
-    scoreThreshold: opts.minScore,
-    maxResults: opts.maxFaces,
+    scoreThreshold: opts.minScore * REJECT_FLOOR,
+    maxResults: opts.maxFaces + MAX_REJECTED,
   });
-  return kept
-    .map((i) => ({ box: clipBox(boxes[i]!, image.width, image.height), score: candidates.scores[i]! }))
-    .filter(({ box }) => Math.min(box[2], box[3]) >= Math.max(1, opts.minFaceSize));
+  const faces: FoundFace[] = [];
+  const rejected: RejectedFace[] = [];
+  for (const i of kept) {
+    const box = clipBox(boxes[i]!, image.width, image.height);
+    const score = set.scores[i]!;
+    if (Math.min(box[2], box[3]) < 1) continue;
+    const mutable: [number, number, number, number] = [box[0], box[1], box[2], box[3]];
+    if (score < opts.minScore) rejected.push({ box: mutable, score, reason: 'LOW_CONFIDENCE' });
+    else if (Math.min(box[2], box[3]) < Math.max(1, opts.minFaceSize)) rejected.push({ box: mutable, score, reason: 'SMALL_BOUNDING_BOX' });
+    else if (faces.length < opts.maxFaces) faces.push({ box, score, turns: set.turns[i]! });
+  }
+  return { faces, rejected: rejected.slice(0, MAX_REJECTED) };
 }
+
+/**
+ * Which passes a detector runs and when, as a short string for the detect version: results of
+ * another strategy are stale. E.g. `ssd@64-512+padded<0.7+turned`.
+ */
+export function detectStrategy(kind: DetectorKind, passes: DetectPassOptions = {}, ssdMaxInputSize = SSD_TRAINED_INPUT, tinyInputSize = 416): string {
+  if (kind !== 'ssd') return `tiny@${tinyInputSize}`;
+  const padded = passes.padded ?? true;
+  const turned = passes.turned ?? true;
+  return [`ssd@${SSD_MIN_INPUT}-${ssdMaxInputSize}`, padded ? `padded<${passes.largeFace ?? 0.7}` : '', turned ? 'turned' : ''].filter(Boolean).join('+');
+}
+
+type ResolvedDetectorOptions = Required<Omit<DetectorOptions, 'passes'>> & { passes: Required<DetectPassOptions> };
 
 /**
  * Face detection and 68-point landmarks on a decoded image, with the models in an
@@ -55,59 +166,156 @@ export function selectFaces(
  */
 export class FaceDetector {
   readonly kind: DetectorKind;
-  readonly #opts: Required<DetectorOptions>;
+  readonly #opts: ResolvedDetectorOptions;
   readonly #pool: InferencePool;
-  readonly #anchors: Float32Array | undefined;
+  /** SSD anchors per input side, made on first use. */
+  readonly #anchors = new Map<number, Float32Array>();
 
-  private constructor(pool: InferencePool, anchors: Float32Array | undefined, opts: Required<DetectorOptions>) {
+  private constructor(pool: InferencePool, opts: ResolvedDetectorOptions) {
     this.#pool = pool;
-    this.#anchors = anchors;
     this.#opts = opts;
     this.kind = opts.detector;
   }
 
-  static async create(pool: InferencePool, manifest: LoadedModelManifest, options: DetectorOptions = {}): Promise<FaceDetector> {
-    const opts: Required<DetectorOptions> = {
+  static async create(pool: InferencePool, _manifest: LoadedModelManifest, options: DetectorOptions = {}): Promise<FaceDetector> {
+    const opts = {
       detector: options.detector ?? 'ssd',
       minScore: options.minScore ?? 0.4,
       minFaceSize: options.minFaceSize ?? 20,
       maxFaces: options.maxFaces ?? 100,
       tinyInputSize: options.tinyInputSize ?? 416,
+      ssdMaxInputSize: options.ssdMaxInputSize ?? SSD_TRAINED_INPUT,
+      passes: { padded: options.passes?.padded ?? true, turned: options.passes?.turned ?? true, largeFace: options.passes?.largeFace ?? 0.7 },
     };
     if (opts.tinyInputSize % 32 !== 0) throw new RangeError(`tinyInputSize must be a multiple of 32, got ${opts.tinyInputSize}`);
-    const anchors = opts.detector === 'ssd' ? await loadSsdAnchors(manifest) : undefined;
-    return new FaceDetector(pool, anchors, opts);
-  }
-
-  /** Face boxes and scores in image pixels, best first. */
-  async detect(img: RgbImage): Promise<{ box: Box; score: number }[]> {
-    const { detector, minScore, minFaceSize, maxFaces, tinyInputSize } = this.#opts;
-    const select = { iouThreshold: NMS_IOU[detector], minScore, minFaceSize, maxFaces };
-    if (detector === 'ssd') {
-      const input = letterboxRgb(img, SSD_INPUT);
-      const out = await this.#pool.run('ssd_mobilenetv1', input.tensor, 1, SSD_INPUT, SSD_INPUT);
-      const candidates = decodeSsd(out.box_encodings!.data, out.class_logits!.data, this.#anchors!, 0, { scoreThreshold: minScore });
-      return selectFaces(candidates, img, select);
+    if (opts.ssdMaxInputSize % 32 !== 0 || opts.ssdMaxInputSize < SSD_MIN_INPUT) {
+      throw new RangeError(`ssdMaxInputSize must be a multiple of 32, at least ${SSD_MIN_INPUT}; got ${opts.ssdMaxInputSize}`);
     }
-    const input = letterboxRgb(img, tinyInputSize);
-    const out = await this.#pool.run('tiny_face_detector', input.tensor, 1, tinyInputSize, tinyInputSize);
-    const cells = tinyInputSize / 32;
-    return selectFaces(decodeTinyYolo(out.grid!.data, cells, cells, { scoreThreshold: minScore }), img, select);
+    return Promise.resolve(new FaceDetector(pool, opts));
   }
 
-  /** 68 landmarks per box (iBUG order, image pixels), all faces in one batch. */
-  async landmarks(img: RgbImage, boxes: readonly Box[]): Promise<Point[][]> {
+  /** The strategy for the version tag: which passes run, and when. */
+  get strategy(): string {
+    return detectStrategy(this.kind, this.#opts.passes, this.#opts.ssdMaxInputSize);
+  }
+
+  #ssdAnchors(side: number): Float32Array {
+    let anchors = this.#anchors.get(side);
+    if (!anchors) this.#anchors.set(side, (anchors = ssdAnchors(side)));
+    return anchors;
+  }
+
+  async #ssdPass(input: Float32Array, side: number): Promise<DetectionCandidates> {
+    const out = await this.#pool.run('ssd_mobilenetv1', input, 1, side, side);
+    return decodeSsd(out.box_encodings!.data, out.class_logits!.data, this.#ssdAnchors(side), 0, { scoreThreshold: this.#opts.minScore * REJECT_FLOOR });
+  }
+
+  /** Face boxes and scores in image pixels, best first (upright faces and turned ones). */
+  async detect(img: RgbImage): Promise<{ box: Box; score: number }[]> {
+    return (await this.detectAll(img)).faces.map(({ box, score }) => ({ box, score }));
+  }
+
+  /** Every pass that pays, merged by NMS; see {@link DetectPassOptions}. */
+  async detectAll(img: RgbImage): Promise<Detection> {
+    const { detector, minScore, minFaceSize, maxFaces, tinyInputSize, passes: passOpts } = this.#opts;
+    const select = { iouThreshold: NMS_IOU[detector], minScore, minFaceSize, maxFaces };
+    const set: CandidateSet = { boxes: [], scores: [], turns: [] };
+    const passes: DetectPassTiming[] = [];
+    /** Runs one pass; `found` = faces its own candidates give after NMS and the filters. */
+    const timed = async (pass: string, inputSize: number, run: (own: CandidateSet) => Promise<void>, merge = true): Promise<void> => {
+      const t = performance.now();
+      const own: CandidateSet = { boxes: [], scores: [], turns: [] };
+      await run(own);
+      if (merge) {
+        set.boxes.push(...own.boxes);
+        set.scores.push(...own.scores);
+        set.turns.push(...own.turns);
+      }
+      const ms = Math.round((performance.now() - t) * 10) / 10;
+      passes.push({ pass, inputSize, ms, found: selectFromSet(own, img, select).faces.length });
+    };
+    if (detector === 'tiny') {
+      await timed('upright', tinyInputSize, async (own) => {
+        const input = letterboxRgb(img, tinyInputSize);
+        const out = await this.#pool.run('tiny_face_detector', input.tensor, 1, tinyInputSize, tinyInputSize);
+        const cells = tinyInputSize / 32;
+        addCandidates(own, decodeTinyYolo(out.grid!.data, cells, cells, { scoreThreshold: minScore * REJECT_FLOOR }), (...b) => b, 0);
+      });
+      return { ...selectFromSet(set, img, select), passes };
+    }
+
+    const side = ssdInputSide(img.width, img.height, this.#opts.ssdMaxInputSize);
+    const upright = letterboxRgb(img, side).tensor;
+    await timed('upright', side, async (own) => {
+      // run() transfers (detaches) its input; the turned passes need the upright input again.
+      addCandidates(own, await this.#ssdPass(passOpts.turned ? upright.slice() : upright, side), (...b) => b, 0);
+    });
+    let result = selectFromSet(set, img, select);
+
+    const shorter = Math.min(img.width, img.height);
+    const onlyLarge = result.faces.every((f) => Math.min(f.box[2], f.box[3]) >= passOpts.largeFace * shorter);
+    if (passOpts.padded && onlyLarge && side >= 2 * SSD_MIN_INPUT) {
+      await timed('padded', side, async (own) => {
+        // The photo at half scale in the middle of the input: a quarter of the side of black around it.
+        const half = side / 2;
+        const canvas = placeOnCanvas(letterboxRgb(img, half).tensor, half, side, half / 2);
+        const c = await this.#ssdPass(canvas, side);
+        addCandidates(own, c, (x1, y1, x2, y2) => [(x1 - 0.25) * 2, (y1 - 0.25) * 2, (x2 - 0.25) * 2, (y2 - 0.25) * 2], 0);
+      });
+      result = selectFromSet(set, img, select);
+    }
+
+    if (passOpts.turned && result.faces.length === 0) {
+      // 90° and 270° both run and the better one wins: an upside-down face in the wrong one is
+      // sometimes found too, with landmarks that would be upside down. 180° only if both fail.
+      const turnedPass = async (turns: QuarterTurns): Promise<{ own: CandidateSet; best: number }> => {
+        let own: CandidateSet = { boxes: [], scores: [], turns: [] };
+        await timed(`turned${turns * 90}`, side, async (o) => {
+          own = o;
+          const c = await this.#ssdPass(turnSquareNhwc(upright, side, turns), side);
+          // A face upright in the input turned clockwise by `turns` is turned by the opposite in the photo.
+          addCandidates(o, c, (x1, y1, x2, y2) => unturnCorners(x1, y1, x2, y2, 1, turns), ((4 - turns) % 4) as QuarterTurns);
+        }, false);
+        const faces = selectFromSet(own, img, select).faces;
+        return { own, best: faces.length > 0 ? faces[0]!.score : 0 };
+      };
+      const quarter = await turnedPass(1);
+      const threeQuarters = await turnedPass(3);
+      let chosen = quarter.best >= threeQuarters.best ? quarter : threeQuarters;
+      if (chosen.best === 0) chosen = await turnedPass(2);
+      if (chosen.best > 0) {
+        set.boxes.push(...chosen.own.boxes);
+        set.scores.push(...chosen.own.scores);
+        set.turns.push(...chosen.own.turns);
+        result = selectFromSet(set, img, select);
+      }
+    }
+    return { ...result, passes };
+  }
+
+  /**
+   * 68 landmarks per box (iBUG order, image pixels), all faces in one batch. `turns[i]` (clockwise
+   * quarter turns of face i from upright) turns its crop upright for the landmark net.
+   */
+  async landmarks(img: RgbImage, boxes: readonly Box[], turns: readonly QuarterTurns[] = []): Promise<Point[][]> {
     if (boxes.length === 0) return [];
     const per = LANDMARK_INPUT * LANDMARK_INPUT * 3;
     const batch = new Float32Array(per * boxes.length);
-    const geometries = boxes.map((box, i) => cropAndResize(img, box, LANDMARK_INPUT, { out: batch, outOffset: i * per })?.geometry);
+    const geometries = boxes.map((box, i) => {
+      const crop = cropAndResize(img, box, LANDMARK_INPUT, { out: batch, outOffset: i * per });
+      const t = turns[i] ?? 0;
+      if (crop && t !== 0) batch.set(turnSquareNhwc(batch, LANDMARK_INPUT, ((4 - t) % 4) as QuarterTurns, i * per), i * per);
+      return crop?.geometry;
+    });
     const out = await this.#pool.run('face_landmark_68', batch, boxes.length, LANDMARK_INPUT, LANDMARK_INPUT);
     const raw = out.landmarks!.data;
     return geometries.map((g, i) => {
       if (!g) return [];
+      const t = ((4 - (turns[i] ?? 0)) % 4) as QuarterTurns;
       const points: Point[] = [];
       for (let p = 0; p < 68; p++) {
-        const [x, y] = letterboxToImage(g, [raw[i * 136 + p * 2]! * LANDMARK_INPUT, raw[i * 136 + p * 2 + 1]! * LANDMARK_INPUT]);
+        const [cx, cy] = unturnPoint(raw[i * 136 + p * 2]! * LANDMARK_INPUT, raw[i * 136 + p * 2 + 1]! * LANDMARK_INPUT, LANDMARK_INPUT, t);
+        const [x, y] = letterboxToImage(g, [cx, cy]);
         points.push([x, y]);
       }
       return points;
@@ -115,13 +323,13 @@ export class FaceDetector {
   }
 
   /** Detection and landmarks together, as result records. */
-  async detectFaces(img: RgbImage): Promise<{ faces: DetectedFace[]; detectMs: number; landmarksMs: number }> {
+  async detectFaces(img: RgbImage): Promise<{ faces: DetectedFace[]; rejected: RejectedFace[]; passes: DetectPassTiming[]; detectMs: number; landmarksMs: number }> {
     const t0 = performance.now();
-    const found = await this.detect(img);
+    const found = await this.detectAll(img);
     const t1 = performance.now();
-    const points = await this.landmarks(img, found.map((f) => f.box));
+    const points = await this.landmarks(img, found.faces.map((f) => f.box), found.faces.map((f) => f.turns));
     const t2 = performance.now();
-    const faces = found
+    const faces = found.faces
       .map((f, i) => ({ box: f.box, score: f.score, landmarks: points[i]! }))
       .filter((f) => f.landmarks.length === 68)
       .map((f, index): DetectedFace => ({
@@ -130,7 +338,8 @@ export class FaceDetector {
         score: Math.round(f.score * 1e4) / 1e4,
         landmarks: f.landmarks.map(([x, y]) => [round2(x), round2(y)] as Point),
       }));
-    return { faces, detectMs: t1 - t0, landmarksMs: t2 - t1 };
+    const rejected = found.rejected.map((r): RejectedFace => ({ ...r, box: r.box.map(round2) as [number, number, number, number], score: Math.round(r.score * 1e4) / 1e4 }));
+    return { faces, rejected, passes: found.passes, detectMs: t1 - t0, landmarksMs: t2 - t1 };
   }
 }
 

@@ -38,6 +38,8 @@ export async function createDetectEngine(config: FacepipeConfig): Promise<Detect
         faces: a.faces,
         chipsPng,
         timings: { ...a.timings, alignMs: a.timings.alignMs + (performance.now() - t) },
+        rejected: a.rejected,
+        passes: a.passes,
       };
     },
     close: () => analyzer.close(),

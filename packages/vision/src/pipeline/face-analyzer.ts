@@ -1,8 +1,8 @@
-import type { DetectedFace, DetectVersionInfo, EmbedVersionInfo } from '@facepipe/core';
+import type { DetectedFace, DetectPassTiming, DetectVersionInfo, EmbedVersionInfo, RejectedFace } from '@facepipe/core';
 import { decodeImage, type DecodedImage } from '../image/index.js';
 import { InferencePool, loadModelManifest, type ExecutionProvider, type LoadedModelManifest, type ModelName } from '../models/index.js';
 import { alignFaces, CHIP_PADDING, CHIP_SIZE } from './chips.js';
-import { FaceDetector, type DetectorKind } from './detector.js';
+import { FaceDetector, type DetectorKind, type DetectPassOptions } from './detector.js';
 import { Embedder } from './embedder.js';
 import { detectorModel, detectVersionInfo, embedVersionInfo, pipelineVersion } from './versions.js';
 
@@ -15,6 +15,8 @@ export interface FaceAnalyzerOptions {
   minScore?: number;
   /** @defaultValue 20 */
   minFaceSize?: number;
+  /** Extra SSD passes (padded canvas, turned inputs). @defaultValue all on */
+  passes?: DetectPassOptions;
   /** Decompression-bomb guard, width × height. @defaultValue 100000000 */
   maxPixels?: number;
   /** @defaultValue 104857600 */
@@ -45,6 +47,10 @@ export interface AnalyzedImage {
   /** Aligned 150×150 RGB chips, face after face. */
   chips: Uint8Array;
   timings: { decodeMs: number; detectMs: number; landmarksMs: number; alignMs: number };
+  /** Detections set aside, with the reason. */
+  rejected: RejectedFace[];
+  /** Each detector pass and its cost (their ms add up to about detectMs). */
+  passes: DetectPassTiming[];
 }
 
 /**
@@ -104,6 +110,7 @@ export class FaceAnalyzer {
       minFaceSize: options.minFaceSize ?? 20,
       chipSize: CHIP_SIZE,
       chipPadding: CHIP_PADDING,
+      ...(options.passes ? { passes: options.passes } : {}),
     };
     return new FaceAnalyzer({
       manifest,
@@ -132,7 +139,7 @@ export class FaceAnalyzer {
   /** Detect → landmarks → align on an already decoded image. */
   async analyzeDecoded(img: DecodedImage, decodeMs = 0): Promise<AnalyzedImage> {
     if (!this.#detector) throw new Error('this FaceAnalyzer was created without the detect stage');
-    const { faces, detectMs, landmarksMs } = await this.#detector.detectFaces(img);
+    const { faces, rejected, passes, detectMs, landmarksMs } = await this.#detector.detectFaces(img);
     const t = performance.now();
     const chips = alignFaces(img, faces.map((f) => f.landmarks));
     const alignMs = performance.now() - t;
@@ -144,6 +151,8 @@ export class FaceAnalyzer {
       faces,
       chips,
       timings: { decodeMs, detectMs, landmarksMs, alignMs },
+      rejected,
+      passes,
     };
   }
 

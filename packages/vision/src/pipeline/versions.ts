@@ -1,6 +1,6 @@
 import { versionTag, type DetectVersionInfo, type EmbedVersionInfo } from '@facepipe/core';
 import type { LoadedModelManifest } from '../models/index.js';
-import type { DetectorKind } from './detector.js';
+import { detectStrategy, type DetectorKind, type DetectPassOptions } from './detector.js';
 
 /** Settings that change what the detect stage outputs (and so its version). */
 export interface DetectSettings {
@@ -9,6 +9,8 @@ export interface DetectSettings {
   minFaceSize: number;
   chipSize: number;
   chipPadding: number;
+  /** Extra detector passes. @defaultValue all on */
+  passes?: DetectPassOptions;
 }
 
 export const detectorModel = { ssd: 'ssd_mobilenetv1', tiny: 'tiny_face_detector' } as const;
@@ -21,6 +23,7 @@ export function detectVersionInfo(manifest: LoadedModelManifest, s: DetectSettin
     minScore: s.minScore,
     minFaceSize: s.minFaceSize,
     chip: { size: s.chipSize, padding: s.chipPadding },
+    strategy: detectStrategy(s.detector, s.passes),
   };
   return { tag: versionTag(info), ...info };
 }

@@ -2,13 +2,16 @@
  * SSD MobileNetV1 face detector, as face-api's ssdMobilenetv1 (mobileNetV1.ts, predictionLayer.ts,
  * boxPredictionLayer.ts). The graph stops before outputLayer: it returns the raw box encodings and
  * class logits; anchor decoding and the sigmoid are {@link decodeSsd}'s job, and the anchors
- * (`Output/extra_dim`) are returned for the manifest's extras.
+ * (`Output/extra_dim`, those of a 512×512 input) are returned for the manifest's extras. The input
+ * size is dynamic (H = W, a multiple of 32): 'same' padding is left to the runtime
+ * (`auto_pad`), and the anchors of other sizes come from {@link ssdAnchors}.
  */
 import { GraphBuilder, attr } from '../graph-builder.js';
 import { clip, conv, depthwiseToOihw, hwioToOihw, imageInput, toNhwc, type Fmap } from '../layers.js';
 import { OnnxDataType, type GraphSpec } from '../onnx-proto.js';
 import { getWeight, type TfjsWeight } from '../tfjs-weights.js';
 import { MODEL_CONTRACTS, SSD_ANCHOR_COUNT } from '../../models/contract.js';
+import { SSD_TRAINED_INPUT } from '../../models/ssd-anchors.js';
 
 /** mobileNetV1.ts: batch-norm epsilon. */
 const BN_EPSILON = 0.0010000000474974513;
@@ -30,6 +33,7 @@ export function buildSsdMobilenetv1(weights: Map<string, TfjsWeight>): { graph: 
       bias: getWeight(weights, `${prefix}/convolution_bn_offset`, [co]),
       stride,
       padding: 'same',
+      dynamicSame: true,
       hint: prefix,
     });
     return clip(g, out, 0, 6, `${prefix}/relu6`);
@@ -50,7 +54,7 @@ export function buildSsdMobilenetv1(weights: Map<string, TfjsWeight>): { graph: 
       for (let k = 0; k < 9; k++) w[ch * 9 + k] = w[ch * 9 + k]! * s;
       bias[ch] = beta[ch]! - mean[ch]! * s;
     }
-    const out = conv(g, x, { weight: w, kernel: [3, 3], outChannels: c, bias, stride, padding: 'same', group: c, hint: prefix });
+    const out = conv(g, x, { weight: w, kernel: [3, 3], outChannels: c, bias, stride, padding: 'same', dynamicSame: true, group: c, hint: prefix });
     return clip(g, out, 0, 6, `${prefix}/relu6`);
   };
 
@@ -68,6 +72,7 @@ export function buildSsdMobilenetv1(weights: Map<string, TfjsWeight>): { graph: 
         bias: getWeight(weights, `${prefix}/biases`, [co]),
         stride: 1,
         padding: 'same',
+        dynamicSame: true,
         hint: prefix,
       });
       const nhwc = toNhwc(g, out, `${prefix}/nhwc`);
@@ -77,7 +82,7 @@ export function buildSsdMobilenetv1(weights: Map<string, TfjsWeight>): { graph: 
   };
 
   const n = contract.normalisation;
-  let x = imageInput(g, contract.input.shape, n, { height: 512, width: 512 });
+  let x = imageInput(g, contract.input.shape, n, { height: SSD_TRAINED_INPUT, width: SSD_TRAINED_INPUT });
 
   // mobileNetV1
   x = pointwise(x, 'MobilenetV1/Conv2d_0_pointwise', 2);
@@ -103,8 +108,8 @@ export function buildSsdMobilenetv1(weights: Map<string, TfjsWeight>): { graph: 
 
   const boxOut = contract.outputs[0]!;
   const classOut = contract.outputs[1]!;
-  g.output(boxes, boxOut.name, OnnxDataType.FLOAT, ['N', SSD_ANCHOR_COUNT, 4], boxOut.meaning);
-  g.output(classes, classOut.name, OnnxDataType.FLOAT, ['N', SSD_ANCHOR_COUNT, 3], classOut.meaning);
+  g.output(boxes, boxOut.name, OnnxDataType.FLOAT, boxOut.shape, boxOut.meaning);
+  g.output(classes, classOut.name, OnnxDataType.FLOAT, classOut.shape, classOut.meaning);
 
   const anchors = weights.get('Output/extra_dim');
   if (!anchors || !(anchors.data instanceof Float32Array) || anchors.data.length !== SSD_ANCHOR_COUNT * 4) {
