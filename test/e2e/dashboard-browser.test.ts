@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -22,11 +22,13 @@ const whilePaused = `${knn}/obama_and_biden.jpg`;
 /** Uploaded to a deployment with no workers. */
 const withoutWorkers = `${knn}/alex_lacamoire1.jpg`;
 const enroll = ['recognition/face_recognition_examples/knn_train/obama/obama.jpg', 'recognition/face_recognition_examples/knn_train/kit_harington/john1.jpeg'];
+/** Photos of one person nobody enrolls (the People page names their cluster). */
+const clooneyDir = 'recognition/lfw_dev/lfw-deepfunneled/George_Clooney';
 /** A file name long enough to overflow a card unless it wraps. */
 const longName = `${'a-very-long-file-name-from-a-camera-export-without-any-spaces-'.repeat(3)}kit_with_rose.jpg`;
 const skip = !existsSync(chromiumPath)
   ? `${chromiumPath} not found: install Debian's chromium (apt-get install chromium) or set FACEPIPE_CHROMIUM`
-  : missingData(...photos, ...enroll, whilePaused, withoutWorkers);
+  : missingData(...photos, ...enroll, whilePaused, withoutWorkers, clooneyDir);
 const token = 'browser-test-token-0123456789';
 /** Where the screenshots go: FACEPIPE_TEST_OUTPUT, or the system temp folder. */
 const outDir = resolve(process.env.FACEPIPE_TEST_OUTPUT ?? join(tmpdir(), 'facepipe-test-output'));
@@ -258,6 +260,48 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
     await page.click(group);
     await page.waitForSelector(`#batches tr.member[data-batch="${small[1]!.batchId}"]`);
     assert.ok(await page.isVisible(`#batches tr[data-batch="${mainBatch.batchId}"]`), 'the larger upload stays a row of its own');
+    await page.close();
+  });
+
+  test('the People page: a cluster named in its row; people with their face counts; a person\'s page shows their photos', async () => {
+    // Photos of someone nobody enrolled: the face index groups them into a cluster.
+    const unnamed = await upload(service.url, '/v1/images', readdirSync(dataPath(clooneyDir)).sort().map((f) => ({ rel: `${clooneyDir}/${f}` })));
+    for (const f of unnamed.files) {
+      for (let i = 0; i < 600; i += 1) {
+        const status = (await (await fetch(`${service.url}/v1/images/${f.imageId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { status: string };
+        if (status.status === 'done' || status.status === 'failed') break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    const page = await signedIn.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(`${service.url}/dashboard`);
+    await page.waitForSelector('body[data-loaded=true]');
+    await page.click('#people-link');
+    await page.waitForSelector('body[data-people-loaded=true]', { timeout: 10_000 });
+    const row = page.locator('#clusters .cluster-row').first();
+    assert.ok((await row.locator('.chip').count()) >= 3, 'a row of crops');
+    await assertFits(page, 'people page with clusters at 1440 px');
+    await shot(page, 'people-clusters-1440.png');
+    await row.locator('input[name=name]').fill('George Clooney');
+    await row.locator('button[type=submit]').click();
+    await page.waitForSelector('#notice[data-outcome=ok]:has-text("is George Clooney")', { timeout: 10_000 });
+    await page.waitForSelector('#library-people tr[data-person="George Clooney"]', { timeout: 10_000 });
+    const listed = (await (await fetch(`${service.url}/v1/people`, { headers: { authorization: `Bearer ${token}` } })).json()) as { people: { name: string; faceCount: number }[] };
+    const obama = listed.people.find((p) => p.name === 'Barack Obama');
+    assert.ok(obama && obama.faceCount >= 2, JSON.stringify(listed));
+    assert.ok((listed.people.find((p) => p.name === 'George Clooney')?.faceCount ?? 0) >= 3, JSON.stringify(listed));
+    for (const p of listed.people) assert.equal(await page.textContent(`#library-people tr[data-person="${p.name}"] [data-count=faces]`), String(p.faceCount), p.name);
+    assert.ok(await page.isVisible('#clusters'), 'the clusters section is shown');
+    await assertFits(page, 'people page at 1440 px');
+    await shot(page, 'people-1440.png');
+    await page.click(`#library-people a[href="#person/${encodeURIComponent('Barack Obama')}"]`);
+    await page.waitForSelector('body[data-person-loaded="Barack Obama"]', { timeout: 10_000 });
+    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('#person-photos img')].every((img) => img.complete && img.naturalWidth > 0), undefined, { timeout: 10_000 });
+    assert.equal(await page.locator('#person-photos .card').count(), obama.faceCount);
+    await shot(page, 'person-1440.png');
+    assert.deepEqual(errors, []);
     await page.close();
   });
 });

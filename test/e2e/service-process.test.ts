@@ -91,6 +91,45 @@ describe('facepipe serve and a worker as processes', () => {
     assert.ok(lines.some((l) => l.msg === 'dashboard sign-in refused'));
   });
 
+  test('facepipe keys creates, lists and revokes API keys that the service honours by scope; no key in any log', async () => {
+    const cliRun = async (args: string[]) => {
+      const run = start(args, {});
+      const code = await run.exit;
+      return { code, out: run.output() };
+    };
+    const created = await cliRun(['keys', 'create', '--name', 'ci uploader', '--scopes', 'upload,read']);
+    assert.equal(created.code, 0, created.out);
+    const key = /^(fpk_[0-9a-f]{16}_[A-Za-z0-9_-]{43})$/m.exec(created.out)?.[1];
+    assert.ok(key, created.out);
+    const id = key.slice(4, 20);
+    assert.match(created.out, new RegExp(`created key ${id} "ci uploader" \\(scopes: upload,read\\); it is shown only now`));
+    const listed = await cliRun(['keys', 'list']);
+    assert.equal(listed.code, 0);
+    assert.match(listed.out, new RegExp(`^${id}  ci uploader  upload,read\\s+\\d{4}-`, 'm'));
+    assert.ok(!listed.out.includes(key.slice(21)), 'the list shows no secret');
+    const json = JSON.parse(/^\{"keys".*$/m.exec((await cliRun(['keys', 'list', '--json'])).out)![0]) as { keys: { id: string; scopes: string[] }[] };
+    assert.deepEqual(json.keys.find((k) => k.id === id)?.scopes, ['upload', 'read']);
+    const bad = await cliRun(['keys', 'create', '--name', 'x', '--scopes', 'root']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.out, /unknown scope "root"/);
+
+    const serve = start(['serve', '--host', '127.0.0.1', '--port', '0'], { FACEPIPE_API_TOKEN: token, FACEPIPE_LOG_LEVEL: 'debug' });
+    const url = (await serve.waitFor(/facepipe service at (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
+    const as = { authorization: `Bearer ${key}` };
+    assert.equal((await fetch(`${url}/v1/batches`, { headers: as })).status, 200);
+    assert.equal((await fetch(`${url}/v1/keys`, { headers: as })).status, 403, 'keys need admin');
+    assert.equal((await fetch(`${url}/dashboard/login`, { method: 'POST', body: new URLSearchParams({ token: key }), redirect: 'manual' })).status, 303);
+    const revoked = await cliRun(['keys', 'revoke', id]);
+    assert.equal(revoked.code, 0);
+    assert.match(revoked.out, new RegExp(`revoked key ${id}`));
+    assert.equal((await fetch(`${url}/v1/batches`, { headers: as })).status, 401, 'revoked at once in a running service');
+    assert.equal((await cliRun(['keys', 'revoke', id])).code, 1);
+    serve.child.kill('SIGTERM');
+    assert.equal(await serve.exit, 0);
+    assert.ok(!serve.output().includes(key.slice(21)), 'the key never reaches the service log');
+    assert.ok(serve.output().includes('"msg":"request"'), 'the log was read');
+  });
+
   test('a worker serves /metrics, /healthz and /readyz on FACEPIPE_METRICS_PORT and logs where', async () => {
     const run = start(['worker', 'classify'], { FACEPIPE_METRICS_PORT: '0', FACEPIPE_METRICS_HOST: '127.0.0.1' });
     const line = JSON.parse((await run.waitFor(/^\{.*"metrics and health endpoints listening".*\}$/m))[0]) as { url: string; port: number };

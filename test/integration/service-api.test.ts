@@ -2,8 +2,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { basename } from 'node:path';
-import { ConfigError, loadConfig } from '@facepipe/core';
+import { ConfigError, loadConfig, objectKeys } from '@facepipe/core';
 import { openApiDocument, startService, type ImageStatus, type RunningService, type UploadResult } from '@facepipe/producer';
 import { dataPath, missingData } from '../helpers/data.js';
 import { startLivePipeline, type LivePipeline } from '../helpers/live-pipeline.js';
@@ -242,6 +243,205 @@ describe('upload API on a live pipeline', { skip }, () => {
     assert.equal((await call('POST', '/v1/people/%20bad/images', form([photo(photos.probe)]))).status, 400);
   });
 
+  test('an enroll while a queue is paused answers 202 with a status URL at once; the report appears there', async () => {
+    const detect = pipeline.ctx.queues.detect;
+    await detect.pause();
+    let location: string | null;
+    try {
+      const started = Date.now();
+      // Other bytes of the same face (JPEG ignores trailing data): a new image id, processed anew.
+      const bytes = Buffer.concat([bytesOf(photos.enrollA), Buffer.from('paused enroll')]);
+      const res = await call('POST', `/v1/people/${encodeURIComponent('Barack Obama')}/images`, form([{ name: 'obama-again.jpg', bytes }]));
+      assert.equal(res.status, 202, JSON.stringify(res.json));
+      assert.ok(Date.now() - started < 10_000, 'answered without waiting for the paused queue');
+      location = res.headers.get('location');
+      assert.equal(location, `/v1/batches/${res.json.batchId}`);
+      assert.equal(res.json.statusUrl, location);
+      assert.equal(res.json.files[0].status, 'queued');
+      assert.equal((await call('GET', location!)).json.enrollment, undefined, 'not enrolled while paused');
+    } finally {
+      await detect.resume();
+    }
+    const deadline = Date.now() + 120_000;
+    let batch;
+    do {
+      await new Promise((r) => setTimeout(r, 200));
+      batch = await call('GET', location!);
+    } while (batch.json.enrollment === undefined && Date.now() < deadline);
+    assert.deepEqual(batch.json.enrollment.items.map((i: { status: string }) => i.status), ['enrolled']);
+  });
+
+  test('a request refused as a whole stores and queues nothing (validate first)', async () => {
+    // Valid, distinct images (trailing bytes change the id, not the picture).
+    const images = Array.from({ length: 6 }, (_, i) => ({ name: `v${i}.jpg`, bytes: Buffer.concat([bytesOf(photos.twoFaces), Buffer.from(`validate-first ${i}`)]) }));
+    const detect = pipeline.ctx.queues.detect;
+    const countsBefore = await detect.getJobCounts('completed', 'waiting', 'active', 'failed', 'delayed', 'prioritized');
+    const batchesBefore = (await call('GET', '/v1/batches?limit=500')).json.batches.length;
+    const tooMany = await call('POST', '/v1/images', form(images));
+    assert.equal(tooMany.status, 413);
+    assert.deepEqual(Object.keys(tooMany.json), ['error']);
+    assert.equal(tooMany.json.error.code, 'TOO_MANY_FILES');
+    const lateBatch = new FormData();
+    lateBatch.append('file', new Blob([new Uint8Array(images[0]!.bytes)]), 'v0.jpg');
+    lateBatch.append('batchId', 'named-too-late');
+    const late = await call('POST', '/v1/images', lateBatch);
+    assert.equal(late.status, 400);
+    assert.equal(late.json.error.code, 'BAD_REQUEST');
+    assert.match(late.json.error.message, /batchId must come once, before the files/);
+    const unknownField = await call('POST', '/v1/images', form([images[1]!], { colour: 'red' }));
+    assert.equal(unknownField.status, 400);
+    const enroll = await call('POST', `/v1/people/${encodeURIComponent('Nobody Here')}/images`, form(images));
+    assert.equal(enroll.status, 413);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await detect.getJobCounts('completed', 'waiting', 'active', 'failed', 'delayed', 'prioritized'), countsBefore, 'nothing queued');
+    assert.equal((await call('GET', '/v1/batches?limit=500')).json.batches.length, batchesBefore, 'no batch made');
+    assert.equal((await call('GET', '/v1/batches/named-too-late')).status, 404);
+    for (const image of images) {
+      assert.equal((await call('GET', `/v1/images/${sha256(image.bytes)}`)).status, 404, 'nothing known about the refused images');
+      assert.equal(await pipeline.ctx.store.head(objectKeys.original(sha256(image.bytes))), undefined, 'no original stored');
+    }
+  });
+
+  test('one error shape on every 4xx/5xx, Fastify\'s own errors included', async () => {
+    const isShape = (body: any, code: string, what: string) => {
+      assert.equal(typeof body, 'object', `${what}: ${body}`);
+      assert.deepEqual(Object.keys(body), ['error'], `${what}: ${JSON.stringify(body)}`);
+      assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message'], what);
+      assert.equal(body.error.code, code, `${what}: ${JSON.stringify(body)}`);
+      assert.ok(body.error.message.length > 0, what);
+    };
+    const jsonAuth = { ...auth, 'content-type': 'application/json' };
+    const cases: [string, string, string | undefined, Record<string, string>, number, string][] = [
+      ['unknown route', '/v1/nothing-here', undefined, auth, 404, 'NOT_FOUND'],
+      ['unknown method', '/v1/images', undefined, auth, 404, 'NOT_FOUND'],
+      ['bad JSON', '/v1/keys', '{"name": ', jsonAuth, 400, 'BAD_JSON'],
+      ['empty JSON', '/v1/keys', '', jsonAuth, 400, 'BAD_JSON'],
+      ['body too large', '/v1/keys', JSON.stringify({ name: 'x'.repeat(70_000), scopes: ['read'] }), jsonAuth, 413, 'BODY_TOO_LARGE'],
+      ['unsupported media type', '/v1/keys', 'name=x', { ...auth, 'content-type': 'text/csv' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      ['not multipart', '/v1/images', '{}', jsonAuth, 415, 'NOT_MULTIPART'],
+      ['malformed multipart', '/v1/images', '--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n\r\nabc', { ...auth, 'content-type': 'multipart/form-data; boundary=xyz' }, 400, 'BAD_MULTIPART'],
+      ['bad URL encoding', '/v1/batches/%E0%A4%A', undefined, auth, 400, 'BAD_REQUEST'],
+    ];
+    for (const [what, path, body, headers, status, code] of cases) {
+      const method = what === 'unknown method' ? 'PUT' : body === undefined ? 'GET' : 'POST';
+      const res = await call(method, path, body, headers);
+      assert.equal(res.status, status, `${what}: ${JSON.stringify(res.json)}`);
+      isShape(res.json, code, what);
+    }
+    const fields = new FormData();
+    for (let i = 0; i < 10; i++) fields.append('externalId', `id-${i}`);
+    fields.append('file', new Blob([new Uint8Array(bytesOf(photos.obama))]), 'obama.jpg');
+    const tooManyParts = await call('POST', '/v1/images', fields);
+    assert.equal(tooManyParts.status, 413);
+    isShape(tooManyParts.json, 'TOO_MANY_PARTS', 'too many fields');
+    isShape((await call('GET', '/v1/batches', undefined, {})).json, 'UNAUTHORIZED', 'no credentials');
+    // Malformed HTTP never reaches a route: Node's parser refuses it, still in our shape.
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(service.port, '127.0.0.1', () => socket.end('GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n'));
+      let text = '';
+      socket.on('data', (d) => (text += d.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    assert.match(raw, /^HTTP\/1\.1 400 /);
+    isShape(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)), 'BAD_REQUEST', 'malformed HTTP');
+    // Several files all rejected: the common error object and the per-file details.
+    const rejected = await call('POST', '/v1/images', form([{ name: 'a.txt', bytes: Buffer.from('not a picture') }, { name: 'b.txt', bytes: Buffer.from('nor this') }]));
+    assert.equal(rejected.status, 415);
+    assert.equal(rejected.json.error.code, 'NOT_AN_IMAGE');
+    assert.match(rejected.json.error.message, /all 2 files were rejected/);
+    assert.deepEqual(rejected.json.files.map((f: { error: { code: string } }) => f.error.code), ['NOT_AN_IMAGE', 'NOT_AN_IMAGE']);
+  });
+
+  test('API keys: created, listed and revoked over the API; stored hashed; each route needs its scope', async () => {
+    const json = { ...auth, 'content-type': 'application/json' };
+    const make = async (name: string, scopes: string[]) => {
+      const res = await call('POST', '/v1/keys', JSON.stringify({ name, scopes }), json);
+      assert.equal(res.status, 201, JSON.stringify(res.json));
+      assert.match(res.json.key, /^fpk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
+      return res.json as { id: string; key: string; name: string; scopes: string[] };
+    };
+    const uploader = await make('uploader', ['upload']);
+    const reader = await make('reader', ['read']);
+    const people = await make('enroller', ['people', 'read']);
+    const admin = await make('ops', ['admin']);
+    const as = (key: string, extra: Record<string, string> = {}) => ({ authorization: `Bearer ${key}`, ...extra });
+    const listed = await call('GET', '/v1/keys');
+    assert.deepEqual(listed.json.keys.map((k: { name: string }) => k.name).filter((n: string) => ['uploader', 'reader', 'enroller', 'ops'].includes(n)), ['uploader', 'reader', 'enroller', 'ops']);
+    const listedText = JSON.stringify(listed.json);
+    for (const k of [uploader, reader, people, admin]) assert.ok(!listedText.includes(k.key.slice(21)), 'no secrets listed');
+    // In Redis: the sha256 of each key, never the key.
+    const stored = JSON.stringify(await pipeline.ctx.redis.hgetall(`${pipeline.config.redis.prefix}:api-keys`));
+    for (const k of [uploader, reader, people, admin]) {
+      assert.ok(!stored.includes(k.key.slice(21)), 'the key itself is not stored');
+      assert.ok(stored.includes(createHash('sha256').update(k.key).digest('hex')), 'its sha256 is');
+    }
+    const upload = () => form([photo(photos.obama)]);
+    assert.equal((await call('POST', '/v1/images', upload(), as(uploader.key))).status, 202);
+    const forbidden = await call('GET', '/v1/batches', undefined, as(uploader.key));
+    assert.equal(forbidden.status, 403);
+    assert.equal(forbidden.json.error.code, 'FORBIDDEN');
+    assert.match(forbidden.json.error.message, /"read" scope/);
+    assert.equal((await call('GET', '/v1/batches', undefined, as(reader.key))).status, 200);
+    assert.equal((await call('GET', '/dashboard/api/overview', undefined, as(reader.key))).status, 200);
+    assert.equal((await call('POST', '/v1/images', upload(), as(reader.key))).status, 403);
+    assert.equal((await call('POST', '/dashboard/api/queues/embed/pause', '{}', as(reader.key, { 'content-type': 'application/json' }))).status, 403, 'dashboard actions need admin');
+    assert.equal((await call('POST', `/v1/people/${encodeURIComponent('Barack Obama')}/images?wait=false`, form([photo(photos.enrollB)]), as(uploader.key))).status, 403);
+    assert.equal((await call('POST', `/v1/people/${encodeURIComponent('Barack Obama')}/images?wait=false`, form([photo(photos.enrollB)]), as(people.key))).status, 202);
+    assert.equal((await call('GET', '/v1/keys', undefined, as(people.key))).status, 403, 'keys need admin');
+    assert.equal((await call('GET', '/v1/keys', undefined, as(admin.key))).status, 200);
+    assert.equal((await call('POST', '/v1/images', upload(), as(admin.key))).status, 202, 'admin includes every scope');
+    assert.equal((await call('POST', '/v1/keys', JSON.stringify({ name: 'x', scopes: ['root'] }), json)).status, 400);
+    // The dashboard signs in with a key (read scope); the session dies with the key.
+    const signIn = await fetch(`${service.url}/dashboard/login`, { method: 'POST', body: new URLSearchParams({ token: reader.key }), redirect: 'manual' });
+    assert.equal(signIn.status, 303);
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+    assert.ok(!cookie.includes(reader.key.slice(21)));
+    assert.equal((await call('GET', '/dashboard', undefined, { cookie })).status, 200);
+    assert.equal((await call('GET', '/v1/batches', undefined, { cookie })).status, 200);
+    assert.equal((await call('POST', '/v1/images', upload(), { cookie })).status, 403, 'a session has its key\'s scopes');
+    const noRead = await fetch(`${service.url}/dashboard/login`, { method: 'POST', body: new URLSearchParams({ token: uploader.key }), redirect: 'manual' });
+    assert.equal(noRead.status, 401, 'the dashboard needs the read scope');
+    // Revoked: at once, for the key and its sessions.
+    const revoked = await call('DELETE', `/v1/keys/${reader.id}`, undefined, as(admin.key));
+    assert.deepEqual(revoked.json, { id: reader.id, revoked: true });
+    assert.equal((await call('GET', '/v1/batches', undefined, as(reader.key))).status, 401);
+    assert.equal((await call('GET', '/v1/batches', undefined, { cookie })).status, 401);
+    assert.equal((await call('DELETE', `/v1/keys/${reader.id}`)).status, 404);
+    for (const k of [uploader, people, admin]) assert.equal((await call('DELETE', `/v1/keys/${k.id}`)).status, 200);
+  });
+
+  test('keys never appear in the log, through requests that succeed, fail and sign in', async () => {
+    const lines: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    const logged = await startService({ config: { ...pipeline.config, logLevel: 'debug' }, host: '127.0.0.1', port: 0 });
+    let key = '';
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      lines.push(String(chunk));
+      return (write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stderr.write;
+    try {
+      const base = logged.url;
+      const created = await fetch(`${base}/v1/keys`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'logged', scopes: ['upload'] }) });
+      const body = (await created.json()) as { id: string; key: string };
+      key = body.key;
+      const as = { authorization: `Bearer ${key}` };
+      assert.equal((await fetch(`${base}/v1/images`, { method: 'POST', headers: as, body: form([photo(photos.obama)]) })).status, 202);
+      assert.equal((await fetch(`${base}/v1/batches`, { headers: as })).status, 403);
+      assert.equal((await fetch(`${base}/v1/batches?key=${key}`, { headers: { authorization: `Bearer ${key}x` } })).status, 401);
+      assert.equal((await fetch(`${base}/dashboard/login`, { method: 'POST', body: new URLSearchParams({ token: key }), redirect: 'manual' })).status, 401);
+      assert.equal((await fetch(`${base}/v1/keys/${body.id}`, { method: 'DELETE', headers: auth })).status, 200);
+    } finally {
+      process.stderr.write = write;
+      await logged.close();
+    }
+    const text = lines.join('');
+    assert.ok(/"msg":"request"/.test(text) && /"msg":"api key created"/.test(text), 'the log was captured');
+    assert.ok(key.length > 40);
+    assert.ok(!text.includes(key.slice(21)), 'no key secret in the log');
+    assert.ok(!text.includes(token), 'no token in the log');
+  });
+
   test('failures are grouped by error code; retry and discard act on every job of a code', async () => {
     const up = await call('POST', '/v1/images', form([photo(photos.truncated)]));
     assert.equal(up.status, 202, 'the header is fine: the detect stage finds the data cut short');
@@ -315,7 +515,8 @@ describe('upload API on a live pipeline', { skip }, () => {
       const get = (headers: Record<string, string>) => fetch(`${strict.url}/v1/batches`, { headers });
       // No credentials at all do not count.
       for (let i = 0; i < 5; i++) assert.equal((await get(as('203.0.113.7'))).status, 401);
-      for (let i = 0; i < 2; i++) assert.equal((await get(as('203.0.113.7', 'Bearer wrong-token-wrong-token'))).status, 401);
+      assert.equal((await get(as('203.0.113.7', 'Bearer wrong-token-wrong-token'))).status, 401);
+      assert.equal((await get(as('203.0.113.7', `Bearer fpk_0123456789abcdef_${'A'.repeat(43)}`))).status, 401, 'a wrong API key counts too');
       assert.equal((await get(as('203.0.113.7', `Bearer ${token}`))).status, 200, 'two failures: still allowed');
       const signIn = await fetch(`${strict.url}/dashboard/login`, { method: 'POST', headers: as('203.0.113.7'), body: new URLSearchParams({ token: 'nope' }), redirect: 'manual' });
       assert.equal(signIn.status, 401, 'the third failure, on the sign-in form');

@@ -1,11 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '@facepipe/core';
+import { createHash } from 'node:crypto';
 import {
+  ApiKeys,
   AuthFailureLimiter,
   Authenticator,
   batchProgress,
   checkListenPolicy,
+  Credentials,
+  errorAnswer,
   isLoopbackHost,
   parseCookies,
   percentile,
@@ -145,4 +149,62 @@ test('failed authentications: memory is bounded by forgetting the oldest windows
   assert.equal(limiter.retryAfterSeconds('a'), 0, 'the oldest was forgotten');
   assert.ok(limiter.retryAfterSeconds('d') > 0);
   assert.throws(() => new AuthFailureLimiter({ maxFailures: 0 }), RangeError);
+});
+
+test('API key scopes: parsed strictly, admin includes every scope', () => {
+  assert.deepEqual(ApiKeys.parseScopes('read, upload'), ['upload', 'read']);
+  assert.deepEqual(ApiKeys.parseScopes(['people']), ['people']);
+  assert.throws(() => ApiKeys.parseScopes('read,root'), /unknown scope "root"/);
+  assert.throws(() => ApiKeys.parseScopes(' , '), /at least one scope/);
+  assert.throws(() => ApiKeys.checkName(''), RangeError);
+  assert.throws(() => ApiKeys.checkName('x'.repeat(101)), RangeError);
+  assert.equal(ApiKeys.allows(['read'], 'read'), true);
+  assert.equal(ApiKeys.allows(['read'], 'upload'), false);
+  assert.equal(ApiKeys.allows(['admin'], 'people'), true);
+  assert.equal(Credentials.allows({ kind: 'token' }, 'admin'), true);
+  assert.equal(Credentials.allows({ kind: 'key', id: '0', name: 'n', scopes: ['upload'] }, 'read'), false);
+  assert.equal(ApiKeys.looksLikeKey('fpk_0123456789abcdef_x'), true);
+  assert.equal(ApiKeys.looksLikeKey('a-plain-token-0123456789'), false);
+});
+
+test('API keys are stored as their sha256; verify, sessions and revoke (in-memory Redis stand-in)', async () => {
+  const hashes = new Map<string, Map<string, string>>();
+  const table = (k: string) => hashes.get(k) ?? hashes.set(k, new Map()).get(k)!;
+  const redis = {
+    hset: async (k: string, f: string, v: string) => (table(k).set(f, v), 1),
+    hget: async (k: string, f: string) => table(k).get(f) ?? null,
+    hgetall: async (k: string) => Object.fromEntries(table(k)),
+    hdel: async (k: string, f: string) => (table(k).delete(f) ? 1 : 0),
+  };
+  const keys = new ApiKeys(redis as never, 'p');
+  const created = await keys.create('ci', ['upload', 'read']);
+  const stored = JSON.stringify([...table('p:api-keys')]);
+  assert.ok(!stored.includes(created.key.slice(21)));
+  assert.ok(stored.includes(createHash('sha256').update(created.key).digest('hex')));
+  assert.deepEqual(await keys.verify(created.key), { id: created.id, name: 'ci', scopes: ['upload', 'read'], createdAt: created.createdAt });
+  assert.equal(await keys.verify(`${created.key.slice(0, -1)}${created.key.endsWith('A') ? 'B' : 'A'}`), undefined, 'one character off');
+  assert.equal(await keys.verify('fpk_nope'), undefined);
+  const session = (await keys.sessionFor(created.key))!;
+  assert.ok(!session.includes(created.key.slice(21)));
+  assert.equal((await keys.verifySession(session))?.id, created.id);
+  assert.equal(await keys.verifySession(`${session.slice(0, -2)}xx`), undefined);
+  assert.deepEqual((await keys.list()).map((k) => k.name), ['ci']);
+  assert.equal(await keys.revoke(created.id), true);
+  assert.equal(await keys.revoke(created.id), false);
+  assert.equal(await keys.verify(created.key), undefined);
+  assert.equal(await keys.verifySession(session), undefined);
+});
+
+test("Fastify's and multipart's own errors map to named codes in the common shape", () => {
+  const answer = (code: string, statusCode: number, message = 'm') => errorAnswer(Object.assign(new Error(message), { code, statusCode }), 5);
+  assert.deepEqual(answer('FST_ERR_CTP_BODY_TOO_LARGE', 413).body.error.code, 'BODY_TOO_LARGE');
+  assert.deepEqual(answer('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415).status, 415);
+  assert.deepEqual(answer('FST_ERR_CTP_INVALID_JSON_BODY', 400).body.error.code, 'BAD_JSON');
+  assert.deepEqual(answer('FST_FILES_LIMIT', 413).body, { error: { code: 'TOO_MANY_FILES', message: 'at most 5 files per request (FACEPIPE_UPLOAD_MAX_FILES)' } });
+  assert.deepEqual(answer('FST_PARTS_LIMIT', 413).body.error.code, 'TOO_MANY_PARTS');
+  assert.deepEqual(answer('FST_INVALID_MULTIPART_CONTENT_TYPE', 406).status, 415);
+  assert.deepEqual(answer('FST_SOMETHING_NEW', 422).body.error.code, 'BAD_REQUEST');
+  const internal = errorAnswer(new Error('secret detail'), 5);
+  assert.equal(internal.status, 500);
+  assert.deepEqual(internal.body, { error: { code: 'INTERNAL', message: 'internal error; see the service log' } });
 });

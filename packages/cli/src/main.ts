@@ -11,6 +11,7 @@ import { evalDetectionCommand } from './commands/eval-detection.js';
 import { evalLandmarksCommand } from './commands/eval-landmarks.js';
 import { ingestCommand } from './commands/ingest.js';
 import { clustersCommand } from './commands/clusters.js';
+import { keysCommand } from './commands/keys.js';
 import { labelCommand } from './commands/label.js';
 import { peopleCommand } from './commands/people.js';
 import { searchCommand } from './commands/search.js';
@@ -24,7 +25,7 @@ import { upCommand } from './commands/up.js';
 import { verifyCommand } from './commands/verify.js';
 import { workerCommand } from './commands/worker.js';
 
-const commands: Command[] = [runCommand, upCommand, downCommand, serveCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, peopleCommand, clustersCommand, searchCommand, labelCommand, reindexCommand, schedulesCommand, workerCommand, detectCommand, verifyCommand, evalDetectionCommand, evalLandmarksCommand];
+const commands: Command[] = [runCommand, upCommand, downCommand, serveCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, peopleCommand, clustersCommand, searchCommand, keysCommand, labelCommand, reindexCommand, schedulesCommand, workerCommand, detectCommand, verifyCommand, evalDetectionCommand, evalLandmarksCommand];
 /** Commands run by facepipe itself, not listed in the usage. */
 const internalCommands: Command[] = [deploymentProcessCommand];
 

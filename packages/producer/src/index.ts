@@ -6,3 +6,4 @@ export { labelFace } from './labels/face-labels.js';
 export * from './service/index.js';
 export { Reindexer, type ReindexKind, type ReindexDeps } from './reindex/reindexer.js';
 export { ScheduledReindexWorker } from './schedules/scheduled-reindex-worker.js';
+export { PhotoSearch, searchLibrary, toSearchHit, facesOfOtherVersions, type SearchHit, type SearchProbe } from './library/photo-search.js';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { FacepipeError, loadConfig } from '@facepipe/core';
-import { FaceAnalyzer } from '@facepipe/vision';
+import { loadConfig } from '@facepipe/core';
+import { facesOfOtherVersions, PhotoSearch, searchLibrary, type SearchProbe } from '@facepipe/producer';
 import { readInputFile } from '../vision/inputs.js';
 import { UsageError, type Command } from './command.js';
 import { libraryDataDirOption, libraryDataDirUsage, withLibrary } from './library.js';
@@ -31,38 +31,21 @@ ${libraryDataDirUsage}`,
     if (faceArg !== undefined && (!Number.isInteger(faceArg) || faceArg < 0)) throw new UsageError('--face must be a whole number from 0');
     const config = loadConfig();
     const bytes = await readInputFile(photo, config.detect.maxBytes);
-    const analyzer = await FaceAnalyzer.create({
-      detector: config.detect.detector,
-      minScore: config.detect.minScore,
-      minFaceSize: config.detect.minFaceSize,
-      maxPixels: config.detect.maxPixels,
-      maxBytes: config.detect.maxBytes,
-      flip: config.embed.flip,
-      executionProvider: config.inference.executionProvider,
-      intraOpThreads: config.inference.intraOpThreads,
-      inferenceThreads: config.inference.threads,
-    });
-    let probe: { embedding: Float32Array; face: number; embedVersion: string };
+    const search = await PhotoSearch.create(config);
+    let probe: SearchProbe;
     try {
-      const described = await analyzer.describe(bytes);
-      if (described.faces.length === 0) throw new FacepipeError('NO_FACE', `no face was found in ${photo}`);
-      const area = (i: number) => described.faces[i]!.box[2] * described.faces[i]!.box[3];
-      const face = faceArg ?? described.faces.map((_, i) => i).sort((x, y) => area(y) - area(x))[0]!;
-      if (face >= described.faces.length) throw new UsageError(`${photo} has ${described.faces.length} faces; --face must be below that`);
-      probe = { embedding: described.embeddings[face]!, face, embedVersion: analyzer.embedVersion.tag };
+      probe = await search.probe(bytes, faceArg, photo);
     } finally {
-      await analyzer.close();
+      await search.close();
     }
-    return withLibrary(values['data-dir'], async ({ index, library }) => {
-      const hits = await library.search(probe.embedding, probe.embedVersion, limit);
+    return withLibrary(values['data-dir'], async ({ library }) => {
+      const hits = await searchLibrary(library, probe, limit);
       if (hits.length === 0) {
-        const { rows } = await index.pool.query<{ n: string }>('SELECT count(*) AS n FROM faces WHERE embed_version <> $1', [probe.embedVersion]);
-        const other = Number(rows[0]!.n);
+        const other = await facesOfOtherVersions(library, probe.embedVersion);
         process.stderr.write(other > 0 ? `no faces of embedding version ${probe.embedVersion} in the library (${other} faces of other versions: run facepipe reindex stale)\n` : 'the library has no faces yet\n');
         return values.json ? 0 : 1;
       }
-      for (const h of hits) {
-        const line = { imageId: h.imageId, source: h.source, face: h.faceIndex, distance: Math.round(h.distance * 1e6) / 1e6, name: h.name, cluster: h.personId === null ? h.clusterId : null };
+      for (const line of hits) {
         process.stdout.write(values.json ? `${JSON.stringify(line)}\n` : `${line.distance.toFixed(3)}  ${line.source}#${line.face}  ${line.name ?? (line.cluster ? `cluster ${line.cluster}` : 'unknown')}\n`);
       }
       return 0;

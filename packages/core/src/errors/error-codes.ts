@@ -37,13 +37,13 @@ export const ErrorCodes = {
   MODEL_ERROR: { retryable: true, summary: 'a model failed to load or run' },
   /** Object storage did not answer or answered with a server error. */
   STORAGE_UNAVAILABLE: { retryable: true, summary: 'object storage is unavailable' },
-  /** The face index database (DATABASE_URL, or the embedded one) did not answer or refused a query. */
-  DATABASE_UNAVAILABLE: { retryable: true, summary: 'the face index database is unavailable' },
   /**
    * The worker holding the job died (kill -9, out of memory) more often than
    * FACEPIPE_MAX_STALLED_COUNT allows: the input is likely what kills it, so it is not retried.
    */
   WORKER_CRASHED: { retryable: false, summary: 'the worker processing this input crashed repeatedly' },
+  /** The face index database (DATABASE_URL, or the embedded one) did not answer or refused a query. */
+  DATABASE_UNAVAILABLE: { retryable: true, summary: 'the face index database is unavailable' },
   /** Anything not classified above. Retried, since it may be transient. */
   INTERNAL: { retryable: true, summary: 'an internal error occurred' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;

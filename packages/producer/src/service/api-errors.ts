@@ -14,6 +14,16 @@ export type ApiErrorCode =
   | 'QUEUE_FULL'
   | 'TIMEOUT'
   | 'UNKNOWN_QUEUE'
+  | 'FORBIDDEN'
+  | 'BAD_MULTIPART'
+  | 'TOO_MANY_PARTS'
+  | 'BAD_JSON'
+  | 'BODY_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'HEADERS_TOO_LARGE'
+  | 'SHUTTING_DOWN'
+  | 'UNAVAILABLE'
+  | 'CONFLICT'
   | 'NOT_RETRYABLE';
 
 /** An error answered as `{error: {code, message}}` with its HTTP status. */

@@ -17,6 +17,7 @@ export const dashboardHtml = `<!doctype html>
 <header>
   <h1><a href="#">facepipe</a></h1>
   <nav>
+    <a href="#people" id="people-link">People</a>
     <a href="/dashboard/jobs/">Jobs (bull-board)</a>
     <a href="/openapi.json">API (OpenAPI)</a>
     <a href="/metrics">Metrics</a>
@@ -82,6 +83,26 @@ export const dashboardHtml = `<!doctype html>
     <h2>Results</h2>
     <div id="batch-items" class="cards"></div>
     <p><button type="button" id="batch-more" hidden>Show more</button></p>
+  </section>
+</main>
+<main id="people-page" hidden>
+  <p><a href="#">← overview</a></p>
+  <section>
+    <h2>Unnamed clusters</h2>
+    <p class="muted">Groups of similar faces nobody has named yet, largest first: name one and its faces become that person (matching faces across the library are named at once).</p>
+    <div id="clusters"><p class="muted">loading…</p></div>
+  </section>
+  <section>
+    <h2>People</h2>
+    <div id="library-people"><p class="muted">loading…</p></div>
+  </section>
+</main>
+<main id="person-page" hidden>
+  <p><a href="#people">← people</a></p>
+  <section>
+    <h2 id="person-title">Person</h2>
+    <div id="person-photos" class="cards"></div>
+    <p><button type="button" id="person-more" hidden>Show more</button></p>
   </section>
 </main>
 </body>
@@ -158,6 +179,11 @@ button { cursor: pointer; font: inherit; }
 .naming-unknown { color: #b45309; }
 .failure { margin: .3rem 0 .8rem; }
 .failure code { font-weight: 600; }
+.cluster-row { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; padding: .5rem 0; border-bottom: 1px solid #e4e7eb; }
+.cluster-row .crops { margin-top: 0; }
+.cluster-row form, #merge-people { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; margin: 0; }
+#merge-people { margin-top: .8rem; }
+.cluster-row input { font: inherit; padding: .2rem .4rem; min-width: 0; width: 12rem; max-width: 100%; }
 .tag { font-size: 12px; padding: 0 .35rem; border-radius: 3px; background: #e5e7eb; }
 .spark { vertical-align: middle; }
 .spark polyline { fill: none; stroke: #2563eb; stroke-width: 1.5; }

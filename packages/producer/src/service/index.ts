@@ -10,6 +10,9 @@ export { perMinute, DashboardData, recentMinutes, type Overview, type QueueOverv
 export { imageStatus, type ImageStatus } from './image-status.js';
 export { openApiDocument } from './openapi.js';
 export { ServiceMetrics } from './service-metrics.js';
+export { ApiKeys, apiKeyScopes, type ApiKeyScope, type ApiKeyInfo, type CreatedApiKey } from './api-keys.js';
+export { Credentials, type Principal, type CredentialCheck } from './credentials.js';
+export { errorAnswer } from './plugins/errors.js';
 export { BatchRates, type BatchRatesOptions } from './dashboard-rates.js';
 export { batchKind, batchKinds, batchView, groupSmallUploads, isBatchKind, type BatchKind, type BatchRow, type BatchState, type DashboardBatch, type UploadGroup } from './dashboard-batches.js';
 export { dashboardAlerts, type DashboardAlert, type QueueHealth, type AlertThresholds } from './dashboard-alerts.js';

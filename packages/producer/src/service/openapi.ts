@@ -7,10 +7,16 @@ const imageId = { name: 'id', in: 'path', required: true, description: 'Image id
 const batchId = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } };
 const queue = { name: 'queue', in: 'path', required: true, schema: { type: 'string', enum: ['detect', 'embed', 'classify', 'gallery', 'maintenance'] } };
 const code = { name: 'code', in: 'path', required: true, description: 'An error code, e.g. CORRUPT_IMAGE', schema: { type: 'string', pattern: '^[A-Z_]+$' } };
+const personName = { name: 'name', in: 'path', required: true, description: "The person's name (URL-encoded)", schema: { type: 'string', maxLength: 100 } };
+const jsonBody = (schema: object) => ({ required: true, content: { 'application/json': { schema } } });
 const authErrors = {
-  '401': error('No token, or a wrong one (`Authorization: Bearer <FACEPIPE_API_TOKEN>`)'),
+  '401': error('No credentials, or wrong ones (`Authorization: Bearer <API key or FACEPIPE_API_TOKEN>`)'),
+  '403': error("The API key lacks this route's scope (FORBIDDEN)"),
   '429': error('This client address sent FACEPIPE_AUTH_MAX_FAILURES wrong tokens within FACEPIPE_AUTH_WINDOW_S; `Retry-After` says when to try again'),
 };
+
+/** The face index routes' answer without DATABASE_URL or with the database down. */
+const noIndex = { '503': error('No face index (DATABASE_URL unset) or it does not answer (DATABASE_UNAVAILABLE)') };
 
 const uploadBody = (withBatch: boolean) => ({
   required: true,
@@ -41,8 +47,10 @@ export const openApiDocument = {
     version: '1',
     description:
       'Upload photos for face detection and recognition, follow images and batches, enroll people, and watch the queues. ' +
-      'When FACEPIPE_API_TOKEN is set, every route except /healthz, /readyz, /metrics and /openapi.json needs `Authorization: Bearer <token>` ' +
-      '(browsers sign in on /dashboard and get a session cookie instead).',
+      'When FACEPIPE_API_TOKEN is set, every route except /healthz, /readyz, /metrics and /openapi.json needs `Authorization: Bearer <credential>`: ' +
+      'the token itself (every scope) or an API key (`fpk_…`, made with `facepipe keys create` or POST /v1/keys) whose scopes include the one the route names in `x-facepipe-scope` (unnamed: read for GET, admin otherwise) ' +
+      '(upload, read, people, admin; admin includes all). Browsers sign in on /dashboard with either and get a session cookie instead. ' +
+      'Every 4xx/5xx answer has the body `{"error": {"code", "message"}}`; uploads add per-file details in `files`.',
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -55,7 +63,7 @@ export const openApiDocument = {
             type: 'object',
             required: ['code', 'message'],
             properties: {
-              code: { type: 'string', description: `A facepipe error code (${Object.keys(ErrorCodes).join(', ')}) or a request error (UNAUTHORIZED, TOO_MANY_ATTEMPTS, NOT_FOUND, BAD_REQUEST, NOT_MULTIPART, NO_FILES, TOO_MANY_FILES, BATCH_CLOSED, QUEUE_FULL, UNKNOWN_QUEUE)` },
+              code: { type: 'string', description: `A facepipe error code (${Object.keys(ErrorCodes).join(', ')}) or a request error (UNAUTHORIZED, FORBIDDEN, TOO_MANY_ATTEMPTS, NOT_FOUND, BAD_REQUEST, BAD_JSON, BAD_MULTIPART, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, HEADERS_TOO_LARGE, NOT_MULTIPART, NO_FILES, TOO_MANY_FILES, TOO_MANY_PARTS, BATCH_CLOSED, QUEUE_FULL, TIMEOUT, UNKNOWN_QUEUE, SHUTTING_DOWN, UNAVAILABLE, CONFLICT, NOT_RETRYABLE)` },
               message: { type: 'string' },
             },
           },
@@ -78,7 +86,23 @@ export const openApiDocument = {
       UploadResult: {
         type: 'object',
         required: ['batchId', 'open', 'files'],
-        properties: { batchId: { type: 'string' }, open: { type: 'boolean' }, files: { type: 'array', items: ref('UploadedFile') } },
+        properties: {
+          error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } }, description: 'On 4xx (every file rejected): the common error object; `files` says why for each' },
+          batchId: { type: 'string' },
+          open: { type: 'boolean' },
+          files: { type: 'array', items: ref('UploadedFile') },
+          statusUrl: { type: 'string', description: 'Enrollment answered 202: where its progress and report appear (also in `Location`)' },
+        },
+      },
+      ApiKey: {
+        type: 'object',
+        required: ['id', 'name', 'scopes', 'createdAt'],
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{16}$' },
+          name: { type: 'string' },
+          scopes: { type: 'array', items: { type: 'string', enum: ['upload', 'read', 'people', 'admin'] } },
+          createdAt: { type: 'string', format: 'date-time' },
+        },
       },
       ImageStatus: {
         type: 'object',
@@ -166,7 +190,69 @@ export const openApiDocument = {
         type: 'object',
         properties: {
           galleryVersion: { type: ['integer', 'null'] },
-          people: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, faces: { type: 'array', items: { type: 'object', properties: { imageId: { type: 'string' }, cropIndex: { type: 'integer' } } } } } } },
+          people: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['name', 'faces', 'faceCount'],
+              properties: {
+                id: { type: 'string', description: 'In the face index (absent for people only the gallery knows)' },
+                name: { type: 'string' },
+                hidden: { type: 'boolean' },
+                faceCount: { type: 'integer', description: 'Faces in the library that are this person' },
+                examples: { type: 'integer' },
+                faces: { type: 'array', description: 'Their enrolled faces in the current gallery', items: { type: 'object', properties: { imageId: { type: 'string' }, cropIndex: { type: 'integer' } } } },
+              },
+            },
+          },
+        },
+      },
+      LibraryPerson: {
+        type: 'object',
+        description: 'A person of the face index',
+        required: ['id', 'name', 'hidden', 'faceCount', 'examples'],
+        properties: {
+          id: { type: 'string' },
+          name: { type: 'string' },
+          hidden: { type: 'boolean' },
+          faceCount: { type: 'integer', description: 'Faces in the library that are this person' },
+          examples: { type: 'integer', description: 'Faces that name others: enrolled, from a named cluster, or named by hand' },
+        },
+      },
+      Cluster: {
+        type: 'object',
+        required: ['id', 'faces', 'embedVersion', 'samples'],
+        properties: {
+          id: { type: 'string', pattern: '^[0-9]+$', description: 'Stable while most of its faces stay together' },
+          faces: { type: 'integer' },
+          embedVersion: { type: 'string' },
+          samples: { type: 'array', items: ref('FaceRef'), description: 'A few of its faces (GET /v1/images/{imageId}/crops has their crops)' },
+        },
+      },
+      FaceRef: { type: 'object', required: ['imageId', 'face', 'source'], properties: { imageId: { type: 'string' }, face: { type: 'integer', description: "The face's index in its image" }, source: { type: 'string' } } },
+      SearchHit: {
+        type: 'object',
+        description: 'As a line of `facepipe search --json`',
+        required: ['imageId', 'source', 'face', 'distance', 'name', 'cluster'],
+        properties: {
+          imageId: { type: 'string' },
+          source: { type: 'string', description: 'The file as it was ingested (or the upload\'s file name / externalId)' },
+          face: { type: 'integer' },
+          distance: { type: 'number', description: 'Euclidean distance between the embeddings (same person below about 0.6)' },
+          name: { type: ['string', 'null'] },
+          cluster: { type: ['string', 'null'], description: 'Its cluster when nobody is set on it' },
+        },
+      },
+      Schedule: {
+        type: 'object',
+        required: ['id', 'kind', 'everyMs', 'cron', 'tz', 'nextRunAt'],
+        properties: {
+          id: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' },
+          kind: { type: 'string', enum: ['classify', 'stale'], description: 'The re-index each tick queues as a batch (as `facepipe reindex <kind>`)' },
+          everyMs: { type: ['integer', 'null'] },
+          cron: { type: ['string', 'null'] },
+          tz: { type: ['string', 'null'] },
+          nextRunAt: { type: ['integer', 'null'], description: 'ms since epoch' },
         },
       },
       Ready: { type: 'object', properties: { ready: { type: 'boolean' }, checks: { type: 'object', additionalProperties: { type: 'object', properties: { ok: { type: 'boolean' }, detail: { type: 'string' } } } } } },
@@ -176,18 +262,20 @@ export const openApiDocument = {
   paths: {
     '/v1/images': {
       post: {
+        'x-facepipe-scope': 'upload',
         summary: 'Upload one or many images',
         description:
-          'Streams each file part, hashes it (image id = sha256), checks its header (format, pixel limit) and queues it. The same bytes always get the same id and are never processed twice. ' +
+          'Reads the whole request first (files wait in a temp dir): a request refused as a whole (400, 409, 413 TOO_MANY_FILES/TOO_MANY_PARTS, 415) stores and queues nothing. ' +
+          'Then hashes each file (image id = sha256), checks its header (format, pixel limit) and queues it. The same bytes always get the same id and are never processed twice. ' +
           '202: every file accepted; 207: some rejected (see each file); 4xx: every file rejected, with the status of the first (413 over a limit, 415 not an image, 422 unreadable).',
         requestBody: uploadBody(true),
         responses: {
           '202': json(ref('UploadResult'), 'Every file accepted'),
           '207': json(ref('UploadResult'), 'Some files rejected; each says why'),
-          '400': error('No files, an unknown field, or a bad batchId/externalId'),
+          '400': error('No files (NO_FILES), an unknown field, a bad batchId/externalId, batchId after the files (BAD_REQUEST), or a malformed body (BAD_MULTIPART)'),
           ...authErrors,
           '409': error('The batch is closed to uploads (BATCH_CLOSED)'),
-          '413': json({ oneOf: [ref('UploadResult'), ref('Error')] }, 'Over FACEPIPE_UPLOAD_MAX_BYTES / FACEPIPE_MAX_PIXELS (FILE_TOO_LARGE, IMAGE_TOO_LARGE) or too many files (TOO_MANY_FILES)'),
+          '413': json({ oneOf: [ref('UploadResult'), ref('Error')] }, 'Over FACEPIPE_UPLOAD_MAX_BYTES / FACEPIPE_MAX_PIXELS (FILE_TOO_LARGE, IMAGE_TOO_LARGE) or too many files or parts (TOO_MANY_FILES, TOO_MANY_PARTS)'),
           '415': json({ oneOf: [ref('UploadResult'), ref('Error')] }, 'Not an image (NOT_AN_IMAGE, UNSUPPORTED_FORMAT), or not multipart/form-data (NOT_MULTIPART)'),
           '422': json(ref('UploadResult'), 'An unreadable image (EMPTY_INPUT, TRUNCATED_IMAGE, CORRUPT_IMAGE)'),
           '503': error('The detect queue is full (QUEUE_FULL, with Retry-After) or storage is down'),
@@ -223,6 +311,7 @@ export const openApiDocument = {
     },
     '/v1/batches/{id}/close': {
       post: {
+        'x-facepipe-scope': 'upload',
         summary: 'Close an upload batch: it takes no more files and finishes once its files are processed',
         parameters: [batchId],
         responses: { '200': json(ref('Batch'), 'The closed batch'), ...authErrors, '404': error('No such batch') },
@@ -237,8 +326,11 @@ export const openApiDocument = {
     },
     '/v1/people/{name}/images': {
       post: {
+        'x-facepipe-scope': 'people',
         summary: 'Enroll photos of a person (one face each) and publish a new gallery version',
-        description: 'Waits until the photos are processed and the gallery is built, then answers the enrollment report. With `?wait=false` answers 202 at once; the report then appears in GET /v1/batches/{id}.',
+        description:
+          'Waits (up to 20 s) until the photos are processed and the gallery is built, then answers the enrollment report. ' +
+          'A longer wait, a paused pipeline queue, or `?wait=false` answers 202 with `Location: /v1/batches/{id}` (also `statusUrl`): the enrollment goes on in the background and its report appears there as `enrollment`.',
         parameters: [
           { name: 'name', in: 'path', required: true, schema: { type: 'string', maxLength: 100 } },
           { name: 'wait', in: 'query', schema: { type: 'boolean', default: true } },
@@ -246,17 +338,211 @@ export const openApiDocument = {
         requestBody: uploadBody(false),
         responses: {
           '200': json({ type: 'object', properties: { batchId: { type: 'string' }, files: { type: 'array', items: ref('UploadedFile') }, enrollment: ref('EnrollmentReport') } }, 'Enrolled (see each item: enrolled or rejected with NO_FACE, MULTIPLE_FACES…)'),
-          '202': json(ref('UploadResult'), 'Accepted; enrollment finishes in the background'),
+          '202': { ...json(ref('UploadResult'), 'Accepted; the enrollment finishes in the background'), headers: { Location: { description: 'GET this for progress and, when done, the report', schema: { type: 'string' } } } },
           '400': error('Not a valid person name, or no files'),
           ...authErrors,
           '413': error('Over a limit'),
           '415': error('Not an image'),
-          '504': error('The photos were not processed in time; the enrollment finishes in the background'),
+          '504': error('The enrollment failed or was not done within its 600 s limit (TIMEOUT)'),
         },
       },
     },
     '/v1/people': {
-      get: { summary: 'People in the current gallery, with their enrolled faces', responses: { '200': json(ref('People'), 'The gallery'), ...authErrors } },
+      get: {
+        summary: 'Every person in the library with their face counts, and the enrolled faces of the gallery',
+        description: 'With a face index (DATABASE_URL): each person of the index with `faceCount` (faces in the library), `examples`, `hidden` and `faces` (their faces in the current gallery); people only the gallery knows follow. Without one: the gallery only.',
+        parameters: [{ name: 'hidden', in: 'query', schema: { type: 'boolean', default: false }, description: 'Include hidden people' }],
+        responses: { '200': json(ref('People'), 'People'), ...authErrors, '503': error('The face index does not answer (DATABASE_UNAVAILABLE)') },
+      },
+    },
+    '/v1/people/{name}': {
+      get: { summary: 'One person of the library', parameters: [personName], responses: { '200': json(ref('LibraryPerson'), 'The person'), ...authErrors, '404': error('Nobody of this name'), ...noIndex } },
+      patch: {
+        'x-facepipe-scope': 'people',
+        summary: 'Rename and/or hide (or show) a person',
+        parameters: [personName],
+        requestBody: jsonBody({ type: 'object', properties: { name: { type: 'string', maxLength: 100 }, hidden: { type: 'boolean' } }, additionalProperties: false }),
+        responses: {
+          '200': json({ allOf: [ref('LibraryPerson'), { type: 'object', properties: { resultsUpdated: { type: 'integer', description: 'Result documents rewritten with the new name' } } }] }, 'The person now'),
+          '400': error('Not JSON, an unknown field, or a bad name (BAD_REQUEST, INVALID_PAYLOAD)'),
+          ...authErrors,
+          '404': error('Nobody of this name'),
+          '409': error('Someone already has the new name: merge instead (CONFLICT)'),
+          ...noIndex,
+        },
+      },
+      delete: {
+        'x-facepipe-scope': 'people',
+        summary: "Delete a person: their faces become nobody's (and may be clustered again)",
+        parameters: [personName],
+        responses: { '200': json({ type: 'object', properties: { name: { type: 'string' }, deleted: { const: true }, faces: { type: 'integer' }, resultsUpdated: { type: 'integer' } } }, 'Deleted'), ...authErrors, '404': error('Nobody of this name'), ...noIndex },
+      },
+    },
+    '/v1/people/{name}/merge': {
+      post: {
+        'x-facepipe-scope': 'people',
+        summary: "Merge a person into another: their faces, examples and hand labels become the other's",
+        parameters: [personName],
+        requestBody: jsonBody({ type: 'object', required: ['into'], properties: { into: { type: 'string' } }, additionalProperties: false }),
+        responses: {
+          '200': json({ type: 'object', properties: { merged: { type: 'string' }, into: ref('LibraryPerson'), faces: { type: 'integer' }, resultsUpdated: { type: 'integer' } } }, 'Merged'),
+          '400': error('Not JSON, or a person merged into themselves'),
+          ...authErrors,
+          '404': error('Nobody of one of the names'),
+          ...noIndex,
+        },
+      },
+    },
+    '/v1/people/{name}/faces': {
+      get: {
+        summary: "A person's faces, a page at a time (oldest first)",
+        parameters: [
+          personName,
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 100 } },
+          { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'The `nextCursor` of the previous page' },
+        ],
+        responses: {
+          '200': json(
+            {
+              type: 'object',
+              properties: {
+                name: { type: 'string' },
+                faces: { type: 'array', items: { allOf: [ref('FaceRef'), { type: 'object', properties: { faceId: { type: 'string' }, how: { type: ['string', 'null'], enum: ['auto', 'hand', 'enrolled', null] }, distance: { type: ['number', 'null'], description: 'For `auto`: the distance to the example that named it' } } }] } },
+                nextCursor: { type: ['string', 'null'], description: 'null on the last page' },
+              },
+            },
+            'A page',
+          ),
+          '400': error('A bad limit or cursor'),
+          ...authErrors,
+          '404': error('Nobody of this name'),
+          ...noIndex,
+        },
+      },
+    },
+    '/v1/clusters': {
+      get: { summary: 'Groups of similar faces nobody has named yet, largest first', responses: { '200': json({ type: 'object', properties: { clusters: { type: 'array', items: ref('Cluster') } } }, 'Clusters'), ...authErrors, ...noIndex } },
+    },
+    '/v1/clusters/{id}/name': {
+      post: {
+        'x-facepipe-scope': 'people',
+        summary: "Name a cluster: its faces become the person's (as enrollment), and matching faces across the library are named at once",
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9]+$' } }],
+        requestBody: jsonBody({ type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 100 } }, additionalProperties: false }),
+        responses: {
+          '200': json({ type: 'object', properties: { cluster: { type: 'string' }, person: ref('LibraryPerson'), faces: { type: 'integer', description: 'Faces named' }, resultsUpdated: { type: 'integer' } } }, 'Named'),
+          '400': error('Not JSON, or not a valid name'),
+          ...authErrors,
+          '404': error('No such cluster (or it has no faces)'),
+          ...noIndex,
+        },
+      },
+    },
+    '/v1/faces/{imageId}/{face}/person': {
+      put: {
+        'x-facepipe-scope': 'people',
+        summary: 'Move one face to a person (created when new), or to nobody (`"name": null`: "this is not them")',
+        description: 'Set by hand: kept by box through every re-run and re-index; a face moved to a person names matching faces like an example.',
+        parameters: [
+          { ...imageId, name: 'imageId' },
+          { name: 'face', in: 'path', required: true, schema: { type: 'integer', minimum: 0 }, description: "The face's index in its image" },
+        ],
+        requestBody: jsonBody({ type: 'object', required: ['name'], properties: { name: { type: ['string', 'null'], maxLength: 100 } }, additionalProperties: false }),
+        responses: {
+          '200': json({ type: 'object', properties: { imageId: { type: 'string' }, face: { type: 'integer' }, name: { type: ['string', 'null'] }, how: { const: 'hand' }, cluster: { type: ['string', 'null'] }, faces: { type: 'integer', description: 'Faces whose person changed' }, resultsUpdated: { type: 'integer' } } }, 'The face now'),
+          '400': error('Not JSON, a bad image id or face, or a bad name'),
+          ...authErrors,
+          '404': error('The index has no such face'),
+          ...noIndex,
+        },
+      },
+    },
+    '/v1/search': {
+      post: {
+        'x-facepipe-scope': 'read',
+        summary: 'Search by face: the library faces nearest to the largest face of a photo (or its face `face`), nearest first',
+        description: 'The photo is detected and embedded here with the pipeline\'s models (loaded on the first search). The hits are those of `facepipe search --json` (HNSW, approximate).',
+        parameters: [
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 10 } },
+          { name: 'face', in: 'query', schema: { type: 'integer', minimum: 0 } },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                properties: {
+                  face: { type: 'integer', minimum: 0, description: 'Which face of the photo (detection order, from 0); default: the largest' },
+                  limit: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
+                  photo: { type: 'string', format: 'binary', description: 'One photo (any field name)' },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': json({ type: 'object', properties: { face: { type: 'integer', description: 'The face searched' }, faces: { type: 'integer', description: 'Faces found in the photo' }, embedVersion: { type: 'string' }, hits: { type: 'array', items: ref('SearchHit') } } }, 'Hits, nearest first'),
+          '400': error('No photo (NO_FILES), an unknown field, a bad limit, or a face beyond those found (INVALID_PAYLOAD)'),
+          ...authErrors,
+          '413': error('Over FACEPIPE_UPLOAD_MAX_BYTES or FACEPIPE_MAX_PIXELS, or more than one photo'),
+          '415': error('Not an image, or not multipart/form-data'),
+          '422': error('No face in the photo (NO_FACE), or unreadable'),
+          ...noIndex,
+        },
+      },
+    },
+    '/v1/schedules': {
+      post: {
+        'x-facepipe-scope': 'admin',
+        summary: 'Create (or replace, by id) a scheduled re-index: an interval or a cron pattern',
+        requestBody: jsonBody({
+          type: 'object',
+          required: ['id', 'kind'],
+          properties: {
+            id: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' },
+            kind: { type: 'string', enum: ['classify', 'stale'] },
+            every: { type: ['string', 'integer'], description: '"90s", "15m", "6h", "1d" or ms; at least 1 minute' },
+            cron: { type: 'string', description: '5 or 6 fields, e.g. "0 3 * * *"' },
+            tz: { type: 'string', description: 'Time zone of the cron pattern' },
+          },
+          additionalProperties: false,
+        }),
+        responses: { '201': json(ref('Schedule'), 'The schedule, with its next run'), '400': error('A bad id, kind, interval or cron pattern'), ...authErrors },
+      },
+      get: { 'x-facepipe-scope': 'admin', summary: 'Every scheduled re-index, by next run', responses: { '200': json({ type: 'object', properties: { schedules: { type: 'array', items: ref('Schedule') } } }, 'Schedules'), ...authErrors } },
+    },
+    '/v1/schedules/{id}': {
+      delete: {
+        'x-facepipe-scope': 'admin',
+        summary: 'Delete a scheduled re-index',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': json({ type: 'object', properties: { id: { type: 'string' }, deleted: { const: true } } }, 'Deleted'), ...authErrors, '404': error('No such schedule') },
+      },
+    },
+    '/v1/keys': {
+      post: {
+        summary: 'Create an API key; the key is in this answer only (stored as its sha256)',
+        'x-facepipe-scope': 'admin',
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { type: 'object', required: ['name', 'scopes'], properties: { name: { type: 'string', maxLength: 100 }, scopes: { type: 'array', items: { type: 'string', enum: ['upload', 'read', 'people', 'admin'] } } } } } },
+        },
+        responses: {
+          '201': json({ allOf: [ref('ApiKey'), { type: 'object', required: ['key'], properties: { key: { type: 'string', description: 'fpk_<id>_<secret>: send as `Authorization: Bearer <key>`' } } }] }, 'The new key'),
+          '400': error('A bad name or scope, or not JSON (BAD_REQUEST, BAD_JSON)'),
+          ...authErrors,
+        },
+      },
+      get: { summary: 'Every API key, without secrets', 'x-facepipe-scope': 'admin', responses: { '200': json({ type: 'object', properties: { keys: { type: 'array', items: ref('ApiKey') } } }, 'Keys'), ...authErrors } },
+    },
+    '/v1/keys/{id}': {
+      delete: {
+        summary: 'Revoke an API key (at once, in every service process)',
+        'x-facepipe-scope': 'admin',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': json({ type: 'object', properties: { id: { type: 'string' }, revoked: { const: true } } }, 'Revoked'), ...authErrors, '404': error('No such key') },
+      },
     },
     '/dashboard/api/overview': {
       get: {

@@ -8,6 +8,9 @@ import {
   type Logger,
   type ManifestEntry,
 } from '@facepipe/core';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Producer } from '../producer.js';
 import type { AdmitOutcome } from '../ingest/ingestor.js';
@@ -56,16 +59,43 @@ export interface UploadsDeps {
   log: Logger;
   /** Counts each file's outcome (metrics). */
   onFile?: (file: UploadedFile, bytes: number) => void;
+  /** Where request files wait (on disk) until the whole request is accepted. @defaultValue os.tmpdir() */
+  spoolDir?: string;
+}
+
+/** A file of a request being read: on disk until the request is accepted. */
+interface SpooledFile {
+  path: string;
+  size: number;
+  tooLarge: boolean;
+  filename: string | null;
+  externalId: string | undefined;
+}
+
+interface ReadRequest {
+  batchId: string | undefined;
+  files: SpooledFile[];
+}
+
+/** A multipart parse error without a status of its own (busboy's) becomes 400 BAD_MULTIPART; Fastify's keep theirs. */
+function multipartError(err: unknown): unknown {
+  const e = err as { code?: unknown; statusCode?: unknown; message?: unknown };
+  if (typeof e.code === 'string' && e.code.startsWith('FST_')) return err;
+  if (typeof e.statusCode === 'number') return err;
+  return new ApiError(400, 'BAD_MULTIPART', `the multipart body could not be read: ${typeof e.message === 'string' ? e.message : String(err)}`);
 }
 
 const uploadSource = 'upload';
 const externalIdPattern = /^[\x20-\x7e]{1,1024}$/;
 
 /**
- * Receives multipart uploads into batches. Files are handled one at a time per request, each
- * read into memory (at most `maxBytes`, holding one of the shared upload slots) while it is
- * hashed, probed and admitted through the same {@link Ingestor} path as folder ingests:
- * content-addressed original, de-duplication, typed rejections, batch counts, manifest.
+ * Receives multipart uploads into batches, validating first: every part is read (files spooled
+ * to a private temp dir, at most `maxBytes` each) and checked before anything is stored or
+ * queued, so a refused request (413 TOO_MANY_FILES, 400, 409) leaves no trace. Then each file
+ * is read back into memory (holding one of the shared upload slots) while it is hashed, probed
+ * and admitted through the same {@link Ingestor} path as folder ingests: content-addressed
+ * original, de-duplication, typed rejections, batch counts, manifest. The temp files are
+ * always removed.
  *
  * Batches: an upload without `batchId` gets a new batch, closed when the request ends (it
  * finishes once its files are processed). With `batchId`, files go into that batch, created on
@@ -108,44 +138,92 @@ export class Uploads {
   }
 
   async #receive(parts: AsyncIterable<UploadPart>, target: UploadTarget): Promise<UploadResult> {
-    const { producer } = this.deps;
-    const { tracker } = producer.ctx;
+    const spool = await mkdtemp(join(this.deps.spoolDir ?? tmpdir(), 'facepipe-upload-'));
+    try {
+      // Validate first: the whole request is read and checked before anything is stored or queued.
+      const request = await this.#read(parts, target, spool);
+      return await this.#admit(request, target);
+    } finally {
+      await rm(spool, { recursive: true, force: true });
+    }
+  }
+
+  /** Reads every part, spooling files to `dir`; throws (having changed nothing) on any request error. */
+  async #read(parts: AsyncIterable<UploadPart>, target: UploadTarget, dir: string): Promise<ReadRequest> {
+    const { slots, maxBytes } = this.deps;
     let batchId: string | undefined;
-    let closeAtEnd = true;
     let externalId: string | undefined;
-    /** batch.json of a batch this request created: written while the files are received. */
+    const files: SpooledFile[] = [];
+    const iterator = parts[Symbol.asyncIterator]();
+    for (;;) {
+      let next: IteratorResult<UploadPart>;
+      try {
+        next = await iterator.next();
+      } catch (err) {
+        throw multipartError(err);
+      }
+      if (next.done) break;
+      const part = next.value;
+      if (part.type === 'field') {
+        const value = typeof part.value === 'string' ? part.value : '';
+        if (part.fieldname === 'batchId' && target.purpose === 'ingest') {
+          if (batchId !== undefined || files.length > 0) throw new ApiError(400, 'BAD_REQUEST', 'batchId must come once, before the files');
+          if (!batchIdPattern.test(value)) throw new ApiError(400, 'BAD_REQUEST', 'batchId: 1-64 letters, digits, _ or -');
+          await this.#checkNamedBatch(value);
+          batchId = value;
+        } else if (part.fieldname === 'externalId') {
+          if (!externalIdPattern.test(value)) throw new ApiError(400, 'BAD_REQUEST', 'externalId: 1-1024 printable ASCII characters');
+          externalId = value;
+        } else {
+          throw new ApiError(400, 'BAD_REQUEST', `unknown field "${part.fieldname}" (expected ${target.purpose === 'ingest' ? 'batchId, ' : ''}externalId and files)`);
+        }
+        continue;
+      }
+      const path = join(dir, String(files.length));
+      let size = 0;
+      // A slot per file being written bounds the spooling going on at once; waiting for one
+      // leaves the body unread, so TCP backpressure slows the client.
+      await slots.acquire();
+      try {
+        const handle = await open(path, 'wx', 0o600);
+        try {
+          for await (const chunk of part.file) {
+            const buffer = chunk as Buffer;
+            size += buffer.length;
+            if (size <= maxBytes) await handle.write(buffer);
+          }
+        } finally {
+          await handle.close();
+        }
+      } catch (err) {
+        throw err instanceof ApiError ? err : multipartError(err);
+      } finally {
+        slots.release();
+      }
+      files.push({ path, size, tooLarge: part.file.truncated === true || size > maxBytes, filename: part.filename ? part.filename.slice(0, 1024) : null, externalId });
+      externalId = undefined;
+    }
+    if (files.length === 0) throw new ApiError(400, 'NO_FILES', 'the request has no files (multipart/form-data, one part per file)');
+    return { batchId, files };
+  }
+
+  /** Admits a validated request's files into their batch (created here, not before). */
+  async #admit(request: ReadRequest, target: UploadTarget): Promise<UploadResult> {
+    const { tracker } = this.deps.producer.ctx;
+    const closeAtEnd = request.batchId === undefined;
+    const batchId = request.batchId ?? newBatchId();
+    /** batch.json of a batch this request created: written while the files are admitted. */
     let batchDocument: Promise<void> | undefined;
     const files: UploadedFile[] = [];
     const entries: ManifestEntry[] = [];
     try {
-      for await (const part of parts) {
-        if (part.type === 'field') {
-          const value = typeof part.value === 'string' ? part.value : '';
-          if (part.fieldname === 'batchId' && target.purpose === 'ingest') {
-            if (batchId !== undefined) throw new ApiError(400, 'BAD_REQUEST', 'batchId must come once, before the files');
-            if (!batchIdPattern.test(value)) throw new ApiError(400, 'BAD_REQUEST', 'batchId: 1-64 letters, digits, _ or -');
-            batchDocument = (await this.#openNamedBatch(value))?.written;
-            batchId = value;
-            closeAtEnd = false;
-          } else if (part.fieldname === 'externalId') {
-            if (!externalIdPattern.test(value)) throw new ApiError(400, 'BAD_REQUEST', 'externalId: 1-1024 printable ASCII characters');
-            externalId = value;
-          } else {
-            throw new ApiError(400, 'BAD_REQUEST', `unknown field "${part.fieldname}" (expected ${target.purpose === 'ingest' ? 'batchId, ' : ''}externalId and files)`);
-          }
-          continue;
-        }
-        if (batchId === undefined) {
-          batchId = newBatchId();
-          batchDocument = (await this.#createBatch(batchId, target.purpose, target.person ? `upload enroll ${target.person}` : uploadSource)).written;
-        }
+      batchDocument = closeAtEnd
+        ? (await this.#createBatch(batchId, target.purpose, target.person ? `upload enroll ${target.person}` : uploadSource)).written
+        : (await this.#openNamedBatch(batchId))?.written;
+      for (const spooled of request.files) {
         const index = await tracker.addOpenItem(batchId);
-        if (index === undefined) {
-          part.file.resume();
-          throw new ApiError(409, 'BATCH_CLOSED', `batch ${batchId} is closed to uploads`);
-        }
-        const file = await this.#receiveFile(part, batchId, index, externalId, target.person);
-        externalId = undefined;
+        if (index === undefined) throw new ApiError(409, 'BATCH_CLOSED', `batch ${batchId} is closed to uploads`);
+        const file = await this.#admitFile(spooled, batchId, index, target.person);
         files.push(file);
         entries.push({
           index,
@@ -156,37 +234,26 @@ export class Uploads {
         });
       }
     } finally {
-      if (batchId !== undefined) await Promise.all([batchDocument, this.#finishRequest(batchId, entries, closeAtEnd)]);
+      await Promise.all([batchDocument, this.#finishRequest(batchId, entries, closeAtEnd)]);
     }
-    if (batchId === undefined || files.length === 0) throw new ApiError(400, 'NO_FILES', 'the request has no files (multipart/form-data, one part per file)');
     return { batchId, open: !closeAtEnd, files };
   }
 
-  async #receiveFile(part: Extract<UploadPart, { type: 'file' }>, batchId: string, index: number, externalId: string | undefined, person: string | undefined): Promise<UploadedFile> {
+  async #admitFile(spooled: SpooledFile, batchId: string, index: number, person: string | undefined): Promise<UploadedFile> {
     const { producer, slots, maxBytes, log } = this.deps;
-    const filename = part.filename ? part.filename.slice(0, 1024) : null;
+    const { filename, externalId, tooLarge, size } = spooled;
     const base = { index, filename, externalId: externalId ?? null };
     const source = externalId ?? filename ?? `upload-${index}`;
     let outcome: AdmitOutcome;
-    let size = 0;
     await slots.acquire();
     try {
-      const chunks: Buffer[] = [];
-      for await (const chunk of part.file) {
-        const buffer = chunk as Buffer;
-        size += buffer.length;
-        if (size <= maxBytes) chunks.push(buffer);
-      }
-      const tooLarge = part.file.truncated === true || size > maxBytes;
-      const bytes = tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks, size);
-      chunks.length = 0;
       const item: IngestItem = {
         source,
         person,
         read: async () => {
           if (tooLarge) throw new FacepipeError('FILE_TOO_LARGE', `the file is over the upload limit of ${maxBytes} bytes (FACEPIPE_UPLOAD_MAX_BYTES)`);
-          if (bytes.length === 0) throw new FacepipeError('EMPTY_INPUT');
-          return bytes;
+          if (size === 0) throw new FacepipeError('EMPTY_INPUT');
+          return readFile(spooled.path);
         },
       };
       try {
@@ -208,6 +275,14 @@ export class Uploads {
     log.info('image uploaded', { batchId, imageId: file.imageId, status: file.status, duplicate: file.duplicate, ...(file.error ? { code: file.error.code } : {}), bytes: size });
     this.deps.onFile?.(file, size);
     return file;
+  }
+
+  /** Refuses (409) a batch name that exists and is not an open upload batch; changes nothing. */
+  async #checkNamedBatch(batchId: string): Promise<void> {
+    const batch = await this.deps.producer.ctx.tracker.getBatch(batchId);
+    if (batch && (batch.source !== uploadSource || batch.ingested)) {
+      throw new ApiError(409, 'BATCH_CLOSED', `batch ${batchId} is ${batch.source !== uploadSource ? 'not an upload batch' : 'closed to uploads'}`);
+    }
   }
 
   /** Uses an open upload batch, or creates it under the name the client chose. */

@@ -590,10 +590,35 @@ async function refreshBatch(): Promise<void> {
   document.body.dataset.batchLoaded = id;
 }
 
+/** The person of a `#person/<name>` hash, if any. */
+function personFromHash(): string | null {
+  const m = /^#person\/(.+)$/.exec(location.hash);
+  return m ? decodeURIComponent(m[1]!) : null;
+}
+
 function showPage(): void {
   const id = batchIdFromHash();
-  byId('overview').hidden = id !== null;
+  const person = personFromHash();
+  const people = location.hash === '#people';
+  byId('overview').hidden = id !== null || person !== null || people;
   byId('batch-page').hidden = id === null;
+  byId('people-page').hidden = !people;
+  byId('person-page').hidden = person === null;
+  if (people) {
+    delete document.body.dataset.peopleLoaded;
+    loadPeoplePage().catch((err: unknown) => notice(`People: ${err instanceof Error ? err.message : String(err)}`, false));
+  }
+  if (person !== shownPerson) {
+    shownPerson = person;
+    personCursor = null;
+    delete document.body.dataset.personLoaded;
+    if (person !== null) {
+      byId('person-title').textContent = person;
+      byId('person-photos').replaceChildren(h('p', { class: 'muted' }, 'loading…'));
+      window.scrollTo(0, 0);
+      loadPerson(person).catch((err: unknown) => notice(`${person}: ${err instanceof Error ? err.message : String(err)}`, false));
+    }
+  }
   if (id === shownBatch) return;
   shownBatch = id;
   delete document.body.dataset.batchLoaded;
@@ -605,6 +630,122 @@ function showPage(): void {
   window.scrollTo(0, 0);
   refreshBatch().catch((err: unknown) => notice(`Batch ${id}: ${err instanceof Error ? err.message : String(err)}`, false));
   loadItems(id, itemsPerPage).catch((err: unknown) => console.warn(err));
+}
+
+// ---- the People page (#people) and a person's page (#person/<name>) ----
+
+interface ClusterRow {
+  id: string;
+  faces: number;
+  samples: { imageId: string; face: number; source: string }[];
+}
+
+interface LibraryPerson {
+  name: string;
+  hidden?: boolean;
+  faceCount: number;
+  examples?: number;
+}
+
+interface PersonFaces {
+  name: string;
+  faces: { faceId: string; imageId: string; face: number; source: string; how: 'auto' | 'hand' | 'enrolled' | null; distance: number | null }[];
+  nextCursor: string | null;
+}
+
+const sendJson = <T>(method: string, path: string, body: unknown) => api<T>(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const personPath = (name: string) => `/v1/people/${encodeURIComponent(name)}`;
+
+function renderClusters(clusters: ClusterRow[]): void {
+  const rows = clusters.map((c) => {
+    const input = h('input', { type: 'text', name: 'name', placeholder: 'who is this?', required: true, maxlength: 100, 'aria-label': `name for cluster ${c.id}` });
+    const form = h('form', { class: 'name-cluster' }, input, h('button', { type: 'submit' }, 'Name'));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const name = input.value.trim();
+      act(() => sendJson<{ faces: number }>('POST', `/v1/clusters/${c.id}/name`, { name }), (r) => `Cluster ${c.id} is ${name}: ${plural(r.faces, 'face')} named`, loadPeoplePage);
+    });
+    return h(
+      'div',
+      { class: 'cluster-row', dataset: { cluster: c.id } },
+      h('div', { class: 'crops' }, ...c.samples.map((f) => chip(f.imageId, f.face, ''))),
+      h('span', { class: 'muted' }, plural(c.faces, 'face')),
+      form,
+    );
+  });
+  byId('clusters').replaceChildren(...(rows.length ? rows : [h('p', { class: 'muted' }, 'no clusters: every face is named, or no group of similar unnamed faces is large enough yet')]));
+}
+
+function renderLibraryPeople(people: LibraryPerson[]): void {
+  const table = h(
+    'table',
+    { class: 'stack' },
+    h('thead', {}, h('tr', {}, h('th', {}, 'person'), h('th', {}, 'faces'), h('th', {}, 'examples'))),
+    h(
+      'tbody',
+      {},
+      ...people.map((p) =>
+        h(
+          'tr',
+          { dataset: { person: p.name } },
+          h('td', {}, h('a', { href: `#person/${encodeURIComponent(p.name)}` }, p.name)),
+          h('td', { dataset: { count: 'faces' } }, fmt(p.faceCount)),
+          h('td', {}, fmt(p.examples ?? null)),
+        ),
+      ),
+    ),
+  );
+  const options = () => people.map((p) => h('option', { value: p.name }, p.name));
+  const from = h('select', { name: 'from', 'aria-label': 'merge this person' }, ...options());
+  const into = h('select', { name: 'into', 'aria-label': 'into this person' }, ...options());
+  if (people.length > 1) into.selectedIndex = 1;
+  const merge = h('form', { id: 'merge-people' }, 'Merge ', from, ' into ', into, ' ', h('button', { type: 'submit' }, 'Merge'));
+  merge.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const [a, b] = [from.value, into.value];
+    act(() => sendJson<{ faces: number }>('POST', `${personPath(a)}/merge`, { into: b }), (r) => `${a} merged into ${b}: ${plural(r.faces, 'face')}`, loadPeoplePage);
+  });
+  byId('library-people').replaceChildren(...(people.length ? [table, people.length > 1 ? merge : ''] : [h('p', { class: 'muted' }, 'nobody yet: name a cluster above, or enroll people')]));
+}
+
+async function loadPeoplePage(): Promise<void> {
+  const [clusters, people] = await Promise.all([api<{ clusters: ClusterRow[] }>('/v1/clusters'), api<{ people: LibraryPerson[] }>('/v1/people')]);
+  renderClusters(clusters.clusters);
+  renderLibraryPeople(people.people);
+  document.body.dataset.peopleLoaded = 'true';
+}
+
+let shownPerson: string | null = null;
+let personCursor: string | null = null;
+
+function personFaceCard(f: PersonFaces['faces'][number]): HTMLElement {
+  const how = f.how === 'auto' ? `automatic match${f.distance === null ? '' : ` ${f.distance.toFixed(2)}`}` : f.how === 'hand' ? 'named by hand' : 'example';
+  return h(
+    'div',
+    { class: 'card', dataset: { image: f.imageId, face: String(f.face) } },
+    h('div', { class: 'photo' }, h('img', { src: `/v1/images/${f.imageId}/original`, alt: f.source, loading: 'lazy' })),
+    h('div', {}, h('strong', {}, f.source), ' ', h('span', { class: 'muted' }, how)),
+    h('div', { class: 'crops' }, chip(f.imageId, f.face, '')),
+  );
+}
+
+async function loadPersonFaces(name: string, more: boolean): Promise<void> {
+  const page = await api<PersonFaces>(`${personPath(name)}/faces?limit=${itemsPerPage}${more && personCursor ? `&cursor=${personCursor}` : ''}`);
+  if (shownPerson !== name) return;
+  const box = byId('person-photos');
+  const cards = page.faces.map(personFaceCard);
+  if (more) box.append(...cards);
+  else box.replaceChildren(...(cards.length ? cards : [h('p', { class: 'muted' }, 'no faces')]));
+  personCursor = page.nextCursor;
+  byId('person-more').hidden = page.nextCursor === null;
+  document.body.dataset.personLoaded = name;
+}
+
+async function loadPerson(name: string): Promise<void> {
+  const p = await api<LibraryPerson>(personPath(name));
+  if (shownPerson !== name) return;
+  byId('person-title').textContent = `${p.name} · ${plural(p.faceCount, 'face')}`;
+  await loadPersonFaces(name, false);
 }
 
 // ---- polling ----
@@ -647,6 +788,9 @@ function every(fn: () => Promise<void>, period: number): void {
 
 function start(): void {
   for (const id of ['batch-kind', 'batch-limit']) byId(id).addEventListener('change', () => act(refresh, () => 'Batch list updated', async () => undefined));
+  byId('person-more').addEventListener('click', () => {
+    if (shownPerson !== null) loadPersonFaces(shownPerson, true).catch((err: unknown) => notice(err instanceof Error ? err.message : String(err), false));
+  });
   byId('batch-more').addEventListener('click', () => {
     if (shownBatch !== null) loadItems(shownBatch, itemsShown + itemsPerPage).catch((err: unknown) => notice(err instanceof Error ? err.message : String(err), false));
   });

@@ -8,6 +8,7 @@ import type { Producer } from '../../producer.js';
 import { ApiError } from '../api-errors.js';
 import { Authenticator } from '../auth.js';
 import type { AuthFailureLimiter } from '../auth-failure-limiter.js';
+import type { Credentials } from '../credentials.js';
 import { dashboardCss, dashboardHtml, loginHtml } from '../dashboard-assets.js';
 import { isBatchKind } from '../dashboard-batches.js';
 import { DashboardData } from '../dashboard-data.js';
@@ -17,6 +18,8 @@ export interface DashboardPluginOptions {
   producer: Producer;
   config: FacepipeConfig;
   auth: Authenticator;
+  /** The token or an API key with the read scope (the dashboard's sign-in). */
+  credentials: Credentials;
   authFailures: AuthFailureLimiter;
   /** Counts a failed authentication from `ip`. */
   authFailed: (ip: string) => void;
@@ -50,10 +53,10 @@ function checkBatchId(id: string): string {
 /**
  * The operations dashboard: the page, its script and stylesheet, the sign-in form, the JSON it
  * polls under /dashboard/api, and bull-board under /dashboard/jobs. Authentication is the
- * service's onRequest hook; this plugin adds the sign-in form that sets the session cookie.
+ * auth plugin's onRequest hook; this plugin adds the sign-in form that sets the session cookie.
  */
 export async function dashboardPlugin(app: FastifyInstance, options: DashboardPluginOptions): Promise<void> {
-  const { producer, auth, authFailures, authFailed, tooManyAttempts, log } = options;
+  const { producer, auth, credentials, authFailures, authFailed, tooManyAttempts, log } = options;
   const dashboard = new DashboardData(producer, options.config.dashboard);
   let dashboardJs: string;
   try {
@@ -64,7 +67,7 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardPl
 
   app.get('/dashboard', async (request, reply) => {
     reply.headers({ ...htmlSecurity, 'cache-control': 'no-store' }).type('text/html; charset=utf-8');
-    if (auth.check(request.headers, true) !== 'ok') return reply.code(401).send(loginHtml('Sign in with the API token (FACEPIPE_API_TOKEN).'));
+    if ((await credentials.check(request.headers, true)).result !== 'ok') return reply.code(401).send(loginHtml('Sign in with the API token (FACEPIPE_API_TOKEN) or an API key with the read scope.'));
     return reply.send(dashboardHtml);
   });
   app.get('/dashboard/', async (_request, reply) => reply.redirect('/dashboard', 302));
@@ -95,12 +98,13 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardPl
       return reply.code(refused.status).headers({ ...refused.headers, ...htmlSecurity }).type('text/html; charset=utf-8').send(loginHtml(refused.message));
     }
     const token = typeof request.body?.token === 'string' ? request.body.token : '';
-    if (!auth.matches(token)) {
+    const cookie = await credentials.signIn(token, request.protocol === 'https');
+    if (cookie === undefined) {
       authFailed(request.ip);
       log.warn('dashboard sign-in refused', { ip: request.ip });
-      return reply.code(401).headers(htmlSecurity).type('text/html; charset=utf-8').send(loginHtml('That token is not the one this service was started with.'));
+      return reply.code(401).headers(htmlSecurity).type('text/html; charset=utf-8').send(loginHtml('That is neither a valid API key with the read scope nor the token this service was started with.'));
     }
-    return reply.header('set-cookie', auth.sessionCookie(request.protocol === 'https')).redirect('/dashboard', 303);
+    return reply.header('set-cookie', cookie).redirect('/dashboard', 303);
   });
   app.post('/dashboard/logout', async (_request, reply) => reply.header('set-cookie', Authenticator.clearCookie()).redirect('/dashboard', 303));
 
@@ -129,7 +133,7 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardPl
     discarded: await dashboard.discardFailures(request.params.queue, request.params.code),
   }));
 
-  // Job-level inspection: bull-board, behind the same authentication (the service's onRequest hook).
+  // Job-level inspection: bull-board, behind the same authentication (the auth plugin).
   const board = new FastifyAdapter();
   createBullBoard({
     queues: producer.ctx.queues.all.map((q) => new BullMQAdapter(q as never)),

@@ -1,0 +1,286 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startService, type ImageStatus, type RunningService } from '@facepipe/producer';
+import { dataPath, missingData } from '../helpers/data.js';
+import { startLivePipeline, type LivePipeline } from '../helpers/live-pipeline.js';
+
+// The face index over HTTP on real parts: redis-server, the S3-protocol server, PGlite over its
+// socket, the real models. Photos of two LFW people are uploaded unnamed; one's cluster is named.
+const lfw = 'recognition/lfw_dev/lfw-deepfunneled';
+const clooney = 'George_Clooney';
+const other = 'Maria_Soledad_Alvear_Valenzuela';
+const skip = missingData(join(lfw, clooney), join(lfw, other), 'recognition/face_recognition_examples/knn_test/kit_with_rose.jpg', 'negatives/scikit-image/coins.png');
+const token = 'library-token-0123456789abcdef';
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+let pipeline: LivePipeline;
+let service: RunningService;
+const auth = { authorization: `Bearer ${token}` };
+const keys: Record<'read' | 'people', Record<string, string>> = { read: {}, people: {} };
+let uploadKey = '';
+
+const photosOf = (person: string) => readdirSync(dataPath(lfw, person)).sort().map((f) => join(lfw, person, f));
+
+async function call(method: string, path: string, body?: FormData | object, headers: Record<string, string> = auth): Promise<{ status: number; json: any }> {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (body instanceof FormData) init.body = body;
+  else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    (init.headers as Record<string, string>)['content-type'] = 'application/json';
+  }
+  const res = await fetch(`${service.url}${path}`, init);
+  const text = await res.text();
+  let json: unknown = text;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, json };
+}
+
+function form(files: string[], fields: Record<string, string> = {}): FormData {
+  const f = new FormData();
+  for (const [k, v] of Object.entries(fields)) f.append(k, v);
+  for (const rel of files) f.append('file', new Blob([new Uint8Array(readFileSync(dataPath(rel)))]), rel.split('/').pop()!);
+  return f;
+}
+
+function assertError(res: { status: number; json: any }, status: number, code: string): void {
+  assert.equal(res.status, status, JSON.stringify(res.json));
+  assert.deepEqual(Object.keys(res.json), ['error']);
+  assert.equal(res.json.error.code, code);
+  assert.equal(typeof res.json.error.message, 'string');
+}
+
+async function waitForImages(ids: string[], timeoutMs = 240_000): Promise<ImageStatus[]> {
+  const deadline = Date.now() + timeoutMs;
+  const out: ImageStatus[] = [];
+  for (const id of ids) {
+    for (;;) {
+      const { json } = await call('GET', `/v1/images/${id}`);
+      if (json.status === 'done' || json.status === 'failed') {
+        out.push(json as ImageStatus);
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`image ${id} still ${json.status}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return out;
+}
+
+function runSearchCli(photo: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const env = { ...process.env, DATABASE_URL: pipeline.config.database.url, FACEPIPE_LOG_LEVEL: 'silent' };
+    const child = spawn(process.execPath, [join(root, 'packages/cli/dist/main.js'), 'search', dataPath(photo), '--json', '--limit', '5'], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('the face index over HTTP', { skip }, () => {
+  const clooneyPhotos = skip ? [] : photosOf(clooney);
+  let imageIds: string[] = [];
+  let person = 'George Clooney';
+
+  before(async () => {
+    pipeline = await startLivePipeline({ FACEPIPE_API_TOKEN: token, FACEPIPE_UPLOAD_MAX_FILES: '20' });
+    service = await startService({ config: pipeline.config, host: '127.0.0.1', port: 0 });
+    uploadKey = `Bearer ${(await call('POST', '/v1/keys', { name: 'upload only', scopes: ['upload'] })).json.key}`;
+    for (const scope of ['read', 'people'] as const) {
+      const created = await call('POST', '/v1/keys', { name: `${scope} only`, scopes: [scope] });
+      assert.equal(created.status, 201, JSON.stringify(created.json));
+      keys[scope] = { authorization: `Bearer ${created.json.key}` };
+    }
+    const uploaded = await call('POST', '/v1/images', form([...clooneyPhotos, ...photosOf(other)]));
+    assert.equal(uploaded.status, 202, JSON.stringify(uploaded.json));
+    imageIds = uploaded.json.files.map((f: { imageId: string }) => f.imageId);
+    const done = await waitForImages(imageIds);
+    assert.ok(done.every((d) => d.status === 'done'), JSON.stringify(done.filter((d) => d.status !== 'done')));
+  });
+  after(async () => {
+    await service?.close();
+    await pipeline?.stop();
+  });
+
+  test('lists the clusters of unnamed faces; naming one needs the people scope and names its faces', async () => {
+    const { status, json } = await call('GET', '/v1/clusters', undefined, keys.read);
+    assert.equal(status, 200, JSON.stringify(json));
+    assert.ok(json.clusters.length >= 1, 'at least one cluster');
+    const largest = json.clusters[0];
+    assert.ok(largest.faces >= 3, JSON.stringify(largest));
+    assert.ok(largest.samples.every((s: { source: string }) => s.source.startsWith(clooney)), JSON.stringify(largest.samples));
+
+    assertError(await call('POST', `/v1/clusters/${largest.id}/name`, { name: person }, keys.read), 403, 'FORBIDDEN');
+    assertError(await call('POST', `/v1/clusters/${largest.id}/name`, { name: ' bad' }, keys.people), 400, 'INVALID_PAYLOAD');
+    assertError(await call('POST', `/v1/clusters/${largest.id}/name`, { nom: person }, keys.people), 400, 'BAD_REQUEST');
+    assertError(await call('POST', '/v1/clusters/999999/name', { name: person }, keys.people), 404, 'OBJECT_NOT_FOUND');
+
+    const named = await call('POST', `/v1/clusters/${largest.id}/name`, { name: person }, keys.people);
+    assert.equal(named.status, 200, JSON.stringify(named.json));
+    assert.equal(named.json.person.name, person);
+    assert.ok(named.json.faces >= largest.faces);
+    assert.ok(named.json.resultsUpdated >= 1);
+    const clusters = await call('GET', '/v1/clusters');
+    assert.ok(!clusters.json.clusters.some((c: { id: string }) => c.id === largest.id), 'the named cluster is gone');
+
+    // The result documents follow: a sample's image says the name now.
+    const sample = await call('GET', `/v1/images/${largest.samples[0].imageId}`);
+    assert.equal(sample.json.result.faces[largest.samples[0].face].name, person);
+  });
+
+  test('people are listed with face counts; one person and their faces, paged', async () => {
+    const list = await call('GET', '/v1/people', undefined, keys.read);
+    assert.equal(list.status, 200, JSON.stringify(list.json));
+    const entry = list.json.people.find((p: { name: string }) => p.name === person);
+    assert.ok(entry, JSON.stringify(list.json));
+    assert.ok(entry.faceCount >= 3);
+    const one = await call('GET', `/v1/people/${encodeURIComponent(person)}`, undefined, keys.read);
+    assert.equal(one.status, 200);
+    assert.equal(one.json.faceCount, entry.faceCount);
+    assert.deepEqual(entry.faces, [], 'nobody is enrolled in the gallery');
+    assertError(await call('GET', '/v1/people/Nobody%20Here'), 404, 'OBJECT_NOT_FOUND');
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: { status: number; json: any } = await call('GET', `/v1/people/${encodeURIComponent(person)}/faces?limit=2${cursor ? `&cursor=${cursor}` : ''}`, undefined, keys.read);
+      assert.equal(page.status, 200, JSON.stringify(page.json));
+      assert.ok(page.json.faces.length <= 2);
+      for (const f of page.json.faces) {
+        assert.ok(f.source.startsWith(clooney), f.source);
+        seen.push(f.faceId);
+      }
+      cursor = page.json.nextCursor;
+      pages += 1;
+    } while (cursor !== null && pages < 50);
+    assert.equal(seen.length, entry.faceCount);
+    assert.equal(new Set(seen).size, seen.length, 'no face twice');
+    assert.equal(pages, Math.max(1, Math.ceil(seen.length / 2)));
+    assertError(await call('GET', `/v1/people/${encodeURIComponent(person)}/faces?limit=0`), 400, 'BAD_REQUEST');
+    assertError(await call('GET', `/v1/people/${encodeURIComponent(person)}/faces?cursor=abc`), 400, 'BAD_REQUEST');
+  });
+
+  test('search by photo answers the same hits as facepipe search --json, nearest first', async () => {
+    const photo = clooneyPhotos[0]!;
+    const res = await call('POST', '/v1/search?limit=5', form([photo]), keys.read);
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    const hits = res.json.hits as { imageId: string; source: string; distance: number; name: string | null; cluster: string | null }[];
+    assert.equal(hits.length, 5);
+    assert.ok(hits[0]!.distance < 0.01, 'the same photo is in the library');
+    assert.equal(hits[0]!.source, photo.split('/').pop());
+    for (let i = 1; i < hits.length; i++) assert.ok(hits[i - 1]!.distance <= hits[i]!.distance, 'nearest first');
+    const cli = await runSearchCli(photo);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.deepEqual(cli.stdout.trim().split('\n').map((l) => JSON.parse(l)), hits);
+
+    // A photo of two people: the larger face by default, the other with the face field; a key
+    // with the upload scope alone may not search.
+    const two = 'recognition/face_recognition_examples/knn_test/kit_with_rose.jpg';
+    const largest = await call('POST', '/v1/search?limit=1', form([two]), keys.read);
+    assert.equal(largest.json.faces, 2);
+    const otherFace = 1 - largest.json.face;
+    const chosen = await call('POST', '/v1/search', form([two], { face: String(otherFace), limit: '1' }), keys.read);
+    assert.equal(chosen.status, 200, JSON.stringify(chosen.json));
+    assert.equal(chosen.json.face, otherFace);
+    assert.notEqual(chosen.json.hits[0].distance, largest.json.hits[0].distance);
+    assertError(await call('POST', '/v1/search', form([photo]), { authorization: uploadKey }), 403, 'FORBIDDEN');
+
+    assertError(await call('POST', '/v1/search', form([], { limit: '3' }), keys.read), 400, 'NO_FILES');
+    assertError(await call('POST', '/v1/search', form(['negatives/scikit-image/coins.png'])), 422, 'NO_FACE');
+    assertError(await call('POST', '/v1/search', form([photo], { face: '7' })), 400, 'INVALID_PAYLOAD');
+    assertError(await call('POST', '/v1/search', { photo: 'x' }), 415, 'NOT_MULTIPART');
+  });
+
+  test('rename and hide; a face moved to someone else, merged back; a face moved to nobody', async () => {
+    assertError(await call('PATCH', `/v1/people/${encodeURIComponent(person)}`, { name: 'G Clooney' }, keys.read), 403, 'FORBIDDEN');
+    assertError(await call('PATCH', `/v1/people/${encodeURIComponent(person)}`, {}, keys.people), 400, 'BAD_REQUEST');
+    const renamed = await call('PATCH', `/v1/people/${encodeURIComponent(person)}`, { name: 'G Clooney', hidden: true }, keys.people);
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.json));
+    assert.equal(renamed.json.name, 'G Clooney');
+    assert.equal(renamed.json.hidden, true);
+    assertError(await call('GET', `/v1/people/${encodeURIComponent(person)}`), 404, 'OBJECT_NOT_FOUND');
+    person = 'G Clooney';
+    const listed = (await call('GET', '/v1/people')).json.people.map((p: { name: string }) => p.name);
+    assert.ok(!listed.includes(person), 'hidden people are not listed');
+    assert.ok((await call('GET', '/v1/people?hidden=true')).json.people.some((p: { name: string }) => p.name === person));
+    await call('PATCH', `/v1/people/${encodeURIComponent(person)}`, { hidden: false }, keys.people);
+
+    const before = (await call('GET', `/v1/people/${encodeURIComponent(person)}`)).json.faceCount as number;
+    const first = (await call('GET', `/v1/people/${encodeURIComponent(person)}/faces?limit=2`)).json.faces as { imageId: string; face: number }[];
+    const [a, b] = first;
+    const moved = await call('PUT', `/v1/faces/${a!.imageId}/${a!.face}/person`, { name: 'Someone Else' }, keys.people);
+    assert.equal(moved.status, 200, JSON.stringify(moved.json));
+    assert.equal(moved.json.name, 'Someone Else');
+    assert.equal(moved.json.how, 'hand');
+    assert.equal((await call('GET', `/v1/images/${a!.imageId}`)).json.result.faces[a!.face].name, 'Someone Else');
+    assertError(await call('POST', `/v1/people/Someone%20Else/merge`, { into: 'Someone Else' }, keys.people), 400, 'INVALID_PAYLOAD');
+    assertError(await call('PATCH', `/v1/people/Someone%20Else`, { name: person }, keys.people), 409, 'CONFLICT');
+    const merged = await call('POST', `/v1/people/Someone%20Else/merge`, { into: person }, keys.people);
+    assert.equal(merged.status, 200, JSON.stringify(merged.json));
+    assert.equal(merged.json.into.name, person);
+    assert.ok(merged.json.into.faceCount >= before);
+    assertError(await call('GET', '/v1/people/Someone%20Else'), 404, 'OBJECT_NOT_FOUND');
+
+    const nobody = await call('PUT', `/v1/faces/${b!.imageId}/${b!.face}/person`, { name: null }, keys.people);
+    assert.equal(nobody.status, 200, JSON.stringify(nobody.json));
+    assert.equal(nobody.json.name, null);
+    assert.equal((await call('GET', `/v1/images/${b!.imageId}`)).json.result.faces[b!.face].name, null);
+    const faces = (await call('GET', `/v1/people/${encodeURIComponent(person)}/faces?limit=500`)).json.faces as { imageId: string; face: number }[];
+    assert.ok(!faces.some((f) => f.imageId === b!.imageId && f.face === b!.face), 'the face is nobody\'s now');
+    assertError(await call('PUT', `/v1/faces/${b!.imageId}/99/person`, { name: null }, keys.people), 404, 'OBJECT_NOT_FOUND');
+    assertError(await call('PUT', `/v1/faces/not-an-id/0/person`, { name: null }, keys.people), 400, 'BAD_REQUEST');
+  });
+
+  test('schedules: created, listed and deleted with the admin scope only', async () => {
+    const body = { id: 'nightly', kind: 'stale', cron: '0 3 * * *', tz: 'UTC' };
+    assertError(await call('POST', '/v1/schedules', body, keys.people), 403, 'FORBIDDEN');
+    assertError(await call('GET', '/v1/schedules', undefined, keys.read), 403, 'FORBIDDEN');
+    assertError(await call('POST', '/v1/schedules', { ...body, cron: undefined, every: '1s' }), 400, 'INVALID_PAYLOAD');
+    assertError(await call('POST', '/v1/schedules', { ...body, kind: 'everything' }), 400, 'INVALID_PAYLOAD');
+    const created = await call('POST', '/v1/schedules', body);
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    assert.equal(created.json.cron, '0 3 * * *');
+    assert.ok(created.json.nextRunAt > Date.now());
+    const every = await call('POST', '/v1/schedules', { id: 'often', kind: 'classify', every: '6h' });
+    assert.equal(every.json.everyMs, 6 * 3_600_000);
+    const listed = await call('GET', '/v1/schedules');
+    assert.deepEqual(listed.json.schedules.map((s: { id: string }) => s.id).sort(), ['nightly', 'often']);
+    assert.deepEqual(await call('DELETE', '/v1/schedules/nightly'), { status: 200, json: { id: 'nightly', deleted: true } });
+    assertError(await call('DELETE', '/v1/schedules/nightly'), 404, 'NOT_FOUND');
+    assert.deepEqual((await call('GET', '/v1/schedules')).json.schedules.map((s: { id: string }) => s.id), ['often']);
+  });
+
+  test('a service without DATABASE_URL answers the library routes 503 and still lists the gallery', async () => {
+    const bare = await startService({ config: { ...pipeline.config, database: { ...pipeline.config.database, url: undefined } }, host: '127.0.0.1', port: 0 });
+    try {
+      const res = await fetch(`${bare.url}/v1/clusters`, { headers: auth });
+      assertError({ status: res.status, json: await res.json() }, 503, 'DATABASE_UNAVAILABLE');
+      const people = await fetch(`${bare.url}/v1/people`, { headers: auth });
+      assert.equal(people.status, 200);
+      assert.deepEqual(await people.json(), { galleryVersion: null, people: [] });
+    } finally {
+      await bare.close();
+    }
+  });
+
+  test('deleting a person leaves their faces to nobody', async () => {
+    assertError(await call('DELETE', `/v1/people/${encodeURIComponent(person)}`, undefined, keys.read), 403, 'FORBIDDEN');
+    const deleted = await call('DELETE', `/v1/people/${encodeURIComponent(person)}`, undefined, keys.people);
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.json));
+    assert.equal(deleted.json.deleted, true);
+    assert.ok(deleted.json.faces >= 3);
+    assertError(await call('GET', `/v1/people/${encodeURIComponent(person)}/faces`), 404, 'OBJECT_NOT_FOUND');
+    const statuses = await waitForImages(imageIds.slice(0, clooneyPhotos.length));
+    assert.ok(statuses.every((s) => s.result?.faces.every((f) => f.name === null || f.name === undefined)), 'no result says the deleted name');
+  });
+});
