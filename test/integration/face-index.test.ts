@@ -141,7 +141,9 @@ test('hand labels, rename, merge, delete', async () => {
   assert.equal((await index.repos.faces.statesOfImages(['b0'])).get('b0')![0]!.name, 'Alice');
   await library.delete('Alice');
   assert.deepEqual(await library.people(), []);
-  assert.equal((await index.repos.faces.statesOfImages(['a0'])).get('a0')![0]!.name, null);
+  const a0 = (await index.repos.faces.statesOfImages(['a0'])).get('a0')![0]!;
+  assert.equal(a0.name, null);
+  assert.ok(a0.clusterId, "a deleted person's faces are clustered again");
   await assert.rejects(library.delete('Alice'), /nobody is called/);
 });
 

@@ -5,7 +5,7 @@ import { FaceRepository, type FaceHit } from './face-repository.js';
 import type { Queryable } from './queryable.js';
 
 export interface ClusteringOptions {
-  /** Largest distance between two faces of one neighbourhood. @defaultValue 0.42 */
+  /** Largest distance between two faces of one neighbourhood. @defaultValue 0.43 */
   maxDistance: number;
   /** Faces (itself included) a face needs within `maxDistance` to found or grow a cluster. @defaultValue 3 */
   minFaces: number;
@@ -13,7 +13,7 @@ export interface ClusteringOptions {
   neighbourLimit?: number;
 }
 
-export const defaultClusteringOptions: Required<ClusteringOptions> = { maxDistance: 0.42, minFaces: 3, neighbourLimit: 64 };
+export const defaultClusteringOptions: Required<ClusteringOptions> = { maxDistance: 0.43, minFaces: 3, neighbourLimit: 64 };
 
 /**
  * Groups faces nobody has named, DBSCAN-style (as Immich does): a face with at least `minFaces`

@@ -34,6 +34,9 @@ export class FaceIndex {
   readonly pool: pg.Pool;
   readonly clustering: Partial<ClusteringOptions>;
   #closing: Promise<void> | undefined;
+  #writesSinceAnalyze = 0;
+  #analyzeAt = 1000;
+  #analyzing: Promise<void> | undefined;
 
   private constructor(readonly options: FaceIndexOptions) {
     this.pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 4 });
@@ -47,6 +50,7 @@ export class FaceIndex {
     const index = new FaceIndex(options);
     try {
       await migrate(index.pool);
+      await index.analyze();
     } catch (err) {
       await index.close();
       throw new FacepipeError('DATABASE_UNAVAILABLE', `face index at ${redactUrl(options.url)}: ${(err as Error).message}`);
@@ -75,6 +79,30 @@ export class FaceIndex {
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * Refreshes the planner's statistics. PGlite runs no autovacuum: without this, a table that
+   * grew since the last ANALYZE is planned as if small (a re-index page becomes a full scan and
+   * sort, a neighbour query may skip HNSW). Cheap: ANALYZE samples at most 30 000 rows.
+   */
+  async analyze(): Promise<void> {
+    this.#analyzing ??= this.pool
+      .query('ANALYZE images, faces, people, clusters')
+      .then(() => undefined)
+      .finally(() => {
+        this.#analyzing = undefined;
+      });
+    return this.#analyzing;
+  }
+
+  /** Counts faces written; statistics are refreshed each time the count since the last refresh doubles. */
+  noteWrites(faces: number): void {
+    this.#writesSinceAnalyze += faces;
+    if (this.#writesSinceAnalyze < this.#analyzeAt) return;
+    this.#analyzeAt = Math.min(this.#analyzeAt * 2, 100_000);
+    this.#writesSinceAnalyze = 0;
+    void this.analyze().catch(() => undefined);
   }
 
   /** Database size in bytes (tables and indexes). */

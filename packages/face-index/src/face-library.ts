@@ -108,7 +108,12 @@ export class FaceLibrary {
     return this.index.transaction(async (r) => {
       const person = await this.#person(r, name);
       const affected = await this.#imagesOf(r, person.id);
+      const { rows } = await r.db.query<{ id: string; embed_version: string }>('SELECT id, embed_version FROM faces WHERE person_id = $1', [person.id]);
       await r.people.delete(person.id);
+      // Their faces are nobody's now: clustered again at once, like faces that just arrived.
+      const byVersion = new Map<string, string[]>();
+      for (const f of rows) byVersion.set(f.embed_version, [...(byVersion.get(f.embed_version) ?? []), f.id]);
+      for (const [version, ids] of byVersion) await r.clusterer.addFaces(version, ids.map((id) => ({ id, inserted: true })));
       return { person, ...affected };
     });
   }

@@ -17,7 +17,7 @@ export interface IndexedImage {
 }
 
 /** What a re-index selects: the images that need work, in id order, a page at a time. */
-export type ReindexSelection = 'classify' | 'stale' | 'missing';
+export type ReindexSelection = 'classify' | 'stale';
 
 interface ImageRow {
   id: string;
@@ -78,23 +78,25 @@ export class ImageRepository {
    * One page of the images a re-index must queue, after `afterId` (keyset paging on the primary
    * key, so each page is one index range scan however large the library):
    * - `classify`: done images with embedded faces (to be named again);
-   * - `stale`: done images made under another pipeline version;
-   * - `missing`: accepted images (known to the index) whose processing failed for a reason that
-   *   is not the input's, so they have no usable result.
+   * - `stale`: done images made under another pipeline version.
    */
-  async selectForReindex(selection: ReindexSelection, pipelineVersion: string, afterId: string, limit: number, retryableCodes: readonly string[] = []): Promise<IndexedImage[]> {
+  async selectForReindex(selection: ReindexSelection, pipelineVersion: string, afterId: string, limit: number): Promise<IndexedImage[]> {
     const values: unknown[] = [afterId, limit];
     let where: string;
     if (selection === 'classify') where = `status = 'done' AND face_count > 0 AND detect_version IS NOT NULL AND embed_version IS NOT NULL`;
-    else if (selection === 'stale') {
+    else {
       values.push(pipelineVersion);
       where = `status = 'done' AND pipeline_version <> $3`;
-    } else {
-      values.push(retryableCodes);
-      where = `status = 'failed' AND (error_code IS NULL OR error_code = ANY($3::text[]))`;
     }
     const { rows } = await this.db.query<ImageRow>(`SELECT ${columns} FROM images WHERE id > $1 AND ${where} ORDER BY id LIMIT $2`, values);
     return rows.map(fromRow);
+  }
+
+  /** Of these image ids, those the index holds a done result for. */
+  async doneAmong(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const { rows } = await this.db.query<{ id: string }>(`SELECT id FROM images WHERE id = ANY($1::text[]) AND status = 'done'`, [ids]);
+    return new Set(rows.map((r) => r.id));
   }
 
   async count(): Promise<number> {

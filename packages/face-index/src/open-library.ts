@@ -76,10 +76,22 @@ export async function openLibrary(options: OpenLibraryOptions = {}): Promise<Ope
 /** DATABASE_URL from `<dataDir>/deployment.json` (written by `facepipe up`), if present. */
 export function deploymentDatabaseUrl(dataDir: string): string | undefined {
   try {
-    const doc = JSON.parse(readFileSync(join(dataDir, 'deployment.json'), 'utf8')) as { DATABASE_URL?: unknown; env?: { DATABASE_URL?: unknown } };
+    const doc = JSON.parse(readFileSync(join(dataDir, 'deployment.json'), 'utf8')) as { state?: unknown; pid?: unknown; DATABASE_URL?: unknown; env?: { DATABASE_URL?: unknown } };
+    // Only a deployment that is up and whose process lives (devstack's DeploymentRecord).
+    if (doc.state !== undefined && doc.state !== 'ready') return undefined;
+    if (typeof doc.pid === 'number' && !alive(doc.pid)) return undefined;
     const url = doc.DATABASE_URL ?? doc.env?.DATABASE_URL;
     return typeof url === 'string' && url !== '' ? url : undefined;
   } catch {
     return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -115,6 +115,7 @@ export class ClassifyHandler {
     if (index) {
       faces = await this.#index(index, result, data.embedVersion);
       result.faces = faces;
+      index.noteWrites(Math.max(1, faces.length));
     }
     result.timings.classifyMs = Math.round(performance.now() - t0);
     result.timings.totalMs = Date.now() - data.enqueuedAt;

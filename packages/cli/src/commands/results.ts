@@ -2,8 +2,9 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { isImageId, objectKeys, type ResultDocument } from '@facepipe/core';
+import { openLibrary } from '@facepipe/face-index';
 import { batchResults, toResultLine } from '@facepipe/producer';
-import { dataDirOption, dataDirUsage, withProducer } from './deployment.js';
+import { dataDirOption, dataDirUsage, deploymentEnv, withProducer } from './deployment.js';
 import { UsageError, type Command } from './command.js';
 
 export const resultsCommand: Command = {
@@ -36,10 +37,17 @@ ${dataDirUsage}`,
         return 1;
       }
       const out = values.out ? createWriteStream(values.out) : process.stdout;
-      for await (const { entry, result: stored } of batchResults(producer.ctx.store, id)) {
-        const result = stored ?? (entry.imageId ? await producer.ctx.outcomes.failureOf(entry.imageId) : undefined);
-        const line = values.full ? { file: entry.source, imageId: entry.imageId, ...(entry.error ? { error: entry.error } : {}), result: result ?? null } : toResultLine(entry, result);
-        if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');
+      // With the deployment's face index, lines carry its current names and each face's cluster.
+      const env = deploymentEnv(values['data-dir']);
+      const library = env.DATABASE_URL && !values.full ? await openLibrary({ env, dataDir: values['data-dir'] }) : undefined;
+      try {
+        for await (const { entry, result: stored, faces } of batchResults(producer.ctx.store, id, 16, library?.index)) {
+          const result = stored ?? (entry.imageId ? await producer.ctx.outcomes.failureOf(entry.imageId) : undefined);
+          const line = values.full ? { file: entry.source, imageId: entry.imageId, ...(entry.error ? { error: entry.error } : {}), result: result ?? null } : toResultLine(entry, result, faces);
+          if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');
+        }
+      } finally {
+        await library?.close();
       }
       if (out !== process.stdout) await new Promise((r) => (out as ReturnType<typeof createWriteStream>).end(r));
       return 0;

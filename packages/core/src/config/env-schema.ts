@@ -42,8 +42,8 @@ export const envSchema = z.object({
    * one (PGlite) and set it; unset in a worker = no face index (results only, no clusters or people).
    */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'use a postgres:// or postgresql:// URL').optional(),
-  /** Largest distance between faces of one cluster neighbourhood; chosen on the dev data, see docs/face-index.md. @defaultValue 0.42 */
-  FACEPIPE_CLUSTER_MAX_DISTANCE: num(0.05, 2).default(0.42),
+  /** Largest distance between faces of one cluster neighbourhood; chosen on the dev data, see docs/face-index.md. @defaultValue 0.43 */
+  FACEPIPE_CLUSTER_MAX_DISTANCE: num(0.05, 2).default(0.43),
   /** Faces (itself included) a face needs within FACEPIPE_CLUSTER_MAX_DISTANCE to found or grow a cluster. @defaultValue 3 */
   FACEPIPE_CLUSTER_MIN_FACES: int(2, 1000).default(3),
 

@@ -3,6 +3,7 @@ import {
   FacepipeError,
   newBatchId,
   objectKeys,
+  readBatchManifest,
   type Logger,
   type ObjectStore,
   type BatchTracker,
@@ -20,15 +21,16 @@ import type { Queue } from 'bullmq';
  *   embeddings are reused.
  * - `stale`: processes again every image whose result was made under another pipeline version
  *   (a new detector or embedding model, changed detection settings); originals are reused.
- * - `missing` (face index only): processes again accepted images the index has no usable result
- *   for (their processing failed for a reason that is not the input's).
+ * - `missing` (face index only): every accepted image (in a batch manifest) the index has no done
+ *   result for: processed again when it has no result or failed for a reason that is not the
+ *   input's; re-classified (so indexed) when its result is done but predates the index.
  */
 export type ReindexKind = 'classify' | 'stale' | 'missing';
 
 export interface ReindexDeps {
   store: ObjectStore;
   tracker: BatchTracker;
-  queues: Pick<PipelineQueues, 'addDetect' | 'addDetectBulk' | 'reclassify' | 'detect' | 'classify'>;
+  queues: Pick<PipelineQueues, 'addDetect' | 'addDetectBulk' | 'reclassify' | 'clearFinishedJobs' | 'detect' | 'classify'>;
   log: Logger;
   /** The pipeline version current results must have. */
   pipelineVersion: string;
@@ -44,10 +46,12 @@ export interface ReindexDeps {
 }
 
 /** Codes of failures that are the system's, not the input's: a `missing` re-index retries these. */
-const systemFailureCodes = ['MODEL_ERROR', 'STORAGE_UNAVAILABLE', 'DATABASE_UNAVAILABLE', 'INTERNAL', 'OBJECT_NOT_FOUND'];
+const systemFailureCodes = new Set(['MODEL_ERROR', 'STORAGE_UNAVAILABLE', 'DATABASE_UNAVAILABLE', 'INTERNAL', 'OBJECT_NOT_FOUND']);
 
 /** One image to queue again, from the index or from a result document. */
 interface ReindexItem {
+  /** Name the faces again from stored embeddings, or process the original again. */
+  action: 'classify' | 'detect';
   imageId: string;
   source: string;
   originalKey: string;
@@ -75,7 +79,7 @@ export class Reindexer {
     const manifest = new BatchManifestWriter(store, batchId);
     let total = 0;
     let scanned = 0;
-    const pages = this.deps.index ? this.#indexPages(kind) : this.#resultPages(kind);
+    const pages = kind === 'missing' ? this.#missingPages(batchId) : this.deps.index ? this.#indexPages(kind) : this.#resultPages(kind);
     for await (const page of pages) {
       scanned += page.scanned;
       const detectJobs: DetectJobData[] = [];
@@ -84,7 +88,7 @@ export class Reindexer {
         await manifest.add({ index, source: item.source, imageId: item.imageId });
         total += 1;
         const base = { imageId: item.imageId, originalKey: item.originalKey, source: item.source, batchId, enqueuedAt: Date.now() };
-        if (kind === 'classify') {
+        if (item.action === 'classify') {
           // Force past "done": the image is current, but its names are what we want again.
           const claim = await tracker.claimImage(item.imageId, item.pipelineVersion, batchId, index, true);
           if (claim.kind !== 'enqueue') continue;
@@ -94,9 +98,12 @@ export class Reindexer {
             batchId,
           );
         } else {
-          const claim = await tracker.claimImage(item.imageId, this.deps.pipelineVersion, batchId, index);
+          // `missing`: forced, since Redis may still remember the image as done.
+          const claim = await tracker.claimImage(item.imageId, this.deps.pipelineVersion, batchId, index, kind === 'missing');
           if (claim.kind === 'done') await tracker.markItem(batchId, index, { kind: 'done', faces: 0, cached: true });
           if (claim.kind !== 'enqueue') continue;
+          // A finished job of the same id would make BullMQ ignore the new one (as ingest --force does).
+          if (claim.failedJobId || kind === 'missing') await this.deps.queues.clearFinishedJobs(item.imageId, this.deps.pipelineVersion);
           detectJobs.push({ ...base, pipelineVersion: this.deps.pipelineVersion });
         }
       }
@@ -114,17 +121,57 @@ export class Reindexer {
   }
 
   /** Pages of the images the index selects for `kind` (keyset paging on the image id). */
-  async *#indexPages(kind: ReindexKind): AsyncIterable<{ items: ReindexItem[]; scanned: number }> {
+  async *#indexPages(kind: 'classify' | 'stale'): AsyncIterable<{ items: ReindexItem[]; scanned: number }> {
     const index = this.deps.index!;
     const size = this.deps.pageSize ?? 1000;
+    await index.analyze(); // current statistics: each page is then one primary-key range scan
     let after = '';
     for (;;) {
-      const rows = await index.repos.images.selectForReindex(kind, this.deps.pipelineVersion, after, size, systemFailureCodes);
+      const rows = await index.repos.images.selectForReindex(kind, this.deps.pipelineVersion, after, size);
       if (rows.length === 0) return;
       after = rows[rows.length - 1]!.id;
-      yield { items: rows.map(fromIndexed), scanned: rows.length };
+      yield { items: rows.map((r) => fromIndexed(r, kind === 'classify' ? 'classify' : 'detect')), scanned: rows.length };
       if (rows.length < size) return;
     }
+  }
+
+  /**
+   * Accepted images from every batch manifest, a page at a time; one index query per page keeps
+   * those with a done result out, and only the rest have their result document looked at.
+   */
+  async *#missingPages(ownBatchId: string): AsyncIterable<{ items: ReindexItem[]; scanned: number }> {
+    const { store } = this.deps;
+    const index = this.deps.index!;
+    const size = this.deps.pageSize ?? 1000;
+    let page = new Map<string, string>();
+    const flush = async (): Promise<{ items: ReindexItem[]; scanned: number }> => {
+      const ids = [...page.keys()];
+      const done = await index.repos.images.doneAmong(ids);
+      const items: ReindexItem[] = [];
+      for (const id of ids) {
+        if (done.has(id)) continue;
+        const result = await store.getJson<ResultDocument>(objectKeys.result(id));
+        if (result?.status === 'failed' && result.error && !systemFailureCodes.has(result.error.code)) continue; // the input's fault: again would fail again
+        const item: ReindexItem = { action: 'detect', imageId: id, source: page.get(id)!, originalKey: objectKeys.original(id), pipelineVersion: this.deps.pipelineVersion, detectVersion: null, embedVersion: null, faceCount: 0 };
+        if (result?.status === 'done' && result.versions.detect && result.versions.embed) {
+          items.push({ ...item, action: 'classify', originalKey: result.originalKey, pipelineVersion: result.versions.pipeline, detectVersion: result.versions.detect.tag, embedVersion: result.versions.embed.tag, faceCount: result.faceCount });
+        } else items.push(result ? { ...item, originalKey: result.originalKey } : item);
+      }
+      const out = { items, scanned: ids.length };
+      page = new Map();
+      return out;
+    };
+    for await (const object of store.list('batches/')) {
+      if (!object.key.endsWith('/batch.json')) continue;
+      const batchId = object.key.slice('batches/'.length, -'/batch.json'.length);
+      if (batchId === ownBatchId) continue;
+      for await (const entry of readBatchManifest(store, batchId)) {
+        if (entry.error || !entry.imageId) continue;
+        page.set(entry.imageId, entry.source);
+        if (page.size >= size) yield await flush();
+      }
+    }
+    if (page.size > 0) yield await flush();
   }
 
   /** Without an index: every stored result, read one by one (one GET per image). */
@@ -140,6 +187,7 @@ export class Reindexer {
       const embed = result.versions.embed;
       const wanted = kind === 'classify' ? result.faceCount > 0 && detect !== null && embed !== null : result.versions.pipeline !== pipelineVersion;
       const item: ReindexItem = {
+        action: kind === 'classify' ? 'classify' : 'detect',
         imageId: result.imageId,
         source: result.source,
         originalKey: result.originalKey,
@@ -161,8 +209,9 @@ export class Reindexer {
   }
 }
 
-function fromIndexed(image: IndexedImage): ReindexItem {
+function fromIndexed(image: IndexedImage, action: ReindexItem['action']): ReindexItem {
   return {
+    action,
     imageId: image.id,
     source: image.source,
     originalKey: image.originalKey,

@@ -1,4 +1,5 @@
 import { createRedisConnection, closeRedis, JobName, QueueName, StageWorker } from '@facepipe/core';
+import { FaceIndex } from '@facepipe/face-index';
 import type { Producer } from '../producer.js';
 
 /**
@@ -25,7 +26,9 @@ export class ScheduledReindexWorker {
       log,
       concurrency: 1,
       handler: async (data, ctx) => {
-        const run = await producer.reindexer().run(data.kind);
+        // With a face index, the work is selected from it (a page at a time), not by listing S3.
+        const index = config.database.url ? await FaceIndex.connect({ url: config.database.url }) : undefined;
+        const run = await producer.reindexer(index).run(data.kind).finally(() => index?.close());
         ctx.log.info('scheduled re-index queued', { kind: data.kind, scheduler: ctx.job.repeatJobKey, ...run });
         return run;
       },

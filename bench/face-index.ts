@@ -1,0 +1,133 @@
+/**
+ * Face index benchmark: `npx tsx bench/face-index.ts [--faces 100000] [--queries 200] [--json]`.
+ *
+ * On the embedded database (PGlite + pgvector over its socket, through the `pg` driver, as every
+ * facepipe process uses it), with real embeddings of the dev LFW photos plus small noise (each
+ * of the 220 faces repeated with N(0, 0.01²) per dimension, so the index holds look-alike
+ * groups as a real library does):
+ * 1. insert rate: faces written in batches of 1000 rows with no vector index, then 2000 more
+ *    one row per statement with the HNSW index in place (the classify stage's pattern); ratio;
+ * 2. HNSW build time (m=16, ef_construction=64, pgvector's defaults);
+ * 3. search: `--queries` probes (other noisy copies), LIMIT 10, through HNSW (ef_search 64)
+ *    and exact (index scans off, the baseline), p50/p95 latency and their ratio;
+ *    recall@10 of HNSW against exact;
+ * 4. database size.
+ * The machine is shared: read the ratios rather than the absolute times.
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EmbeddedDatabase, FaceIndex, toVectorLiteral } from '@facepipe/face-index';
+import { lfwEmbeddings } from './_lfw-embeddings.js';
+
+const { values } = parseArgs({ options: { faces: { type: 'string', default: '100000' }, queries: { type: 'string', default: '200' }, json: { type: 'boolean', default: false } } });
+const total = Number(values.faces);
+const queries = Number(values.queries);
+if (!Number.isInteger(total) || total < 1000) throw new Error('--faces must be a whole number of at least 1000');
+
+const base = (await lfwEmbeddings()).faces.map((f) => f.embedding);
+let seed = 987654321;
+const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+const noisy = (i: number) => base[i % base.length]!.map((v) => v + gauss() * 0.01);
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const dirSize = (dir: string): number => readdirSync(dir, { withFileTypes: true }).reduce((s, e) => s + (e.isDirectory() ? dirSize(join(dir, e.name)) : statSync(join(dir, e.name)).size), 0);
+
+const dir = mkdtempSync(join(tmpdir(), 'facepipe-index-bench-'));
+const db = await EmbeddedDatabase.start({ directory: dir });
+const index = await FaceIndex.connect({ url: db.url, maxConnections: 2 });
+const figures: Record<string, number> = { faces: total };
+const EV = 'bench';
+const FACES_PER_IMAGE = 10;
+try {
+  const pool = index.pool;
+  await pool.query('DROP INDEX faces_embedding_hnsw');
+  await pool.query('DROP INDEX faces_reference_hnsw');
+  // 1. Bulk insert without a vector index.
+  let t0 = performance.now();
+  for (let start = 0; start < total; start += 1000) {
+    const n = Math.min(1000, total - start);
+    const images = new Set<number>();
+    for (let i = start; i < start + n; i += 1) images.add(Math.floor(i / FACES_PER_IMAGE));
+    const ids = [...images];
+    await pool.query(
+      `INSERT INTO images (id, source, original_key, status, pipeline_version, embed_version, face_count, result_key, processed_at)
+       SELECT 'img' || x, 'img' || x || '.jpg', 'o', 'done', 'p', $2, ${FACES_PER_IMAGE}, 'r', now() FROM unnest($1::int[]) x ON CONFLICT DO NOTHING`,
+      [ids, EV],
+    );
+    const rows = Array.from({ length: n }, (_, k) => start + k);
+    await pool.query(
+      `INSERT INTO faces (image_id, face_index, embed_version, embedding_model, box, score, embedding)
+       SELECT 'img' || (i / ${FACES_PER_IMAGE}), i % ${FACES_PER_IMAGE}, $2, 'dlib', '{0,0,1,1}', 1, e::vector
+       FROM unnest($1::int[], $3::text[]) AS t(i, e)`,
+      [rows, EV, rows.map((i) => toVectorLiteral(noisy(i)))],
+    );
+  }
+  const bulkS = (performance.now() - t0) / 1000;
+  figures.bulkInsertPerS = Math.round(total / bulkS);
+
+  // 2. HNSW build.
+  await pool.query(`SET maintenance_work_mem = '1GB'`);
+  t0 = performance.now();
+  await pool.query('CREATE INDEX faces_embedding_hnsw ON faces USING hnsw (embedding vector_l2_ops)');
+  figures.hnswBuildS = Math.round((performance.now() - t0) / 100) / 10;
+
+  // 1b. One row per statement with the index in place.
+  const extra = 2000;
+  t0 = performance.now();
+  for (let i = 0; i < extra; i += 1) {
+    const image = `extra${Math.floor(i / FACES_PER_IMAGE)}`;
+    if (i % FACES_PER_IMAGE === 0) await pool.query(`INSERT INTO images (id, source, original_key, status, pipeline_version, embed_version, face_count, result_key, processed_at) VALUES ($1, $1, 'o', 'done', 'p', $2, ${FACES_PER_IMAGE}, 'r', now())`, [image, EV]);
+    await pool.query(`INSERT INTO faces (image_id, face_index, embed_version, embedding_model, box, score, embedding) VALUES ($1, $2, $3, 'dlib', '{0,0,1,1}', 1, $4)`, [image, i % FACES_PER_IMAGE, EV, toVectorLiteral(noisy(total + i))]);
+  }
+  figures.indexedInsertPerS = Math.round(extra / ((performance.now() - t0) / 1000));
+  await pool.query('ANALYZE faces');
+
+  // 3. Search: HNSW vs exact, recall@10.
+  const probes = Array.from({ length: queries }, (_, q) => toVectorLiteral(noisy(Math.floor(random() * base.length))));
+  const search = async (probe: string, exact: boolean) => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(exact ? 'SET LOCAL enable_indexscan = off' : `SET LOCAL hnsw.ef_search = 64`);
+      const s = performance.now();
+      const { rows } = await client.query<{ id: string }>('SELECT id FROM faces ORDER BY embedding <-> $1::vector LIMIT 10', [probe]);
+      const ms = performance.now() - s;
+      await client.query('COMMIT');
+      return { ms, ids: rows.map((r) => r.id) };
+    } finally {
+      client.release();
+    }
+  };
+  const hnswMs: number[] = [];
+  const exactMs: number[] = [];
+  let found = 0;
+  for (const [q, probe] of probes.entries()) {
+    // Interleaved, so load on the shared machine hits both alike.
+    const approx = await search(probe, false);
+    const exact = q % 4 === 0 || queries <= 50 ? await search(probe, true) : undefined;
+    hnswMs.push(approx.ms);
+    if (exact) {
+      exactMs.push(exact.ms);
+      found += approx.ids.filter((id) => exact.ids.includes(id)).length / 10;
+    }
+  }
+  const { rows: plan } = await pool.query(`EXPLAIN SELECT id FROM faces ORDER BY embedding <-> $1::vector LIMIT 10`, [probes[0]]);
+  figures.hnswP50Ms = Math.round(percentile(hnswMs, 50) * 10) / 10;
+  figures.hnswP95Ms = Math.round(percentile(hnswMs, 95) * 10) / 10;
+  figures.exactP50Ms = Math.round(percentile(exactMs, 50) * 10) / 10;
+  figures.exactP95Ms = Math.round(percentile(exactMs, 95) * 10) / 10;
+  figures.exactOverHnswP50 = Math.round((percentile(exactMs, 50) / percentile(hnswMs, 50)) * 10) / 10;
+  figures.recallAt10 = Math.round((found / exactMs.length) * 1000) / 1000;
+  figures.bulkOverIndexedInsert = Math.round((figures.bulkInsertPerS! / figures.indexedInsertPerS!) * 10) / 10;
+  figures.databaseMiB = Math.round((await index.sizeBytes()) / 2 ** 20);
+  figures.filesMiB = Math.round(dirSize(dir) / 2 ** 20);
+  if (!JSON.stringify(plan).includes('faces_embedding_hnsw')) throw new Error(`the HNSW index is not used: ${JSON.stringify(plan)}`);
+} finally {
+  await index.close();
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+if (values.json) process.stdout.write(`${JSON.stringify(figures)}\n`);
+else for (const [k, v] of Object.entries(figures)) process.stdout.write(`${k}: ${v}\n`);
