@@ -29,7 +29,7 @@ const recoveryBoundMs = 10_000;
 
 type Summary = Map<string, string>;
 
-describe('faults: crashes, restarts and outages lose nothing', { skip, timeout: CI ? 900_000 : 300_000 }, () => {
+describe('faults: crashes, restarts and outages lose nothing', { skip, timeout: CI ? 1_500_000 : 300_000 }, () => {
   let dir: string;
   let photos: string;
   let redis: LocalRedis;
@@ -269,6 +269,8 @@ describe('faults: crashes, restarts and outages lose nothing', { skip, timeout: 
     ? [
         ['early', 0.1, 30_000],
         ['late', 0.85, 30_000],
+        // Longer than any count-based retry budget would last: the time-based window rides it out.
+        ['mid-batch', 0.5, 180_000],
       ]
     : [['late', 0.8, 8000]];
   for (const [when, fraction, ms] of outages) {

@@ -1,6 +1,6 @@
 import { FacepipeError, type FacepipeConfig } from '@facepipe/core';
 import type { FaceHit, FaceLibrary } from '@facepipe/face-index';
-import { FaceAnalyzer } from '@facepipe/vision';
+import { analyzerOptionsFromConfig, FaceAnalyzer } from '@facepipe/vision';
 
 /** One hit of a search by face: the line of `facepipe search --json`, the item of POST /v1/search. */
 export interface SearchHit {
@@ -35,17 +35,7 @@ export class PhotoSearch {
 
   /** Loads the detect and embed models as the configuration says (as the workers do). */
   static async create(config: FacepipeConfig): Promise<PhotoSearch> {
-    const analyzer = await FaceAnalyzer.create({
-      detector: config.detect.detector,
-      minScore: config.detect.minScore,
-      minFaceSize: config.detect.minFaceSize,
-      maxPixels: config.detect.maxPixels,
-      maxBytes: config.detect.maxBytes,
-      flip: config.embed.flip,
-      executionProvider: config.inference.executionProvider,
-      intraOpThreads: config.inference.intraOpThreads,
-      inferenceThreads: config.inference.threads,
-    });
+    const analyzer = await FaceAnalyzer.create(analyzerOptionsFromConfig(config));
     return new PhotoSearch(analyzer);
   }
 

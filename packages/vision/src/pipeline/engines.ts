@@ -4,7 +4,8 @@ import { CHIP_PADDING, CHIP_SIZE, decodeChipsPng, encodeChipsPng } from './chips
 import { FaceAnalyzer } from './face-analyzer.js';
 import { detectVersionInfo, embedVersionInfo, pipelineVersion } from './versions.js';
 
-function analyzerOptions(config: FacepipeConfig) {
+/** The FaceAnalyzer settings a deployment's configuration gives (the workers and search by photo use the same). */
+export function analyzerOptionsFromConfig(config: FacepipeConfig) {
   return {
     detector: config.detect.detector,
     minScore: config.detect.minScore,
@@ -22,7 +23,7 @@ function analyzerOptions(config: FacepipeConfig) {
 
 /** The detect stage's engine: the analyzer's detect half, with chips encoded as one PNG. */
 export async function createDetectEngine(config: FacepipeConfig): Promise<DetectEngine & { analyzer: FaceAnalyzer }> {
-  const analyzer = await FaceAnalyzer.create({ ...analyzerOptions(config), stages: ['detect'] });
+  const analyzer = await FaceAnalyzer.create({ ...analyzerOptionsFromConfig(config), stages: ['detect'] });
   return {
     analyzer,
     version: analyzer.detectVersion,
@@ -48,7 +49,7 @@ export async function createDetectEngine(config: FacepipeConfig): Promise<Detect
 
 /** The embed stage's engine: the analyzer's embed half. */
 export async function createEmbedEngine(config: FacepipeConfig): Promise<EmbedEngine & { analyzer: FaceAnalyzer }> {
-  const analyzer = await FaceAnalyzer.create({ ...analyzerOptions(config), stages: ['embed'] });
+  const analyzer = await FaceAnalyzer.create({ ...analyzerOptionsFromConfig(config), stages: ['embed'] });
   return {
     analyzer,
     version: analyzer.embedVersion,

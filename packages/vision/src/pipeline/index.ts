@@ -5,4 +5,4 @@ export {
 export { Embedder, EMBEDDING_DIMS } from './embedder.js';
 export { alignFaces, encodeChipsPng, decodeChipsPng, CHIP_SIZE, CHIP_PADDING } from './chips.js';
 export { detectVersionInfo, embedVersionInfo, pipelineVersion, detectorModel, type DetectSettings } from './versions.js';
-export { createDetectEngine, createEmbedEngine, configuredVersions } from './engines.js';
+export { createDetectEngine, createEmbedEngine, configuredVersions, analyzerOptionsFromConfig } from './engines.js';
