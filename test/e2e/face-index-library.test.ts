@@ -1,29 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runCli as facepipeCli } from '../helpers/cli.js';
 import { dataPath, missingData } from '../helpers/data.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const cli = join(root, 'packages/cli/dist/main.js');
 const lfw = 'recognition/lfw_dev/lfw-deepfunneled';
-
-function runCli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  // A fresh shell's environment: no REDIS_URL, S3_* or DATABASE_URL, so everything is embedded.
-  const env = { ...process.env };
-  for (const key of Object.keys(env)) if (/^(REDIS_URL|S3_|FACEPIPE_|DATABASE_URL)/.test(key)) delete env[key];
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runCli = (args: string[], cwd: string) => facepipeCli(args, { cwd });
 
 const jsonLines = (text: string) => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
@@ -146,3 +130,4 @@ describe('face index: enroll → ingest → cluster → name a cluster → named
     assert.ok(hits.some((h) => h.source.startsWith('George_Clooney/')), 'sources are relative to the folder given to run');
   });
 });
+

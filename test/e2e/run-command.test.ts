@@ -1,39 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runCli, freshShellEnv } from '../helpers/cli.js';
 import { dataPath, missingData } from '../helpers/data.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const cli = join(root, 'packages/cli/dist/main.js');
 const examples = 'recognition/face_recognition_examples';
 
-function runCli(args: string[], env: Record<string, string | undefined>, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd, env: env as NodeJS.ProcessEnv });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** The environment of a fresh shell: no REDIS_URL or S3_*, so `run` starts its embedded default. */
-function cleanEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
-  const env = { ...process.env };
-  for (const key of Object.keys(env)) if (/^(REDIS_URL|S3_|FACEPIPE_)/.test(key)) delete env[key];
-  return { ...env, ...extra };
-}
 
 test('`facepipe run <dir> --enroll <dir> --out <file>` runs everything on the embedded default and stops it', { skip: missingData(`${examples}/knn_test`, `${examples}/knn_train`) }, async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'facepipe-run-'));
   try {
     const out = join(cwd, 'results.jsonl');
-    const { code, stdout, stderr } = await runCli(['run', dataPath(examples, 'knn_test'), '--enroll', dataPath(examples, 'knn_train'), '--out', out], cleanEnv(), cwd);
+    const { code, stdout, stderr } = await runCli(['run', dataPath(examples, 'knn_test'), '--enroll', dataPath(examples, 'knn_train'), '--out', out], { cwd, env: freshShellEnv() });
     assert.equal(code, 0, stderr);
     assert.match(stderr, /private redis-server/);
     assert.match(stderr, /embedded S3/);
@@ -51,7 +31,7 @@ test('`facepipe run <dir> --enroll <dir> --out <file>` runs everything on the em
     }
     assert.deepEqual(lines.find((l) => l.file === 'obama1.jpg').faces.map((f: { match: { name: string } }) => f.match.name), ['obama']);
     // A second run over the same photos answers from the stored results.
-    const again = await runCli(['run', dataPath(examples, 'knn_test'), '--quiet'], cleanEnv(), cwd);
+    const again = await runCli(['run', dataPath(examples, 'knn_test'), '--quiet'], { cwd, env: freshShellEnv() });
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /5 done \(5 from earlier results\)/);
   } finally {
@@ -62,7 +42,7 @@ test('`facepipe run <dir> --enroll <dir> --out <file>` runs everything on the em
 test('without redis-server on the PATH, `facepipe run` says how to fix it', async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'facepipe-run-'));
   try {
-    const { code, stderr } = await runCli(['run', cwd], cleanEnv({ PATH: '/nonexistent' }), cwd);
+    const { code, stderr } = await runCli(['run', cwd], { cwd, env: freshShellEnv({ PATH: '/nonexistent' }) });
     assert.notEqual(code, 0);
     assert.match(stderr, /redis-server was not found/);
     assert.match(stderr, /apt-get install redis-server/);
@@ -75,7 +55,7 @@ test('without redis-server on the PATH, `facepipe run` says how to fix it', asyn
 test('a bad setting stops the CLI at start with the variable named', async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'facepipe-run-'));
   try {
-    const { code, stderr } = await runCli(['run', cwd], cleanEnv({ FACEPIPE_EMBED_BATCH_SIZE: 'many' }), cwd);
+    const { code, stderr } = await runCli(['run', cwd], { cwd, env: freshShellEnv({ FACEPIPE_EMBED_BATCH_SIZE: 'many' }) });
     assert.equal(code, 2);
     assert.match(stderr, /FACEPIPE_EMBED_BATCH_SIZE \("many"\)/);
   } finally {

@@ -1,29 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runCli } from '../helpers/cli.js';
 import { dataPath, missingData } from '../helpers/data.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const cli = join(root, 'packages/cli/dist/main.js');
-const photos = 'recognition/face_recognition_examples/knn_test';
+const facepipe = (args: string[], cwd: string) => runCli(args, { cwd });
 
-function facepipe(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  // A fresh shell's environment: no REDIS_URL or S3_*, so commands must find the deployment themselves.
-  const env: Record<string, string | undefined> = { ...process.env };
-  for (const key of Object.keys(env)) if (/^(REDIS_URL|S3_|FACEPIPE_|DATABASE_URL)/.test(key)) delete env[key];
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd, env: env as NodeJS.ProcessEnv });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const photos = 'recognition/face_recognition_examples/knn_test';
 
 test('`facepipe up`, then ingest --wait, the dashboard shows the batch, `facepipe down`; a second `up` keeps the data', { skip: missingData(photos) }, async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'facepipe-up-'));
