@@ -128,7 +128,7 @@ export class Producer {
     const s3 = parseS3Url(request.input);
     if (!s3) return LocalFolderSource.open(request.input, { personFromFolder: request.personFromFolder, allFiles: request.allFiles });
     const c = this.ctx.config.s3;
-    const source = new S3ObjectStore({ bucket: s3.bucket, region: c.region, endpoint: c.endpoint, forcePathStyle: c.forcePathStyle, credentials: c.credentials, requestClient: c.requestClient });
+    const source = S3ObjectStore.fromConfig(c, s3.bucket);
     return s3PrefixItems(source, s3.prefix);
   }
 

@@ -37,14 +37,7 @@ export async function syncResults(dataDir: string, library: OpenedLibrary, image
   const record = process.env.S3_ENDPOINT || process.env.REDIS_URL ? undefined : runningDeployment(resolve(dataDir));
   if (!record && !process.env.S3_ENDPOINT && !process.env.REDIS_URL) return undefined;
   const config = loadConfig({ ...process.env, ...(record?.env ?? {}) });
-  const store = new S3ObjectStore({
-    bucket: config.s3.bucket,
-    region: config.s3.region,
-    endpoint: config.s3.endpoint,
-    forcePathStyle: config.s3.forcePathStyle,
-    credentials: config.s3.credentials,
-    requestClient: config.s3.requestClient,
-  });
+  const store = S3ObjectStore.fromConfig(config.s3);
   try {
     return await syncResultDocuments(store, library.index, imageIds);
   } finally {

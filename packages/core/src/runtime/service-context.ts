@@ -30,14 +30,7 @@ export class ServiceContext {
     // A CLI says once that it lost Redis (and waits); a worker logs every failed reconnect.
     const connectionError = (err: Error) => this.log[role === 'worker' ? 'warn' : 'debug']('redis connection error', { err: err.message });
     this.redis.on('error', connectionError);
-    this.store = new S3ObjectStore({
-      bucket: config.s3.bucket,
-      region: config.s3.region,
-      endpoint: config.s3.endpoint,
-      forcePathStyle: config.s3.forcePathStyle,
-      credentials: config.s3.credentials,
-      requestClient: config.s3.requestClient,
-    });
+    this.store = S3ObjectStore.fromConfig(config.s3);
     this.tracker = new BatchTracker(this.redis, {
       prefix: config.redis.prefix,
       rememberDoneSeconds: config.queues.rememberDoneSeconds,

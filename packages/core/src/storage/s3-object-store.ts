@@ -11,6 +11,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import type { FacepipeConfig } from '../config/index.js';
 import { FacepipeError } from '../errors/index.js';
 import type { ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
 import { S3HttpClient } from './s3-http-client.js';
@@ -68,6 +69,11 @@ export class S3ObjectStore implements ObjectStore {
   readonly #light: S3HttpClient | undefined;
   readonly #jsonRereadDelaysMs: readonly number[];
   #closed = false;
+
+  /** The store a deployment's S3 settings name (another bucket, e.g. an `s3://` ingest source, when given). */
+  static fromConfig(s3: FacepipeConfig['s3'], bucket = s3.bucket): S3ObjectStore {
+    return new S3ObjectStore({ bucket, region: s3.region, endpoint: s3.endpoint, forcePathStyle: s3.forcePathStyle, credentials: s3.credentials, requestClient: s3.requestClient });
+  }
 
   constructor(options: S3ObjectStoreOptions) {
     this.bucket = options.bucket;
