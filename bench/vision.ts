@@ -7,6 +7,11 @@
  *    (createSession, same threads; the SSD at the side the pipeline picks, `ssdInputSide`, and at
  *    the fixed 512×512 every photo paid before), measured in the same run, interleaved.
  *    `--threads 1` limits the thread configurations to one intra-op thread.
+ *    The baseline of the classic front end runs on the same photos in the same run, interleaved
+ *    with the SSD's single-thread runs: dlib's HOG detector with one upsample and its 68-point
+ *    shape predictor (bench/_dlib-hog.ts; needs Debian's libdlib-dev and libdlib-data, skipped
+ *    with a message otherwise). Both sides count decode + detect + landmarks; facepipe's also
+ *    pays for the alignment.
  * 2. embed: ms per face for `FaceAnalyzer.embed` (uint8 chips → worker thread → 128-d) at batch
  *    1, 8 and 32 with 1 and 2 intra-op threads, next to the bare `session.run` of the same batch.
  * 3. procs: throughput with both cores busy: 2 processes × 1 intra-op thread vs 1 process × 2
@@ -24,6 +29,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DlibHog } from './_dlib-hog.js';
 import {
   CHIP_SIZE, createSession, decodeImage, detectorModel, FaceAnalyzer, letterboxRgb, ssdInputSide,
   type DetectorKind, type ModelSession,
@@ -78,8 +84,20 @@ interface DetectRow {
   alignMs: number;
 }
 
-async function benchDetect(runs: number, oneThread: boolean): Promise<DetectRow[]> {
+interface HogRow {
+  photo: string;
+  faces: number;
+  /** decode + pyramid_up + HOG + shape predictor, timed inside the dlib process. */
+  ms: number;
+  minMs: number;
+  decodeMs: number;
+  detectMs: number;
+  landmarksMs: number;
+}
+
+async function benchDetect(runs: number, oneThread: boolean, hog: DlibHog | undefined): Promise<{ rows: DetectRow[]; hog: HogRow[] }> {
   const rows: DetectRow[] = [];
+  const hogRows: HogRow[] = [];
   for (const detector of ['ssd', 'tiny'] as const) {
     // Spinning only exists with a thread pool; with 2 threads it is measured both ways.
     const configs: (readonly [number, boolean])[] = oneThread ? [[1, false]] : [[1, false], [2, false], [2, true]];
@@ -96,7 +114,18 @@ async function benchDetect(runs: number, oneThread: boolean): Promise<DetectRow[
           const fixedInput = letterboxRgb(img, fixed).tensor;
           const t = { pipeline: [] as number[], bare: [] as number[], bareFixed: [] as number[], decode: [] as number[], detect: [] as number[], landmarks: [] as number[], align: [] as number[] };
           let faces = 0;
+          // The HOG baseline once per photo, interleaved with the SSD's single-thread runs.
+          const withHog = hog !== undefined && detector === 'ssd' && threads === 1;
+          const h = { total: [] as number[], decode: [] as number[], detect: [] as number[], landmarks: [] as number[], faces: 0 };
           for (let i = 0; i < WARMUP + runs; i++) {
+            const hogResult = withHog ? await hog.detect(path) : undefined;
+            if (hogResult && i >= WARMUP) {
+              h.total.push(hogResult.decodeMs + hogResult.detectMs + hogResult.landmarksMs);
+              h.decode.push(hogResult.decodeMs);
+              h.detect.push(hogResult.detectMs);
+              h.landmarks.push(hogResult.landmarksMs);
+              h.faces = hogResult.faces.length;
+            }
             const [pipelineMs, a] = await timed(() => analyzer.analyze(bytes));
             const [bareMs] = await timed(() => session.run(input, 1, side, side));
             const [bareFixedMs] = side === fixed ? [bareMs] : await timed(() => session.run(fixedInput, 1, fixed, fixed));
@@ -115,6 +144,9 @@ async function benchDetect(runs: number, oneThread: boolean): Promise<DetectRow[
             pipelineMs: median(t.pipeline), bareMs: median(t.bare), bareFixedMs: median(t.bareFixed), inputSide: side, pipelineMinMs: Math.min(...t.pipeline), bareMinMs: Math.min(...t.bare), decodeMs: median(t.decode),
             detectMs: median(t.detect), landmarksMs: median(t.landmarks), alignMs: median(t.align),
           });
+          if (withHog) {
+            hogRows.push({ photo, faces: h.faces, ms: median(h.total), minMs: Math.min(...h.total), decodeMs: median(h.decode), detectMs: median(h.detect), landmarksMs: median(h.landmarks) });
+          }
         }
       } finally {
         await session.release();
@@ -122,7 +154,7 @@ async function benchDetect(runs: number, oneThread: boolean): Promise<DetectRow[
       }
     }
   }
-  return rows;
+  return { rows, hog: hogRows };
 }
 
 // --- 2. embeddings vs bare session.run -----------------------------------------------------------
@@ -252,16 +284,26 @@ async function benchProcs(runs: number): Promise<ProcsRow[]> {
 
 // --- report ----------------------------------------------------------------------------------------
 
-function printDetect(rows: DetectRow[]): void {
+function printDetect(rows: DetectRow[], hog: HogRow[], hogMissing: string | undefined): void {
   console.log('\n### decode + detect + landmarks + align, ms per image (median)\n');
   console.log('| detector | intra-op threads | spinning | photo | faces | input | pipeline (fastest) | bare detector run (fastest) | pipeline / bare | bare at fixed 512 (SSD) | decode | detect | landmarks | align |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(`| ${r.detector} | ${r.threads} | ${r.threads > 1 ? (r.spinning ? 'on' : 'off') : '–'} | ${r.photo} (${r.size}) | ${r.faces} | ${r.inputSide} | ${ms(r.pipelineMs)} (${ms(r.pipelineMinMs)}) | ${ms(r.bareMs)} (${ms(r.bareMinMs)}) | ${x(r.pipelineMs / r.bareMs)} | ${ms(r.bareFixedMs)} | ${ms(r.decodeMs)} | ${ms(r.detectMs)} | ${ms(r.landmarksMs)} | ${ms(r.alignMs)} |`);
   }
-  console.log('\n"detect" includes letterboxing, the model run in the inference worker and decoding its output; the dlib HOG reference is ~400 ms per 1 MP photo (5× faster = 80 ms).');
-  for (const r of rows.filter((r) => r.photo === '1 MP')) {
-    console.log(`  ${r.detector}, ${r.threads} thread${r.threads > 1 ? `s, spinning ${r.spinning ? 'on' : 'off'}` : ''}: ${ms(r.pipelineMs)} ms per 1 MP photo (median; fastest ${ms(r.pipelineMinMs)}) = ${x(400 / r.pipelineMs)} faster than 400 ms`);
+  console.log('\n"detect" includes letterboxing, the model run in the inference worker and decoding its output.');
+  if (hogMissing) {
+    console.log(`\ndlib HOG baseline skipped: missing ${hogMissing}.`);
+    return;
+  }
+  console.log('\n### against the classic front end: dlib HOG (1 upsample) + 68-point shape predictor, same photos, same run (median ms per photo; fastest in brackets)\n');
+  console.log('| photo | HOG faces | HOG: decode + detect + landmarks | HOG decode / detect / landmarks | facepipe configuration | facepipe faces | facepipe: decode + detect + landmarks + align | HOG / facepipe |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const h of hog) {
+    for (const r of rows.filter((r) => r.photo === h.photo)) {
+      const config = `${r.detector}, ${r.threads} thread${r.threads > 1 ? `s, spinning ${r.spinning ? 'on' : 'off'}` : ''}`;
+      console.log(`| ${h.photo} | ${h.faces} | ${ms(h.ms)} (${ms(h.minMs)}) | ${ms(h.decodeMs)} / ${ms(h.detectMs)} / ${ms(h.landmarksMs)} | ${config} | ${r.faces} | ${ms(r.pipelineMs)} (${ms(r.pipelineMinMs)}) | ${x(h.ms / r.pipelineMs)} |`);
+    }
   }
 }
 
@@ -299,7 +341,18 @@ async function main(): Promise<void> {
   const cpu = cpus();
   console.log(`# bench/vision.ts — ${cpu.length} × ${cpu[0]?.model.trim() ?? 'CPU'}, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${runs} runs per case`);
   const report: Record<string, unknown> = {};
-  if (only.has('detect')) printDetect((report.detect = await benchDetect(runs, values.threads === '1')) as DetectRow[]);
+  if (only.has('detect')) {
+    const started = await DlibHog.start();
+    const hog = started instanceof DlibHog ? started : undefined;
+    try {
+      const detect = await benchDetect(runs, values.threads === '1', hog);
+      report.detect = detect.rows;
+      report.hog = detect.hog;
+      printDetect(detect.rows, detect.hog, started instanceof DlibHog ? undefined : started.missing);
+    } finally {
+      await hog?.close();
+    }
+  }
   if (only.has('embed')) printEmbed((report.embed = await benchEmbed(runs)) as EmbedRow[]);
   if (only.has('procs')) printProcs((report.procs = await benchProcs(runs)) as ProcsRow[]);
   console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

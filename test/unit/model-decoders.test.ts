@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeSsd, decodeTinyYolo, landmarksFromOutput, loadModelManifest, loadSsdAnchors, SSD_ANCHOR_COUNT, ssdAnchorCount, ssdAnchors, ssdFeatureMapSizes, ssdInputSide, TINY_FACE_DETECTOR_ANCHORS } from '@facepipe/vision';
+import { decodeSsd, decodeTinyYolo, landmarksFromOutput, loadModelManifest, loadSsdAnchors, SSD_ANCHOR_COUNT, ssdAnchorCount, ssdAnchors, ssdFeatureMapSizes, ssdInputExtent, ssdInputSide, TINY_FACE_DETECTOR_ANCHORS } from '@facepipe/vision';
 
 const close = (actual: ArrayLike<number>, expected: readonly number[], eps = 1e-6): void => {
   assert.equal(actual.length, expected.length, `length ${actual.length} ≠ ${expected.length}`);
@@ -98,6 +98,32 @@ test('ssdAnchors(512) equals face-api exported anchors; other sizes follow the f
   assert.ok(Math.abs(small[2]! - small[0]! - 0.2) < 1e-6, 'lowest anchor 0.1 × 512 px = 0.2 of 256');
   assert.ok(Math.abs((small[0]! + small[2]!) / 2 - 0.5 / 16) < 1e-6, 'first cell centre');
   assert.throws(() => ssdFeatureMapSizes(250), RangeError);
+});
+
+test('ssdAnchors(height, width): rows follow the height, columns the width, sizes stay in input pixels', () => {
+  assert.deepEqual(ssdAnchors(512, 512), ssdAnchors(512));
+  // 352 rows: feature maps 22, 11, 6, 3, 2, 1; 512 columns: 32, 16, 8, 4, 2, 1.
+  const count = 22 * 32 * 3 + (11 * 16 + 6 * 8 + 3 * 4 + 2 * 2 + 1 * 1) * 6;
+  assert.equal(count, 3558);
+  assert.equal(ssdAnchorCount(352, 512), count);
+  const a = ssdAnchors(352, 512);
+  assert.equal(a.length, count * 4);
+  // First anchor: cell (0, 0) of the stride-16 map, centre 8 px from the top-left, 0.1 × 512 = 51.2 px square.
+  const [ymin, xmin, ymax, xmax] = [a[0]!, a[1]!, a[2]!, a[3]!];
+  assert.ok(Math.abs(((ymin + ymax) / 2) * 352 - 8) < 1e-4 && Math.abs(((xmin + xmax) / 2) * 512 - 8) < 1e-4, 'centre at (8, 8) px');
+  assert.ok(Math.abs((ymax - ymin) * 352 - 51.2) < 1e-3 && Math.abs((xmax - xmin) * 512 - 51.2) < 1e-3, 'square in pixels');
+  // The last anchor (the 1 × 1 map) is centred on the input.
+  const last = a.subarray(a.length - 4);
+  assert.ok(Math.abs((last[0]! + last[2]!) / 2 - 0.5) < 1e-6 && Math.abs((last[1]! + last[3]!) / 2 - 0.5) < 1e-6);
+});
+
+test('ssdInputExtent: the square side, then only the rows and columns the photo covers', () => {
+  assert.deepEqual(ssdInputExtent(1248, 832), { side: 512, width: 512, height: 352 }); // 832 × 512/1248 = 341.3 → 352
+  assert.deepEqual(ssdInputExtent(1920, 1080), { side: 512, width: 512, height: 288 });
+  assert.deepEqual(ssdInputExtent(832, 1248), { side: 512, width: 352, height: 512 });
+  assert.deepEqual(ssdInputExtent(250, 250), { side: 256, width: 256, height: 256 });
+  assert.deepEqual(ssdInputExtent(250, 180), { side: 256, width: 256, height: 192 }); // 180 × 256/250 = 184.3 → 192
+  assert.deepEqual(ssdInputExtent(100, 1000), { side: 512, width: 64, height: 512 }); // 51.2 → at least 64
 });
 
 test('ssdInputSide: the photo size rounded up to 32, between 64 and the maximum', () => {

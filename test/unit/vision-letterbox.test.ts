@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import {
-  cropAndResize, imageToLetterbox, letterboxBoxToImage, letterboxGeometry, letterboxRgb, letterboxToImage, scaleBox,
+  cropAndResize, imageToLetterbox, letterboxBoxToImage, letterboxGeometry, letterboxRgb, letterboxRgbRect, letterboxToImage, scaleBox,
   type RgbImage,
 } from '@facepipe/vision';
 
@@ -92,6 +92,23 @@ test('letterboxRgb writes into a batch buffer at an offset', () => {
   assert.ok(batch.subarray(0, 192).every((v) => v === -1));
   assert.deepEqual(batch.subarray(192), letterboxRgb(img, 8).tensor);
   assert.throws(() => letterboxRgb(img, 8, { out: batch, outOffset: 200 }), RangeError);
+});
+
+test('letterboxRgbRect is the top-left of the square letterbox, without the padding beyond the photo', () => {
+  for (const [w, h] of [[30, 20], [20, 30], [17, 17]] as const) {
+    const img = syntheticImage(w, h, w * 31 + h);
+    const side = 16;
+    const square = letterboxRgb(img, side).tensor;
+    const cols = Math.ceil((w * side) / Math.max(w, h));
+    const rows = Math.ceil((h * side) / Math.max(w, h));
+    const rect = letterboxRgbRect(img, side, cols, rows);
+    assert.equal(rect.tensor.length, cols * rows * 3);
+    assert.deepEqual(rect.geometry, letterboxGeometry([0, 0, w, h], side));
+    for (let r = 0; r < rows; r++) {
+      assert.deepEqual(rect.tensor.subarray(r * cols * 3, (r + 1) * cols * 3), square.subarray(r * side * 3, r * side * 3 + cols * 3), `row ${r} of ${w}x${h}`);
+    }
+  }
+  assert.throws(() => letterboxRgbRect(syntheticImage(4, 4), 8, 9, 8), RangeError);
 });
 
 test('cropAndResize: clips and floors the box like face-api, centred padding, maps back', () => {

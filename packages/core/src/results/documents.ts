@@ -47,8 +47,11 @@ export interface RejectedFace {
 export interface DetectPassTiming {
   /** `upright`, `padded` (the photo at half scale on a black canvas), `turned90`/`turned180`/`turned270`. */
   pass: string;
-  /** Network input side, in pixels. */
+  /** Network input side, in pixels (the longer side when the input is not square). */
   inputSize: number;
+  /** The input's width and height when it is not `inputSize` square (the photo's extent only). */
+  inputWidth?: number;
+  inputHeight?: number;
   ms: number;
   /** Detections this pass contributed above the score threshold (before merging). */
   found: number;

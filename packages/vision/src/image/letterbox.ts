@@ -66,7 +66,7 @@ function pixelOffsets(indices: Int32Array): Int32Array {
  * Resamples the geometry's region of `img` into `out` at `offset`. Output pixels whose four
  * samples all lie inside the image take a branch-free path; the rest read 0 for padding.
  */
-function resampleInto(img: RgbImage, g: LetterboxGeometry, out: Float32Array, offset: number): void {
+function resampleInto(img: RgbImage, g: LetterboxGeometry, out: Float32Array, offset: number, rows = g.size, cols = g.size): void {
   const [rx, ry, rw, rh] = g.region;
   const xs = axisSamples(g.size, g.paddedSize, g.padLeft, rx, rw);
   const ys = axisSamples(g.size, g.paddedSize, g.padTop, ry, rh);
@@ -75,18 +75,17 @@ function resampleInto(img: RgbImage, g: LetterboxGeometry, out: Float32Array, of
   const fxs = xs.frac;
   const data = img.data;
   const rowStride = img.width * 3;
-  const size = g.size;
   let o = offset;
-  for (let r = 0; r < size; r++) {
+  for (let r = 0; r < rows; r++) {
     const top = ys.i0[r]! < 0 ? -1 : ys.i0[r]! * rowStride;
     const bottom = ys.i1[r]! < 0 ? -1 : ys.i1[r]! * rowStride;
     const fy = ys.frac[r]!;
     if (top < 0 && bottom < 0) {
-      out.fill(0, o, o + size * 3);
-      o += size * 3;
+      out.fill(0, o, o + cols * 3);
+      o += cols * 3;
       continue;
     }
-    for (let c = 0; c < size; c++, o += 3) {
+    for (let c = 0; c < cols; c++, o += 3) {
       const x0 = x0s[c]!;
       const x1 = x1s[c]!;
       const fx = fxs[c]!;
@@ -157,4 +156,20 @@ export function cropAndResize(img: RgbImage, box: Box, size = 112, opts: Letterb
   const rect = cropRectForBox(box, img.width, img.height);
   if (rect[2] <= 0 || rect[3] <= 0) return null;
   return letterboxRegion(img, rect, size, { centred: true, ...opts });
+}
+
+/**
+ * The top-left `width`×`height` of {@link letterboxRgb}'s `side`×`side` input: the whole image at
+ * the same scale, without the padding rows or columns beyond it (`width`, `height` ≤ `side`). For
+ * fully convolutional detectors, whose cost grows with the input's area: a 3:2 photo at side 512
+ * costs a 512×352 run, not 512×512. `geometry` is the square one, so coordinates map back alike.
+ */
+export function letterboxRgbRect(img: RgbImage, side: number, width: number, height: number): LetterboxedInput {
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0 && width <= side && height <= side)) {
+    throw new RangeError(`letterbox extent ${width}x${height} must be whole and inside the ${side}x${side} input`);
+  }
+  const geometry = letterboxGeometry([0, 0, img.width, img.height], side, false);
+  const tensor = new Float32Array(width * height * 3);
+  resampleInto(img, geometry, tensor, 0, height, width);
+  return { tensor, offset: 0, geometry };
 }

@@ -60,7 +60,7 @@ export const MODEL_CONTRACTS: Readonly<Record<ModelName, ModelContract>> = {
       {
         name: 'box_encodings',
         shape: ['N', 'A', 4],
-        meaning: 'raw box regression (ty, tx, th, tw) per anchor (A = ssdAnchorCount(H), 5118 at 512), before anchor decoding (see decodeSsd)',
+        meaning: 'raw box regression (ty, tx, th, tw) per anchor (A = ssdAnchorCount(H, W), 5118 at 512×512), before anchor decoding (see decodeSsd)',
       },
       {
         name: 'class_logits',

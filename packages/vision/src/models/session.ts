@@ -87,10 +87,7 @@ export function checkInputShape(name: ModelName, dataLength: number, batch: numb
   const [, h, w] = MODEL_CONTRACTS[name].input.shape;
   if (typeof h === 'number' && h !== height) bad(`input height ${height}, the model takes ${h}`);
   if (typeof w === 'number' && w !== width) bad(`input width ${width}, the model takes ${w}`);
-  if (name === 'ssd_mobilenetv1' && (height !== width || height % 32 !== 0 || height < 64)) {
-    bad(`input ${width}×${height} must be square, a multiple of 32 (at least 64)`);
-  }
-  if (name === 'tiny_face_detector' && (height % 32 !== 0 || width % 32 !== 0 || height < 64 || width < 64)) {
+  if ((name === 'ssd_mobilenetv1' || name === 'tiny_face_detector') && (height % 32 !== 0 || width % 32 !== 0 || height < 64 || width < 64)) {
     bad(`input ${width}×${height} must be multiples of 32 (at least 64)`);
   }
   if (dataLength !== batch * height * width * 3) bad(`${dataLength} values for [${batch}, ${height}, ${width}, 3]`);

@@ -5,6 +5,9 @@
  * convolutional, so a smaller input gives smaller feature maps; its anchors follow from their
  * sizes. Anchor sizes stay fixed in input pixels (the network learnt them at 512, its receptive
  * fields do not change with the input), so in normalised coordinates they scale by 512 / side.
+ * The input need not be square: rows and columns follow the input's height and width each (TF's
+ * grid anchor generator works per axis), so a 3:2 photo runs at 512×352 instead of paying for
+ * 160 rows of black padding.
  */
 
 /** The input side face-api's SSD was trained and exported at. */
@@ -32,27 +35,32 @@ export function ssdFeatureMapSizes(side: number): number[] {
   return sizes;
 }
 
-/** Number of anchors for an input of `side` pixels (5118 at 512). */
-export function ssdAnchorCount(side: number): number {
-  return ssdFeatureMapSizes(side).reduce((n, f, layer) => n + f * f * boxSpecs(layer).length, 0);
+/** Number of anchors for a `height`×`width` input (5118 at 512×512). */
+export function ssdAnchorCount(height: number, width = height): number {
+  const rows = ssdFeatureMapSizes(height);
+  const cols = ssdFeatureMapSizes(width);
+  return rows.reduce((n, fh, layer) => n + fh * cols[layer]! * boxSpecs(layer).length, 0);
 }
 
 /**
- * Anchors `[count × 4]` (ymin, xmin, ymax, xmax), normalised to a `side`×`side` input, in the
- * order of the model's outputs (layer, row, column, box). At 512 they equal face-api's to float32
- * rounding.
+ * Anchors `[count × 4]` (ymin, xmin, ymax, xmax), normalised to a `height`×`width` input (square
+ * when `width` is left out), in the order of the model's outputs (layer, row, column, box). At
+ * 512×512 they equal face-api's to float32 rounding.
  */
-export function ssdAnchors(side: number): Float32Array {
-  const sizes = ssdFeatureMapSizes(side);
-  const out = new Float32Array(ssdAnchorCount(side) * 4);
-  const sizeScale = SSD_TRAINED_INPUT / side;
+export function ssdAnchors(height: number, width = height): Float32Array {
+  const rowsPerLayer = ssdFeatureMapSizes(height);
+  const colsPerLayer = ssdFeatureMapSizes(width);
+  const out = new Float32Array(ssdAnchorCount(height, width) * 4);
+  const heightScale = SSD_TRAINED_INPUT / height;
+  const widthScale = SSD_TRAINED_INPUT / width;
   let o = 0;
-  sizes.forEach((f, layer) => {
-    const specs = boxSpecs(layer).map(([scale, ratio]) => [(scale / Math.sqrt(ratio)) * sizeScale, scale * Math.sqrt(ratio) * sizeScale] as const);
-    for (let row = 0; row < f; row++) {
-      const cy = (row + 0.5) / f;
-      for (let col = 0; col < f; col++) {
-        const cx = (col + 0.5) / f;
+  rowsPerLayer.forEach((fh, layer) => {
+    const fw = colsPerLayer[layer]!;
+    const specs = boxSpecs(layer).map(([scale, ratio]) => [(scale / Math.sqrt(ratio)) * heightScale, scale * Math.sqrt(ratio) * widthScale] as const);
+    for (let row = 0; row < fh; row++) {
+      const cy = (row + 0.5) / fh;
+      for (let col = 0; col < fw; col++) {
+        const cx = (col + 0.5) / fw;
         for (const [h, w] of specs) {
           out[o++] = cy - h / 2;
           out[o++] = cx - w / 2;

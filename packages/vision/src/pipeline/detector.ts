@@ -2,7 +2,7 @@ import type { DetectedFace, DetectPassTiming, Point, RejectedFace } from '@facep
 import {
   clipBox, nonMaxSuppression, letterboxToImage, placeOnCanvas, turnSquareNhwc, unturnCorners, unturnPoint, type Box, type QuarterTurns,
 } from '../geometry/index.js';
-import { cropAndResize, letterboxRgb, type RgbImage } from '../image/index.js';
+import { cropAndResize, letterboxRgb, letterboxRgbRect, type RgbImage } from '../image/index.js';
 import { decodeSsd, decodeTinyYolo, ssdAnchors, SSD_TRAINED_INPUT, type DetectionCandidates, type InferencePool, type LoadedModelManifest } from '../models/index.js';
 
 export type DetectorKind = 'ssd' | 'tiny';
@@ -65,6 +65,28 @@ const MAX_REJECTED = 10;
  */
 export function ssdInputSide(width: number, height: number, maxSide = SSD_TRAINED_INPUT): number {
   return Math.min(maxSide, Math.max(SSD_MIN_INPUT, Math.ceil(Math.max(width, height) / 32) * 32));
+}
+
+/** The SSD's upright input: the square letterbox side and the part of it the photo covers. */
+export interface SsdInputExtent {
+  /** Side of the square letterbox the coordinates refer to ({@link ssdInputSide}). */
+  side: number;
+  /** Input width and height actually run: the photo's extent at that scale, rounded up to 32. */
+  width: number;
+  height: number;
+}
+
+/**
+ * The SSD upright input for a photo: {@link ssdInputSide}, then only as many rows and columns of
+ * it as the photo covers, rounded up to a multiple of 32 (at least 64). The rest of the square is
+ * black padding that costs model time and finds nothing: a 3:2 photo runs at 512×352 (0.69 of
+ * the area), 16:9 at 512×288.
+ */
+export function ssdInputExtent(width: number, height: number, maxSide = SSD_TRAINED_INPUT): SsdInputExtent {
+  const side = ssdInputSide(width, height, maxSide);
+  const scale = side / Math.max(width, height);
+  const fit = (v: number) => Math.min(side, Math.max(SSD_MIN_INPUT, Math.ceil((v * scale) / 32) * 32));
+  return { side, width: fit(width), height: fit(height) };
 }
 
 /** IoU above which NMS drops the weaker box (face-api's values per detector). */
@@ -149,13 +171,14 @@ function selectFromSet(
 
 /**
  * Which passes a detector runs and when, as a short string for the detect version: results of
- * another strategy are stale. E.g. `ssd@64-512+padded<0.7+turned`.
+ * another strategy are stale. E.g. `ssd@64-512r+padded<0.7+turned`.
  */
 export function detectStrategy(kind: DetectorKind, passes: DetectPassOptions = {}, ssdMaxInputSize = SSD_TRAINED_INPUT, tinyInputSize = 416): string {
   if (kind !== 'ssd') return `tiny@${tinyInputSize}`;
   const padded = passes.padded ?? true;
   const turned = passes.turned ?? true;
-  return [`ssd@${SSD_MIN_INPUT}-${ssdMaxInputSize}`, padded ? `padded<${passes.largeFace ?? 0.7}` : '', turned ? 'turned' : ''].filter(Boolean).join('+');
+  // `r`: the upright input covers the photo's extent only (ssdInputExtent), not the whole square.
+  return [`ssd@${SSD_MIN_INPUT}-${ssdMaxInputSize}r`, padded ? `padded<${passes.largeFace ?? 0.7}` : '', turned ? 'turned' : ''].filter(Boolean).join('+');
 }
 
 type ResolvedDetectorOptions = Required<Omit<DetectorOptions, 'passes'>> & { passes: Required<DetectPassOptions> };
@@ -168,8 +191,8 @@ export class FaceDetector {
   readonly kind: DetectorKind;
   readonly #opts: ResolvedDetectorOptions;
   readonly #pool: InferencePool;
-  /** SSD anchors per input side, made on first use. */
-  readonly #anchors = new Map<number, Float32Array>();
+  /** SSD anchors per input height × width, made on first use. */
+  readonly #anchors = new Map<string, Float32Array>();
 
   private constructor(pool: InferencePool, opts: ResolvedDetectorOptions) {
     this.#pool = pool;
@@ -199,15 +222,17 @@ export class FaceDetector {
     return detectStrategy(this.kind, this.#opts.passes, this.#opts.ssdMaxInputSize);
   }
 
-  #ssdAnchors(side: number): Float32Array {
-    let anchors = this.#anchors.get(side);
-    if (!anchors) this.#anchors.set(side, (anchors = ssdAnchors(side)));
+  #ssdAnchors(height: number, width: number): Float32Array {
+    const key = `${height}x${width}`;
+    let anchors = this.#anchors.get(key);
+    if (!anchors) this.#anchors.set(key, (anchors = ssdAnchors(height, width)));
     return anchors;
   }
 
-  async #ssdPass(input: Float32Array, side: number): Promise<DetectionCandidates> {
-    const out = await this.#pool.run('ssd_mobilenetv1', input, 1, side, side);
-    return decodeSsd(out.box_encodings!.data, out.class_logits!.data, this.#ssdAnchors(side), 0, { scoreThreshold: this.#opts.minScore * REJECT_FLOOR });
+  /** One SSD run; candidates normalised to its `width`×`height` input. */
+  async #ssdPass(input: Float32Array, side: number, width = side, height = side): Promise<DetectionCandidates> {
+    const out = await this.#pool.run('ssd_mobilenetv1', input, 1, height, width);
+    return decodeSsd(out.box_encodings!.data, out.class_logits!.data, this.#ssdAnchors(height, width), 0, { scoreThreshold: this.#opts.minScore * REJECT_FLOOR });
   }
 
   /** Face boxes and scores in image pixels, best first (upright faces and turned ones). */
@@ -222,7 +247,7 @@ export class FaceDetector {
     const set: CandidateSet = { boxes: [], scores: [], turns: [] };
     const passes: DetectPassTiming[] = [];
     /** Runs one pass; `found` = faces its own candidates give after NMS and the filters. */
-    const timed = async (pass: string, inputSize: number, run: (own: CandidateSet) => Promise<void>, merge = true): Promise<void> => {
+    const timed = async (pass: string, inputSize: number, run: (own: CandidateSet) => Promise<void>, merge = true, input?: SsdInputExtent): Promise<void> => {
       const t = performance.now();
       const own: CandidateSet = { boxes: [], scores: [], turns: [] };
       await run(own);
@@ -232,7 +257,8 @@ export class FaceDetector {
         set.turns.push(...own.turns);
       }
       const ms = Math.round((performance.now() - t) * 10) / 10;
-      passes.push({ pass, inputSize, ms, found: selectFromSet(own, img, select).faces.length });
+      const shape = input && (input.width !== inputSize || input.height !== inputSize) ? { inputWidth: input.width, inputHeight: input.height } : {};
+      passes.push({ pass, inputSize, ...shape, ms, found: selectFromSet(own, img, select).faces.length });
     };
     if (detector === 'tiny') {
       await timed('upright', tinyInputSize, async (own) => {
@@ -244,12 +270,15 @@ export class FaceDetector {
       return { ...selectFromSet(set, img, select), passes };
     }
 
-    const side = ssdInputSide(img.width, img.height, this.#opts.ssdMaxInputSize);
-    const upright = letterboxRgb(img, side).tensor;
+    const extent = ssdInputExtent(img.width, img.height, this.#opts.ssdMaxInputSize);
+    const { side } = extent;
     await timed('upright', side, async (own) => {
-      // run() transfers (detaches) its input; the turned passes need the upright input again.
-      addCandidates(own, await this.#ssdPass(passOpts.turned ? upright.slice() : upright, side), (...b) => b, 0);
-    });
+      const input = letterboxRgbRect(img, side, extent.width, extent.height).tensor;
+      // Candidates are kept normalised to the square letterbox, as every other pass's.
+      const toSquareX = extent.width / side;
+      const toSquareY = extent.height / side;
+      addCandidates(own, await this.#ssdPass(input, side, extent.width, extent.height), (x1, y1, x2, y2) => [x1 * toSquareX, y1 * toSquareY, x2 * toSquareX, y2 * toSquareY], 0);
+    }, true, extent);
     let result = selectFromSet(set, img, select);
 
     const shorter = Math.min(img.width, img.height);
@@ -266,13 +295,16 @@ export class FaceDetector {
     }
 
     if (passOpts.turned && result.faces.length === 0) {
+      // The turned passes turn the whole square input (made once, only on this rare path).
+      let square: Float32Array | undefined;
+      const squareUpright = () => (square ??= letterboxRgb(img, side).tensor);
       // 90° and 270° both run and the better one wins: an upside-down face in the wrong one is
       // sometimes found too, with landmarks that would be upside down. 180° only if both fail.
       const turnedPass = async (turns: QuarterTurns): Promise<{ own: CandidateSet; best: number }> => {
         let own: CandidateSet = { boxes: [], scores: [], turns: [] };
         await timed(`turned${turns * 90}`, side, async (o) => {
           own = o;
-          const c = await this.#ssdPass(turnSquareNhwc(upright, side, turns), side);
+          const c = await this.#ssdPass(turnSquareNhwc(squareUpright(), side, turns), side);
           // A face upright in the input turned clockwise by `turns` is turned by the opposite in the photo.
           addCandidates(o, c, (x1, y1, x2, y2) => unturnCorners(x1, y1, x2, y2, 1, turns), ((4 - turns) % 4) as QuarterTurns);
         }, false);

@@ -1,6 +1,6 @@
 export { FaceAnalyzer, type FaceAnalyzerOptions, type AnalyzedImage } from './face-analyzer.js';
 export {
-  FaceDetector, selectFaces, ssdInputSide, detectStrategy, SSD_MIN_INPUT, type DetectorKind, type DetectorOptions, type DetectPassOptions, type Detection, type FoundFace,
+  FaceDetector, selectFaces, ssdInputSide, ssdInputExtent, detectStrategy, SSD_MIN_INPUT, type DetectorKind, type SsdInputExtent, type DetectorOptions, type DetectPassOptions, type Detection, type FoundFace,
 } from './detector.js';
 export { Embedder, EMBEDDING_DIMS } from './embedder.js';
 export { alignFaces, encodeChipsPng, decodeChipsPng, CHIP_SIZE, CHIP_PADDING } from './chips.js';
