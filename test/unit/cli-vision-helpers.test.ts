@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mapOrdered } from '../../packages/cli/dist/vision/ordered.js';
-import { boundingBoxOfPoints, meanBox, pickCentralFace, relativeBox } from '@facepipe/vision';
-import { parseBoxesCsv, parsePts } from '../../packages/cli/dist/vision/eval-data.js';
+import { boundingBoxOfPoints, meanBox, parseBoxesCsv, parsePts, pickCentralFace, relativeBox } from '@facepipe/vision';
 import { numberListFlag } from '../../packages/cli/dist/vision/settings.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

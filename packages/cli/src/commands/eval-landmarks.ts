@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, type ErrorRecord } from '@facepipe/core';
-import { landmarkError, OUTER_EYE_CORNERS, type DetectorKind } from '@facepipe/vision';
-import { readPtsFolder, type Point } from '../vision/eval-data.js';
+import { landmarkError, OUTER_EYE_CORNERS, readPtsFolder, type DetectorKind, type Point } from '@facepipe/vision';
 import { detectImages, keepDetections, matchImage } from '../vision/eval-run.js';
 import { round } from '../vision/output.js';
 import { detectorFlag, numberFlag, resolveDetectSettings } from '../vision/settings.js';

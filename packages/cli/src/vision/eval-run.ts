@@ -1,7 +1,6 @@
 import { FacepipeError, type FacepipeConfig } from '@facepipe/core';
-import { FaceAnalyzer, type DetectorKind, type DetectPassOptions, type EvalImage } from '@facepipe/vision';
+import { FaceAnalyzer, type DetectorKind, type DetectPassOptions, type EvalImage, type Point } from '@facepipe/vision';
 import { ProgressBar } from '../ui/progress.js';
-import type { Point } from './eval-data.js';
 import { readInputFile } from './inputs.js';
 import { mapOrdered } from './ordered.js';
 import { analyzerOptions, type DetectSettings } from './settings.js';

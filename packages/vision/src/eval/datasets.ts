@@ -1,15 +1,15 @@
 /**
- * Ground truth for `facepipe eval-detection` / `eval-landmarks`, read from folders in the shared
- * data's formats: a boxes CSV (`file,left,top,width,height`), iBUG `.pts` files next to their
+ * Ground truth for the evaluations (`facepipe eval-detection` / `eval-landmarks`, the benchmarks),
+ * read from folders in the shared data's formats: a boxes CSV (`file,left,top,width,height`), iBUG `.pts` files next to their
  * photos (`<photo>_<k>.pts` for face k of `<photo>.jpg`), and folders of images without faces.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { boundingBoxOfPoints } from '@facepipe/vision';
-import { expandInputs, hasImageExtension } from './inputs.js';
+import { hasImageExtension, LocalInputWalker } from '@facepipe/core';
+import { boundingBoxOfPoints } from '../geometry/index.js';
 
-export type Box = [x: number, y: number, w: number, h: number];
-export type Point = [x: number, y: number];
+type Box = [x: number, y: number, w: number, h: number];
+type Point = [x: number, y: number];
 
 /** One photo and the faces annotated in it. */
 export interface AnnotatedImage {
@@ -103,5 +103,8 @@ export async function readPtsFolder(dir: string, options: { oneBased?: boolean }
 
 /** Image files under a folder (recursively), each with no faces. */
 export async function readNegativesFolder(dir: string): Promise<AnnotatedImage[]> {
-  return (await expandInputs([dir])).map((file) => ({ file, boxes: [] }));
+  // The same walk as folder ingest: names sorted, OS clutter and non-images skipped.
+  const files: AnnotatedImage[] = [];
+  for await (const entry of new LocalInputWalker().paths([dir])) files.push({ file: entry.path, boxes: [] });
+  return files;
 }

@@ -42,7 +42,8 @@ export function matchImage(truth: AnnotatedFaces, detections: readonly EvalDetec
 
 /** One operating point of one detector. */
 export interface DetectionEvalRow {
-  detector: DetectorKind;
+  /** facepipe's detector, or a baseline's name (the benchmarks' `dlib-hog`). */
+  detector: DetectorKind | 'dlib-hog';
   minScore: number;
   minFaceSize: number;
   /** Recall over the faces of the boxes CSV and the annotated AFW faces together. */
@@ -66,7 +67,7 @@ const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
 /** Recall and false positives of one detector run at `minScore` / `minFaceSize`. */
 export function detectionEvalRow(
-  detector: DetectorKind,
+  detector: DetectionEvalRow['detector'],
   minScore: number,
   minFaceSize: number,
   sets: DetectionEvalSets,

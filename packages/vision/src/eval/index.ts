@@ -10,3 +10,4 @@ export { pickCentralFace, relativeBox, meanBox } from './face-choice.js';
 export {
   keepDetections, matchImage, detectionEvalRow, type EvalDetection, type EvalImage, type AnnotatedFaces, type DetectionEvalRow, type DetectionEvalSets,
 } from './detection-report.js';
+export { parseBoxesCsv, parsePts, readBoxesCsv, readPtsFolder, readNegativesFolder, type AnnotatedImage } from './datasets.js';
