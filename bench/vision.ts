@@ -4,8 +4,9 @@
  * 1. detect: ms per image for decode + detect + landmarks + align (`FaceAnalyzer.analyze`) on a
  *    250×250 LFW portrait, a ~1 MP and a ~6 MP real photo, per detector and intra-op thread
  *    count, next to the bare detector `session.run` on the same photo's letterboxed input
- *    (createSession, same threads; the SSD at the side the pipeline picks, `ssdInputSide`, and at
- *    the fixed 512×512 every photo paid before), measured in the same run, interleaved.
+ *    (createSession, same threads; the SSD at the input the pipeline picks, `ssdInputExtent` — the
+ *    photo's extent at its input side — and at the fixed 512×512 every photo paid before),
+ *    measured in the same run, interleaved.
  *    `--threads 1` limits the thread configurations to one intra-op thread.
  *    The baseline of the classic front end runs on the same photos in the same run, interleaved
  *    with the SSD's single-thread runs: dlib's HOG detector with one upsample and its 68-point
@@ -31,7 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DlibHog } from './_dlib-hog.js';
 import {
-  CHIP_SIZE, createSession, decodeImage, detectorModel, FaceAnalyzer, letterboxRgb, ssdInputSide,
+  CHIP_SIZE, createSession, decodeImage, detectorModel, FaceAnalyzer, letterboxRgb, letterboxRgbRect, ssdInputExtent,
   type DetectorKind, type ModelSession,
 } from '@facepipe/vision';
 
@@ -42,7 +43,9 @@ const PHOTOS = {
   '1 MP': resolve(dataDir, 'landmarks/afw_subset_68pt/170817766.jpg'),
   '6 MP': resolve(dataDir, 'landmarks/afw_subset_68pt/4400753623.jpg'),
 } as const;
-const inputSide = (detector: DetectorKind, width: number, height: number): number => (detector === 'ssd' ? ssdInputSide(width, height) : 416);
+/** The input the pipeline's upright pass runs at: SSD on the photo's extent (ssdInputExtent), tiny at 416×416. */
+const inputExtent = (detector: DetectorKind, width: number, height: number): { side: number; width: number; height: number } =>
+  (detector === 'ssd' ? ssdInputExtent(width, height) : { side: 416, width: 416, height: 416 });
 const FIXED_SIDE: Record<DetectorKind, number> = { ssd: 512, tiny: 416 };
 const WARMUP = 2;
 
@@ -74,7 +77,8 @@ interface DetectRow {
   bareMs: number;
   /** The bare detector at the fixed input every photo paid before (SSD 512×512). */
   bareFixedMs: number;
-  inputSide: number;
+  /** Width × height of the upright pass's input. */
+  input: string;
   /** Fastest run of each: closest to the uncontended cost on a shared machine. */
   pipelineMinMs: number;
   bareMinMs: number;
@@ -108,9 +112,10 @@ async function benchDetect(runs: number, oneThread: boolean, hog: DlibHog | unde
         for (const [photo, path] of Object.entries(PHOTOS)) {
           const bytes = readFileSync(path);
           const img = await decodeImage(bytes, { maxPixels: 100_000_000 });
-          const side = inputSide(detector, img.width, img.height);
+          const extent = inputExtent(detector, img.width, img.height);
+          const side = extent.side;
           const fixed = FIXED_SIDE[detector];
-          const input = letterboxRgb(img, side).tensor;
+          const input = letterboxRgbRect(img, side, extent.width, extent.height).tensor;
           const fixedInput = letterboxRgb(img, fixed).tensor;
           const t = { pipeline: [] as number[], bare: [] as number[], bareFixed: [] as number[], decode: [] as number[], detect: [] as number[], landmarks: [] as number[], align: [] as number[] };
           let faces = 0;
@@ -127,8 +132,9 @@ async function benchDetect(runs: number, oneThread: boolean, hog: DlibHog | unde
               h.faces = hogResult.faces.length;
             }
             const [pipelineMs, a] = await timed(() => analyzer.analyze(bytes));
-            const [bareMs] = await timed(() => session.run(input, 1, side, side));
-            const [bareFixedMs] = side === fixed ? [bareMs] : await timed(() => session.run(fixedInput, 1, fixed, fixed));
+            const [bareMs] = await timed(() => session.run(input, 1, extent.height, extent.width));
+            const fixedIsSame = extent.width === fixed && extent.height === fixed;
+            const [bareFixedMs] = fixedIsSame ? [bareMs] : await timed(() => session.run(fixedInput, 1, fixed, fixed));
             if (i < WARMUP) continue;
             t.bareFixed.push(bareFixedMs);
             faces = a.faces.length;
@@ -141,7 +147,7 @@ async function benchDetect(runs: number, oneThread: boolean, hog: DlibHog | unde
           }
           rows.push({
             detector, threads, spinning, photo, size: `${img.width}×${img.height}`, faces,
-            pipelineMs: median(t.pipeline), bareMs: median(t.bare), bareFixedMs: median(t.bareFixed), inputSide: side, pipelineMinMs: Math.min(...t.pipeline), bareMinMs: Math.min(...t.bare), decodeMs: median(t.decode),
+            pipelineMs: median(t.pipeline), bareMs: median(t.bare), bareFixedMs: median(t.bareFixed), input: `${extent.width}×${extent.height}`, pipelineMinMs: Math.min(...t.pipeline), bareMinMs: Math.min(...t.bare), decodeMs: median(t.decode),
             detectMs: median(t.detect), landmarksMs: median(t.landmarks), alignMs: median(t.align),
           });
           if (withHog) {
@@ -289,7 +295,7 @@ function printDetect(rows: DetectRow[], hog: HogRow[], hogMissing: string | unde
   console.log('| detector | intra-op threads | spinning | photo | faces | input | pipeline (fastest) | bare detector run (fastest) | pipeline / bare | bare at fixed 512 (SSD) | decode | detect | landmarks | align |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    console.log(`| ${r.detector} | ${r.threads} | ${r.threads > 1 ? (r.spinning ? 'on' : 'off') : '–'} | ${r.photo} (${r.size}) | ${r.faces} | ${r.inputSide} | ${ms(r.pipelineMs)} (${ms(r.pipelineMinMs)}) | ${ms(r.bareMs)} (${ms(r.bareMinMs)}) | ${x(r.pipelineMs / r.bareMs)} | ${ms(r.bareFixedMs)} | ${ms(r.decodeMs)} | ${ms(r.detectMs)} | ${ms(r.landmarksMs)} | ${ms(r.alignMs)} |`);
+    console.log(`| ${r.detector} | ${r.threads} | ${r.threads > 1 ? (r.spinning ? 'on' : 'off') : '–'} | ${r.photo} (${r.size}) | ${r.faces} | ${r.input} | ${ms(r.pipelineMs)} (${ms(r.pipelineMinMs)}) | ${ms(r.bareMs)} (${ms(r.bareMinMs)}) | ${x(r.pipelineMs / r.bareMs)} | ${ms(r.bareFixedMs)} | ${ms(r.decodeMs)} | ${ms(r.detectMs)} | ${ms(r.landmarksMs)} | ${ms(r.alignMs)} |`);
   }
   console.log('\n"detect" includes letterboxing, the model run in the inference worker and decoding its output.');
   if (hogMissing) {
