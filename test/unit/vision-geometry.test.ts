@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   applyAffine, boundingBoxOfPoints, boxToCorners, clipBox, composeAffine, cornersToBox, cropRectForBox, downsample2x,
   downsampleBox, estimateSimilarity, placeOnCanvas, turnSquareNhwc, unturnCorners, unturnPoint, flipHorizontal, invertAffine, iou, nonMaxSuppression, similarityFromParams, similarityParams,
-  warpAffineBilinear, type Affine, type Box, type Point,
+  tileGrid, warpAffineBilinear, type Affine, type Box, type Point,
 } from '@facepipe/vision';
 
 const close = (a: number, b: number, eps = 1e-9, what = ''): void => assert.ok(Math.abs(a - b) <= eps, `${what} ${a} vs ${b}`);
@@ -187,4 +187,22 @@ test('turnSquareNhwc turns clockwise; unturnPoint/unturnCorners invert the turn;
   const canvas = placeOnCanvas(Float32Array.from({ length: 12 }, () => 1), 2, 4, 1);
   assert.deepEqual(firstChannel(canvas), [0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0]);
   assert.throws(() => placeOnCanvas(new Float32Array(12), 2, 4, 3), RangeError);
+});
+
+test('tileGrid: square tiles cover the photo, neighbours overlap by at least the overlap', () => {
+  assert.deepEqual(tileGrid(100, 50, 100, 10), [[0, 0, 100, 50]]);
+  // A 6 MP photo as the tiles pass cuts it: overlap 3128 / 8 = 391, tile (3128 + 391) / 2 → 1760.
+  assert.deepEqual(tileGrid(3128, 1969, 1760, 391), [[0, 0, 1760, 1760], [1368, 0, 1760, 1760], [0, 209, 1760, 1760], [1368, 209, 1760, 1760]]);
+  for (const [w, h, tile, overlap] of [[1000, 300, 256, 40], [777, 1500, 400, 100], [4032, 3024, 2268, 504]] as const) {
+    const tiles = tileGrid(w, h, tile, overlap);
+    for (const [x, y, tw, th] of tiles) assert.ok(x >= 0 && y >= 0 && x + tw <= w && y + th <= h && tw <= tile && th <= tile, `inside: ${[x, y, tw, th].join(',')}`);
+    const xs = [...new Set(tiles.map((t) => t[0]))];
+    const ys = [...new Set(tiles.map((t) => t[1]))];
+    assert.equal(tiles.length, xs.length * ys.length);
+    assert.equal(xs.at(-1)! + Math.min(tile, w - xs.at(-1)!), w, 'last column flush with the right edge');
+    assert.equal(ys.at(-1)! + Math.min(tile, h - ys.at(-1)!), h, 'last row flush with the bottom');
+    for (let i = 1; i < xs.length; i++) assert.ok(xs[i - 1]! + tile - xs[i]! >= overlap, `columns ${i - 1}, ${i} overlap`);
+    for (let i = 1; i < ys.length; i++) assert.ok(ys[i - 1]! + tile - ys[i]! >= overlap, `rows ${i - 1}, ${i} overlap`);
+  }
+  assert.throws(() => tileGrid(100, 100, 50, 50), RangeError);
 });

@@ -1,9 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig, type ErrorRecord } from '@facepipe/core';
-import { detectionEvalRow, type DetectionEvalRow, type DetectorKind, type DetectPassOptions } from '@facepipe/vision';
-import { readBoxesCsv, readNegativesFolder, readPtsFolder } from '../vision/eval-data.js';
+import { DETECT_PASS_NAMES, loadConfig, parseDetectPasses, type ErrorRecord } from '@facepipe/core';
+import { detectionEvalRow, readBoxesCsv, readNegativesFolder, readPtsFolder, type DetectionEvalRow, type DetectorKind, type DetectPassOptions } from '@facepipe/vision';
 import { detectImages } from '../vision/eval-run.js';
 import { secondsSince } from '../vision/output.js';
 import { detectorFlag, numberFlag, numberListFlag, resolveDetectSettings } from '../vision/settings.js';
@@ -63,7 +62,7 @@ Options:
   --min-score <list>         score thresholds (default 0.3,0.4,0.5,0.6,0.7,0.8)
   --min-face-size <list>     smallest face sizes in px (default FACEPIPE_MIN_FACE_SIZE)
   --iou <0..1>               overlap that counts as found (default 0.5)
-  --passes <list>            extra SSD passes: all (default), none, or padded and/or turned
+  --passes <list>            extra SSD passes: all (default), none, or a list of padded, tiles, turned
                              (comma-separated), to measure what each pass adds
   --max-pixels <n>, --concurrency <n>   as for facepipe detect`,
   async run(argv) {
@@ -125,14 +124,11 @@ Options:
   },
 };
 
-/** `--passes`: all, none, or a list of padded / turned. */
+/** `--passes`: all, none, or a list of padded / tiles / turned. */
 export function passesFlag(value: string): DetectPassOptions {
-  const names = value.split(',').map((v) => v.trim());
-  if (names.length === 1 && names[0] === 'all') return { padded: true, turned: true };
-  if (names.length === 1 && names[0] === 'none') return { padded: false, turned: false };
-  const bad = names.filter((n) => n !== 'padded' && n !== 'turned');
-  if (bad.length > 0) throw new UsageError(`--passes: unknown pass ${bad.join(', ')} (all, none, padded, turned)`);
-  return { padded: names.includes('padded'), turned: names.includes('turned') };
+  const passes = parseDetectPasses(value);
+  if (!passes) throw new UsageError(`--passes: ${value} is not all, none, or a list of ${DETECT_PASS_NAMES.join(', ')}`);
+  return passes;
 }
 
 function describe(r: DetectionEvalReport): string {

@@ -62,6 +62,15 @@ export const envSchema = z.object({
   FACEPIPE_DETECTOR: z.enum(['ssd', 'tiny']).default('ssd'),
   /** Minimum detection score (0..1); 0.4 was chosen on the dev data, see docs/accuracy.md. @defaultValue 0.4 */
   FACEPIPE_DETECT_MIN_SCORE: num(0.01, 0.99).default(0.4),
+  /**
+   * The SSD's extra passes, each run only when it pays (docs/accuracy.md): `all`, `none`, or a
+   * comma-separated list of `padded` (large faces), `tiles` (small faces in large photos),
+   * `turned` (sideways photos). @defaultValue all
+   */
+  FACEPIPE_DETECT_PASSES: z
+    .string()
+    .regex(/^(all|none|(padded|tiles|turned)(,(padded|tiles|turned))*)$/, 'all, none, or a comma-separated list of padded, tiles, turned')
+    .default('all'),
   /** Smallest face kept, in original pixels (shorter box side). @defaultValue 20 */
   FACEPIPE_MIN_FACE_SIZE: int(0, 10_000).default(20),
   /** Largest image accepted, in pixels (width × height): the decompression-bomb guard. @defaultValue 100000000 */

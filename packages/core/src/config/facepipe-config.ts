@@ -1,5 +1,6 @@
 import { type z } from 'zod';
 import { attemptsForWindow, defaultRetryPolicy, type RetryPolicy } from '../queue/retry-policy.js';
+import { parseDetectPasses, type DetectPasses } from './detect-passes.js';
 import { envSchema, type Env } from './env-schema.js';
 
 /** Settings grouped by concern, resolved once at start. */
@@ -15,7 +16,7 @@ export interface FacepipeConfig {
   };
   /** The face index (PostgreSQL + pgvector); `url` unset = none. */
   database: { url?: string; clusterMaxDistance: number; clusterMinFaces: number };
-  detect: { concurrency: number; detector: 'ssd' | 'tiny'; minScore: number; minFaceSize: number; maxPixels: number; maxBytes: number };
+  detect: { concurrency: number; detector: 'ssd' | 'tiny'; minScore: number; minFaceSize: number; maxPixels: number; maxBytes: number; passes: DetectPasses };
   embed: { concurrency: number; batchSize: number; batchWaitMs: number; flip: boolean };
   classify: { concurrency: number; tolerance: number; classifier: 'nearest' | 'svm'; galleryRefreshMs: number };
   inference: { executionProvider: 'cpu' | 'cuda' | 'webgpu'; threads: number; intraOpThreads: number; intraOpSpinning: boolean };
@@ -109,6 +110,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       detector: e.FACEPIPE_DETECTOR,
       minScore: e.FACEPIPE_DETECT_MIN_SCORE,
       minFaceSize: e.FACEPIPE_MIN_FACE_SIZE,
+      passes: parseDetectPasses(e.FACEPIPE_DETECT_PASSES)!,
       maxPixels: e.FACEPIPE_MAX_PIXELS,
       maxBytes: e.FACEPIPE_MAX_BYTES,
     },

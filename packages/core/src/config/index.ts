@@ -1,2 +1,3 @@
 export { envSchema, type Env } from './env-schema.js';
 export { loadConfig, ConfigError, type FacepipeConfig } from './facepipe-config.js';
+export { parseDetectPasses, DETECT_PASS_NAMES, type DetectPasses } from './detect-passes.js';

@@ -11,3 +11,4 @@ export {
   extractFaceChip, type FaceChipOptions, type FaceChip,
 } from './face-chip.js';
 export { turnSquareNhwc, unturnPoint, unturnCorners, placeOnCanvas, type QuarterTurns } from './quarter-turn.js';
+export { tileGrid } from './tiles.js';

@@ -1,8 +1,8 @@
 import type { DetectedFace, DetectPassTiming, Point, RejectedFace } from '@facepipe/core';
 import {
-  clipBox, nonMaxSuppression, letterboxToImage, placeOnCanvas, turnSquareNhwc, unturnCorners, unturnPoint, type Box, type QuarterTurns,
+  clipBox, nonMaxSuppression, letterboxToImage, placeOnCanvas, tileGrid, turnSquareNhwc, unturnCorners, unturnPoint, type Box, type QuarterTurns,
 } from '../geometry/index.js';
-import { cropAndResize, letterboxRgb, letterboxRgbRect, type RgbImage } from '../image/index.js';
+import { cropAndResize, letterboxRegion, letterboxRgb, letterboxRgbRect, type RgbImage } from '../image/index.js';
 import { decodeSsd, decodeTinyYolo, ssdAnchors, SSD_TRAINED_INPUT, type DetectionCandidates, type InferencePool, type LoadedModelManifest } from '../models/index.js';
 
 export type DetectorKind = 'ssd' | 'tiny';
@@ -23,6 +23,17 @@ export interface DetectPassOptions {
   turned?: boolean;
   /** See `padded`. @defaultValue 0.7 */
   largeFace?: number;
+  /**
+   * Tiles of a large photo (longer side at least twice the SSD input side), each seen at the full
+   * input side: about 2 × 2 overlapping tiles, twice the upright pass's resolution. Run only when
+   * the passes before found a face at the detector's small end (shorter side under `smallFace`
+   * input pixels): the sign of smaller faces around it, as in a crowd. A face from a tile is kept
+   * only when it is small and lies whole inside its tile (larger ones the upright pass sees whole).
+   * @defaultValue true
+   */
+  tiles?: boolean;
+  /** See `tiles`, in upright input pixels. @defaultValue 40 */
+  smallFace?: number;
 }
 
 export interface DetectorOptions {
@@ -177,8 +188,11 @@ export function detectStrategy(kind: DetectorKind, passes: DetectPassOptions = {
   if (kind !== 'ssd') return `tiny@${tinyInputSize}`;
   const padded = passes.padded ?? true;
   const turned = passes.turned ?? true;
+  const tiles = passes.tiles ?? true;
   // `r`: the upright input covers the photo's extent only (ssdInputExtent), not the whole square.
-  return [`ssd@${SSD_MIN_INPUT}-${ssdMaxInputSize}r`, padded ? `padded<${passes.largeFace ?? 0.7}` : '', turned ? 'turned' : ''].filter(Boolean).join('+');
+  return [
+    `ssd@${SSD_MIN_INPUT}-${ssdMaxInputSize}r`, padded ? `padded<${passes.largeFace ?? 0.7}` : '', tiles ? `tiles<${passes.smallFace ?? 40}` : '', turned ? 'turned' : '',
+  ].filter(Boolean).join('+');
 }
 
 type ResolvedDetectorOptions = Required<Omit<DetectorOptions, 'passes'>> & { passes: Required<DetectPassOptions> };
@@ -208,7 +222,13 @@ export class FaceDetector {
       maxFaces: options.maxFaces ?? 100,
       tinyInputSize: options.tinyInputSize ?? 416,
       ssdMaxInputSize: options.ssdMaxInputSize ?? SSD_TRAINED_INPUT,
-      passes: { padded: options.passes?.padded ?? true, turned: options.passes?.turned ?? true, largeFace: options.passes?.largeFace ?? 0.7 },
+      passes: {
+        padded: options.passes?.padded ?? true,
+        turned: options.passes?.turned ?? true,
+        largeFace: options.passes?.largeFace ?? 0.7,
+        tiles: options.passes?.tiles ?? true,
+        smallFace: options.passes?.smallFace ?? 40,
+      },
     };
     if (opts.tinyInputSize % 32 !== 0) throw new RangeError(`tinyInputSize must be a multiple of 32, got ${opts.tinyInputSize}`);
     if (opts.ssdMaxInputSize % 32 !== 0 || opts.ssdMaxInputSize < SSD_MIN_INPUT) {
@@ -294,6 +314,13 @@ export class FaceDetector {
       result = selectFromSet(set, img, select);
     }
 
+    // Upright input pixels per photo pixel.
+    const scale = side / Math.max(img.width, img.height);
+    if (passOpts.tiles && scale <= 0.5 && result.faces.some((f) => Math.min(f.box[2], f.box[3]) * scale < passOpts.smallFace)) {
+      await timed('tiles', side, (own) => this.#tilesPass(img, side, scale, passOpts.smallFace, own));
+      result = selectFromSet(set, img, select);
+    }
+
     if (passOpts.turned && result.faces.length === 0) {
       // The turned passes turn the whole square input (made once, only on this rare path).
       let square: Float32Array | undefined;
@@ -323,6 +350,31 @@ export class FaceDetector {
       }
     }
     return { ...result, passes };
+  }
+
+  /**
+   * The tiles pass: overlapping square tiles of about half the photo's longer side, each
+   * letterboxed to `side`. Keeps faces under twice `smallFace` upright input pixels that lie
+   * whole inside their tile (a face cut by a tile's inner edge is whole in its neighbour, as the
+   * overlap is larger than any face kept).
+   */
+  async #tilesPass(img: RgbImage, side: number, scale: number, smallFace: number, own: CandidateSet): Promise<void> {
+    const longer = Math.max(img.width, img.height);
+    const overlap = Math.round(longer / 8);
+    const largestKept = (2 * smallFace) / scale; // photo pixels
+    for (const [tx, ty, tw, th] of tileGrid(img.width, img.height, Math.ceil((longer + overlap) / 2), overlap)) {
+      const tileSide = Math.max(tw, th);
+      const c = await this.#ssdPass(letterboxRegion(img, [tx, ty, tw, th], side).tensor, side);
+      for (let i = 0; i < c.count; i++) {
+        const [x1, y1, x2, y2] = [tx + c.boxes[i * 4]! * tileSide, ty + c.boxes[i * 4 + 1]! * tileSide, tx + c.boxes[i * 4 + 2]! * tileSide, ty + c.boxes[i * 4 + 3]! * tileSide];
+        if (Math.min(x2 - x1, y2 - y1) >= largestKept) continue;
+        const cut = (x1 < tx + 1 && tx > 0) || (y1 < ty + 1 && ty > 0) || (x2 > tx + tw - 1 && tx + tw < img.width) || (y2 > ty + th - 1 && ty + th < img.height);
+        if (cut) continue;
+        own.boxes.push(x1 / longer, y1 / longer, x2 / longer, y2 / longer);
+        own.scores.push(c.scores[i]!);
+        own.turns.push(0);
+      }
+    }
   }
 
   /**

@@ -10,6 +10,7 @@ export function analyzerOptionsFromConfig(config: FacepipeConfig) {
     detector: config.detect.detector,
     minScore: config.detect.minScore,
     minFaceSize: config.detect.minFaceSize,
+    passes: config.detect.passes,
     maxPixels: config.detect.maxPixels,
     maxBytes: config.detect.maxBytes,
     flip: config.embed.flip,
@@ -70,6 +71,7 @@ export async function configuredVersions(config: FacepipeConfig, modelsDir?: str
     detector: config.detect.detector,
     minScore: config.detect.minScore,
     minFaceSize: config.detect.minFaceSize,
+    passes: config.detect.passes,
     chipSize: CHIP_SIZE,
     chipPadding: CHIP_PADDING,
   });
