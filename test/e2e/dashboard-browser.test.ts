@@ -67,6 +67,17 @@ async function assertFits(page: Page, what: string): Promise<void> {
   assert.ok(scrollWidth <= innerWidth, `${what}: the page is ${scrollWidth} px wide in a ${innerWidth} px window`);
 }
 
+/** A control is shown, enabled, inside the window's width and at least 24 px high (tappable). */
+async function assertUsable(page: Page, selector: string, what: string): Promise<void> {
+  const control = page.locator(selector).first();
+  assert.ok(await control.isVisible(), `${what}: visible`);
+  assert.ok(await control.isEnabled(), `${what}: enabled`);
+  const box = await control.boundingBox();
+  const innerWidth = await page.evaluate(() => window.innerWidth);
+  assert.ok(box && box.x >= 0 && box.x + box.width <= innerWidth, `${what}: ${JSON.stringify(box)} in a ${innerWidth} px window`);
+  assert.ok(box.height >= 24, `${what}: ${box.height} px high`);
+}
+
 async function shot(page: Page, name: string): Promise<string> {
   mkdirSync(outDir, { recursive: true });
   const path = join(outDir, name);
@@ -263,7 +274,7 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
     await page.close();
   });
 
-  test('the People page: a cluster named in its row; people with their face counts; a person\'s page shows their photos', async () => {
+  test('the People page at 1440 and 390 px: a cluster named in its row from a phone; people with their face counts; a person\'s page shows their photos', async () => {
     // Photos of someone nobody enrolled: the face index groups them into a cluster.
     const unnamed = await upload(service.url, '/v1/images', readdirSync(dataPath(clooneyDir)).sort().map((f) => ({ rel: `${clooneyDir}/${f}` })));
     for (const f of unnamed.files) {
@@ -274,33 +285,61 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
       }
     }
     const page = await signedIn.newPage();
+    const phoneContext = await browser.newContext({ viewport: widths.phone });
+    await phoneContext.addCookies(await signedIn.cookies());
+    const phone = await phoneContext.newPage();
     const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(`${service.url}/dashboard`);
-    await page.waitForSelector('body[data-loaded=true]');
-    await page.click('#people-link');
-    await page.waitForSelector('body[data-people-loaded=true]', { timeout: 10_000 });
+    for (const p of [page, phone]) p.on('pageerror', (err) => errors.push(err.message));
+    for (const p of [page, phone]) {
+      await p.goto(`${service.url}/dashboard`);
+      await p.waitForSelector('body[data-loaded=true]');
+      await p.click('#people-link');
+      await p.waitForSelector('body[data-people-loaded=true]', { timeout: 10_000 });
+    }
     const row = page.locator('#clusters .cluster-row').first();
     assert.ok((await row.locator('.chip').count()) >= 3, 'a row of crops');
     await assertFits(page, 'people page with clusters at 1440 px');
     await shot(page, 'people-clusters-1440.png');
-    await row.locator('input[name=name]').fill('George Clooney');
-    await row.locator('button[type=submit]').click();
-    await page.waitForSelector('#notice[data-outcome=ok]:has-text("is George Clooney")', { timeout: 10_000 });
-    await page.waitForSelector('#library-people tr[data-person="George Clooney"]', { timeout: 10_000 });
+
+    // At 390 px: nothing sideways, every control inside the window and big enough to tap; the
+    // cluster is named from the phone.
+    const phoneRow = phone.locator('#clusters .cluster-row').first();
+    assert.ok((await phoneRow.locator('.chip').count()) >= 3, 'a row of crops at 390 px');
+    await assertFits(phone, 'people page with clusters at 390 px');
+    await assertUsable(phone, '#clusters .cluster-row input[name=name]', 'the name field at 390 px');
+    await assertUsable(phone, '#clusters .cluster-row button[type=submit]', 'the Name button at 390 px');
+    await shot(phone, 'people-clusters-390.png');
+    await phoneRow.locator('input[name=name]').fill('George Clooney');
+    await phoneRow.locator('button[type=submit]').click();
+    await phone.waitForSelector('#notice[data-outcome=ok]:has-text("is George Clooney")', { timeout: 10_000 });
+    await phone.waitForSelector('#library-people tr[data-person="George Clooney"]', { timeout: 10_000 });
     const listed = (await (await fetch(`${service.url}/v1/people`, { headers: { authorization: `Bearer ${token}` } })).json()) as { people: { name: string; faceCount: number }[] };
     const obama = listed.people.find((p) => p.name === 'Barack Obama');
     assert.ok(obama && obama.faceCount >= 2, JSON.stringify(listed));
     assert.ok((listed.people.find((p) => p.name === 'George Clooney')?.faceCount ?? 0) >= 3, JSON.stringify(listed));
+    for (const p of listed.people) assert.equal(await phone.textContent(`#library-people tr[data-person="${p.name}"] [data-count=faces]`), String(p.faceCount), `${p.name} at 390 px`);
+    await assertFits(phone, 'people page at 390 px');
+    for (const control of ['select[name=from]', 'select[name=into]', 'button[type=submit]']) await assertUsable(phone, `#merge-people ${control}`, `merge: ${control} at 390 px`);
+    await assertUsable(phone, `#library-people a[href="#person/${encodeURIComponent('Barack Obama')}"]`, "a person's link at 390 px");
+    await shot(phone, 'people-390.png');
+
+    await page.reload();
+    await page.waitForSelector('body[data-people-loaded=true]', { timeout: 10_000 });
+    await page.waitForSelector('#library-people tr[data-person="George Clooney"]', { timeout: 10_000 });
     for (const p of listed.people) assert.equal(await page.textContent(`#library-people tr[data-person="${p.name}"] [data-count=faces]`), String(p.faceCount), p.name);
     assert.ok(await page.isVisible('#clusters'), 'the clusters section is shown');
     await assertFits(page, 'people page at 1440 px');
     await shot(page, 'people-1440.png');
-    await page.click(`#library-people a[href="#person/${encodeURIComponent('Barack Obama')}"]`);
-    await page.waitForSelector('body[data-person-loaded="Barack Obama"]', { timeout: 10_000 });
-    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('#person-photos img')].every((img) => img.complete && img.naturalWidth > 0), undefined, { timeout: 10_000 });
-    assert.equal(await page.locator('#person-photos .card').count(), obama.faceCount);
-    await shot(page, 'person-1440.png');
+    for (const [p, width] of [[page, 1440], [phone, 390]] as const) {
+      await p.click(`#library-people a[href="#person/${encodeURIComponent('Barack Obama')}"]`);
+      await p.waitForSelector('body[data-person-loaded="Barack Obama"]', { timeout: 10_000 });
+      await p.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('#person-photos img')].every((img) => img.complete && img.naturalWidth > 0), undefined, { timeout: 10_000 });
+      assert.equal(await p.locator('#person-photos .card').count(), obama.faceCount);
+      await assertFits(p, `a person's page at ${width} px`);
+      await shot(p, `person-${width}.png`);
+    }
+    await assertUsable(phone, '#person-page a[href="#people"]', 'the way back at 390 px');
+    await phoneContext.close();
     assert.deepEqual(errors, []);
     await page.close();
   });

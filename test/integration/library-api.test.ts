@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FaceIndex, FaceLibrary } from '@facepipe/face-index';
 import { startService, type ImageStatus, type RunningService } from '@facepipe/producer';
 import { dataPath, missingData } from '../helpers/data.js';
 import { startLivePipeline, type LivePipeline } from '../helpers/live-pipeline.js';
@@ -74,6 +75,15 @@ async function waitForImages(ids: string[], timeoutMs = 240_000): Promise<ImageS
   return out;
 }
 
+type Line = { file: string; imageId: string; faces?: { box: number[]; score: number; match: { name: string | null; distance: number | null }; cluster: string | null }[]; error?: unknown };
+
+async function resultLines(url: string, batch: string): Promise<Line[]> {
+  const res = await fetch(`${url}/v1/batches/${batch}/results`, { headers: auth });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /application\/x-ndjson/);
+  return (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as Line);
+}
+
 function runSearchCli(photo: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const env = { ...process.env, DATABASE_URL: pipeline.config.database.url, FACEPIPE_LOG_LEVEL: 'silent' };
@@ -89,6 +99,7 @@ function runSearchCli(photo: string): Promise<{ code: number | null; stdout: str
 describe('the face index over HTTP', { skip }, () => {
   const clooneyPhotos = skip ? [] : photosOf(clooney);
   let imageIds: string[] = [];
+  let batchId = '';
   let person = 'George Clooney';
 
   before(async () => {
@@ -103,12 +114,26 @@ describe('the face index over HTTP', { skip }, () => {
     const uploaded = await call('POST', '/v1/images', form([...clooneyPhotos, ...photosOf(other)]));
     assert.equal(uploaded.status, 202, JSON.stringify(uploaded.json));
     imageIds = uploaded.json.files.map((f: { imageId: string }) => f.imageId);
+    batchId = uploaded.json.batchId;
     const done = await waitForImages(imageIds);
     assert.ok(done.every((d) => d.status === 'done'), JSON.stringify(done.filter((d) => d.status !== 'done')));
   });
   after(async () => {
     await service?.close();
     await pipeline?.stop();
+  });
+
+  test("a batch's results JSONL carries each face's cluster from the index", async () => {
+    const lines = await resultLines(service.url, batchId);
+    assert.equal(lines.length, imageIds.length);
+    const clusters = (await call('GET', '/v1/clusters')).json.clusters as { id: string; faces: number }[];
+    assert.ok(clusters.length >= 1);
+    const faces = lines.flatMap((l) => l.faces ?? []);
+    assert.ok(faces.every((f) => 'cluster' in f && (f.cluster === null || typeof f.cluster === 'string')), 'every face says its cluster');
+    // Each listed cluster's face count is what the lines say; faces in no cluster say null.
+    for (const c of clusters) assert.equal(faces.filter((f) => f.cluster === c.id).length, c.faces, `cluster ${c.id}`);
+    assert.equal(faces.filter((f) => f.cluster !== null).length, clusters.reduce((n, c) => n + c.faces, 0));
+    assert.ok(faces.every((f) => f.match.name === null), 'nobody is named yet');
   });
 
   test('lists the clusters of unnamed faces; naming one needs the people scope and names its faces', async () => {
@@ -135,6 +160,26 @@ describe('the face index over HTTP', { skip }, () => {
     // The result documents follow: a sample's image says the name now.
     const sample = await call('GET', `/v1/images/${largest.samples[0].imageId}`);
     assert.equal(sample.json.result.faces[largest.samples[0].face].name, person);
+  });
+
+  test("a batch's results take names from the index, not from result documents written before a change", async () => {
+    const lines = await resultLines(service.url, batchId);
+    const named = lines.flatMap((l) => (l.faces ?? []).filter((f) => f.match.name === person));
+    assert.ok(named.length >= 3, JSON.stringify(lines));
+    assert.ok(named.every((f) => f.cluster === null), 'a named face is in no cluster');
+    // A change made straight in the index (as another process would), no result document rewritten.
+    const index = await FaceIndex.connect({ url: pipeline.config.database.url! });
+    try {
+      const library = new FaceLibrary(index);
+      await library.rename(person, 'Straight In The Index');
+      const line = (await resultLines(service.url, batchId)).find((l) => l.faces?.some((f) => f.match.name === 'Straight In The Index'));
+      assert.ok(line, 'the index\'s new name is in the lines');
+      const document = (await call('GET', `/v1/images/${line.imageId}`)).json.result as { faces: { name: string | null }[] };
+      assert.ok(document.faces.some((f) => f.name === person), 'while the result document still has the old name');
+      await library.rename('Straight In The Index', person);
+    } finally {
+      await index.close();
+    }
   });
 
   test('people are listed with face counts; one person and their faces, paged', async () => {
@@ -268,6 +313,12 @@ describe('the face index over HTTP', { skip }, () => {
       const people = await fetch(`${bare.url}/v1/people`, { headers: auth });
       assert.equal(people.status, 200);
       assert.deepEqual(await people.json(), { galleryVersion: null, people: [] });
+      // Batch results still work: names from the result documents, no clusters.
+      const lines = await resultLines(bare.url, batchId);
+      assert.equal(lines.length, imageIds.length);
+      const faces = lines.flatMap((l) => l.faces ?? []);
+      assert.ok(faces.length > 0 && faces.every((f) => f.cluster === null));
+      assert.ok(faces.some((f) => f.match.name === person), 'the documents\' names');
     } finally {
       await bare.close();
     }

@@ -22,6 +22,34 @@ export class ClusterRepository {
     await this.db.query('UPDATE faces SET cluster_id = $2 WHERE id = ANY($1::bigint[])', [faceIds, clusterId]);
   }
 
+  /**
+   * Makes several clusters one, in the caller's transaction (which holds lockFaceWrites). The
+   * surviving id is the cluster with the most faces, ties to the lowest (oldest) id: the id a
+   * full re-cluster would keep too (stableClusterIds), so a rebuild after a merge renames
+   * nothing. The others' unnamed faces move to it in one statement and the others are removed;
+   * a face with a person (named, by hand or enrolled) is never moved. Returns the survivor.
+   */
+  async merge(clusterIds: readonly string[]): Promise<string> {
+    const ids = [...new Set(clusterIds)];
+    const { rows: present } = await this.db.query<{ id: string }>('SELECT id FROM clusters WHERE id = ANY($1::bigint[]) ORDER BY id', [ids]);
+    if (present.length === 0) throw new Error(`none of clusters ${ids.join(', ')} exists`);
+    if (present.length === 1) return present[0]!.id;
+    const { rows: sizes } = await this.db.query<{ id: string; n: string }>(
+      'SELECT cluster_id AS id, count(*) AS n FROM faces WHERE cluster_id = ANY($1::bigint[]) AND person_id IS NULL AND person_source IS NULL GROUP BY cluster_id',
+      [present.map((r) => r.id)],
+    );
+    const size = new Map(sizes.map((r) => [r.id, Number(r.n)]));
+    const [survivor, ...others] = present
+      .map((r) => r.id)
+      .sort((a, b) => (size.get(b) ?? 0) - (size.get(a) ?? 0) || (BigInt(a) < BigInt(b) ? -1 : 1));
+    await this.db.query(
+      'UPDATE faces SET cluster_id = $1 WHERE cluster_id = ANY($2::bigint[]) AND person_id IS NULL AND person_source IS NULL',
+      [survivor, others],
+    );
+    await this.db.query('DELETE FROM clusters WHERE id = ANY($1::bigint[])', [others]);
+    return survivor!;
+  }
+
   async members(clusterId: string): Promise<{ id: string; imageId: string; faceIndex: number; source: string }[]> {
     const { rows } = await this.db.query<{ id: string; image_id: string; face_index: number; source: string }>(
       'SELECT f.id, f.image_id, f.face_index, i.source FROM faces f JOIN images i ON i.id = f.image_id WHERE f.cluster_id = $1 ORDER BY f.id',

@@ -2,6 +2,7 @@ import { dbscan } from './clustering/dbscan.js';
 import { stableClusterIds } from './clustering/cluster-metrics.js';
 import { ClusterRepository } from './cluster-repository.js';
 import { FaceRepository, type FaceHit } from './face-repository.js';
+import { lockFaceWrites } from './face-write-lock.js';
 import type { Queryable } from './queryable.js';
 
 export interface ClusteringOptions {
@@ -17,13 +18,15 @@ export const defaultClusteringOptions: Required<ClusteringOptions> = { maxDistan
 
 /**
  * Groups faces nobody has named, DBSCAN-style (as Immich does): a face with at least `minFaces`
- * faces (itself included) within `maxDistance` is a core face; core faces found or extend a
- * cluster and take their unclustered neighbours along; other faces join the cluster of their
- * nearest core neighbour, or stay in none. Incremental: {@link FaceClusterer.addFaces} runs per
- * classified image (inside its transaction), using the HNSW index for neighbours. Cluster ids
- * never change for a face that stays in its group; incremental steps never merge two clusters
- * (a chain of look-alikes must not join two people), the full re-cluster may.
- * Faces with a person (named automatically, by hand or enrolled) are never clustered.
+ * faces (itself included) within `maxDistance` is a core face; core faces within `maxDistance`
+ * of each other are in one cluster, and take their unclustered neighbours along; other faces
+ * join the cluster of their nearest core neighbour, or stay in none. Incremental:
+ * {@link FaceClusterer.addFaces} runs per classified image (inside its transaction), using the
+ * HNSW index for neighbours. A face that becomes core next to core faces of several clusters
+ * merges them, as DBSCAN would (ClusterRepository.merge: the largest keeps its id), so the
+ * incremental result and the full re-cluster agree. Cluster ids never change for a face that
+ * stays in its group unless its cluster is merged into a larger one. Faces with a person (named
+ * automatically, by hand or enrolled) are never clustered.
  */
 export class FaceClusterer {
   readonly options: Required<ClusteringOptions>;
@@ -42,7 +45,7 @@ export class FaceClusterer {
   /** Places newly written unnamed faces. `inserted` says which rows are new (their neighbours' counts grow). */
   async addFaces(embedVersion: string, faces: readonly { id: string; inserted: boolean }[]): Promise<void> {
     if (faces.length === 0) return;
-    await this.#lock(embedVersion);
+    await this.#lock();
     for (const face of faces) {
       const own = await this.#faces.embedding(face.id);
       const state = await this.#faces.state(face.id);
@@ -79,7 +82,7 @@ export class FaceClusterer {
    * neighbourhoods); a new cluster keeps the id most of its faces had. Returns the cluster count.
    */
   async recluster(embedVersion: string): Promise<{ faces: number; clusters: number; noise: number }> {
-    await this.#lock(embedVersion);
+    await this.#lock();
     const candidates = await this.#clusters.candidates(embedVersion);
     const position = new Map(candidates.map((c, i) => [c.id, i]));
     const neighbourhoods: number[][] = [];
@@ -106,10 +109,14 @@ export class FaceClusterer {
     return { faces: candidates.length, clusters: byLabel.size, noise: labels.filter((l) => l < 0).length };
   }
 
-  /** A core face: into its own cluster, else its nearest clustered core neighbour's, else a new one; unclustered neighbours follow. */
+  /**
+   * A core face: it and every cluster it reaches through a core neighbour become one (a merge
+   * when there are several), or a new cluster when it reaches none; unclustered neighbours follow.
+   */
   async #growFrom(faceId: string, current: string | null, hits: readonly FaceHit[], counts: Map<string, number>, embedVersion: string): Promise<void> {
-    const coreNeighbour = hits.find((h) => h.clusterId !== null && (counts.get(h.id) ?? 0) >= this.options.minFaces);
-    const cluster = current ?? coreNeighbour?.clusterId ?? (await this.#clusters.create(embedVersion));
+    const reached = new Set<string>(current === null ? [] : [current]);
+    for (const h of hits) if (h.clusterId !== null && (counts.get(h.id) ?? 0) >= this.options.minFaces) reached.add(h.clusterId);
+    const cluster = reached.size === 0 ? await this.#clusters.create(embedVersion) : reached.size === 1 ? [...reached][0]! : await this.#clusters.merge([...reached]);
     const joining = [...(current === null ? [faceId] : []), ...hits.filter((h) => h.clusterId === null).map((h) => h.id)];
     await this.#clusters.assign(joining, cluster);
   }
@@ -124,8 +131,8 @@ export class FaceClusterer {
     return new Map(rows.map((r) => [r.id, r.neighbour_count]));
   }
 
-  async #lock(embedVersion: string): Promise<void> {
-    // One clustering step at a time per embedding space, across every classify process.
-    await this.db.query(`SELECT pg_advisory_xact_lock(hashtext('facepipe.cluster:' || $1))`, [embedVersion]);
+  async #lock(): Promise<void> {
+    // One clustering step at a time across every process (usually already held: writeTransaction).
+    await lockFaceWrites(this.db);
   }
 }

@@ -3,6 +3,7 @@ import { FacepipeError } from '@facepipe/core';
 import { ClusterRepository } from './cluster-repository.js';
 import { FaceClusterer, type ClusteringOptions } from './face-clusterer.js';
 import { FaceRepository } from './face-repository.js';
+import { lockFaceWrites } from './face-write-lock.js';
 import { ImageRepository } from './image-repository.js';
 import { migrate } from './migrator.js';
 import { PeopleRepository } from './people-repository.js';
@@ -79,6 +80,17 @@ export class FaceIndex {
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * Like {@link FaceIndex.transaction}, holding the index's write lock from the start
+   * (lockFaceWrites): for every change to which person or cluster a face belongs.
+   */
+  writeTransaction<T>(fn: (repos: FaceIndexRepositories) => Promise<T>): Promise<T> {
+    return this.transaction(async (r) => {
+      await lockFaceWrites(r.db);
+      return fn(r);
+    });
   }
 
   /**

@@ -25,7 +25,8 @@ export interface LibraryChange {
  * person, like enrollment), enrolling, renaming, merging, hiding, deleting, naming one face by
  * hand, search by face. Whenever a person gains examples, faces across the library within the
  * tolerance of one of them are named at once through the vector index (no re-index); a name set
- * by hand or by enrollment is never changed automatically.
+ * by hand or by enrollment is never changed automatically. Changes to faces run in
+ * {@link FaceIndex.writeTransaction}, serialised with the classify stage's writes.
  */
 export class FaceLibrary {
   readonly tolerance: number;
@@ -51,7 +52,7 @@ export class FaceLibrary {
   async nameCluster(clusterId: string, name: string): Promise<LibraryChange> {
     checkName(name);
     if (!/^\d+$/.test(clusterId)) throw new FacepipeError('INVALID_PAYLOAD', `"${clusterId}" is not a cluster id (see facepipe clusters)`);
-    return this.index.transaction(async (r) => {
+    return this.index.writeTransaction(async (r) => {
       const members = await r.clusters.members(clusterId);
       if (members.length === 0) throw new FacepipeError('OBJECT_NOT_FOUND', `cluster ${clusterId} does not exist or has no faces (see facepipe clusters)`);
       const person = await r.people.ensure(name);
@@ -66,7 +67,7 @@ export class FaceLibrary {
   /** Enrolls faces as examples of `name` (the gallery flow), then names matching faces across the library. */
   async enroll(name: string, examples: readonly { imageId: string; faceIndex: number; source: string }[]): Promise<LibraryChange> {
     checkName(name);
-    return this.index.transaction(async (r) => {
+    return this.index.writeTransaction(async (r) => {
       const person = await r.people.ensure(name);
       const faceIds: string[] = [];
       for (const e of examples) {
@@ -93,7 +94,7 @@ export class FaceLibrary {
   }
 
   async merge(from: string, into: string): Promise<LibraryChange> {
-    return this.index.transaction(async (r) => {
+    return this.index.writeTransaction(async (r) => {
       const source = await this.#person(r, from);
       const target = await this.#person(r, into);
       if (source.id === target.id) throw new FacepipeError('INVALID_PAYLOAD', 'a person cannot be merged into themselves');
@@ -105,7 +106,7 @@ export class FaceLibrary {
   }
 
   async delete(name: string): Promise<LibraryChange> {
-    return this.index.transaction(async (r) => {
+    return this.index.writeTransaction(async (r) => {
       const person = await this.#person(r, name);
       const affected = await this.#imagesOf(r, person.id);
       const { rows } = await r.db.query<{ id: string; embed_version: string }>('SELECT id, embed_version FROM faces WHERE person_id = $1', [person.id]);
@@ -132,7 +133,7 @@ export class FaceLibrary {
    */
   async labelFace(imageId: string, faceIndex: number, name: string | null, by: string | null = null): Promise<{ face: FaceState; change: LibraryChange }> {
     if (name !== null) checkName(name);
-    return this.index.transaction(async (r) => {
+    return this.index.writeTransaction(async (r) => {
       const face = await r.faces.byImageAndIndex(imageId, faceIndex);
       if (!face) throw new FacepipeError('OBJECT_NOT_FOUND', `image ${imageId} has no face ${faceIndex} in the index`);
       const person = name === null ? null : await r.people.ensure(name);
@@ -147,7 +148,7 @@ export class FaceLibrary {
 
   /** Removes a hand label: the face is named automatically again at its next classification. */
   async clearLabel(imageId: string, faceIndex: number): Promise<FaceState> {
-    return this.index.transaction(async (r) => {
+    return this.index.writeTransaction(async (r) => {
       const face = await r.faces.byImageAndIndex(imageId, faceIndex);
       if (!face) throw new FacepipeError('OBJECT_NOT_FOUND', `image ${imageId} has no face ${faceIndex} in the index`);
       await r.people.clearLabel(imageId, face.box);
@@ -158,7 +159,7 @@ export class FaceLibrary {
 
   /** Removes an enrolled example; the face is nobody's until it is classified again. */
   async removeExample(imageId: string, faceIndex: number): Promise<void> {
-    await this.index.transaction(async (r) => {
+    await this.index.writeTransaction(async (r) => {
       await r.people.removeExample(imageId, faceIndex);
       const face = await r.faces.byImageAndIndex(imageId, faceIndex);
       if (face?.personSource === 'enrolled') await r.faces.setPerson([face.id], null, null);

@@ -87,7 +87,7 @@ export class FaceRepository {
    * Makes the index hold exactly these faces for the image, under `embedVersion`: rows are keyed
    * by (image, face index, embedding version), so writing the same result twice changes nothing;
    * faces of other embedding versions or beyond the face count go. A face's cluster is kept while
-   * it stays without a person. Returns the face ids in input order, and which rows are new.
+   * it stays without a person (a face set to nobody by hand leaves its cluster: never re-clustered). Returns the face ids in input order, and which rows are new.
    */
   async replaceImageFaces(imageId: string, embedVersion: string, embeddingModel: string, faces: readonly FaceToIndex[]): Promise<{ id: string; inserted: boolean }[]> {
     await this.db.query(`DELETE FROM faces WHERE image_id = $1 AND (embed_version <> $2 OR NOT (face_index = ANY($3::int[])))`, [imageId, embedVersion, faces.map((f) => f.faceIndex)]);
@@ -100,7 +100,7 @@ export class FaceRepository {
            embedding_model = EXCLUDED.embedding_model, box = EXCLUDED.box, score = EXCLUDED.score, quality = EXCLUDED.quality,
            embedding = EXCLUDED.embedding, person_id = EXCLUDED.person_id, person_source = EXCLUDED.person_source,
            match_distance = EXCLUDED.match_distance,
-           cluster_id = CASE WHEN EXCLUDED.person_id IS NULL THEN faces.cluster_id ELSE NULL END
+           cluster_id = CASE WHEN EXCLUDED.person_id IS NULL AND EXCLUDED.person_source IS NULL THEN faces.cluster_id ELSE NULL END
          RETURNING id, (xmax = 0) AS inserted`,
         [imageId, f.faceIndex, embedVersion, embeddingModel, [...f.box], f.score, f.quality, toVectorLiteral(f.embedding), f.personId, f.personSource, f.matchDistance],
       );
@@ -179,10 +179,11 @@ export class FaceRepository {
     return rows.map((r) => ({ id: r.id, embedding: parseVectorLiteral(r.embedding), embedVersion: r.embed_version }));
   }
 
+  /** Sets the faces' person; a face given a person, or set to nobody by hand, leaves its cluster. */
   async setPerson(faceIds: readonly string[], personId: string | null, source: PersonSource | null, matchDistance: number | null = null): Promise<void> {
     if (faceIds.length === 0) return;
     await this.db.query(
-      `UPDATE faces SET person_id = $2, person_source = $3, match_distance = $4, cluster_id = CASE WHEN $2::bigint IS NULL THEN cluster_id ELSE NULL END WHERE id = ANY($1::bigint[])`,
+      `UPDATE faces SET person_id = $2, person_source = $3, match_distance = $4, cluster_id = CASE WHEN $2::bigint IS NULL AND $3::text IS NULL THEN cluster_id ELSE NULL END WHERE id = ANY($1::bigint[])`,
       [faceIds, personId, source, matchDistance],
     );
   }

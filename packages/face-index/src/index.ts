@@ -6,6 +6,7 @@ export { ImageRepository, type IndexedImage, type ReindexSelection } from './ima
 export { FaceRepository, type FaceToIndex, type FaceState, type FaceHit, type NeighbourQuery, type PersonSource } from './face-repository.js';
 export { PeopleRepository, type Person, type PersonSummary } from './people-repository.js';
 export { ClusterRepository, type ClusterSummary } from './cluster-repository.js';
+export { lockFaceWrites } from './face-write-lock.js';
 export { FaceClusterer, defaultClusteringOptions, type ClusteringOptions } from './face-clusterer.js';
 export { FaceLibrary, type FaceLibraryOptions, type LibraryChange } from './face-library.js';
 export { openLibrary, embeddedDatabaseDir, deploymentDatabaseUrl, type OpenLibraryOptions, type OpenedLibrary } from './open-library.js';

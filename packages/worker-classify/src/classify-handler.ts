@@ -123,9 +123,13 @@ export class ClassifyHandler {
     return result;
   }
 
-  /** Names the faces from the index, writes the image and its faces, clusters the unnamed ones: one transaction. */
+  /**
+   * Names the faces from the index, writes the image and its faces, clusters the unnamed ones:
+   * one transaction, holding the index's write lock from its start (names and clusters decided
+   * on a library no other writer changes meanwhile).
+   */
   async #index(index: FaceIndex, result: ResultDocument, embedVersion: string | null): Promise<ResultFace[]> {
-    return index.transaction(async (r) => {
+    return index.writeTransaction(async (r) => {
       const names = await this.#namer.name(r, result.imageId, embedVersion, result.faces);
       await r.images.upsert({
         id: result.imageId,

@@ -20,7 +20,7 @@ ${libraryDataDirUsage}`,
       if (positionals[0] === 'rebuild') {
         const { rows } = await index.pool.query<{ embed_version: string }>('SELECT DISTINCT embed_version FROM faces');
         for (const { embed_version: version } of rows) {
-          const r = await index.transaction((repos) => repos.clusterer.recluster(version));
+          const r = await index.writeTransaction((repos) => repos.clusterer.recluster(version));
           process.stdout.write(`embedding ${version}: ${r.faces} unnamed faces, ${r.clusters} clusters, ${r.noise} in none\n`);
         }
         return 0;

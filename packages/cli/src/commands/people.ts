@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
+import { isImageId } from '@facepipe/core';
 import type { LibraryChange } from '@facepipe/face-index';
 import { UsageError, type Command } from './command.js';
 import { libraryDataDirOption, libraryDataDirUsage, syncResults, withLibrary } from './library.js';
 
 export const peopleCommand: Command = {
   name: 'people',
-  summary: 'the people in the library; name a cluster, rename, merge, hide, delete a person',
+  summary: 'the people in the library; name a cluster, rename, merge, hide, delete a person, move one face',
   usage: `facepipe people [--json] [--all]          every person with their face counts (--all: hidden ones too)
 facepipe people name <clusterId> <name>   the cluster's faces become <name> (as enrollment); matching
                                           faces across the library are named at once
@@ -13,6 +14,12 @@ facepipe people rename <name> <newName>
 facepipe people merge <from> <into>       <from>'s faces and examples become <into>'s
 facepipe people hide <name> | unhide <name>
 facepipe people delete <name>             the person goes; their faces become nobody's
+facepipe people move <imageId> <face> <name>
+                                          one face becomes <name>'s (set by hand: kept through
+                                          re-runs; a new name creates the person)
+facepipe people move <imageId> <face> --nobody
+                                          "this is nobody I know": the face is nobody's, in no
+                                          cluster, and stays so
 
 With --json, one line per person: {"name","faces","examples","hidden"} (examples: faces that name
 others: enrolled, from a named cluster, or named by hand).
@@ -20,9 +27,10 @@ others: enrolled, from a named cluster, or named by hand).
 Options:
 ${libraryDataDirUsage}`,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...libraryDataDirOption, json: { type: 'boolean', default: false }, all: { type: 'boolean', default: false } } });
-    const [action, a, b] = positionals;
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...libraryDataDirOption, json: { type: 'boolean', default: false }, all: { type: 'boolean', default: false }, nobody: { type: 'boolean', default: false } } });
+    const [action, a, b, c] = positionals;
     const dataDir = values['data-dir'];
+    if (values.nobody && action !== 'move') throw new UsageError('--nobody goes with facepipe people move <imageId> <face> --nobody');
     const arity = (n: number, form: string) => {
       if (positionals.length !== n + 1) throw new UsageError(`usage: facepipe people ${form}`);
     };
@@ -71,6 +79,18 @@ ${libraryDataDirUsage}`,
           return { said: `${a} ${action === 'hide' ? 'hidden' : 'shown'}` };
         };
         break;
+      case 'move': {
+        arity(values.nobody ? 2 : 3, 'move <imageId> <face> <name>, or move <imageId> <face> --nobody');
+        if (!isImageId(a!)) throw new UsageError('the image id is 64 hex digits (the sha256 of the photo)');
+        if (!/^\d{1,5}$/.test(b!)) throw new UsageError('the face is its index in the image: a whole number from 0');
+        const name = values.nobody ? null : c!;
+        change = async ({ library }) => {
+          // The same as PUT /v1/faces/{imageId}/{face}/person: a name set by hand, kept by box.
+          const { face, change: moved } = await library.labelFace(a!, Number(b), name);
+          return { said: `face ${face.faceIndex} of ${face.imageId}: ${face.name ?? "nobody's"} now${moved.faces > 1 ? ` (${moved.faces - 1} matching faces named too)` : ''}`, change: moved };
+        };
+        break;
+      }
       default:
         throw new UsageError(`unknown people action "${action}"`);
     }

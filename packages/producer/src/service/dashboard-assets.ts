@@ -184,6 +184,7 @@ button { cursor: pointer; font: inherit; }
 .cluster-row form, #merge-people { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; margin: 0; }
 #merge-people { margin-top: .8rem; }
 .cluster-row input { font: inherit; padding: .2rem .4rem; min-width: 0; width: 12rem; max-width: 100%; }
+#merge-people select { font: inherit; min-width: 0; max-width: 100%; }
 .tag { font-size: 12px; padding: 0 .35rem; border-radius: 3px; background: #e5e7eb; }
 .spark { vertical-align: middle; }
 .spark polyline { fill: none; stroke: #2563eb; stroke-width: 1.5; }
@@ -205,5 +206,10 @@ body.login input, body.login button { font-size: 16px; padding: .6rem; width: 10
   header nav { order: 3; flex-basis: 100%; }
   table.stack td[data-label]::before { content: attr(data-label) ": "; color: #6b7280; }
   .card { flex-basis: 100%; }
+  /* Tappable on a phone, and 16 px text so mobile browsers do not zoom into a focused field. */
+  .cluster-row input, .cluster-row button, #merge-people select, #merge-people button { font-size: 16px; min-height: 2.5rem; }
+  .cluster-row form { flex: 1 1 100%; }
+  .cluster-row input { flex: 1 1 8rem; width: auto; }
+  #library-people td a, main > p:first-child > a { display: inline-block; padding: .3rem 0; }
 }
 `;

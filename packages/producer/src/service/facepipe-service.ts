@@ -180,10 +180,11 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
 
   await app.register(probesPlugin, { log, metrics, serviceMetrics, ready });
   await app.register(imagesPlugin, { producer, uploads, maxFiles, maxBytes });
-  await app.register(batchesPlugin, { producer, log });
+  const access = new LibraryAccess(config);
+  await app.register(batchesPlugin, { producer, log, access });
   await app.register(peoplePlugin, { producer, uploads, enrollments, maxFiles, maxBytes, enrollWaitMs: options.enrollWaitMs });
   await app.register(keysPlugin, { keys, log });
-  await app.register(libraryPlugin, { producer, access: new LibraryAccess(config), dashboard, maxBytes });
+  await app.register(libraryPlugin, { producer, access, dashboard, maxBytes });
 
   await app.register(dashboardPlugin, { producer, config, auth, credentials, authFailures, authFailed, tooManyAttempts, log });
   return app;

@@ -117,6 +117,37 @@ export const openApiDocument = {
           result: ref('ResultDocument'),
         },
       },
+      ResultLine: {
+        description: 'One line of `GET /v1/batches/{id}/results`, `facepipe results <batchId>` and `facepipe run --out`',
+        oneOf: [
+          {
+            type: 'object',
+            required: ['file', 'imageId', 'faces'],
+            properties: {
+              file: { type: 'string', description: "The input's source (file name, S3 key or externalId)" },
+              imageId: { type: 'string' },
+              faces: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['box', 'score', 'match', 'cluster'],
+                  properties: {
+                    box: { type: 'array', items: { type: 'number' }, minItems: 4, maxItems: 4, description: '[x, y, width, height] in pixels' },
+                    score: { type: 'number' },
+                    match: {
+                      type: 'object',
+                      required: ['name', 'distance'],
+                      properties: { name: { type: ['string', 'null'], description: 'The face index\'s person when it has one, else the result\'s name (a name given by hand wins)' }, distance: { type: ['number', 'null'] } },
+                    },
+                    cluster: { type: ['string', 'null'], description: "The face's cluster of similar unnamed faces in the face index; null when named, in no cluster, or with no face index" },
+                  },
+                },
+              },
+            },
+          },
+          { type: 'object', required: ['file', 'error'], properties: { file: { type: 'string' }, imageId: { type: 'string' }, error: ref('ErrorRecord') } },
+        ],
+      },
       ResultDocument: {
         type: 'object',
         description: 'results/<imageId>.json (schema facepipe.result/1); see ResultDocument in packages/core/src/results/documents.ts',
@@ -319,9 +350,18 @@ export const openApiDocument = {
     },
     '/v1/batches/{id}/results': {
       get: {
-        summary: "A batch's results, one JSON line per input in manifest order (as `facepipe results`)",
+        summary: "A batch's results, one JSON line per input in manifest order (as `facepipe results` and `facepipe run --out`)",
+        description:
+          'Each line is `{"file","imageId","faces":[{"box","score","match":{"name","distance"},"cluster"}]}`, or `{"file","imageId"?,"error":{"code","message"}}` for an input that could not be used. ' +
+          "With a face index (DATABASE_URL), names and clusters come from the index as it is now (a cluster named or a person renamed since the image was processed shows); `cluster` is the id of the face's group of similar unnamed faces (`GET /v1/clusters`), or null when the face is named or in no group. " +
+          'Without a face index, names come from the result documents and `cluster` is null.',
         parameters: [batchId],
-        responses: { '200': { description: 'NDJSON', content: { 'application/x-ndjson': { schema: { type: 'string' } } } }, ...authErrors, '404': error('No such batch') },
+        responses: {
+          '200': { description: 'NDJSON, one ResultLine per input', content: { 'application/x-ndjson': { schema: ref('ResultLine') } } },
+          ...authErrors,
+          '404': error('No such batch'),
+          '503': error('DATABASE_URL is set but the face index does not answer (DATABASE_UNAVAILABLE)'),
+        },
       },
     },
     '/v1/people/{name}/images': {

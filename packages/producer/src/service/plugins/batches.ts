@@ -4,16 +4,19 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Producer } from '../../producer.js';
 import { batchResults, toResultLine } from '../../results/batch-results.js';
 import { ApiError } from '../api-errors.js';
+import type { LibraryAccess } from '../library-access.js';
 import { batchProgress } from '../progress.js';
 
 export interface BatchesPluginOptions {
   producer: Producer;
   log: Logger;
+  /** The face index, when DATABASE_URL names one: result lines then take names and clusters from it. */
+  access: LibraryAccess;
 }
 
 /** Batches: list, progress (with the enrollment report of an enroll batch), close, results as NDJSON. */
 export const batchesPlugin: FastifyPluginAsync<BatchesPluginOptions> = async (app, options) => {
-  const { producer, log } = options;
+  const { producer, log, access } = options;
 
   app.get<{ Querystring: { limit?: string } }>('/v1/batches', { config: { scope: 'read' } }, async (request) => {
     const limit = Math.min(Math.max(Number(request.query.limit ?? 50) || 50, 1), 500);
@@ -38,8 +41,12 @@ export const batchesPlugin: FastifyPluginAsync<BatchesPluginOptions> = async (ap
   app.get<{ Params: { id: string } }>('/v1/batches/:id/results', { config: { scope: 'read' } }, async (request, reply) => {
     const batch = await producer.getBatch(request.params.id);
     if (!batch) throw new ApiError(404, 'NOT_FOUND', `no batch ${request.params.id}`);
+    // With a face index, names and clusters are the index's: the result documents may predate
+    // a cluster being named or a person renamed. Opened before the first line, so a database
+    // that does not answer is a 503, not a cut-off stream.
+    const index = access.configured ? (await access.library()).index : undefined;
     const lines = async function* () {
-      for await (const { entry, result } of batchResults(producer.ctx.store, batch.id)) yield `${JSON.stringify(toResultLine(entry, result))}\n`;
+      for await (const { entry, result, faces } of batchResults(producer.ctx.store, batch.id, 16, index)) yield `${JSON.stringify(toResultLine(entry, result, faces))}\n`;
     };
     return reply.type('application/x-ndjson').send(Readable.from(lines()));
   });
