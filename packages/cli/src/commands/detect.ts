@@ -46,7 +46,8 @@ Options:
   --json                  JSON lines instead of readable lines
 ${detectFlagsUsage}
 Inference settings (FACEPIPE_INFERENCE_THREADS, FACEPIPE_INTRA_OP_THREADS,
-FACEPIPE_EXECUTION_PROVIDER) come from the environment.`,
+FACEPIPE_EXECUTION_PROVIDER, FACEPIPE_DETECT_PASSES) come from the environment; without
+FACEPIPE_INFERENCE_THREADS the command runs one inference worker per core (up to 4).`,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -98,7 +99,7 @@ FACEPIPE_EXECUTION_PROVIDER) come from the environment.`,
     }
     process.stderr.write(
       `${files.length} file${files.length === 1 ? '' : 's'}, ${faces} face${faces === 1 ? '' : 's'}, ${failed} not readable as images` +
-        ` (${settings.detector}, min score ${settings.minScore}, min face ${settings.minFaceSize} px) in ${secondsSince(started)} s` +
+        ` (${settings.detector}, min score ${settings.minScore}, min face ${settings.minFaceSize} px, ${settings.inferenceThreads} inference thread${settings.inferenceThreads === 1 ? '' : 's'}) in ${secondsSince(started)} s` +
         `${skips.total > 0 ? `; ${skips.describe()}` : ''}\n`,
     );
     return systemFailures > 0 ? 1 : 0;

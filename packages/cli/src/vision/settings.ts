@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { FacepipeConfig } from '@facepipe/core';
 import type { DetectorKind, FaceAnalyzerOptions } from '@facepipe/vision';
 import { UsageError } from '../commands/command.js';
@@ -55,17 +56,32 @@ export interface DetectSettings {
   maxPixels: number;
   maxBytes: number;
   concurrency: number;
+  /** Inference worker threads of this process. */
+  inferenceThreads: number;
 }
 
-export function resolveDetectSettings(config: FacepipeConfig, flags: DetectFlags): DetectSettings {
+/** Most inference workers a one-off command starts by itself (each holds its own sessions). */
+const MAX_COMMAND_INFERENCE_THREADS = 4;
+
+/**
+ * Settings for a command that runs the models in its own process (`detect`, `verify`, the
+ * evaluations). Unlike a worker pool, which scales by adding processes of one inference thread
+ * each, such a command is alone: unless FACEPIPE_INFERENCE_THREADS is set, it runs one inference
+ * worker per core (up to 4), with two images in flight per worker unless
+ * FACEPIPE_DETECT_CONCURRENCY or --concurrency says otherwise.
+ */
+export function resolveDetectSettings(config: FacepipeConfig, flags: DetectFlags, env: NodeJS.ProcessEnv = process.env): DetectSettings {
+  const inferenceThreads = env.FACEPIPE_INFERENCE_THREADS !== undefined ? config.inference.threads : Math.min(MAX_COMMAND_INFERENCE_THREADS, availableParallelism());
+  const defaultConcurrency = env.FACEPIPE_DETECT_CONCURRENCY !== undefined ? config.detect.concurrency : Math.max(config.detect.concurrency, 2 * inferenceThreads);
   return {
+    inferenceThreads,
     detector: flags.detector !== undefined ? detectorFlag(flags.detector) : config.detect.detector,
     // Same ranges as the environment schema (packages/core/src/config/env-schema.ts).
     minScore: flags['min-score'] !== undefined ? numberFlag('min-score', flags['min-score'], { min: 0.01, max: 0.99 }) : config.detect.minScore,
     minFaceSize: flags['min-face-size'] !== undefined ? numberFlag('min-face-size', flags['min-face-size'], { min: 0, max: 10_000, integer: true }) : config.detect.minFaceSize,
     maxPixels: flags['max-pixels'] !== undefined ? numberFlag('max-pixels', flags['max-pixels'], { min: 1, max: 1_000_000_000, integer: true }) : config.detect.maxPixels,
     maxBytes: config.detect.maxBytes,
-    concurrency: flags.concurrency !== undefined ? numberFlag('concurrency', flags.concurrency, { min: 1, max: 256, integer: true }) : config.detect.concurrency,
+    concurrency: flags.concurrency !== undefined ? numberFlag('concurrency', flags.concurrency, { min: 1, max: 256, integer: true }) : defaultConcurrency,
   };
 }
 
@@ -75,12 +91,13 @@ export function analyzerOptions(config: FacepipeConfig, s: DetectSettings): Face
     detector: s.detector,
     minScore: s.minScore,
     minFaceSize: s.minFaceSize,
+    passes: config.detect.passes,
     maxPixels: s.maxPixels,
     maxBytes: s.maxBytes,
     executionProvider: config.inference.executionProvider,
     intraOpThreads: config.inference.intraOpThreads,
     intraOpSpinning: config.inference.intraOpSpinning,
-    inferenceThreads: config.inference.threads,
+    inferenceThreads: s.inferenceThreads,
     maxEmbedBatch: Math.max(config.embed.batchSize, 1),
   };
 }
