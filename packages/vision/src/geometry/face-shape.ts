@@ -103,3 +103,35 @@ export function estimatePose(landmarks68: readonly Point[]): { yaw: number; pitc
   const pitch = deg(Math.atan((down / eyeToMouth - MEAN_NOSE_FRACTION) / NOSE_DEPTH.ofEyeToMouth));
   return { yaw, pitch };
 }
+
+/**
+ * The iBUG 68-point index of each point's mirror image (left and right swapped): jaw 0↔16,
+ * eyebrows 17↔26, nostrils 31↔35, eye corners 36↔45 and 39↔42, mouth corners 48↔54, …; points on
+ * the middle line (27..30, 33, 51, 57, 62, 66) map to themselves.
+ */
+export const IBUG_MIRROR: readonly number[] = [
+  16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0,
+  26, 25, 24, 23, 22, 21, 20, 19, 18, 17,
+  27, 28, 29, 30, 35, 34, 33, 32, 31,
+  45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40,
+  54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55,
+  64, 63, 62, 61, 60, 67, 66, 65,
+];
+
+/**
+ * How far a face's landmarks and those found in its mirrored crop disagree: the mirrored crop's
+ * points (already mapped back to image pixels, still in mirrored order) are re-ordered with
+ * {@link IBUG_MIRROR}, then the mean distance over the 68 points is divided by the geometric mean
+ * of the box's sides. 0 when the landmark net answers the mirror image with the mirrored face.
+ */
+export function mirrorDisagreement(landmarks68: readonly Point[], mirroredCropPoints68: readonly Point[], box: readonly [number, number, number, number]): number {
+  checkLandmarks(landmarks68);
+  checkLandmarks(mirroredCropPoints68);
+  let sum = 0;
+  for (let i = 0; i < 68; i++) {
+    const [x, y] = landmarks68[i]!;
+    const [mx, my] = mirroredCropPoints68[IBUG_MIRROR[i]!]!;
+    sum += Math.hypot(x - mx, y - my);
+  }
+  return sum / 68 / Math.sqrt(Math.max(box[2] * box[3], 1e-9));
+}
