@@ -187,21 +187,16 @@ export class FaceAnalyzer {
     }
     if (this.#screen && faces.length > 0) {
       const screen = this.#screen;
-      // Each crop turned the way well-fitting landmarks say the face is turned (upright for most
-      // faces); landmarks that fit badly (profiles) say nothing reliable, their crop stays as it is.
-      const turns = faces.map((f) => {
-        const fit = fitFaceShape(f.landmarks);
-        return fit.residual <= SCREEN_TURN_MAX_RESIDUAL ? rollQuarter(fit.roll) : 0;
-      });
-      const mirrored = await mirroredCropLandmarks(this.pool, img, faces.map((f) => f.box), turns);
-      checks.extraLandmarkRuns++;
-      const kept: DetectedFace[] = [];
-      faces.forEach((f, i) => {
-        const m = mirrored[i]!;
-        if (m.length === 68 && isNotAFace(mirrorDisagreement(f.landmarks, m, f.box), screen)) rejected.push({ box: f.box, score: f.score, reason: 'NOT_A_FACE' });
-        else kept.push({ ...f, index: kept.length });
-      });
-      faces = kept;
+      // Only faces whose landmarks fit the mean face are screened, each crop turned the way those
+      // landmarks say the face is turned: for landmarks that fit badly (profiles, sideways faces
+      // the orientation check could not fix) the mirror test says nothing reliable.
+      const fits = faces.map((f) => fitFaceShape(f.landmarks));
+      const screened = faces.map((_, i) => i).filter((i) => fits[i]!.residual <= screen.maxResidual);
+      const mirrored = await mirroredCropLandmarks(this.pool, img, screened.map((i) => faces[i]!.box), screened.map((i) => rollQuarter(fits[i]!.roll)));
+      if (screened.length > 0) checks.extraLandmarkRuns++;
+      const notAFace = new Set(screened.filter((i, k) => mirrored[k]!.length === 68 && isNotAFace(mirrorDisagreement(faces[i]!.landmarks, mirrored[k]!, faces[i]!.box), screen)));
+      for (const i of notAFace) rejected.push({ box: faces[i]!.box, score: faces[i]!.score, reason: 'NOT_A_FACE' });
+      faces = faces.filter((_, i) => !notAFace.has(i)).map((f, index) => ({ ...f, index }));
     }
     const landmarksMs = found.landmarksMs + (performance.now() - tChecks);
     const t = performance.now();
@@ -241,8 +236,6 @@ export class FaceAnalyzer {
   }
 }
 
-/** Landmarks fitting the mean face at most this well give the face's turn for the mirror check. */
-const SCREEN_TURN_MAX_RESIDUAL = 0.2;
 const round2 = (v: number) => Math.round(v * 100) / 100;
 const roundPoint = ([x, y]: Point): Point => [round2(x), round2(y)];
 
