@@ -237,7 +237,7 @@ export class FaceAnalyzer {
 }
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
-const roundPoint = ([x, y]: Point): Point => [round2(x), round2(y)];
+const roundPoint = ([x, y]: readonly [number, number]): Point => [round2(x), round2(y)];
 
 /** The face with its quality attributes: landmark fit, rough pose, the aligned chip's sharpness. */
 function withQuality(face: DetectedFace, chips: Uint8Array, i: number): DetectedFace {

@@ -1,5 +1,4 @@
-import type { Point } from '@facepipe/core';
-import { fitFaceShape, type Box, type QuarterTurns, type ShapeFit } from '../geometry/index.js';
+import { fitFaceShape, type Box, type Point, type QuarterTurns, type ShapeFit } from '../geometry/index.js';
 
 /**
  * The landmark-orientation check: a face the SSD found in a sideways photo's upright pass gets its
@@ -76,8 +75,8 @@ const MIN_GAIN = 0.005;
 
 /** What the check did on one image. */
 export interface OrientationCheckResult {
-  /** The landmarks per face, replaced where another turn fitted better. */
-  landmarks: Point[][];
+  /** The landmarks per face (the given array where kept), replaced where another turn fitted better. */
+  landmarks: (readonly Point[])[];
   /** Faces looked at again (3 crops each, in one landmark-net run for the whole image). */
   checked: number;
   /** Faces whose landmarks were replaced. */
@@ -92,11 +91,11 @@ export interface OrientationCheckResult {
  * (`FaceDetector.landmarks`). A face keeps its landmarks unless another turn fits better by more than rounding.
  */
 export async function checkOrientation(
-  faces: readonly { box: Box; landmarks: Point[] }[],
-  runLandmarks: (boxes: Box[], turns: QuarterTurns[]) => Promise<Point[][]>,
+  faces: readonly { box: Box; landmarks: readonly Point[] }[],
+  runLandmarks: (boxes: Box[], turns: QuarterTurns[]) => Promise<(readonly Point[])[]>,
   o: ResolvedOrientationCheck,
 ): Promise<OrientationCheckResult> {
-  const landmarks = faces.map((f) => f.landmarks);
+  const landmarks: (readonly Point[])[] = faces.map((f) => f.landmarks);
   const fits = faces.map((f) => fitFaceShape(f.landmarks));
   const look = faces.map((f, i) => i).filter((i) => needsOrientationCheck(faces[i]!.box, fits[i]!, o));
   if (look.length === 0) return { landmarks, checked: 0, changed: 0, runs: 0 };

@@ -1,5 +1,5 @@
 import type { Point } from '@facepipe/core';
-import { letterboxToImage, mirrorDisagreement, turnSquareNhwc, unturnPoint, type Box, type QuarterTurns } from '../geometry/index.js';
+import { letterboxToImage, turnSquareNhwc, unturnPoint, type Box, type QuarterTurns } from '../geometry/index.js';
 import { cropAndResize, type RgbImage } from '../image/index.js';
 import type { InferencePool } from '../models/index.js';
 
@@ -15,7 +15,7 @@ const LANDMARK_INPUT = 112;
  */
 export interface FaceScreenOptions {
   /**
-   * NOT_A_FACE above this {@link mirrorDisagreement} (mean distance between the landmarks and the
+   * NOT_A_FACE above this `mirrorDisagreement` (mean distance between the landmarks and the
    * mirrored crop's, over the box's geometric-mean side). Real faces of the shared data: median
    * 0.026, 99th percentile 0.20, largest 0.31 (a profile in LFW).
    * @defaultValue 0.35
@@ -50,7 +50,7 @@ export function isNotAFace(disagreement: number, o: ResolvedFaceScreen): boolean
 /**
  * 68 landmarks of each box's crop, turned upright (`turns[i]`: the face's clockwise quarter turns
  * in the image) and mirrored left-right, mapped back to image pixels (in the mirrored crop's own
- * point order: compare with {@link mirrorDisagreement}). All boxes in one landmark-net run; crops
+ * point order: compare with `mirrorDisagreement`). All boxes in one landmark-net run; crops
  * as `FaceDetector.landmarks` makes them. An empty box gives [].
  */
 export async function mirroredCropLandmarks(pool: InferencePool, img: RgbImage, boxes: readonly Box[], turns: readonly QuarterTurns[] = []): Promise<Point[][]> {
