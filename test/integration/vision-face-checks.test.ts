@@ -2,12 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { FaceAnalyzer, type Point } from '@facepipe/vision';
+import { FaceAnalyzer, pickCentralFace, type AnalyzedImage, type Point } from '@facepipe/vision';
 import { dataPath, missingData } from '../helpers/data.js';
 
 /** A portrait whose copy turned 90° clockwise the SSD finds in its upright pass (box wider than tall). */
 const SIDEWAYS_FOUND_UPRIGHT = 'recognition/lfw_dev/lfw-deepfunneled/Abdullatif_Sener/Abdullatif_Sener_0002.jpg';
 const EINSTEIN = 'hard_cases/compreface_formats/einstein.jpeg';
+
+/** The photo's subject (the central-face rule of `facepipe verify`). */
+const subject = (a: AnalyzedImage) => a.faces[pickCentralFace(a.faces.map((f) => f.box), a.width, a.height)]!;
 
 /** Mean distance between the turned photo's landmarks and the upright ones turned the same way: (x, y) → (h − y, x). */
 function turnedError(upright: Point[], turned: Point[], height: number): number {
@@ -20,22 +23,21 @@ test('a sideways face found by the upright pass gets its landmarks from the turn
   try {
     const bytes = await readFile(dataPath(SIDEWAYS_FOUND_UPRIGHT));
     const upright = await on.analyze(bytes);
-    assert.equal(upright.faces.length, 1);
-    assert.equal(upright.checks.orientationChecked, 0, 'an upright frontal face costs no extra run');
-    assert.equal(upright.checks.extraLandmarkRuns, 1, 'only the NOT_A_FACE screen runs');
+    assert.ok(upright.faces.length >= 1);
+    assert.deepEqual(subject(upright).landmarks, subject(await off.analyze(bytes)).landmarks, 'the upright photo: the same landmarks with the check on and off');
     const turnedBytes = await sharp(bytes).rotate(90).png().toBuffer();
     const [a, b] = [await on.analyze(turnedBytes), await off.analyze(turnedBytes)];
     assert.equal(a.passes[0]!.pass, 'upright');
-    assert.equal(a.passes[0]!.found, 1, 'found upright, not by a turned pass');
-    assert.equal(b.faces.length, 1);
-    assert.equal(a.faces.length, 1);
-    const width = upright.faces[0]!.box[2];
-    const before = turnedError(upright.faces[0]!.landmarks, b.faces[0]!.landmarks, upright.height);
-    const after = turnedError(upright.faces[0]!.landmarks, a.faces[0]!.landmarks, upright.height);
+    assert.ok(a.passes[0]!.found >= 1, 'found by the upright pass');
+    assert.ok(a.passes.every((p) => !p.pass.startsWith('turned')), JSON.stringify(a.passes));
+    const width = subject(upright).box[2];
+    const before = turnedError(subject(upright).landmarks, subject(b).landmarks, upright.height);
+    const after = turnedError(subject(upright).landmarks, subject(a).landmarks, upright.height);
     assert.ok(before > 0.2 * width, `without the check the landmarks are off: ${before.toFixed(1)} px`);
     assert.ok(after < 0.1 * width, `with the check they land where the upright ones do: ${after.toFixed(1)} px (box ${width} px)`);
-    assert.deepEqual([a.checks.orientationChecked, a.checks.orientationChanged], [1, 1]);
-    assert.ok(a.faces[0]!.quality!.shapeResidual < b.faces[0]!.quality!.shapeResidual);
+    assert.ok(a.checks.orientationChanged >= 1 && a.checks.orientationChecked >= a.checks.orientationChanged, JSON.stringify(a.checks));
+    assert.equal(b.checks.orientationChecked, 0);
+    assert.ok(subject(a).quality!.shapeResidual < subject(b).quality!.shapeResidual);
     assert.notEqual(on.detectVersion.tag, off.detectVersion.tag, 'the check is part of the detect version');
   } finally {
     await on.close();
