@@ -1,4 +1,4 @@
-import { ErrorCodes } from '@facepipe/core';
+import { ErrorCodes, REJECTION_REASONS } from '@facepipe/core';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -191,7 +191,7 @@ export const openApiDocument = {
               properties: {
                 box: { type: 'array', items: { type: 'number' }, minItems: 4, maxItems: 4 },
                 score: { type: 'number' },
-                reason: { type: 'string', enum: ['LOW_CONFIDENCE', 'SMALL_BOUNDING_BOX', 'NOT_A_FACE', 'EXTREME_POSE', 'LOW_SHARPNESS'] },
+                reason: { type: 'string', enum: Object.keys(REJECTION_REASONS) },
               },
             },
           },
