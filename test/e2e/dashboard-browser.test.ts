@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { loadConfig } from '@facepipe/core';
 import { labelFace, Producer, startService, type RunningService } from '@facepipe/producer';
 import { dataPath, missingData } from '../helpers/data.js';
@@ -24,6 +25,12 @@ const withoutWorkers = `${knn}/alex_lacamoire1.jpg`;
 const enroll = ['recognition/face_recognition_examples/knn_train/obama/obama.jpg', 'recognition/face_recognition_examples/knn_train/kit_harington/john1.jpeg'];
 /** Photos of one person nobody enrolls (the People page names their cluster). */
 const clooneyDir = 'recognition/lfw_dev/lfw-deepfunneled/George_Clooney';
+/**
+ * kit_with_rose.jpg shrunk to 96 px wide: the detector still finds the faces, but every box is
+ * under the 20 px minimum face size, so the result has 0 faces and detections set aside
+ * (SMALL_BOUNDING_BOX) — which the page must tell apart from coins.png's "nothing there".
+ */
+const tinyFaces = { rel: `${knn}/kit_with_rose.jpg`, width: 96, name: 'kit_with_rose-96px.png' };
 /** A file name long enough to overflow a card unless it wraps. */
 const longName = `${'a-very-long-file-name-from-a-camera-export-without-any-spaces-'.repeat(3)}kit_with_rose.jpg`;
 const skip = !existsSync(chromiumPath)
@@ -99,12 +106,13 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
     mainBatch = await upload(service.url, '/v1/images', [
       ...photos.map((rel) => ({ rel, name: rel.endsWith('kit_with_rose.jpg') ? longName : undefined })),
       { bytes: Buffer.from('these are meeting notes, not a photo\n'), name: 'notes.txt' },
+      { bytes: await sharp(dataPath(tinyFaces.rel)).resize({ width: tinyFaces.width }).png().toBuffer(), name: tinyFaces.name },
     ]);
     const detect = pipeline.ctx.queues.detect;
     const classify = pipeline.ctx.queues.classify;
     for (let i = 0; i < 600; i += 1) {
       const [d, c] = await Promise.all([detect.getJobCounts('failed'), classify.getJobCounts('completed')]);
-      if (d.failed === 1 && c.completed >= photos.length - 1 + enroll.length) break;
+      if (d.failed === 1 && c.completed >= photos.length + enroll.length) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     // A name given by hand to the face in johnsnow_test1.jpg.
@@ -223,11 +231,35 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
           code: (el as HTMLElement).dataset.code,
           loaded: (el.querySelector('img') as HTMLImageElement | null)?.complete ?? null,
           hand: [...el.querySelectorAll('[data-naming=hand]')].map((t) => t.textContent),
+          file: el.querySelector('strong')?.textContent ?? '',
+          faces: el.querySelector('[data-count=faces]')?.textContent ?? null,
+          setAside: (el.querySelector('[data-rejected]') as HTMLElement | null)?.dataset.rejected ?? null,
+          setAsideText: el.querySelector('[data-rejected]')?.textContent ?? null,
+          outlined: [...el.querySelectorAll('svg rect.rejected')].map((r) => r.getAttribute('data-reason')),
+          outlineLabels: [...el.querySelectorAll('svg text.rejected')].map((t) => t.textContent),
         })),
       );
-      assert.equal(items.length, photos.length + 1);
+      assert.equal(items.length, photos.length + 2);
       assert.deepEqual(items.filter((i) => i.status === 'failed').map((i) => i.code).sort(), ['NOT_AN_IMAGE', 'TRUNCATED_IMAGE']);
-      assert.equal(items.filter((i) => i.status === 'done').length, photos.length - 1);
+      assert.equal(items.filter((i) => i.status === 'done').length, photos.length);
+      // Faces set aside: a count with the reasons, and an outlined, labelled box per detection on the picture.
+      const tiny = items.find((i) => i.file === tinyFaces.name)!;
+      const coins = items.find((i) => i.file === 'coins.png')!;
+      assert.equal(tiny.faces, '0 faces');
+      assert.equal(coins.faces, '0 faces');
+      assert.equal(coins.setAside, null, 'nothing there: no "set aside" line');
+      assert.deepEqual(coins.outlined, []);
+      assert.ok(Number(tiny.setAside) >= 1, `the shrunk photo's detections are set aside: ${JSON.stringify(tiny)}`);
+      assert.equal(tiny.outlined.length, Number(tiny.setAside));
+      assert.ok(tiny.outlined.every((r) => r === 'SMALL_BOUNDING_BOX'), JSON.stringify(tiny.outlined));
+      assert.deepEqual(tiny.outlineLabels, tiny.outlined);
+      assert.match(tiny.setAsideText ?? '', new RegExp(`^${tiny.setAside} set aside: SMALL_BOUNDING_BOX( ×${tiny.setAside})?$`));
+      // The result document behind the card says the same.
+      const { result } = (await (await fetch(`${service.url}/v1/images/${mainBatch.files.find((f) => f.filename === tinyFaces.name)!.imageId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+        result: { faceCount: number; rejected?: { reason: string }[] };
+      };
+      assert.equal(result.faceCount, 0);
+      assert.equal(result.rejected?.length, Number(tiny.setAside));
       assert.ok(items.flatMap((i) => i.hand).includes('Jon Snow'));
       await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('#batch-items img')].every((img) => img.complete && img.naturalWidth > 0), undefined, { timeout: 10_000 });
       assert.ok(((await page.textContent('#batch-items')) ?? '').includes(longName), 'the long file name is shown whole');

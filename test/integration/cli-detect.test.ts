@@ -26,7 +26,7 @@ interface Line {
   file: string;
   width?: number;
   height?: number;
-  faces?: { box: number[]; score: number; landmarks: number[][] }[];
+  faces?: { box: number[]; score: number; landmarks: number[][]; quality?: { shapeResidual: number; yaw: number; pitch: number; sharpness: number } }[];
   rejected?: { box: number[]; score: number; reason: string }[];
   error?: { code: string; message: string };
 }
@@ -48,7 +48,9 @@ test('facepipe detect --json: one face in each einstein format, typed errors for
     assert.equal(line.height, 256);
     assert.equal(line.faces!.length, 1, `${line.file}: one face`);
     const [face] = line.faces!;
-    assert.deepEqual(Object.keys(face!), ['box', 'score', 'landmarks']);
+    assert.deepEqual(Object.keys(face!), ['box', 'score', 'landmarks', 'quality']); // quality: added for issue 9
+    assert.deepEqual(Object.keys(face!.quality!), ['shapeResidual', 'yaw', 'pitch', 'sharpness']);
+    assert.ok(face!.quality!.shapeResidual > 0 && face!.quality!.shapeResidual < 0.3, `${line.file}: ${JSON.stringify(face!.quality)}`);
     const [x, y, w, h] = face!.box as [number, number, number, number];
     assert.ok(x >= 0 && y >= 0 && x + w <= 256 && y + h <= 256 && w >= 60 && h >= 60, `${line.file}: box ${face!.box}`);
     assert.ok(face!.score >= 0.5 && face!.score <= 1);

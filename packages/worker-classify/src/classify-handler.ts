@@ -100,6 +100,7 @@ export class ClassifyHandler {
       format: facesDoc.format,
       faceCount: faces.length,
       faces,
+      ...(facesDoc.rejected ? { rejected: facesDoc.rejected } : {}),
       versions: {
         pipeline: data.pipelineVersion,
         detect: facesDoc.detect,

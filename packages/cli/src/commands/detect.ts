@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ErrorCodes, FacepipeError, loadConfig, type ErrorRecord, type RejectionReason } from '@facepipe/core';
+import { ErrorCodes, FacepipeError, loadConfig, type ErrorRecord, type FaceQuality, type RejectionReason } from '@facepipe/core';
 import { FaceAnalyzer } from '@facepipe/vision';
 import { expandInputsWithSkips, readInputFile } from '../vision/inputs.js';
 import { mapOrdered } from '../vision/ordered.js';
@@ -13,7 +13,7 @@ export type DetectLine =
       file: string;
       width: number;
       height: number;
-      faces: { box: [number, number, number, number]; score: number; landmarks: [number, number][] }[];
+      faces: { box: [number, number, number, number]; score: number; landmarks: [number, number][]; quality?: FaceQuality }[];
       rejected: { box: [number, number, number, number]; score: number; reason: RejectionReason }[];
     }
   | { file: string; error: ErrorRecord };
@@ -30,10 +30,14 @@ skipped and counted in the summary on stderr). Boxes [x, y, w, h] and landmarks 
 original image.
 
 --json prints one JSON object per line:
-  {"file","width","height","faces":[{"box":[x,y,w,h],"score","landmarks":[[x,y] × 68]}],
+  {"file","width","height","faces":[{"box":[x,y,w,h],"score","landmarks":[[x,y] × 68],
+     "quality":{"shapeResidual","yaw","pitch","sharpness"}}],
    "rejected":[{"box":[x,y,w,h],"score","reason"}]}
   rejected: detections set aside, reason LOW_CONFIDENCE (score below --min-score, above 3/4 of
-  it), SMALL_BOUNDING_BOX (below --min-face-size) or NOT_A_FACE
+  it), SMALL_BOUNDING_BOX (below --min-face-size) or NOT_A_FACE (the landmark net's answer to the
+  mirrored crop disagrees with its answer to the crop; docs/accuracy.md)
+  quality: landmark fit to the mean face (about 0.1 frontal), rough yaw/pitch in degrees,
+  sharpness of the aligned chip (variance of its Laplacian); recorded, never a reason to reject
   {"file","error":{"code","message"}}   for a file that cannot be read as an image
 Error codes: EMPTY_INPUT, NOT_AN_IMAGE, UNSUPPORTED_FORMAT, TRUNCATED_IMAGE, CORRUPT_IMAGE,
 IMAGE_TOO_LARGE, FILE_TOO_LARGE, OBJECT_NOT_FOUND (no such file, dangling link), NOT_READABLE
@@ -76,7 +80,7 @@ FACEPIPE_INFERENCE_THREADS the command runs one inference worker per core (up to
               file,
               width: a.width,
               height: a.height,
-              faces: a.faces.map((f) => ({ box: [...f.box], score: f.score, landmarks: f.landmarks.map(([x, y]) => [x, y]) })),
+              faces: a.faces.map((f) => ({ box: [...f.box], score: f.score, landmarks: f.landmarks.map(([x, y]) => [x, y]), ...(f.quality ? { quality: f.quality } : {}) })),
               rejected: a.rejected.map((r) => ({ box: [...r.box], score: r.score, reason: r.reason })),
             };
           } catch (err) {

@@ -16,6 +16,8 @@ export interface DetectVersionInfo {
   chip: { size: number; padding: number };
   /** The detection strategy (passes and their triggers), when not the single upright pass. */
   strategy?: string;
+  /** The checks after detection (landmark orientation, NOT_A_FACE screening) and their thresholds. */
+  checks?: string;
 }
 
 export interface EmbedVersionInfo {
@@ -31,10 +33,44 @@ export interface DetectedFace {
   score: number;
   /** 68 points, iBUG order, original-image pixels. */
   landmarks: Point[];
+  /** Quality attributes (absent in documents of earlier versions). */
+  quality?: FaceQuality;
+}
+
+/**
+ * How usable a kept face is, for callers that want to filter or sort (facepipe keeps these faces:
+ * rejecting on pose or sharpness would lose annotated faces; docs/accuracy.md).
+ */
+export interface FaceQuality {
+  /**
+   * How well the 68 landmarks fit dlib's mean face shape (Procrustes residual over points 17..67,
+   * relative to their spread): about 0.1 for a frontal face, higher for profiles, occlusions and
+   * landmarks that went wrong.
+   */
+  shapeResidual: number;
+  /** Rough head turn from the landmarks, degrees (positive: the nose points to the image's right). */
+  yaw: number;
+  /** Rough head tilt from the landmarks, degrees (positive: looking down). */
+  pitch: number;
+  /** Variance of the Laplacian of the aligned 150×150 chip's luma: low for blurred faces. */
+  sharpness: number;
 }
 
 /** Why a detection was not kept as a face (after AWS Rekognition's `UnindexedFaces` reasons). */
 export type RejectionReason = 'LOW_CONFIDENCE' | 'SMALL_BOUNDING_BOX' | 'EXTREME_POSE' | 'LOW_SHARPNESS' | 'NOT_A_FACE';
+
+/**
+ * Every rejection reason with what it means, in one place (the CLI's help, the dashboard's labels).
+ * EXTREME_POSE and LOW_SHARPNESS are reserved: facepipe records pose and sharpness as
+ * {@link FaceQuality} on kept faces instead of rejecting (docs/accuracy.md says why).
+ */
+export const REJECTION_REASONS = {
+  LOW_CONFIDENCE: 'detector score below the minimum score (and at least 3/4 of it)',
+  SMALL_BOUNDING_BOX: 'box shorter than the minimum face size',
+  NOT_A_FACE: "the landmark net's answer to the mirrored crop disagrees with its answer to the crop",
+  EXTREME_POSE: 'head turned too far (reserved; recorded as quality.yaw/pitch instead)',
+  LOW_SHARPNESS: 'too blurred (reserved; recorded as quality.sharpness instead)',
+} as const satisfies Record<RejectionReason, string>;
 
 /** A detection set aside, with the reason. */
 export interface RejectedFace {
@@ -136,6 +172,8 @@ export interface ResultDocument {
   /** Always present when status is done: 0 means "looked, found none" — never "not processed". */
   faceCount: number;
   faces: ResultFace[];
+  /** Detections set aside, with the reason (from the faces document; absent in results of earlier versions). */
+  rejected?: RejectedFace[];
   error?: ErrorRecord & { stage: StageName };
   versions: {
     pipeline: string;

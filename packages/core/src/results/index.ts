@@ -7,6 +7,7 @@ export type {
   DetectPassTiming,
   RejectedFace,
   RejectionReason,
+  FaceQuality,
   FacesDocument,
   EmbeddingsDocument,
   FaceMatch,
@@ -21,4 +22,5 @@ export type {
   EnrollmentReport,
   LabelsDocument,
 } from './documents.js';
+export { REJECTION_REASONS } from './documents.js';
 export { OutcomeRecorder } from './outcome-recorder.js';

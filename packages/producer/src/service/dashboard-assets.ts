@@ -170,6 +170,10 @@ button { cursor: pointer; font: inherit; }
 .photo rect { fill: none; stroke: #22c55e; stroke-width: 3; vector-effect: non-scaling-stroke; }
 .photo rect.unknown { stroke: #f59e0b; }
 .photo rect.hand { stroke: #3b82f6; stroke-dasharray: 6 3; }
+.photo rect.rejected { stroke: #9ca3af; stroke-width: 2; stroke-dasharray: 3 3; }
+.photo text.rejected { fill: #e5e7eb; font-weight: 400; }
+.set-aside { color: #6b7280; font-size: 12px; }
+.set-aside code { background: #f3f4f6; border-radius: 3px; padding: 0 .25rem; }
 .photo text { fill: #fff; paint-order: stroke; stroke: #000; font-weight: 600; }
 .crops { display: flex; flex-wrap: wrap; gap: .4rem; margin-top: .4rem; }
 .crop { display: flex; flex-direction: column; align-items: center; font-size: 12px; max-width: 8rem; text-align: center; }

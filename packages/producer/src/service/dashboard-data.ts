@@ -11,6 +11,7 @@ import {
   type GalleryPointer,
   type QueueName,
   type ManifestEntry,
+  type RejectedFace,
   type ResultDocument,
   type ResultFace,
 } from '@facepipe/core';
@@ -81,6 +82,13 @@ export interface ItemFace {
   distance: number | null;
 }
 
+/** A detection set aside, as the dashboard shows it. */
+export interface ItemRejected {
+  box: [number, number, number, number];
+  score: number;
+  reason: RejectedFace['reason'];
+}
+
 export interface BatchItem {
   index: number;
   file: string;
@@ -91,6 +99,8 @@ export interface BatchItem {
   width: number | null;
   height: number | null;
   faces: ItemFace[];
+  /** Detections set aside, with the reason ([] for results of versions that did not record them). */
+  rejected: ItemRejected[];
 }
 
 /** BullMQ's per-minute metrics (newest first, `meta` holding the current minute) as a timeline. */
@@ -131,6 +141,7 @@ export interface RecentResult {
   height: number | null;
   faceCount: number;
   faces: { index: number; box: [number, number, number, number]; name: string | null; naming: ItemFace['naming']; matchName: string | null; distance: number | null; confidence: number; cropIndex: number }[];
+  rejected: ItemRejected[];
   galleryVersion: number | null;
   processedAt: string;
 }
@@ -226,7 +237,7 @@ export class DashboardData {
     }
     const items = await Promise.all(
       entries.map(async (entry): Promise<BatchItem> => {
-        const base = { index: entry.index, file: entry.source, imageId: entry.imageId, width: null, height: null, faces: [] };
+        const base = { index: entry.index, file: entry.source, imageId: entry.imageId, width: null, height: null, faces: [], rejected: [] };
         if (entry.error) return { ...base, status: 'failed', error: { code: entry.error.code, message: entry.error.message, retryable: codeInfo(entry.error.code).retryable, admission: true } };
         const result = entry.imageId ? await store.getJson<ResultDocument>(objectKeys.result(entry.imageId)).catch(() => undefined) : undefined;
         if (!result) return { ...base, status: 'pending' };
@@ -234,7 +245,7 @@ export class DashboardData {
           const code = result.error?.code ?? 'INTERNAL';
           return { ...base, status: 'failed', error: { code, message: result.error?.message ?? 'failed', retryable: codeInfo(code).retryable, admission: false } };
         }
-        return { ...base, status: 'done', width: result.width, height: result.height, faces: result.faces.map(itemFace) };
+        return { ...base, status: 'done', width: result.width, height: result.height, faces: result.faces.map(itemFace), rejected: itemRejected(result) };
       }),
     );
     return { items, next: more ? offset + limit : null };
@@ -363,6 +374,7 @@ export class DashboardData {
         height: r.height,
         faceCount: r.faceCount,
         faces: r.faces.map((f) => ({ index: f.index, ...itemFace(f), confidence: f.match.confidence })),
+        rejected: itemRejected(r),
         galleryVersion: r.versions.gallery,
         processedAt: r.processedAt,
       }));
@@ -396,6 +408,10 @@ const pick = (info: { retryable: boolean; summary: string }) => ({ retryable: in
 function itemFace(f: ResultFace): ItemFace {
   const naming = f.label ? 'hand' : f.match.name ? 'auto' : 'unknown';
   return { box: f.box, cropIndex: f.cropIndex, name: f.label?.name ?? f.name, naming, matchName: f.match.name, distance: f.match.distance };
+}
+
+function itemRejected(r: ResultDocument): ItemRejected[] {
+  return (r.rejected ?? []).map((x) => ({ box: x.box, score: x.score, reason: x.reason }));
 }
 
 function sampleOf(job: Job | undefined): FailureSample | null {

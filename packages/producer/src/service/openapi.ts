@@ -1,4 +1,4 @@
-import { ErrorCodes } from '@facepipe/core';
+import { ErrorCodes, REJECTION_REASONS } from '@facepipe/core';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -175,6 +175,23 @@ export const openApiDocument = {
                 embedding: { type: 'array', items: { type: 'number' } },
                 match: { type: 'object', properties: { name: { type: ['string', 'null'] }, distance: { type: ['number', 'null'] }, confidence: { type: 'number' }, method: { type: 'string' }, galleryVersion: { type: ['integer', 'null'] } } },
                 name: { type: ['string', 'null'] },
+                quality: {
+                  type: 'object',
+                  description: 'Absent in results of earlier versions; see FaceQuality in packages/core/src/results/documents.ts',
+                  properties: { shapeResidual: { type: 'number' }, yaw: { type: 'number' }, pitch: { type: 'number' }, sharpness: { type: 'number' } },
+                },
+              },
+            },
+          },
+          rejected: {
+            type: 'array',
+            description: 'Detections set aside, with the reason (absent in results of earlier versions)',
+            items: {
+              type: 'object',
+              properties: {
+                box: { type: 'array', items: { type: 'number' }, minItems: 4, maxItems: 4 },
+                score: { type: 'number' },
+                reason: { type: 'string', enum: Object.keys(REJECTION_REASONS) },
               },
             },
           },

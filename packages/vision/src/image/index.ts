@@ -7,3 +7,4 @@ export { readHeifStructure, readBoxes, exifOrientation, type HeifStructure, type
 export { orientRgb } from './orientation.js';
 export { HeifDecodePool, sharedHeifDecodePool } from './heif-decode-pool.js';
 export { decodeHeifPrimary } from './heif-libheif.js';
+export { laplacianVariance } from './sharpness.js';

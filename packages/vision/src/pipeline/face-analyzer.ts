@@ -1,9 +1,12 @@
-import type { DetectedFace, DetectPassTiming, DetectVersionInfo, EmbedVersionInfo, RejectedFace } from '@facepipe/core';
-import { decodeImage, type DecodedImage } from '../image/index.js';
+import type { DetectedFace, DetectPassTiming, DetectVersionInfo, EmbedVersionInfo, Point, RejectedFace } from '@facepipe/core';
+import { estimatePose, fitFaceShape, mirrorDisagreement, rollQuarter } from '../geometry/index.js';
+import { decodeImage, laplacianVariance, type DecodedImage } from '../image/index.js';
 import { InferencePool, loadModelManifest, type ExecutionProvider, type LoadedModelManifest, type ModelName } from '../models/index.js';
 import { alignFaces, CHIP_PADDING, CHIP_SIZE } from './chips.js';
 import { FaceDetector, type DetectorKind, type DetectPassOptions } from './detector.js';
 import { Embedder } from './embedder.js';
+import { checkOrientation, resolveOrientationCheck, type OrientationCheckOptions, type ResolvedOrientationCheck } from './face-orientation.js';
+import { isNotAFace, mirroredCropLandmarks, resolveFaceScreen, type FaceScreenOptions, type ResolvedFaceScreen } from './face-screen.js';
 import { detectorModel, detectVersionInfo, embedVersionInfo, pipelineVersion } from './versions.js';
 
 export interface FaceAnalyzerOptions {
@@ -17,6 +20,16 @@ export interface FaceAnalyzerOptions {
   minFaceSize?: number;
   /** Extra SSD passes (padded canvas, turned inputs). @defaultValue all on */
   passes?: DetectPassOptions;
+  /**
+   * The landmark-orientation check (landmarks of sideways faces found upright); `false` turns it off.
+   * @defaultValue on, with the thresholds of {@link OrientationCheckOptions}
+   */
+  orientationCheck?: OrientationCheckOptions | false;
+  /**
+   * NOT_A_FACE screening of the detections; `false` turns it off.
+   * @defaultValue on, with the thresholds of {@link FaceScreenOptions}
+   */
+  screen?: FaceScreenOptions | false;
   /** Decompression-bomb guard, width × height. @defaultValue 100000000 */
   maxPixels?: number;
   /** @defaultValue 104857600 */
@@ -51,6 +64,17 @@ export interface AnalyzedImage {
   rejected: RejectedFace[];
   /** Each detector pass and its cost (their ms add up to about detectMs). */
   passes: DetectPassTiming[];
+  /** What the checks after detection did (their landmark-net runs are counted in landmarksMs). */
+  checks: FaceChecksReport;
+}
+
+/** What the checks after detection did on one image. */
+export interface FaceChecksReport {
+  /** Faces whose landmarks were looked at again at the other quarter turns, and how many changed. */
+  orientationChecked: number;
+  orientationChanged: number;
+  /** Extra landmark-net runs: the orientation check's (0 or 1) and the NOT_A_FACE screen's (0 or 1). */
+  extraLandmarkRuns: number;
 }
 
 /**
@@ -67,6 +91,8 @@ export class FaceAnalyzer {
   readonly #detector: FaceDetector | undefined;
   readonly #embedder: Embedder | undefined;
   readonly #decode: { maxPixels: number; maxBytes: number };
+  readonly #orientation: ResolvedOrientationCheck | undefined;
+  readonly #screen: ResolvedFaceScreen | undefined;
 
   private constructor(init: {
     manifest: LoadedModelManifest;
@@ -76,6 +102,8 @@ export class FaceAnalyzer {
     detectVersion: DetectVersionInfo;
     embedVersion: EmbedVersionInfo;
     decode: { maxPixels: number; maxBytes: number };
+    orientation: ResolvedOrientationCheck | undefined;
+    screen: ResolvedFaceScreen | undefined;
   }) {
     this.manifest = init.manifest;
     this.pool = init.pool;
@@ -85,6 +113,8 @@ export class FaceAnalyzer {
     this.embedVersion = init.embedVersion;
     this.pipelineVersion = pipelineVersion(init.detectVersion, init.embedVersion);
     this.#decode = init.decode;
+    this.#orientation = init.orientation;
+    this.#screen = init.screen;
   }
 
   static async create(options: FaceAnalyzerOptions = {}): Promise<FaceAnalyzer> {
@@ -111,6 +141,8 @@ export class FaceAnalyzer {
       chipSize: CHIP_SIZE,
       chipPadding: CHIP_PADDING,
       ...(options.passes ? { passes: options.passes } : {}),
+      orientationCheck: options.orientationCheck ?? {},
+      screen: options.screen ?? {},
     };
     return new FaceAnalyzer({
       manifest,
@@ -120,6 +152,8 @@ export class FaceAnalyzer {
       detectVersion: detectVersionInfo(manifest, settings),
       embedVersion: embedVersionInfo(manifest, options.flip ?? false),
       decode: { maxPixels: options.maxPixels ?? 100_000_000, maxBytes: options.maxBytes ?? 100 * 1024 * 1024 },
+      orientation: options.orientationCheck === false ? undefined : resolveOrientationCheck(options.orientationCheck),
+      screen: options.screen === false ? undefined : resolveFaceScreen(options.screen),
     });
   }
 
@@ -136,12 +170,38 @@ export class FaceAnalyzer {
     return this.analyzeDecoded(img, decodeMs);
   }
 
-  /** Detect → landmarks → align on an already decoded image. */
+  /** Detect → landmarks → orientation check → NOT_A_FACE screen → align (+ quality) on an already decoded image. */
   async analyzeDecoded(img: DecodedImage, decodeMs = 0): Promise<AnalyzedImage> {
-    if (!this.#detector) throw new Error('this FaceAnalyzer was created without the detect stage');
-    const { faces, rejected, passes, detectMs, landmarksMs } = await this.#detector.detectFaces(img);
+    const detector = this.#detector;
+    if (!detector) throw new Error('this FaceAnalyzer was created without the detect stage');
+    const found = await detector.detectFaces(img);
+    const { passes, detectMs } = found;
+    let faces = found.faces;
+    const rejected = [...found.rejected];
+    const checks: FaceChecksReport = { orientationChecked: 0, orientationChanged: 0, extraLandmarkRuns: 0 };
+    const tChecks = performance.now();
+    if (this.#orientation && faces.length > 0) {
+      const r = await checkOrientation(faces, (boxes, turns) => detector.landmarks(img, boxes, turns), this.#orientation);
+      faces = faces.map((f, i) => (r.landmarks[i] === f.landmarks ? f : { ...f, landmarks: r.landmarks[i]!.map(roundPoint) }));
+      Object.assign(checks, { orientationChecked: r.checked, orientationChanged: r.changed, extraLandmarkRuns: r.runs });
+    }
+    if (this.#screen && faces.length > 0) {
+      const screen = this.#screen;
+      // Only faces whose landmarks fit the mean face are screened, each crop turned the way those
+      // landmarks say the face is turned: for landmarks that fit badly (profiles, sideways faces
+      // the orientation check could not fix) the mirror test says nothing reliable.
+      const fits = faces.map((f) => fitFaceShape(f.landmarks));
+      const screened = faces.map((_, i) => i).filter((i) => fits[i]!.residual <= screen.maxResidual);
+      const mirrored = await mirroredCropLandmarks(this.pool, img, screened.map((i) => faces[i]!.box), screened.map((i) => rollQuarter(fits[i]!.roll)));
+      if (screened.length > 0) checks.extraLandmarkRuns++;
+      const notAFace = new Set(screened.filter((i, k) => mirrored[k]!.length === 68 && isNotAFace(mirrorDisagreement(faces[i]!.landmarks, mirrored[k]!, faces[i]!.box), screen)));
+      for (const i of notAFace) rejected.push({ box: faces[i]!.box, score: faces[i]!.score, reason: 'NOT_A_FACE' });
+      faces = faces.filter((_, i) => !notAFace.has(i)).map((f, index) => ({ ...f, index }));
+    }
+    const landmarksMs = found.landmarksMs + (performance.now() - tChecks);
     const t = performance.now();
     const chips = alignFaces(img, faces.map((f) => f.landmarks));
+    faces = faces.map((f, i) => withQuality(f, chips, i));
     const alignMs = performance.now() - t;
     return {
       width: img.width,
@@ -153,6 +213,7 @@ export class FaceAnalyzer {
       timings: { decodeMs, detectMs, landmarksMs, alignMs },
       rejected,
       passes,
+      checks,
     };
   }
 
@@ -173,4 +234,22 @@ export class FaceAnalyzer {
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+const round2 = (v: number) => Math.round(v * 100) / 100;
+const roundPoint = ([x, y]: readonly [number, number]): Point => [round2(x), round2(y)];
+
+/** The face with its quality attributes: landmark fit, rough pose, the aligned chip's sharpness. */
+function withQuality(face: DetectedFace, chips: Uint8Array, i: number): DetectedFace {
+  const per = CHIP_SIZE * CHIP_SIZE * 3;
+  const pose = estimatePose(face.landmarks);
+  return {
+    ...face,
+    quality: {
+      shapeResidual: Math.round(fitFaceShape(face.landmarks).residual * 1e4) / 1e4,
+      yaw: Math.round(pose.yaw * 10) / 10,
+      pitch: Math.round(pose.pitch * 10) / 10,
+      sharpness: Math.round(laplacianVariance(chips.subarray(i * per, (i + 1) * per), CHIP_SIZE, CHIP_SIZE) * 10) / 10,
+    },
+  };
 }

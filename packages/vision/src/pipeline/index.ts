@@ -1,8 +1,13 @@
-export { FaceAnalyzer, type FaceAnalyzerOptions, type AnalyzedImage } from './face-analyzer.js';
+export { FaceAnalyzer, type FaceAnalyzerOptions, type AnalyzedImage, type FaceChecksReport } from './face-analyzer.js';
+export {
+  checkOrientation, chooseOrientation, needsOrientationCheck, orientationCheckTag, resolveOrientationCheck,
+  type OrientationCheckOptions, type OrientationCheckResult, type ResolvedOrientationCheck,
+} from './face-orientation.js';
+export { isNotAFace, mirroredCropLandmarks, mirrorRowsInPlace, faceScreenTag, resolveFaceScreen, type FaceScreenOptions, type ResolvedFaceScreen } from './face-screen.js';
 export {
   FaceDetector, selectFaces, ssdInputSide, ssdInputExtent, detectStrategy, SSD_MIN_INPUT, type DetectorKind, type SsdInputExtent, type DetectorOptions, type DetectPassOptions, type Detection, type FoundFace,
 } from './detector.js';
 export { Embedder, EMBEDDING_DIMS } from './embedder.js';
 export { alignFaces, encodeChipsPng, decodeChipsPng, CHIP_SIZE, CHIP_PADDING } from './chips.js';
-export { detectVersionInfo, embedVersionInfo, pipelineVersion, detectorModel, type DetectSettings } from './versions.js';
+export { detectVersionInfo, embedVersionInfo, pipelineVersion, detectorModel, faceChecksTag, type DetectSettings } from './versions.js';
 export { createDetectEngine, createEmbedEngine, configuredVersions, analyzerOptionsFromConfig } from './engines.js';

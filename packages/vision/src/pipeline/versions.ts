@@ -1,6 +1,8 @@
 import { versionTag, type DetectVersionInfo, type EmbedVersionInfo } from '@facepipe/core';
 import type { LoadedModelManifest } from '../models/index.js';
 import { detectStrategy, type DetectorKind, type DetectPassOptions } from './detector.js';
+import { orientationCheckTag, resolveOrientationCheck, type OrientationCheckOptions } from './face-orientation.js';
+import { faceScreenTag, resolveFaceScreen, type FaceScreenOptions } from './face-screen.js';
 
 /** Settings that change what the detect stage outputs (and so its version). */
 export interface DetectSettings {
@@ -11,6 +13,18 @@ export interface DetectSettings {
   chipPadding: number;
   /** Extra detector passes. @defaultValue all on */
   passes?: DetectPassOptions;
+  /** The landmark-orientation check; false: off. @defaultValue on, default thresholds */
+  orientationCheck?: OrientationCheckOptions | false;
+  /** NOT_A_FACE screening; false: off. @defaultValue on, default thresholds */
+  screen?: FaceScreenOptions | false;
+}
+
+/** The checks after detection as a short string for the detect version, e.g. `orient(…)+notface(…)`; '' when all are off. */
+export function faceChecksTag(s: Pick<DetectSettings, 'orientationCheck' | 'screen'>): string {
+  return [
+    s.orientationCheck === false ? '' : orientationCheckTag(resolveOrientationCheck(s.orientationCheck)),
+    s.screen === false ? '' : faceScreenTag(resolveFaceScreen(s.screen)),
+  ].filter(Boolean).join('+');
 }
 
 export const detectorModel = { ssd: 'ssd_mobilenetv1', tiny: 'tiny_face_detector' } as const;
@@ -24,6 +38,7 @@ export function detectVersionInfo(manifest: LoadedModelManifest, s: DetectSettin
     minFaceSize: s.minFaceSize,
     chip: { size: s.chipSize, padding: s.chipPadding },
     strategy: detectStrategy(s.detector, s.passes),
+    ...(faceChecksTag(s) ? { checks: faceChecksTag(s) } : {}),
   };
   return { tag: versionTag(info), ...info };
 }

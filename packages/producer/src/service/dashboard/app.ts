@@ -102,6 +102,13 @@ interface Face {
   distance: number | null;
 }
 
+/** A detection set aside (LOW_CONFIDENCE, SMALL_BOUNDING_BOX, NOT_A_FACE, …). */
+interface Rejected {
+  box: [number, number, number, number];
+  score: number;
+  reason: string;
+}
+
 interface RecentResult {
   imageId: string;
   source: string;
@@ -109,6 +116,7 @@ interface RecentResult {
   height: number | null;
   faceCount: number;
   faces: Face[];
+  rejected: Rejected[];
 }
 
 interface BatchItem {
@@ -120,6 +128,7 @@ interface BatchItem {
   width: number | null;
   height: number | null;
   faces: Face[];
+  rejected: Rejected[];
 }
 
 interface BatchDetail {
@@ -442,10 +451,16 @@ function chip(imageId: string, cropIndex: number, label: Node | string): HTMLEle
   return h('div', { class: 'crop' }, h('div', { class: 'chip', style: `background-image:url(/v1/images/${imageId}/crops);background-position:0 -${cropIndex * 75}px` }), label);
 }
 
-function photo(imageId: string, source: string, width: number | null, height: number | null, faces: Face[]): HTMLElement {
+function photo(imageId: string, source: string, width: number | null, height: number | null, faces: Face[], rejected: Rejected[] = []): HTMLElement {
   const overlay = s('svg', { viewBox: `0 0 ${width ?? 1} ${height ?? 1}`, preserveAspectRatio: 'none' });
   // Labels in image pixels, sized so they read at the displayed width (about 21rem).
   const size = Math.max(10, Math.round((width ?? 336) / 22));
+  // Set-aside detections first, so the kept faces' outlines are drawn over them.
+  for (const r of rejected) {
+    const [x, y, w, hh] = r.box;
+    overlay.append(s('rect', { x, y, width: w, height: hh, class: 'rejected', 'data-reason': r.reason }, s('title', {}, `set aside: ${r.reason} (score ${r.score.toFixed(2)})`)));
+    overlay.append(s('text', { x, y: y + hh + size, class: 'rejected', 'font-size': Math.round(size * 0.8), 'stroke-width': Math.max(1, size / 8) }, r.reason));
+  }
   for (const f of faces) {
     const [x, y, w, hh] = f.box;
     overlay.append(s('rect', { x, y, width: w, height: hh, class: f.naming === 'hand' ? 'hand' : f.name ? 'known' : 'unknown' }));
@@ -454,12 +469,23 @@ function photo(imageId: string, source: string, width: number | null, height: nu
   return h('div', { class: 'photo' }, h('img', { src: `/v1/images/${imageId}/original`, alt: source, loading: 'lazy' }), overlay);
 }
 
+/** "2 set aside: NOT_A_FACE ×2", or null when nothing was: tells "0 faces" from "nothing there". */
+function setAside(rejected: readonly Rejected[]): HTMLElement | null {
+  if (rejected.length === 0) return null;
+  const byReason = new Map<string, number>();
+  for (const r of rejected) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
+  const parts = [...byReason].flatMap(([reason, n], i) => [i > 0 ? ', ' : '', h('code', { dataset: { reason } }, reason), n > 1 ? ` ×${n}` : '']);
+  return h('div', { class: 'set-aside', dataset: { rejected: String(rejected.length) } }, `${rejected.length} set aside: `, ...parts);
+}
+
 function resultCard(r: RecentResult): HTMLElement {
+  const rejected = r.rejected ?? [];
   return h(
     'div',
     { class: 'card', dataset: { image: r.imageId } },
-    photo(r.imageId, r.source, r.width, r.height, r.faces),
+    photo(r.imageId, r.source, r.width, r.height, r.faces, rejected),
     h('div', {}, h('strong', {}, r.source), ' ', h('span', { class: 'muted' }, plural(r.faceCount, 'face'))),
+    setAside(rejected),
     h('div', { class: 'crops' }, ...r.faces.map((f) => chip(r.imageId, f.cropIndex, faceLabel(f)))),
   );
 }
@@ -563,9 +589,10 @@ function itemCard(item: BatchItem): HTMLElement {
   return h(
     'div',
     { class: 'card', dataset: { item: String(item.index), status: 'done', image: imageId } },
-    photo(imageId, item.file, item.width, item.height, item.faces),
+    photo(imageId, item.file, item.width, item.height, item.faces, item.rejected ?? []),
     heading,
-    h('div', { class: 'muted' }, plural(item.faces.length, 'face')),
+    h('div', { class: 'muted', dataset: { count: 'faces' } }, plural(item.faces.length, 'face')),
+    setAside(item.rejected ?? []),
     h('div', { class: 'crops' }, ...item.faces.map((f) => chip(imageId, f.cropIndex, faceLabel(f)))),
   );
 }
