@@ -9,7 +9,7 @@
  *    measured in the same run, interleaved.
  *    `--threads 1` limits the thread configurations to one intra-op thread.
  *    The baseline of the classic front end runs on the same photos in the same run, interleaved
- *    with the SSD's single-thread runs: dlib's HOG detector with one upsample and its 68-point
+ *    with each SSD configuration's runs (HOG itself is single-threaded): dlib's HOG detector with one upsample and its 68-point
  *    shape predictor (bench/_dlib-hog.ts; needs Debian's libdlib-dev and libdlib-data, skipped
  *    with a message otherwise). Both sides count decode + detect + landmarks; facepipe's also
  *    pays for the alignment.
@@ -89,6 +89,10 @@ interface DetectRow {
 }
 
 interface HogRow {
+  /** The facepipe configuration it was interleaved with. */
+  detector: DetectorKind;
+  threads: number;
+  spinning: boolean;
   photo: string;
   faces: number;
   /** decode + pyramid_up + HOG + shape predictor, timed inside the dlib process. */
@@ -119,8 +123,9 @@ async function benchDetect(runs: number, oneThread: boolean, hog: DlibHog | unde
           const fixedInput = letterboxRgb(img, fixed).tensor;
           const t = { pipeline: [] as number[], bare: [] as number[], bareFixed: [] as number[], decode: [] as number[], detect: [] as number[], landmarks: [] as number[], align: [] as number[] };
           let faces = 0;
-          // The HOG baseline once per photo, interleaved with the SSD's single-thread runs.
-          const withHog = hog !== undefined && detector === 'ssd' && threads === 1;
+          // The HOG baseline interleaved with every SSD configuration, so each ratio compares runs
+          // of the same moments on this shared machine.
+          const withHog = hog !== undefined && detector === 'ssd';
           const h = { total: [] as number[], decode: [] as number[], detect: [] as number[], landmarks: [] as number[], faces: 0 };
           for (let i = 0; i < WARMUP + runs; i++) {
             const hogResult = withHog ? await hog.detect(path) : undefined;
@@ -151,7 +156,7 @@ async function benchDetect(runs: number, oneThread: boolean, hog: DlibHog | unde
             detectMs: median(t.detect), landmarksMs: median(t.landmarks), alignMs: median(t.align),
           });
           if (withHog) {
-            hogRows.push({ photo, faces: h.faces, ms: median(h.total), minMs: Math.min(...h.total), decodeMs: median(h.decode), detectMs: median(h.detect), landmarksMs: median(h.landmarks) });
+            hogRows.push({ detector, threads, spinning, photo, faces: h.faces, ms: median(h.total), minMs: Math.min(...h.total), decodeMs: median(h.decode), detectMs: median(h.detect), landmarksMs: median(h.landmarks) });
           }
         }
       } finally {
@@ -306,7 +311,7 @@ function printDetect(rows: DetectRow[], hog: HogRow[], hogMissing: string | unde
   console.log('| photo | HOG faces | HOG: decode + detect + landmarks | HOG decode / detect / landmarks | facepipe configuration | facepipe faces | facepipe: decode + detect + landmarks + align | HOG / facepipe |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const h of hog) {
-    for (const r of rows.filter((r) => r.photo === h.photo)) {
+    for (const r of rows.filter((r) => r.photo === h.photo && r.detector === h.detector && r.threads === h.threads && r.spinning === h.spinning)) {
       const config = `${r.detector}, ${r.threads} thread${r.threads > 1 ? `s, spinning ${r.spinning ? 'on' : 'off'}` : ''}`;
       console.log(`| ${h.photo} | ${h.faces} | ${ms(h.ms)} (${ms(h.minMs)}) | ${ms(h.decodeMs)} / ${ms(h.detectMs)} / ${ms(h.landmarksMs)} | ${config} | ${r.faces} | ${ms(r.pipelineMs)} (${ms(r.pipelineMinMs)}) | ${x(h.ms / r.pipelineMs)} |`);
     }
