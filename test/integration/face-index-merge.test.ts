@@ -6,22 +6,14 @@ import { join } from 'node:path';
 import { dbscan, EmbeddedDatabase, exactNeighbourhoods, FaceIndex, FaceLibrary, type FaceIndexRepositories, type FaceToIndex } from '@facepipe/face-index';
 import { FaceAnalyzer } from '@facepipe/vision';
 import { dataPath, missingData } from '../helpers/data.js';
+import { gaussian, seededRandom } from '../helpers/random.js';
 
 // Incremental clustering merges clusters the way DBSCAN does: a face that becomes a core face
 // next to core faces of two clusters makes them one, and the full re-cluster agrees.
 // Synthetic 128-d embeddings (seeded), on the embedded database over its socket.
 
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
-const random = rng(7);
-const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+const random = seededRandom(7);
+const gauss = gaussian(random);
 const unit = () => {
   const v = Array.from({ length: 128 }, gauss);
   const n = Math.hypot(...v);

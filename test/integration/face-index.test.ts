@@ -5,20 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { EmbeddedDatabase, FaceIndex, FaceLibrary, migrate, openLibrary, runningEmbeddedDatabase, type FaceToIndex } from '@facepipe/face-index';
+import { gaussian, seededRandom } from '../helpers/random.js';
 
 // Synthetic 128-d embeddings: people are random centres ~1.4 apart; photos of one person lie
 // ~0.3 from each other (like dlib embeddings of one face).
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
-const random = rng(42);
-const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+const random = seededRandom(42);
+const gauss = gaussian(random);
 const centre = () => Array.from({ length: 128 }, () => gauss() / Math.sqrt(128));
 const near = (c: number[], sd = 0.02) => c.map((v) => v + gauss() * sd);
 const EV = 'e1';
