@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -78,7 +79,11 @@ test('facepipe detect: folders are searched for image files; readable output; fl
     assert.match(r.stdout, new RegExp(`einstein\\.${ext}: 256x256, 1 face: \\[`), ext);
   }
   assert.match(r.stdout, /truncated\.jpg: error TRUNCATED_IMAGE: /);
-  assert.match(r.stderr, /\(tiny, min score 0\.3, min face \d+ px\)/);
+  // Without FACEPIPE_INFERENCE_THREADS a one-off command runs one inference worker per core (up to 4).
+  const cores = Math.min(4, availableParallelism());
+  assert.match(r.stderr, new RegExp(`\\(tiny, min score 0\\.3, min face \\d+ px, ${cores} inference threads?\\)`));
+  const one = facepipe(['detect', '--detector', 'tiny', dataPath(FORMATS)], { FACEPIPE_INFERENCE_THREADS: '1' });
+  assert.match(one.stderr, /, 1 inference thread\)/);
 });
 
 test('facepipe detect: bad flags are usage errors (exit 2)', () => {
