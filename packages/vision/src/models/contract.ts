@@ -56,11 +56,14 @@ export const MODEL_CONTRACTS: Readonly<Record<ModelName, ModelContract>> = {
       divisor: 127.5,
       offset: -1,
     },
+    // The `meaning` texts are written into the ONNX files: changing one changes the models' bytes
+    // and versions (and needs a new CONVERTER_VERSION). For a non-square input A is
+    // ssdAnchorCount(H, W).
     outputs: [
       {
         name: 'box_encodings',
         shape: ['N', 'A', 4],
-        meaning: 'raw box regression (ty, tx, th, tw) per anchor (A = ssdAnchorCount(H, W), 5118 at 512×512), before anchor decoding (see decodeSsd)',
+        meaning: 'raw box regression (ty, tx, th, tw) per anchor (A = ssdAnchorCount(H), 5118 at 512), before anchor decoding (see decodeSsd)',
       },
       {
         name: 'class_logits',
