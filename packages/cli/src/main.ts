@@ -1,42 +1,18 @@
 #!/usr/bin/env node
 import './quiet-warnings.js';
-import { NoDeploymentError } from '@facepipe/devstack';
 import { UsageError, type Command } from './commands/command.js';
-import { deploymentProcessCommand } from './commands/deployment-process.js';
+import { COMMANDS, INTERNAL_COMMANDS, type CommandEntry } from './commands/registry.js';
 import { describeFailure, ExitCode } from './errors/cli-failure.js';
-import { detectCommand } from './commands/detect.js';
-import { downCommand } from './commands/down.js';
-import { enrollCommand } from './commands/enroll.js';
-import { evalDetectionCommand } from './commands/eval-detection.js';
-import { evalLandmarksCommand } from './commands/eval-landmarks.js';
-import { ingestCommand } from './commands/ingest.js';
-import { clustersCommand } from './commands/clusters.js';
-import { keysCommand } from './commands/keys.js';
-import { labelCommand } from './commands/label.js';
-import { peopleCommand } from './commands/people.js';
-import { searchCommand } from './commands/search.js';
-import { reindexCommand } from './commands/reindex.js';
-import { resultsCommand } from './commands/results.js';
-import { runCommand } from './commands/run.js';
-import { schedulesCommand } from './commands/schedules.js';
-import { serveCommand } from './commands/serve.js';
-import { statusCommand } from './commands/status.js';
-import { upCommand } from './commands/up.js';
-import { verifyCommand } from './commands/verify.js';
-import { workerCommand } from './commands/worker.js';
 
-const commands: Command[] = [runCommand, upCommand, downCommand, serveCommand, ingestCommand, enrollCommand, statusCommand, resultsCommand, peopleCommand, clustersCommand, searchCommand, keysCommand, labelCommand, reindexCommand, schedulesCommand, workerCommand, detectCommand, verifyCommand, evalDetectionCommand, evalLandmarksCommand];
-/** Commands run by facepipe itself, not listed in the usage. */
-const internalCommands: Command[] = [deploymentProcessCommand];
 
 function usage(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
     'facepipe: find, align, embed and name faces in photos, at any scale',
     '',
     'Usage: facepipe <command> [options]   (facepipe <command> --help for details)',
     '',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Options for every command: --debug (stack traces with errors).',
     'Configuration comes from environment variables; see docs/configuration.md.',
@@ -64,11 +40,13 @@ async function main(args: string[]): Promise<number> {
     process.stdout.write(`${usage()}\n`);
     return name ? 0 : 2;
   }
-  const command = [...commands, ...internalCommands].find((c) => c.name === name);
-  if (!command) {
+  const entry: CommandEntry | undefined = [...COMMANDS, ...INTERNAL_COMMANDS].find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`facepipe: unknown command "${name}"\n\n${usage()}\n`);
     return 2;
   }
+  // Only the command that runs is loaded: `detect` does not pay for the queue and storage clients.
+  const command: Command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${command.usage}\n`);
     return 0;
@@ -80,7 +58,7 @@ async function main(args: string[]): Promise<number> {
       process.stderr.write(`facepipe ${name}: ${(err as Error).message}\n\n${command.usage}\n`);
       return ExitCode.Usage;
     }
-    if (err instanceof NoDeploymentError) {
+    if (err instanceof Error && err.name === 'NoDeploymentError') {
       process.stderr.write(`facepipe ${name}: ${err.message}\n`);
       return ExitCode.Usage;
     }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ErrorCodes, FacepipeError, loadConfig, type ErrorRecord, type FaceQuality, type RejectionReason } from '@facepipe/core';
+import { ErrorCodes, FacepipeError, loadConfig, type ErrorRecord, type FaceQuality, type RejectionReason } from '@facepipe/core/light';
 import { FaceAnalyzer } from '@facepipe/vision';
 import { expandInputsWithSkips, readInputFile } from '../vision/inputs.js';
 import { mapOrdered } from '../vision/ordered.js';

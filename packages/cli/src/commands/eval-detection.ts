@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DETECT_PASS_NAMES, loadConfig, parseDetectPasses, type ErrorRecord } from '@facepipe/core';
+import { DETECT_PASS_NAMES, loadConfig, parseDetectPasses, type ErrorRecord } from '@facepipe/core/light';
 import { detectionEvalRow, readBoxesCsv, readNegativesFolder, readPtsFolder, type DetectionEvalRow, type DetectorKind, type DetectPassOptions } from '@facepipe/vision';
 import { detectImages } from '../vision/eval-run.js';
 import { secondsSince } from '../vision/output.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadConfig, type ErrorRecord } from '@facepipe/core';
+import { loadConfig, type ErrorRecord } from '@facepipe/core/light';
 import { landmarkError, OUTER_EYE_CORNERS, readPtsFolder, type DetectorKind, type Point } from '@facepipe/vision';
 import { detectImages, keepDetections, matchImage } from '../vision/eval-run.js';
 import { round } from '../vision/output.js';

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { FacepipeError, loadConfig } from '@facepipe/core';
+import { FacepipeError, loadConfig } from '@facepipe/core/light';
 import {
   alignFaces, CHIP_SIZE, EMBEDDING_DIMS, euclideanDistance, evaluateVerification, FaceAnalyzer, FaceDetector, lfwImagePath, meanBox, parseLfwPairs, pickCentralFace, relativeBox,
   type DecodedImage, type LfwPairs, type VerificationResult,

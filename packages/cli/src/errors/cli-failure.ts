@@ -1,4 +1,4 @@
-import { ConfigError, FacepipeError } from '@facepipe/core';
+import { ConfigError, FacepipeError } from '@facepipe/core/light';
 
 /**
  * facepipe's exit codes (README, `facepipe --help`):

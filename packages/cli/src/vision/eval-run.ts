@@ -1,4 +1,4 @@
-import { FacepipeError, type FacepipeConfig } from '@facepipe/core';
+import { FacepipeError, type FacepipeConfig } from '@facepipe/core/light';
 import { FaceAnalyzer, type DetectorKind, type DetectPassOptions, type EvalImage, type Point } from '@facepipe/vision';
 import { ProgressBar } from '../ui/progress.js';
 import { readInputFile } from './inputs.js';

@@ -1,4 +1,4 @@
-import { hasImageExtension as isImageName, LocalInputWalker, readLocalFile, type FacepipeError, type InputSkips } from '@facepipe/core';
+import { hasImageExtension as isImageName, LocalInputWalker, readLocalFile, type FacepipeError, type InputSkips } from '@facepipe/core/light';
 
 /**
  * The CLI side of the shared local input reader (`@facepipe/core` input/): `detect`, `verify` and

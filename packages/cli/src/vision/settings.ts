@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { FacepipeConfig } from '@facepipe/core';
+import type { FacepipeConfig } from '@facepipe/core/light';
 import type { DetectorKind, FaceAnalyzerOptions } from '@facepipe/vision';
 import { UsageError } from '../commands/command.js';
 

@@ -5,7 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { hasImageExtension, LocalInputWalker } from '@facepipe/core';
+import { hasImageExtension, LocalInputWalker } from '@facepipe/core/light';
 import { boundingBoxOfPoints } from '../geometry/index.js';
 
 type Box = [x: number, y: number, w: number, h: number];

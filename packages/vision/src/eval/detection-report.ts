@@ -3,7 +3,7 @@
  * their match to the ground truth, and one report row per operating point. `facepipe
  * eval-detection` and `eval-landmarks` read the files and print; the rules live here.
  */
-import type { ErrorRecord } from '@facepipe/core';
+import type { ErrorRecord } from '@facepipe/core/light';
 import type { Box, Point } from '../geometry/box.js';
 import type { DetectorKind } from '../pipeline/detector.js';
 import { combineDetectionMatches, matchDetections, type DetectionMatch } from './detection.js';

@@ -6,7 +6,7 @@
  * against the buffer before it is read, and the pixel count against the caller's limit before
  * anything is allocated.
  */
-import { FacepipeError } from '@facepipe/core';
+import { FacepipeError } from '@facepipe/core/light';
 import type { FlattenBackground } from './types.js';
 
 const BI_RGB = 0;

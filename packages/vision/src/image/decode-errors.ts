@@ -3,7 +3,7 @@
  * was cut short (libpng reports "read error", libtiff "unsupported image format"), so after a
  * failure the container structure is checked for data that ends early.
  */
-import { FacepipeError } from '@facepipe/core';
+import { FacepipeError } from '@facepipe/core/light';
 import { readHeifStructure } from './isobmff.js';
 import type { ImageFormat } from './sniff.js';
 

@@ -15,7 +15,7 @@
  * AVIF as "Unknown error" or as truncated depending on load).
  */
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
-import { FacepipeError } from '@facepipe/core';
+import { FacepipeError } from '@facepipe/core/light';
 import { decodeDib, parseBmpHeader, parseDibHeader, type DibHeader } from './bmp.js';
 import { classifyDecodeError } from './decode-errors.js';
 import { sharedHeifDecodePool } from './heif-decode-pool.js';

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { FacepipeError } from '@facepipe/core';
+import { FacepipeError } from '@facepipe/core/light';
 import type { HeifDecodeReply, HeifDecodeRequest } from './heif-protocol.js';
 import type { FlattenBackground } from './types.js';
 

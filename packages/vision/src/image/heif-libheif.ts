@@ -4,7 +4,7 @@
  * machine), so it runs in a worker thread (see `HeifDecodePool`), never on a worker's event loop.
  */
 import { createRequire } from 'node:module';
-import { FacepipeError } from '@facepipe/core';
+import { FacepipeError } from '@facepipe/core/light';
 import type { FlattenBackground } from './types.js';
 
 interface HeifError {

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '@facepipe/core';
+import type { ErrorCode } from '@facepipe/core/light';
 import type { FlattenBackground } from './types.js';
 
 /** Main thread → HEIF decode worker. */

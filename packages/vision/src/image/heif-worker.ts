@@ -1,6 +1,6 @@
 /** Worker thread of `HeifDecodePool`: decodes one HEIF file per message, replies with RGB or a typed error. */
 import { parentPort } from 'node:worker_threads';
-import { FacepipeError } from '@facepipe/core';
+import { FacepipeError } from '@facepipe/core/light';
 import { decodeHeifPrimary } from './heif-libheif.js';
 import type { HeifDecodeReply, HeifDecodeRequest } from './heif-protocol.js';
 

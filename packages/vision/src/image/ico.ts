@@ -2,7 +2,7 @@
  * ICO container parsing: a directory of images, each either a PNG or a headerless DIB. facepipe
  * decodes the largest entry (most pixels, then most bits per pixel).
  */
-import { FacepipeError } from '@facepipe/core';
+import { FacepipeError } from '@facepipe/core/light';
 
 /** One entry of an icon directory. Width/height 0 in the file mean 256. */
 export interface IcoEntry {

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { FacepipeError } from '@facepipe/core';
+import { FacepipeError } from '@facepipe/core/light';
 import { MODEL_NAMES, type ModelName } from './contract.js';
 import type { FromWorker, InferenceWorkerData, SerializedError, ToWorker } from './inference-protocol.js';
 import { loadModelManifest, type LoadedModelManifest } from './manifest.js';

@@ -3,7 +3,7 @@
  * batches sent by the pool, so the blocking `session.run()` never stalls the main event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { FacepipeError } from '@facepipe/core';
+import { FacepipeError } from '@facepipe/core/light';
 import type { ModelName } from './contract.js';
 import type { FromWorker, InferenceWorkerData, SerializedError, ToWorker } from './inference-protocol.js';
 import { createSession, type ModelSession } from './session.js';

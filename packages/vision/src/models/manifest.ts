@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
-import { FacepipeError } from '@facepipe/core';
+import { FacepipeError } from '@facepipe/core/light';
 import { MODEL_CONTRACTS, MODEL_NAMES, type Dim, type ModelName, type ModelOutputContract } from './contract.js';
 
 export interface ManifestFileRef {

@@ -4,7 +4,7 @@
  * through {@link InferencePool}, which keeps sessions in worker threads.
  */
 import ort from 'onnxruntime-node';
-import { FacepipeError } from '@facepipe/core';
+import { FacepipeError } from '@facepipe/core/light';
 import { MODEL_CONTRACTS, type ModelName } from './contract.js';
 import { loadModelManifest, modelFilePath, type LoadedModelManifest } from './manifest.js';
 import type { ExecutionProvider, ModelOutputs } from './types.js';

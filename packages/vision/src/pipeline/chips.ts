@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { FacepipeError, type Point } from '@facepipe/core';
+import { FacepipeError, type Point } from '@facepipe/core/light';
 import { extractFaceChip } from '../geometry/index.js';
 import type { RgbImage } from '../image/index.js';
 

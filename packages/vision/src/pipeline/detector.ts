@@ -1,4 +1,4 @@
-import type { DetectedFace, DetectPassTiming, Point, RejectedFace } from '@facepipe/core';
+import type { DetectedFace, DetectPassTiming, Point, RejectedFace } from '@facepipe/core/light';
 import {
   clipBox, nonMaxSuppression, letterboxToImage, placeOnCanvas, tileGrid, turnSquareNhwc, unturnCorners, unturnPoint, type Box, type QuarterTurns,
 } from '../geometry/index.js';

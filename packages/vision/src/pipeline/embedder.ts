@@ -1,4 +1,4 @@
-import { FacepipeError } from '@facepipe/core';
+import { FacepipeError } from '@facepipe/core/light';
 import { flipHorizontal } from '../geometry/index.js';
 import type { InferencePool } from '../models/index.js';
 import { CHIP_SIZE } from './chips.js';

@@ -1,4 +1,4 @@
-import type { DetectEngine, EmbedEngine, FacepipeConfig, ImageAnalysis } from '@facepipe/core';
+import type { DetectEngine, EmbedEngine, FacepipeConfig, ImageAnalysis } from '@facepipe/core/light';
 import { loadModelManifest } from '../models/index.js';
 import { CHIP_PADDING, CHIP_SIZE, decodeChipsPng, encodeChipsPng } from './chips.js';
 import { FaceAnalyzer } from './face-analyzer.js';

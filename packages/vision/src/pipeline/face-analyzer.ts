@@ -1,4 +1,4 @@
-import type { DetectedFace, DetectPassTiming, DetectVersionInfo, EmbedVersionInfo, Point, RejectedFace } from '@facepipe/core';
+import type { DetectedFace, DetectPassTiming, DetectVersionInfo, EmbedVersionInfo, Point, RejectedFace } from '@facepipe/core/light';
 import { estimatePose, fitFaceShape, mirrorDisagreement, rollQuarter } from '../geometry/index.js';
 import { decodeImage, laplacianVariance, type DecodedImage } from '../image/index.js';
 import { InferencePool, loadModelManifest, type ExecutionProvider, type LoadedModelManifest, type ModelName } from '../models/index.js';

@@ -1,4 +1,4 @@
-import type { Point } from '@facepipe/core';
+import type { Point } from '@facepipe/core/light';
 import { letterboxToImage, turnSquareNhwc, unturnPoint, type Box, type QuarterTurns } from '../geometry/index.js';
 import { cropAndResize, type RgbImage } from '../image/index.js';
 import type { InferencePool } from '../models/index.js';

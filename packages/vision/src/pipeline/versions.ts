@@ -1,4 +1,4 @@
-import { versionTag, type DetectVersionInfo, type EmbedVersionInfo } from '@facepipe/core';
+import { versionTag, type DetectVersionInfo, type EmbedVersionInfo } from '@facepipe/core/light';
 import type { LoadedModelManifest } from '../models/index.js';
 import { detectStrategy, type DetectorKind, type DetectPassOptions } from './detector.js';
 import { orientationCheckTag, resolveOrientationCheck, type OrientationCheckOptions } from './face-orientation.js';
