@@ -55,9 +55,9 @@ export class DlibHog {
    * Builds the baseline program if needed; its path, or `{ missing }` saying why it cannot run
    * here. Usage: `<binary> <predictor.dat> <upsample>`, image paths on stdin.
    */
-  static build(): Promise<{ binary: string } | { missing: string }> {
-    if (!existsSync('/usr/include/dlib/image_processing/frontal_face_detector.h')) return Promise.resolve({ missing: 'dlib headers (apt-get install libdlib-dev)' });
-    if (!existsSync(PREDICTOR)) return Promise.resolve({ missing: `${PREDICTOR} (apt-get install libdlib-data)` });
+  static build(): { binary: string } | { missing: string } {
+    if (!existsSync('/usr/include/dlib/image_processing/frontal_face_detector.h')) return { missing: 'dlib headers (apt-get install libdlib-dev)' };
+    if (!existsSync(PREDICTOR)) return { missing: `${PREDICTOR} (apt-get install libdlib-data)` };
     const hash = createHash('sha256').update(readFileSync(SOURCE)).digest('hex').slice(0, 12);
     const binary = join(CACHE, `hog-faces-${hash}`);
     if (!existsSync(binary)) {
@@ -65,14 +65,14 @@ export class DlibHog {
       // libdlib.so needs BLAS/LAPACK; Debian's dlib-1.pc names .so links that only the -dev
       // packages of those provide, so link the runtime libraries by soname.
       const built = spawnSync('g++', ['-O3', '-march=native', '-std=c++17', '-o', binary, SOURCE, '-ldlib', '-lpthread', '-l:libblas.so.3', '-l:liblapack.so.3'], { encoding: 'utf8' });
-      if (built.status !== 0) return Promise.resolve({ missing: `a build of ${SOURCE}: ${built.stderr.trim().split('\n').slice(-3).join(' ')}` });
+      if (built.status !== 0) return { missing: `a build of ${SOURCE}: ${built.stderr.trim().split('\n').slice(-3).join(' ')}` };
     }
-    return Promise.resolve({ binary });
+    return { binary };
   }
 
   /** Builds (if needed) and starts the baseline; `{ missing }` says why it cannot run here. */
   static async start(upsample = 1): Promise<DlibHog | { missing: string }> {
-    const built = await DlibHog.build();
+    const built = DlibHog.build();
     if ('missing' in built) return built;
     const { binary } = built;
     const child = spawn(binary, [PREDICTOR, String(upsample)], { stdio: ['pipe', 'pipe', 'pipe'] });

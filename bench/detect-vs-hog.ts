@@ -113,7 +113,7 @@ console.log(`\nHOG / facepipe time per photo: LFW ${(h.lfwMsPerPhoto / fp.lfwMsP
 
 // --- whole processes -------------------------------------------------------------------------------
 const cli = resolve(repoRoot, 'packages/cli/bin/facepipe.js');
-const built = await DlibHog.build();
+const built = DlibHog.build();
 const hogBinary = 'binary' in built ? built.binary : undefined;
 /** Wall time of one process from spawn to exit; its stdout is counted, not kept. */
 const wall = (command: string, args: string[], stdin?: string) => new Promise<{ s: number; lines: number }>((done, fail) => {

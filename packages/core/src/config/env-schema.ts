@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DETECT_PASS_NAMES, parseDetectPasses } from './detect-passes.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -69,7 +70,7 @@ export const envSchema = z.object({
    */
   FACEPIPE_DETECT_PASSES: z
     .string()
-    .regex(/^(all|none|(padded|tiles|turned)(,(padded|tiles|turned))*)$/, 'all, none, or a comma-separated list of padded, tiles, turned')
+    .refine((v) => parseDetectPasses(v) !== undefined, `all, none, or a comma-separated list of ${DETECT_PASS_NAMES.join(', ')}`)
     .default('all'),
   /** Smallest face kept, in original pixels (shorter box side). @defaultValue 20 */
   FACEPIPE_MIN_FACE_SIZE: int(0, 10_000).default(20),
