@@ -12,14 +12,18 @@
  *   crops turned as the screen turns them), what the NOT_A_FACE screen thresholds;
  * - tiny IoU: the best IoU of a tiny-detector box (score ≥ 0.2) with the SSD box — a second detector's agreement;
  * - embedding distance to the mean LFW dev embedding — distance to "the space of human faces";
- * - |yaw|, |pitch|, sharpness: the quality attributes (candidates for EXTREME_POSE, LOW_SHARPNESS).
- * Non-face detections are also listed one by one.
+ * - |yaw|, |pitch|, sharpness: the quality attributes (candidates for EXTREME_POSE, LOW_SHARPNESS);
+ * - person and animal scores of the object detector on the face's surroundings, and animal − person:
+ *   the animal check of NOT_A_FACE (`speciesOfFaces`, default settings: animal ≥ minScore and
+ *   animal − person ≥ minMargin).
+ * Non-face detections are also listed one by one. Animal photos from Debian's packages:
+ * `bash scripts/animal-photos.sh DIR` (docs/accuracy.md).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FaceAnalyzer, fitFaceShape, iou, mirrorDisagreement, mirroredCropLandmarks, rollQuarter } from '@facepipe/vision';
+import { FaceAnalyzer, fitFaceShape, InferencePool, iou, isAnimalFace, mirrorDisagreement, mirroredCropLandmarks, resolveFaceScreen, rollQuarter, speciesOfFaces } from '@facepipe/vision';
 
 const { values } = parseArgs({ options: { nonfaces: { type: 'string', multiple: true, default: [] }, extra: { type: 'string', multiple: true, default: [] } } });
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -36,8 +40,12 @@ const walk = (d: string): string[] =>
 const ssd = await FaceAnalyzer.create({ screen: false });
 const tiny = await FaceAnalyzer.create({ detector: 'tiny', stages: ['detect'], minScore: 0.2, screen: false });
 const screen = { maxResidual: 0.2 };
+const objects = new InferencePool({ models: ['object_centernet'], manifest: ssd.manifest, workers: 1 });
+await objects.start();
+const animalCheck = resolveFaceScreen().animals;
+if (!animalCheck) throw new Error('the animal check is off by default');
 
-interface Row { file: string; score: number; residual: number; mirror: number | null; tinyIou: number; embedding: Float32Array; yaw: number; pitch: number; sharpness: number }
+interface Row { file: string; score: number; residual: number; mirror: number | null; tinyIou: number; embedding: Float32Array; yaw: number; pitch: number; sharpness: number; person: number; animal: number; animalClass: string }
 async function measure(dirs: readonly string[]): Promise<Row[]> {
   const rows: Row[] = [];
   for (const dir of dirs) {
@@ -54,6 +62,7 @@ async function measure(dirs: readonly string[]): Promise<Row[]> {
       const embeddings = await ssd.embed(a.chips, a.faces.length);
       const fits = a.faces.map((f) => fitFaceShape(f.landmarks));
       const mirrored = await mirroredCropLandmarks(ssd.pool, img, a.faces.map((f) => f.box), fits.map((f) => rollQuarter(f.roll)));
+      const species = await speciesOfFaces(objects, img, a.faces.map((f) => f.box), animalCheck);
       a.faces.forEach((f, i) => {
         rows.push({
           file: relative(data, file).startsWith('..') ? file : relative(data, file),
@@ -65,6 +74,7 @@ async function measure(dirs: readonly string[]): Promise<Row[]> {
           yaw: Math.abs(f.quality!.yaw),
           pitch: Math.abs(f.quality!.pitch),
           sharpness: f.quality!.sharpness,
+          ...species[i]!,
         });
       });
     }
@@ -74,7 +84,7 @@ async function measure(dirs: readonly string[]): Promise<Row[]> {
 
 const faces = await measure(faceSets);
 const nonfaces = await measure(values.nonfaces.map((d) => resolve(d)));
-await Promise.all([ssd.close(), tiny.close()]);
+await Promise.all([ssd.close(), tiny.close(), objects.close()]);
 
 const lfw = faces.filter((r) => r.file.startsWith('recognition/lfw_dev'));
 const mean = new Float32Array(128);
@@ -93,6 +103,9 @@ const signals: [string, (r: Row) => number | null][] = [
   ['yaw, absolute (°)', (r) => r.yaw],
   ['pitch, absolute (°)', (r) => r.pitch],
   ['sharpness', (r) => r.sharpness],
+  ['object detector: person', (r) => r.person],
+  ['object detector: best animal class', (r) => r.animal],
+  ['object detector: animal − person', (r) => r.animal - r.person],
 ];
 process.stdout.write(`${faces.length} real-face detections (score ≥ 0.4) in ${faceSets.length} folders; ${nonfaces.length} non-face detections\n\n`);
 process.stdout.write('| signal | faces: n | min | 1 % | median | 99 % | max | non-faces |\n|---|---|---|---|---|---|---|---|\n');
@@ -101,5 +114,11 @@ for (const [name, f] of signals) {
   const nf = nonfaces.map((r) => f(r)).map((x) => (x === null ? '–' : x.toFixed(3))).join(', ');
   process.stdout.write(`| ${name} | ${v.length} | ${Math.min(...v).toFixed(3)} | ${q(v, 0.01).toFixed(3)} | ${q(v, 0.5).toFixed(3)} | ${q(v, 0.99).toFixed(3)} | ${Math.max(...v).toFixed(3)} | ${nf || '–'} |\n`);
 }
+const rejected = (r: Row) => isAnimalFace(r, animalCheck);
+const lost = faces.filter(rejected);
+process.stdout.write(`\nanimal check (animal ≥ ${animalCheck.minScore}, animal − person ≥ ${animalCheck.minMargin}): ${lost.length} of ${faces.length} real faces rejected, ${nonfaces.filter(rejected).length} of ${nonfaces.length} non-faces\n`);
+for (const r of lost) process.stdout.write(`  real face rejected: ${r.file} person ${r.person.toFixed(3)} ${r.animalClass} ${r.animal.toFixed(3)}\n`);
+const closest = [...faces].sort((x, y) => y.animal - y.person - (x.animal - x.person)).slice(0, 5);
+for (const r of closest) process.stdout.write(`  closest real face: ${r.file} person ${r.person.toFixed(3)} ${r.animalClass} ${r.animal.toFixed(3)}\n`);
 process.stdout.write('\nnon-face detections:\n');
-for (const r of nonfaces) process.stdout.write(`  ${r.file} score ${r.score} residual ${r.residual.toFixed(3)} mirror ${r.mirror?.toFixed(3) ?? '–'} tiny IoU ${r.tinyIou.toFixed(2)} to LFW mean ${toMean(r).toFixed(3)}\n`);
+for (const r of nonfaces) process.stdout.write(`  ${r.file} score ${r.score} residual ${r.residual.toFixed(3)} mirror ${r.mirror?.toFixed(3) ?? '–'} tiny IoU ${r.tinyIou.toFixed(2)} to LFW mean ${toMean(r).toFixed(3)} person ${r.person.toFixed(3)} ${r.animalClass} ${r.animal.toFixed(3)}\n`);

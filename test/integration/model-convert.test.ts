@@ -16,7 +16,8 @@ test('the converter writes a verifiable manifest, skips when current and is dete
     assert.equal(manifest.converter.version, CONVERTER_VERSION);
     for (const name of MODEL_NAMES) {
       const m = manifest.models[name];
-      assert.match(m.version, new RegExp(`^${name}@face-api-1\\.7\\.15\\+${m.sha256.slice(0, 8)}$`));
+      const from = name === 'object_centernet' ? 'human-3\\.3\\.6' : 'face-api-1\\.7\\.15';
+      assert.match(m.version, new RegExp(`^${name}@${from}\\+${m.sha256.slice(0, 8)}$`));
       assert.ok(m.source.files.length >= 2, `${name} lists its source files`);
     }
     const anchors = await loadSsdAnchors(manifest);

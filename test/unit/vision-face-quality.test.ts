@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  checkOrientation, chooseOrientation, estimatePose, faceChecksTag, fitFaceShape, IBUG_MIRROR, isNotAFace, laplacianVariance, MEAN_FACE_SHAPE,
-  mirrorDisagreement, mirrorRowsInPlace, needsOrientationCheck, resolveFaceScreen, resolveOrientationCheck, rollQuarter, type Point,
+  animalCropBox, checkOrientation, chooseOrientation, estimatePose, faceChecksTag, fitFaceShape, IBUG_MIRROR, isAnimalFace, isNotAFace, laplacianVariance,
+  MEAN_FACE_SHAPE, mirrorDisagreement, mirrorRowsInPlace, needsOrientationCheck, NON_HUMAN_FACE_CLASSES, OBJECT_CLASS_COUNT, resolveFaceScreen,
+  resolveOrientationCheck, rollQuarter, speciesScores, type Point,
 } from '@facepipe/vision';
 
 const close = (a: number, b: number, eps = 1e-9, what = ''): void => assert.ok(Math.abs(a - b) <= eps, `${what} ${a} vs ${b}`);
@@ -135,7 +136,7 @@ test('mirrorDisagreement: 0 when the mirrored crop gives the mirrored face; IBUG
   const off: Point[] = mirrored.map(([x, y]) => [x + 3, y + 4]);
   close(mirrorDisagreement(pts, off, [0, 0, 10, 40]), 5 / 20, 1e-12);
   const s = resolveFaceScreen();
-  assert.deepEqual(s, { maxMirrorDisagreement: 0.35, maxResidual: 0.2 });
+  assert.deepEqual(s, { maxMirrorDisagreement: 0.35, maxResidual: 0.2, animals: { inputSize: 192, cropScale: 2, minScore: 0.25, minMargin: 0.1 } });
   assert.equal(isNotAFace(0.35, s), false);
   assert.equal(isNotAFace(0.36, s), true);
 });
@@ -148,8 +149,35 @@ test('mirrorRowsInPlace mirrors each row of a square NHWC image at an offset', (
 });
 
 test('the detect version names the checks: their thresholds change the tag, turning them off removes them', () => {
-  assert.equal(faceChecksTag({}), 'orient(r>0.2,a>1,roll>0.3;0.75)+notface(mirror>0.35;r<=0.2)');
-  assert.equal(faceChecksTag({ orientationCheck: false }), 'notface(mirror>0.35;r<=0.2)');
+  assert.equal(faceChecksTag({}), 'orient(r>0.2,a>1,roll>0.3;0.75)+notface(mirror>0.35;r<=0.2;animal(x2@192>=0.25,+0.1))');
+  assert.equal(faceChecksTag({ orientationCheck: false }), 'notface(mirror>0.35;r<=0.2;animal(x2@192>=0.25,+0.1))');
+  assert.equal(faceChecksTag({ orientationCheck: false, screen: { animals: false } }), 'notface(mirror>0.35;r<=0.2)');
+  assert.notEqual(faceChecksTag({ screen: { animals: { minScore: 0.3 } } }), faceChecksTag({}));
   assert.equal(faceChecksTag({ orientationCheck: false, screen: false }), '');
   assert.notEqual(faceChecksTag({ screen: { maxMirrorDisagreement: 0.5 } }), faceChecksTag({}));
+});
+
+test('the animal check: an animal class must reach the minimum and beat person; the crop is a square around the box', () => {
+  const row = (values: Record<number, number>): Float32Array => {
+    const r = new Float32Array(OBJECT_CLASS_COUNT);
+    for (const [i, v] of Object.entries(values)) r[Number(i)] = v;
+    return r;
+  };
+  const cat = NON_HUMAN_FACE_CLASSES.cat!;
+  const dog = NON_HUMAN_FACE_CLASSES.dog!;
+  // The best animal class wins; a class that is neither person nor animal (27, a tie) is ignored.
+  assert.deepEqual(speciesScores(row({ 0: 0.08, [cat]: 0.37, [dog]: 0.08, 27: 0.9 })), { person: Math.fround(0.08), animal: Math.fround(0.37), animalClass: 'cat' });
+  // Rows of a batch are read at their offset.
+  const two = new Float32Array(OBJECT_CLASS_COUNT * 2);
+  two.set(row({ 0: 0.7 }), 0);
+  two.set(row({ 0: 0.1, [dog]: 0.4 }), OBJECT_CLASS_COUNT);
+  assert.equal(speciesScores(two, OBJECT_CLASS_COUNT).animalClass, 'dog');
+  const a = resolveFaceScreen().animals;
+  assert.ok(a);
+  assert.equal(isAnimalFace({ person: 0.1, animal: 0.4, animalClass: 'dog' }, a), true);
+  assert.equal(isAnimalFace({ person: 0.5, animal: 0.4, animalClass: 'dog' }, a), false, 'a person beside a dog stays');
+  assert.equal(isAnimalFace({ person: 0.05, animal: 0.2, animalClass: 'dog' }, a), false, 'a weak animal score is not enough');
+  assert.equal(isAnimalFace({ person: 0.22, animal: 0.3, animalClass: 'cow' }, a), false, 'nor a narrow lead over person');
+  assert.deepEqual(animalCropBox([10, 20, 30, 40], 2), [-15, 0, 80, 80]);
+  assert.throws(() => resolveFaceScreen({ animals: { inputSize: 100 } }), /multiple of 32/);
 });

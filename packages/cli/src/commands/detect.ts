@@ -14,7 +14,7 @@ export type DetectLine =
       width: number;
       height: number;
       faces: { box: [number, number, number, number]; score: number; landmarks: [number, number][]; quality?: FaceQuality }[];
-      rejected: { box: [number, number, number, number]; score: number; reason: RejectionReason }[];
+      rejected: { box: [number, number, number, number]; score: number; reason: RejectionReason; looksLike?: string }[];
     }
   | { file: string; error: ErrorRecord };
 
@@ -32,10 +32,12 @@ original image.
 --json prints one JSON object per line:
   {"file","width","height","faces":[{"box":[x,y,w,h],"score","landmarks":[[x,y] × 68],
      "quality":{"shapeResidual","yaw","pitch","sharpness"}}],
-   "rejected":[{"box":[x,y,w,h],"score","reason"}]}
+   "rejected":[{"box":[x,y,w,h],"score","reason","looksLike"?}]}
   rejected: detections set aside, reason LOW_CONFIDENCE (score below --min-score, above 3/4 of
-  it), SMALL_BOUNDING_BOX (below --min-face-size) or NOT_A_FACE (the landmark net's answer to the
-  mirrored crop disagrees with its answer to the crop; docs/accuracy.md)
+  it), SMALL_BOUNDING_BOX (below --min-face-size) or NOT_A_FACE: an animal's face (an object
+  detector sees an animal around it, not a person; looksLike names it, e.g. "cat"), or the
+  landmark net's answer to the mirrored crop disagrees with its answer to the crop
+  (docs/accuracy.md)
   quality: landmark fit to the mean face (about 0.1 frontal), rough yaw/pitch in degrees,
   sharpness of the aligned chip (variance of its Laplacian); recorded, never a reason to reject
   {"file","error":{"code","message"}}   for a file that cannot be read as an image
@@ -81,7 +83,7 @@ FACEPIPE_INFERENCE_THREADS the command runs one inference worker per core (up to
               width: a.width,
               height: a.height,
               faces: a.faces.map((f) => ({ box: [...f.box], score: f.score, landmarks: f.landmarks.map(([x, y]) => [x, y]), ...(f.quality ? { quality: f.quality } : {}) })),
-              rejected: a.rejected.map((r) => ({ box: [...r.box], score: r.score, reason: r.reason })),
+              rejected: a.rejected.map((r) => ({ box: [...r.box], score: r.score, reason: r.reason, ...(r.looksLike ? { looksLike: r.looksLike } : {}) })),
             };
           } catch (err) {
             return { file, error: FacepipeError.from(err).toRecord() };

@@ -9,7 +9,7 @@ export interface ImageAnalysis {
   faces: DetectedFace[];
   /** PNG of the aligned chips stacked top to bottom, or null without faces. */
   chipsPng: Buffer | null;
-  timings: { decodeMs: number; detectMs: number; landmarksMs: number; alignMs: number };
+  timings: { decodeMs: number; detectMs: number; landmarksMs: number; alignMs: number; screenMs?: number };
   /** Detections set aside, with the reason. */
   rejected?: RejectedFace[];
   /** Each detector pass and its cost. */

@@ -18,6 +18,8 @@ export interface DetectVersionInfo {
   strategy?: string;
   /** The checks after detection (landmark orientation, NOT_A_FACE screening) and their thresholds. */
   checks?: string;
+  /** The NOT_A_FACE animal check's object detector model version, when the check is on. */
+  screenModel?: string;
 }
 
 export interface EmbedVersionInfo {
@@ -67,7 +69,7 @@ export type RejectionReason = 'LOW_CONFIDENCE' | 'SMALL_BOUNDING_BOX' | 'EXTREME
 export const REJECTION_REASONS = {
   LOW_CONFIDENCE: 'detector score below the minimum score (and at least 3/4 of it)',
   SMALL_BOUNDING_BOX: 'box shorter than the minimum face size',
-  NOT_A_FACE: "the landmark net's answer to the mirrored crop disagrees with its answer to the crop",
+  NOT_A_FACE: "an animal's face (an object detector sees an animal there, not a person; looksLike names it), or the landmark net's answer to the mirrored crop disagrees with its answer to the crop",
   EXTREME_POSE: 'head turned too far (reserved; recorded as quality.yaw/pitch instead)',
   LOW_SHARPNESS: 'too blurred (reserved; recorded as quality.sharpness instead)',
 } as const satisfies Record<RejectionReason, string>;
@@ -77,6 +79,8 @@ export interface RejectedFace {
   box: Box;
   score: number;
   reason: RejectionReason;
+  /** NOT_A_FACE by the animal check: the COCO class seen there instead of a person, e.g. `cat`. */
+  looksLike?: string;
 }
 
 /** One detector pass over an image: which, at what input side, its cost and what it found. */
@@ -106,7 +110,8 @@ export interface FacesDocument {
   faces: DetectedFace[];
   /** The chips PNG (150 px wide, 150 px per face, top to bottom), when there are faces. */
   chipsKey: string | null;
-  timings: { fetchMs: number; decodeMs: number; detectMs: number; landmarksMs: number; alignMs: number; storeMs: number };
+  /** `screenMs`: the NOT_A_FACE animal check (the object detector on the faces' surroundings), when it ran. */
+  timings: { fetchMs: number; decodeMs: number; detectMs: number; landmarksMs: number; alignMs: number; storeMs: number; screenMs?: number };
   /** Detections set aside, with the reason (absent in documents of earlier versions). */
   rejected?: RejectedFace[];
   /** Each detector pass and its cost; their `ms` add up to about `timings.detectMs`. */

@@ -3,10 +3,11 @@
  * (same inputs, same bytes), offline, and skipped when the manifest already records the same
  * source hashes and converter version.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
-import { MODEL_CONTRACTS, MODEL_NAMES, SSD_ANCHOR_COUNT, type ModelName } from '../models/contract.js';
+import { FACE_API_PACKAGE, HUMAN_PACKAGE, MODEL_CONTRACTS, MODEL_NAMES, SSD_ANCHOR_COUNT, type ModelContract, type ModelName } from '../models/contract.js';
 import {
   DEFAULT_MODELS_DIR,
   MANIFEST_FILE,
@@ -17,16 +18,18 @@ import {
 } from '../models/manifest.js';
 import { buildFaceLandmark68 } from './nets/face-landmark-68.js';
 import { buildFaceRecognition } from './nets/face-recognition.js';
+import { buildObjectCenternet } from './nets/object-centernet.js';
 import { buildSsdMobilenetv1 } from './nets/ssd-mobilenetv1.js';
 import { buildTinyFaceDetector } from './nets/tiny-face-detector.js';
 import { encodeModel, type GraphSpec } from './onnx-proto.js';
-import { readTfjsWeights, type TfjsWeight } from './tfjs-weights.js';
+import { readTfjsGraphModel, readTfjsWeights, type TfjsGraphModel, type TfjsWeight } from './tfjs-weights.js';
 
 export const CONVERTER_NAME = '@facepipe/vision/convert';
 /** Bump whenever a graph builder or the writer changes what it emits. */
 export const CONVERTER_VERSION = '1.2.0';
 
-export const SOURCE_PACKAGE = '@vladmandic/face-api';
+/** The face networks' source package (kept under this name for the existing callers). */
+export const SOURCE_PACKAGE = FACE_API_PACKAGE;
 export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 17;
 
@@ -42,6 +45,11 @@ export interface ConvertOptions {
    */
   sourcePackageDir?: string;
   /**
+   * Root of the @vladmandic/human package (the object detector is read from its `models/` folder).
+   * @defaultValue resolved from node_modules
+   */
+  humanPackageDir?: string;
+  /**
    * Rebuild even when the manifest is current.
    * @defaultValue false
    */
@@ -56,44 +64,78 @@ export interface ConvertResult {
   manifest: ModelManifest;
 }
 
-const builders: Record<ModelName, (w: Map<string, TfjsWeight>) => { graph: GraphSpec; anchors?: Float32Array }> = {
+const faceBuilders: Record<Exclude<ModelName, 'object_centernet'>, (w: Map<string, TfjsWeight>) => { graph: GraphSpec; anchors?: Float32Array }> = {
   ssd_mobilenetv1: buildSsdMobilenetv1,
   tiny_face_detector: buildTinyFaceDetector,
   face_landmark_68: buildFaceLandmark68,
   face_recognition: buildFaceRecognition,
 };
 
-function resolveSourcePackage(): string {
+/** A package's root folder. @vladmandic/human's `exports` hide its package.json, so walk up from its entry. */
+function resolvePackage(name: string): string {
   const require = createRequire(import.meta.url);
-  return dirname(require.resolve(`${SOURCE_PACKAGE}/package.json`));
+  let dir = dirname(require.resolve(name));
+  while (!existsSync(join(dir, 'package.json')) || (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name !== name) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`${name}: package root not found`);
+    dir = up;
+  }
+  return dir;
 }
 
-async function sourceFingerprint(pkgDir: string): Promise<{ packageVersion: string; files: Map<ModelName, { path: string; sha256: string }[]> }> {
-  const pkg = JSON.parse(await readFile(join(pkgDir, 'package.json'), 'utf8')) as { version: string };
-  const files = new Map<ModelName, { path: string; sha256: string }[]>();
+/** A source package's root folder and version. */
+interface SourcePackage {
+  dir: string;
+  version: string;
+}
+
+type SourceFiles = Map<ModelName, { path: string; sha256: string }[]>;
+
+/** The source file a contract names, relative to its package root. */
+function sourcePath(source: ModelContract['source']): string {
+  return 'manifest' in source ? join('model', source.manifest) : source.graphModel;
+}
+
+async function sourceFingerprint(packages: Record<string, SourcePackage>): Promise<SourceFiles> {
+  const files: SourceFiles = new Map();
   for (const name of MODEL_NAMES) {
-    const manifestPath = join(pkgDir, 'model', MODEL_CONTRACTS[name].sourceManifest);
-    const groups = JSON.parse(await readFile(manifestPath, 'utf8')) as { paths: string[] }[];
-    const paths = [manifestPath, ...groups.flatMap((g) => g.paths.map((p) => join(dirname(manifestPath), p)))];
+    const source = MODEL_CONTRACTS[name].source;
+    const pkgDir = packages[source.package]!.dir;
+    const entry = join(pkgDir, sourcePath(source));
+    const parsed = JSON.parse(await readFile(entry, 'utf8')) as { paths: string[] }[] | { weightsManifest: { paths: string[] }[] };
+    const groups = Array.isArray(parsed) ? parsed : parsed.weightsManifest;
+    const paths = [entry, ...groups.flatMap((g) => g.paths.map((p) => join(dirname(entry), p)))];
     files.set(
       name,
       await Promise.all(paths.map(async (p) => ({ path: relative(pkgDir, p).split('\\').join('/'), sha256: sha256Hex(await readFile(p)) }))),
     );
   }
-  return { packageVersion: pkg.version, files };
+  return files;
 }
 
 /** True when `existing` was made by this converter version from exactly these source files. */
-function isCurrent(existing: ModelManifest, packageVersion: string, files: Map<ModelName, { path: string; sha256: string }[]>): boolean {
+function isCurrent(existing: ModelManifest, packages: Record<string, SourcePackage>, files: SourceFiles): boolean {
   if (existing.converter.name !== CONVERTER_NAME || existing.converter.version !== CONVERTER_VERSION) return false;
   return MODEL_NAMES.every((name) => {
     const m = existing.models[name];
+    const source = MODEL_CONTRACTS[name].source;
     return (
-      m.source.package === SOURCE_PACKAGE &&
-      m.source.packageVersion === packageVersion &&
+      m !== undefined &&
+      m.source.package === source.package &&
+      m.source.packageVersion === packages[source.package]!.version &&
       JSON.stringify(m.source.files) === JSON.stringify(files.get(name))
     );
   });
+}
+
+async function readPackage(dir: string): Promise<SourcePackage> {
+  const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { version: string };
+  return { dir, version: pkg.version };
+}
+
+/** Short package tag in model versions: `face-api-1.7.15`, `human-3.3.6`. */
+function packageTag(name: string, version: string): string {
+  return `${name.split('/').pop()}-${version}`;
 }
 
 async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
@@ -105,15 +147,19 @@ async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<vo
 /** Converts the four networks; see {@link ConvertOptions}. */
 export async function convertModels(options: ConvertOptions = {}): Promise<ConvertResult> {
   const outDir = options.outDir ?? DEFAULT_MODELS_DIR;
-  const pkgDir = options.sourcePackageDir ?? resolveSourcePackage();
   const log = options.log ?? (() => {});
-  const { packageVersion, files } = await sourceFingerprint(pkgDir);
+  const packages: Record<string, SourcePackage> = {
+    [FACE_API_PACKAGE]: await readPackage(options.sourcePackageDir ?? resolvePackage(FACE_API_PACKAGE)),
+    [HUMAN_PACKAGE]: await readPackage(options.humanPackageDir ?? resolvePackage(HUMAN_PACKAGE)),
+  };
+  const files = await sourceFingerprint(packages);
 
   if (!options.force) {
     try {
       const existing = await loadModelManifest(outDir);
-      if (isCurrent(existing, packageVersion, files)) {
-        log(`models in ${outDir} are current (converter ${CONVERTER_VERSION}, ${SOURCE_PACKAGE}@${packageVersion}); use --force to rebuild`);
+      if (isCurrent(existing, packages, files)) {
+        const from = Object.entries(packages).map(([n, p]) => `${n}@${p.version}`).join(', ');
+        log(`models in ${outDir} are current (converter ${CONVERTER_VERSION}, ${from}); use --force to rebuild`);
         const { dir, ...manifest } = existing; // `dir` is where we looked, not part of the manifest
         return { skipped: true, outDir, manifest };
       }
@@ -127,26 +173,40 @@ export async function convertModels(options: ConvertOptions = {}): Promise<Conve
   for (const name of MODEL_NAMES) {
     const started = performance.now();
     const contract = MODEL_CONTRACTS[name];
-    const { weights } = await readTfjsWeights(join(pkgDir, 'model', contract.sourceManifest));
-    const { graph, anchors } = builders[name](weights);
+    const source = contract.source;
+    const pkg = packages[source.package]!;
+    const path = sourcePath(source);
+    let built: { graph: GraphSpec; anchors?: Float32Array };
+    if (name === 'object_centernet') {
+      const model: TfjsGraphModel = await readTfjsGraphModel(join(pkg.dir, path));
+      built = buildObjectCenternet(model);
+    } else {
+      const { weights } = await readTfjsWeights(join(pkg.dir, path));
+      built = faceBuilders[name](weights);
+    }
+    const { graph, anchors } = built;
+    // The face networks' doc string and metadata are as converter 1.2.0 wrote them, so their bytes
+    // (and model versions) do not change with the object detector's arrival.
+    const manifestKey = 'manifest' in source ? 'source_manifest' : 'source_graph_model';
+    const shown = 'manifest' in source ? `model/${source.manifest}` : source.graphModel;
     const bytes = encodeModel({
       irVersion: ONNX_IR_VERSION,
       opsetImports: [{ domain: '', version: ONNX_OPSET }],
       producerName: CONVERTER_NAME,
       producerVersion: CONVERTER_VERSION,
-      docString: `${name}: converted from ${SOURCE_PACKAGE}@${packageVersion} model/${contract.sourceManifest}`,
+      docString: `${name}: converted from ${source.package}@${pkg.version} ${shown}`,
       graph,
-      metadata: { source_package: `${SOURCE_PACKAGE}@${packageVersion}`, source_manifest: contract.sourceManifest },
+      metadata: { source_package: `${source.package}@${pkg.version}`, [manifestKey]: 'manifest' in source ? source.manifest : source.graphModel },
     });
     const sha256 = sha256Hex(bytes);
     const file = `${name}.onnx`;
     await writeAtomic(join(outDir, file), bytes);
     const entry: ManifestModel = {
       file,
-      version: `${name}@face-api-${packageVersion}+${sha256.slice(0, 8)}`,
+      version: `${name}@${packageTag(source.package, pkg.version)}+${sha256.slice(0, 8)}`,
       sha256,
       bytes: bytes.byteLength,
-      source: { package: SOURCE_PACKAGE, packageVersion, files: files.get(name) ?? [] },
+      source: { package: source.package, packageVersion: pkg.version, files: files.get(name) ?? [] },
       input: { ...contract.input, shape: [...contract.input.shape] },
       normalisation: contract.normalisation,
       outputs: contract.outputs,

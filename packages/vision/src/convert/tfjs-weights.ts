@@ -103,25 +103,30 @@ export interface TfjsWeightsFile {
   files: { path: string; bytes: Uint8Array }[];
 }
 
+/** Reads and decodes each group's shards (paths relative to `dir`), recording every file read in `files`. */
+async function readWeightGroups(groups: readonly TfjsWeightGroup[], dir: string, files: TfjsWeightsFile['files']): Promise<Map<string, TfjsWeight>> {
+  const weights = new Map<string, TfjsWeight>();
+  for (const group of groups) {
+    const shards = await Promise.all(group.paths.map((p) => readFile(join(dir, p))));
+    const bytes = new Uint8Array(shards.reduce((n, s) => n + s.byteLength, 0));
+    let at = 0;
+    for (const [i, shard] of shards.entries()) {
+      bytes.set(shard, at);
+      at += shard.byteLength;
+      files.push({ path: join(dir, group.paths[i]!), bytes: new Uint8Array(shard) });
+    }
+    for (const [name, w] of decodeTfjsWeights(group.weights, bytes)) weights.set(name, w);
+  }
+  return weights;
+}
+
 /** Reads a `*-weights_manifest.json` and every shard it names (paths relative to the manifest). */
 export async function readTfjsWeights(manifestPath: string): Promise<TfjsWeightsFile> {
   const manifestBytes = new Uint8Array(await readFile(manifestPath));
   const groups = JSON.parse(new TextDecoder().decode(manifestBytes)) as TfjsWeightGroup[];
   if (!Array.isArray(groups)) throw new Error(`${manifestPath}: not a TF.js weights manifest`);
   const files: TfjsWeightsFile['files'] = [{ path: manifestPath, bytes: manifestBytes }];
-  const weights = new Map<string, TfjsWeight>();
-  for (const group of groups) {
-    const shards = await Promise.all(group.paths.map((p) => readFile(join(dirname(manifestPath), p))));
-    const total = shards.reduce((n, s) => n + s.byteLength, 0);
-    const bytes = new Uint8Array(total);
-    let at = 0;
-    for (const [i, shard] of shards.entries()) {
-      bytes.set(shard, at);
-      at += shard.byteLength;
-      files.push({ path: join(dirname(manifestPath), group.paths[i]!), bytes: new Uint8Array(shard) });
-    }
-    for (const [name, w] of decodeTfjsWeights(group.weights, bytes)) weights.set(name, w);
-  }
+  const weights = await readWeightGroups(groups, dirname(manifestPath), files);
   return { weights, files };
 }
 
@@ -134,4 +139,42 @@ export function getWeight(weights: Map<string, TfjsWeight>, name: string, shape?
   }
   if (!(w.data instanceof Float32Array)) throw new Error(`weight ${name} is ${w.dtype}, expected float32`);
   return w.data;
+}
+
+/** One node of a TF.js graph model's `modelTopology` (a TensorFlow GraphDef in JSON). */
+export interface TfGraphNode {
+  name: string;
+  op: string;
+  input?: string[];
+  attr?: Record<string, TfAttr>;
+}
+
+/** The attribute forms a graph model's nodes use (strings are base64, as protobuf JSON writes bytes). */
+export interface TfAttr {
+  s?: string;
+  b?: boolean;
+  i?: string;
+  f?: number;
+  list?: { s?: string[]; i?: string[] };
+}
+
+export interface TfjsGraphModel extends TfjsWeightsFile {
+  /** Every node of the graph by name. */
+  nodes: Map<string, TfGraphNode>;
+}
+
+/** Reads a TF.js graph model (`model.json` with `modelTopology` and `weightsManifest`) and its shards. */
+export async function readTfjsGraphModel(modelPath: string): Promise<TfjsGraphModel> {
+  const modelBytes = new Uint8Array(await readFile(modelPath));
+  const model = JSON.parse(new TextDecoder().decode(modelBytes)) as {
+    format?: string;
+    modelTopology?: { node?: TfGraphNode[] };
+    weightsManifest?: TfjsWeightGroup[];
+  };
+  if (model.format !== 'graph-model' || !Array.isArray(model.modelTopology?.node) || !Array.isArray(model.weightsManifest)) {
+    throw new Error(`${modelPath}: not a TF.js graph model`);
+  }
+  const files: TfjsWeightsFile['files'] = [{ path: modelPath, bytes: modelBytes }];
+  const weights = await readWeightGroups(model.weightsManifest, dirname(modelPath), files);
+  return { nodes: new Map(model.modelTopology.node.map((n) => [n.name, n])), weights, files };
 }

@@ -12,7 +12,7 @@ export interface InferencePoolOptions
   extends Pick<SessionOptions, 'executionProvider' | 'intraOpThreads' | 'interOpThreads' | 'intraOpSpinning' | 'modelsDir'> {
   /**
    * Models each worker loads (sessions are created when the pool starts, so a bad model fails fast).
-   * @defaultValue all four
+   * @defaultValue all of them (MODEL_NAMES)
    */
   models?: readonly ModelName[];
   /**

@@ -6,7 +6,7 @@ import { alignFaces, CHIP_PADDING, CHIP_SIZE } from './chips.js';
 import { FaceDetector, type DetectorKind, type DetectPassOptions } from './detector.js';
 import { Embedder } from './embedder.js';
 import { checkOrientation, resolveOrientationCheck, type OrientationCheckOptions, type ResolvedOrientationCheck } from './face-orientation.js';
-import { isNotAFace, mirroredCropLandmarks, resolveFaceScreen, type FaceScreenOptions, type ResolvedFaceScreen } from './face-screen.js';
+import { isAnimalFace, isNotAFace, mirroredCropLandmarks, resolveFaceScreen, speciesOfFaces, type FaceScreenOptions, type ResolvedFaceScreen } from './face-screen.js';
 import { detectorModel, detectVersionInfo, embedVersionInfo, pipelineVersion } from './versions.js';
 
 export interface FaceAnalyzerOptions {
@@ -59,7 +59,8 @@ export interface AnalyzedImage {
   faces: DetectedFace[];
   /** Aligned 150×150 RGB chips, face after face. */
   chips: Uint8Array;
-  timings: { decodeMs: number; detectMs: number; landmarksMs: number; alignMs: number };
+  /** `screenMs`: the NOT_A_FACE animal check's object-detector run, when there were faces to check. */
+  timings: { decodeMs: number; detectMs: number; landmarksMs: number; alignMs: number; screenMs?: number };
   /** Detections set aside, with the reason. */
   rejected: RejectedFace[];
   /** Each detector pass and its cost (their ms add up to about detectMs). */
@@ -75,6 +76,8 @@ export interface FaceChecksReport {
   orientationChanged: number;
   /** Extra landmark-net runs: the orientation check's (0 or 1) and the NOT_A_FACE screen's (0 or 1). */
   extraLandmarkRuns: number;
+  /** Faces the animal check looked at (one object-detector run for all of them). */
+  animalChecked: number;
 }
 
 /**
@@ -122,7 +125,9 @@ export class FaceAnalyzer {
     const detector = options.detector ?? 'ssd';
     const manifest = await loadModelManifest(options.modelsDir);
     const models: ModelName[] = [];
+    const screen = options.screen === false ? undefined : resolveFaceScreen(options.screen);
     if (stages.includes('detect')) models.push(detectorModel[detector], 'face_landmark_68');
+    if (stages.includes('detect') && screen?.animals) models.push('object_centernet');
     if (stages.includes('embed')) models.push('face_recognition');
     const pool = new InferencePool({
       models,
@@ -153,7 +158,7 @@ export class FaceAnalyzer {
       embedVersion: embedVersionInfo(manifest, options.flip ?? false),
       decode: { maxPixels: options.maxPixels ?? 100_000_000, maxBytes: options.maxBytes ?? 100 * 1024 * 1024 },
       orientation: options.orientationCheck === false ? undefined : resolveOrientationCheck(options.orientationCheck),
-      screen: options.screen === false ? undefined : resolveFaceScreen(options.screen),
+      screen,
     });
   }
 
@@ -178,7 +183,7 @@ export class FaceAnalyzer {
     const { passes, detectMs } = found;
     let faces = found.faces;
     const rejected = [...found.rejected];
-    const checks: FaceChecksReport = { orientationChecked: 0, orientationChanged: 0, extraLandmarkRuns: 0 };
+    const checks: FaceChecksReport = { orientationChecked: 0, orientationChanged: 0, extraLandmarkRuns: 0, animalChecked: 0 };
     const tChecks = performance.now();
     if (this.#orientation && faces.length > 0) {
       const r = await checkOrientation(faces, (boxes, turns) => detector.landmarks(img, boxes, turns), this.#orientation);
@@ -199,6 +204,17 @@ export class FaceAnalyzer {
       faces = faces.filter((_, i) => !notAFace.has(i)).map((f, index) => ({ ...f, index }));
     }
     const landmarksMs = found.landmarksMs + (performance.now() - tChecks);
+    let screenMs: number | undefined;
+    const animals = this.#screen?.animals;
+    if (animals && faces.length > 0) {
+      const tScreen = performance.now();
+      const species = await speciesOfFaces(this.pool, img, faces.map((f) => f.box), animals);
+      checks.animalChecked = faces.length;
+      const animal = new Set(faces.map((_, i) => i).filter((i) => isAnimalFace(species[i]!, animals)));
+      for (const i of animal) rejected.push({ box: faces[i]!.box, score: faces[i]!.score, reason: 'NOT_A_FACE', looksLike: species[i]!.animalClass });
+      faces = faces.filter((_, i) => !animal.has(i)).map((f, index) => ({ ...f, index }));
+      screenMs = performance.now() - tScreen;
+    }
     const t = performance.now();
     const chips = alignFaces(img, faces.map((f) => f.landmarks));
     faces = faces.map((f, i) => withQuality(f, chips, i));
@@ -210,7 +226,7 @@ export class FaceAnalyzer {
       orientation: img.orientation,
       faces,
       chips,
-      timings: { decodeMs, detectMs, landmarksMs, alignMs },
+      timings: { decodeMs, detectMs, landmarksMs, alignMs, ...(screenMs !== undefined ? { screenMs } : {}) },
       rejected,
       passes,
       checks,

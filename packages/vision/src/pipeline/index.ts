@@ -3,7 +3,22 @@ export {
   checkOrientation, chooseOrientation, needsOrientationCheck, orientationCheckTag, resolveOrientationCheck,
   type OrientationCheckOptions, type OrientationCheckResult, type ResolvedOrientationCheck,
 } from './face-orientation.js';
-export { isNotAFace, mirroredCropLandmarks, mirrorRowsInPlace, faceScreenTag, resolveFaceScreen, type FaceScreenOptions, type ResolvedFaceScreen } from './face-screen.js';
+export {
+  isNotAFace,
+  isAnimalFace,
+  mirroredCropLandmarks,
+  mirrorRowsInPlace,
+  faceScreenTag,
+  resolveFaceScreen,
+  speciesOfFaces,
+  speciesScores,
+  animalCropBox,
+  type AnimalScreenOptions,
+  type FaceScreenOptions,
+  type ResolvedAnimalScreen,
+  type ResolvedFaceScreen,
+  type SpeciesScores,
+} from './face-screen.js';
 export {
   FaceDetector, selectFaces, ssdInputSide, ssdInputExtent, detectStrategy, SSD_MIN_INPUT, type DetectorKind, type SsdInputExtent, type DetectorOptions, type DetectPassOptions, type Detection, type FoundFace,
 } from './detector.js';

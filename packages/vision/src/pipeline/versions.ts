@@ -39,6 +39,8 @@ export function detectVersionInfo(manifest: LoadedModelManifest, s: DetectSettin
     chip: { size: s.chipSize, padding: s.chipPadding },
     strategy: detectStrategy(s.detector, s.passes),
     ...(faceChecksTag(s) ? { checks: faceChecksTag(s) } : {}),
+    // The animal check's model: a new object detector changes which faces are kept.
+    ...(s.screen !== false && resolveFaceScreen(s.screen).animals ? { screenModel: manifest.models.object_centernet.version } : {}),
   };
   return { tag: versionTag(info), ...info };
 }
