@@ -24,3 +24,17 @@ export function missingData(...relPaths: string[]): string | false {
   if (missing.length === 0) return false;
   return `test data missing: ${missing.map((p) => dataPath(p)).join(', ')} (set FACEPIPE_TEST_DATA to the shared data folder)`;
 }
+
+/**
+ * Real animal photos (no human face) for the NOT_A_FACE animal check: not in the shared data, so
+ * `bash scripts/animal-photos.sh DIR` unpacks them from Debian's packages (CI runs it). One
+ * setting: FACEPIPE_ANIMAL_PHOTOS (default node_modules/.cache/facepipe/animal-photos).
+ */
+export const animalPhotosDir = resolve(repoRoot, process.env.FACEPIPE_ANIMAL_PHOTOS ?? 'node_modules/.cache/facepipe/animal-photos');
+
+/** Like {@link missingData}, for files of {@link animalPhotosDir}. */
+export function missingAnimalPhotos(...names: string[]): string | false {
+  const missing = names.filter((n) => !existsSync(resolve(animalPhotosDir, n)));
+  if (missing.length === 0) return false;
+  return `animal photos missing: ${missing.map((n) => resolve(animalPhotosDir, n)).join(', ')} (run: bash scripts/animal-photos.sh ${animalPhotosDir})`;
+}

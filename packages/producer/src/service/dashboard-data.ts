@@ -87,6 +87,8 @@ export interface ItemRejected {
   box: [number, number, number, number];
   score: number;
   reason: RejectedFace['reason'];
+  /** NOT_A_FACE by the animal check: what it looks like instead, e.g. `cat`. */
+  looksLike?: string;
 }
 
 export interface BatchItem {
@@ -411,7 +413,7 @@ function itemFace(f: ResultFace): ItemFace {
 }
 
 function itemRejected(r: ResultDocument): ItemRejected[] {
-  return (r.rejected ?? []).map((x) => ({ box: x.box, score: x.score, reason: x.reason }));
+  return (r.rejected ?? []).map((x) => ({ box: x.box, score: x.score, reason: x.reason, ...(x.looksLike ? { looksLike: x.looksLike } : {}) }));
 }
 
 function sampleOf(job: Job | undefined): FailureSample | null {

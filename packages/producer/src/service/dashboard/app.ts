@@ -107,7 +107,12 @@ interface Rejected {
   box: [number, number, number, number];
   score: number;
   reason: string;
+  /** What the animal check saw instead of a person, e.g. `cat`. */
+  looksLike?: string;
 }
+
+/** `NOT_A_FACE (cat)`, or the bare reason. */
+const rejectedLabel = (r: Rejected): string => (r.looksLike ? `${r.reason} (${r.looksLike})` : r.reason);
 
 interface RecentResult {
   imageId: string;
@@ -458,8 +463,8 @@ function photo(imageId: string, source: string, width: number | null, height: nu
   // Set-aside detections first, so the kept faces' outlines are drawn over them.
   for (const r of rejected) {
     const [x, y, w, hh] = r.box;
-    overlay.append(s('rect', { x, y, width: w, height: hh, class: 'rejected', 'data-reason': r.reason }, s('title', {}, `set aside: ${r.reason} (score ${r.score.toFixed(2)})`)));
-    overlay.append(s('text', { x, y: y + hh + size, class: 'rejected', 'font-size': Math.round(size * 0.8), 'stroke-width': Math.max(1, size / 8) }, r.reason));
+    overlay.append(s('rect', { x, y, width: w, height: hh, class: 'rejected', 'data-reason': r.reason }, s('title', {}, `set aside: ${rejectedLabel(r)}, score ${r.score.toFixed(2)}`)));
+    overlay.append(s('text', { x, y: y + hh + size, class: 'rejected', 'font-size': Math.round(size * 0.8), 'stroke-width': Math.max(1, size / 8) }, rejectedLabel(r)));
   }
   for (const f of faces) {
     const [x, y, w, hh] = f.box;
@@ -473,7 +478,7 @@ function photo(imageId: string, source: string, width: number | null, height: nu
 function setAside(rejected: readonly Rejected[]): HTMLElement | null {
   if (rejected.length === 0) return null;
   const byReason = new Map<string, number>();
-  for (const r of rejected) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
+  for (const r of rejected) byReason.set(rejectedLabel(r), (byReason.get(rejectedLabel(r)) ?? 0) + 1);
   const parts = [...byReason].flatMap(([reason, n], i) => [i > 0 ? ', ' : '', h('code', { dataset: { reason } }, reason), n > 1 ? ` ×${n}` : '']);
   return h('div', { class: 'set-aside', dataset: { rejected: String(rejected.length) } }, `${rejected.length} set aside: `, ...parts);
 }
