@@ -16,16 +16,23 @@
  * - person and animal scores of the object detector on the face's surroundings, and animal − person:
  *   the animal check of NOT_A_FACE (`speciesOfFaces`, default settings: animal ≥ minScore and
  *   animal − person ≥ minMargin).
- * Non-face detections are also listed one by one. Animal photos from Debian's packages:
+ * `--animal-input N` measures the check at another crop input side. Non-face detections are also listed one by one. Animal photos from Debian's packages:
  * `bash scripts/animal-photos.sh DIR` (docs/accuracy.md).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FaceAnalyzer, fitFaceShape, InferencePool, iou, isAnimalFace, mirrorDisagreement, mirroredCropLandmarks, resolveFaceScreen, rollQuarter, speciesOfFaces } from '@facepipe/vision';
+import { FaceAnalyzer, fitFaceShape, InferencePool, iou, isAnimalFace, mirrorDisagreement, mirroredCropLandmarks, resolveFaceScreen, rollQuarter, speciesOfFaces, type ResolvedAnimalScreen } from '@facepipe/vision';
 
-const { values } = parseArgs({ options: { nonfaces: { type: 'string', multiple: true, default: [] }, extra: { type: 'string', multiple: true, default: [] } } });
+const { values } = parseArgs({
+  options: {
+    nonfaces: { type: 'string', multiple: true, default: [] },
+    extra: { type: 'string', multiple: true, default: [] },
+    // The animal check's crop input side (default: the check's own default).
+    'animal-input': { type: 'string' },
+  },
+});
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const data = resolve(repoRoot, process.env.FACEPIPE_TEST_DATA ?? '../shared/data');
 const faceSets = ['landmarks/afw_subset_68pt', 'detection/dlib_pascal_training', 'recognition/lfw_dev/lfw-deepfunneled', 'recognition/face_recognition_examples', 'hard_cases']
@@ -42,8 +49,9 @@ const tiny = await FaceAnalyzer.create({ detector: 'tiny', stages: ['detect'], m
 const screen = { maxResidual: 0.2 };
 const objects = new InferencePool({ models: ['object_centernet'], manifest: ssd.manifest, workers: 1 });
 await objects.start();
-const animalCheck = resolveFaceScreen().animals;
-if (!animalCheck) throw new Error('the animal check is off by default');
+const defaults = resolveFaceScreen(values['animal-input'] ? { animals: { inputSize: Number(values['animal-input']) } } : {}).animals;
+if (!defaults) throw new Error('the animal check is off by default');
+const animalCheck: ResolvedAnimalScreen = defaults;
 
 interface Row { file: string; score: number; residual: number; mirror: number | null; tinyIou: number; embedding: Float32Array; yaw: number; pitch: number; sharpness: number; person: number; animal: number; animalClass: string }
 async function measure(dirs: readonly string[]): Promise<Row[]> {

@@ -8,8 +8,8 @@
 #   baboon.jpg        a mandrill   opencv-doc
 #   HappyFish.jpg     fish         opencv-doc
 #   butterfly.jpg     a butterfly  opencv-doc
-# Usage: bash scripts/animal-photos.sh DIR   (needs apt-get; run `apt-get update` first if the
-# package lists are empty). Prints the folder; exits 1 when a package cannot be had.
+# Usage: bash scripts/animal-photos.sh DIR   (needs apt-get and Debian's package servers).
+# Prints the folder; exits non-zero when a package cannot be had.
 set -euo pipefail
 dir="${1:?usage: animal-photos.sh DIR}"
 mkdir -p "$dir"
@@ -21,7 +21,9 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 # _apt cannot write into a root-only temp folder; download there as root without the sandbox.
-(cd "$work" && apt-get download -q -o APT::Sandbox::User=root python3-skimage libdlib19.1 opencv-doc >/dev/null)
+# On a machine whose package lists are empty, update them once and try again.
+download() { (cd "$work" && apt-get download -q -o APT::Sandbox::User=root python3-skimage libdlib19.1 opencv-doc >/dev/null); }
+download || { apt-get update -qq && download; }
 for deb in "$work"/*.deb; do dpkg -x "$deb" "$work/x"; done
 cp "$work/x/usr/lib/python3/dist-packages/skimage/data/chelsea.png" "$dir/"
 cp "$work/x/usr/share/doc/libdlib19.1/examples/faces/dogs.jpg" "$dir/"

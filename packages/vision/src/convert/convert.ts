@@ -1,5 +1,5 @@
 /**
- * Turns face-api's shipped TF.js weights into ONNX graphs plus `manifest.json`. Deterministic
+ * Turns the shipped TF.js weights (face-api's four face networks, human's object detector) into ONNX graphs plus `manifest.json`. Deterministic
  * (same inputs, same bytes), offline, and skipped when the manifest already records the same
  * source hashes and converter version.
  */
@@ -144,7 +144,7 @@ async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<vo
   await rename(tmp, path);
 }
 
-/** Converts the four networks; see {@link ConvertOptions}. */
+/** Converts every network of MODEL_NAMES; see {@link ConvertOptions}. */
 export async function convertModels(options: ConvertOptions = {}): Promise<ConvertResult> {
   const outDir = options.outDir ?? DEFAULT_MODELS_DIR;
   const log = options.log ?? (() => {});
