@@ -45,9 +45,9 @@ test('a sideways face found by the upright pass gets its landmarks from the turn
   }
 });
 
-test('NOT_A_FACE: a real face passes the default screen; a screen that tolerates no disagreement sets it aside, with the reason', { skip: missingData(EINSTEIN) }, async () => {
+test('NOT_A_FACE: a real face passes the default screen; a mirror check that tolerates no disagreement sets it aside, with the reason', { skip: missingData(EINSTEIN) }, async () => {
   const normal = await FaceAnalyzer.create({ stages: ['detect'] });
-  const strict = await FaceAnalyzer.create({ stages: ['detect'], screen: { maxMirrorDisagreement: 0 } });
+  const strict = await FaceAnalyzer.create({ stages: ['detect'], screen: { mirror: true, maxMirrorDisagreement: 0 } });
   try {
     const bytes = await readFile(dataPath(EINSTEIN));
     const a = await normal.analyze(bytes);

@@ -136,7 +136,7 @@ test('mirrorDisagreement: 0 when the mirrored crop gives the mirrored face; IBUG
   const off: Point[] = mirrored.map(([x, y]) => [x + 3, y + 4]);
   close(mirrorDisagreement(pts, off, [0, 0, 10, 40]), 5 / 20, 1e-12);
   const s = resolveFaceScreen();
-  assert.deepEqual(s, { maxMirrorDisagreement: 0.35, maxResidual: 0.2, animals: { inputSize: 192, cropScale: 2, minScore: 0.25, minMargin: 0.1 } });
+  assert.deepEqual(s, { mirror: false, maxMirrorDisagreement: 0.35, maxResidual: 0.2, animals: { inputSize: 192, cropScale: 2, minScore: 0.25, minMargin: 0.1 } });
   assert.equal(isNotAFace(0.35, s), false);
   assert.equal(isNotAFace(0.36, s), true);
 });
@@ -149,12 +149,14 @@ test('mirrorRowsInPlace mirrors each row of a square NHWC image at an offset', (
 });
 
 test('the detect version names the checks: their thresholds change the tag, turning them off removes them', () => {
-  assert.equal(faceChecksTag({}), 'orient(r>0.2,a>1,roll>0.3;0.75)+notface(mirror>0.35;r<=0.2;animal(x2@192>=0.25,+0.1))');
-  assert.equal(faceChecksTag({ orientationCheck: false }), 'notface(mirror>0.35;r<=0.2;animal(x2@192>=0.25,+0.1))');
-  assert.equal(faceChecksTag({ orientationCheck: false, screen: { animals: false } }), 'notface(mirror>0.35;r<=0.2)');
+  assert.equal(faceChecksTag({}), 'orient(r>0.2,a>1,roll>0.3;0.75)+notface(animal(x2@192>=0.25,+0.1))');
+  assert.equal(faceChecksTag({ orientationCheck: false }), 'notface(animal(x2@192>=0.25,+0.1))');
+  assert.equal(faceChecksTag({ orientationCheck: false, screen: { mirror: true } }), 'notface(mirror>0.35;r<=0.2;animal(x2@192>=0.25,+0.1))');
+  assert.equal(faceChecksTag({ orientationCheck: false, screen: { mirror: true, animals: false } }), 'notface(mirror>0.35;r<=0.2)');
+  assert.equal(faceChecksTag({ orientationCheck: false, screen: { animals: false } }), '');
   assert.notEqual(faceChecksTag({ screen: { animals: { minScore: 0.3 } } }), faceChecksTag({}));
   assert.equal(faceChecksTag({ orientationCheck: false, screen: false }), '');
-  assert.notEqual(faceChecksTag({ screen: { maxMirrorDisagreement: 0.5 } }), faceChecksTag({}));
+  assert.notEqual(faceChecksTag({ screen: { mirror: true, maxMirrorDisagreement: 0.5 } }), faceChecksTag({ screen: { mirror: true } }));
 });
 
 test('the animal check: an animal class must reach the minimum and beat person; the crop is a square around the box', () => {

@@ -35,9 +35,8 @@ original image.
    "rejected":[{"box":[x,y,w,h],"score","reason","looksLike"?}]}
   rejected: detections set aside, reason LOW_CONFIDENCE (score below --min-score, above 3/4 of
   it), SMALL_BOUNDING_BOX (below --min-face-size) or NOT_A_FACE: an animal's face (an object
-  detector sees an animal around it, not a person; looksLike names it, e.g. "cat"), or the
-  landmark net's answer to the mirrored crop disagrees with its answer to the crop
-  (docs/accuracy.md)
+  detector sees an animal around it, not a person; looksLike names it, e.g. "cat";
+  docs/accuracy.md)
   quality: landmark fit to the mean face (about 0.1 frontal), rough yaw/pitch in degrees,
   sharpness of the aligned chip (variance of its Laplacian); recorded, never a reason to reject
   {"file","error":{"code","message"}}   for a file that cannot be read as an image

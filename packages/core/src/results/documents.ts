@@ -69,7 +69,7 @@ export type RejectionReason = 'LOW_CONFIDENCE' | 'SMALL_BOUNDING_BOX' | 'EXTREME
 export const REJECTION_REASONS = {
   LOW_CONFIDENCE: 'detector score below the minimum score (and at least 3/4 of it)',
   SMALL_BOUNDING_BOX: 'box shorter than the minimum face size',
-  NOT_A_FACE: "an animal's face (an object detector sees an animal there, not a person; looksLike names it), or the landmark net's answer to the mirrored crop disagrees with its answer to the crop",
+  NOT_A_FACE: "an animal's face: an object detector sees an animal there, not a person (looksLike names it); or, with the opt-in mirror check, the landmark net's answer to the mirrored crop disagrees with its answer to the crop",
   EXTREME_POSE: 'head turned too far (reserved; recorded as quality.yaw/pitch instead)',
   LOW_SHARPNESS: 'too blurred (reserved; recorded as quality.sharpness instead)',
 } as const satisfies Record<RejectionReason, string>;

@@ -27,7 +27,7 @@ export interface FaceAnalyzerOptions {
   orientationCheck?: OrientationCheckOptions | false;
   /**
    * NOT_A_FACE screening of the detections; `false` turns it off.
-   * @defaultValue on, with the thresholds of {@link FaceScreenOptions}
+   * @defaultValue the animal check on, the mirror check off (see {@link FaceScreenOptions})
    */
   screen?: FaceScreenOptions | false;
   /** Decompression-bomb guard, width × height. @defaultValue 100000000 */
@@ -74,7 +74,7 @@ export interface FaceChecksReport {
   /** Faces whose landmarks were looked at again at the other quarter turns, and how many changed. */
   orientationChecked: number;
   orientationChanged: number;
-  /** Extra landmark-net runs: the orientation check's (0 or 1) and the NOT_A_FACE screen's (0 or 1). */
+  /** Extra landmark-net runs: the orientation check's (0 or 1) and the NOT_A_FACE mirror check's (0 or 1, when on). */
   extraLandmarkRuns: number;
   /** Faces the animal check looked at (one object-detector run for all of them). */
   animalChecked: number;
@@ -190,7 +190,7 @@ export class FaceAnalyzer {
       faces = faces.map((f, i) => (r.landmarks[i] === f.landmarks ? f : { ...f, landmarks: r.landmarks[i]!.map(roundPoint) }));
       Object.assign(checks, { orientationChecked: r.checked, orientationChanged: r.changed, extraLandmarkRuns: r.runs });
     }
-    if (this.#screen && faces.length > 0) {
+    if (this.#screen?.mirror && faces.length > 0) {
       const screen = this.#screen;
       // Only faces whose landmarks fit the mean face are screened, each crop turned the way those
       // landmarks say the face is turned: for landmarks that fit badly (profiles, sideways faces
