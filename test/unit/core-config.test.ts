@@ -45,3 +45,19 @@ test('every bad variable is named in one error a person can act on', () => {
 test('S3 credentials must come in pairs', () => {
   assert.throws(() => loadConfig({ S3_ACCESS_KEY_ID: 'abc' }), /S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY/);
 });
+
+test('the detect passes and the NOT_A_FACE checks are name sets: all, none or a list; anything else fails with the allowed names', () => {
+  const d = loadConfig({});
+  assert.deepEqual(d.detect.passes, { padded: true, tiles: true, turned: true });
+  assert.deepEqual(d.detect.notAFace, { animal: true, mirror: false });
+  assert.deepEqual(loadConfig({ FACEPIPE_NOT_A_FACE_CHECKS: 'none' }).detect.notAFace, { animal: false, mirror: false });
+  assert.deepEqual(loadConfig({ FACEPIPE_NOT_A_FACE_CHECKS: 'all' }).detect.notAFace, { animal: true, mirror: true });
+  assert.deepEqual(loadConfig({ FACEPIPE_NOT_A_FACE_CHECKS: 'mirror, animal' }).detect.notAFace, { animal: true, mirror: true });
+  assert.deepEqual(loadConfig({ FACEPIPE_DETECT_PASSES: 'tiles' }).detect.passes, { padded: false, tiles: true, turned: false });
+  assert.throws(() => loadConfig({ FACEPIPE_NOT_A_FACE_CHECKS: 'animals' }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.match(err.message, /FACEPIPE_NOT_A_FACE_CHECKS.*all, none, or a comma-separated list of animal, mirror/s);
+    return true;
+  });
+  assert.throws(() => loadConfig({ FACEPIPE_DETECT_PASSES: 'all,tiles' }), /padded, tiles, turned/);
+});

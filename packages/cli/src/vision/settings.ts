@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { FacepipeConfig } from '@facepipe/core/light';
-import type { DetectorKind, FaceAnalyzerOptions } from '@facepipe/vision';
+import { screenFromChecks, type DetectorKind, type FaceAnalyzerOptions } from '@facepipe/vision';
 import { UsageError } from '../commands/command.js';
 
 /** `parseArgs` options shared by the commands that detect faces. */
@@ -92,6 +92,7 @@ export function analyzerOptions(config: FacepipeConfig, s: DetectSettings): Face
     minScore: s.minScore,
     minFaceSize: s.minFaceSize,
     passes: config.detect.passes,
+    screen: screenFromChecks(config.detect.notAFace),
     maxPixels: s.maxPixels,
     maxBytes: s.maxBytes,
     executionProvider: config.inference.executionProvider,

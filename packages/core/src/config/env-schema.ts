@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DETECT_PASS_NAMES, parseDetectPasses } from './detect-passes.js';
+import { NOT_A_FACE_CHECK_NAMES, parseNotAFaceChecks } from './not-a-face-checks.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -72,6 +73,16 @@ export const envSchema = z.object({
     .string()
     .refine((v) => parseDetectPasses(v) !== undefined, `all, none, or a comma-separated list of ${DETECT_PASS_NAMES.join(', ')}`)
     .default('all'),
+  /**
+   * The NOT_A_FACE checks on each detection (docs/accuracy.md): `all`, `none`, or a
+   * comma-separated list of `animal` (an object detector on the face's surroundings sets pets'
+   * faces aside; about 10 ms per photo with faces on one core) and `mirror` (the landmark net on
+   * the mirrored crop; has set nothing aside in any measured set). @defaultValue animal
+   */
+  FACEPIPE_NOT_A_FACE_CHECKS: z
+    .string()
+    .refine((v) => parseNotAFaceChecks(v) !== undefined, `all, none, or a comma-separated list of ${NOT_A_FACE_CHECK_NAMES.join(', ')}`)
+    .default('animal'),
   /** Smallest face kept, in original pixels (shorter box side). @defaultValue 20 */
   FACEPIPE_MIN_FACE_SIZE: int(0, 10_000).default(20),
   /** Largest image accepted, in pixels (width × height): the decompression-bomb guard. @defaultValue 100000000 */

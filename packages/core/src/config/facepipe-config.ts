@@ -1,6 +1,7 @@
 import { type z } from 'zod';
 import { attemptsForWindow, defaultRetryPolicy, type RetryPolicy } from '../queue/retry-policy.js';
 import { parseDetectPasses, type DetectPasses } from './detect-passes.js';
+import { parseNotAFaceChecks, type NotAFaceChecks } from './not-a-face-checks.js';
 import { envSchema, type Env } from './env-schema.js';
 
 /** Settings grouped by concern, resolved once at start. */
@@ -16,7 +17,7 @@ export interface FacepipeConfig {
   };
   /** The face index (PostgreSQL + pgvector); `url` unset = none. */
   database: { url?: string; clusterMaxDistance: number; clusterMinFaces: number };
-  detect: { concurrency: number; detector: 'ssd' | 'tiny'; minScore: number; minFaceSize: number; maxPixels: number; maxBytes: number; passes: DetectPasses };
+  detect: { concurrency: number; detector: 'ssd' | 'tiny'; minScore: number; minFaceSize: number; maxPixels: number; maxBytes: number; passes: DetectPasses; notAFace: NotAFaceChecks };
   embed: { concurrency: number; batchSize: number; batchWaitMs: number; flip: boolean };
   classify: { concurrency: number; tolerance: number; classifier: 'nearest' | 'svm'; galleryRefreshMs: number };
   inference: { executionProvider: 'cpu' | 'cuda' | 'webgpu'; threads: number; intraOpThreads: number; intraOpSpinning: boolean };
@@ -111,6 +112,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       minScore: e.FACEPIPE_DETECT_MIN_SCORE,
       minFaceSize: e.FACEPIPE_MIN_FACE_SIZE,
       passes: parseDetectPasses(e.FACEPIPE_DETECT_PASSES)!,
+      notAFace: parseNotAFaceChecks(e.FACEPIPE_NOT_A_FACE_CHECKS)!,
       maxPixels: e.FACEPIPE_MAX_PIXELS,
       maxBytes: e.FACEPIPE_MAX_BYTES,
     },

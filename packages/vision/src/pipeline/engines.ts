@@ -1,8 +1,15 @@
-import type { DetectEngine, EmbedEngine, FacepipeConfig, ImageAnalysis } from '@facepipe/core/light';
+import type { DetectEngine, EmbedEngine, FacepipeConfig, ImageAnalysis, NotAFaceChecks } from '@facepipe/core/light';
 import { loadModelManifest } from '../models/index.js';
 import { CHIP_PADDING, CHIP_SIZE, decodeChipsPng, encodeChipsPng } from './chips.js';
 import { FaceAnalyzer } from './face-analyzer.js';
+import type { FaceScreenOptions } from './face-screen.js';
 import { detectVersionInfo, embedVersionInfo, pipelineVersion } from './versions.js';
+
+/** FACEPIPE_NOT_A_FACE_CHECKS as the analyzer's screen settings (default thresholds). */
+export function screenFromChecks(checks: NotAFaceChecks): FaceScreenOptions | false {
+  if (!checks.animal && !checks.mirror) return false;
+  return { mirror: checks.mirror, ...(checks.animal ? {} : { animals: false }) };
+}
 
 /** The FaceAnalyzer settings a deployment's configuration gives (the workers and search by photo use the same). */
 export function analyzerOptionsFromConfig(config: FacepipeConfig) {
@@ -11,6 +18,7 @@ export function analyzerOptionsFromConfig(config: FacepipeConfig) {
     minScore: config.detect.minScore,
     minFaceSize: config.detect.minFaceSize,
     passes: config.detect.passes,
+    screen: screenFromChecks(config.detect.notAFace),
     maxPixels: config.detect.maxPixels,
     maxBytes: config.detect.maxBytes,
     flip: config.embed.flip,
@@ -72,6 +80,7 @@ export async function configuredVersions(config: FacepipeConfig, modelsDir?: str
     minScore: config.detect.minScore,
     minFaceSize: config.detect.minFaceSize,
     passes: config.detect.passes,
+    screen: screenFromChecks(config.detect.notAFace),
     chipSize: CHIP_SIZE,
     chipPadding: CHIP_PADDING,
   });
