@@ -70,7 +70,7 @@ async function measure(dirs: readonly string[]): Promise<Row[]> {
       const embeddings = await ssd.embed(a.chips, a.faces.length);
       const fits = a.faces.map((f) => fitFaceShape(f.landmarks));
       const mirrored = await mirroredCropLandmarks(ssd.pool, img, a.faces.map((f) => f.box), fits.map((f) => rollQuarter(f.roll)));
-      const species = await speciesOfFaces(objects, img, a.faces.map((f) => f.box), animalCheck);
+      const species = await speciesOfFaces(objects, img, a.faces.map((f) => f.box), animalCheck, fits.map((f) => rollQuarter(f.roll)));
       a.faces.forEach((f, i) => {
         rows.push({
           file: relative(data, file).startsWith('..') ? file : relative(data, file),

@@ -7,12 +7,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import sharp from 'sharp';
 import { FaceAnalyzer } from '@facepipe/vision';
 import { animalPhotosDir, dataPath, missingAnimalPhotos, missingData } from '../helpers/data.js';
 
 /** Animal photos the SSD finds a "face" in (score ≥ 0.4), and the other animal photos (none found). */
 const TAKEN_FOR_FACES = ['chelsea.png', 'dogs.jpg', 'squirrel_cls.jpg'];
 const OTHER_ANIMALS = ['baboon.jpg', 'HappyFish.jpg', 'butterfly.jpg'];
+/** A portrait whose copy turned 90° the animal check took for a dog before its crops were turned upright. */
+const SIDEWAYS = 'recognition/lfw_dev/lfw-deepfunneled/Betsy_Coffin/Betsy_Coffin_0001.jpg';
 const PEOPLE = [
   'recognition/face_recognition_examples/knn_test/obama1.jpg',
   'hard_cases/scikit-image/astronaut.png',
@@ -20,7 +23,7 @@ const PEOPLE = [
   'detection/dlib_pascal_training/2008_001322.jpg',
 ];
 
-const skip = missingAnimalPhotos(...TAKEN_FOR_FACES, ...OTHER_ANIMALS) || missingData(...PEOPLE);
+const skip = missingAnimalPhotos(...TAKEN_FOR_FACES, ...OTHER_ANIMALS) || missingData(...PEOPLE, SIDEWAYS);
 
 test('animals the detector takes for faces are set aside as NOT_A_FACE with looksLike; people are kept', { skip }, async () => {
   const on = await FaceAnalyzer.create({ stages: ['detect'] });
@@ -45,6 +48,13 @@ test('animals the detector takes for faces are set aside as NOT_A_FACE with look
       assert.ok(a.faces.length >= 1, photo);
       assert.deepEqual(a.rejected.filter((r) => r.looksLike), [], `${photo}: no person is taken for an animal`);
       assert.equal(a.checks.animalChecked, a.faces.length);
+    }
+    // A person lying on their side reads as an animal to COCO's detector: the crop is turned upright first.
+    for (const degrees of [90, 270]) {
+      const turned = await sharp(await readFile(dataPath(SIDEWAYS))).rotate(degrees).png().toBuffer();
+      const a = await on.analyze(turned);
+      assert.equal(a.faces.length, 1, `${SIDEWAYS} turned ${degrees}°: ${JSON.stringify(a.rejected)}`);
+      assert.deepEqual(a.rejected.filter((r) => r.looksLike), []);
     }
     assert.notEqual(on.detectVersion.tag, off.detectVersion.tag, 'the check is part of the detect version');
     assert.match(on.detectVersion.screenModel ?? '', /^object_centernet@human-3\.3\.6\+/);

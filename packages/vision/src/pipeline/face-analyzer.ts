@@ -208,7 +208,9 @@ export class FaceAnalyzer {
     const animals = this.#screen?.animals;
     if (animals && faces.length > 0) {
       const tScreen = performance.now();
-      const species = await speciesOfFaces(this.pool, img, faces.map((f) => f.box), animals);
+      // Each crop turned the way the face's landmarks say it is turned (see speciesOfFaces).
+      const turns = faces.map((f) => rollQuarter(fitFaceShape(f.landmarks).roll));
+      const species = await speciesOfFaces(this.pool, img, faces.map((f) => f.box), animals, turns);
       checks.animalChecked = faces.length;
       const animal = new Set(faces.map((_, i) => i).filter((i) => isAnimalFace(species[i]!, animals)));
       for (const i of animal) rejected.push({ box: faces[i]!.box, score: faces[i]!.score, reason: 'NOT_A_FACE', looksLike: species[i]!.animalClass });

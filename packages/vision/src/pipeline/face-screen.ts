@@ -11,9 +11,9 @@ const LANDMARK_INPUT = 112;
  * @vladmandic/human); when an animal class (or the teddy bear) reaches `minScore` and beats
  * "person" by `minMargin`, the detection is a pet's face, not a person's. Measured
  * (`bench/face-screen.ts`, docs/accuracy.md): the 443 real faces of the shared data score animal
- * at most 0.235 and animal − person at most 0.05; the cat, dog and squirrel detections animal
- * 0.31–0.54 and animal − person 0.23–0.44. Three animals are few: the thresholds sit in the
- * middle of those gaps, not at a measured false-positive rate.
+ * at most 0.254 and animal − person at most 0.05; the cat, dog and squirrel detections animal
+ * 0.31–0.54 and animal − person 0.19–0.44. Three animals are few: the margin sits in the middle
+ * of that gap, not at a measured false-positive rate.
  */
 export interface AnimalScreenOptions {
   /**
@@ -144,17 +144,41 @@ export function animalCropBox(box: Box, cropScale: number): Box {
 
 /**
  * Species scores of each face's surroundings, all crops in one object-detector run. The crop is
- * clipped to the photo and padded to a centred square, as the landmark crops are.
+ * clipped to the photo and padded to a centred square, as the landmark crops are. COCO's people
+ * stand: a person lying on their side in a sideways photo reads as a cat or a dog. So a face whose
+ * landmarks say it is turned (`turns[i]`, clockwise quarter turns in the image) is also looked at
+ * turned upright, and its scores are the person score of the better view and the animal score of
+ * the more animal one — an animal's landmarks can say anything, so the upright view keeps its say.
  */
-export async function speciesOfFaces(pool: InferencePool, img: RgbImage, boxes: readonly Box[], o: ResolvedAnimalScreen): Promise<SpeciesScores[]> {
+export async function speciesOfFaces(
+  pool: InferencePool,
+  img: RgbImage,
+  boxes: readonly Box[],
+  o: ResolvedAnimalScreen,
+  turns: readonly QuarterTurns[] = [],
+): Promise<SpeciesScores[]> {
   if (boxes.length === 0) return [];
   const size = o.inputSize;
   const per = size * size * 3;
-  const batch = new Float32Array(per * boxes.length);
-  const cropped = boxes.map((box, i) => cropAndResize(img, animalCropBox(box, o.cropScale), size, { out: batch, outOffset: i * per }) !== null);
-  const out = await pool.run('object_centernet', batch, boxes.length, size, size);
+  // One crop per face as it stands in the photo, plus one turned upright for each turned face.
+  const views = boxes.flatMap((_, i) => ((turns[i] ?? 0) === 0 ? [{ face: i, undo: 0 as QuarterTurns }] : [{ face: i, undo: 0 as QuarterTurns }, { face: i, undo: ((4 - turns[i]!) % 4) as QuarterTurns }]));
+  const batch = new Float32Array(per * views.length);
+  const cropped = views.map(({ face, undo }, v) => {
+    const crop = cropAndResize(img, animalCropBox(boxes[face]!, o.cropScale), size, { out: batch, outOffset: v * per });
+    if (crop && undo !== 0) batch.set(turnSquareNhwc(batch, size, undo, v * per), v * per);
+    return crop !== null;
+  });
+  const out = await pool.run('object_centernet', batch, views.length, size, size);
   const scores = out.class_scores!.data;
-  return boxes.map((_, i) => (cropped[i] ? speciesScores(scores, i * OBJECT_CLASS_COUNT) : { person: 0, animal: 0, animalClass: '' }));
+  const result = boxes.map((): SpeciesScores => ({ person: 0, animal: 0, animalClass: '' }));
+  views.forEach(({ face }, v) => {
+    if (!cropped[v]) return;
+    const s = speciesScores(scores, v * OBJECT_CLASS_COUNT);
+    const r = result[face]!;
+    r.person = Math.max(r.person, s.person);
+    if (s.animal > r.animal) [r.animal, r.animalClass] = [s.animal, s.animalClass];
+  });
+  return result;
 }
 
 /** Whether a detection is set aside as NOT_A_FACE, from its mirror disagreement. */
