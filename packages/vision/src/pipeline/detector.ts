@@ -1,9 +1,10 @@
 import type { DetectedFace, DetectPassTiming, Point, RejectedFace } from '@facepipe/core/light';
 import {
-  clipBox, nonMaxSuppression, letterboxToImage, placeOnCanvas, tileGrid, turnSquareNhwc, unturnCorners, unturnPoint, type Box, type QuarterTurns,
+  clipBox, nonMaxSuppression, placeOnCanvas, tileGrid, turnSquareNhwc, unturnCorners, type Box, type QuarterTurns,
 } from '../geometry/index.js';
-import { cropAndResize, letterboxRegion, letterboxRgb, letterboxRgbRect, type RgbImage } from '../image/index.js';
+import { letterboxRegion, letterboxRgb, letterboxRgbRect, type RgbImage } from '../image/index.js';
 import { decodeSsd, decodeTinyYolo, ssdAnchors, SSD_TRAINED_INPUT, type DetectionCandidates, type InferencePool, type LoadedModelManifest } from '../models/index.js';
+import { cropLandmarks } from './face-crops.js';
 
 export type DetectorKind = 'ssd' | 'tiny';
 
@@ -102,7 +103,6 @@ export function ssdInputExtent(width: number, height: number, maxSide = SSD_TRAI
 
 /** IoU above which NMS drops the weaker box (face-api's values per detector). */
 const NMS_IOU = { ssd: 0.5, tiny: 0.4 } as const;
-const LANDMARK_INPUT = 112;
 
 /** A detection in image pixels; `turns` is how far the face is turned from upright (0 = upright). */
 export interface FoundFace {
@@ -381,29 +381,8 @@ export class FaceDetector {
    * 68 landmarks per box (iBUG order, image pixels), all faces in one batch. `turns[i]` (clockwise
    * quarter turns of face i from upright) turns its crop upright for the landmark net.
    */
-  async landmarks(img: RgbImage, boxes: readonly Box[], turns: readonly QuarterTurns[] = []): Promise<Point[][]> {
-    if (boxes.length === 0) return [];
-    const per = LANDMARK_INPUT * LANDMARK_INPUT * 3;
-    const batch = new Float32Array(per * boxes.length);
-    const geometries = boxes.map((box, i) => {
-      const crop = cropAndResize(img, box, LANDMARK_INPUT, { out: batch, outOffset: i * per });
-      const t = turns[i] ?? 0;
-      if (crop && t !== 0) batch.set(turnSquareNhwc(batch, LANDMARK_INPUT, ((4 - t) % 4) as QuarterTurns, i * per), i * per);
-      return crop?.geometry;
-    });
-    const out = await this.#pool.run('face_landmark_68', batch, boxes.length, LANDMARK_INPUT, LANDMARK_INPUT);
-    const raw = out.landmarks!.data;
-    return geometries.map((g, i) => {
-      if (!g) return [];
-      const t = ((4 - (turns[i] ?? 0)) % 4) as QuarterTurns;
-      const points: Point[] = [];
-      for (let p = 0; p < 68; p++) {
-        const [cx, cy] = unturnPoint(raw[i * 136 + p * 2]! * LANDMARK_INPUT, raw[i * 136 + p * 2 + 1]! * LANDMARK_INPUT, LANDMARK_INPUT, t);
-        const [x, y] = letterboxToImage(g, [cx, cy]);
-        points.push([x, y]);
-      }
-      return points;
-    });
+  landmarks(img: RgbImage, boxes: readonly Box[], turns: readonly QuarterTurns[] = []): Promise<Point[][]> {
+    return cropLandmarks(this.#pool, img, boxes, turns);
   }
 
   /** Detection and landmarks together, as result records. */

@@ -190,36 +190,38 @@ export class FaceAnalyzer {
       faces = faces.map((f, i) => (r.landmarks[i] === f.landmarks ? f : { ...f, landmarks: r.landmarks[i]!.map(roundPoint) }));
       Object.assign(checks, { orientationChecked: r.checked, orientationChanged: r.changed, extraLandmarkRuns: r.runs });
     }
-    if (this.#screen?.mirror && faces.length > 0) {
-      const screen = this.#screen;
+    // The landmark fits, once: the checks below turn their crops by them, quality records them.
+    let fits = faces.map((f) => fitFaceShape(f.landmarks));
+    /** Sets the faces at `indices` aside as NOT_A_FACE, keeping `faces` and `fits` in step. */
+    const setAside = (indices: ReadonlySet<number>, looksLike?: (i: number) => string): void => {
+      for (const i of indices) rejected.push({ box: faces[i]!.box, score: faces[i]!.score, reason: 'NOT_A_FACE', ...(looksLike ? { looksLike: looksLike(i) } : {}) });
+      faces = faces.filter((_, i) => !indices.has(i)).map((f, index) => ({ ...f, index }));
+      fits = fits.filter((_, i) => !indices.has(i));
+    };
+    const screen = this.#screen;
+    if (screen?.mirror && faces.length > 0) {
       // Only faces whose landmarks fit the mean face are screened, each crop turned the way those
       // landmarks say the face is turned: for landmarks that fit badly (profiles, sideways faces
       // the orientation check could not fix) the mirror test says nothing reliable.
-      const fits = faces.map((f) => fitFaceShape(f.landmarks));
       const screened = faces.map((_, i) => i).filter((i) => fits[i]!.residual <= screen.maxResidual);
       const mirrored = await mirroredCropLandmarks(this.pool, img, screened.map((i) => faces[i]!.box), screened.map((i) => rollQuarter(fits[i]!.roll)));
       if (screened.length > 0) checks.extraLandmarkRuns++;
-      const notAFace = new Set(screened.filter((i, k) => mirrored[k]!.length === 68 && isNotAFace(mirrorDisagreement(faces[i]!.landmarks, mirrored[k]!, faces[i]!.box), screen)));
-      for (const i of notAFace) rejected.push({ box: faces[i]!.box, score: faces[i]!.score, reason: 'NOT_A_FACE' });
-      faces = faces.filter((_, i) => !notAFace.has(i)).map((f, index) => ({ ...f, index }));
+      setAside(new Set(screened.filter((i, k) => mirrored[k]!.length === 68 && isNotAFace(mirrorDisagreement(faces[i]!.landmarks, mirrored[k]!, faces[i]!.box), screen))));
     }
     const landmarksMs = found.landmarksMs + (performance.now() - tChecks);
     let screenMs: number | undefined;
-    const animals = this.#screen?.animals;
-    if (animals && faces.length > 0) {
+    if (screen?.animals && faces.length > 0) {
+      const animals = screen.animals;
       const tScreen = performance.now();
-      // Each crop turned the way the face's landmarks say it is turned (see speciesOfFaces).
-      const turns = faces.map((f) => rollQuarter(fitFaceShape(f.landmarks).roll));
-      const species = await speciesOfFaces(this.pool, img, faces.map((f) => f.box), animals, turns);
+      // Each face also looked at turned the way its landmarks say it is turned (see speciesOfFaces).
+      const species = await speciesOfFaces(this.pool, img, faces.map((f) => f.box), animals, fits.map((f) => rollQuarter(f.roll)));
       checks.animalChecked = faces.length;
-      const animal = new Set(faces.map((_, i) => i).filter((i) => isAnimalFace(species[i]!, animals)));
-      for (const i of animal) rejected.push({ box: faces[i]!.box, score: faces[i]!.score, reason: 'NOT_A_FACE', looksLike: species[i]!.animalClass });
-      faces = faces.filter((_, i) => !animal.has(i)).map((f, index) => ({ ...f, index }));
+      setAside(new Set(faces.map((_, i) => i).filter((i) => isAnimalFace(species[i]!, animals))), (i) => species[i]!.animalClass);
       screenMs = performance.now() - tScreen;
     }
     const t = performance.now();
     const chips = alignFaces(img, faces.map((f) => f.landmarks));
-    faces = faces.map((f, i) => withQuality(f, chips, i));
+    faces = faces.map((f, i) => withQuality(f, fits[i]!.residual, chips, i));
     const alignMs = performance.now() - t;
     return {
       width: img.width,
@@ -257,14 +259,14 @@ export class FaceAnalyzer {
 const round2 = (v: number) => Math.round(v * 100) / 100;
 const roundPoint = ([x, y]: readonly [number, number]): Point => [round2(x), round2(y)];
 
-/** The face with its quality attributes: landmark fit, rough pose, the aligned chip's sharpness. */
-function withQuality(face: DetectedFace, chips: Uint8Array, i: number): DetectedFace {
+/** The face with its quality attributes: landmark fit (`fitFaceShape`'s residual), rough pose, the aligned chip's sharpness. */
+function withQuality(face: DetectedFace, shapeResidual: number, chips: Uint8Array, i: number): DetectedFace {
   const per = CHIP_SIZE * CHIP_SIZE * 3;
   const pose = estimatePose(face.landmarks);
   return {
     ...face,
     quality: {
-      shapeResidual: Math.round(fitFaceShape(face.landmarks).residual * 1e4) / 1e4,
+      shapeResidual: Math.round(shapeResidual * 1e4) / 1e4,
       yaw: Math.round(pose.yaw * 10) / 10,
       pitch: Math.round(pose.pitch * 10) / 10,
       sharpness: Math.round(laplacianVariance(chips.subarray(i * per, (i + 1) * per), CHIP_SIZE, CHIP_SIZE) * 10) / 10,

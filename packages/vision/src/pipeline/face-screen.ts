@@ -1,9 +1,8 @@
 import type { Point } from '@facepipe/core/light';
-import { letterboxToImage, turnSquareNhwc, unturnPoint, type Box, type QuarterTurns } from '../geometry/index.js';
-import { cropAndResize, type RgbImage } from '../image/index.js';
+import type { Box, QuarterTurns } from '../geometry/index.js';
+import type { RgbImage } from '../image/index.js';
 import { NON_HUMAN_FACE_CLASSES, OBJECT_CLASS_COUNT, type InferencePool } from '../models/index.js';
-
-const LANDMARK_INPUT = 112;
+import { cropLandmarks, uprightCropInto } from './face-crops.js';
 
 /**
  * The animal check of NOT_A_FACE: the face's surroundings (a square `cropScale` times the box's
@@ -161,13 +160,13 @@ export async function speciesOfFaces(
   const size = o.inputSize;
   const per = size * size * 3;
   // One crop per face as it stands in the photo, plus one turned upright for each turned face.
-  const views = boxes.flatMap((_, i) => ((turns[i] ?? 0) === 0 ? [{ face: i, undo: 0 as QuarterTurns }] : [{ face: i, undo: 0 as QuarterTurns }, { face: i, undo: ((4 - turns[i]!) % 4) as QuarterTurns }]));
-  const batch = new Float32Array(per * views.length);
-  const cropped = views.map(({ face, undo }, v) => {
-    const crop = cropAndResize(img, animalCropBox(boxes[face]!, o.cropScale), size, { out: batch, outOffset: v * per });
-    if (crop && undo !== 0) batch.set(turnSquareNhwc(batch, size, undo, v * per), v * per);
-    return crop !== null;
+  const views: { face: number; turns: QuarterTurns }[] = [];
+  boxes.forEach((_, face) => {
+    views.push({ face, turns: 0 });
+    if ((turns[face] ?? 0) !== 0) views.push({ face, turns: turns[face]! });
   });
+  const batch = new Float32Array(per * views.length);
+  const cropped = views.map(({ face, turns }, v) => uprightCropInto(img, animalCropBox(boxes[face]!, o.cropScale), size, batch, v * per, turns) !== null);
   const out = await pool.run('object_centernet', batch, views.length, size, size);
   const scores = out.class_scores!.data;
   const result = boxes.map((): SpeciesScores => ({ person: 0, animal: 0, animalClass: '' }));
@@ -187,47 +186,10 @@ export function isNotAFace(disagreement: number, o: ResolvedFaceScreen): boolean
 }
 
 /**
- * 68 landmarks of each box's crop, turned upright (`turns[i]`: the face's clockwise quarter turns
- * in the image) and mirrored left-right, mapped back to image pixels (in the mirrored crop's own
- * point order: compare with `mirrorDisagreement`). All boxes in one landmark-net run; crops
- * as `FaceDetector.landmarks` makes them. An empty box gives [].
+ * 68 landmarks of each box's crop turned upright (`turns[i]`: the face's clockwise quarter turns in
+ * the image) and mirrored left-right, in image pixels, in the mirrored crop's own point order:
+ * compare with `mirrorDisagreement`. An empty box gives [].
  */
-export async function mirroredCropLandmarks(pool: InferencePool, img: RgbImage, boxes: readonly Box[], turns: readonly QuarterTurns[] = []): Promise<Point[][]> {
-  if (boxes.length === 0) return [];
-  const per = LANDMARK_INPUT * LANDMARK_INPUT * 3;
-  const batch = new Float32Array(per * boxes.length);
-  const undo = boxes.map((_, i) => ((4 - (turns[i] ?? 0)) % 4) as QuarterTurns);
-  const geometries = boxes.map((box, i) => {
-    const crop = cropAndResize(img, box, LANDMARK_INPUT, { out: batch, outOffset: i * per });
-    if (crop && undo[i] !== 0) batch.set(turnSquareNhwc(batch, LANDMARK_INPUT, undo[i]!, i * per), i * per);
-    if (crop) mirrorRowsInPlace(batch, i * per, LANDMARK_INPUT);
-    return crop?.geometry;
-  });
-  const out = await pool.run('face_landmark_68', batch, boxes.length, LANDMARK_INPUT, LANDMARK_INPUT);
-  const raw = out.landmarks!.data;
-  return geometries.map((g, i) => {
-    if (!g) return [];
-    const points: Point[] = [];
-    for (let p = 0; p < 68; p++) {
-      // A point at x in the mirrored crop is at size − x in the upright crop, then turned back.
-      const [cx, cy] = unturnPoint(LANDMARK_INPUT - raw[i * 136 + p * 2]! * LANDMARK_INPUT, raw[i * 136 + p * 2 + 1]! * LANDMARK_INPUT, LANDMARK_INPUT, undo[i]!);
-      const [x, y] = letterboxToImage(g, [cx, cy]);
-      points.push([x, y]);
-    }
-    return points;
-  });
-}
-
-/** Mirrors a size×size×3 NHWC image at `offset` left-right, in place. */
-export function mirrorRowsInPlace(data: Float32Array, offset: number, size: number): void {
-  for (let r = 0; r < size; r++) {
-    const row = offset + r * size * 3;
-    for (let a = 0, b = size - 1; a < b; a++, b--) {
-      for (let c = 0; c < 3; c++) {
-        const t = data[row + a * 3 + c]!;
-        data[row + a * 3 + c] = data[row + b * 3 + c]!;
-        data[row + b * 3 + c] = t;
-      }
-    }
-  }
+export function mirroredCropLandmarks(pool: InferencePool, img: RgbImage, boxes: readonly Box[], turns: readonly QuarterTurns[] = []): Promise<Point[][]> {
+  return cropLandmarks(pool, img, boxes, turns, true);
 }

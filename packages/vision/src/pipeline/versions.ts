@@ -31,6 +31,7 @@ export const detectorModel = { ssd: 'ssd_mobilenetv1', tiny: 'tiny_face_detector
 
 /** The detect stage's version: detector and landmark model versions plus every setting that changes output. */
 export function detectVersionInfo(manifest: LoadedModelManifest, s: DetectSettings): DetectVersionInfo {
+  const checks = faceChecksTag(s);
   const info = {
     detector: manifest.models[detectorModel[s.detector]].version,
     landmarks: manifest.models.face_landmark_68.version,
@@ -38,7 +39,7 @@ export function detectVersionInfo(manifest: LoadedModelManifest, s: DetectSettin
     minFaceSize: s.minFaceSize,
     chip: { size: s.chipSize, padding: s.chipPadding },
     strategy: detectStrategy(s.detector, s.passes),
-    ...(faceChecksTag(s) ? { checks: faceChecksTag(s) } : {}),
+    ...(checks ? { checks } : {}),
     // The animal check's model: a new object detector changes which faces are kept.
     ...(s.screen !== false && resolveFaceScreen(s.screen).animals ? { screenModel: manifest.models.object_centernet.version } : {}),
   };
