@@ -22,7 +22,7 @@ import { buildObjectCenternet } from './nets/object-centernet.js';
 import { buildSsdMobilenetv1 } from './nets/ssd-mobilenetv1.js';
 import { buildTinyFaceDetector } from './nets/tiny-face-detector.js';
 import { encodeModel, type GraphSpec } from './onnx-proto.js';
-import { readTfjsGraphModel, readTfjsWeights, type TfjsGraphModel, type TfjsWeight } from './tfjs-weights.js';
+import { readTfjsGraphModel, readTfjsWeights } from './tfjs-weights.js';
 
 export const CONVERTER_NAME = '@facepipe/vision/convert';
 /** Bump whenever a graph builder or the writer changes what it emits. */
@@ -64,11 +64,15 @@ export interface ConvertResult {
   manifest: ModelManifest;
 }
 
-const faceBuilders: Record<Exclude<ModelName, 'object_centernet'>, (w: Map<string, TfjsWeight>) => { graph: GraphSpec; anchors?: Float32Array }> = {
-  ssd_mobilenetv1: buildSsdMobilenetv1,
-  tiny_face_detector: buildTinyFaceDetector,
-  face_landmark_68: buildFaceLandmark68,
-  face_recognition: buildFaceRecognition,
+type Built = { graph: GraphSpec; anchors?: Float32Array };
+
+/** Each network's builder, from its source file (a weights manifest or a graph model). */
+const builders: Record<ModelName, (sourceFile: string) => Promise<Built>> = {
+  ssd_mobilenetv1: async (f) => buildSsdMobilenetv1((await readTfjsWeights(f)).weights),
+  tiny_face_detector: async (f) => buildTinyFaceDetector((await readTfjsWeights(f)).weights),
+  face_landmark_68: async (f) => buildFaceLandmark68((await readTfjsWeights(f)).weights),
+  face_recognition: async (f) => buildFaceRecognition((await readTfjsWeights(f)).weights),
+  object_centernet: async (f) => buildObjectCenternet(await readTfjsGraphModel(f)),
 };
 
 /** A package's root folder. @vladmandic/human's `exports` hide its package.json, so walk up from its entry. */
@@ -176,15 +180,7 @@ export async function convertModels(options: ConvertOptions = {}): Promise<Conve
     const source = contract.source;
     const pkg = packages[source.package]!;
     const path = sourcePath(source);
-    let built: { graph: GraphSpec; anchors?: Float32Array };
-    if (name === 'object_centernet') {
-      const model: TfjsGraphModel = await readTfjsGraphModel(join(pkg.dir, path));
-      built = buildObjectCenternet(model);
-    } else {
-      const { weights } = await readTfjsWeights(join(pkg.dir, path));
-      built = faceBuilders[name](weights);
-    }
-    const { graph, anchors } = built;
+    const { graph, anchors } = await builders[name](join(pkg.dir, path));
     // The face networks' doc string and metadata are as converter 1.2.0 wrote them, so their bytes
     // (and model versions) do not change with the object detector's arrival.
     const manifestKey = 'manifest' in source ? 'source_manifest' : 'source_graph_model';
