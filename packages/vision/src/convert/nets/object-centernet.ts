@@ -13,7 +13,7 @@
  * frozen at 512.
  */
 import { GraphBuilder, attr } from '../graph-builder.js';
-import { conv, depthwiseToOihw, hwioToOihw, type Fmap } from '../layers.js';
+import { clip, conv, depthwiseToOihw, hwioToOihw, relu, unary, type Fmap } from '../layers.js';
 import { OnnxDataType, type GraphSpec } from '../onnx-proto.js';
 import type { TfAttr, TfGraphNode, TfjsGraphModel, TfjsWeight } from '../tfjs-weights.js';
 import { MODEL_CONTRACTS, OBJECT_CLASS_COUNT } from '../../models/contract.js';
@@ -23,7 +23,9 @@ export const CENTERNET_HEATMAP_NODE = 'tower_0/keypoints';
 /** The input size the source graph was frozen at (its Placeholder and resize sizes). */
 const FROZEN_SIZE = 512;
 
-const text = (a: TfAttr | undefined): string => (a?.s ? Buffer.from(a.s, 'base64').toString('utf8') : '');
+/** GraphDef JSON writes string attributes as base64 bytes. */
+const fromBase64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
+const text = (a: TfAttr | undefined): string => (a?.s ? fromBase64(a.s) : '');
 
 function strides(node: TfGraphNode): number {
   const s = node.attr?.strides?.list?.i?.map(Number) ?? [1, 1, 1, 1];
@@ -49,7 +51,7 @@ export function buildObjectCenternet(model: Pick<TfjsGraphModel, 'nodes' | 'weig
     const inputs = node.input ?? [];
     const w = constant(inputs[1]!);
     const [kh, kw, ci, co] = w.shape as [number, number, number, number];
-    const fused = node.attr?.fused_ops?.list?.s?.map((s) => Buffer.from(s, 'base64').toString('utf8')) ?? [];
+    const fused = node.attr?.fused_ops?.list?.s?.map(fromBase64) ?? [];
     const hasBias = fused[0] === 'BiasAdd';
     if (fused.length > 0 && !hasBias) throw new Error(`${node.name}: fused ops ${fused.join(',')} are not supported`);
     const activation = fused[1];
@@ -72,13 +74,10 @@ export function buildObjectCenternet(model: Pick<TfjsGraphModel, 'nodes' | 'weig
       ...(depthwise ? { group: ci } : {}),
       hint: node.name,
     });
-    if (activation === 'Relu') y = { ...y, value: g.op('Relu', [y.value], {}, `${node.name}/relu`) };
-    if (activation === 'Relu6') y = { ...y, value: relu6(y.value, `${node.name}/relu6`) };
+    if (activation === 'Relu') y = relu(g, y, `${node.name}/relu`);
+    if (activation === 'Relu6') y = clip(g, y, 0, 6, `${node.name}/relu6`);
     return y;
   };
-
-  const relu6 = (value: string, hint: string): string =>
-    g.op('Clip', [value, g.floats(`${hint}/min`, [], [0]), g.floats(`${hint}/max`, [], [6])], {}, hint);
 
   /** A binary op's operand: a translated map, or a scalar constant. */
   const operand = (name: string, node: TfGraphNode): string => {
@@ -130,12 +129,12 @@ export function buildObjectCenternet(model: Pick<TfjsGraphModel, 'nodes' | 'weig
       case 'Relu':
       case 'Sigmoid': {
         const x = first();
-        out = { ...x, value: g.op(node.op, [x.value], {}, name) };
+        out = unary(g, x, node.op, name);
         break;
       }
       case 'Relu6': {
         const x = first();
-        out = { ...x, value: relu6(x.value, name) };
+        out = clip(g, x, 0, 6, name);
         break;
       }
       case 'Identity':
