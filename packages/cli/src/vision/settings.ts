@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { FacepipeConfig } from '@facepipe/core/light';
-import { screenFromChecks, type DetectorKind, type FaceAnalyzerOptions } from '@facepipe/vision';
+import { analyzerOptionsFromConfig, type DetectorKind, type FaceAnalyzerOptions } from '@facepipe/vision';
 import { UsageError } from '../commands/command.js';
 
 /** `parseArgs` options shared by the commands that detect faces. */
@@ -85,20 +85,15 @@ export function resolveDetectSettings(config: FacepipeConfig, flags: DetectFlags
   };
 }
 
-/** FaceAnalyzer options for these settings, with the inference settings of the environment. */
+/** FaceAnalyzer options: the deployment's (`analyzerOptionsFromConfig`) with these settings' detection values and inference workers. */
 export function analyzerOptions(config: FacepipeConfig, s: DetectSettings): FaceAnalyzerOptions {
   return {
+    ...analyzerOptionsFromConfig(config),
     detector: s.detector,
     minScore: s.minScore,
     minFaceSize: s.minFaceSize,
-    passes: config.detect.passes,
-    screen: screenFromChecks(config.detect.notAFace),
     maxPixels: s.maxPixels,
     maxBytes: s.maxBytes,
-    executionProvider: config.inference.executionProvider,
-    intraOpThreads: config.inference.intraOpThreads,
-    intraOpSpinning: config.inference.intraOpSpinning,
     inferenceThreads: s.inferenceThreads,
-    maxEmbedBatch: Math.max(config.embed.batchSize, 1),
   };
 }
