@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@facepipe/core';
 import { startEmbeddedS3, startLocalRedis } from '@facepipe/devstack';
-import { DashboardData, Producer } from '@facepipe/producer';
+import { Producer } from '@facepipe/producer';
+import { DashboardData } from '@facepipe/service';
 
 const { values } = parseArgs({ options: { batches: { type: 'string', default: '1000' }, loads: { type: 'string', default: '50' }, json: { type: 'boolean', default: false } } });
 const batches = Number(values.batches);

@@ -9,8 +9,8 @@ import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startS3, type TestS3 } from '../helpers/s3-server.js';
 
 const cli = fileURLToPath(new URL('../../packages/cli/dist/main.js', import.meta.url));
-/** The producer package's own bin (facepipe-producer), the same service without the CLI. */
-const producerBin = fileURLToPath(new URL('../../packages/producer/dist/main.js', import.meta.url));
+/** The service package's own bin (facepipe-service), the same service without the CLI. */
+const serviceBin = fileURLToPath(new URL('../../packages/service/dist/main.js', import.meta.url));
 const photo = 'recognition/face_recognition_examples/knn_test/obama1.jpg';
 const token = `tok-${randomUUID()}`;
 const wrongToken = `wrong-${randomUUID()}`;
@@ -61,7 +61,7 @@ describe('facepipe serve and a worker as processes', () => {
     const run = start(['serve', '--host', '0.0.0.0', '--port', '0'], {});
     assert.equal(await run.exit, 2);
     assert.match(run.output(), /FACEPIPE_HTTP_HOST \("0\.0\.0\.0"\) is not a loopback address and FACEPIPE_API_TOKEN is unset/);
-    const bin = start([], { FACEPIPE_HTTP_HOST: '::', FACEPIPE_HTTP_PORT: '0' }, producerBin);
+    const bin = start([], { FACEPIPE_HTTP_HOST: '::', FACEPIPE_HTTP_PORT: '0' }, serviceBin);
     assert.equal(await bin.exit, 2);
     assert.match(bin.output(), /FACEPIPE_HTTP_HOST \("::"\) is not a loopback address/);
   });

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FaceIndex, FaceLibrary } from '@facepipe/face-index';
-import { startService, type ImageStatus, type RunningService } from '@facepipe/producer';
+import { startService, type ImageStatus, type RunningService } from '@facepipe/service';
 import { dataPath, missingData } from '../helpers/data.js';
 import { startLivePipeline, type LivePipeline } from '../helpers/live-pipeline.js';
 

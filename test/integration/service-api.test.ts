@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { basename, join } from 'node:path';
 import { ConfigError, loadConfig, objectKeys } from '@facepipe/core';
-import { openApiDocument, startService, type ImageStatus, type RunningService, type UploadResult } from '@facepipe/producer';
+import { openApiDocument, startService, type ImageStatus, type RunningService, type UploadResult } from '@facepipe/service';
 import { dataPath, missingData } from '../helpers/data.js';
 import { startLivePipeline, type LivePipeline } from '../helpers/live-pipeline.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BatchInfo } from '@facepipe/core';
-import { BatchRates, batchKind, batchView, dashboardAlerts, groupSmallUploads, type DashboardBatch } from '@facepipe/producer';
+import { BatchRates, batchKind, batchView, dashboardAlerts, groupSmallUploads, type DashboardBatch } from '@facepipe/service';
 
 const info = (over: Partial<BatchInfo> = {}): BatchInfo => ({
   id: 'b1',

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FacepipeMetrics } from '@facepipe/core';
-import { ServiceMetrics } from '@facepipe/producer';
+import { ServiceMetrics } from '@facepipe/service';
 
 const path = fileURLToPath(new URL('../../deploy/grafana/facepipe-dashboard.json', import.meta.url));
 

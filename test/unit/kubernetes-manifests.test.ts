@@ -121,7 +121,7 @@ for (const overlay of ['base', 'overlays/gpu']) {
 
     test('grace periods outlast facepipe\'s own shutdown (active jobs finish before Kubernetes kills)', () => {
       const workerForceMs = msFromSource('packages/core/src/runtime/shutdown.ts', /forceAfterMs \?\? ([\d_]+)/);
-      const serviceForceMs = msFromSource('packages/cli/src/commands/serve.ts', /forceAfterMs: ([\d_]+)/);
+      const serviceForceMs = msFromSource('packages/service/src/serve.ts', /forceAfterMs: ([\d_]+)/);
       for (const d of byKind(all, 'Deployment')) {
         const spec = d.spec.template.spec;
         const isService = d.metadata.labels!['app.kubernetes.io/component'] === 'service';

@@ -24,7 +24,7 @@ import {
   summarise,
   uploadStatus,
   UploadSlots,
-} from '@facepipe/producer';
+} from '@facepipe/service';
 
 test('loopback addresses are told apart from network ones', () => {
   for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', 'api.localhost', '::1', '[::1]', '::ffff:127.0.0.1']) assert.equal(isLoopbackHost(h), true, h);

@@ -1,7 +1,8 @@
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { loadConfig, stageNames, type StageName } from '@facepipe/core';
-import { Producer, ScheduledReindexWorker, startService, type RunningService } from '@facepipe/producer';
+import { Producer, ScheduledReindexWorker } from '@facepipe/producer';
+import { startService, type RunningService } from '@facepipe/service';
 import { LocalStack } from './local-stack.js';
 import { localStageSettings } from './stage-settings.js';
 import { waitForWorkers } from './wait.js';

@@ -1,14 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { StageName } from '@facepipe/core';
 
 const require = createRequire(import.meta.url);
 
 /** The entry point production uses for each stage (each package's own bin). */
 export function workerEntry(stage: StageName): string {
-  return join(dirname(require.resolve(`@facepipe/worker-${stage}/package.json`)), 'dist', 'main.js');
+  return require.resolve(`@facepipe/worker-${stage}/main`);
 }
 
 export interface WorkerProcess {

@@ -3,7 +3,6 @@ export { Ingestor, type IngestorDeps, type IngestOptions, type AdmitOutcome } fr
 export { batchResults, toResultLine, type ResultLine, type BatchResult } from './results/batch-results.js';
 export { Producer, type IngestRequest, type IngestResult, type WaitOptions } from './producer.js';
 export { labelFace } from './labels/face-labels.js';
-export * from './service/index.js';
 export { Reindexer, type ReindexKind, type ReindexDeps } from './reindex/reindexer.js';
 export { ScheduledReindexWorker } from './schedules/scheduled-reindex-worker.js';
 export { PhotoSearch, searchLibrary, toSearchHit, facesOfOtherVersions, type SearchHit, type SearchProbe } from './library/photo-search.js';

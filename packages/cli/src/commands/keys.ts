@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ApiKeys } from '@facepipe/producer';
+import { ApiKeys } from '@facepipe/service';
 import { dataDirOption, dataDirUsage, withProducer } from './deployment.js';
 import { UsageError, type Command } from './command.js';
 

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { installShutdown, loadConfig } from '@facepipe/core';
-import { ScheduledReindexWorker, startService } from '@facepipe/producer';
+import { loadConfig } from '@facepipe/core';
+import { serve } from '@facepipe/service';
 import { UsageError, type Command } from './command.js';
 
 export const serveCommand: Command = {
@@ -18,23 +18,8 @@ See docs/service.md. Stops on SIGTERM/SIGINT after in-flight requests.`,
     if (positionals.length > 0) throw new UsageError('facepipe serve takes no arguments');
     const port = values.port === undefined ? undefined : Number(values.port);
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError('--port must be an integer from 0 to 65535');
-    const service = await startService({ config: loadConfig(), host: values.host, port });
-    // Scheduled re-index jobs (facepipe schedules) run here: every deployment has a service.
-    const schedules = new ScheduledReindexWorker(service.producer);
-    await schedules.start();
-    process.stderr.write(`facepipe service at ${service.url} (dashboard: ${service.url}/dashboard)\n`);
-    await new Promise<void>((resolve) => {
-      installShutdown({
-        log: service.producer.ctx.log,
-        graceful: async () => {
-          await schedules.close();
-          await service.close();
-          resolve();
-        },
-        force: async () => undefined,
-        forceAfterMs: 30_000,
-      });
-    });
+    // The same process as the facepipe-service bin, the image and Kubernetes run (service/src/serve.ts).
+    await serve({ config: loadConfig(), host: values.host, port });
     return 0;
   },
 };

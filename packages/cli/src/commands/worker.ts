@@ -1,7 +1,12 @@
-import { pathToFileURL } from 'node:url';
 import { stageNames, type StageName } from '@facepipe/core';
-import { workerEntry } from '@facepipe/devstack';
 import { UsageError, type Command } from './command.js';
+
+/** Each stage's own entry point (the package's bin); importing it runs the worker. */
+const stageEntries: Record<StageName, () => Promise<unknown>> = {
+  detect: () => import('@facepipe/worker-detect/main'),
+  embed: () => import('@facepipe/worker-embed/main'),
+  classify: () => import('@facepipe/worker-classify/main'),
+};
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -13,7 +18,7 @@ environment (docs/configuration.md); stops gracefully on SIGTERM/SIGINT (a secon
   async run(argv) {
     const stage = argv[0] as StageName | undefined;
     if (!stage || !stageNames.includes(stage) || argv.length > 1) throw new UsageError(`facepipe worker needs one of: ${stageNames.join(', ')}`);
-    await import(pathToFileURL(workerEntry(stage)).href);
+    await stageEntries[stage]();
     return 0;
   },
 };

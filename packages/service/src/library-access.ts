@@ -1,6 +1,6 @@
 import type { FacepipeConfig } from '@facepipe/core';
 import { FaceIndex, FaceLibrary } from '@facepipe/face-index';
-import { PhotoSearch } from '../library/photo-search.js';
+import { PhotoSearch } from '@facepipe/producer';
 import { ApiError } from './api-errors.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { EnrollmentReport, Logger } from '@facepipe/core';
-import type { Producer } from '../producer.js';
+import type { Producer } from '@facepipe/producer';
 
 /**
  * Enrollments started over HTTP: each waits until its batch is processed, then queues the

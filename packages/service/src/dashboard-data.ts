@@ -16,7 +16,7 @@ import {
   type ResultFace,
 } from '@facepipe/core';
 import type { Job, Queue } from 'bullmq';
-import type { Producer } from '../producer.js';
+import type { Producer } from '@facepipe/producer';
 import { ApiError } from './api-errors.js';
 import { dashboardAlerts, type DashboardAlert } from './dashboard-alerts.js';
 import { batchKind, batchView, groupSmallUploads, type BatchKind, type BatchRow, type DashboardBatch } from './dashboard-batches.js';

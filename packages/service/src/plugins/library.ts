@@ -1,8 +1,8 @@
 import { FacepipeError, isImageId, parseDuration, ReindexSchedules, type ScheduledReindexKind } from '@facepipe/core';
 import { syncResultDocuments, type FaceLibrary, type LibraryChange, type PersonSummary } from '@facepipe/face-index';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { searchLibrary } from '../../library/photo-search.js';
-import type { Producer } from '../../producer.js';
+import { searchLibrary } from '@facepipe/producer';
+import type { Producer } from '@facepipe/producer';
 import { ApiError } from '../api-errors.js';
 import type { DashboardData } from '../dashboard-data.js';
 import type { LibraryAccess } from '../library-access.js';

@@ -1,6 +1,6 @@
 import { isPersonName, type EnrollmentReport } from '@facepipe/core';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Producer } from '../../producer.js';
+import type { Producer } from '@facepipe/producer';
 import { ApiError } from '../api-errors.js';
 import type { Enrollments } from '../enrollments.js';
 import { multipartParts } from '../multipart-parts.js';

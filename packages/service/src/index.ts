@@ -1,4 +1,5 @@
 export { startService, type ServiceOptions, type RunningService } from './facepipe-service.js';
+export { serve, type ServeOptions } from './serve.js';
 export { checkListenPolicy, isLoopbackHost } from './listen-policy.js';
 export { Authenticator, parseCookies, safeEqual, sessionCookieName } from './auth.js';
 export { ApiError, statusForCode, uploadStatus, type ApiErrorCode } from './api-errors.js';

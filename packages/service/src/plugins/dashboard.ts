@@ -4,7 +4,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance } from 'fastify';
 import type { FacepipeConfig, Logger } from '@facepipe/core';
-import type { Producer } from '../../producer.js';
+import type { Producer } from '@facepipe/producer';
 import { ApiError } from '../api-errors.js';
 import { Authenticator } from '../auth.js';
 import type { AuthFailureLimiter } from '../auth-failure-limiter.js';

@@ -1,5 +1,5 @@
 import { isErrorCode, jobIds, objectKeys, stageNames, type ErrorRecord, type ResultDocument, type StageName } from '@facepipe/core';
-import type { Producer } from '../producer.js';
+import type { Producer } from '@facepipe/producer';
 
 /** What `GET /v1/images/:id` answers. */
 export interface ImageStatus {

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { objectKeys, type EnrollmentReport, type Logger } from '@facepipe/core';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Producer } from '../../producer.js';
-import { batchResults, toResultLine } from '../../results/batch-results.js';
+import type { Producer } from '@facepipe/producer';
+import { batchResults, toResultLine } from '@facepipe/producer';
 import { ApiError } from '../api-errors.js';
 import type { LibraryAccess } from '../library-access.js';
 import { batchProgress } from '../progress.js';

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { FacepipeError, isImageId, objectKeys, type ResultDocument } from '@facepipe/core';
 import { sniffFormat } from '@facepipe/vision';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import type { Producer } from '../../producer.js';
+import type { Producer } from '@facepipe/producer';
 import { ApiError } from '../api-errors.js';
 import { imageStatus } from '../image-status.js';
 import { multipartParts } from '../multipart-parts.js';

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { cachedReadiness, contextReadiness, type FacepipeConfig } from '@facepipe/core';
-import { Producer } from '../producer.js';
+import { Producer } from '@facepipe/producer';
 import { ApiKeys } from './api-keys.js';
 import { Authenticator } from './auth.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';

@@ -10,9 +10,9 @@ import {
 } from '@facepipe/core';
 import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
-import type { Producer } from '../producer.js';
-import type { AdmitOutcome } from '../ingest/ingestor.js';
-import type { IngestItem } from '../ingest/sources.js';
+import type { Producer } from '@facepipe/producer';
+import type { AdmitOutcome } from '@facepipe/producer';
+import type { IngestItem } from '@facepipe/producer';
 import { ApiError } from './api-errors.js';
 import { MemoryBudget } from './memory-budget.js';
 import { RequestSpool, type SpooledBytes } from './request-spool.js';
