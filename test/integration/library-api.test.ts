@@ -8,6 +8,7 @@ import { FaceIndex, FaceLibrary } from '@facepipe/face-index';
 import { startService, type ImageStatus, type RunningService } from '@facepipe/service';
 import { dataPath, missingData } from '../helpers/data.js';
 import { startLivePipeline, type LivePipeline } from '../helpers/live-pipeline.js';
+import { OpenApiContract } from '../helpers/openapi-contract.js';
 
 // The face index over HTTP on real parts: redis-server, the S3-protocol server, PGlite over its
 // socket, the real models. Photos of two LFW people are uploaded unnamed; one's cluster is named.
@@ -20,6 +21,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 let pipeline: LivePipeline;
 let service: RunningService;
+/** Every answer `call` gets is checked against the served /openapi.json. */
+let contract: OpenApiContract;
 const auth = { authorization: `Bearer ${token}` };
 const keys: Record<'read' | 'people', Record<string, string>> = { read: {}, people: {} };
 let uploadKey = '';
@@ -35,6 +38,7 @@ async function call(method: string, path: string, body?: FormData | object, head
   }
   const res = await fetch(`${service.url}${path}`, init);
   const text = await res.text();
+  contract?.check(method, path, res.status, res.headers.get('content-type'), text);
   let json: unknown = text;
   try {
     json = JSON.parse(text);
@@ -105,6 +109,7 @@ describe('the face index over HTTP', { skip }, () => {
   before(async () => {
     pipeline = await startLivePipeline({ FACEPIPE_API_TOKEN: token, FACEPIPE_UPLOAD_MAX_FILES: '20' });
     service = await startService({ config: pipeline.config, host: '127.0.0.1', port: 0 });
+    contract = new OpenApiContract((await (await fetch(`${service.url}/openapi.json`)).json()) as Record<string, unknown>);
     uploadKey = `Bearer ${(await call('POST', '/v1/keys', { name: 'upload only', scopes: ['upload'] })).json.key}`;
     for (const scope of ['read', 'people'] as const) {
       const created = await call('POST', '/v1/keys', { name: `${scope} only`, scopes: [scope] });
@@ -333,5 +338,11 @@ describe('the face index over HTTP', { skip }, () => {
     assertError(await call('GET', `/v1/people/${encodeURIComponent(person)}/faces`), 404, 'OBJECT_NOT_FOUND');
     const statuses = await waitForImages(imageIds.slice(0, clooneyPhotos.length));
     assert.ok(statuses.every((s) => s.result?.faces.every((f) => f.name === null || f.name === undefined)), 'no result says the deleted name');
+  });
+
+  test('every face index route answered a success and an error here, each as /openapi.json describes', async () => {
+    assertError(await call('GET', '/v1/people?hidden=maybe'), 400, 'BAD_REQUEST');
+    assertError(await call('GET', '/v1/clusters', undefined, {}), 401, 'UNAUTHORIZED');
+    assert.deepEqual(contract.uncovered(['library']), []);
   });
 });

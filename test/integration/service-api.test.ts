@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { basename, join } from 'node:path';
 import { ConfigError, loadConfig, objectKeys } from '@facepipe/core';
-import { openApiDocument, startService, type ImageStatus, type RunningService, type UploadResult } from '@facepipe/service';
+import { startService, type ImageStatus, type RunningService, type UploadResult } from '@facepipe/service';
 import { dataPath, missingData } from '../helpers/data.js';
 import { startLivePipeline, type LivePipeline } from '../helpers/live-pipeline.js';
+import { OpenApiContract } from '../helpers/openapi-contract.js';
 
 const photos = {
   obama: 'recognition/face_recognition_examples/knn_test/obama1.jpg',
@@ -27,6 +28,8 @@ const token = 'test-token-0123456789abcdef';
 
 let pipeline: LivePipeline;
 let service: RunningService;
+/** Every answer `call` gets is checked against the served /openapi.json. */
+let contract: OpenApiContract;
 const auth = { authorization: `Bearer ${token}` };
 
 const bytesOf = (rel: string) => readFileSync(dataPath(rel));
@@ -46,6 +49,7 @@ const photo = (rel: string, externalId?: string) => ({ name: basename(rel), byte
 async function call(method: string, path: string, body?: FormData | string, headers: Record<string, string> = auth): Promise<{ status: number; json: any; headers: Headers }> {
   const res = await fetch(`${service.url}${path}`, { method, body, headers, redirect: 'manual' });
   const text = await res.text();
+  contract?.check(method, path, res.status, res.headers.get('content-type'), text);
   let json: unknown = text;
   try {
     json = JSON.parse(text);
@@ -53,6 +57,13 @@ async function call(method: string, path: string, body?: FormData | string, head
     /* not JSON */
   }
   return { status: res.status, json, headers: res.headers };
+}
+
+/** A GET whose answer is checked against /openapi.json like `call`'s, for bodies read as bytes. */
+async function get(path: string, headers: Record<string, string> = auth): Promise<Response> {
+  const res = await fetch(`${service.url}${path}`, { headers });
+  contract.check('GET', path, res.status, res.headers.get('content-type'), await res.clone().text());
+  return res;
 }
 
 async function waitForImage(id: string, timeoutMs = 120_000): Promise<ImageStatus> {
@@ -76,6 +87,7 @@ describe('upload API on a live pipeline', { skip }, () => {
       FACEPIPE_JOB_ATTEMPTS: '2',
     });
     service = await startService({ config: pipeline.config, host: '127.0.0.1', port: 0 });
+    contract = new OpenApiContract((await (await fetch(`${service.url}/openapi.json`)).json()) as Record<string, unknown>);
   });
   after(async () => {
     await service?.close();
@@ -144,15 +156,15 @@ describe('upload API on a live pipeline', { skip }, () => {
     assert.equal(batch.json.faces, 3);
     assert.equal(batch.json.progress, 1);
     assert.ok(batch.json.finishedAt);
-    const original = await fetch(`${service.url}/v1/images/${result.files[0]!.imageId}/original`, { headers: auth });
+    const original = await get(`/v1/images/${result.files[0]!.imageId}/original`);
     assert.equal(original.headers.get('content-type'), 'image/jpeg');
     assert.deepEqual(Buffer.from(await original.arrayBuffer()), files[0]!.bytes);
-    const crops = await fetch(`${service.url}/v1/images/${result.files[1]!.imageId}/crops`, { headers: auth });
+    const crops = await get(`/v1/images/${result.files[1]!.imageId}/crops`);
     assert.equal(crops.headers.get('content-type'), 'image/png');
     const png = Buffer.from(await crops.arrayBuffer());
     assert.equal(png.readUInt32BE(16), 150, 'chips are 150 px wide');
     assert.equal(png.readUInt32BE(20), 300, 'two faces, 150 px each');
-    const lines = (await (await fetch(`${service.url}/v1/batches/${result.batchId}/results`, { headers: auth })).text()).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await (await get(`/v1/batches/${result.batchId}/results`)).text()).trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(lines.map((l) => l.file), ['crm-1', 'kit_with_rose.jpg', 'coins.png']);
     assert.deepEqual(lines.map((l) => l.faces.length), [1, 2, 0]);
   });
@@ -223,7 +235,7 @@ describe('upload API on a live pipeline', { skip }, () => {
     assert.equal(late.json.error.code, 'BATCH_CLOSED');
     batch = await call('GET', '/v1/batches/partner-42');
     assert.equal(batch.json.total, 2);
-    const lines = (await (await fetch(`${service.url}/v1/batches/partner-42/results`, { headers: auth })).text()).trim().split('\n');
+    const lines = (await (await get('/v1/batches/partner-42/results')).text()).trim().split('\n');
     assert.equal(lines.length, 2);
     assert.equal((await call('POST', '/v1/batches/nope/close')).status, 404);
   });
@@ -554,12 +566,37 @@ describe('upload API on a live pipeline', { skip }, () => {
   test('every route is in the OpenAPI description, and every described route exists', async () => {
     const served = await call('GET', '/openapi.json', undefined, {});
     assert.equal(served.json.openapi, '3.1.0');
-    const documented = new Set(Object.entries(openApiDocument.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`)));
+    const documented = new Set(Object.entries(served.json.paths as Record<string, object>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`)));
     const routes = new Set(service.app.facepipeRoutes.map((r) => `${r.method} ${r.url}`));
     for (const d of documented) assert.ok(routes.has(d), `${d} is described but not served`);
     for (const r of routes) {
       if (!/ \/(v1|dashboard\/api)\//.test(r)) continue;
-      assert.ok(documented.has(r), `${r} is served but not described in openapi.ts`);
+      assert.ok(documented.has(r), `${r} is served but not described in contract/operations.ts`);
     }
+  });
+
+  test('the routes not met above answer their successes and errors as described', async () => {
+    const json = { ...auth, 'content-type': 'application/json' };
+    const unknownId = 'f'.repeat(64);
+    assert.equal((await get(`/v1/images/${unknownId}/original`)).status, 404);
+    assert.equal((await get(`/v1/images/${unknownId}/crops`)).status, 404);
+    assert.equal((await get('/v1/batches/no-such-batch/results')).status, 404);
+    assert.equal((await call('GET', '/v1/batches?limit=abc')).status, 400, 'a bad query value is refused, not ignored');
+    const up = await call('POST', '/v1/images', form([photo(photos.obama)]));
+    const batchId = up.json.batchId as string;
+    assert.equal((await call('GET', `/dashboard/api/batches/${batchId}`)).status, 200);
+    assert.equal((await call('GET', '/dashboard/api/batches/no-such-batch')).status, 404);
+    assert.equal((await call('GET', `/dashboard/api/batches/${batchId}/items?offset=0&limit=24`)).status, 200);
+    assert.equal((await call('GET', `/dashboard/api/batches/${batchId}/items?limit=0`)).status, 400);
+    assert.equal((await call('POST', `/dashboard/api/batches/${batchId}/failures/MODEL_ERROR/retry`, '{}', json)).json.retried, 0);
+    assert.equal((await call('POST', `/dashboard/api/batches/${batchId}/failures/TRUNCATED_IMAGE/retry`, '{}', json)).status, 409);
+    assert.equal((await call('POST', '/dashboard/api/queues/detect/failures/MODEL_ERROR/retry', '{}', json)).json.retried, 0);
+    assert.equal((await call('POST', '/dashboard/api/queues/nope/failures/MODEL_ERROR/discard', '{}', json)).status, 404);
+    assert.equal((await call('POST', '/dashboard/api/queues/nope/resume', '{}', json)).status, 404);
+    for (const path of ['/dashboard/api/failures', '/dashboard/api/recent']) assert.equal((await call('GET', path, undefined, {})).status, 401);
+  });
+
+  test("every route but the face index's answered a success and an error here, each as /openapi.json describes", () => {
+    assert.deepEqual(contract.uncovered(['images', 'batches', 'people', 'keys', 'dashboard', 'service']), []);
   });
 });

@@ -9,7 +9,8 @@ export { Uploads, type UploadedFile, type UploadResult, type UploadPart } from '
 export { batchProgress, percentile, summarise, type BatchProgress } from './progress.js';
 export { perMinute, DashboardData, recentMinutes, type Overview, type QueueOverview } from './dashboard-data.js';
 export { imageStatus, type ImageStatus } from './image-status.js';
-export { openApiDocument } from './openapi.js';
+export { openApiDocument, generateOpenApi } from './contract/openapi.js';
+export * as contract from './contract/operations.js';
 export { ServiceMetrics } from './service-metrics.js';
 export { ApiKeys, apiKeyScopes, type ApiKeyScope, type ApiKeyInfo, type CreatedApiKey } from './api-keys.js';
 export { Credentials, type Principal, type CredentialCheck } from './credentials.js';

@@ -1,10 +1,12 @@
+import { z } from 'zod';
 import { ErrorCodes, isErrorCode, type ErrorCode } from './error-codes.js';
 
 /** The serialisable form of a {@link FacepipeError}, as recorded in results and job data. */
-export interface ErrorRecord {
-  code: ErrorCode;
-  message: string;
-}
+export const errorRecordSchema = z.object({
+  code: z.enum(Object.keys(ErrorCodes) as [ErrorCode, ...ErrorCode[]]),
+  message: z.string(),
+});
+export type ErrorRecord = z.infer<typeof errorRecordSchema>;
 
 /**
  * A failure with a stable, typed code. Workers record `{code, message}` with the job and decide

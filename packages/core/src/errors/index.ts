@@ -1,2 +1,2 @@
 export { ErrorCodes, isErrorCode, type ErrorCode } from './error-codes.js';
-export { FacepipeError, type ErrorRecord } from './facepipe-error.js';
+export { errorRecordSchema, FacepipeError, type ErrorRecord } from './facepipe-error.js';

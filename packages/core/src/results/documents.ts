@@ -1,65 +1,65 @@
-import type { ErrorRecord } from '../errors/index.js';
-import type { StageName } from '../queue/queue-names.js';
+import { z } from 'zod';
+import { errorRecordSchema, type ErrorRecord } from '../errors/index.js';
+import { stageNames } from '../queue/queue-names.js';
 
+// The documents the HTTP API returns (results, enrollment reports) are zod schemas, their types
+// inferred: the service's OpenAPI description is generated from the same schemas (descriptions
+// included), so the two cannot drift apart. The other documents stay plain interfaces.
+
+export const boxSchema = z.tuple([z.number(), z.number(), z.number(), z.number()]).describe('[x, y, width, height] in original-image pixels, after EXIF orientation');
 /** [x, y, width, height] in original-image pixels, after EXIF orientation. */
-export type Box = [number, number, number, number];
-export type Point = [number, number];
+export type Box = z.infer<typeof boxSchema>;
+export const pointSchema = z.tuple([z.number(), z.number()]);
+export type Point = z.infer<typeof pointSchema>;
 
 /** Model versions and settings a stage's output depends on. */
-export interface DetectVersionInfo {
-  /** Short tag used in keys and job ids. */
-  tag: string;
-  detector: string;
-  landmarks: string;
-  minScore: number;
-  minFaceSize: number;
-  chip: { size: number; padding: number };
-  /** The detection strategy (passes and their triggers), when not the single upright pass. */
-  strategy?: string;
-  /** The checks after detection (landmark orientation, NOT_A_FACE screening) and their thresholds. */
-  checks?: string;
-  /** The NOT_A_FACE animal check's object detector model version, when the check is on. */
-  screenModel?: string;
-}
+export const detectVersionInfoSchema = z.object({
+  tag: z.string().describe('Short tag used in keys and job ids'),
+  detector: z.string(),
+  landmarks: z.string(),
+  minScore: z.number(),
+  minFaceSize: z.number(),
+  chip: z.object({ size: z.number(), padding: z.number() }),
+  strategy: z.string().optional().describe('The detection strategy (passes and their triggers), when not the single upright pass'),
+  checks: z.string().optional().describe('The checks after detection (landmark orientation, NOT_A_FACE screening) and their thresholds'),
+  screenModel: z.string().optional().describe("The NOT_A_FACE animal check's object detector model version, when the check is on"),
+});
+export type DetectVersionInfo = z.infer<typeof detectVersionInfoSchema>;
 
-export interface EmbedVersionInfo {
-  tag: string;
-  recognition: string;
-  flip: boolean;
-}
-
-/** One detected face, as written by the detect stage. */
-export interface DetectedFace {
-  index: number;
-  box: Box;
-  score: number;
-  /** 68 points, iBUG order, original-image pixels. */
-  landmarks: Point[];
-  /** Quality attributes (absent in documents of earlier versions). */
-  quality?: FaceQuality;
-}
+export const embedVersionInfoSchema = z.object({ tag: z.string(), recognition: z.string(), flip: z.boolean() });
+export type EmbedVersionInfo = z.infer<typeof embedVersionInfoSchema>;
 
 /**
  * How usable a kept face is, for callers that want to filter or sort (facepipe keeps these faces:
  * rejecting on pose or sharpness would lose annotated faces; docs/accuracy.md).
  */
-export interface FaceQuality {
-  /**
-   * How well the 68 landmarks fit dlib's mean face shape (Procrustes residual over points 17..67,
-   * relative to their spread): about 0.1 for a frontal face, higher for profiles, occlusions and
-   * landmarks that went wrong.
-   */
-  shapeResidual: number;
-  /** Rough head turn from the landmarks, degrees (positive: the nose points to the image's right). */
-  yaw: number;
-  /** Rough head tilt from the landmarks, degrees (positive: looking down). */
-  pitch: number;
-  /** Variance of the Laplacian of the aligned 150×150 chip's luma: low for blurred faces. */
-  sharpness: number;
-}
+export const faceQualitySchema = z
+  .object({
+    shapeResidual: z
+      .number()
+      .describe(
+        "How well the 68 landmarks fit dlib's mean face shape (Procrustes residual over points 17..67, relative to their spread): about 0.1 for a frontal face, higher for profiles, occlusions and landmarks that went wrong",
+      ),
+    yaw: z.number().describe("Rough head turn from the landmarks, degrees (positive: the nose points to the image's right)"),
+    pitch: z.number().describe('Rough head tilt from the landmarks, degrees (positive: looking down)'),
+    sharpness: z.number().describe("Variance of the Laplacian of the aligned 150×150 chip's luma: low for blurred faces"),
+  })
+  .describe('How usable a kept face is (absent in documents of earlier versions)');
+export type FaceQuality = z.infer<typeof faceQualitySchema>;
+
+/** One detected face, as written by the detect stage. */
+export const detectedFaceSchema = z.object({
+  index: z.number().int(),
+  box: boxSchema,
+  score: z.number(),
+  landmarks: z.array(pointSchema).describe('68 points, iBUG order, original-image pixels'),
+  quality: faceQualitySchema.optional(),
+});
+export type DetectedFace = z.infer<typeof detectedFaceSchema>;
 
 /** Why a detection was not kept as a face (after AWS Rekognition's `UnindexedFaces` reasons). */
-export type RejectionReason = 'LOW_CONFIDENCE' | 'SMALL_BOUNDING_BOX' | 'EXTREME_POSE' | 'LOW_SHARPNESS' | 'NOT_A_FACE';
+export const rejectionReasonSchema = z.enum(['LOW_CONFIDENCE', 'SMALL_BOUNDING_BOX', 'EXTREME_POSE', 'LOW_SHARPNESS', 'NOT_A_FACE']);
+export type RejectionReason = z.infer<typeof rejectionReasonSchema>;
 
 /**
  * Every rejection reason with what it means, in one place (the CLI's help, the dashboard's labels).
@@ -75,13 +75,13 @@ export const REJECTION_REASONS = {
 } as const satisfies Record<RejectionReason, string>;
 
 /** A detection set aside, with the reason. */
-export interface RejectedFace {
-  box: Box;
-  score: number;
-  reason: RejectionReason;
-  /** NOT_A_FACE by the animal check: the COCO class seen there instead of a person, e.g. `cat`. */
-  looksLike?: string;
-}
+export const rejectedFaceSchema = z.object({
+  box: boxSchema,
+  score: z.number(),
+  reason: rejectionReasonSchema,
+  looksLike: z.string().optional().describe('NOT_A_FACE by the animal check: the COCO class seen there instead of a person, e.g. `cat`'),
+});
+export type RejectedFace = z.infer<typeof rejectedFaceSchema>;
 
 /** One detector pass over an image: which, at what input side, its cost and what it found. */
 export interface DetectPassTiming {
@@ -133,63 +133,56 @@ export interface EmbeddingsDocument {
 }
 
 /** How a face was named automatically. */
-export interface FaceMatch {
-  /** Known person, or null for "unknown". */
-  name: string | null;
-  /** Euclidean distance to the nearest enrolled face of `name` (or of anyone, when unknown); null with an empty gallery. */
-  distance: number | null;
-  /** 0..1; see docs/recognition.md. */
-  confidence: number;
-  method: 'nearest' | 'svm';
-  galleryVersion: number | null;
-}
+export const faceMatchSchema = z.object({
+  name: z.string().nullable().describe('Known person, or null for "unknown"'),
+  distance: z.number().nullable().describe('Euclidean distance to the nearest enrolled face of `name` (or of anyone, when unknown); null with an empty gallery'),
+  confidence: z.number().describe('0..1; see docs/recognition.md'),
+  method: z.enum(['nearest', 'svm']),
+  galleryVersion: z.number().int().nullable(),
+});
+export type FaceMatch = z.infer<typeof faceMatchSchema>;
 
 /** A name given by a person; the pipeline never overwrites it. */
-export interface FaceLabel {
-  name: string;
-  at: string;
-  by?: string;
-}
+export const faceLabelSchema = z.object({ name: z.string(), at: z.string(), by: z.string().optional() });
+export type FaceLabel = z.infer<typeof faceLabelSchema>;
 
-export interface ResultFace extends DetectedFace {
-  /** Object holding the aligned chip, and the chip's row in it. */
-  cropKey: string;
-  cropIndex: number;
-  embedding: number[];
-  embeddingModel: string;
-  match: FaceMatch;
-  /** Set when a person named this face; wins over `match.name`. */
-  label?: FaceLabel;
-  /** The name to show: label ?? match.name. */
-  name: string | null;
-}
+export const resultFaceSchema = detectedFaceSchema.extend({
+  cropKey: z.string().describe("Object holding the aligned chip (its row is cropIndex)"),
+  cropIndex: z.number().int(),
+  embedding: z.array(z.number()),
+  embeddingModel: z.string(),
+  match: faceMatchSchema,
+  label: faceLabelSchema.optional().describe('Set when a person named this face; wins over `match.name`'),
+  name: z.string().nullable().describe('The name to show: label ?? match.name'),
+});
+export type ResultFace = z.infer<typeof resultFaceSchema>;
 
 /** results/<imageId>.json: everything known about one image. */
-export interface ResultDocument {
-  schema: 'facepipe.result/1';
-  imageId: string;
-  status: 'done' | 'failed';
-  source: string;
-  originalKey: string;
-  width: number | null;
-  height: number | null;
-  format: string | null;
-  /** Always present when status is done: 0 means "looked, found none" — never "not processed". */
-  faceCount: number;
-  faces: ResultFace[];
-  /** Detections set aside, with the reason (from the faces document; absent in results of earlier versions). */
-  rejected?: RejectedFace[];
-  error?: ErrorRecord & { stage: StageName };
-  versions: {
-    pipeline: string;
-    detect: DetectVersionInfo | null;
-    embed: EmbedVersionInfo | null;
-    gallery: number | null;
-  };
-  /** Per-stage milliseconds, and end-to-end from enqueue to result. */
-  timings: Record<string, number>;
-  processedAt: string;
-}
+export const resultDocumentSchema = z
+  .object({
+    schema: z.literal('facepipe.result/1'),
+    imageId: z.string(),
+    status: z.enum(['done', 'failed']),
+    source: z.string(),
+    originalKey: z.string(),
+    width: z.number().int().nullable(),
+    height: z.number().int().nullable(),
+    format: z.string().nullable(),
+    faceCount: z.number().int().describe('Always present when status is done: 0 means "looked, found none", never "not processed"'),
+    faces: z.array(resultFaceSchema),
+    rejected: z.array(rejectedFaceSchema).optional().describe('Detections set aside, with the reason (absent in results of earlier versions)'),
+    error: errorRecordSchema.extend({ stage: z.enum(stageNames) }).optional(),
+    versions: z.object({
+      pipeline: z.string(),
+      detect: detectVersionInfoSchema.nullable(),
+      embed: embedVersionInfoSchema.nullable(),
+      gallery: z.number().int().nullable(),
+    }),
+    timings: z.record(z.string(), z.number()).describe('Per-stage milliseconds, and end-to-end from enqueue to result'),
+    processedAt: z.string().describe('ISO 8601'),
+  })
+  .describe('results/<imageId>.json (schema facepipe.result/1): everything known about one image');
+export type ResultDocument = z.infer<typeof resultDocumentSchema>;
 
 /** One line of a batch manifest (batches/<id>/manifest/*.jsonl). */
 export interface ManifestEntry {
@@ -247,13 +240,16 @@ export interface GalleryPointer {
 }
 
 /** batches/<id>/enrollment.json: what enrollment did with each photo of a batch. */
-export interface EnrollmentReport {
-  schema: 'facepipe.enrollment/1';
-  batchId: string;
-  galleryVersion: number;
-  items: { source: string; person: string; imageId: string | null; status: 'enrolled' | 'rejected'; error?: ErrorRecord }[];
-  createdAt: string;
-}
+export const enrollmentReportSchema = z
+  .object({
+    schema: z.literal('facepipe.enrollment/1'),
+    batchId: z.string(),
+    galleryVersion: z.number().int(),
+    items: z.array(z.object({ source: z.string(), person: z.string(), imageId: z.string().nullable(), status: z.enum(['enrolled', 'rejected']), error: errorRecordSchema.optional() })),
+    createdAt: z.string(),
+  })
+  .describe('batches/<id>/enrollment.json: what enrollment did with each photo of a batch');
+export type EnrollmentReport = z.infer<typeof enrollmentReportSchema>;
 
 /** labels/<imageId>.json: names people gave to faces, matched to detections by box overlap. */
 export interface LabelsDocument {

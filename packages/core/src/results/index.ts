@@ -22,5 +22,20 @@ export type {
   EnrollmentReport,
   LabelsDocument,
 } from './documents.js';
-export { REJECTION_REASONS } from './documents.js';
+export {
+  REJECTION_REASONS,
+  boxSchema,
+  pointSchema,
+  detectVersionInfoSchema,
+  embedVersionInfoSchema,
+  faceQualitySchema,
+  detectedFaceSchema,
+  rejectionReasonSchema,
+  rejectedFaceSchema,
+  faceMatchSchema,
+  faceLabelSchema,
+  resultFaceSchema,
+  resultDocumentSchema,
+  enrollmentReportSchema,
+} from './documents.js';
 export { OutcomeRecorder } from './outcome-recorder.js';

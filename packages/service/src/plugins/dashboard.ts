@@ -5,10 +5,12 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance } from 'fastify';
 import type { FacepipeConfig, Logger } from '@facepipe/core';
 import type { Producer } from '@facepipe/producer';
-import { ApiError } from '../api-errors.js';
+import { type ApiError } from '../api-errors.js';
 import { Authenticator } from '../auth.js';
 import type { AuthFailureLimiter } from '../auth-failure-limiter.js';
 import { Credentials } from '../credentials.js';
+import { dashboard as operations } from '../contract/operations.js';
+import { route } from '../contract/request-input.js';
 import { dashboardCss, dashboardHtml, loginHtml } from '../dashboard-assets.js';
 import { isBatchKind } from '../dashboard-batches.js';
 import { DashboardData } from '../dashboard-data.js';
@@ -39,16 +41,6 @@ const htmlSecurity = {
 
 /** The browser script, compiled from service/dashboard/app.ts by the build (its own tsconfig). */
 const scriptUrl = new URL('../dashboard/app.js', import.meta.url);
-
-const number = (value: string | undefined, fallback: number, min: number, max: number) => {
-  const n = Number(value ?? fallback);
-  return Number.isFinite(n) ? Math.min(Math.max(Math.trunc(n), min), max) : fallback;
-};
-
-function checkBatchId(id: string): string {
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new ApiError(400, 'BAD_REQUEST', 'batch ids are 1-64 letters, digits, _ or -');
-  return id;
-}
 
 /**
  * The operations dashboard: the page, its script and stylesheet, the sign-in form, the JSON it
@@ -110,30 +102,22 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardPl
   });
   app.post('/dashboard/logout', async (_request, reply) => reply.header('set-cookie', Authenticator.clearCookie()).redirect('/dashboard', 303));
 
-  app.get<{ Querystring: { kind?: string; limit?: string } }>('/dashboard/api/overview', async (request, reply) => {
-    const { kind } = request.query;
-    if (kind !== undefined && kind !== '' && kind !== 'all' && !isBatchKind(kind)) throw new ApiError(400, 'BAD_REQUEST', 'kind is one of all, ingest, upload, enroll, reindex');
-    const overview = await dashboard.overview({ kind: isBatchKind(kind) ? kind : undefined, limit: number(request.query.limit, 50, 1, 500) });
+  route(app, operations.overview, async ({ query: { kind, limit } }, _request, reply) => {
+    const overview = await dashboard.overview({ kind: isBatchKind(kind) ? kind : undefined, limit });
     return reply.header('cache-control', 'no-store').send(overview);
   });
-  app.get<{ Params: { id: string } }>('/dashboard/api/batches/:id', async (request, reply) => reply.header('cache-control', 'no-store').send(await dashboard.batch(checkBatchId(request.params.id))));
-  app.get<{ Params: { id: string }; Querystring: { offset?: string; limit?: string } }>('/dashboard/api/batches/:id/items', async (request, reply) => {
-    const items = await dashboard.batchItems(checkBatchId(request.params.id), number(request.query.offset, 0, 0, 10_000_000), number(request.query.limit, 24, 1, 200));
+  route(app, operations.batch, async ({ params }, _request, reply) => reply.header('cache-control', 'no-store').send(await dashboard.batch(params.id)));
+  route(app, operations.batchItems, async ({ params, query }, _request, reply) => {
+    const items = await dashboard.batchItems(params.id, query.offset, query.limit);
     return reply.header('cache-control', 'no-store').send(items);
   });
-  app.post<{ Params: { id: string; code: string } }>('/dashboard/api/batches/:id/failures/:code/retry', async (request) => ({
-    retried: await dashboard.retryBatchFailures(checkBatchId(request.params.id), request.params.code),
-  }));
-  app.get('/dashboard/api/failures', async () => dashboard.failures());
-  app.get('/dashboard/api/recent', async () => ({ results: await dashboard.recentResults() }));
-  app.post<{ Params: { queue: string } }>('/dashboard/api/queues/:queue/pause', async (request) => ({ queue: request.params.queue, paused: await dashboard.setPaused(request.params.queue, true) }));
-  app.post<{ Params: { queue: string } }>('/dashboard/api/queues/:queue/resume', async (request) => ({ queue: request.params.queue, paused: await dashboard.setPaused(request.params.queue, false) }));
-  app.post<{ Params: { queue: string; code: string } }>('/dashboard/api/queues/:queue/failures/:code/retry', async (request) => ({
-    retried: await dashboard.retryFailures(request.params.queue, request.params.code),
-  }));
-  app.post<{ Params: { queue: string; code: string } }>('/dashboard/api/queues/:queue/failures/:code/discard', async (request) => ({
-    discarded: await dashboard.discardFailures(request.params.queue, request.params.code),
-  }));
+  route(app, operations.retryBatchFailures, async ({ params }) => ({ retried: await dashboard.retryBatchFailures(params.id, params.code) }));
+  route(app, operations.failures, async () => dashboard.failures());
+  route(app, operations.recent, async () => ({ results: await dashboard.recentResults() }));
+  route(app, operations.pause, async ({ params }) => ({ queue: params.queue, paused: await dashboard.setPaused(params.queue, true) }));
+  route(app, operations.resume, async ({ params }) => ({ queue: params.queue, paused: await dashboard.setPaused(params.queue, false) }));
+  route(app, operations.retryFailures, async ({ params }) => ({ retried: await dashboard.retryFailures(params.queue, params.code) }));
+  route(app, operations.discardFailures, async ({ params }) => ({ discarded: await dashboard.discardFailures(params.queue, params.code) }));
 
   // Job-level inspection: bull-board, behind the same authentication (the auth plugin).
   const board = new FastifyAdapter();

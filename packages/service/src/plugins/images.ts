@@ -1,9 +1,11 @@
 import { Readable } from 'node:stream';
-import { FacepipeError, isImageId, objectKeys, type ResultDocument } from '@facepipe/core';
+import { FacepipeError, objectKeys, type ResultDocument } from '@facepipe/core';
 import { sniffFormat } from '@facepipe/vision';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Producer } from '@facepipe/producer';
 import { ApiError } from '../api-errors.js';
+import { images } from '../contract/operations.js';
+import { route } from '../contract/request-input.js';
 import { imageStatus } from '../image-status.js';
 import { multipartParts } from '../multipart-parts.js';
 import { answerUpload } from '../upload-answer.js';
@@ -32,37 +34,29 @@ const imageTypes: Record<string, string> = {
 export const imagesPlugin: FastifyPluginAsync<ImagesPluginOptions> = async (app, options) => {
   const { producer, uploads, maxFiles, maxBytes } = options;
 
-  app.post('/v1/images', { config: { scope: 'upload' } }, async (request, reply) => {
+  route(app, images.upload, async (_input, request, reply) => {
     const parts = multipartParts(request, maxFiles, maxBytes);
     await uploads.checkRoom();
     return answerUpload(reply, await uploads.receive(parts, { purpose: 'ingest' }));
   });
 
-  app.get<{ Params: { id: string } }>('/v1/images/:id', { config: { scope: 'read' } }, async (request) => {
-    const id = checkImageId(request.params.id);
+  route(app, images.status, async ({ params: { id } }) => {
     const status = await imageStatus(producer, id);
     if (!status) throw new ApiError(404, 'NOT_FOUND', `nothing is known about image ${id}`);
     return status;
   });
 
-  app.get<{ Params: { id: string } }>('/v1/images/:id/original', { config: { scope: 'read' } }, async (request, reply) => {
-    const id = checkImageId(request.params.id);
+  route(app, images.original, async ({ params: { id } }, _request, reply) => {
     return sendImage(reply, await openObject(producer, objectKeys.original(id)));
   });
 
-  app.get<{ Params: { id: string } }>('/v1/images/:id/crops', { config: { scope: 'read' } }, async (request, reply) => {
-    const id = checkImageId(request.params.id);
+  route(app, images.crops, async ({ params: { id } }, _request, reply) => {
     const result = await producer.ctx.store.getJson<ResultDocument>(objectKeys.result(id));
     const cropKey = result?.faces[0]?.cropKey;
     if (!cropKey) throw new ApiError(404, 'NOT_FOUND', `image ${id} has no result with faces`);
     return sendImage(reply, await openObject(producer, cropKey));
   });
 };
-
-function checkImageId(id: string): string {
-  if (!isImageId(id)) throw new ApiError(400, 'BAD_REQUEST', 'image ids are 64 lowercase hex digits (the sha256 of the bytes)');
-  return id;
-}
 
 /** Opens a stored object for streaming, with its first bytes read to name its type. */
 async function openObject(producer: Producer, key: string): Promise<{ head: Buffer; body: Readable }> {

@@ -2,6 +2,8 @@ import { isPersonName, type EnrollmentReport } from '@facepipe/core';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Producer } from '@facepipe/producer';
 import { ApiError } from '../api-errors.js';
+import { enroll } from '../contract/operations.js';
+import { route } from '../contract/request-input.js';
 import type { Enrollments } from '../enrollments.js';
 import { multipartParts } from '../multipart-parts.js';
 import { answerUpload } from '../upload-answer.js';
@@ -27,8 +29,7 @@ export const peoplePlugin: FastifyPluginAsync<PeoplePluginOptions> = async (app,
   const { producer, uploads, enrollments, maxFiles, maxBytes } = options;
   const waitMs = options.enrollWaitMs ?? 20_000;
 
-  app.post<{ Params: { name: string }; Querystring: { wait?: string } }>('/v1/people/:name/images', { config: { scope: 'people' } }, async (request, reply) => {
-    const name = request.params.name;
+  route(app, enroll, async ({ params: { name }, query }, request, reply) => {
     if (!isPersonName(name)) throw new ApiError(400, 'BAD_REQUEST', `"${name}" is not a valid name (letters, digits, space . _ ' -; at most 100)`);
     const parts = multipartParts(request, maxFiles, maxBytes);
     await uploads.checkRoom();
@@ -42,7 +43,7 @@ export const peoplePlugin: FastifyPluginAsync<PeoplePluginOptions> = async (app,
       (report): { report: EnrollmentReport } => ({ report }),
       (err: unknown) => ({ err: err as Error }),
     );
-    if (request.query.wait === 'false' || request.query.wait === '0') return accepted();
+    if (!query.wait) return accepted();
     if (await anyQueuePaused(producer)) return accepted();
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([settled, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), waitMs)))]);

@@ -1,7 +1,9 @@
 import type { FacepipeMetrics, Logger, ReadyReport } from '@facepipe/core';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
-import { openApiDocument } from '../openapi.js';
+import { openApiDocument } from '../contract/openapi.js';
+import { probes } from '../contract/operations.js';
+import { route } from '../contract/request-input.js';
 import type { ServiceMetrics } from '../service-metrics.js';
 
 export interface ProbesPluginOptions {
@@ -29,16 +31,16 @@ const probesPluginImpl: FastifyPluginAsync<ProbesPluginOptions> = async (app, op
     log[quiet ? 'debug' : 'info']('request', { method: request.method, route, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 });
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  route(app, probes.healthz, async () => ({ status: 'ok' as const }));
+  route(app, probes.readyz, async (_input, _request, reply) => {
     const report = await ready();
     return reply.code(report.ready ? 200 : 503).send(report);
   });
-  app.get('/metrics', async (_request, reply) => {
+  route(app, probes.metrics, async (_input, _request, reply) => {
     const { contentType, body } = await metrics.scrape();
     return reply.type(contentType).header('cache-control', 'no-store').send(body);
   });
-  app.get('/openapi.json', async () => openApiDocument);
+  route(app, probes.openapi, async () => openApiDocument);
   app.get('/', async (_request, reply) => reply.redirect('/dashboard', 302));
 };
 

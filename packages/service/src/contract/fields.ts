@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { batchIdPattern, imageIdPattern } from '@facepipe/core';
+
+// Field schemas that several routes share. Query strings and form fields arrive as text: these
+// read them into numbers and flags, and say in their message what a good value looks like (the
+// request parser puts the field's name in front).
+
+/** A whole number from `min` to `max`, in a query string or form field. */
+export function wholeNumber(min: number, max: number) {
+  const error = `a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+/** A yes/no query value: `true`, `1` or present without a value; `false` or `0`. */
+export const flag = z.enum(['true', '1', '', 'false', '0'], { error: 'true or false' }).transform((v) => v === 'true' || v === '1' || v === '');
+
+export const imageId = z.string().regex(imageIdPattern, { error: 'image ids are 64 lowercase hex digits (the sha256 of the bytes)' }).describe('Image id: the sha256 of its bytes, lowercase hex');
+
+export const batchId = z.string().regex(batchIdPattern, { error: 'batch ids are 1-64 letters, digits, _ or -' });
+
+/** A JSON number that is a whole number (no coercion: bodies are typed). */
+export const count = z.number().int();
+
+/** Milliseconds since the epoch. */
+export const epochMs = z.number().int().describe('ms since epoch');

@@ -1,0 +1,488 @@
+import { z } from 'zod';
+import { reindexKinds, scheduleIdPattern } from '@facepipe/core';
+import { apiKeyScopes } from '../api-keys.js';
+import { batchKinds } from '../dashboard-batches.js';
+import { batchId, count, flag, imageId, wholeNumber } from './fields.js';
+import { operation, type ResponseSpec } from './operation.js';
+import {
+  apiKey,
+  batch,
+  changeCounts,
+  cluster,
+  createdApiKey,
+  errorSchema,
+  imageStatus,
+  libraryPerson,
+  people,
+  personFaces,
+  ready,
+  resultLine,
+  schedule,
+  searchHit,
+  uploadResult,
+  uploadedFile,
+  enrollmentReport,
+} from './schemas.js';
+
+// Every route of the service's API, written once: the plugins register their routes from these
+// (route() in request-input.ts), their inputs are parsed with these schemas, and /openapi.json is
+// generated from them (openapi.ts). The 401/403/429 answers of authenticated routes are added
+// by the generator; a route with inputs gets a 400 for a bad value unless it describes its own.
+
+const error = (description: string): ResponseSpec => ({ description, schema: errorSchema });
+const json = (schema: z.ZodType, description: string): ResponseSpec => ({ description, schema });
+const location = (description: string) => ({ Location: description });
+/** The face index routes' answer without DATABASE_URL or with the database down. */
+const noIndex = { 503: error('No face index (DATABASE_URL unset) or it does not answer (DATABASE_UNAVAILABLE)') };
+
+const uploadForm = (withBatch: boolean) =>
+  z.object({
+    ...(withBatch ? { batchId: z.string().optional().describe('Add the files to this batch (created on first use, open until closed). Must come before the files. Without it each request is a batch of its own.') } : {}),
+    externalId: z.string().optional().describe("The caller's id for the next file part (sent just before it); used as the file's source in results."),
+    files: z.array(z.string().meta({ format: 'binary' })).describe('One part per image (any field name).'),
+  });
+
+const personName = z.object({ name: z.string().max(100).describe("The person's name (URL-encoded)") });
+const batchParams = z.object({ id: z.string().describe('A batch id') });
+const dashboardBatch = z.object({ id: batchId });
+const queueParams = z.object({ queue: z.string().describe('detect, embed, classify, gallery or maintenance') });
+const failureParams = queueParams.extend({ code: z.string().describe('An error code, e.g. CORRUPT_IMAGE') });
+
+export const images = {
+  upload: operation({
+    method: 'post',
+    path: '/v1/images',
+    tag: 'images',
+    scope: 'upload',
+    summary: 'Upload one or many images',
+    description:
+      'Reads the whole request first (files wait in a temp dir): a request refused as a whole (400, 409, 413 TOO_MANY_FILES/TOO_MANY_PARTS, 415) stores and queues nothing. ' +
+      'Then hashes each file (image id = sha256), checks its header (format, pixel limit) and queues it. The same bytes always get the same id and are never processed twice. ' +
+      '202: every file accepted; 207: some rejected (see each file); 4xx: every file rejected, with the status of the first (413 over a limit, 415 not an image, 422 unreadable).',
+    form: uploadForm(true),
+    responses: {
+      202: { ...json(uploadResult, 'Every file accepted'), headers: location('The batch: GET it for progress') },
+      207: { ...json(uploadResult, 'Some files rejected; each says why'), headers: location('The batch: GET it for progress') },
+      400: error('No files (NO_FILES), an unknown field, a bad batchId/externalId, batchId after the files (BAD_REQUEST), or a malformed body (BAD_MULTIPART)'),
+      409: error('The batch is closed to uploads (BATCH_CLOSED)'),
+      413: json(z.union([uploadResult, errorSchema]), 'Over FACEPIPE_UPLOAD_MAX_BYTES / FACEPIPE_MAX_PIXELS (FILE_TOO_LARGE, IMAGE_TOO_LARGE) or too many files or parts (TOO_MANY_FILES, TOO_MANY_PARTS)'),
+      415: json(z.union([uploadResult, errorSchema]), 'Not an image (NOT_AN_IMAGE, UNSUPPORTED_FORMAT), or not multipart/form-data (NOT_MULTIPART)'),
+      422: json(uploadResult, 'An unreadable image (EMPTY_INPUT, TRUNCATED_IMAGE, CORRUPT_IMAGE)'),
+      503: error('The detect queue is full (QUEUE_FULL, with Retry-After) or storage is down'),
+    },
+  }),
+  status: operation({
+    method: 'get',
+    path: '/v1/images/{id}',
+    tag: 'images',
+    scope: 'read',
+    summary: "An image's status, and its result once done",
+    params: z.object({ id: imageId }),
+    responses: { 200: json(imageStatus, 'Known image'), 400: error('Not an image id'), 404: error('Nothing is known about this id') },
+  }),
+  original: operation({
+    method: 'get',
+    path: '/v1/images/{id}/original',
+    tag: 'images',
+    scope: 'read',
+    summary: 'The uploaded bytes',
+    params: z.object({ id: imageId }),
+    responses: { 200: { description: 'The original image', contentType: 'image/*', schema: z.string().meta({ format: 'binary' }) }, 400: error('Not an image id'), 404: error('No such image') },
+  }),
+  crops: operation({
+    method: 'get',
+    path: '/v1/images/{id}/crops',
+    tag: 'images',
+    scope: 'read',
+    summary: 'The aligned face crops, 150×150 each, stacked top to bottom in face order (cropIndex)',
+    params: z.object({ id: imageId }),
+    responses: { 200: { description: 'PNG', contentType: 'image/png', schema: z.string().meta({ format: 'binary' }) }, 400: error('Not an image id'), 404: error('No result with faces for this image') },
+  }),
+};
+
+export const batches = {
+  list: operation({
+    method: 'get',
+    path: '/v1/batches',
+    tag: 'batches',
+    scope: 'read',
+    summary: 'Recent batches, newest first',
+    query: z.object({ limit: wholeNumber(1, 500).default(50) }),
+    responses: { 200: json(z.object({ batches: z.array(batch) }), 'Batches'), 400: error('A bad limit') },
+  }),
+  get: operation({
+    method: 'get',
+    path: '/v1/batches/{id}',
+    tag: 'batches',
+    scope: 'read',
+    summary: "A batch's counts, progress, rate and time left",
+    params: batchParams,
+    responses: { 200: json(batch, 'The batch'), 404: error('No such batch') },
+  }),
+  close: operation({
+    method: 'post',
+    path: '/v1/batches/{id}/close',
+    tag: 'batches',
+    scope: 'upload',
+    summary: 'Close an upload batch: it takes no more files and finishes once its files are processed',
+    params: batchParams,
+    responses: { 200: json(batch, 'The closed batch'), 404: error('No such batch') },
+  }),
+  results: operation({
+    method: 'get',
+    path: '/v1/batches/{id}/results',
+    tag: 'batches',
+    scope: 'read',
+    summary: "A batch's results, one JSON line per input in manifest order (as `facepipe results` and `facepipe run --out`)",
+    description:
+      'Each line is `{"file","imageId","faces":[{"box","score","match":{"name","distance"},"cluster"}]}`, or `{"file","imageId"?,"error":{"code","message"}}` for an input that could not be used. ' +
+      "With a face index (DATABASE_URL), names and clusters come from the index as it is now (a cluster named or a person renamed since the image was processed shows); `cluster` is the id of the face's group of similar unnamed faces (`GET /v1/clusters`), or null when the face is named or in no group. " +
+      'Without a face index, names come from the result documents and `cluster` is null.',
+    params: batchParams,
+    responses: {
+      200: { description: 'NDJSON, one ResultLine per input', contentType: 'application/x-ndjson', schema: resultLine },
+      404: error('No such batch'),
+      503: error('DATABASE_URL is set but the face index does not answer (DATABASE_UNAVAILABLE)'),
+    },
+  }),
+};
+
+export const enroll = operation({
+  method: 'post',
+  path: '/v1/people/{name}/images',
+  tag: 'people',
+  scope: 'people',
+  summary: 'Enroll photos of a person (one face each) and publish a new gallery version',
+  description:
+    'Waits (up to 20 s) until the photos are processed and the gallery is built, then answers the enrollment report. ' +
+    'A longer wait, a paused pipeline queue, or `?wait=false` answers 202 with `Location: /v1/batches/{id}` (also `statusUrl`): the enrollment goes on in the background and its report appears there as `enrollment`.',
+  params: personName,
+  query: z.object({ wait: flag.default(true).describe('Wait for the enrollment (up to 20 s)') }),
+  form: uploadForm(false),
+  responses: {
+    200: json(z.object({ batchId: z.string(), files: z.array(uploadedFile), enrollment: enrollmentReport }), 'Enrolled (see each item: enrolled or rejected with NO_FACE, MULTIPLE_FACES…)'),
+    202: { ...json(uploadResult, 'Accepted; the enrollment finishes in the background'), headers: location('GET this for progress and, when done, the report') },
+    400: error('Not a valid person name, a bad wait, or no files'),
+    413: json(z.union([uploadResult, errorSchema]), 'Over a limit'),
+    415: json(z.union([uploadResult, errorSchema]), 'Not an image, or not multipart/form-data'),
+    422: json(uploadResult, 'Every photo unreadable'),
+    503: error('The detect queue is full (QUEUE_FULL, with Retry-After) or storage is down'),
+    504: error('The enrollment failed or was not done within its 600 s limit (TIMEOUT)'),
+  },
+});
+
+export const library = {
+  people: operation({
+    method: 'get',
+    path: '/v1/people',
+    tag: 'library',
+    scope: 'read',
+    summary: 'Every person in the library with their face counts, and the enrolled faces of the gallery',
+    description:
+      'With a face index (DATABASE_URL): each person of the index with `faceCount` (faces in the library), `examples`, `hidden` and `faces` (their faces in the current gallery); people only the gallery knows follow. Without one: the gallery only.',
+    query: z.object({ hidden: flag.default(false).describe('Include hidden people') }),
+    responses: { 200: json(people, 'People'), 400: error('A bad hidden'), 503: error('The face index does not answer (DATABASE_UNAVAILABLE)') },
+  }),
+  person: operation({
+    method: 'get',
+    path: '/v1/people/{name}',
+    tag: 'library',
+    scope: 'read',
+    summary: 'One person of the library',
+    params: personName,
+    responses: { 200: json(libraryPerson, 'The person'), 404: error('Nobody of this name'), ...noIndex },
+  }),
+  update: operation({
+    method: 'patch',
+    path: '/v1/people/{name}',
+    tag: 'library',
+    scope: 'people',
+    summary: 'Rename and/or hide (or show) a person',
+    params: personName,
+    body: z
+      .strictObject({ name: z.string({ error: 'a string' }).max(100).optional(), hidden: z.boolean({ error: 'true or false' }).optional() })
+      .refine((b) => b.name !== undefined || b.hidden !== undefined, { error: 'give "name" (to rename) and/or "hidden" (true or false)' })
+      .meta({ example: { name: 'Jane Doe', hidden: false } }),
+    responses: {
+      200: json(libraryPerson.extend({ resultsUpdated: changeCounts.resultsUpdated }), 'The person now'),
+      400: error('Not JSON, an unknown field, or a bad name (BAD_REQUEST, INVALID_PAYLOAD)'),
+      404: error('Nobody of this name'),
+      409: error('Someone already has the new name: merge instead (CONFLICT)'),
+      ...noIndex,
+    },
+  }),
+  remove: operation({
+    method: 'delete',
+    path: '/v1/people/{name}',
+    tag: 'library',
+    scope: 'people',
+    summary: "Delete a person: their faces become nobody's (and may be clustered again)",
+    params: personName,
+    responses: { 200: json(z.object({ name: z.string(), deleted: z.literal(true), ...changeCounts }), 'Deleted'), 404: error('Nobody of this name'), ...noIndex },
+  }),
+  merge: operation({
+    method: 'post',
+    path: '/v1/people/{name}/merge',
+    tag: 'library',
+    scope: 'people',
+    summary: "Merge a person into another: their faces, examples and hand labels become the other's",
+    params: personName,
+    body: z.strictObject({ into: z.string({ error: 'the name of the person who keeps the faces' }) }).meta({ example: { into: 'Jane Doe' } }),
+    responses: {
+      200: json(z.object({ merged: z.string(), into: libraryPerson, ...changeCounts }), 'Merged'),
+      400: error('Not JSON, or a person merged into themselves'),
+      404: error('Nobody of one of the names'),
+      ...noIndex,
+    },
+  }),
+  faces: operation({
+    method: 'get',
+    path: '/v1/people/{name}/faces',
+    tag: 'library',
+    scope: 'read',
+    summary: "A person's faces, a page at a time (oldest first)",
+    params: personName,
+    query: z.object({
+      limit: wholeNumber(1, 500).default(100),
+      cursor: z.string().regex(/^\d{1,19}$/, { error: 'the nextCursor of the previous page' }).optional().describe('The `nextCursor` of the previous page'),
+    }),
+    responses: { 200: json(personFaces, 'A page'), 400: error('A bad limit or cursor'), 404: error('Nobody of this name'), ...noIndex },
+  }),
+  clusters: operation({
+    method: 'get',
+    path: '/v1/clusters',
+    tag: 'library',
+    scope: 'read',
+    summary: 'Groups of similar faces nobody has named yet, largest first',
+    responses: { 200: json(z.object({ clusters: z.array(cluster) }), 'Clusters'), ...noIndex },
+  }),
+  nameCluster: operation({
+    method: 'post',
+    path: '/v1/clusters/{id}/name',
+    tag: 'library',
+    scope: 'people',
+    summary: "Name a cluster: its faces become the person's (as enrollment), and matching faces across the library are named at once",
+    params: z.object({ id: z.string().describe('A cluster id (digits)') }),
+    body: z.strictObject({ name: z.string({ error: "the person's name" }).max(100) }).meta({ example: { name: "<the person's name>" } }),
+    responses: {
+      200: json(z.object({ cluster: z.string(), person: libraryPerson, faces: count.describe('Faces named'), resultsUpdated: changeCounts.resultsUpdated }), 'Named'),
+      400: error('Not JSON, or not a valid name'),
+      404: error('No such cluster (or it has no faces)'),
+      ...noIndex,
+    },
+  }),
+  labelFace: operation({
+    method: 'put',
+    path: '/v1/faces/{imageId}/{face}/person',
+    tag: 'library',
+    scope: 'people',
+    summary: 'Move one face to a person (created when new), or to nobody (`"name": null`: "this is not them")',
+    description: 'Set by hand: kept by box through every re-run and re-index; a face moved to a person names matching faces like an example.',
+    params: z.object({ imageId, face: wholeNumber(0, 10_000).describe("The face's index in its image") }),
+    body: z.strictObject({ name: z.string({ error: 'the person to move the face to, or null for nobody' }).max(100).nullable() }).meta({ example: { name: '<person>' } }),
+    responses: {
+      200: json(
+        z.object({ imageId: z.string(), face: count, name: z.string().nullable(), how: z.literal('hand'), cluster: z.string().nullable(), faces: count.describe('Faces whose person changed'), resultsUpdated: changeCounts.resultsUpdated }),
+        'The face now',
+      ),
+      400: error('Not JSON, a bad image id or face, or a bad name'),
+      404: error('The index has no such face'),
+      ...noIndex,
+    },
+  }),
+  search: operation({
+    method: 'post',
+    path: '/v1/search',
+    tag: 'library',
+    scope: 'read',
+    summary: 'Search by face: the library faces nearest to the largest face of a photo (or its face `face`), nearest first',
+    description: "The photo is detected and embedded here with the pipeline's models (loaded on the first search). The hits are those of `facepipe search --json` (HNSW, approximate).",
+    query: z.object({
+      limit: wholeNumber(1, 1000).optional().describe('How many hits (default 10)'),
+      face: wholeNumber(0, 10_000).optional().describe('Which face of the photo (detection order, from 0); default: the largest'),
+    }),
+    form: z.object({
+      face: wholeNumber(0, 10_000).optional().describe('Which face of the photo (detection order, from 0); default: the largest'),
+      limit: wholeNumber(1, 1000).optional().describe('How many hits (default 10)'),
+      photo: z.string().meta({ format: 'binary' }).describe('One photo (any field name)'),
+    }),
+    responses: {
+      200: json(z.object({ face: count.describe('The face searched'), faces: count.describe('Faces found in the photo'), embedVersion: z.string(), hits: z.array(searchHit) }), 'Hits, nearest first'),
+      400: error('No photo (NO_FILES), an unknown field, a bad limit, or a face beyond those found (INVALID_PAYLOAD)'),
+      413: error('Over FACEPIPE_UPLOAD_MAX_BYTES or FACEPIPE_MAX_PIXELS, or more than one photo'),
+      415: error('Not an image, or not multipart/form-data'),
+      422: error('No face in the photo (NO_FACE), or unreadable'),
+      ...noIndex,
+    },
+  }),
+  createSchedule: operation({
+    method: 'post',
+    path: '/v1/schedules',
+    tag: 'library',
+    scope: 'admin',
+    summary: 'Create (or replace, by id) a scheduled re-index: an interval or a cron pattern',
+    body: z
+      .strictObject({
+        id: z.string({ error: 'a string' }).describe(`1–63 lowercase letters, digits, - or _ (${scheduleIdPattern.source})`),
+        kind: z.string({ error: 'a string' }).describe(`${reindexKinds.join(' or ')}`),
+        every: z.union([z.string(), z.number()], { error: 'a duration such as "6h", or milliseconds' }).optional().describe('"90s", "15m", "6h", "1d" or ms; at least 1 minute'),
+        cron: z.string({ error: 'a string' }).optional().describe('5 or 6 fields, e.g. "0 3 * * *"'),
+        tz: z.string({ error: 'a string' }).optional().describe('Time zone of the cron pattern'),
+      })
+      .meta({ example: { id: 'nightly', kind: 'stale', every: '6h' } }),
+    responses: { 201: json(schedule, 'The schedule, with its next run'), 400: error('A bad id, kind, interval or cron pattern') },
+  }),
+  schedules: operation({
+    method: 'get',
+    path: '/v1/schedules',
+    tag: 'library',
+    scope: 'admin',
+    summary: 'Every scheduled re-index, by next run',
+    responses: { 200: json(z.object({ schedules: z.array(schedule) }), 'Schedules') },
+  }),
+  deleteSchedule: operation({
+    method: 'delete',
+    path: '/v1/schedules/{id}',
+    tag: 'library',
+    scope: 'admin',
+    summary: 'Delete a scheduled re-index',
+    params: z.object({ id: z.string() }),
+    responses: { 200: json(z.object({ id: z.string(), deleted: z.literal(true) }), 'Deleted'), 404: error('No such schedule') },
+  }),
+};
+
+export const keys = {
+  create: operation({
+    method: 'post',
+    path: '/v1/keys',
+    tag: 'keys',
+    scope: 'admin',
+    summary: 'Create an API key; the key is in this answer only (stored as its sha256)',
+    body: z
+      .object({
+        name: z.string({ error: 'a string of 1-100 printable ASCII characters' }).describe('1-100 printable ASCII characters'),
+        scopes: z.union([z.array(z.string()), z.string()], { error: `a list of ${apiKeyScopes.join(', ')}` }).describe(`A list (or comma-separated string) of ${apiKeyScopes.join(', ')}`),
+      })
+      .meta({ example: { name: 'ci uploader', scopes: ['upload', 'read'] } }),
+    responses: { 201: json(createdApiKey, 'The new key'), 400: error('A bad name or scope, or not JSON (BAD_REQUEST, BAD_JSON)') },
+  }),
+  list: operation({
+    method: 'get',
+    path: '/v1/keys',
+    tag: 'keys',
+    scope: 'admin',
+    summary: 'Every API key, without secrets',
+    responses: { 200: json(z.object({ keys: z.array(apiKey) }), 'Keys') },
+  }),
+  revoke: operation({
+    method: 'delete',
+    path: '/v1/keys/{id}',
+    tag: 'keys',
+    scope: 'admin',
+    summary: 'Revoke an API key (at once, in every service process)',
+    params: z.object({ id: z.string() }),
+    responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), 'Revoked'), 404: error('No such key') },
+  }),
+};
+
+export const dashboard = {
+  overview: operation({
+    method: 'get',
+    path: '/dashboard/api/overview',
+    tag: 'dashboard',
+    summary: 'Per queue: job counts, paused, workers, completed/failed per minute, wait and run percentiles; batches (newest first, small uploads grouped) with state, recent rate and ETA; banners',
+    query: z.object({
+      kind: z.enum(['', 'all', ...batchKinds], { error: `one of all, ${batchKinds.join(', ')}` }).default('all'),
+      limit: wholeNumber(1, 500).default(50).describe('Batches counted before small uploads are grouped'),
+    }),
+    responses: { 200: json(z.object({}).loose(), 'Overview'), 400: error('Unknown kind, or a bad limit') },
+  }),
+  batch: operation({
+    method: 'get',
+    path: '/dashboard/api/batches/{id}',
+    tag: 'dashboard',
+    summary: 'One batch: state, recent rate, ETA, failures per error code (admission rejections included) with whether retrying can help',
+    params: dashboardBatch,
+    responses: { 200: json(z.object({}).loose(), 'Batch'), 400: error('Not a batch id'), 404: error('No such batch') },
+  }),
+  batchItems: operation({
+    method: 'get',
+    path: '/dashboard/api/batches/{id}/items',
+    tag: 'dashboard',
+    summary: "A batch's inputs in order, with their faces (names, how each was given) or errors",
+    params: dashboardBatch,
+    query: z.object({ offset: wholeNumber(0, 10_000_000).default(0), limit: wholeNumber(1, 200).default(24) }),
+    responses: { 200: json(z.object({ items: z.array(z.object({}).loose()), next: count.nullable() }), 'Items'), 400: error('A bad batch id, offset or limit'), 404: error('No such batch') },
+  }),
+  retryBatchFailures: operation({
+    method: 'post',
+    path: '/dashboard/api/batches/{id}/failures/{code}/retry',
+    tag: 'dashboard',
+    summary: "Retry this batch's failed jobs with this error code, in every queue",
+    params: dashboardBatch.extend({ code: z.string().describe('An error code, e.g. MODEL_ERROR') }),
+    responses: { 200: json(z.object({ retried: count }), 'Retried'), 400: error('Not a batch id'), 404: error('No such batch'), 409: error('An input error: retrying cannot succeed (NOT_RETRYABLE)') },
+  }),
+  failures: operation({
+    method: 'get',
+    path: '/dashboard/api/failures',
+    tag: 'dashboard',
+    summary: 'Failed jobs per queue grouped by error code, each with its newest job',
+    responses: { 200: json(z.array(z.object({}).loose()), 'Failures') },
+  }),
+  recent: operation({
+    method: 'get',
+    path: '/dashboard/api/recent',
+    tag: 'dashboard',
+    summary: 'The newest results, with boxes, names and distances',
+    responses: { 200: json(z.object({ results: z.array(z.object({}).loose()) }), 'Recent results') },
+  }),
+  pause: operation({
+    method: 'post',
+    path: '/dashboard/api/queues/{queue}/pause',
+    tag: 'dashboard',
+    summary: 'Pause a queue (workers finish active jobs, take no new ones)',
+    params: queueParams,
+    responses: { 200: json(z.object({ queue: z.string(), paused: z.boolean() }), 'Paused'), 404: error('No such queue (UNKNOWN_QUEUE)') },
+  }),
+  resume: operation({
+    method: 'post',
+    path: '/dashboard/api/queues/{queue}/resume',
+    tag: 'dashboard',
+    summary: 'Resume a paused queue',
+    params: queueParams,
+    responses: { 200: json(z.object({ queue: z.string(), paused: z.boolean() }), 'Resumed'), 404: error('No such queue (UNKNOWN_QUEUE)') },
+  }),
+  retryFailures: operation({
+    method: 'post',
+    path: '/dashboard/api/queues/{queue}/failures/{code}/retry',
+    tag: 'dashboard',
+    summary: 'Retry every failed job of a queue with this error code',
+    params: failureParams,
+    responses: { 200: json(z.object({ retried: count }), 'Retried'), 404: error('No such queue (UNKNOWN_QUEUE)'), 409: error('An input error: retrying the same bytes cannot succeed (NOT_RETRYABLE)') },
+  }),
+  discardFailures: operation({
+    method: 'post',
+    path: '/dashboard/api/queues/{queue}/failures/{code}/discard',
+    tag: 'dashboard',
+    summary: 'Remove every failed job of a queue with this error code (failed results stay)',
+    params: failureParams,
+    responses: { 200: json(z.object({ discarded: count }), 'Discarded'), 404: error('No such queue (UNKNOWN_QUEUE)') },
+  }),
+};
+
+export const probes = {
+  healthz: operation({ method: 'get', path: '/healthz', tag: 'service', public: true, summary: 'The process answers', responses: { 200: json(z.object({ status: z.literal('ok') }), 'Alive') } }),
+  readyz: operation({
+    method: 'get',
+    path: '/readyz',
+    tag: 'service',
+    public: true,
+    summary: 'Redis and S3 answer and the model versions are known',
+    responses: { 200: json(ready, 'Ready'), 503: json(ready, 'Not ready, with the failing checks') },
+  }),
+  metrics: operation({ method: 'get', path: '/metrics', tag: 'service', public: true, summary: 'Prometheus metrics', responses: { 200: { description: 'Prometheus text format', contentType: 'text/plain', schema: z.string() } } }),
+  openapi: operation({ method: 'get', path: '/openapi.json', tag: 'service', public: true, summary: 'This document', responses: { 200: json(z.object({ openapi: z.string() }).loose(), 'OpenAPI 3.1') } }),
+};
+
+/** Every operation, in the order the description lists them. */
+export const operations = [...Object.values(images), ...Object.values(batches), enroll, ...Object.values(library), ...Object.values(keys), ...Object.values(dashboard), ...Object.values(probes)];

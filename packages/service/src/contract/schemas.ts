@@ -1,0 +1,198 @@
+import { z } from 'zod';
+import { boxSchema, enrollmentReportSchema, ErrorCodes, errorRecordSchema, reindexKinds, resultDocumentSchema, scheduleIdPattern, stageNames } from '@facepipe/core';
+import { apiKeyScopes } from '../api-keys.js';
+import { count, epochMs } from './fields.js';
+
+// The objects the API answers with, as zod schemas. `meta({ id })` names a schema: the OpenAPI
+// description lists it under components.schemas and refers to it there. The result documents'
+// schemas are core's (packages/core/src/results/documents.ts), where their types come from.
+
+/** Codes the HTTP layer adds to facepipe's error codes (api-errors.ts has them as a type). */
+const requestErrorCodes =
+  'UNAUTHORIZED, FORBIDDEN, TOO_MANY_ATTEMPTS, NOT_FOUND, METHOD_NOT_ALLOWED, BAD_REQUEST, BAD_JSON, BAD_MULTIPART, BODY_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, HEADERS_TOO_LARGE, NOT_MULTIPART, NO_FILES, TOO_MANY_FILES, TOO_MANY_PARTS, BATCH_CLOSED, QUEUE_FULL, TIMEOUT, UNKNOWN_QUEUE, SHUTTING_DOWN, UNAVAILABLE, CONFLICT, NOT_RETRYABLE';
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().describe(`A facepipe error code (${Object.keys(ErrorCodes).join(', ')}) or a request error (${requestErrorCodes})`),
+      message: z.string(),
+    }),
+  })
+  .meta({ id: 'Error', description: 'Every 4xx/5xx answer', example: { error: { code: 'NOT_FOUND', message: 'no batch b123' } } });
+
+export const errorRecord = errorRecordSchema.meta({ id: 'ErrorRecord' });
+
+export const resultDocument = resultDocumentSchema.meta({ id: 'ResultDocument' });
+
+export const enrollmentReport = enrollmentReportSchema.meta({ id: 'EnrollmentReport' });
+
+export const uploadedFile = z
+  .object({
+    index: count.describe("The file's position in its batch"),
+    filename: z.string().nullable(),
+    externalId: z.string().nullable(),
+    imageId: z.string().nullable().describe('sha256 of the bytes (null when the file could not be read)'),
+    status: z.enum(['queued', 'done', 'rejected']).describe('queued: in the pipeline now; done: a current result exists; rejected: see `error`'),
+    duplicate: z.boolean().describe('The same bytes were already processed or are in flight: not processed again'),
+    error: errorRecord.optional(),
+  })
+  .meta({ id: 'UploadedFile' });
+
+export const uploadResult = z
+  .object({
+    error: z.object({ code: z.string(), message: z.string() }).optional().describe('On 4xx (every file rejected): the common error object; `files` says why for each'),
+    batchId: z.string(),
+    open: z.boolean().describe('Whether the batch still takes uploads (one named with `batchId` stays open until closed)'),
+    files: z.array(uploadedFile),
+    statusUrl: z.string().optional().describe('Enrollment answered 202: where its progress and report appear (also in `Location`)'),
+    enrollment: enrollmentReport.optional().describe('Enrollment answered 200: the report'),
+  })
+  .meta({
+    id: 'UploadResult',
+    example: { batchId: 'bmx4m3rdn8ed8063045', open: false, files: [{ index: 0, filename: 'obama1.jpg', externalId: null, imageId: 'a2840cf4…', status: 'queued', duplicate: false }] },
+  });
+
+export const apiKey = z
+  .object({
+    id: z.string().regex(/^[0-9a-f]{16}$/),
+    name: z.string(),
+    scopes: z.array(z.enum(apiKeyScopes)),
+    createdAt: z.string().describe('ISO 8601'),
+  })
+  .meta({ id: 'ApiKey' });
+
+export const createdApiKey = apiKey.extend({ key: z.string().describe('fpk_<id>_<secret>: send as `Authorization: Bearer <key>`') });
+
+export const imageStatus = z
+  .object({
+    imageId: z.string(),
+    status: z.enum(['queued', 'processing', 'done', 'failed']).describe('queued: waiting for its first stage; processing: in `stage`; done: `result` holds the result document; failed: `error` says why (and at which stage)'),
+    stage: z.enum(stageNames).optional(),
+    jobState: z.string().optional().describe('The BullMQ state of the job in `stage` (waiting, active, delayed…)'),
+    error: errorRecordSchema.extend({ stage: z.string().optional() }).optional(),
+    current: z.boolean().optional().describe('The result was made by the pipeline version running now'),
+    result: resultDocument.optional(),
+  })
+  .meta({ id: 'ImageStatus' });
+
+const resultFaceLine = z.object({
+  box: boxSchema,
+  score: z.number(),
+  match: z.object({
+    name: z.string().nullable().describe("The face index's person when it has one, else the result's name (a name given by hand wins)"),
+    distance: z.number().nullable(),
+  }),
+  cluster: z.string().nullable().describe("The face's cluster of similar unnamed faces in the face index; null when named, in no cluster, or with no face index"),
+});
+
+export const resultLine = z
+  .union([
+    z.object({ file: z.string().describe("The input's source (file name, S3 key or externalId)"), imageId: z.string(), faces: z.array(resultFaceLine) }),
+    z.object({ file: z.string(), imageId: z.string().optional(), error: errorRecord }),
+  ])
+  .meta({ id: 'ResultLine', description: 'One line of `GET /v1/batches/{id}/results`, `facepipe results <batchId>` and `facepipe run --out`' });
+
+export const batch = z
+  .object({
+    id: z.string(),
+    purpose: z.enum(['ingest', 'enroll', 'reindex']),
+    source: z.string(),
+    createdAt: epochMs,
+    total: count.describe('Items seen so far (final once `ingested`)'),
+    done: count,
+    failed: count,
+    faces: count.describe('Faces found in the done items'),
+    cached: count.describe('Items answered from an earlier result (same bytes, same model versions)'),
+    ingested: z.boolean().describe('Every input is listed'),
+    open: z.boolean().describe('Still takes uploads'),
+    finishedAt: epochMs.optional(),
+    errors: z.record(z.string(), count).describe('Failed items per error code'),
+    finished: count,
+    progress: z.number().min(0).max(1),
+    ratePerSecond: z.number().describe('Items finished per second since the batch was created (until it finished)'),
+    etaSeconds: z.number().nullable().describe('Seconds until the items known so far are finished at that rate; null when unknown'),
+    enrollment: enrollmentReport.optional().describe('Enrollment batches: the enrollment report, once the gallery was built'),
+  })
+  .meta({ id: 'Batch' });
+
+export const libraryPerson = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    hidden: z.boolean(),
+    faceCount: count.describe('Faces in the library that are this person'),
+    examples: count.describe('Faces that name others: enrolled, from a named cluster, or named by hand'),
+  })
+  .meta({ id: 'LibraryPerson', description: 'A person of the face index' });
+
+const enrolledFace = z.object({ imageId: z.string(), cropIndex: count });
+
+export const people = z
+  .object({
+    galleryVersion: count.nullable(),
+    people: z.array(
+      z.object({
+        id: z.string().optional().describe('In the face index (absent for people only the gallery knows)'),
+        name: z.string(),
+        hidden: z.boolean().optional(),
+        faceCount: count.describe('Faces in the library that are this person'),
+        examples: count.optional(),
+        faces: z.array(enrolledFace).describe('Their enrolled faces in the current gallery'),
+      }),
+    ),
+  })
+  .meta({ id: 'People' });
+
+export const faceRef = z
+  .object({ imageId: z.string(), face: count.describe("The face's index in its image"), source: z.string() })
+  .meta({ id: 'FaceRef' });
+
+export const cluster = z
+  .object({
+    id: z.string().regex(/^[0-9]+$/).describe('Stable while most of its faces stay together'),
+    faces: count,
+    embedVersion: z.string(),
+    samples: z.array(faceRef).describe('A few of its faces (GET /v1/images/{imageId}/crops has their crops)'),
+  })
+  .meta({ id: 'Cluster' });
+
+export const personFaces = z.object({
+  name: z.string(),
+  faces: z.array(
+    faceRef.extend({
+      faceId: z.string(),
+      how: z.enum(['auto', 'hand', 'enrolled']).nullable(),
+      distance: z.number().nullable().describe('For `auto`: the distance to the example that named it'),
+    }),
+  ),
+  nextCursor: z.string().nullable().describe('null on the last page'),
+});
+
+export const searchHit = z
+  .object({
+    imageId: z.string(),
+    source: z.string().describe("The file as it was ingested (or the upload's file name / externalId)"),
+    face: count,
+    distance: z.number().describe('Euclidean distance between the embeddings (same person below about 0.6)'),
+    name: z.string().nullable(),
+    cluster: z.string().nullable().describe('Its cluster when nobody is set on it'),
+  })
+  .meta({ id: 'SearchHit', description: 'As a line of `facepipe search --json`' });
+
+export const schedule = z
+  .object({
+    id: z.string().regex(scheduleIdPattern),
+    kind: z.enum(reindexKinds).describe('The re-index each tick queues as a batch (as `facepipe reindex <kind>`)'),
+    everyMs: count.nullable().describe('Repeat interval in ms, or null for a cron pattern'),
+    cron: z.string().nullable(),
+    tz: z.string().nullable(),
+    nextRunAt: epochMs.nullable(),
+  })
+  .meta({ id: 'Schedule' });
+
+export const ready = z
+  .object({ ready: z.boolean(), checks: z.record(z.string(), z.object({ ok: z.boolean(), detail: z.string().optional() })) })
+  .meta({ id: 'Ready' });
+
+/** A change to the face index: how many faces it moved and result documents it rewrote. */
+export const changeCounts = { faces: count, resultsUpdated: count.describe('Result documents rewritten to the new names') };
