@@ -1,14 +1,6 @@
-import type { DashboardBatch } from './dashboard-batches.js';
+import type { DashboardAlert, DashboardBatch } from './dashboard/api-types.js';
 
-/** One banner at the top of the dashboard. */
-export interface DashboardAlert {
-  kind: 'no-workers' | 'paused' | 'failure-rate' | 'stalled';
-  /** `error` needs someone now; `warning` may be intended (a paused queue). */
-  severity: 'error' | 'warning';
-  message: string;
-  queue?: string;
-  batchId?: string;
-}
+export type { DashboardAlert };
 
 /** What {@link dashboardAlerts} needs of a queue. */
 export interface QueueHealth {

@@ -1,8 +1,13 @@
 import type { BatchInfo } from '@facepipe/core';
+import type { BatchKind, BatchRow, BatchState, DashboardBatch, UploadGroup } from './dashboard/api-types.js';
+
+export type { BatchKind, BatchRow, BatchState, DashboardBatch, UploadGroup };
 
 /** What started a batch: a folder ingest, an API upload, an enrollment, a re-index. */
-export const batchKinds = ['ingest', 'upload', 'enroll', 'reindex'] as const;
-export type BatchKind = (typeof batchKinds)[number];
+export const batchKinds = ['ingest', 'upload', 'enroll', 'reindex'] as const satisfies readonly BatchKind[];
+/** Compiles only while batchKinds names every BatchKind. */
+const everyKind: Exclude<BatchKind, (typeof batchKinds)[number]> extends never ? true : never = true;
+void everyKind;
 
 export function isBatchKind(value: unknown): value is BatchKind {
   return typeof value === 'string' && (batchKinds as readonly string[]).includes(value);
@@ -13,57 +18,6 @@ export function batchKind(batch: Pick<BatchInfo, 'purpose' | 'source'>): BatchKi
   if (batch.purpose === 'ingest') return batch.source === 'upload' ? 'upload' : 'ingest';
   return batch.purpose;
 }
-
-/**
- * Where a batch stands: `waiting` (stuck behind a queue with no workers), `paused` (a queue it
- * needs is paused), `stalled` (no progress for the stall time), `running`, `finished`.
- */
-export type BatchState = 'running' | 'paused' | 'waiting' | 'stalled' | 'finished';
-
-/** One batch as the dashboard lists it. */
-export interface DashboardBatch {
-  id: string;
-  kind: BatchKind;
-  source: string;
-  createdAt: number;
-  finishedAt: number | null;
-  /** False once the batch has all its inputs. */
-  open: boolean;
-  total: number;
-  done: number;
-  failed: number;
-  faces: number;
-  cached: number;
-  /** 0..1 of the items known so far. */
-  progress: number;
-  state: BatchState;
-  /** Items per second over the last minute; null when not known yet or not running. */
-  ratePerSecond: number | null;
-  /** Seconds left at the recent rate; null when unknown, paused, waiting, stalled or finished. */
-  etaSeconds: number | null;
-  /** Seconds since the batch last made progress (as far as this service has seen). */
-  idleSeconds: number;
-  /** Seconds from creation to finish, for finished batches. */
-  durationSeconds: number | null;
-  /** Failed items per error code, admission rejections included. */
-  errors: Record<string, number>;
-}
-
-/** Several small uploads shown as one row. */
-export interface UploadGroup {
-  kind: 'upload-group';
-  batches: DashboardBatch[];
-  total: number;
-  done: number;
-  failed: number;
-  faces: number;
-  newestAt: number;
-  oldestAt: number;
-  /** Always `finished`: only finished uploads are grouped. */
-  state: BatchState;
-}
-
-export type BatchRow = DashboardBatch | UploadGroup;
 
 export interface BatchViewInput {
   batch: BatchInfo;

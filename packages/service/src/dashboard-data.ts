@@ -11,98 +11,48 @@ import {
   type GalleryPointer,
   type QueueName,
   type ManifestEntry,
-  type RejectedFace,
   type ResultDocument,
   type ResultFace,
 } from '@facepipe/core';
 import type { Job, Queue } from 'bullmq';
 import type { Producer } from '@facepipe/producer';
 import { ApiError } from './api-errors.js';
-import { dashboardAlerts, type DashboardAlert } from './dashboard-alerts.js';
-import { batchKind, batchView, groupSmallUploads, type BatchKind, type BatchRow, type DashboardBatch } from './dashboard-batches.js';
+import { dashboardAlerts } from './dashboard-alerts.js';
+import { batchKind, batchView, groupSmallUploads } from './dashboard-batches.js';
+import type {
+  BatchDetail,
+  BatchItem,
+  BatchItems,
+  BatchKind,
+  CodeCount,
+  DashboardBatch,
+  FailureSample,
+  ItemFace,
+  ItemRejected,
+  Overview,
+  QueueFailures,
+  QueueJobState,
+  QueueOverview,
+  RecentResult,
+} from './dashboard/api-types.js';
 import { BatchRates } from './dashboard-rates.js';
 import { summarise } from './progress.js';
-import { failedJobIds, failureGroups, recentLatencies, type FailureGroup } from './queue-scripts.js';
+import { failedJobIds, failureGroups, recentLatencies } from './queue-scripts.js';
+
+export type { BatchDetail, BatchItem, BatchItems, CodeCount, FailureSample, ItemFace, ItemRejected, Overview, QueueFailures, QueueOverview, RecentResult };
 
 /** How far back throughput and latency look. */
 export const recentMinutes = 15;
 
-export interface QueueOverview {
-  name: QueueName;
-  counts: Record<(typeof queueStates)[number], number>;
-  paused: boolean;
-  /** Worker connections (BullMQ names them per queue). */
-  workers: number;
-  /** Jobs completed and failed per minute, oldest first, the last entry being the current minute. */
-  completedPerMinute: number[];
-  failedPerMinute: number[];
-  /** Wait (added → started) and processing (started → finished) percentiles, ms, over recent completed jobs. */
-  latency: { samples: number; waitMs: ReturnType<typeof summarise>; processMs: ReturnType<typeof summarise> };
-}
-
-export interface Overview {
-  generatedAt: string;
-  queues: QueueOverview[];
-  /** Newest first, small uploads grouped. */
-  batches: BatchRow[];
-  /** Banners, most urgent first. */
-  alerts: DashboardAlert[];
-  gallery: { version: number; people: number; faces: number } | null;
-}
+/** Compiles only while the dashboard's QueueJobState names every state core counts. */
+const countedStates: readonly QueueJobState[] = queueStates;
+void countedStates;
 
 /** Which batches {@link DashboardData.overview} lists. */
 export interface BatchFilter {
   kind?: BatchKind;
   /** Batches to list (before grouping). @defaultValue 50 */
   limit?: number;
-}
-
-/** A failure code of a batch, with whether retrying can help. */
-export interface CodeCount {
-  code: string;
-  count: number;
-  retryable: boolean;
-  summary: string;
-}
-
-export interface BatchDetail {
-  batch: DashboardBatch;
-  failures: CodeCount[];
-}
-
-/** One face of a batch item: the name shown and how it was given. */
-export interface ItemFace {
-  box: [number, number, number, number];
-  cropIndex: number;
-  name: string | null;
-  /** `hand`: a person named it (label); `auto`: the nearest enrolled face; `unknown`: no match within tolerance. */
-  naming: 'hand' | 'auto' | 'unknown';
-  /** The automatic match, even when a hand-given name overrides it. */
-  matchName: string | null;
-  distance: number | null;
-}
-
-/** A detection set aside, as the dashboard shows it. */
-export interface ItemRejected {
-  box: [number, number, number, number];
-  score: number;
-  reason: RejectedFace['reason'];
-  /** NOT_A_FACE by the animal check: what it looks like instead, e.g. `cat`. */
-  looksLike?: string;
-}
-
-export interface BatchItem {
-  index: number;
-  file: string;
-  imageId: string | null;
-  status: 'done' | 'failed' | 'pending';
-  /** Set for failures; `admission` when the input was rejected before it entered the pipeline. */
-  error?: { code: string; message: string; retryable: boolean; admission: boolean };
-  width: number | null;
-  height: number | null;
-  faces: ItemFace[];
-  /** Detections set aside, with the reason ([] for results of versions that did not record them). */
-  rejected: ItemRejected[];
 }
 
 /** BullMQ's per-minute metrics (newest first, `meta` holding the current minute) as a timeline. */
@@ -121,36 +71,9 @@ export function perMinute(metrics: { meta: { count: number; prevTS: number; prev
   return out;
 }
 
-export interface FailureSample {
-  id: string;
-  failedReason: string;
-  attemptsMade: number;
-  finishedOn: number | null;
-  data: { imageId?: string; source?: string; batchId?: string };
-}
-
-export interface QueueFailures {
-  queue: string;
-  failed: number;
-  scanned: number;
-  groups: (FailureGroup & { retryable: boolean; summary: string; sample: FailureSample | null })[];
-}
-
-export interface RecentResult {
-  imageId: string;
-  source: string;
-  width: number | null;
-  height: number | null;
-  faceCount: number;
-  faces: { index: number; box: [number, number, number, number]; name: string | null; naming: ItemFace['naming']; matchName: string | null; distance: number | null; confidence: number; cropIndex: number }[];
-  rejected: ItemRejected[];
-  galleryVersion: number | null;
-  processedAt: string;
-}
-
-export interface PersonEntry {
+/** A person of the current gallery version with their enrolled faces. */
+export interface GalleryPerson {
   name: string;
-  /** Faces of this person in the current gallery version. */
   faces: { imageId: string; cropIndex: number }[];
 }
 
@@ -224,7 +147,7 @@ export class DashboardData {
   }
 
   /** Items `offset`… of a batch's manifest with their results (names, boxes) or errors. */
-  async batchItems(id: string, offset: number, limit: number): Promise<{ items: BatchItem[]; next: number | null }> {
+  async batchItems(id: string, offset: number, limit: number): Promise<BatchItems> {
     const store = this.producer.ctx.store;
     if (!(await this.producer.ctx.tracker.getBatch(id))) throw new ApiError(404, 'NOT_FOUND', `no batch ${id}`);
     const entries: ManifestEntry[] = [];
@@ -257,7 +180,7 @@ export class DashboardData {
   #view(info: BatchInfo, queues: readonly QueueOverview[], now: number): DashboardBatch {
     const finished = info.done + info.failed;
     const needs = queuesOf(batchKind(info));
-    const needed = queues.filter((q) => needs.includes(q.name));
+    const needed = queues.filter((q) => (needs as readonly string[]).includes(q.name));
     const blocked = needed.some((q) => q.paused) ? 'paused' : needed.some((q) => q.workers === 0 && q.counts.waiting + q.counts.prioritized > 0) ? 'waiting' : null;
     if (info.finishedAt === undefined) {
       this.rates.record(info.id, finished, now, info.createdAt);
@@ -383,7 +306,7 @@ export class DashboardData {
   }
 
   /** People in the current gallery version with their enrolled faces. */
-  async people(): Promise<{ galleryVersion: number | null; people: PersonEntry[] }> {
+  async people(): Promise<{ galleryVersion: number | null; people: GalleryPerson[] }> {
     const store = this.producer.ctx.store;
     const pointer = await store.getJson<GalleryPointer>(objectKeys.galleryCurrent);
     if (!pointer) return { galleryVersion: null, people: [] };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { reindexKinds, scheduleIdPattern } from '@facepipe/core';
 import { apiKeyScopes } from '../api-keys.js';
 import { batchKinds } from '../dashboard-batches.js';
+import { batchDetail, batchItems, overview, queueFailures, recentResult } from './dashboard-schemas.js';
 import { batchId, count, flag, imageId, wholeNumber } from './fields.js';
 import { operation, type ResponseSpec } from './operation.js';
 import {
@@ -395,7 +396,7 @@ export const dashboard = {
       kind: z.enum(['', 'all', ...batchKinds], { error: `one of all, ${batchKinds.join(', ')}` }).default('all'),
       limit: wholeNumber(1, 500).default(50).describe('Batches counted before small uploads are grouped'),
     }),
-    responses: { 200: json(z.object({}).loose(), 'Overview'), 400: error('Unknown kind, or a bad limit') },
+    responses: { 200: json(overview, 'Overview'), 400: error('Unknown kind, or a bad limit') },
   }),
   batch: operation({
     method: 'get',
@@ -403,7 +404,7 @@ export const dashboard = {
     tag: 'dashboard',
     summary: 'One batch: state, recent rate, ETA, failures per error code (admission rejections included) with whether retrying can help',
     params: dashboardBatch,
-    responses: { 200: json(z.object({}).loose(), 'Batch'), 400: error('Not a batch id'), 404: error('No such batch') },
+    responses: { 200: json(batchDetail, 'Batch'), 400: error('Not a batch id'), 404: error('No such batch') },
   }),
   batchItems: operation({
     method: 'get',
@@ -412,7 +413,7 @@ export const dashboard = {
     summary: "A batch's inputs in order, with their faces (names, how each was given) or errors",
     params: dashboardBatch,
     query: z.object({ offset: wholeNumber(0, 10_000_000).default(0), limit: wholeNumber(1, 200).default(24) }),
-    responses: { 200: json(z.object({ items: z.array(z.object({}).loose()), next: count.nullable() }), 'Items'), 400: error('A bad batch id, offset or limit'), 404: error('No such batch') },
+    responses: { 200: json(batchItems, 'Items'), 400: error('A bad batch id, offset or limit'), 404: error('No such batch') },
   }),
   retryBatchFailures: operation({
     method: 'post',
@@ -427,14 +428,14 @@ export const dashboard = {
     path: '/dashboard/api/failures',
     tag: 'dashboard',
     summary: 'Failed jobs per queue grouped by error code, each with its newest job',
-    responses: { 200: json(z.array(z.object({}).loose()), 'Failures') },
+    responses: { 200: json(z.array(queueFailures), 'Failures') },
   }),
   recent: operation({
     method: 'get',
     path: '/dashboard/api/recent',
     tag: 'dashboard',
     summary: 'The newest results, with boxes, names and distances',
-    responses: { 200: json(z.object({ results: z.array(z.object({}).loose()) }), 'Recent results') },
+    responses: { 200: json(z.object({ results: z.array(recentResult) }), 'Recent results') },
   }),
   pause: operation({
     method: 'post',

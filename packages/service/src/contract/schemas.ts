@@ -196,3 +196,4 @@ export const ready = z
 
 /** A change to the face index: how many faces it moved and result documents it rewrote. */
 export const changeCounts = { faces: count, resultsUpdated: count.describe('Result documents rewritten to the new names') };
+

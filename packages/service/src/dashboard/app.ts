@@ -2,148 +2,38 @@
  * The dashboard's browser script (compiled by its own tsconfig, with the DOM library; served as
  * /dashboard/app.js). It polls the JSON under /dashboard/api and renders with DOM calls only —
  * textContent, never innerHTML with data — since file names and sources come from uploaders.
- * The types below mirror what the service sends (service/dashboard-data.ts and friends).
+ * The shapes it reads are the service's own types (api-types.ts), imported as types only.
  */
+import type {
+  BatchDetail,
+  BatchItem,
+  BatchItems,
+  BatchKind,
+  BatchState,
+  Cluster,
+  DashboardAlert,
+  DashboardBatch,
+  ItemFace,
+  ItemRejected,
+  LibraryPerson,
+  Overview,
+  People,
+  PersonFaces,
+  QueueFailures,
+  QueueOverview,
+  RecentResult,
+  UploadGroup,
+} from './api-types.js';
 
 const pollMs = 2000;
 const slowPollMs = 8000;
 const itemsPerPage = 24;
 
-type BatchKind = 'ingest' | 'upload' | 'enroll' | 'reindex';
-type BatchState = 'running' | 'paused' | 'waiting' | 'stalled' | 'finished';
-
-interface Percentiles {
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
-
-interface QueueOverview {
-  name: string;
-  counts: Record<'waiting' | 'prioritized' | 'active' | 'delayed' | 'completed' | 'failed', number>;
-  paused: boolean;
-  workers: number;
-  completedPerMinute: number[];
-  failedPerMinute: number[];
-  latency: { samples: number; waitMs: Percentiles; processMs: Percentiles };
-}
-
-interface DashboardBatch {
-  id: string;
-  kind: BatchKind;
-  source: string;
-  createdAt: number;
-  finishedAt: number | null;
-  open: boolean;
-  total: number;
-  done: number;
-  failed: number;
-  faces: number;
-  cached: number;
-  progress: number;
-  state: BatchState;
-  ratePerSecond: number | null;
-  etaSeconds: number | null;
-  idleSeconds: number;
-  durationSeconds: number | null;
-  errors: Record<string, number>;
-}
-
-interface UploadGroup {
-  kind: 'upload-group';
-  batches: DashboardBatch[];
-  total: number;
-  done: number;
-  failed: number;
-  faces: number;
-  newestAt: number;
-  oldestAt: number;
-  state: BatchState;
-}
-
-interface DashboardAlert {
-  kind: 'no-workers' | 'paused' | 'failure-rate' | 'stalled';
-  severity: 'error' | 'warning';
-  message: string;
-  queue?: string;
-  batchId?: string;
-}
-
-interface Overview {
-  generatedAt: string;
-  queues: QueueOverview[];
-  batches: (DashboardBatch | UploadGroup)[];
-  alerts: DashboardAlert[];
-  gallery: { version: number; people: number; faces: number } | null;
-}
-
-interface FailureGroup {
-  code: string;
-  count: number;
-  retryable: boolean;
-  summary: string;
-  sample: { id: string; failedReason: string; data: { source?: string } } | null;
-}
-
-interface QueueFailures {
-  queue: string;
-  failed: number;
-  groups: FailureGroup[];
-}
-
-type Naming = 'hand' | 'auto' | 'unknown';
-
-interface Face {
-  box: [number, number, number, number];
-  cropIndex: number;
-  name: string | null;
-  naming: Naming;
-  matchName: string | null;
-  distance: number | null;
-}
-
-/** A detection set aside (LOW_CONFIDENCE, SMALL_BOUNDING_BOX, NOT_A_FACE, …). */
-interface Rejected {
-  box: [number, number, number, number];
-  score: number;
-  reason: string;
-  /** What the animal check saw instead of a person, e.g. `cat`. */
-  looksLike?: string;
-}
+type Face = ItemFace;
+type Rejected = ItemRejected;
 
 /** `NOT_A_FACE (cat)`, or the bare reason. */
 const rejectedLabel = (r: Rejected): string => (r.looksLike ? `${r.reason} (${r.looksLike})` : r.reason);
-
-interface RecentResult {
-  imageId: string;
-  source: string;
-  width: number | null;
-  height: number | null;
-  faceCount: number;
-  faces: Face[];
-  rejected: Rejected[];
-}
-
-interface BatchItem {
-  index: number;
-  file: string;
-  imageId: string | null;
-  status: 'done' | 'failed' | 'pending';
-  error?: { code: string; message: string; retryable: boolean; admission: boolean };
-  width: number | null;
-  height: number | null;
-  faces: Face[];
-  rejected: Rejected[];
-}
-
-interface BatchDetail {
-  batch: DashboardBatch;
-  failures: { code: string; count: number; retryable: boolean; summary: string }[];
-}
-
-interface People {
-  people: { name: string; faces: { imageId: string; cropIndex: number }[] }[];
-}
 
 // ---- DOM helpers ----
 
@@ -605,7 +495,7 @@ function itemCard(item: BatchItem): HTMLElement {
 /** Loads the first `count` items of batch `id` (the page reloads what it shows, so results fill in). */
 async function loadItems(id: string, count: number): Promise<void> {
   const box = byId('batch-items');
-  const page = await api<{ items: BatchItem[]; next: number | null }>(`/dashboard/api/batches/${encodeURIComponent(id)}/items?offset=0&limit=${count}`);
+  const page = await api<BatchItems>(`/dashboard/api/batches/${encodeURIComponent(id)}/items?offset=0&limit=${count}`);
   if (shownBatch !== id) return;
   itemsShown = page.items.length;
   box.replaceChildren(...(page.items.length ? page.items.map(itemCard) : [h('p', { class: 'muted' }, 'no items listed yet')]));
@@ -666,29 +556,10 @@ function showPage(): void {
 
 // ---- the People page (#people) and a person's page (#person/<name>) ----
 
-interface ClusterRow {
-  id: string;
-  faces: number;
-  samples: { imageId: string; face: number; source: string }[];
-}
-
-interface LibraryPerson {
-  name: string;
-  hidden?: boolean;
-  faceCount: number;
-  examples?: number;
-}
-
-interface PersonFaces {
-  name: string;
-  faces: { faceId: string; imageId: string; face: number; source: string; how: 'auto' | 'hand' | 'enrolled' | null; distance: number | null }[];
-  nextCursor: string | null;
-}
-
 const sendJson = <T>(method: string, path: string, body: unknown) => api<T>(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const personPath = (name: string) => `/v1/people/${encodeURIComponent(name)}`;
 
-function renderClusters(clusters: ClusterRow[]): void {
+function renderClusters(clusters: Cluster[]): void {
   const rows = clusters.map((c) => {
     const input = h('input', { type: 'text', name: 'name', placeholder: 'who is this?', required: true, maxlength: 100, 'aria-label': `name for cluster ${c.id}` });
     const form = h('form', { class: 'name-cluster' }, input, h('button', { type: 'submit' }, 'Name'));
@@ -741,7 +612,7 @@ function renderLibraryPeople(people: LibraryPerson[]): void {
 }
 
 async function loadPeoplePage(): Promise<void> {
-  const [clusters, people] = await Promise.all([api<{ clusters: ClusterRow[] }>('/v1/clusters'), api<{ people: LibraryPerson[] }>('/v1/people')]);
+  const [clusters, people] = await Promise.all([api<{ clusters: Cluster[] }>('/v1/clusters'), api<{ people: LibraryPerson[] }>('/v1/people')]);
   renderClusters(clusters.clusters);
   renderLibraryPeople(people.people);
   document.body.dataset.peopleLoaded = 'true';
