@@ -39,7 +39,7 @@ try {
   }
   log(`${batches} batches created in ${Math.round(performance.now() - t0)} ms`);
 
-  const dashboard = new DashboardData(producer);
+  const dashboard = new DashboardData(producer.ctx);
   const time = async (filter: { kind?: 'ingest' | 'upload'; limit: number }) => {
     await dashboard.overview(filter); // warm
     const xs: number[] = [];

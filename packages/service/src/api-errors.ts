@@ -1,4 +1,4 @@
-import type { ErrorCode, ErrorRecord } from '@facepipe/core';
+import { ErrorCodes, isErrorCode, type ErrorCode, type ErrorRecord } from '@facepipe/core';
 
 /** Codes the HTTP layer adds to facepipe's error codes (request problems, not image problems). */
 export type ApiErrorCode =
@@ -87,4 +87,9 @@ export function uploadStatus(errors: (ErrorRecord | undefined)[]): number {
   if (rejected.length === 0) return 202;
   if (rejected.length === errors.length) return statusForCode(rejected[0]!.code);
   return 207;
+}
+
+/** Whether a failure code may succeed on retry, and what it means; codes facepipe does not know are treated as system errors. */
+export function errorCodeInfo(code: string): { retryable: boolean; summary: string } {
+  return isErrorCode(code) ? ErrorCodes[code] : { retryable: true, summary: 'not a facepipe error code' };
 }

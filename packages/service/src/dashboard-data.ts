@@ -1,22 +1,22 @@
 import {
   allQueueNames,
-  ErrorCodes,
-  isErrorCode,
   objectKeys,
   queueStates,
   readBatchManifest,
   type BatchInfo,
+  type BatchTracker,
   type FacepipeConfig,
-  type GalleryDocument,
   type GalleryPointer,
-  type QueueName,
   type ManifestEntry,
+  type ObjectStore,
+  type PipelineQueues,
+  type QueueName,
   type ResultDocument,
   type ResultFace,
 } from '@facepipe/core';
-import type { Job, Queue } from 'bullmq';
-import type { Producer } from '@facepipe/producer';
-import { ApiError } from './api-errors.js';
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ApiError, errorCodeInfo } from './api-errors.js';
 import { dashboardAlerts } from './dashboard-alerts.js';
 import { batchKind, batchView, groupSmallUploads } from './dashboard-batches.js';
 import type {
@@ -37,7 +37,7 @@ import type {
 } from './dashboard/api-types.js';
 import { BatchRates } from './dashboard-rates.js';
 import { summarise } from './progress.js';
-import { failedJobIds, failureGroups, recentLatencies } from './queue-scripts.js';
+import { failureGroups, recentLatencies } from './queue-scripts.js';
 
 export type { BatchDetail, BatchItem, BatchItems, CodeCount, FailureSample, ItemFace, ItemRejected, Overview, QueueFailures, QueueOverview, RecentResult };
 
@@ -71,10 +71,13 @@ export function perMinute(metrics: { meta: { count: number; prevTS: number; prev
   return out;
 }
 
-/** A person of the current gallery version with their enrolled faces. */
-export interface GalleryPerson {
-  name: string;
-  faces: { imageId: string; cropIndex: number }[];
+/** What the dashboard's figures are read from. */
+export interface DashboardSources {
+  queues: PipelineQueues;
+  tracker: BatchTracker;
+  store: ObjectStore;
+  /** The queues' Redis (failure groups and latencies are read from BullMQ's keys). */
+  redis: Redis;
 }
 
 /**
@@ -88,16 +91,11 @@ export class DashboardData {
   readonly #failureRate: number;
 
   constructor(
-    readonly producer: Producer,
+    readonly sources: DashboardSources,
     settings: FacepipeConfig['dashboard'] = { stallMs: 120_000, failureRate: 0.1 },
   ) {
     this.#stallMs = settings.stallMs;
     this.#failureRate = settings.failureRate;
-  }
-
-  queue(name: string): Queue {
-    if (!(allQueueNames as readonly string[]).includes(name)) throw new ApiError(404, 'UNKNOWN_QUEUE', `no queue "${name}" (queues: ${allQueueNames.join(', ')})`);
-    return this.producer.ctx.queues.byName(name as QueueName);
   }
 
   async overview(filter: BatchFilter = {}, now = Date.now()): Promise<Overview> {
@@ -106,8 +104,8 @@ export class DashboardData {
     const scan = filter.kind === undefined ? limit : Math.min(limit * 5, 2000);
     const [queues, infos, gallery] = await Promise.all([
       Promise.all(allQueueNames.map((name) => this.#queueOverview(name, now))),
-      this.producer.ctx.tracker.listBatches(scan),
-      this.producer.ctx.store.getJson<GalleryPointer>(objectKeys.galleryCurrent),
+      this.sources.tracker.listBatches(scan),
+      this.sources.store.getJson<GalleryPointer>(objectKeys.galleryCurrent),
     ]);
     const chosen = infos.filter((b) => filter.kind === undefined || batchKind(b) === filter.kind).slice(0, limit);
     const batches = chosen.map((b) => this.#view(b, queues, now));
@@ -136,20 +134,20 @@ export class DashboardData {
   /** One batch with its per-code failures (admission rejections included) and whether each can be retried. */
   async batch(id: string, now = Date.now()): Promise<BatchDetail> {
     const [info, queues] = await Promise.all([
-      this.producer.ctx.tracker.getBatch(id),
+      this.sources.tracker.getBatch(id),
       Promise.all(allQueueNames.map((name) => this.#queueOverview(name, now))),
     ]);
     if (!info) throw new ApiError(404, 'NOT_FOUND', `no batch ${id}`);
     const failures = Object.entries(info.errors)
-      .map(([code, count]) => ({ code, count, ...codeInfo(code) }))
+      .map(([code, count]) => ({ code, count, ...errorCodeInfo(code) }))
       .sort((a, b) => b.count - a.count);
     return { batch: this.#view(info, queues, now), failures };
   }
 
   /** Items `offset`… of a batch's manifest with their results (names, boxes) or errors. */
   async batchItems(id: string, offset: number, limit: number): Promise<BatchItems> {
-    const store = this.producer.ctx.store;
-    if (!(await this.producer.ctx.tracker.getBatch(id))) throw new ApiError(404, 'NOT_FOUND', `no batch ${id}`);
+    const store = this.sources.store;
+    if (!(await this.sources.tracker.getBatch(id))) throw new ApiError(404, 'NOT_FOUND', `no batch ${id}`);
     const entries: ManifestEntry[] = [];
     let more = false;
     for await (const entry of readBatchManifest(store, id)) {
@@ -163,12 +161,12 @@ export class DashboardData {
     const items = await Promise.all(
       entries.map(async (entry): Promise<BatchItem> => {
         const base = { index: entry.index, file: entry.source, imageId: entry.imageId, width: null, height: null, faces: [], rejected: [] };
-        if (entry.error) return { ...base, status: 'failed', error: { code: entry.error.code, message: entry.error.message, retryable: codeInfo(entry.error.code).retryable, admission: true } };
+        if (entry.error) return { ...base, status: 'failed', error: { code: entry.error.code, message: entry.error.message, retryable: errorCodeInfo(entry.error.code).retryable, admission: true } };
         const result = entry.imageId ? await store.getJson<ResultDocument>(objectKeys.result(entry.imageId)).catch(() => undefined) : undefined;
         if (!result) return { ...base, status: 'pending' };
         if (result.status === 'failed') {
           const code = result.error?.code ?? 'INTERNAL';
-          return { ...base, status: 'failed', error: { code, message: result.error?.message ?? 'failed', retryable: codeInfo(code).retryable, admission: false } };
+          return { ...base, status: 'failed', error: { code, message: result.error?.message ?? 'failed', retryable: errorCodeInfo(code).retryable, admission: false } };
         }
         return { ...base, status: 'done', width: result.width, height: result.height, faces: result.faces.map(itemFace), rejected: itemRejected(result) };
       }),
@@ -197,8 +195,8 @@ export class DashboardData {
   }
 
   async #queueOverview(name: QueueName, now: number): Promise<QueueOverview> {
-    const queue = this.producer.ctx.queues.byName(name);
-    const redis = this.producer.ctx.redis;
+    const queue = this.sources.queues.byName(name);
+    const redis = this.sources.redis;
     const [counts, paused, workers, completed, failed, latency] = await Promise.all([
       queue.getJobCounts(...queueStates),
       queue.isPaused(),
@@ -222,74 +220,19 @@ export class DashboardData {
   async failures(): Promise<QueueFailures[]> {
     return Promise.all(
       allQueueNames.map(async (name) => {
-        const queue = this.producer.ctx.queues.byName(name);
-        const [{ scanned, groups }, failed] = await Promise.all([failureGroups(this.producer.ctx.redis, queue), queue.getFailedCount()]);
-        const withSamples = await Promise.all(groups.map(async (g) => ({ ...g, ...pick(codeInfo(g.code)), sample: sampleOf(await queue.getJob(g.sampleJobId)) })));
+        const queue = this.sources.queues.byName(name);
+        const [{ scanned, groups }, failed] = await Promise.all([failureGroups(this.sources.redis, queue), queue.getFailedCount()]);
+        const withSamples = await Promise.all(groups.map(async (g) => ({ ...g, ...pick(errorCodeInfo(g.code)), sample: sampleOf(await queue.getJob(g.sampleJobId)) })));
         return { queue: name, failed, scanned, groups: withSamples };
       }),
     );
   }
 
-  /** Retries every failed job of `queue` with this code; returns how many were moved back to waiting. */
-  async retryFailures(queueName: string, code: string): Promise<number> {
-    if (!codeInfo(code).retryable) throw new ApiError(409, 'NOT_RETRYABLE', `${code} is an input error (${codeInfo(code).summary}): retrying the same bytes cannot succeed; discard these jobs instead`);
-    return this.#forEachFailed(queueName, code, 'retried', (job) => job.retry('failed'));
-  }
-
-  /**
-   * Retries the failed jobs of one batch with this code, in every queue. Only jobs the batch
-   * queued count (an image shared with another batch was queued by that one; its retry, from
-   * the queue's failures, marks both).
-   */
-  async retryBatchFailures(batchId: string, code: string): Promise<number> {
-    if (!codeInfo(code).retryable) throw new ApiError(409, 'NOT_RETRYABLE', `${code} is an input error (${codeInfo(code).summary}): retrying the same bytes cannot succeed`);
-    if (!(await this.producer.ctx.tracker.getBatch(batchId))) throw new ApiError(404, 'NOT_FOUND', `no batch ${batchId}`);
-    let retried = 0;
-    for (const name of allQueueNames) {
-      retried += await this.#forEachFailed(name, code, 'retried', (job) => job.retry('failed'), (job) => (job.data as { batchId?: unknown } | undefined)?.batchId === batchId);
-    }
-    return retried;
-  }
-
-  /** Removes every failed job of `queue` with this code (their failed results stay in S3). */
-  async discardFailures(queueName: string, code: string): Promise<number> {
-    return this.#forEachFailed(queueName, code, 'discarded', (job) => job.remove());
-  }
-
-  async #forEachFailed(queueName: string, code: string, verb: string, action: (job: Job) => Promise<unknown>, only: (job: Job) => boolean = () => true): Promise<number> {
-    const queue = this.queue(queueName);
-    if (!/^[A-Z_]{1,64}$/.test(code)) throw new ApiError(400, 'BAD_REQUEST', 'error codes are upper-case letters and _');
-    const ids = await failedJobIds(this.producer.ctx.redis, queue, code);
-    let done = 0;
-    for (let i = 0; i < ids.length; i += 100) {
-      const results = await Promise.allSettled(
-        ids.slice(i, i + 100).map(async (id) => {
-          const job = await queue.getJob(id);
-          if (!job || !only(job)) return false;
-          if (await job.isFailed()) await action(job);
-          else throw new Error('gone');
-          return true;
-        }),
-      );
-      done += results.filter((r) => r.status === 'fulfilled' && r.value).length;
-    }
-    if (done > 0 || ids.length > 0) this.producer.ctx.log.info(`failed jobs ${verb}`, { queue: queueName, code, jobs: done });
-    return done;
-  }
-
-  async setPaused(queueName: string, paused: boolean): Promise<boolean> {
-    const queue = this.queue(queueName);
-    if (paused) await queue.pause();
-    else await queue.resume();
-    this.producer.ctx.log.info(paused ? 'queue paused' : 'queue resumed', { queue: queueName });
-    return queue.isPaused();
-  }
-
   /** The newest results (from the classify queue's newest completed jobs). */
   async recentResults(limit = 8): Promise<RecentResult[]> {
-    const jobs = await this.producer.ctx.queues.classify.getJobs(['completed'], 0, limit * 2 - 1, false);
+    const jobs = await this.sources.queues.classify.getJobs(['completed'], 0, limit * 2 - 1, false);
     const ids = [...new Set(jobs.map((j) => (j?.data as { imageId?: string } | undefined)?.imageId).filter((id): id is string => typeof id === 'string'))].slice(0, limit);
-    const results = await Promise.all(ids.map((id) => this.producer.ctx.store.getJson<ResultDocument>(objectKeys.result(id)).catch(() => undefined)));
+    const results = await Promise.all(ids.map((id) => this.sources.store.getJson<ResultDocument>(objectKeys.result(id)).catch(() => undefined)));
     return results
       .filter((r): r is ResultDocument => r !== undefined && r.status === 'done')
       .map((r) => ({
@@ -304,28 +247,11 @@ export class DashboardData {
         processedAt: r.processedAt,
       }));
   }
-
-  /** People in the current gallery version with their enrolled faces. */
-  async people(): Promise<{ galleryVersion: number | null; people: GalleryPerson[] }> {
-    const store = this.producer.ctx.store;
-    const pointer = await store.getJson<GalleryPointer>(objectKeys.galleryCurrent);
-    if (!pointer) return { galleryVersion: null, people: [] };
-    const doc = await store.getJson<GalleryDocument>(pointer.key);
-    return {
-      galleryVersion: pointer.version,
-      people: (doc?.people ?? []).map((p) => ({ name: p.name, faces: p.faces.map((f) => ({ imageId: f.imageId, cropIndex: f.cropIndex })) })),
-    };
-  }
 }
 
 /** Queues a batch of this kind goes through (a paused one holds it up). */
 function queuesOf(kind: BatchKind): readonly QueueName[] {
   return kind === 'enroll' ? ['detect', 'embed', 'gallery'] : ['detect', 'embed', 'classify'];
-}
-
-/** Whether a failure code may succeed on retry; codes facepipe does not know are treated as system errors. */
-function codeInfo(code: string): { retryable: boolean; summary: string } {
-  return isErrorCode(code) ? ErrorCodes[code] : { retryable: true, summary: 'not a facepipe error code' };
 }
 
 const pick = (info: { retryable: boolean; summary: string }) => ({ retryable: info.retryable, summary: info.summary });

@@ -1,4 +1,4 @@
-import type { EnrollmentReport, Logger } from '@facepipe/core';
+import type { EnrollmentReport, Logger, PipelineQueues } from '@facepipe/core';
 import type { Producer } from '@facepipe/producer';
 
 /**
@@ -11,6 +11,8 @@ export class Enrollments {
 
   constructor(
     readonly producer: Producer,
+    /** The queues an enrollment goes through (detect, embed, classify, gallery). */
+    readonly queues: Pick<PipelineQueues, 'detect' | 'embed' | 'classify' | 'gallery'>,
     readonly log: Logger,
     /** Longest wait for the photos to be processed. @defaultValue 600000 */
     readonly timeoutMs = 600_000,
@@ -39,6 +41,13 @@ export class Enrollments {
     const report = await this.producer.completeEnrollment(batchId, Math.max(deadline - Date.now(), 60_000));
     this.log.info('enrolled over HTTP', { batchId, galleryVersion: report.galleryVersion, enrolled: report.items.filter((i) => i.status === 'enrolled').length });
     return report;
+  }
+
+  /** Whether a queue an enrollment goes through is paused (it would not finish while the client waits). */
+  async pipelinePaused(): Promise<boolean> {
+    const { detect, embed, classify, gallery } = this.queues;
+    const paused = await Promise.all([detect, embed, classify, gallery].map((q) => q.isPaused()));
+    return paused.some(Boolean);
   }
 
   /** Waits up to `graceMs` for running enrollments. */

@@ -1,11 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { cachedReadiness, contextReadiness, type FacepipeConfig } from '@facepipe/core';
+import { cachedReadiness, contextReadiness, ReindexSchedules, type FacepipeConfig } from '@facepipe/core';
 import { Producer } from '@facepipe/producer';
 import { ApiKeys } from './api-keys.js';
 import { Authenticator } from './auth.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
+import { BatchCommands } from './commands/batch-commands.js';
+import { QueueControl } from './commands/queue-control.js';
 import { Credentials } from './credentials.js';
 import { DashboardData } from './dashboard-data.js';
 import { Enrollments } from './enrollments.js';
@@ -20,6 +22,9 @@ import { keysPlugin } from './plugins/keys.js';
 import { libraryPlugin } from './plugins/library.js';
 import { peoplePlugin } from './plugins/people.js';
 import { probesPlugin } from './plugins/probes.js';
+import { BatchReads } from './read-models/batch-reads.js';
+import { GalleryReads } from './read-models/gallery-reads.js';
+import { ImageReads } from './read-models/image-reads.js';
 import { MemoryBudget } from './memory-budget.js';
 import { RouteMethods } from './route-methods.js';
 import { ServiceMetrics } from './service-metrics.js';
@@ -138,8 +143,17 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
     spoolDir: options.uploadSpoolDir,
     spoolMemory: new MemoryBudget(options.uploadSpoolMemoryBytes ?? 64 * 1024 * 1024),
   });
-  const dashboard = new DashboardData(producer, config.dashboard);
-  const enrollments = new Enrollments(producer, log, options.enrollTimeoutMs);
+  // What the routes read and do, built here from the producer's clients: the plugins get these
+  // named read models and commands, never the producer or its context.
+  const { tracker, store, queues, redis } = producer.ctx;
+  const access = new LibraryAccess(config, store);
+  const reads = {
+    batches: new BatchReads({ tracker, store, access }),
+    images: new ImageReads({ queues, tracker, store, pipelineVersion: producer.pipelineVersion }),
+    gallery: new GalleryReads(store),
+    dashboard: new DashboardData({ queues, tracker, store, redis }, config.dashboard),
+  };
+  const enrollments = new Enrollments(producer, queues, log, options.enrollTimeoutMs);
   const ready = cachedReadiness(() => contextReadiness(producer.ctx, () => ({ ok: true })));
   const maxFiles = config.http.uploadMaxFiles;
   const maxBytes = config.http.uploadMaxBytes;
@@ -179,13 +193,13 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
   });
 
   await app.register(probesPlugin, { log, metrics, serviceMetrics, ready });
-  await app.register(imagesPlugin, { producer, uploads, maxFiles, maxBytes });
-  const access = new LibraryAccess(config);
-  await app.register(batchesPlugin, { producer, log, access });
-  await app.register(peoplePlugin, { producer, uploads, enrollments, maxFiles, maxBytes, enrollWaitMs: options.enrollWaitMs });
+  await app.register(imagesPlugin, { reads: reads.images, uploads, maxFiles, maxBytes });
+  await app.register(batchesPlugin, { reads: reads.batches, commands: new BatchCommands(tracker, log) });
+  await app.register(peoplePlugin, { uploads, enrollments, maxFiles, maxBytes, enrollWaitMs: options.enrollWaitMs });
   await app.register(keysPlugin, { keys, log });
-  await app.register(libraryPlugin, { producer, access, dashboard, maxBytes });
+  await app.register(libraryPlugin, { access, gallery: reads.gallery, schedules: new ReindexSchedules(queues.maintenance), maxBytes });
 
-  await app.register(dashboardPlugin, { producer, config, auth, credentials, authFailures, authFailed, tooManyAttempts, log });
+  const queueControl = new QueueControl({ queues, tracker, redis, log: producer.ctx.log });
+  await app.register(dashboardPlugin, { dashboard: reads.dashboard, queueControl, queues: queues.all, auth, credentials, authFailures, authFailed, tooManyAttempts, log });
   return app;
 }

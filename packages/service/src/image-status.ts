@@ -1,5 +1,4 @@
-import { isErrorCode, jobIds, objectKeys, stageNames, type ErrorRecord, type ResultDocument, type StageName } from '@facepipe/core';
-import type { Producer } from '@facepipe/producer';
+import { isErrorCode, jobIds, objectKeys, stageNames, type BatchTracker, type ErrorRecord, type ObjectStore, type PipelineQueues, type ResultDocument, type StageName } from '@facepipe/core';
 
 /** What `GET /v1/images/:id` answers. */
 export interface ImageStatus {
@@ -18,6 +17,15 @@ export interface ImageStatus {
   result?: ResultDocument;
 }
 
+/** Where an image's status is read from. */
+export interface ImageStatusSources {
+  queues: Pick<PipelineQueues, 'byName'>;
+  tracker: BatchTracker;
+  store: ObjectStore;
+  /** The pipeline version this deployment runs (jobs' ids carry it). */
+  pipelineVersion: string;
+}
+
 const pendingStates = new Set(['waiting', 'prioritized', 'active', 'delayed', 'waiting-children']);
 
 /**
@@ -26,9 +34,8 @@ const pendingStates = new Set(['waiting', 'prioritized', 'active', 'delayed', 'w
  * (queued, then done/failed for FACEPIPE_REMEMBER_DONE_S/_FAILED_S), and the result document in S3. Undefined when nothing
  * is known about the id.
  */
-export async function imageStatus(producer: Producer, imageId: string): Promise<ImageStatus | undefined> {
-  const { queues, tracker, store } = producer.ctx;
-  const version = producer.pipelineVersion;
+export async function imageStatus(sources: ImageStatusSources, imageId: string): Promise<ImageStatus | undefined> {
+  const { queues, tracker, store, pipelineVersion: version } = sources;
   const [jobStates, state, result] = await Promise.all([
     Promise.all(stageNames.map(async (stage) => [stage, await queues.byName(stage).getJobState(jobIds[stage](imageId, version))] as const)),
     tracker.imageState(imageId),

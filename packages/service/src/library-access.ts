@@ -1,5 +1,5 @@
-import type { FacepipeConfig } from '@facepipe/core';
-import { FaceIndex, FaceLibrary } from '@facepipe/face-index';
+import type { FacepipeConfig, ObjectStore } from '@facepipe/core';
+import { FaceIndex, FaceLibrary, syncResultDocuments, type LibraryChange } from '@facepipe/face-index';
 import { PhotoSearch } from '@facepipe/producer';
 import { ApiError } from './api-errors.js';
 
@@ -13,7 +13,11 @@ export class LibraryAccess {
   #search: Promise<PhotoSearch> | undefined;
   #closing: Promise<void> | undefined;
 
-  constructor(readonly config: FacepipeConfig) {}
+  constructor(
+    readonly config: FacepipeConfig,
+    /** Where the result documents a change must be brought in step with are. */
+    readonly store: ObjectStore,
+  ) {}
 
   /** Whether DATABASE_URL names a face index. */
   get configured(): boolean {
@@ -36,6 +40,11 @@ export class LibraryAccess {
       },
     );
     return this.#library;
+  }
+
+  /** Rewrites the result documents of a change's images to the index's names; how many it rewrote. */
+  syncResults(library: FaceLibrary, change: LibraryChange): Promise<number> {
+    return syncResultDocuments(this.store, library.index, change.imageIds);
   }
 
   /** The detect and embed models for search by photo (loaded once). */

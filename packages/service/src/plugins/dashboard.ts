@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
+import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import type { FacepipeConfig, Logger } from '@facepipe/core';
-import type { Producer } from '@facepipe/producer';
+import type { Logger } from '@facepipe/core';
 import { type ApiError } from '../api-errors.js';
 import { Authenticator } from '../auth.js';
 import type { AuthFailureLimiter } from '../auth-failure-limiter.js';
@@ -13,12 +13,17 @@ import { dashboard as operations } from '../contract/operations.js';
 import { route } from '../contract/request-input.js';
 import { dashboardCss, dashboardHtml, loginHtml } from '../dashboard-assets.js';
 import { isBatchKind } from '../dashboard-batches.js';
-import { DashboardData } from '../dashboard-data.js';
+import type { DashboardData } from '../dashboard-data.js';
+import type { QueueControl } from '../commands/queue-control.js';
 
 /** What the dashboard plugin needs from the service. */
 export interface DashboardPluginOptions {
-  producer: Producer;
-  config: FacepipeConfig;
+  /** The figures the dashboard shows. */
+  dashboard: DashboardData;
+  /** What its buttons do to the queues. */
+  queueControl: QueueControl;
+  /** Every queue, for bull-board. */
+  queues: readonly Queue[];
   auth: Authenticator;
   /** The token or an API key (read scope), for the page and the sign-in. */
   credentials: Credentials;
@@ -48,8 +53,7 @@ const scriptUrl = new URL('../dashboard/app.js', import.meta.url);
  * auth plugin's onRequest hook; this plugin adds the sign-in form that sets the session cookie.
  */
 export async function dashboardPlugin(app: FastifyInstance, options: DashboardPluginOptions): Promise<void> {
-  const { producer, auth, credentials, authFailures, authFailed, tooManyAttempts, log } = options;
-  const dashboard = new DashboardData(producer, options.config.dashboard);
+  const { dashboard, queueControl, auth, credentials, authFailures, authFailed, tooManyAttempts, log } = options;
   let dashboardJs: string;
   try {
     dashboardJs = await readFile(scriptUrl, 'utf8');
@@ -111,18 +115,18 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardPl
     const items = await dashboard.batchItems(params.id, query.offset, query.limit);
     return reply.header('cache-control', 'no-store').send(items);
   });
-  route(app, operations.retryBatchFailures, async ({ params }) => ({ retried: await dashboard.retryBatchFailures(params.id, params.code) }));
+  route(app, operations.retryBatchFailures, async ({ params }) => ({ retried: await queueControl.retryBatchFailures(params.id, params.code) }));
   route(app, operations.failures, async () => dashboard.failures());
   route(app, operations.recent, async () => ({ results: await dashboard.recentResults() }));
-  route(app, operations.pause, async ({ params }) => ({ queue: params.queue, paused: await dashboard.setPaused(params.queue, true) }));
-  route(app, operations.resume, async ({ params }) => ({ queue: params.queue, paused: await dashboard.setPaused(params.queue, false) }));
-  route(app, operations.retryFailures, async ({ params }) => ({ retried: await dashboard.retryFailures(params.queue, params.code) }));
-  route(app, operations.discardFailures, async ({ params }) => ({ discarded: await dashboard.discardFailures(params.queue, params.code) }));
+  route(app, operations.pause, async ({ params }) => ({ queue: params.queue, paused: await queueControl.setPaused(params.queue, true) }));
+  route(app, operations.resume, async ({ params }) => ({ queue: params.queue, paused: await queueControl.setPaused(params.queue, false) }));
+  route(app, operations.retryFailures, async ({ params }) => ({ retried: await queueControl.retryFailures(params.queue, params.code) }));
+  route(app, operations.discardFailures, async ({ params }) => ({ discarded: await queueControl.discardFailures(params.queue, params.code) }));
 
   // Job-level inspection: bull-board, behind the same authentication (the auth plugin).
   const board = new FastifyAdapter();
   createBullBoard({
-    queues: producer.ctx.queues.all.map((q) => new BullMQAdapter(q as never)),
+    queues: options.queues.map((q) => new BullMQAdapter(q as never)),
     serverAdapter: board,
     options: { uiConfig: { boardTitle: 'facepipe jobs', miscLinks: [{ text: '← facepipe dashboard', url: '/dashboard' }] } },
   });

@@ -1,18 +1,15 @@
-import { Readable } from 'node:stream';
-import { FacepipeError, objectKeys, type ResultDocument } from '@facepipe/core';
 import { sniffFormat } from '@facepipe/vision';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import type { Producer } from '@facepipe/producer';
 import { ApiError } from '../api-errors.js';
 import { images } from '../contract/operations.js';
 import { route } from '../contract/request-input.js';
-import { imageStatus } from '../image-status.js';
 import { multipartParts } from '../multipart-parts.js';
+import type { ImageReads, StoredObject } from '../read-models/image-reads.js';
 import { answerUpload } from '../upload-answer.js';
 import type { Uploads } from '../uploads.js';
 
 export interface ImagesPluginOptions {
-  producer: Producer;
+  reads: ImageReads;
   uploads: Uploads;
   maxFiles: number;
   maxBytes: number;
@@ -32,7 +29,7 @@ const imageTypes: Record<string, string> = {
 
 /** Uploads (POST /v1/images) and what is known about an image: status, original, face chips. */
 export const imagesPlugin: FastifyPluginAsync<ImagesPluginOptions> = async (app, options) => {
-  const { producer, uploads, maxFiles, maxBytes } = options;
+  const { reads, uploads, maxFiles, maxBytes } = options;
 
   route(app, images.upload, async (_input, request, reply) => {
     const parts = multipartParts(request, maxFiles, maxBytes);
@@ -41,50 +38,18 @@ export const imagesPlugin: FastifyPluginAsync<ImagesPluginOptions> = async (app,
   });
 
   route(app, images.status, async ({ params: { id } }) => {
-    const status = await imageStatus(producer, id);
+    const status = await reads.status(id);
     if (!status) throw new ApiError(404, 'NOT_FOUND', `nothing is known about image ${id}`);
     return status;
   });
 
-  route(app, images.original, async ({ params: { id } }, _request, reply) => {
-    return sendImage(reply, await openObject(producer, objectKeys.original(id)));
-  });
+  route(app, images.original, async ({ params: { id } }, _request, reply) => sendImage(reply, await reads.original(id)));
 
-  route(app, images.crops, async ({ params: { id } }, _request, reply) => {
-    const result = await producer.ctx.store.getJson<ResultDocument>(objectKeys.result(id));
-    const cropKey = result?.faces[0]?.cropKey;
-    if (!cropKey) throw new ApiError(404, 'NOT_FOUND', `image ${id} has no result with faces`);
-    return sendImage(reply, await openObject(producer, cropKey));
-  });
+  route(app, images.crops, async ({ params: { id } }, _request, reply) => sendImage(reply, await reads.crops(id)));
 };
 
-/** Opens a stored object for streaming, with its first bytes read to name its type. */
-async function openObject(producer: Producer, key: string): Promise<{ head: Buffer; body: Readable }> {
-  let stream: Readable;
-  try {
-    stream = await producer.ctx.store.getStream(key);
-  } catch (err) {
-    if (err instanceof FacepipeError && err.code === 'OBJECT_NOT_FOUND') throw new ApiError(404, 'NOT_FOUND', 'no such object');
-    throw err;
-  }
-  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const first = await iterator.next();
-  const head = first.done ? Buffer.alloc(0) : Buffer.from(first.value);
-  const body = Readable.from(
-    (async function* () {
-      if (!first.done) yield head;
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        yield next.value;
-      }
-    })(),
-  );
-  return { head, body };
-}
-
 /** Sends stored image bytes as the image type their signature says (never as HTML: nosniff, no scripts). */
-function sendImage(reply: FastifyReply, object: { head: Buffer; body: Readable }) {
+function sendImage(reply: FastifyReply, object: StoredObject) {
   const sniffed = sniffFormat(object.head);
   const type = sniffed.kind === 'supported' ? imageTypes[sniffed.format] : undefined;
   return reply

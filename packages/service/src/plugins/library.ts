@@ -1,20 +1,20 @@
-import { FacepipeError, parseDuration, ReindexSchedules, type ScheduledReindexKind } from '@facepipe/core';
-import { syncResultDocuments, type FaceLibrary, type LibraryChange, type PersonSummary } from '@facepipe/face-index';
+import { FacepipeError, parseDuration, type ReindexSchedules, type ScheduledReindexKind } from '@facepipe/core';
+import type { FaceLibrary, LibraryChange, PersonSummary } from '@facepipe/face-index';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { library as operations } from '../contract/operations.js';
 import { parseWith, route } from '../contract/request-input.js';
 import { searchLibrary } from '@facepipe/producer';
-import type { Producer } from '@facepipe/producer';
 import { ApiError } from '../api-errors.js';
-import type { DashboardData } from '../dashboard-data.js';
 import type { LibraryAccess } from '../library-access.js';
+import type { GalleryReads } from '../read-models/gallery-reads.js';
 import { multipartParts } from '../multipart-parts.js';
 
 export interface LibraryPluginOptions {
-  producer: Producer;
   access: LibraryAccess;
   /** The gallery (enrolled faces per person), merged into the people list. */
-  dashboard: DashboardData;
+  gallery: GalleryReads;
+  /** The scheduled re-index jobs. */
+  schedules: ReindexSchedules;
   /** Largest photo POST /v1/search takes (FACEPIPE_UPLOAD_MAX_BYTES). */
   maxBytes: number;
 }
@@ -26,13 +26,11 @@ export interface LibraryPluginOptions {
  * `people`, schedules `admin`. Every change brings the result documents concerned in step.
  */
 export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (app, options) => {
-  const { producer, access, dashboard, maxBytes } = options;
-  const store = producer.ctx.store;
-  const schedules = new ReindexSchedules(producer.ctx.queues.maintenance);
+  const { access, gallery: galleryReads, schedules, maxBytes } = options;
   app.addHook('onClose', async () => access.close());
 
   /** The change's images' result documents, rewritten to the index's names. */
-  const synced = async (library: FaceLibrary, change: LibraryChange) => syncResultDocuments(store, library.index, change.imageIds);
+  const synced = async (library: FaceLibrary, change: LibraryChange) => access.syncResults(library, change);
   const personOut = (p: PersonSummary) => ({ id: p.id, name: p.name, hidden: p.hidden, faceCount: p.faces, examples: p.examples });
   const summary = async (library: FaceLibrary, name: string) => {
     const found = (await library.people({ includeHidden: true })).find((p) => p.name === name);
@@ -43,7 +41,7 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
   // ---- people ----
   route(app, operations.people, async ({ query }) => {
     const includeHidden = query.hidden;
-    const gallery = await dashboard.people();
+    const gallery = await galleryReads.people();
     const enrolled = new Map(gallery.people.map((p) => [p.name, p.faces]));
     const listed = access.configured ? (await (await access.library()).people({ includeHidden })).map((p) => ({ ...personOut(p), faces: enrolled.get(p.name) ?? [] })) : [];
     const inIndex = new Set(listed.map((p) => p.name));

@@ -1,6 +1,5 @@
 import { isPersonName, type EnrollmentReport } from '@facepipe/core';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Producer } from '@facepipe/producer';
 import { ApiError } from '../api-errors.js';
 import { enroll } from '../contract/operations.js';
 import { route } from '../contract/request-input.js';
@@ -10,7 +9,6 @@ import { answerUpload } from '../upload-answer.js';
 import type { Uploads } from '../uploads.js';
 
 export interface PeoplePluginOptions {
-  producer: Producer;
   uploads: Uploads;
   enrollments: Enrollments;
   maxFiles: number;
@@ -26,7 +24,7 @@ export interface PeoplePluginOptions {
  * in the background and that batch shows its report when done.
  */
 export const peoplePlugin: FastifyPluginAsync<PeoplePluginOptions> = async (app, options) => {
-  const { producer, uploads, enrollments, maxFiles, maxBytes } = options;
+  const { uploads, enrollments, maxFiles, maxBytes } = options;
   const waitMs = options.enrollWaitMs ?? 20_000;
 
   route(app, enroll, async ({ params: { name }, query }, request, reply) => {
@@ -44,7 +42,7 @@ export const peoplePlugin: FastifyPluginAsync<PeoplePluginOptions> = async (app,
       (err: unknown) => ({ err: err as Error }),
     );
     if (!query.wait) return accepted();
-    if (await anyQueuePaused(producer)) return accepted();
+    if (await enrollments.pipelinePaused()) return accepted();
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([settled, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), waitMs)))]);
     clearTimeout(timer);
@@ -53,10 +51,3 @@ export const peoplePlugin: FastifyPluginAsync<PeoplePluginOptions> = async (app,
     return { batchId: result.batchId, files: result.files, enrollment: outcome.report };
   });
 };
-
-/** Whether a queue an enrollment goes through (detect, embed, classify, gallery) is paused. */
-async function anyQueuePaused(producer: Producer): Promise<boolean> {
-  const { detect, embed, classify, gallery } = producer.ctx.queues;
-  const paused = await Promise.all([detect, embed, classify, gallery].map((q) => q.isPaused()));
-  return paused.some(Boolean);
-}
