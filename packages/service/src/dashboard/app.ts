@@ -11,6 +11,7 @@ import type {
   BatchKind,
   BatchState,
   Cluster,
+  CodeCount,
   DashboardAlert,
   DashboardBatch,
   ItemFace,
@@ -272,6 +273,24 @@ function renderBatches(rows: (DashboardBatch | UploadGroup)[]): void {
   );
 }
 
+const retryButton = (label: string, onclick: () => void) => h('button', { type: 'button', dataset: { action: 'retry' }, onclick }, label);
+
+/** One error code's failures: the code, how many, what it means, a retry button unless retrying cannot help, then `more`. */
+function failureLine(f: CodeCount, retry: HTMLElement, ...more: Child[]): HTMLElement {
+  return h(
+    'div',
+    { class: 'failure', dataset: { code: f.code, retryable: String(f.retryable) } },
+    h('code', {}, f.code),
+    ' × ',
+    h('span', { dataset: { count: 'failures' } }, fmt(f.count)),
+    ' ',
+    h('span', { class: 'muted' }, f.summary),
+    ' ',
+    f.retryable ? retry : h('span', { class: 'tag', title: 'the same bytes fail the same way' }, 'input error: retrying cannot help'),
+    ...more,
+  );
+}
+
 function renderFailures(queues: QueueFailures[]): void {
   const blocks = queues
     .filter((q) => q.groups.length > 0)
@@ -281,27 +300,11 @@ function renderFailures(queues: QueueFailures[]): void {
         { dataset: { queue: q.queue } },
         h('h3', {}, `${q.queue}: ${fmt(q.failed)} failed`),
         ...q.groups.map((g) =>
-          h(
-            'div',
-            { class: 'failure', dataset: { code: g.code, retryable: String(g.retryable) } },
-            h('code', {}, g.code),
-            ' × ',
-            h('span', { dataset: { count: 'failures' } }, fmt(g.count)),
-            ' ',
-            h('span', { class: 'muted' }, g.summary),
-            ' ',
-            g.retryable
-              ? h(
-                  'button',
-                  {
-                    type: 'button',
-                    dataset: { action: 'retry' },
-                    onclick: () =>
-                      act(() => post<{ retried: number }>(`/dashboard/api/queues/${q.queue}/failures/${g.code}/retry`), (r) => `Retried ${plural(r.retried, 'job')} of ${q.queue} (${g.code})`, loadFailures),
-                  },
-                  'Retry all',
-                )
-              : h('span', { class: 'tag', title: 'the same bytes fail the same way' }, 'input error: retrying cannot help'),
+          failureLine(
+            g,
+            retryButton('Retry all', () =>
+              act(() => post<{ retried: number }>(`/dashboard/api/queues/${q.queue}/failures/${g.code}/retry`), (r) => `Retried ${plural(r.retried, 'job')} of ${q.queue} (${g.code})`, loadFailures),
+            ),
             ' ',
             h(
               'button',
@@ -437,31 +440,15 @@ function renderBatchDetail(d: BatchDetail): void {
     ...(d.failures.length === 0
       ? [h('p', { class: 'muted' }, 'no failures')]
       : d.failures.map((f) =>
-          h(
-            'div',
-            { class: 'failure', dataset: { code: f.code, retryable: String(f.retryable) } },
-            h('code', {}, f.code),
-            ' × ',
-            h('span', { dataset: { count: 'failures' } }, fmt(f.count)),
-            ' ',
-            h('span', { class: 'muted' }, f.summary),
-            ' ',
-            f.retryable
-              ? h(
-                  'button',
-                  {
-                    type: 'button',
-                    dataset: { action: 'retry' },
-                    onclick: () =>
-                      act(
-                        () => post<{ retried: number }>(`/dashboard/api/batches/${encodeURIComponent(b.id)}/failures/${f.code}/retry`),
-                        (r) => (r.retried > 0 ? `Retried ${plural(r.retried, 'job')} of batch ${b.id} (${f.code})` : `No failed ${f.code} jobs of batch ${b.id} are left to retry (removed, or queued by another batch)`),
-                        refreshBatch,
-                      ),
-                  },
-                  'Retry failed',
-                )
-              : h('span', { class: 'tag' }, 'input error: retrying cannot help'),
+          failureLine(
+            f,
+            retryButton('Retry failed', () =>
+              act(
+                () => post<{ retried: number }>(`/dashboard/api/batches/${encodeURIComponent(b.id)}/failures/${f.code}/retry`),
+                (r) => (r.retried > 0 ? `Retried ${plural(r.retried, 'job')} of batch ${b.id} (${f.code})` : `No failed ${f.code} jobs of batch ${b.id} are left to retry (removed, or queued by another batch)`),
+                refreshBatch,
+              ),
+            ),
           ),
         )),
   );
