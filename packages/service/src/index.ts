@@ -11,6 +11,7 @@ export { perMinute, DashboardData, recentMinutes, type DashboardSources, type Ov
 export { imageStatus, type ImageStatus, type ImageStatusSources } from './image-status.js';
 export { openApiDocument, generateOpenApi } from './contract/openapi.js';
 export * as contract from './contract/operations.js';
+export { parseWith, parseInput, route, type RouteInput } from './contract/request-input.js';
 export { ServiceMetrics } from './service-metrics.js';
 export { ApiKeys, apiKeyScopes, type ApiKeyScope, type ApiKeyInfo, type CreatedApiKey } from './api-keys.js';
 export { Credentials, type Principal, type CredentialCheck } from './credentials.js';

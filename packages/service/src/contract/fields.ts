@@ -11,8 +11,12 @@ export function wholeNumber(min: number, max: number) {
   return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 }
 
-/** A yes/no query value: `true`, `1` or present without a value; `false` or `0`. */
-export const flag = z.enum(['true', '1', '', 'false', '0'], { error: 'true or false' }).transform((v) => v === 'true' || v === '1' || v === '');
+/** A yes/no query value: `true`, `1` or present without a value; `false` or `0`; absent: `byDefault`. */
+export const flag = (byDefault: boolean) =>
+  z
+    .enum(['true', '1', '', 'false', '0'], { error: 'true or false' })
+    .default(byDefault ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === '');
 
 export const imageId = z.string().regex(imageIdPattern, { error: 'image ids are 64 lowercase hex digits (the sha256 of the bytes)' }).describe('Image id: the sha256 of its bytes, lowercase hex');
 

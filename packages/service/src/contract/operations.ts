@@ -158,7 +158,7 @@ export const enroll = operation({
     'Waits (up to 20 s) until the photos are processed and the gallery is built, then answers the enrollment report. ' +
     'A longer wait, a paused pipeline queue, or `?wait=false` answers 202 with `Location: /v1/batches/{id}` (also `statusUrl`): the enrollment goes on in the background and its report appears there as `enrollment`.',
   params: personName,
-  query: z.object({ wait: flag.default(true).describe('Wait for the enrollment (up to 20 s)') }),
+  query: z.object({ wait: flag(true).describe('Wait for the enrollment (up to 20 s)') }),
   form: uploadForm(false),
   responses: {
     200: json(z.object({ batchId: z.string(), files: z.array(uploadedFile), enrollment: enrollmentReport }), 'Enrolled (see each item: enrolled or rejected with NO_FACE, MULTIPLE_FACES…)'),
@@ -181,7 +181,7 @@ export const library = {
     summary: 'Every person in the library with their face counts, and the enrolled faces of the gallery',
     description:
       'With a face index (DATABASE_URL): each person of the index with `faceCount` (faces in the library), `examples`, `hidden` and `faces` (their faces in the current gallery); people only the gallery knows follow. Without one: the gallery only.',
-    query: z.object({ hidden: flag.default(false).describe('Include hidden people') }),
+    query: z.object({ hidden: flag(false).describe('Include hidden people') }),
     responses: { 200: json(people, 'People'), 400: error('A bad hidden'), 503: error('The face index does not answer (DATABASE_UNAVAILABLE)') },
   }),
   person: operation({

@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { contract, generateOpenApi, openApiDocument, parseWith } from '@facepipe/service';
+
+const refusal = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (err) {
+    const e = err as { status?: number; code?: string; message: string };
+    return { status: e.status, code: e.code, message: e.message };
+  }
+  return assert.fail('no refusal');
+};
+
+test('one parser for query values: numbers and flags read from text, a bad value named in a 400', () => {
+  const list = contract.batches.list.query;
+  assert.deepEqual(parseWith(list, {}), { limit: 50 });
+  assert.deepEqual(parseWith(list, { limit: '7' }), { limit: 7 });
+  for (const bad of ['abc', '0', '501', '1.5', '', ['1', '2']]) {
+    assert.deepEqual(refusal(() => parseWith(list, { limit: bad })), { status: 400, code: 'BAD_REQUEST', message: 'limit: a whole number from 1 to 500' }, JSON.stringify(bad));
+  }
+  const people = contract.library.people.query;
+  assert.deepEqual(parseWith(people, {}), { hidden: false });
+  for (const yes of ['true', '1', '']) assert.deepEqual(parseWith(people, { hidden: yes }), { hidden: true });
+  for (const no of ['false', '0']) assert.deepEqual(parseWith(people, { hidden: no }), { hidden: false });
+  assert.equal(refusal(() => parseWith(people, { hidden: 'maybe' })).message, 'hidden: true or false');
+  assert.deepEqual(parseWith(contract.enroll.query, {}), { wait: true });
+  assert.deepEqual(parseWith(people, { hidden: 'true', other: 'ignored' }), { hidden: true }, 'unknown query parameters are ignored');
+});
+
+test('JSON bodies: an unknown field, a wrong type and a missing body each say what to send', () => {
+  const merge = contract.library.merge.body;
+  const example = merge.meta()?.example;
+  assert.deepEqual(parseWith(merge, { into: 'Jane Doe' }, example), { into: 'Jane Doe' });
+  assert.equal(refusal(() => parseWith(merge, { into: 'x', nom: 1 }, example)).message, 'unknown field "nom" (fields: into)');
+  assert.equal(refusal(() => parseWith(merge, { into: 3 }, example)).message, 'into: the name of the person who keeps the faces');
+  assert.equal(refusal(() => parseWith(merge, undefined, example)).message, 'send JSON: {"into":"Jane Doe"}');
+  assert.match(refusal(() => parseWith(contract.library.update.body, {})).message, /give "name" \(to rename\) and\/or "hidden"/);
+});
+
+test('/openapi.json is generated from the operations: each once, with its scope, inputs and the answers every route can give', () => {
+  const ops = Object.entries(openApiDocument.paths ?? {}).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`));
+  assert.equal(ops.length, new Set(ops).size);
+  const all = [contract.images, contract.batches, contract.library, contract.keys, contract.dashboard, contract.probes].flatMap((group) => Object.values(group));
+  assert.equal(ops.length, all.length + 1, 'every operation (and enroll) is described');
+  const list = openApiDocument.paths!['/v1/batches']!.get!;
+  assert.equal((list as Record<string, unknown>)['x-facepipe-scope'], 'read');
+  assert.deepEqual(list.parameters, [{ schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, required: false, name: 'limit', in: 'query' }]);
+  assert.deepEqual(Object.keys(list.responses!).sort(), ['200', '400', '401', '403', '429', '503']);
+  const healthz = openApiDocument.paths!['/healthz']!.get!;
+  assert.deepEqual(healthz.security, []);
+  assert.deepEqual(Object.keys(healthz.responses!).sort(), ['200', '503'], 'a public route has no auth answers; any route may answer SHUTTING_DOWN');
+  // The result document is core's schema, field for field.
+  const result = openApiDocument.components!.schemas!.ResultDocument as { properties: Record<string, unknown>; required: string[] };
+  assert.ok(result.required.includes('faceCount') && 'versions' in result.properties && 'rejected' in result.properties);
+  assert.deepEqual(generateOpenApi(all), generateOpenApi(all), 'generation is deterministic');
+});
