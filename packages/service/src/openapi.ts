@@ -562,6 +562,7 @@ export const openApiDocument = {
             every: { type: ['string', 'integer'], description: '"90s", "15m", "6h", "1d" or ms; at least 1 minute' },
             cron: { type: 'string', description: '5 or 6 fields, e.g. "0 3 * * *"' },
             tz: { type: 'string', description: 'Time zone of the cron pattern' },
+            runNow: { type: 'boolean', default: false, description: 'Also run once right away; otherwise the first run is one interval after creation (every) or at the next match (cron)' },
           },
           additionalProperties: false,
         }),

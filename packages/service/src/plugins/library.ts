@@ -142,7 +142,7 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
 
   // ---- scheduled re-index ----
   app.post<{ Body: unknown }>('/v1/schedules', admin, async (request, reply) => {
-    const body = jsonObject(request.body, '{"id": "nightly", "kind": "stale", "every": "6h"} or {"id", "kind", "cron": "0 3 * * *", "tz"?}', ['id', 'kind', 'every', 'cron', 'tz']);
+    const body = jsonObject(request.body, '{"id": "nightly", "kind": "stale", "every": "6h"} or {"id", "kind", "cron": "0 3 * * *", "tz"?}, and "runNow"?', ['id', 'kind', 'every', 'cron', 'tz', 'runNow']);
     let everyMs: number | undefined;
     if (typeof body.every === 'number') everyMs = body.every;
     else if (typeof body.every === 'string') {
@@ -152,7 +152,8 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
     for (const k of ['id', 'kind', 'cron', 'tz'] as const) {
       if (body[k] !== undefined && typeof body[k] !== 'string') throw new ApiError(400, 'BAD_REQUEST', `${k}: a string`);
     }
-    const info = await schedules.upsert({ id: body.id as string, kind: body.kind as ScheduledReindexKind, everyMs, cron: body.cron as string | undefined, tz: body.tz as string | undefined });
+    if (body.runNow !== undefined && typeof body.runNow !== 'boolean') throw new ApiError(400, 'BAD_REQUEST', 'runNow: true or false');
+    const info = await schedules.upsert({ id: body.id as string, kind: body.kind as ScheduledReindexKind, everyMs, cron: body.cron as string | undefined, tz: body.tz as string | undefined, runNow: body.runNow as boolean | undefined });
     return reply.code(201).send(info);
   });
 
