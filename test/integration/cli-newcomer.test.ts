@@ -2,7 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchTracker, closeRedis, createRedisConnection } from '@facepipe/core';
@@ -56,6 +57,29 @@ describe('facepipe run checks its folders and output before starting anything', 
       assert.match(r.stderr, says);
       assert.ok(!existsSync(join(cwd, '.facepipe')), 'no stack was started (it would have made .facepipe)');
     });
+  }
+});
+
+test('facepipe up on a port another program holds: a clear error, nothing started, the kept port unchanged', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'facepipe-up-port-'));
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const port = (holder.address() as AddressInfo).port;
+  try {
+    const taken = await runCli(['up', '--port', String(port)], { cwd });
+    assert.equal(taken.code, 2, taken.stderr);
+    assert.match(taken.stderr, new RegExp(`facepipe up: port ${port} is in use by another program: .*facepipe up --port <n>`));
+    assert.ok(!existsSync(join(cwd, '.facepipe', 'deployment.json')), 'no deployment was started');
+    assert.ok(!existsSync(join(cwd, '.facepipe', 'port')), 'a port that could not be had is not kept');
+    // The data dir's kept port, held by another program: the message says where it is kept.
+    mkdirSync(join(cwd, '.facepipe'));
+    writeFileSync(join(cwd, '.facepipe', 'port'), `${port}\n`);
+    const kept = await runCli(['up'], { cwd });
+    assert.equal(kept.code, 2, kept.stderr);
+    assert.match(kept.stderr, new RegExp(`port ${port} \\(this data dir's, kept in .*port\\) is in use`));
+  } finally {
+    holder.close();
+    rmSync(cwd, { recursive: true, force: true });
   }
 });
 
