@@ -20,4 +20,5 @@ export { RequestSpool, type SpooledBytes } from './request-spool.js';
 export { BatchRates, type BatchRatesOptions } from './dashboard-rates.js';
 export { batchKind, batchKinds, batchView, groupSmallUploads, isBatchKind, type BatchKind, type BatchRow, type BatchState, type DashboardBatch, type UploadGroup } from './dashboard-batches.js';
 export { dashboardAlerts, type DashboardAlert, type QueueHealth, type AlertThresholds } from './dashboard-alerts.js';
-export { dashboardPlugin, dashboardPublicPaths, type DashboardPluginOptions } from './plugins/dashboard.js';
+export { dashboardPlugin, dashboardPublicPaths, withoutRemoteFonts, type DashboardPluginOptions } from './plugins/dashboard.js';
+export { faviconPng, faviconSvg } from './favicon.js';
