@@ -5,8 +5,8 @@ export function plural(count: number, noun: string, nouns = `${noun}s`): string 
 
 /**
  * A one-line progress bar on a terminal (stderr); silent when stderr is not a TTY. On a narrow
- * terminal the bar, then the ETA, the rate and the extra words are left out whole, rather than
- * the line being cut in the middle of a word.
+ * terminal the bar, then the ETA, the rate, the extra words and the counted noun are left out
+ * whole, rather than the line being cut in the middle of a word.
  */
 export class ProgressBar {
   static readonly #drawing = new Set<ProgressBar>();
@@ -46,18 +46,18 @@ export class ProgressBar {
     const seconds = (now - this.#started) / 1000;
     const rate = seconds > 0 ? done / seconds : 0;
     const count = total === undefined ? plural(done, this.#unit) : `${done}/${plural(total, this.#unit)}`;
-    const parts: { text: string; drop?: number }[] = [
+    const parts: { text: string; drop?: number; short?: string }[] = [
       { text: this.#label },
       { text: total ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]` : '', drop: 1 },
-      { text: count },
+      { text: count, drop: 5, short: total === undefined ? String(done) : `${done}/${total}` },
       { text: `${rate.toFixed(1)}/s`, drop: 3 },
       { text: total && rate > 0 ? `ETA ${formatSeconds((total - done) / rate)}` : '', drop: 2 },
       { text: extra, drop: 4 },
     ];
     const columns = (this.#stream.columns ?? 120) - 1;
     const join = () => parts.filter((p) => p.text).map((p) => p.text).join(' ');
-    for (let level = 1; join().length > columns && level <= 4; level += 1) {
-      for (const p of parts) if (p.drop === level) p.text = '';
+    for (let level = 1; join().length > columns && level <= 5; level += 1) {
+      for (const p of parts) if (p.drop === level) p.text = p.short ?? '';
     }
     return join().slice(0, Math.max(0, columns));
   }
