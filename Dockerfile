@@ -2,20 +2,22 @@
 # CPU by default. For the CUDA execution provider build with
 #   docker build --build-arg ORT_INSTALL=cuda12 --build-arg BASE=nvidia/cuda:12.6.3-cudnn-runtime-ubuntu24.04 -t facepipe:gpu .
 # (see docker-compose.yml's "gpu" profile and docs/deployment.md).
-# Node 22 LTS (the suite runs on 20 and 22; on 22 the AWS SDK has no support notice to print).
-ARG BASE=node:22-bookworm-slim
+# Node 24 LTS (CI runs the suite on Node 22 and 24).
+ARG BASE=node:24-bookworm-slim
 
-FROM node:22-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
-# onnxruntime-node's CUDA files are fetched only when asked for (network needed at build time).
-# Its installer reads ONNXRUNTIME_NODE_INSTALL before npm's config (.npmrc says skip).
+# `npm ci` never runs onnxruntime-node's installer (package.json's allowScripts, and the lock
+# records no install script for it: docs/deployment.md#node-and-npm), so the install is offline.
+# ORT_INSTALL=cuda12 runs that installer afterwards to fetch the CUDA files (network needed).
 ARG ORT_INSTALL=skip
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 COPY packages ./packages
 COPY scripts ./scripts
 COPY tsconfig.base.json tsconfig.json ./
 # `npm ci` runs `prepare`: compile, then convert the face-api weights to ONNX (no downloads).
-RUN ONNXRUNTIME_NODE_INSTALL="$ORT_INSTALL" npm ci --no-audit --no-fund \
+RUN npm ci --no-audit --no-fund \
+ && if [ "$ORT_INSTALL" != skip ]; then ONNXRUNTIME_NODE_INSTALL="$ORT_INSTALL" node node_modules/onnxruntime-node/script/install; fi \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${BASE}

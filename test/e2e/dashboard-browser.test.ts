@@ -191,6 +191,11 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
 
     // Job-level inspection is bull-board, behind the same sign-in, with a way back.
     const board = await signedIn.newPage();
+    // Nothing is fetched from outside the service (bull-board's page links Google Fonts; the service drops the link).
+    const offsite: string[] = [];
+    board.on('request', (r) => {
+      if (!r.url().startsWith(service.url) && !r.url().startsWith('data:')) offsite.push(r.url());
+    });
     const res = await board.goto(`${service.url}/dashboard/jobs/`);
     assert.equal(res?.status(), 200);
     assert.equal(await board.title(), 'facepipe jobs');
@@ -198,6 +203,13 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
     await board.click('header ul[class^=actions] > li:last-child button', { timeout: 10_000 });
     await board.waitForSelector('a[href="/dashboard"]:has-text("facepipe dashboard")', { timeout: 10_000 });
     await shot(board, 'bull-board-menu.png');
+    assert.deepEqual(offsite, [], 'bull-board loads nothing from outside the service');
+    // Every page has an icon: the dashboard's and bull-board's link one that loads.
+    for (const p of [page, board]) {
+      const icon = await p.evaluate(() => document.querySelector<HTMLLinkElement>('link[rel~="icon"]')?.href);
+      assert.ok(icon, `${p.url()}: an icon link`);
+      assert.equal((await p.request.get(icon)).status(), 200, icon);
+    }
     await board.close();
     await page.close();
   });

@@ -55,6 +55,9 @@ test('`facepipe up`, then ingest --wait, the dashboard shows the batch, `facepip
     // Restarted, it still knows the batch (Redis's append-only file) and its results (S3 files).
     const up2 = await facepipe(['up'], cwd);
     assert.equal(up2.code, 0, up2.stderr);
+    // The same port, so the same URL: bookmarks of the dashboard keep working (kept in <data-dir>/port).
+    assert.equal(/^dashboard: (\S+)$/m.exec(up2.stdout)?.[1], dashboard, 'the same dashboard URL after a restart');
+    assert.equal(readFileSync(join(dataDir, 'port'), 'utf8').trim(), new URL(dashboard).port);
     const status = await facepipe(['status', batch.id], cwd);
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /5\/5 finished, 5 done, 0 failed/);

@@ -36,6 +36,7 @@ test('durations and schedule requests are checked before anything is stored', ()
   assert.equal(scheduleProblems({ id: 'x', kind: 'stale', everyMs: 1000 }).length, 1, 'too often');
   assert.equal(scheduleProblems({ id: 'x', kind: 'stale', everyMs: 60_000, cron: '* * * * *' }).length, 1, 'both');
   assert.equal(scheduleProblems({ id: 'x', kind: 'nothing' as 'stale', everyMs: 60_000 }).length, 1);
+  assert.equal(scheduleProblems({ id: 'x', kind: 'stale', everyMs: 60_000, runNow: 'yes' as unknown as boolean }).length, 1);
 });
 
 test('a schedule is created with its next run, runs a re-index batch at its tick, is listed and deleted', async () => {
@@ -45,13 +46,20 @@ test('a schedule is created with its next run, runs a re-index batch at its tick
   assert.equal(info.id, 'hourly-stale');
   assert.equal(info.kind, 'stale');
   assert.equal(info.everyMs, 3_600_000);
-  assert.ok(info.nextRunAt !== null && info.nextRunAt >= before - 1000, `next run ${info.nextRunAt}`);
+  // The first run is one interval away: creating an hourly schedule starts no re-index now.
+  assert.ok(info.nextRunAt !== null && info.nextRunAt >= before + 3_600_000 - 1000, `next run ${info.nextRunAt}`);
   const nightly = await schedules.upsert({ id: 'nightly', kind: 'classify', cron: '0 3 * * *', tz: 'UTC' });
   assert.equal(nightly.cron, '0 3 * * *');
   assert.ok(nightly.nextRunAt! > Date.now(), 'a cron schedule runs at its next match');
   assert.deepEqual((await schedules.list()).map((s) => s.id).sort(), ['hourly-stale', 'nightly']);
+  // Neither has queued anything (the service's worker would take a due tick within a moment).
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.deepEqual((await producer.ctx.tracker.listBatches(10)).filter((b) => b.purpose === 'reindex'), [], 'no re-index before the first interval');
+  assert.equal((await producer.ctx.queues.maintenance.getJobCounts('waiting', 'active', 'completed')).completed, 0);
 
-  // An interval schedule's first tick is due at once: the service's worker queues the re-index.
+  // Asked to run now: the first tick is due at once, and the service's worker queues the re-index.
+  const now = await schedules.upsert({ id: 'hourly-now', kind: 'stale', everyMs: 3_600_000, runNow: true });
+  assert.ok(now.nextRunAt !== null && now.nextRunAt < Date.now() + 3_600_000 - 1000, `due at once: ${now.nextRunAt}`);
   let batches = await producer.ctx.tracker.listBatches(10);
   for (let i = 0; i < 100 && !batches.some((b) => b.purpose === 'reindex' && b.finishedAt !== undefined); i += 1) {
     await new Promise((r) => setTimeout(r, 100));
@@ -67,6 +75,7 @@ test('a schedule is created with its next run, runs a re-index batch at its tick
   assert.equal((await schedules.get('nightly'))?.cron, '30 4 * * *');
   assert.equal(await schedules.remove('nightly'), true);
   assert.equal(await schedules.remove('nightly'), false);
+  assert.equal(await schedules.remove('hourly-now'), true);
   assert.deepEqual((await schedules.list()).map((s) => s.id), ['hourly-stale']);
 });
 

@@ -113,10 +113,16 @@ describe('upload API on a live pipeline', { skip }, () => {
       assert.equal((await call('GET', path)).status, 200, path);
     }
     assert.equal((await call('POST', '/v1/images', form([photo(photos.obama)]), {})).status, 401);
-    for (const path of ['/healthz', '/readyz', '/metrics', '/openapi.json']) assert.equal((await call('GET', path, undefined, {})).status, 200, path);
+    for (const path of ['/healthz', '/readyz', '/metrics', '/openapi.json', '/favicon.svg', '/favicon.ico']) assert.equal((await call('GET', path, undefined, {})).status, 200, path);
+    // Every page has an icon (browsers ask for /favicon.ico by themselves), and bull-board's page links nothing off the service.
+    assert.equal((await fetch(`${service.url}/favicon.ico`)).headers.get('content-type'), 'image/png');
+    const board = await call('GET', '/dashboard/jobs/');
+    assert.doesNotMatch(String(board.json), /https?:\/\/(?!127\.0\.0\.1)|fonts\.googleapis/);
+    assert.match(String(board.json), /<link rel="icon"/);
     const page = await call('GET', '/dashboard', undefined, {});
     assert.equal(page.status, 401);
     assert.match(String(page.json), /Sign in with the API token/);
+    assert.match(String(page.json), /<link rel="icon" type="image\/svg\+xml" href="\/favicon\.svg">/);
   });
 
   test('a browser signs in with the token and gets a session cookie (never the token itself)', async () => {

@@ -65,10 +65,16 @@ export function runningDeployment(dataDir: string): DeploymentRecord | undefined
   return record && record.state === 'ready' && processAlive(record.pid) ? record : undefined;
 }
 
-/** Thrown when a command needs a deployment and neither the environment nor the data dir names one. */
+/**
+ * Thrown when a command needs a deployment and neither the environment nor the data dir names one.
+ * `needs`: the setting that would name one (REDIS_URL for the queues, DATABASE_URL for the library).
+ */
 export class NoDeploymentError extends Error {
-  constructor(readonly dataDir: string) {
-    super(`no local deployment is running in ${dataDir} and REDIS_URL is not set: start one with \`facepipe up --data-dir ${dataDir}\`, or set REDIS_URL and S3_ENDPOINT (docs/configuration.md)`);
+  constructor(
+    readonly dataDir: string,
+    needs: 'REDIS_URL' | 'DATABASE_URL' = 'REDIS_URL',
+  ) {
+    super(`no local deployment is running in ${dataDir} and ${needs} is not set: start one with \`facepipe up --data-dir ${dataDir}\`, or set ${needs === 'REDIS_URL' ? 'REDIS_URL and S3_ENDPOINT' : 'DATABASE_URL'} (docs/configuration.md)`);
     this.name = 'NoDeploymentError';
   }
 }

@@ -17,3 +17,4 @@ export {
   writeDeploymentRecord,
   type DeploymentRecord,
 } from './deployment-file.js';
+export { claimServicePort, portInUse, PortInUseError, servicePortFile } from './service-port.js';

@@ -9,7 +9,7 @@ export { ClusterRepository, type ClusterSummary } from './cluster-repository.js'
 export { lockFaceWrites } from './face-write-lock.js';
 export { FaceClusterer, defaultClusteringOptions, type ClusteringOptions } from './face-clusterer.js';
 export { FaceLibrary, type FaceLibraryOptions, type LibraryChange } from './face-library.js';
-export { openLibrary, embeddedDatabaseDir, deploymentDatabaseUrl, type OpenLibraryOptions, type OpenedLibrary } from './open-library.js';
+export { openLibrary, locateLibrary, embeddedDatabaseDir, deploymentDatabaseUrl, type LibraryLocation, type OpenLibraryOptions, type OpenedLibrary } from './open-library.js';
 export { toVectorLiteral, parseVectorLiteral } from './vector-literal.js';
 export { dbscan, exactNeighbourhoods, euclidean } from './clustering/dbscan.js';
 export { chineseWhispers } from './clustering/chinese-whispers.js';

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EmbeddedDatabase, runningEmbeddedDatabase } from './embedded-database.js';
 import { FaceIndex } from './face-index.js';
@@ -28,30 +28,40 @@ export function embeddedDatabaseDir(dataDir: string): string {
   return resolve(dataDir, 'db');
 }
 
+/** Where a command's library is: a database to connect to, or the embedded one's folder to start. */
+export type LibraryLocation = { origin: 'DATABASE_URL' | 'deployment' | 'running'; url: string } | { origin: 'embedded'; directory: string; exists: boolean };
+
 /**
- * Opens the library a command should work on: `DATABASE_URL` when set; else the database of the
- * local deployment running on `dataDir` (its `deployment.json`), else the embedded database of a
- * live `facepipe run` on it (`db/facepipe-server.json`), else the embedded database under
- * `<dataDir>/db`, started in this process for the command's duration.
+ * Where {@link openLibrary} finds the library, starting nothing: `DATABASE_URL` when set; else the
+ * database of the local deployment running on `dataDir` (its `deployment.json`), else the embedded
+ * database of a live `facepipe run` on it (`db/facepipe-server.json`), else the embedded
+ * database's folder under `<dataDir>/db` (`exists`: it holds a database from an earlier run).
+ */
+export function locateLibrary(dataDir: string, env: Record<string, string | undefined> = process.env): LibraryLocation {
+  const dir = resolve(dataDir);
+  if (env.DATABASE_URL) return { origin: 'DATABASE_URL', url: env.DATABASE_URL };
+  const deployed = deploymentDatabaseUrl(dir);
+  if (deployed) return { origin: 'deployment', url: deployed };
+  const running = runningEmbeddedDatabase(embeddedDatabaseDir(dir));
+  if (running) return { origin: 'running', url: running };
+  const directory = embeddedDatabaseDir(dir);
+  return { origin: 'embedded', directory, exists: existsSync(join(directory, 'pgdata', 'PG_VERSION')) };
+}
+
+/**
+ * Opens the library a command should work on ({@link locateLibrary}); the embedded database is
+ * started in this process for the command's duration (and created when missing).
  */
 export async function openLibrary(options: OpenLibraryOptions = {}): Promise<OpenedLibrary> {
-  const env = options.env ?? process.env;
-  const dataDir = resolve(options.dataDir ?? '.facepipe');
-  let url = env.DATABASE_URL || undefined;
-  let origin: OpenedLibrary['origin'] = 'DATABASE_URL';
+  const location = locateLibrary(options.dataDir ?? '.facepipe', options.env ?? process.env);
+  const origin = location.origin;
+  let url: string;
   let embedded: EmbeddedDatabase | undefined;
-  if (!url) {
-    url = deploymentDatabaseUrl(dataDir);
-    origin = 'deployment';
-  }
-  if (!url) {
-    url = runningEmbeddedDatabase(embeddedDatabaseDir(dataDir));
-    origin = 'running';
-  }
-  if (!url) {
-    embedded = await EmbeddedDatabase.start({ directory: embeddedDatabaseDir(dataDir) });
+  if (location.origin === 'embedded') {
+    embedded = await EmbeddedDatabase.start({ directory: location.directory });
     url = embedded.url;
-    origin = 'embedded';
+  } else {
+    url = location.url;
   }
   let index: FaceIndex;
   try {

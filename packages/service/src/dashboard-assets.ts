@@ -1,3 +1,5 @@
+import { faviconLinks } from './favicon.js';
+
 /**
  * The dashboard's page and stylesheet. Its script is service/dashboard/app.ts (compiled by the
  * build); it polls the JSON endpoints under /dashboard/api and renders with DOM calls only
@@ -10,6 +12,7 @@ export const dashboardHtml = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>facepipe dashboard</title>
+${faviconLinks}
 <link rel="stylesheet" href="/dashboard/app.css">
 <script src="/dashboard/app.js" type="module"></script>
 </head>
@@ -111,7 +114,7 @@ export const dashboardHtml = `<!doctype html>
 
 export const loginHtml = (message: string) => `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>facepipe: sign in</title><link rel="stylesheet" href="/dashboard/app.css"></head>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>facepipe: sign in</title>${faviconLinks}<link rel="stylesheet" href="/dashboard/app.css"></head>
 <body class="login">
 <form method="post" action="/dashboard/login">
   <h1>facepipe</h1>

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError, type Command } from './command.js';
+import { plural } from '../ui/progress.js';
 import { libraryDataDirOption, libraryDataDirUsage, withLibrary } from './library.js';
 
 export const clustersCommand: Command = {
@@ -21,14 +22,14 @@ ${libraryDataDirUsage}`,
         const { rows } = await index.pool.query<{ embed_version: string }>('SELECT DISTINCT embed_version FROM faces');
         for (const { embed_version: version } of rows) {
           const r = await index.writeTransaction((repos) => repos.clusterer.recluster(version));
-          process.stdout.write(`embedding ${version}: ${r.faces} unnamed faces, ${r.clusters} clusters, ${r.noise} in none\n`);
+          process.stdout.write(`embedding ${version}: ${plural(r.faces, 'unnamed face')}, ${plural(r.clusters, 'cluster')}, ${r.noise} in none\n`);
         }
         return 0;
       }
       const clusters = await library.clusters();
       for (const c of clusters) {
         const samples = c.samples.map((s) => ({ imageId: s.imageId, face: s.faceIndex, source: s.source }));
-        process.stdout.write(values.json ? `${JSON.stringify({ cluster: c.id, faces: c.faces, samples })}\n` : `${c.id}\t${c.faces} faces\t${samples.map((s) => `${s.source}#${s.face}`).join(', ')}\n`);
+        process.stdout.write(values.json ? `${JSON.stringify({ cluster: c.id, faces: c.faces, samples })}\n` : `${c.id}\t${plural(c.faces, 'face')}\t${samples.map((s) => `${s.source}#${s.face}`).join(', ')}\n`);
       }
       if (!values.json && clusters.length === 0) process.stderr.write('no clusters: every face is named, or no group of similar unnamed faces is large enough yet\n');
       return 0;

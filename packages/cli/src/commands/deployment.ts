@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { loadConfig } from '@facepipe/core';
 import { deploymentEnvironment } from '@facepipe/devstack';
 import { Producer } from '@facepipe/producer';
+import { routeCommandLogs } from '../ui/log-routing.js';
 
 /** The `--data-dir` option every command that talks to a deployment takes. */
 export const dataDirOption = { 'data-dir': { type: 'string', default: '.facepipe' } } as const;
@@ -14,7 +15,9 @@ export const dataDirUsage = `  --data-dir <dir>      the local deployment to use
  * deployment running in `dataDir` (`facepipe up`); never to whatever Redis listens on 6379.
  */
 export async function connectProducer(service: string, dataDir = '.facepipe'): Promise<Producer> {
-  return Producer.connect(loadConfig(deploymentEnvironment(resolve(dataDir))), service);
+  const config = loadConfig(deploymentEnvironment(resolve(dataDir)));
+  routeCommandLogs(resolve(dataDir));
+  return Producer.connect(config, service);
 }
 
 /** The settings of the deployment a command talks to (the environment, or `facepipe up`'s in `dataDir`). */

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { describeInputSkips } from '@facepipe/core';
 import { dataDirOption, dataDirUsage, withProducer } from './deployment.js';
 import { UsageError, type Command } from './command.js';
-import { ProgressBar } from '../ui/progress.js';
+import { plural, ProgressBar } from '../ui/progress.js';
+import { onInterrupt } from '../ui/interrupt.js';
 import { ExitCode } from '../errors/cli-failure.js';
 
 export const ingestCommand: Command = {
@@ -29,26 +30,47 @@ some inputs failed (facepipe results <batchId> says why), 3 Redis or S3 unreacha
     if (positionals.length !== 1) throw new UsageError('facepipe ingest needs one folder or s3:// prefix');
     return withProducer('ingest', async (producer) => {
       const bar = new ProgressBar('queueing');
-      // The id goes out before anything waits, so an interrupted run can still be followed.
-      const announce = (batchId: string) => {
-        if (values.json) process.stderr.write(`batch ${batchId}\n`);
-        else process.stdout.write(`batch ${batchId}\n`);
-      };
-      const { batchId, total, skipped, skippedBy } = await producer.ingest({ input: positionals[0]!, force: values.force, allFiles: values['all-files'], onItem: (n) => bar.update(n, undefined), onBatch: announce });
-      bar.done();
-      if (skipped > 0) process.stderr.write(`${describeInputSkips(skippedBy)}\n`);
-      if (!values.wait) {
-        process.stdout.write(values.json ? `${JSON.stringify({ batchId, total, skipped })}\n` : `batch ${batchId}: ${total} inputs queued\n`);
-        return ExitCode.Ok;
+      let batchId: string | undefined;
+      let queued = 0;
+      let following = false;
+      // Ctrl-C: the batch lives in the deployment, not in this process. The first one ends the
+      // progress line and says how to follow the batch; a second one exits at once.
+      const interrupted = onInterrupt(() => {
+        ProgressBar.endAll();
+        if (!batchId) return 'stopped before a batch was created; nothing was queued';
+        if (following) return `stopped waiting; batch ${batchId} goes on in the deployment. Follow it with: facepipe status ${batchId} (results: facepipe results ${batchId})`;
+        return `stopped queueing batch ${batchId} after ${plural(queued, 'input')}: those go on in the deployment (facepipe status ${batchId}); the rest were not queued: ingest the same input again to queue them (inputs already done are answered from their results)`;
+      }, () => producer.close());
+      try {
+        // The id goes out before anything waits, so an interrupted run can still be followed.
+        const announce = (id: string) => {
+          batchId = id;
+          if (values.json) process.stderr.write(`batch ${id}\n`);
+          else process.stdout.write(`batch ${id}\n`);
+        };
+        const onItem = (n: number) => {
+          queued = n;
+          bar.update(n, undefined);
+        };
+        const { total, skipped, skippedBy } = await producer.ingest({ input: positionals[0]!, force: values.force, allFiles: values['all-files'], onItem, onBatch: announce });
+        bar.done();
+        if (skipped > 0) process.stderr.write(`${describeInputSkips(skippedBy)}\n`);
+        if (!values.wait) {
+          process.stdout.write(values.json ? `${JSON.stringify({ batchId, total, skipped })}\n` : `batch ${batchId}: ${plural(total, 'input')} queued\n`);
+          return ExitCode.Ok;
+        }
+        following = true;
+        const wait = new ProgressBar('processing');
+        const batch = await producer.waitForBatch(batchId!, (b) => wait.update(b.done + b.failed, b.total, plural(b.faces, 'face')), {
+          onConnection: (lost) =>
+            process.stderr.write(lost ? `\nlost the connection to Redis (${lost.message}); reconnecting, still waiting for batch ${batchId}\n` : 'connection to Redis is back\n'),
+        });
+        wait.done();
+        process.stdout.write(values.json ? `${JSON.stringify(batch)}\n` : `batch ${batchId}: ${batch.done} done, ${batch.failed} failed, ${plural(batch.faces, 'face')}\n`);
+        return batch.failed > 0 ? ExitCode.BatchHadFailures : ExitCode.Ok;
+      } finally {
+        interrupted.dispose();
       }
-      const wait = new ProgressBar('processing');
-      const batch = await producer.waitForBatch(batchId, (b) => wait.update(b.done + b.failed, b.total, `${b.faces} faces`), {
-        onConnection: (lost) =>
-          process.stderr.write(lost ? `\nlost the connection to Redis (${lost.message}); reconnecting, still waiting for batch ${batchId}\n` : 'connection to Redis is back\n'),
-      });
-      wait.done();
-      process.stdout.write(values.json ? `${JSON.stringify(batch)}\n` : `batch ${batchId}: ${batch.done} done, ${batch.failed} failed, ${batch.faces} faces\n`);
-      return batch.failed > 0 ? ExitCode.BatchHadFailures : ExitCode.Ok;
     }, { dataDir: values['data-dir'] });
   },
 };

@@ -1,25 +1,38 @@
 import { resolve } from 'node:path';
 import { loadConfig, S3ObjectStore } from '@facepipe/core';
-import { openLibrary, syncResultDocuments, type OpenedLibrary } from '@facepipe/face-index';
-import { runningDeployment } from '@facepipe/devstack';
+import { locateLibrary, openLibrary, syncResultDocuments, type OpenedLibrary } from '@facepipe/face-index';
+import { NoDeploymentError, runningDeployment } from '@facepipe/devstack';
 
 /** The `--data-dir` option of the library commands. */
 export const libraryDataDirOption = { 'data-dir': { type: 'string', default: '.facepipe' } } as const;
 
 export const libraryDataDirUsage = `  --data-dir <dir>      the library to use when DATABASE_URL is not set: the database of the local
-                        deployment running there, else its embedded database (default ./.facepipe)`;
+                        deployment running there, else the one a stopped deployment (facepipe up,
+                        facepipe run) left there (default ./.facepipe)`;
+
+/**
+ * Fails, as every command without a deployment does, when `dataDir` has no library: nothing
+ * running there, no DATABASE_URL, and no database left by an earlier run (an empty one is never
+ * created in the current folder by a command that only reads or names).
+ */
+export function requireLibrary(dataDir: string): void {
+  const location = locateLibrary(resolve(dataDir));
+  if (location.origin === 'embedded' && !location.exists) throw new NoDeploymentError(resolve(dataDir), 'DATABASE_URL');
+}
 
 /**
  * Runs `fn` on the library of `dataDir` (or DATABASE_URL), with the tolerance and clustering
- * settings of the environment, and always closes it.
+ * settings of the environment, and always closes it. {@link requireLibrary} first.
  */
 export async function withLibrary<T>(dataDir: string, fn: (library: OpenedLibrary) => Promise<T>): Promise<T> {
+  requireLibrary(dataDir);
   const config = loadConfig();
   const library = await openLibrary({
     dataDir: resolve(dataDir),
     library: { tolerance: config.classify.tolerance },
     clustering: { maxDistance: config.database.clusterMaxDistance, minFaces: config.database.clusterMinFaces },
   });
+  if (library.origin === 'embedded') process.stderr.write(`facepipe: no deployment is running in ${resolve(dataDir)}; using the library it keeps there\n`);
   try {
     return await fn(library);
   } finally {

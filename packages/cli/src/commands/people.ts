@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { isImageId } from '@facepipe/core';
 import type { LibraryChange } from '@facepipe/face-index';
 import { UsageError, type Command } from './command.js';
+import { plural } from '../ui/progress.js';
 import { libraryDataDirOption, libraryDataDirUsage, syncResults, withLibrary } from './library.js';
 
 export const peopleCommand: Command = {
@@ -38,7 +39,7 @@ ${libraryDataDirUsage}`,
       return withLibrary(dataDir, async ({ library }) => {
         const people = await library.people({ includeHidden: values.all });
         for (const p of people) {
-          process.stdout.write(values.json ? `${JSON.stringify({ name: p.name, faces: p.faces, examples: p.examples, hidden: p.hidden })}\n` : `${p.name}\t${p.faces} faces (${p.examples} examples)${p.hidden ? ' hidden' : ''}\n`);
+          process.stdout.write(values.json ? `${JSON.stringify({ name: p.name, faces: p.faces, examples: p.examples, hidden: p.hidden })}\n` : `${p.name}\t${plural(p.faces, 'face')} (${plural(p.examples, 'example')})${p.hidden ? ' hidden' : ''}\n`);
         }
         if (!values.json && people.length === 0) process.stderr.write('nobody yet: name a cluster (facepipe clusters, facepipe people name <clusterId> <name>) or enroll people\n');
         return 0;
@@ -50,7 +51,7 @@ ${libraryDataDirUsage}`,
         arity(2, 'name <clusterId> <name>');
         change = async ({ library }) => {
           const c = await library.nameCluster(a!, b!);
-          return { said: `cluster ${a} is ${b}: ${c.faces} faces named`, change: c };
+          return { said: `cluster ${a} is ${b}: ${plural(c.faces, 'face')} named`, change: c };
         };
         break;
       case 'rename':
@@ -61,14 +62,14 @@ ${libraryDataDirUsage}`,
         arity(2, 'merge <from> <into>');
         change = async ({ library }) => {
           const c = await library.merge(a!, b!);
-          return { said: `${a} merged into ${b}: ${c.faces} faces`, change: c };
+          return { said: `${a} merged into ${b}: ${plural(c.faces, 'face')}`, change: c };
         };
         break;
       case 'delete':
         arity(1, 'delete <name>');
         change = async ({ library }) => {
           const c = await library.delete(a!);
-          return { said: `${a} deleted; ${c.faces} faces are nobody's now`, change: c };
+          return { said: `${a} deleted; ${c.faces === 1 ? '1 face is' : `${c.faces} faces are`} nobody's now`, change: c };
         };
         break;
       case 'hide':
@@ -87,7 +88,7 @@ ${libraryDataDirUsage}`,
         change = async ({ library }) => {
           // The same as PUT /v1/faces/{imageId}/{face}/person: a name set by hand, kept by box.
           const { face, change: moved } = await library.labelFace(a!, Number(b), name);
-          return { said: `face ${face.faceIndex} of ${face.imageId}: ${face.name ?? "nobody's"} now${moved.faces > 1 ? ` (${moved.faces - 1} matching faces named too)` : ''}`, change: moved };
+          return { said: `face ${face.faceIndex} of ${face.imageId}: ${face.name ?? "nobody's"} now${moved.faces > 1 ? ` (${plural(moved.faces - 1, 'matching face')} named too)` : ''}`, change: moved };
         };
         break;
       }

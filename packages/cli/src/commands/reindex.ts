@@ -28,7 +28,7 @@ ${dataDirUsage}`,
       // The deployment's face index; a data dir's embedded one only if the deployment runs on it.
       const library = env.DATABASE_URL ? await openLibrary({ env, dataDir: values['data-dir'] }) : undefined;
       const reindexer = producer.reindexer(library?.index);
-      const bar = new ProgressBar('queueing');
+      const bar = new ProgressBar('queueing', { unit: 'image' });
       const { batchId, total, scanned } = await reindexer.run(kind, { onItem: (n) => bar.update(n, undefined) }).finally(() => library?.close());
       bar.done();
       const batch = values.wait ? await producer.waitForBatch(batchId) : await producer.getBatch(batchId);

@@ -1,12 +1,15 @@
-import { createWriteStream } from 'node:fs';
-import { resolve } from 'node:path';
+import { constants, createWriteStream, mkdirSync } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { describeInputSkips, type BatchInfo, type InputSkipReason } from '@facepipe/core';
 import { ingestAndWait, LocalDeployment, runningDeployment, type WorkerProcesses } from '@facepipe/devstack';
 import { openLibrary, type OpenedLibrary } from '@facepipe/face-index';
 import { batchResults, toResultLine, type Producer, type ResultLine } from '@facepipe/producer';
-import { ProgressBar } from '../ui/progress.js';
+import { plural, ProgressBar } from '../ui/progress.js';
+import { onInterrupt } from '../ui/interrupt.js';
+import { routeCommandLogs } from '../ui/log-routing.js';
 import { UsageError, type Command } from './command.js';
 import { connectProducer } from './deployment.js';
 import { parseWorkerCounts, workerCountOptions, workerCountUsage } from './worker-counts.js';
@@ -50,6 +53,8 @@ ${workerCountUsage}
     if (!dir || positionals.length > 1) throw new UsageError('facepipe run needs exactly one folder');
     const counts = parseWorkerCounts(values);
     const dataDir = resolve(values['data-dir']);
+    // Everything the job needs from the disk is checked before the stack starts (that takes a while).
+    await checkInputs(dir, values.enroll, values.out);
 
     let deployment: LocalDeployment | undefined;
     let producer: Producer | undefined;
@@ -59,17 +64,21 @@ ${workerCountUsage}
       if (deployment) await deployment.stop();
       else await producer?.close();
     };
-    const onSignal = () => {
-      process.stderr.write('\nstopping…\n');
-      void stopAll().then(() => process.exit(130));
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    // Ctrl-C: a deployment this run started stops with it (its batch with it); one started by
+    // `facepipe up` keeps the batch going. A second Ctrl-C exits at once.
+    const progress: { batchId?: string } = {};
+    const interrupted = onInterrupt(() => {
+      ProgressBar.endAll();
+      if (deployment) return 'stopping the local deployment (the workers finish what they hold); run the same command again to finish: inputs already done are answered from their results';
+      return progress.batchId ? `stopped waiting; batch ${progress.batchId} goes on in the local deployment. Follow it with: facepipe status ${progress.batchId}` : 'stopped';
+    }, stopAll);
     try {
       if (!process.env.REDIS_URL && runningDeployment(dataDir)) {
         producer = await connectProducer('run', dataDir);
         process.stderr.write(`facepipe run: using the local deployment running in ${dataDir} (facepipe up); it keeps running\n`);
       } else {
+        mkdirSync(join(dataDir, 'logs'), { recursive: true });
+        routeCommandLogs(dataDir);
         deployment = await LocalDeployment.start({ dataDir, workers: counts });
         producer = deployment.producer;
         process.stderr.write(`facepipe run: ${deployment.stack.describe}\n`);
@@ -79,9 +88,9 @@ ${workerCountUsage}
       const workers = deployment?.workers;
       const options = { force: values.force, allFiles: values['all-files'] };
       if (values.enroll) {
-        await follow(producer, workers, values.enroll, 'enroll', options);
+        await follow(producer, workers, values.enroll, 'enroll', options, progress);
       }
-      const batch = await follow(producer, workers, dir, 'ingest', options);
+      const batch = await follow(producer, workers, dir, 'ingest', options, progress);
       // The face index of this deployment: names set since, and each unnamed face's cluster.
       library = await openLibrary({ dataDir, env: { ...process.env, ...(deployment?.env ?? {}) } });
       const out = values.out ? createWriteStream(resolve(values.out)) : undefined;
@@ -94,20 +103,37 @@ ${workerCountUsage}
       process.stderr.write(summary(batch) + (values.out ? `; results in ${values.out}` : '') + '\n');
       return 0;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      interrupted.dispose();
       await stopAll();
     }
   },
 };
 
+/**
+ * The folders and the output file of a run, checked up front: a missing folder fails with its
+ * file error (exit 4), an --enroll that is not a folder or an --out in a missing folder is wrong
+ * usage. s3:// inputs are checked by the ingest itself.
+ */
+async function checkInputs(input: string, enroll: string | undefined, out: string | undefined): Promise<void> {
+  if (!input.startsWith('s3://')) await stat(input);
+  if (enroll !== undefined && !enroll.startsWith('s3://')) {
+    if (!(await stat(enroll)).isDirectory()) throw new UsageError(`--enroll ${enroll} is not a folder (one subfolder per person, named after them)`);
+  }
+  if (out !== undefined) {
+    await access(dirname(resolve(out)), constants.W_OK).catch((err: NodeJS.ErrnoException) => {
+      throw new UsageError(`--out ${out}: cannot write in ${dirname(resolve(out))} (${err.code === 'ENOENT' ? 'no such folder' : 'permission denied'})`);
+    });
+  }
+}
+
 /** Ingests one folder with a progress bar; an enrollment batch is then built into the gallery. */
-async function follow(producer: Producer, workers: WorkerProcesses | undefined, input: string, purpose: 'ingest' | 'enroll', options: { force: boolean; allFiles: boolean }): Promise<BatchInfo> {
+async function follow(producer: Producer, workers: WorkerProcesses | undefined, input: string, purpose: 'ingest' | 'enroll', options: { force: boolean; allFiles: boolean }, progress: { batchId?: string }): Promise<BatchInfo> {
   const bar = new ProgressBar(purpose);
   let skippedBy: Partial<Record<InputSkipReason, number>> = {};
   const batch = await ingestAndWait(producer, { input, purpose, personFromFolder: purpose === 'enroll', ...options }, {
     workers,
-    onProgress: (b) => bar.update(b.done + b.failed, b.total, `${b.faces} faces${b.failed ? `, ${b.failed} failed` : ''}`),
+    onBatchId: (id) => (progress.batchId = id),
+    onProgress: (b) => bar.update(b.done + b.failed, b.total, `${plural(b.faces, 'face')}${b.failed ? `, ${b.failed} failed` : ''}`),
     onIngested: (ingested) => {
       skippedBy = ingested.skippedBy;
     },
@@ -119,7 +145,7 @@ async function follow(producer: Producer, workers: WorkerProcesses | undefined, 
     const report = await producer.completeEnrollment(batch.id);
     const enrolled = report.items.filter((i) => i.status === 'enrolled');
     const people = new Set(enrolled.map((i) => i.person));
-    process.stderr.write(`enrolled ${enrolled.length} photos of ${people.size} people (gallery v${report.galleryVersion})\n`);
+    process.stderr.write(`enrolled ${plural(enrolled.length, 'photo')} of ${plural(people.size, 'person', 'people')} (gallery v${report.galleryVersion})\n`);
     for (const item of report.items.filter((i) => i.status === 'rejected')) {
       process.stderr.write(`  not enrolled: ${item.source} (${item.person}): [${item.error?.code}] ${item.error?.message}\n`);
     }
@@ -137,5 +163,5 @@ function describeLine(line: ResultLine): string {
 function summary(b: BatchInfo): string {
   const seconds = ((b.finishedAt ?? Date.now()) - b.createdAt) / 1000;
   const errors = Object.entries(b.errors).map(([code, n]) => `${code}×${n}`).join(', ');
-  return `${b.total} images in ${seconds.toFixed(1)}s: ${b.done} done (${b.cached} from earlier results), ${b.failed} failed${errors ? ` (${errors})` : ''}, ${b.faces} faces`;
+  return `${plural(b.total, 'image')} in ${seconds.toFixed(1)}s: ${b.done} done (${b.cached} from earlier results), ${b.failed} failed${errors ? ` (${errors})` : ''}, ${plural(b.faces, 'face')}`;
 }

@@ -6,13 +6,14 @@ import { UsageError, type Command } from './command.js';
 export const schedulesCommand: Command = {
   name: 'schedules',
   summary: 'scheduled re-index jobs: create, list, delete',
-  usage: `facepipe schedules create <id> <${reindexKinds.join('|')}> (--every <duration> | --cron "<pattern>" [--tz <zone>])
+  usage: `facepipe schedules create <id> <${reindexKinds.join('|')}> (--every <duration> | --cron "<pattern>" [--tz <zone>]) [--run-now]
 facepipe schedules list [--json]
 facepipe schedules delete <id>
 
 A schedule queues \`facepipe reindex <kind>\` as a batch at each tick (BullMQ job schedulers; the
 \`facepipe serve\` process runs them, one at a time). Durations: 90s, 15m, 6h, 1d (at least 1m).
-Creating a schedule with an existing id replaces it.
+The first run is one interval after creation (--every) or at the pattern's next match (--cron);
+--run-now also runs it once right away. Creating a schedule with an existing id replaces it.
 
 Options:
 ${dataDirUsage}`,
@@ -20,7 +21,7 @@ ${dataDirUsage}`,
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { ...dataDirOption, every: { type: 'string' }, cron: { type: 'string' }, tz: { type: 'string' }, json: { type: 'boolean', default: false } },
+      options: { ...dataDirOption, every: { type: 'string' }, cron: { type: 'string' }, tz: { type: 'string' }, 'run-now': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
     });
     const [action, id, kind] = positionals;
     if (action === 'create') {
@@ -30,7 +31,7 @@ ${dataDirUsage}`,
       const everyMs = values.every === undefined ? undefined : parseDuration(values.every);
       if (values.every !== undefined && everyMs === undefined) throw new UsageError(`--every "${values.every}" is not a duration (90s, 15m, 6h, 1d)`);
       return withProducer('schedules', async (producer) => {
-        const info = await new ReindexSchedules(producer.ctx.queues.maintenance).upsert({ id, kind: kind as ScheduledReindexKind, everyMs, cron: values.cron, tz: values.tz });
+        const info = await new ReindexSchedules(producer.ctx.queues.maintenance).upsert({ id, kind: kind as ScheduledReindexKind, everyMs, cron: values.cron, tz: values.tz, runNow: values['run-now'] });
         process.stdout.write(values.json ? `${JSON.stringify(info)}\n` : `${describe(info)}\n`);
         return 0;
       }, { dataDir: values['data-dir'] });

@@ -3,7 +3,7 @@ import { loadConfig } from '@facepipe/core';
 import { facesOfOtherVersions, PhotoSearch, searchLibrary, type SearchProbe } from '@facepipe/producer';
 import { readInputFile } from '../vision/inputs.js';
 import { UsageError, type Command } from './command.js';
-import { libraryDataDirOption, libraryDataDirUsage, withLibrary } from './library.js';
+import { libraryDataDirOption, libraryDataDirUsage, requireLibrary, withLibrary } from './library.js';
 
 export const searchCommand: Command = {
   name: 'search',
@@ -29,6 +29,7 @@ ${libraryDataDirUsage}`,
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
     const faceArg = values.face === undefined ? undefined : Number(values.face);
     if (faceArg !== undefined && (!Number.isInteger(faceArg) || faceArg < 0)) throw new UsageError('--face must be a whole number from 0');
+    requireLibrary(values['data-dir']);
     const config = loadConfig();
     const bytes = await readInputFile(photo, config.detect.maxBytes);
     const search = await PhotoSearch.create(config);

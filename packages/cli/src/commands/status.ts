@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { allQueueNames } from '@facepipe/core';
 import { dataDirOption, dataDirUsage, withProducer } from './deployment.js';
 import type { Command } from './command.js';
+import { plural } from '../ui/progress.js';
+import { queueTable } from '../ui/queue-table.js';
 
 export const statusCommand: Command = {
   name: 'status',
@@ -23,7 +25,7 @@ ${dataDirUsage}`,
         process.stdout.write(
           values.json
             ? `${JSON.stringify(batch)}\n`
-            : `batch ${batch.id} (${batch.purpose}, ${batch.source}): ${finished}/${batch.total}${batch.ingested ? '' : '+'} finished, ${batch.done} done, ${batch.failed} failed, ${batch.faces} faces${batch.finishedAt ? ', complete' : ''}\n` +
+            : `batch ${batch.id} (${batch.purpose}, ${batch.source}): ${finished}/${batch.total}${batch.ingested ? '' : '+'} finished, ${batch.done} done, ${batch.failed} failed, ${plural(batch.faces, 'face')}${batch.finishedAt ? ', complete' : ''}\n` +
                 Object.entries(batch.errors).map(([c, n]) => `  ${c}: ${n}\n`).join(''),
         );
         return 0;
@@ -40,12 +42,9 @@ ${dataDirUsage}`,
         process.stdout.write(`${JSON.stringify({ queues, batches })}\n`);
         return 0;
       }
-      process.stdout.write('queue      waiting  active  delayed  failed  workers\n');
-      for (const q of queues) {
-        process.stdout.write(`${q.name.padEnd(10)} ${String((q.waiting ?? 0) + (q.prioritized ?? 0)).padStart(7)} ${String(q.active).padStart(7)} ${String(q.delayed).padStart(8)} ${String(q.failed).padStart(7)} ${String(q.workers).padStart(8)}${q.paused ? '  (paused)' : ''}\n`);
-      }
+      process.stdout.write(queueTable(queues));
       for (const b of batches) {
-        process.stdout.write(`batch ${b.id} ${b.purpose} ${b.done + b.failed}/${b.total} finished, ${b.failed} failed, ${b.faces} faces  ${b.source}\n`);
+        process.stdout.write(`batch ${b.id} ${b.purpose} ${b.done + b.failed}/${b.total} finished, ${b.failed} failed, ${plural(b.faces, 'face')}  ${b.source}\n`);
       }
       return 0;
     }, { dataDir: values['data-dir'] });

@@ -3,7 +3,8 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { processAlive, readDeploymentRecord, runningDeployment, type DeploymentRecord } from '@facepipe/devstack';
+import { claimServicePort, PortInUseError, processAlive, readDeploymentRecord, runningDeployment, type DeploymentRecord } from '@facepipe/devstack';
+import { ExitCode } from '../errors/cli-failure.js';
 import { UsageError, type Command } from './command.js';
 import { parseWorkerCounts, workerCountOptions, workerCountUsage } from './worker-counts.js';
 
@@ -17,7 +18,8 @@ export const upCommand: Command = {
 Starts a local deployment and leaves it running in the background: a private Redis keeping its
 append-only file in <data-dir>/redis, the embedded S3-protocol server (<data-dir>/s3), the
 detect, embed and classify pools as processes, and the HTTP service with its dashboard. Returns
-once every part is ready and prints a line \`dashboard: <url>\` whose URL signs the browser in.
+once every part is ready and prints a line \`dashboard: <url>\` whose URL signs the browser in;
+the URL stays the same from one up to the next (the port is kept in the data dir).
 Every other command (status, ingest, enroll, results, …) given the same --data-dir finds this
 deployment by itself when REDIS_URL is not set. Restarts keep the data. Stop it with
 \`facepipe down\`. Already running: prints its URL again.
@@ -25,30 +27,42 @@ deployment by itself when REDIS_URL is not set. Restarts keep the data. Stop it 
 Options:
   --data-dir <dir>      data, logs and connection settings (default ./.facepipe)
 ${workerCountUsage}
-  --port <n>            port of the service and dashboard (default: a free one)
+  --port <n>            port of the service and dashboard, kept in <data-dir>/port for the next
+                        up (default: the kept one; the first up picks a free one; 0: a new one)
   --timeout <s>         how long to wait for every part to be ready (default 300)`,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { 'data-dir': { type: 'string', default: '.facepipe' }, ...workerCountOptions, port: { type: 'string', default: '0' }, timeout: { type: 'string', default: '300' } },
+      options: { 'data-dir': { type: 'string', default: '.facepipe' }, ...workerCountOptions, port: { type: 'string' }, timeout: { type: 'string', default: '300' } },
     });
     if (positionals.length > 0) throw new UsageError('facepipe up takes no arguments');
     parseWorkerCounts(values);
-    const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be an integer from 0 to 65535');
+    const requestedPort = values.port === undefined ? undefined : Number(values.port);
+    if (requestedPort !== undefined && (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535)) throw new UsageError('--port must be an integer from 0 to 65535');
     const timeoutS = Number(values.timeout);
     if (!(timeoutS > 0)) throw new UsageError('--timeout must be a positive number of seconds');
     const dataDir = resolve(values['data-dir']);
 
     const running = runningDeployment(dataDir);
     if (running) {
+      if (requestedPort !== undefined && requestedPort !== 0 && running.serviceUrl && new URL(running.serviceUrl).port !== String(requestedPort)) {
+        process.stderr.write(`facepipe up: already running in ${dataDir} on ${running.serviceUrl}; to move it to port ${requestedPort}: facepipe down --data-dir ${dataDir}, then facepipe up --port ${requestedPort}\n`);
+      }
       report(running, dataDir, 'already running');
       return 0;
     }
     const starting = readDeploymentRecord(dataDir);
     if (starting?.state === 'starting' && processAlive(starting.pid)) throw new UsageError(`a deployment is starting in ${dataDir} (pid ${starting.pid}); wait for it, or stop it with facepipe down`);
 
+    let port: number;
+    try {
+      port = await claimServicePort(dataDir, requestedPort);
+    } catch (err) {
+      if (!(err instanceof PortInUseError)) throw err;
+      process.stderr.write(`facepipe up: ${err.message}\n`);
+      return ExitCode.Usage;
+    }
     mkdirSync(join(dataDir, 'logs'), { recursive: true });
     const logFile = join(dataDir, 'logs', 'deployment.log');
     const log = openSync(logFile, 'a');

@@ -208,7 +208,7 @@ async function embedImages(
     }
   };
 
-  const bar = new ProgressBar('verify');
+  const bar = new ProgressBar('verify', { unit: 'image' });
   const total = entries.length;
   let done = 0;
   await mapOrdered(

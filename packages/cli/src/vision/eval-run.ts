@@ -27,7 +27,7 @@ export async function detectImages(
     stages: ['detect'],
     ...(passes ? { passes } : {}),
   });
-  const bar = new ProgressBar(`detect (${detector})`);
+  const bar = new ProgressBar(`detect (${detector})`, { unit: 'image' });
   const out: EvalImage[] = [];
   try {
     await mapOrdered(

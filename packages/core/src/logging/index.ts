@@ -1,1 +1,1 @@
-export { Logger, type LogLevel, type LogContext, type LogSink } from './logger.js';
+export { Logger, setProcessLogSink, type LogLevel, type LogContext, type LogSink } from './logger.js';

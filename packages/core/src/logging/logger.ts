@@ -12,6 +12,17 @@ const stderrSink: LogSink = (line) => {
   process.stderr.write(`${line}\n`);
 };
 
+let processSink: LogSink = stderrSink;
+
+/**
+ * Where the loggers of this process that were given no sink write: stderr (a service's or
+ * worker's log) unless a command-line tool sends the lines elsewhere, so they do not land in the
+ * middle of its human output. Takes effect for loggers made before the call too.
+ */
+export function setProcessLogSink(sink: LogSink | undefined): void {
+  processSink = sink ?? stderrSink;
+}
+
 /** Keys whose values never reach a log line (bearer tokens, S3 secrets…). */
 const secretKeys = /token|secret|password|authorization|credential/i;
 
@@ -27,7 +38,7 @@ export class Logger {
   constructor(options: { level?: LogLevel; context?: LogContext; sink?: LogSink } = {}) {
     this.#level = options.level ?? 'info';
     this.#context = options.context ?? {};
-    this.#sink = options.sink ?? stderrSink;
+    this.#sink = options.sink ?? ((line) => processSink(line));
   }
 
   child(context: LogContext): Logger {

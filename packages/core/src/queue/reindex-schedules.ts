@@ -28,6 +28,12 @@ export interface ScheduleRequest {
   everyMs?: number;
   cron?: string;
   tz?: string;
+  /**
+   * Run once as soon as the schedule is stored, then on schedule. Otherwise the first run is one
+   * interval after creation (`everyMs`) or at the pattern's next match (`cron`): a schedule is
+   * not a way to start a full re-index by accident. @defaultValue false
+   */
+  runNow?: boolean;
 }
 
 /**
@@ -42,7 +48,11 @@ export class ReindexSchedules {
   async upsert(request: ScheduleRequest): Promise<ScheduleInfo> {
     const problems = scheduleProblems(request);
     if (problems.length > 0) throw new FacepipeError('INVALID_PAYLOAD', problems.join('; '));
-    const repeat = request.everyMs !== undefined ? { every: request.everyMs } : { pattern: request.cron!, ...(request.tz ? { tz: request.tz } : {}) };
+    // BullMQ runs an interval scheduler's first job at once unless given a later start.
+    const repeat =
+      request.everyMs !== undefined
+        ? { every: request.everyMs, ...(request.runNow ? {} : { startDate: Date.now() + request.everyMs }) }
+        : { pattern: request.cron!, ...(request.tz ? { tz: request.tz } : {}), ...(request.runNow ? { immediately: true } : {}) };
     try {
       await this.queue.upsertJobScheduler(request.id, repeat, {
         name: JobName.ScheduledReindex,
@@ -85,6 +95,7 @@ export function scheduleProblems(request: Partial<ScheduleRequest>): string[] {
   if (hasEvery === hasCron) problems.push('give exactly one of an interval (every) or a cron pattern');
   if (hasEvery && (!Number.isInteger(request.everyMs) || request.everyMs! < minScheduleIntervalMs)) problems.push(`every: a whole number of ms, at least ${minScheduleIntervalMs}`);
   if (hasCron && (typeof request.cron !== 'string' || request.cron.trim().split(/\s+/).length < 5)) problems.push('cron: a pattern of 5 or 6 fields, e.g. "0 3 * * *"');
+  if (request.runNow !== undefined && typeof request.runNow !== 'boolean') problems.push('runNow: true or false');
   return problems;
 }
 

@@ -49,7 +49,7 @@ export class PhotoSearch {
     if (count === 0) throw new FacepipeError('NO_FACE', `no face was found in ${what}`);
     const area = (i: number) => described.faces[i]!.box[2] * described.faces[i]!.box[3];
     const chosen = face ?? largestIndex(count, area);
-    if (chosen >= count) throw new FacepipeError('INVALID_PAYLOAD', `${what} has ${count} face${count === 1 ? '' : 's'}; the face to search must be below ${count}`);
+    if (chosen >= count) throw new FacepipeError('INVALID_PAYLOAD', `there is no face ${chosen} to search: ${what} has ${count === 1 ? '1 face (face 0)' : `${count} faces (0 to ${count - 1})`}`);
     return { embedding: described.embeddings[chosen]!, face: chosen, faces: count, embedVersion: this.analyzer.embedVersion.tag };
   }
 

@@ -329,6 +329,10 @@ export const library = {
         every: z.union([z.string(), z.number()], { error: 'a duration such as "6h", or milliseconds' }).optional().describe('"90s", "15m", "6h", "1d" or ms; at least 1 minute'),
         cron: z.string({ error: 'a string' }).optional().describe('5 or 6 fields, e.g. "0 3 * * *"'),
         tz: z.string({ error: 'a string' }).optional().describe('Time zone of the cron pattern'),
+        runNow: z
+          .boolean({ error: 'true or false' })
+          .optional()
+          .describe('Also run once right away; otherwise the first run is one interval after creation (every) or at the next match (cron)'),
       })
       .meta({ example: { id: 'nightly', kind: 'stale', every: '6h' } }),
     responses: { 201: json(schedule, 'The schedule, with its next run'), 400: error('A bad id, kind, interval or cron pattern') },

@@ -15,6 +15,7 @@ import { dashboardCss, dashboardHtml, loginHtml } from '../dashboard-assets.js';
 import { isBatchKind } from '../dashboard-batches.js';
 import type { DashboardData } from '../dashboard-data.js';
 import type { QueueControl } from '../commands/queue-control.js';
+import { faviconPng, faviconSvg } from '../favicon.js';
 
 /** What the dashboard plugin needs from the service. */
 export interface DashboardPluginOptions {
@@ -36,7 +37,7 @@ export interface DashboardPluginOptions {
 }
 
 /** The dashboard's paths that need no sign-in (the shell answers with the sign-in form). */
-export const dashboardPublicPaths = ['/dashboard', '/dashboard/', '/dashboard/login', '/dashboard/logout', '/dashboard/app.js', '/dashboard/app.css'] as const;
+export const dashboardPublicPaths = ['/dashboard', '/dashboard/', '/dashboard/login', '/dashboard/logout', '/dashboard/app.js', '/dashboard/app.css', '/favicon.svg', '/favicon.ico'] as const;
 
 const htmlSecurity = {
   'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
@@ -70,6 +71,9 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardPl
   app.get('/dashboard/', async (_request, reply) => reply.redirect('/dashboard', 302));
   app.get('/dashboard/app.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(dashboardJs));
   app.get('/dashboard/app.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(dashboardCss));
+  // Every page's icon: the dashboard's pages link the SVG; browsers ask for /favicon.ico on the rest.
+  app.get('/favicon.svg', async (_request, reply) => reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(faviconSvg));
+  app.get('/favicon.ico', async (_request, reply) => reply.type('image/png').header('cache-control', 'public, max-age=86400').send(await faviconPng()));
   // The link `facepipe up` prints (like Jupyter's token link): a right token signs the browser in.
   app.get<{ Querystring: { token?: string } }>('/dashboard/login', async (request, reply) => {
     reply.headers({ ...htmlSecurity, 'cache-control': 'no-store' });
@@ -131,5 +135,19 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardPl
     options: { uiConfig: { boardTitle: 'facepipe jobs', miscLinks: [{ text: '← facepipe dashboard', url: '/dashboard' }] } },
   });
   board.setBasePath('/dashboard/jobs');
-  await app.register(board.registerPlugin(), { prefix: '/dashboard/jobs' });
+  await app.register(
+    async (scope) => {
+      // bull-board's page links IBM Plex from Google Fonts: no request leaves for it (the service
+      // may run offline, and the page should not tell Google who looks at it); its stylesheet
+      // falls back to the system's sans-serif and monospace.
+      scope.addHook('onSend', async (_request, reply, payload) => (typeof payload === 'string' && /^text\/html/.test(String(reply.getHeader('content-type') ?? '')) ? withoutRemoteFonts(payload) : payload));
+      await scope.register(board.registerPlugin());
+    },
+    { prefix: '/dashboard/jobs' },
+  );
+}
+
+/** A page without its links to web font services (bull-board's Google Fonts stylesheet). */
+export function withoutRemoteFonts(html: string): string {
+  return html.replace(/<link[^>]*\bhref="https:\/\/fonts\.(?:googleapis|gstatic)\.com[^"]*"[^>]*>\s*/g, '');
 }

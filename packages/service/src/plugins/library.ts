@@ -127,7 +127,7 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
       everyMs = parseDuration(body.every);
       if (everyMs === undefined) throw new ApiError(400, 'BAD_REQUEST', `every: "${body.every}" is not a duration (90s, 15m, 6h, 1d, or ms)`);
     }
-    const info = await schedules.upsert({ id: body.id, kind: body.kind as ScheduledReindexKind, everyMs, cron: body.cron, tz: body.tz });
+    const info = await schedules.upsert({ id: body.id, kind: body.kind as ScheduledReindexKind, everyMs, cron: body.cron, tz: body.tz, runNow: body.runNow });
     return reply.code(201).send(info);
   });
 

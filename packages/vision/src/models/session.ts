@@ -12,7 +12,7 @@ import { disableOrtTelemetry } from './ort-environment.js';
 
 export interface SessionOptions {
   /**
-   * Where to run. CUDA needs onnxruntime-node's CUDA binaries (`npm ci --onnxruntime-node-install=cuda12`);
+   * Where to run. CUDA needs onnxruntime-node's CUDA binaries (`npm run install-cuda` after `npm ci`);
    * WebGPU (Dawn over Vulkan) is bundled on Linux x64 but needs a GPU adapter.
    * @defaultValue 'cpu'
    */
@@ -74,7 +74,7 @@ function providerConfig(ep: ExecutionProvider): ort.InferenceSession.ExecutionPr
 
 const providerHint: Record<ExecutionProvider, string> = {
   cpu: '',
-  cuda: ' The CUDA provider needs onnxruntime-node installed with `npm ci --onnxruntime-node-install=cuda12` (network and an NVIDIA GPU with CUDA 12 drivers).',
+  cuda: ' The CUDA provider needs the CUDA files of onnxruntime-node: `npm run install-cuda` after `npm ci` (network and an NVIDIA GPU with CUDA 12 drivers).',
   webgpu: ' The WebGPU provider needs a GPU adapter (Dawn over Vulkan on Linux); CPU-only machines have none.',
 };
 
