@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import fs, { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
@@ -44,6 +44,27 @@ export class SocketPathTooLongError extends Error {
   }
 }
 
+/** Folders whose files PGlite may only make owner-only (see {@link keepFilesOwnerOnly}). */
+const ownerOnlyFolders = new Set<string>();
+
+/**
+ * PGlite's Emscripten file system chmods every file it creates to 0666 after creating it
+ * (strace of a fresh database: 975 `chmod(…, 0100666)` calls), which overrides the process's umask
+ * and left the files of `<data-dir>/db` world-readable. Its NODEFS calls node's `fs.chmodSync`,
+ * so this process masks those calls to owner-only for paths inside the database folders it serves.
+ * Installed once per process; other paths are untouched.
+ */
+function keepFilesOwnerOnly(directory: string): void {
+  if (ownerOnlyFolders.size === 0) {
+    const chmodSync = fs.chmodSync;
+    fs.chmodSync = (path, mode) => {
+      const inside = typeof path === 'string' && [...ownerOnlyFolders].some((dir) => path.startsWith(dir));
+      chmodSync(path, inside ? (typeof mode === 'number' ? mode : parseInt(mode, 8)) & ~0o077 : mode);
+    };
+  }
+  ownerOnlyFolders.add(`${directory}/`);
+}
+
 /** `postgres://postgres@<folder, percent-encoded>/postgres`: node-postgres and psql read a host that starts with `/` as a socket folder. */
 export function socketDatabaseUrl(directory: string): string {
   return `postgres://postgres@${encodeURIComponent(directory)}/postgres`;
@@ -73,6 +94,7 @@ export class EmbeddedDatabase {
 
   static async start(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
     mkdirSync(options.directory, { recursive: true, mode: 0o700 });
+    keepFilesOwnerOnly(resolve(options.directory));
     const tcp = options.listen === 'tcp';
     const socketPath = join(options.directory, socketName);
     if (!tcp) {
