@@ -26,7 +26,13 @@ export const ownerOnlyUmask = 0o077;
  */
 export function secureDataDir(dataDir: string): void {
   process.umask(ownerOnlyUmask);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new DataDirError(dataDir, `data dir ${dataDir} is not a folder: choose another with --data-dir`);
+    throw err;
+  }
   const stat = statSync(dataDir);
   if (!stat.isDirectory()) throw new DataDirError(dataDir, `data dir ${dataDir} is not a folder: choose another with --data-dir`);
   const uid = process.getuid?.();
