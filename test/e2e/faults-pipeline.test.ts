@@ -42,11 +42,13 @@ describe('faults: crashes, restarts and outages lose nothing', { skip, timeout: 
   let clean: Summary;
   const perPool = CI ? 2 : 1;
 
+  // One secret (and Redis password) for every restart of the stores: the workers keep their settings.
+  const storeSecret = randomUUID().replaceAll('-', '');
   const startStore = async () => {
-    s3 = await startEmbeddedS3({ directory: join(dir, 's3'), port: s3Port, engine: 'local' });
+    s3 = await startEmbeddedS3({ directory: join(dir, 's3'), port: s3Port, engine: 'local', secretAccessKey: storeSecret });
   };
   const startRedisServer = async () => {
-    redis = await startLocalRedis({ directory: join(dir, 'redis'), appendOnly: true, port: redisPort });
+    redis = await startLocalRedis({ directory: join(dir, 'redis'), appendOnly: true, port: redisPort, password: storeSecret });
   };
   const startPools = () => {
     const next = new WorkerProcesses(env, join(dir, `logs-${Date.now()}`));

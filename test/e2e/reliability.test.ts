@@ -24,8 +24,10 @@ describe('reliability: backpressure, S3 outage, graceful shutdown', { skip }, ()
   let workers: WorkerProcesses;
   let producer: Producer;
 
+  // One secret (and Redis password) for every restart of the stores: the workers keep their settings.
+  const storeSecret = randomUUID().replaceAll('-', '');
   const startStore = async () => {
-    s3 = await startEmbeddedS3({ directory: join(dir, 's3'), port: s3Port, engine: 'local' });
+    s3 = await startEmbeddedS3({ directory: join(dir, 's3'), port: s3Port, engine: 'local', secretAccessKey: storeSecret });
   };
 
   before(async () => {

@@ -39,8 +39,10 @@ describe('durable failures: S3 outages, crashed workers, the sweeper', () => {
   let ctx: ServiceContext;
   let env: Record<string, string>;
 
+  // One secret (and Redis password) for every restart of the stores: the workers keep their settings.
+  const storeSecret = randomUUID().replaceAll('-', '');
   const startStore = async () => {
-    s3 = await startEmbeddedS3({ directory: join(dir, 's3'), port: s3Port, engine: 'local' });
+    s3 = await startEmbeddedS3({ directory: join(dir, 's3'), port: s3Port, engine: 'local', secretAccessKey: storeSecret });
   };
   const stopStore = async () => {
     await s3?.close();

@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,20 +12,20 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { S3ObjectStore } from '@facepipe/core';
+import { canonicalRequest, EMPTY_PAYLOAD_SHA256, S3ObjectStore, SigV4Signer } from '@facepipe/core';
 import { decodeAwsChunked, LocalS3Server } from '@facepipe/devstack';
 
 let dir: string;
 let server: LocalS3Server;
 let endpoint: string;
 const client = (accessKeyId = 'facepipe') =>
-  new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey: 'x' } });
+  new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey: server.secretAccessKey } });
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'facepipe-local-s3-'));
   server = new LocalS3Server({ directory: dir });
   endpoint = await server.start(0);
-  const store = new S3ObjectStore({ bucket: 'local-test', region: 'us-east-1', endpoint, credentials: { accessKeyId: 'facepipe', secretAccessKey: 'x' } });
+  const store = new S3ObjectStore({ bucket: 'local-test', region: 'us-east-1', endpoint, credentials: { accessKeyId: 'facepipe', secretAccessKey: server.secretAccessKey } });
   await store.ensureBucket();
   for (const key of ['a/1', 'a/2', 'a/b/3', 'a-c', 'b/1', 'z']) await store.put(key, key);
   await store.close();
@@ -59,6 +60,62 @@ test('ranges, multi-object delete, and the access key is checked', async () => {
   const stranger = client('someone-else');
   await assert.rejects(stranger.send(new HeadBucketCommand({ Bucket: 'local-test' })), (e: Error & { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode === 403);
   stranger.destroy();
+});
+
+test('signatures are verified: forged, wrong-secret, stale or missing → 403 with S3 error XML; a presigned URL works; a body that is not the signed one → 400', async () => {
+  const signer = new SigV4Signer({ region: 'us-east-1' });
+  const url = new URL(`${endpoint}/local-test/a/1`);
+  const signed = (secretAccessKey: string, when = new Date(), method = 'GET', payloadHash = EMPTY_PAYLOAD_SHA256) =>
+    signer.sign({ method, host: url.host, path: url.pathname, payloadHash }, { accessKeyId: 'facepipe', secretAccessKey }, when);
+  const errorCode = async (res: Response) => /<Code>([^<]+)<\/Code>/.exec(await res.text())?.[1];
+
+  const ok = await fetch(url, { headers: signed(server.secretAccessKey) });
+  assert.equal(ok.status, 200);
+  assert.equal(await ok.text(), 'a/1');
+
+  const unsigned = await fetch(url);
+  assert.equal(unsigned.status, 403);
+  assert.equal(await errorCode(unsigned), 'AccessDenied');
+
+  const forgedHeaders = signed(server.secretAccessKey);
+  forgedHeaders.authorization = forgedHeaders.authorization!.replace(/Signature=\w+/, `Signature=${'deadbeef'.repeat(8)}`);
+  const forged = await fetch(url, { headers: forgedHeaders });
+  assert.equal(forged.status, 403);
+  assert.equal(await errorCode(forged), 'SignatureDoesNotMatch');
+
+  const forgedPut = await fetch(url, { method: 'PUT', body: 'evil', headers: { ...forgedHeaders } });
+  assert.equal(forgedPut.status, 403, 'a forged PUT writes nothing');
+  assert.equal(await (await fetch(url, { headers: signed(server.secretAccessKey) })).text(), 'a/1');
+
+  const otherSecret = await fetch(url, { headers: signed('facepipe-local') });
+  assert.equal(await errorCode(otherSecret), 'SignatureDoesNotMatch', 'the secret every deployment used to share is refused');
+  const stale = await fetch(url, { headers: signed(server.secretAccessKey, new Date(Date.now() - 3_600_000)) });
+  assert.equal(stale.status, 403);
+  assert.equal(await errorCode(stale), 'RequestTimeTooSkewed');
+
+  // A PUT whose body is not the one whose hash was signed.
+  const putUrl = new URL(`${endpoint}/local-test/tmp/signed-body`);
+  const putHeaders = signer.sign({ method: 'PUT', host: putUrl.host, path: putUrl.pathname, payloadHash: createHash('sha256').update('good').digest('hex') }, { accessKeyId: 'facepipe', secretAccessKey: server.secretAccessKey });
+  const swapped = await fetch(putUrl, { method: 'PUT', body: 'bad!', headers: putHeaders });
+  assert.equal(swapped.status, 400);
+  assert.equal(await errorCode(swapped), 'XAmzContentSHA256Mismatch');
+
+  // Presigned (query) form, made by hand with core's canonical request.
+  const timestamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const query: Record<string, string> = {
+    'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+    'X-Amz-Credential': `facepipe/${timestamp.slice(0, 8)}/us-east-1/s3/aws4_request`,
+    'X-Amz-Date': timestamp,
+    'X-Amz-Expires': '60',
+    'X-Amz-SignedHeaders': 'host',
+  };
+  const signature = signer.signature(server.secretAccessKey, timestamp, canonicalRequest('GET', url.pathname, query, ['host'], { host: url.host }, 'UNSIGNED-PAYLOAD'));
+  const presigned = new URL(url);
+  for (const [k, v] of Object.entries(query)) presigned.searchParams.set(k, v);
+  presigned.searchParams.set('X-Amz-Signature', signature);
+  assert.equal((await fetch(presigned)).status, 200);
+  presigned.searchParams.set('X-Amz-Signature', 'deadbeef'.repeat(8));
+  assert.equal(await errorCode(await fetch(presigned)), 'SignatureDoesNotMatch');
 });
 
 test('objects survive a restart (the index log is replayed)', async () => {

@@ -42,7 +42,7 @@ const composeBin = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }
 test('docker-compose.yml is a valid Compose file', { skip: composeBin ? false : 'docker-compose is not installed (apt-get install docker-compose)' }, () => {
   const out = spawnSync(composeBin!, ['-f', `${root}/docker-compose.yml`, '--profile', 'gpu', 'config', '-q'], {
     encoding: 'utf8',
-    env: { ...process.env, FACEPIPE_API_TOKEN: 'test-token' },
+    env: { ...process.env, FACEPIPE_API_TOKEN: 'test-token', REDIS_PASSWORD: 'test-password' },
   });
   assert.equal(out.status, 0, out.stderr);
 });

@@ -187,6 +187,35 @@ for (const overlay of ['base', 'overlays/gpu']) {
       }
     });
 
+    test('NetworkPolicies: Redis, PostgreSQL and S3 pods take connections only from facepipe\'s pods (KEDA\'s operator too for Redis), on their ports', () => {
+      const facepipePods = byKind(all, 'Deployment').map((d) => d.spec.template.metadata.labels as Record<string, string>);
+      const storePorts: Record<string, number[]> = { redis: [6379], postgres: [5432], s3: [443, 9000] };
+      for (const [store, ports] of Object.entries(storePorts)) {
+        const policies = byKind(all, 'NetworkPolicy').filter((p) => p.spec.podSelector?.matchLabels?.['facepipe.dev/store'] === store);
+        assert.equal(policies.length, 1, `one NetworkPolicy selects the ${store} pods (facepipe.dev/store: ${store})`);
+        const policy = policies[0]!;
+        assert.deepEqual(policy.spec.policyTypes, ['Ingress']);
+        assert.ok(policy.spec.ingress?.length > 0, `${policy.metadata.name}: an ingress rule (none would shut out facepipe too)`);
+        for (const rule of policy.spec.ingress as { from?: Record<string, { matchLabels?: Record<string, string> }>[]; ports?: { port: number }[] }[]) {
+          assert.deepEqual((rule.ports ?? []).map((p) => p.port).sort((a, b) => a - b), ports, `${policy.metadata.name}: only the ${store} port`);
+          assert.ok((rule.from ?? []).length > 0, `${policy.metadata.name}: every rule names its clients (a rule without \`from\` lets everyone in)`);
+          for (const peer of rule.from!) {
+            assert.ok(!('ipBlock' in peer), `${policy.metadata.name}: no IP ranges`);
+            const pods = peer.podSelector?.matchLabels ?? {};
+            assert.ok(Object.keys(pods).length > 0, `${policy.metadata.name}: a peer selects some pods, never all`);
+            if (peer.namespaceSelector) {
+              assert.equal(store, 'redis', 'only Redis lets another namespace in (KEDA reads the wait lists)');
+              assert.deepEqual(peer.namespaceSelector.matchLabels, { 'kubernetes.io/metadata.name': 'keda' });
+              assert.deepEqual(pods, { app: 'keda-operator' });
+              continue;
+            }
+            assert.ok(facepipePods.every((labels) => matches(pods, labels)), `${policy.metadata.name}: every facepipe pod is let in`);
+            assert.ok(!matches(pods, { 'facepipe.dev/store': store }), `${policy.metadata.name}: the peer is facepipe's pods, not any pod of the namespace`);
+          }
+        }
+      }
+    });
+
     test(overlay === 'base' ? 'no pod asks for a GPU' : 'the embed pool, and only it, runs on GPU nodes with CUDA', () => {
       for (const d of byKind(all, 'Deployment')) {
         const c = containersOf(d)[0]!;
@@ -218,6 +247,13 @@ test('the example Secrets validate and carry only settings facepipe knows (plus 
       assert.ok(known.has(key) || pendingSettings.has(key) || forKeda, `Secret ${s.metadata.name}: ${key} is not a facepipe setting`);
     }
   }
+  // Every store is reached with credentials: Redis AUTH, a PostgreSQL role with a password, S3 keys.
+  const setting = (secret: string, key: string) => named(exampleSecrets, 'Secret', secret).stringData![key]!;
+  assert.notEqual(new URL(setting('facepipe-redis', 'REDIS_URL')).password, '', 'REDIS_URL carries the Redis password (AUTH)');
+  assert.equal(new URL(setting('facepipe-redis', 'REDIS_URL')).password, setting('facepipe-redis', 'password'), 'KEDA authenticates with the same password');
+  const database = new URL(setting('facepipe-database', 'DATABASE_URL'));
+  assert.ok(database.username && database.username !== 'postgres' && database.password, 'DATABASE_URL names a role of its own with a password, not the superuser');
+  assert.ok(setting('facepipe-s3', 'S3_SECRET_ACCESS_KEY'), 'S3 keys');
 });
 
 test('facepipe adds no prioritized jobs (KEDA\'s triggers count only the wait lists)', () => {

@@ -58,7 +58,7 @@ async function main(args: string[]): Promise<number> {
       process.stderr.write(`facepipe ${name}: ${(err as Error).message}\n\n${command.usage}\n`);
       return ExitCode.Usage;
     }
-    if (err instanceof Error && err.name === 'NoDeploymentError') {
+    if (err instanceof Error && (err.name === 'NoDeploymentError' || err.name === 'DataDirError' || err.name === 'SocketPathTooLongError')) {
       process.stderr.write(`facepipe ${name}: ${err.message}\n`);
       return ExitCode.Usage;
     }

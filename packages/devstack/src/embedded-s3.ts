@@ -4,6 +4,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import S3rver from 's3rver';
+import { EMPTY_PAYLOAD_SHA256, SigV4Signer } from '@facepipe/core';
 import { LocalS3Server } from './local-s3-server.js';
 
 export interface EmbeddedS3Options {
@@ -21,6 +22,13 @@ export interface EmbeddedS3Options {
    * @defaultValue 'local'
    */
   engine?: 'local' | 's3rver';
+  /**
+   * The secret requests must be signed with (facepipe's own server; s3rver has fixed ones).
+   * @defaultValue a random one for this start
+   */
+  secretAccessKey?: string;
+  /** The access key id (facepipe's own server). @defaultValue "facepipe" */
+  accessKeyId?: string;
 }
 
 export interface EmbeddedS3 {
@@ -70,12 +78,20 @@ async function readAll(stream: Readable): Promise<Buffer> {
  * real AWS SDK against it, path-style.
  */
 export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<EmbeddedS3> {
-  mkdirSync(options.directory, { recursive: true });
+  mkdirSync(options.directory, { recursive: true, mode: 0o700 });
   if ((options.engine ?? 'local') === 'local') {
-    const server = new LocalS3Server({ directory: options.directory });
+    const server = new LocalS3Server({
+      directory: options.directory,
+      ...(options.accessKeyId ? { accessKeyId: options.accessKeyId } : {}),
+      ...(options.secretAccessKey ? { secretAccessKey: options.secretAccessKey } : {}),
+    });
     const endpoint = await server.start(options.port ?? 0, options.host);
+    const signer = new SigV4Signer({ region: 'us-east-1' });
     for (const bucket of options.buckets ?? []) {
-      await fetch(`${endpoint}/${bucket}`, { method: 'PUT', headers: { authorization: `AWS4-HMAC-SHA256 Credential=${server.accessKeyId}/` } });
+      const url = new URL(`${endpoint}/${bucket}`);
+      const headers = signer.sign({ method: 'PUT', host: url.host, path: url.pathname, payloadHash: EMPTY_PAYLOAD_SHA256 }, server);
+      const res = await fetch(url, { method: 'PUT', headers });
+      if (!res.ok) throw new Error(`could not create bucket ${bucket} on the embedded S3 server: HTTP ${res.status} ${await res.text()}`);
     }
     return {
       endpoint,

@@ -18,3 +18,5 @@ export {
   type DeploymentRecord,
 } from './deployment-file.js';
 export { claimServicePort, portInUse, PortInUseError, servicePortFile } from './service-port.js';
+export { secureDataDir, DataDirError, ownerOnlyUmask } from './data-dir.js';
+export { deploymentCredentials, randomCredentials, credentialsFileName, type DeploymentCredentials } from './credentials.js';

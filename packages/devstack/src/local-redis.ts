@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { FacepipeError } from '@facepipe/core';
@@ -17,8 +18,11 @@ export async function freePort(): Promise<number> {
 }
 
 export interface LocalRedis {
+  /** `redis://default:<password>@host:port`: what every client (BullMQ, redis-cli -u) connects with. */
   url: string;
   port: number;
+  /** The password Redis requires (AUTH); a client without it gets NOAUTH. */
+  password: string;
   /** The redis-server process id (recorded by `facepipe up`, so `facepipe down` can always stop it). */
   pid: number;
   stop(): Promise<void>;
@@ -42,6 +46,11 @@ export interface LocalRedisOptions {
    * mode is turned off for it, as the address is the caller's own. @defaultValue 127.0.0.1
    */
   bind?: string;
+  /**
+   * The password Redis requires of every client (`requirepass`; given to redis-server on its
+   * standard input, so it never shows in the process list). @defaultValue a random one
+   */
+  password?: string;
 }
 
 export const redisMissingMessage =
@@ -50,20 +59,26 @@ export const redisMissingMessage =
 
 /**
  * Starts a private redis-server on a loopback port (a free one unless `port` is given), keeping
- * nothing on disk unless `appendOnly`. Used by `facepipe run` and `facepipe up` when REDIS_URL is
- * not set, and by the tests.
+ * nothing on disk unless `appendOnly`, and requiring a password of every client (random unless
+ * `password` is given). Used by `facepipe run` and `facepipe up` when REDIS_URL is not set, and
+ * by the tests.
  */
 export async function startLocalRedis(options: LocalRedisOptions): Promise<LocalRedis> {
-  mkdirSync(options.directory, { recursive: true });
+  mkdirSync(options.directory, { recursive: true, mode: 0o700 });
+  const password = options.password ?? randomBytes(24).toString('hex');
+  if (!/^[A-Za-z0-9_-]+$/.test(password)) throw new FacepipeError('INTERNAL', 'the Redis password must be letters, digits, - or _');
   const binary = options.binary ?? 'redis-server';
   const persistence = options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
   for (let attempt = 0; attempt < 5; attempt += 1) {
     const port = options.port || (await freePort());
     const child: ChildProcess = spawn(
       binary,
-      ['--port', String(port), '--bind', options.bind ?? '127.0.0.1', ...(options.bind ? ['--protected-mode', 'no'] : []), '--save', '', ...persistence, '--dir', options.directory, '--loglevel', 'notice'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      // `-`: the configuration (requirepass) comes on stdin; the command line is world-readable in /proc.
+      ['-', '--port', String(port), '--bind', options.bind ?? '127.0.0.1', ...(options.bind ? ['--protected-mode', 'no'] : []), '--save', '', ...persistence, '--dir', options.directory, '--loglevel', 'notice'],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
     );
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(`requirepass ${password}\n`);
     const outcome = await new Promise<'ready' | 'retry'>((resolve, reject) => {
       let out = '';
       const onData = (chunk: Buffer) => {
@@ -86,8 +101,9 @@ export async function startLocalRedis(options: LocalRedisOptions): Promise<Local
     child.stderr?.resume();
     let stopping: Promise<void> | undefined;
     return {
-      url: `redis://${options.bind ?? '127.0.0.1'}:${port}`,
+      url: `redis://default:${password}@${options.bind ?? '127.0.0.1'}:${port}`,
       port,
+      password,
       pid: child.pid ?? 0,
       stop: () => {
         stopping ??= new Promise<void>((resolve) => {

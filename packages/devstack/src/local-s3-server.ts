@@ -3,6 +3,7 @@ import { createReadStream, mkdirSync, readFileSync, existsSync, readFile as read
 import { appendFile, mkdir, readdir, rename, rm, writeFile, copyFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { SigV4Rejection, SigV4Verifier } from '@facepipe/core';
 
 /** What the server remembers of an object (the bytes are in a file of their own). */
 interface ObjectMeta {
@@ -23,7 +24,10 @@ export interface LocalS3ServerOptions {
   directory: string;
   /** The only access key accepted. @defaultValue "facepipe" */
   accessKeyId?: string;
-  /** Returned to clients for signing; signatures are not verified (loopback only). @defaultValue "facepipe-local" */
+  /**
+   * The secret every request's SigV4 signature is verified with (a request not signed with it
+   * gets 403). @defaultValue a random one made for this server (read it from {@link LocalS3Server.secretAccessKey})
+   */
   secretAccessKey?: string;
   /** Largest object accepted, bytes. @defaultValue 5 GiB */
   maxObjectBytes?: number;
@@ -55,10 +59,16 @@ class S3Error extends Error {
  * Layout: `<directory>/<bucket>/data/<2 hex>/<sha1 of key>` holds each object's bytes;
  * `<directory>/<bucket>/index.jsonl` is an append-only log of puts and deletes (key, size,
  * etag, type, time), replayed and compacted at start. One server process per directory.
- * Signatures are not checked (only the access key id): bind it to loopback.
+ * Every request must carry an AWS SigV4 signature (header or presigned query) made with the
+ * server's secret; it is verified with core's SigV4 code, and a request that is unsigned, signed
+ * with another key or secret, or stale gets 403 with S3's error code. A body whose SHA-256 was
+ * signed must match it. (Chunk signatures of aws-chunked uploads are not checked one by one: the
+ * seed signature covers the request, and a replay needs the traffic, which loopback keeps
+ * to this machine's root.)
  */
 export class LocalS3Server {
   readonly #opts: Required<LocalS3ServerOptions>;
+  readonly #verifier: SigV4Verifier;
   readonly #buckets = new Map<string, Bucket>();
   #server: Server | undefined;
   #closing: Promise<void> | undefined;
@@ -72,8 +82,10 @@ export class LocalS3Server {
   readonly #appendQueue = new Map<string, { lines: string[]; done: Promise<void> }>();
 
   constructor(options: LocalS3ServerOptions) {
-    this.#opts = { accessKeyId: 'facepipe', secretAccessKey: 'facepipe-local', maxObjectBytes: 5 * 1024 ** 3, ...options };
-    mkdirSync(this.#opts.directory, { recursive: true });
+    this.#opts = { accessKeyId: 'facepipe', secretAccessKey: randomBytes(24).toString('base64url'), maxObjectBytes: 5 * 1024 ** 3, ...options };
+    mkdirSync(this.#opts.directory, { recursive: true, mode: 0o700 });
+    const { accessKeyId, secretAccessKey } = this.#opts;
+    this.#verifier = new SigV4Verifier({ secretFor: (id) => (id === accessKeyId ? secretAccessKey : undefined) });
   }
 
   get accessKeyId(): string {
@@ -180,17 +192,19 @@ export class LocalS3Server {
     return batch.done;
   }
 
-  #authorise(req: IncomingMessage, url: URL): void {
-    const auth = req.headers.authorization ?? '';
-    const credential = /Credential=([^/,\s]+)\//.exec(auth)?.[1] ?? url.searchParams.get('X-Amz-Credential')?.split('/')[0];
-    if (credential !== this.#opts.accessKeyId) {
-      throw new S3Error(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
+  /** Verifies the request's SigV4 signature; returns the signed payload hash. */
+  #authorise(req: IncomingMessage): string {
+    try {
+      return this.#verifier.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers }).payloadHash;
+    } catch (err) {
+      if (err instanceof SigV4Rejection) throw new S3Error(403, err.code, err.message);
+      throw err;
     }
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
-    this.#authorise(req, url);
+    const payloadHash = this.#authorise(req);
     const [, bucket = '', ...rest] = url.pathname.split('/');
     const key = decodeURIComponent(rest.join('/'));
     const name = decodeURIComponent(bucket);
@@ -202,7 +216,7 @@ export class LocalS3Server {
     const b = this.#bucket(name);
     switch (req.method) {
       case 'PUT':
-        return req.headers['x-amz-copy-source'] ? this.#copy(req, res, name, b, key) : this.#put(req, res, name, b, key);
+        return req.headers['x-amz-copy-source'] ? this.#copy(req, res, name, b, key) : this.#put(req, res, name, b, key, payloadHash);
       case 'GET':
       case 'HEAD':
         return this.#get(req, res, b, key);
@@ -258,8 +272,11 @@ export class LocalS3Server {
     sendXml(res, 200, `<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>facepipe</ID></Owner><Buckets>${items.join('')}</Buckets></ListAllMyBucketsResult>`);
   }
 
-  async #put(req: IncomingMessage, res: ServerResponse, name: string, b: Bucket, key: string): Promise<void> {
+  async #put(req: IncomingMessage, res: ServerResponse, name: string, b: Bucket, key: string, payloadHash: string): Promise<void> {
     let body = await readBody(req, this.#opts.maxObjectBytes);
+    if (/^[0-9a-f]{64}$/.test(payloadHash) && createHash('sha256').update(body).digest('hex') !== payloadHash) {
+      throw new S3Error(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+    }
     const sha = String(req.headers['x-amz-content-sha256'] ?? '');
     if (sha.startsWith('STREAMING-') || String(req.headers['content-encoding'] ?? '').includes('aws-chunked')) body = decodeAwsChunked(body);
     const etag = `"${createHash('md5').update(body).digest('hex')}"`;

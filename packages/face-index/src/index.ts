@@ -1,6 +1,6 @@
 export { migrations, type Migration } from './migrations.js';
 export { migrate } from './migrator.js';
-export { EmbeddedDatabase, runningEmbeddedDatabase, type EmbeddedDatabaseOptions, type EmbeddedDatabaseAnnouncement } from './embedded-database.js';
+export { EmbeddedDatabase, runningEmbeddedDatabase, socketDatabaseUrl, SocketPathTooLongError, type EmbeddedDatabaseOptions, type EmbeddedDatabaseAnnouncement } from './embedded-database.js';
 export { FaceIndex, redactUrl, type FaceIndexOptions, type FaceIndexRepositories } from './face-index.js';
 export { ImageRepository, type IndexedImage, type ReindexSelection } from './image-repository.js';
 export { FaceRepository, type FaceToIndex, type FaceState, type FaceHit, type NeighbourQuery, type PersonSource } from './face-repository.js';

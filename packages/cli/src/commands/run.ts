@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { describeInputSkips, type BatchInfo, type InputSkipReason } from '@facepipe/core';
-import { ingestAndWait, LocalDeployment, runningDeployment, type WorkerProcesses } from '@facepipe/devstack';
+import { ingestAndWait, LocalDeployment, runningDeployment, secureDataDir, type WorkerProcesses } from '@facepipe/devstack';
 import { openLibrary, type OpenedLibrary } from '@facepipe/face-index';
 import { batchResults, toResultLine, type Producer, type ResultLine } from '@facepipe/producer';
 import { plural, ProgressBar } from '../ui/progress.js';
@@ -77,6 +77,7 @@ ${workerCountUsage}
         producer = await connectProducer('run', dataDir);
         process.stderr.write(`facepipe run: using the local deployment running in ${dataDir} (facepipe up); it keeps running\n`);
       } else {
+        secureDataDir(dataDir);
         mkdirSync(join(dataDir, 'logs'), { recursive: true });
         routeCommandLogs(dataDir);
         deployment = await LocalDeployment.start({ dataDir, workers: counts });

@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { claimServicePort, PortInUseError, processAlive, readDeploymentRecord, runningDeployment, type DeploymentRecord } from '@facepipe/devstack';
+import { claimServicePort, PortInUseError, processAlive, readDeploymentRecord, runningDeployment, secureDataDir, type DeploymentRecord } from '@facepipe/devstack';
 import { ExitCode } from '../errors/cli-failure.js';
 import { UsageError, type Command } from './command.js';
 import { parseWorkerCounts, workerCountOptions, workerCountUsage } from './worker-counts.js';
@@ -17,7 +17,10 @@ export const upCommand: Command = {
 
 Starts a local deployment and leaves it running in the background: a private Redis keeping its
 append-only file in <data-dir>/redis, the embedded S3-protocol server (<data-dir>/s3), the
-detect, embed and classify pools as processes, and the HTTP service with its dashboard. Returns
+embedded database (<data-dir>/db), the detect, embed and classify pools as processes, and the
+HTTP service with its dashboard. Only its owner can use it: the data dir is mode 0700 (refused,
+with the chmod to run, when others can read it), Redis and the S3 server require the random
+credentials kept in <data-dir>/credentials.json, the database listens on a socket inside it. Returns
 once every part is ready and prints a line \`dashboard: <url>\` whose URL signs the browser in;
 the URL stays the same from one up to the next (the port is kept in the data dir).
 Every other command (status, ingest, enroll, results, …) given the same --data-dir finds this
@@ -55,6 +58,8 @@ ${workerCountUsage}
     const starting = readDeploymentRecord(dataDir);
     if (starting?.state === 'starting' && processAlive(starting.pid)) throw new UsageError(`a deployment is starting in ${dataDir} (pid ${starting.pid}); wait for it, or stop it with facepipe down`);
 
+    // Owner-only before anything is written in it (exit 2 with the fix when others can read it).
+    secureDataDir(dataDir);
     let port: number;
     try {
       port = await claimServicePort(dataDir, requestedPort);

@@ -70,6 +70,40 @@ function serviceAt(port: number | undefined, env: Record<string, string | undefi
   return undefined;
 }
 
+/** Every message in an error's chain of causes (and AggregateError members). */
+function messages(err: unknown): string[] {
+  const out: string[] = [];
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [err];
+  while (queue.length > 0) {
+    const e = queue.shift();
+    if (!e || typeof e !== 'object' || seen.has(e)) continue;
+    seen.add(e);
+    out.push(`${(e as { code?: unknown }).code ?? ''} ${(e as Error).name ?? ''} ${(e as Error).message ?? ''}`);
+    queue.push((e as { cause?: unknown }).cause);
+    if (e instanceof AggregateError) queue.push(...e.errors);
+  }
+  return out;
+}
+
+/**
+ * A store that refused this process's credentials (Redis AUTH, the S3 signature, a database
+ * password or socket permission): one line naming the setting to fix, or undefined.
+ */
+export function refusedCredentials(err: unknown): string | undefined {
+  const text = messages(err).join('\n');
+  if (/NOAUTH|WRONGPASS|invalid username-password|invalid password/i.test(text)) {
+    return 'Redis refused the credentials (NOAUTH/WRONGPASS): REDIS_URL must carry the password, redis://default:<password>@host:port (a local deployment keeps it in <data-dir>/credentials.json; docs/configuration.md).';
+  }
+  if (/SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied|\b403\b.*(Forbidden|Access)/i.test(text)) {
+    return 'S3 refused the credentials (403): check S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (a local deployment keeps them in <data-dir>/credentials.json; docs/configuration.md).';
+  }
+  if (/\b28P01\b|\b28000\b|password authentication failed|no pg_hba\.conf entry/i.test(text)) {
+    return 'the database refused the credentials: check the user and password in DATABASE_URL (docs/configuration.md).';
+  }
+  return undefined;
+}
+
 function isRedisError(err: unknown): boolean {
   const text = `${(err as Error)?.name ?? ''} ${(err as Error)?.message ?? ''}`;
   return /MaxRetriesPerRequest|Redis|Connection is closed|Stream isn't writeable/i.test(text);
@@ -81,6 +115,8 @@ function isRedisError(err: unknown): boolean {
  */
 export function describeFailure(err: unknown, command: string): CliFailure {
   if (err instanceof ConfigError) return { message: err.message, exitCode: ExitCode.Usage, known: true };
+  const refused = refusedCredentials(err);
+  if (refused) return { message: `facepipe ${command}: ${refused}`, exitCode: ExitCode.Usage, known: true };
   const sys = systemError(err);
   if (sys && connectionCodes.has(sys.code)) {
     const where = sys.address ? ` ${sys.address}${sys.port ? `:${sys.port}` : ''}` : '';

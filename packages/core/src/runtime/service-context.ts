@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { BatchTracker } from '../batch/index.js';
-import type { FacepipeConfig } from '../config/index.js';
+import { redactUrl, type FacepipeConfig } from '../config/index.js';
 import { Logger } from '../logging/index.js';
 import { FacepipeMetrics } from '../observability/index.js';
 import { closeRedis, createRedisConnection, PipelineQueues, type RetryPolicy } from '../queue/index.js';
@@ -62,7 +62,7 @@ export class ServiceContext {
     const errors: string[] = [];
     const redis = await this.redis.ping().then(
       () => true,
-      (err: Error) => (errors.push(`redis ${this.config.redis.url}: ${err.message}`), false),
+      (err: Error) => (errors.push(`redis ${redactUrl(this.config.redis.url)}: ${err.message}`), false),
     );
     const s3 = await this.store.head('.facepipe-ready-probe').then(
       () => true,

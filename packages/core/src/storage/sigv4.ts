@@ -44,6 +44,30 @@ export const encodeKeyPath = (key: string): string => key.split('/').map(uriEnco
 export const amzDate = (date: Date): string => date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 
 /**
+ * The canonical request of SigV4 (S3 flavour): method, path as encoded on the wire, the query
+ * sorted and encoded, the signed headers (lower-case `names`, sorted, values from `headers`
+ * trimmed with inner runs of spaces folded) and the payload hash. Shared by signing and by the
+ * embedded S3 server's verification, so both agree byte for byte.
+ */
+export function canonicalRequest(
+  method: string,
+  path: string,
+  query: Readonly<Record<string, string>> | ReadonlyArray<readonly [string, string]>,
+  names: readonly string[],
+  headers: Readonly<Record<string, string>>,
+  payloadHash: string,
+): string {
+  const pairs = Array.isArray(query) ? (query as ReadonlyArray<readonly [string, string]>) : Object.entries(query);
+  const encodedQuery = pairs
+    .map(([k, v]) => [uriEncode(k), uriEncode(v)] as const)
+    .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
+  const canonicalHeaders = names.map((n) => `${n}:${(headers[n] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  return [method, path, encodedQuery, canonicalHeaders, names.join(';'), payloadHash].join('\n');
+}
+
+/**
  * AWS Signature Version 4 for one request (header form, S3 flavour: the path is encoded once).
  * Returns the headers to add: authorization, x-amz-date, x-amz-content-sha256 and, with
  * temporary credentials, x-amz-security-token. The derived signing key is cached per secret,
@@ -65,32 +89,24 @@ export class SigV4Signer {
     const added: Record<string, string> = { 'x-amz-content-sha256': request.payloadHash, 'x-amz-date': timestamp };
     if (credentials.sessionToken) added['x-amz-security-token'] = credentials.sessionToken;
     const headers: Record<string, string> = { ...request.headers, ...added, host: request.host };
-    const names = Object.keys(headers)
-      .map((n) => n.toLowerCase())
-      .sort();
     const lower: Record<string, string> = {};
-    for (const [n, v] of Object.entries(headers)) lower[n.toLowerCase()] = v.trim().replace(/\s+/g, ' ');
+    for (const [n, v] of Object.entries(headers)) lower[n.toLowerCase()] = v;
+    const names = Object.keys(lower).sort();
     const signedHeaders = names.join(';');
-    const query = Object.entries(request.query ?? {})
-      .map(([k, v]) => [uriEncode(k), uriEncode(v)] as const)
-      .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
-      .map(([k, v]) => `${k}=${v}`)
-      .join('&');
-    const canonical = [
-      request.method,
-      request.path,
-      query,
-      names.map((n) => `${n}:${lower[n]}\n`).join(''),
-      signedHeaders,
-      request.payloadHash,
-    ].join('\n');
     const scope = `${day}/${this.#region}/${this.#service}/aws4_request`;
-    const stringToSign = `AWS4-HMAC-SHA256\n${timestamp}\n${scope}\n${sha256Hex(canonical)}`;
-    const signature = createHmac('sha256', this.#signingKey(credentials.secretAccessKey, day)).update(stringToSign).digest('hex');
+    const canonical = canonicalRequest(request.method, request.path, request.query ?? {}, names, lower, request.payloadHash);
+    const signature = this.signature(credentials.secretAccessKey, timestamp, canonical);
     return {
       ...added,
       authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
     };
+  }
+
+  /** The hex signature of a canonical request made at `timestamp` (`20130524T000000Z`), in this signer's scope. */
+  signature(secret: string, timestamp: string, canonical: string): string {
+    const day = timestamp.slice(0, 8);
+    const stringToSign = `AWS4-HMAC-SHA256\n${timestamp}\n${day}/${this.#region}/${this.#service}/aws4_request\n${sha256Hex(canonical)}`;
+    return createHmac('sha256', this.#signingKey(secret, day)).update(stringToSign).digest('hex');
   }
 
   #signingKey(secret: string, day: string): Buffer {
