@@ -1,4 +1,5 @@
 import {
+  storedObjectMissing,
   FacepipeError,
   objectKeys,
   type ClassifyJobData,
@@ -52,11 +53,11 @@ export class ClassifyHandler {
     const { store, gallery, outcomes, index } = this.deps;
     const t0 = performance.now();
     const facesDoc = await store.getJson<FacesDocument>(objectKeys.faces(data.imageId, data.detectVersion));
-    if (!facesDoc) throw new FacepipeError('OBJECT_NOT_FOUND', `faces of ${data.imageId} (detect ${data.detectVersion}) are missing`);
+    if (!facesDoc) throw storedObjectMissing(objectKeys.faces(data.imageId, data.detectVersion), `the faces document of ${data.imageId} (detect ${data.detectVersion})`);
     let embeddings: EmbeddingsDocument | undefined;
     if (data.embedVersion !== null) {
       embeddings = await store.getJson<EmbeddingsDocument>(objectKeys.embeddings(data.imageId, data.detectVersion, data.embedVersion));
-      if (!embeddings) throw new FacepipeError('OBJECT_NOT_FOUND', `embeddings of ${data.imageId} (embed ${data.embedVersion}) are missing`);
+      if (!embeddings) throw storedObjectMissing(objectKeys.embeddings(data.imageId, data.detectVersion, data.embedVersion), `the embeddings of ${data.imageId} (embed ${data.embedVersion})`);
       if (embeddings.embeddings.length !== facesDoc.faces.length) {
         throw new FacepipeError('INVALID_PAYLOAD', `${facesDoc.faces.length} faces but ${embeddings.embeddings.length} embeddings`);
       }

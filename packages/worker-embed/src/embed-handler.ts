@@ -1,4 +1,5 @@
 import {
+  getStoredBytes,
   FacepipeError,
   objectKeys,
   type EmbedEngine,
@@ -37,7 +38,7 @@ export class EmbedHandler {
   async #embed(data: EmbedJobData): Promise<EmbeddingsDocument> {
     const { store, engine, batcher } = this.deps;
     const t0 = performance.now();
-    const png = await store.getBytes(objectKeys.chips(data.imageId, data.detectVersion));
+    const png = await getStoredBytes(store, objectKeys.chips(data.imageId, data.detectVersion), 'the aligned face chips');
     const { chips, count } = await engine.decodeChips(png);
     if (count !== data.faceCount) {
       throw new FacepipeError('INVALID_PAYLOAD', `job says ${data.faceCount} faces, chips.png holds ${count}`);

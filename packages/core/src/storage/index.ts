@@ -13,3 +13,4 @@ export {
 } from './keys.js';
 export { S3HttpClient, type S3HttpClientOptions } from './s3-http-client.js';
 export { SigV4Signer, type SigningCredentials, type SignableRequest } from './sigv4.js';
+export { getStoredBytes, storedObjectMissing } from './stored-object.js';
