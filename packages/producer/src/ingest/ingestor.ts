@@ -79,13 +79,9 @@ export class Ingestor {
     let first: IteratorResult<IngestItem> | undefined = await iterator.next();
     await tracker.createBatch(options.batchId, options.purpose, options.sourceLabel);
     options.onBatch?.(options.batchId);
-    await store.putJson(objectKeys.batch(options.batchId), {
-      id: options.batchId,
-      purpose: options.purpose,
-      source: options.sourceLabel,
-      createdAt: new Date().toISOString(),
-    });
-    const manifest = new BatchManifestWriter(store, options.batchId);
+    const batchDoc = { id: options.batchId, purpose: options.purpose, source: options.sourceLabel, createdAt: new Date().toISOString() };
+    await this.#whileStorageFull('store the batch document', () => store.putJson(objectKeys.batch(options.batchId), batchDoc));
+    const manifest = new BatchManifestWriter(store, options.batchId, undefined, (what, write) => this.#whileStorageFull(what, write));
     const done = new Map<number, ManifestEntry>();
     let nextToWrite = 0;
     let nextIndex = 0;
