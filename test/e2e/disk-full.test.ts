@@ -74,7 +74,7 @@ describe('disk full: a condition, not a crash', { skip: skipReason, timeout: 600
   let mountProblem: string | undefined;
   let record: DeploymentRecord | undefined;
   let producer: Producer | undefined;
-  const env = freshShellEnv({ FACEPIPE_RETRY_MAX_DELAY_S: '2', FACEPIPE_DISK_FULL_FREE_MB: '1', FACEPIPE_DISK_WARN_FREE_MB: '4', FACEPIPE_LOG_LEVEL: 'warn' });
+  const env = freshShellEnv({ FACEPIPE_RETRY_MAX_DELAY_S: '2', FACEPIPE_DISK_FULL_FREE_MB: '1', FACEPIPE_DISK_WARN_FREE_MB: '4', FACEPIPE_LOG_LEVEL: 'info' });
 
   before(() => {
     root = mkdtempSync(join(tmpdir(), 'facepipe-disk-full-'));
@@ -188,11 +188,17 @@ describe('disk full: a condition, not a crash', { skip: skipReason, timeout: 600
     assert.equal(ready.status, 503);
     assert.match(JSON.stringify(await ready.json()), /disk full/);
     const firstBefore = await p.getBatch(firstId!);
-    // Full for a few seconds: writes fail with STORAGE_FULL and are retried, nothing finishes as failed.
-    await sleep(3000);
+    // While full: a worker's write is refused as STORAGE_FULL and retried, nothing finishes (as
+    // done or failed), and the second ingest's admission waits.
+    const workerLogs = () => readdirSync(join(dataDir, 'logs')).filter((f) => f.startsWith('worker-')).map((f) => readFileSync(join(dataDir, 'logs', f), 'utf8')).join('');
+    await waitFor('a worker write refused as STORAGE_FULL', async () => /"code":"STORAGE_FULL"/.test(workerLogs()), 60_000);
+    phase('a worker retries STORAGE_FULL');
     const firstDuring = await p.getBatch(firstId!);
     assert.equal(firstDuring?.failed, 0, `no photo fails while the disk is full: ${JSON.stringify(firstDuring?.errors)}`);
-    assert.ok(firstDuring!.done < 10, `the batch was cut off mid-way (${firstBefore?.done} then ${firstDuring?.done} of 10 done)`);
+    assert.equal(firstDuring?.done, firstBefore?.done, 'nothing finishes while the store takes no writes');
+    assert.ok(firstDuring!.done < 10, `the batch was cut off mid-way (${firstDuring?.done} of 10 done)`);
+    await waitFor('the second batch to exist', async () => secondId !== undefined, 30_000);
+    assert.equal((await p.getBatch(secondId!))?.total ?? 0, 0, 'the second ingest admitted nothing while the disk was full');
     const fullForMs = performance.now() - filledAt;
 
     unlinkSync(filler);
