@@ -48,7 +48,7 @@ export class EmbedHandler {
   }
 
   async #embed(data: EmbedJobData): Promise<EmbeddingsDocument> {
-    const { store, engine, batcher } = this.deps;
+    const { engine, batcher } = this.deps;
     const t0 = performance.now();
     const stored = await this.#chips(data);
     const { chips, count } = await engine.decodeChips(stored);
