@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -12,7 +12,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { canonicalRequest, EMPTY_PAYLOAD_SHA256, S3ObjectStore, SigV4Signer } from '@facepipe/core';
+import { canonicalRequest, EMPTY_PAYLOAD_SHA256, FacepipeError, S3ObjectStore, SigV4Signer } from '@facepipe/core';
 import { decodeAwsChunked, LocalS3Server } from '@facepipe/devstack';
 
 let dir: string;
@@ -133,4 +133,31 @@ test('objects survive a restart (the index log is replayed)', async () => {
 test('aws-chunked bodies are decoded', () => {
   const body = Buffer.from('5;chunk-signature=abc\r\nhello\r\n6;chunk-signature=def\r\n world\r\n0;chunk-signature=00\r\n\r\n');
   assert.equal(decodeAwsChunked(body).toString(), 'hello world');
+});
+
+test('a torn or altered object is reported missing, never served; puts leave no temporary files', async () => {
+  const store = new S3ObjectStore({ bucket: 'local-test', region: 'us-east-1', endpoint, credentials: { accessKeyId: 'facepipe', secretAccessKey: 'x' }, maxAttempts: 1 });
+  const dataPath = (key: string) => {
+    const h = createHash('sha1').update(key).digest('hex');
+    return join(dir, 'local-test', 'data', h.slice(0, 2), h);
+  };
+  const missing = (err: unknown) => err instanceof FacepipeError && err.code === 'OBJECT_NOT_FOUND';
+  await store.put('torn/short', Buffer.alloc(5000, 7));
+  await store.put('torn/altered', 'the original words');
+  await store.put('torn/large', Buffer.alloc(1.5 * 1024 * 1024, 3));
+  assert.equal((await store.getBytes('torn/short')).length, 5000);
+  const tornBefore = server.tornReads;
+  truncateSync(dataPath('torn/short'), 1234);
+  writeFileSync(dataPath('torn/altered'), 'the altered  words');
+  truncateSync(dataPath('torn/large'), 1024);
+  await assert.rejects(store.getBytes('torn/short'), missing);
+  await assert.rejects(store.getBytes('torn/altered'), missing);
+  await assert.rejects(store.getBytes('torn/large'), missing);
+  assert.equal(server.tornReads - tornBefore, 3);
+  // Stored again, it is whole again.
+  await store.put('torn/short', Buffer.alloc(5000, 7));
+  assert.equal((await store.getBytes('torn/short')).length, 5000);
+  const leftovers = readdirSync(join(dir, 'local-test', 'data'), { recursive: true }).filter((f) => String(f).endsWith('.tmp'));
+  assert.deepEqual(leftovers, []);
+  await store.close();
 });

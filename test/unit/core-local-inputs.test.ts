@@ -28,11 +28,14 @@ test('file system failures map to permanent typed errors of the input', () => {
 });
 
 test('failures of the machine, not the file, stay retryable; typed errors pass through', () => {
-  for (const code of ['EMFILE', 'ENOMEM', 'ENOSPC']) {
+  for (const code of ['EMFILE', 'ENOMEM']) {
     const error = fileSystemError(errno(code), 'x.jpg');
     assert.equal(error.code, 'INTERNAL', code);
     assert.equal(error.retryable, true, code);
   }
+  // A full disk is the machine's condition, typed as such.
+  assert.equal(fileSystemError(errno('ENOSPC'), 'x.jpg').code, 'STORAGE_FULL');
+  assert.equal(fileSystemError(errno('ENOSPC'), 'x.jpg').retryable, true);
   const typed = new FacepipeError('FILE_TOO_LARGE');
   assert.equal(fileSystemError(typed, 'x.jpg'), typed);
 });

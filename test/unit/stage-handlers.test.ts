@@ -90,9 +90,9 @@ test('detect: an original over the byte limit fails FILE_TOO_LARGE before the mo
   assert.deepEqual([...store.objects.keys()], [job.originalKey]);
 });
 
-test('detect: a missing original is OBJECT_NOT_FOUND; an engine input error passes through typed', async () => {
+test('detect: a missing original is STORED_OBJECT_MISSING (the store\'s failure, retryable); an engine input error passes through typed', async () => {
   const missing = detectSetup({ faces: [] });
-  await assert.rejects(missing.handler.handle(job), (err: FacepipeError) => err.code === 'OBJECT_NOT_FOUND');
+  await assert.rejects(missing.handler.handle(job), (err: FacepipeError) => err.code === 'STORED_OBJECT_MISSING' && err.retryable);
   const corrupt = detectSetup(new FacepipeError('CORRUPT_IMAGE', 'bad pixels'));
   await corrupt.store.put(job.originalKey, Buffer.alloc(10));
   await assert.rejects(corrupt.handler.handle(job), (err: FacepipeError) => err.code === 'CORRUPT_IMAGE');
@@ -153,7 +153,7 @@ test('embed: chips stored as PNG by an earlier detect worker are still read', as
   assert.equal(handed.length, 1);
 });
 
-test('embed: missing chips are OBJECT_NOT_FOUND', async () => {
+test('embed: missing chips are STORED_OBJECT_MISSING (the store\'s failure, retryable)', async () => {
   const { handler } = embedSetup(2);
-  await assert.rejects(handler.handle(embedJob), (err: FacepipeError) => err.code === 'OBJECT_NOT_FOUND');
+  await assert.rejects(handler.handle(embedJob), (err: FacepipeError) => err.code === 'STORED_OBJECT_MISSING' && err.retryable);
 });

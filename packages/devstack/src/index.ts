@@ -5,7 +5,7 @@ export { LocalStack, type LocalStackOptions } from './local-stack.js';
 export { WorkerProcesses, workerEntry, type WorkerProcess } from './worker-processes.js';
 export { localStageSettings } from './stage-settings.js';
 export { waitForWorkers, ingestAndWait, checkWorkers, WorkerCrashedError } from './wait.js';
-export { LocalDeployment, type LocalDeploymentOptions } from './local-deployment.js';
+export { LocalDeployment, localDataDirs, type LocalDeploymentOptions } from './local-deployment.js';
 export {
   deploymentEnvironment,
   deploymentFilePath,

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { loadConfig, stageNames, type StageName } from '@facepipe/core';
 import { Producer, ScheduledReindexWorker } from '@facepipe/producer';
 import { startService, type RunningService } from '@facepipe/service';
+import { embeddedDatabaseDir } from '@facepipe/face-index';
 import { LocalStack } from './local-stack.js';
 import { localStageSettings } from './stage-settings.js';
 import { waitForWorkers } from './wait.js';
@@ -28,6 +29,15 @@ export interface LocalDeploymentOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** How long the workers may take to start. @defaultValue 120000 */
   startTimeoutMs?: number;
+}
+
+/**
+ * The folders a local deployment writes to, whose free space its service watches: the data dir,
+ * the embedded S3 store, Redis's append-only file, the embedded database and the logs (one
+ * reading per file system; a store mounted on a disk of its own gets its own).
+ */
+export function localDataDirs(dataDir: string): string[] {
+  return [dataDir, ...['s3', 'redis', 'logs'].map((d) => resolve(dataDir, d)), embeddedDatabaseDir(dataDir)];
 }
 
 /**
@@ -58,7 +68,7 @@ export class LocalDeployment {
       const layout = localStageSettings(cpus().length, base);
       for (const stage of stageNames) workers.start(stage, options.workers?.[stage] ?? 1, layout[stage]);
       const logLevel = base.FACEPIPE_LOG_LEVEL ? undefined : (options.logLevel ?? 'warn');
-      const config = loadConfig({ ...base, ...stack.env, ...(options.token ? { FACEPIPE_API_TOKEN: options.token } : {}), ...(logLevel ? { FACEPIPE_LOG_LEVEL: logLevel } : {}) });
+      const config = loadConfig({ ...base, ...stack.env, FACEPIPE_DATA_DIRS: base.FACEPIPE_DATA_DIRS ?? localDataDirs(dataDir).join(','), ...(options.token ? { FACEPIPE_API_TOKEN: options.token } : {}), ...(logLevel ? { FACEPIPE_LOG_LEVEL: logLevel } : {}) });
       producer = await Producer.connect(config, 'local');
       await waitForWorkers(producer, workers, { timeoutMs: options.startTimeoutMs });
       const service = await startService({ config, producer, host: '127.0.0.1', port: options.servicePort ?? 0 });

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
 import { FacepipeError } from '@facepipe/core';
 
 /** Asks the OS for a free TCP port on loopback. */
@@ -68,13 +69,17 @@ export async function startLocalRedis(options: LocalRedisOptions): Promise<Local
   const password = options.password ?? randomBytes(24).toString('hex');
   if (!/^[A-Za-z0-9_-]+$/.test(password)) throw new FacepipeError('INTERNAL', 'the Redis password must be letters, digits, - or _');
   const binary = options.binary ?? 'redis-server';
+  const pidFile = join(options.directory, 'redis-server.pid.json');
+  if (options.appendOnly) await stopStaleRedis(pidFile, options.directory);
+  // redis-server gets SIGTERM when this process dies, even by kill -9 (Linux: setpriv's parent-death signal).
+  const launcher = parentDeathLauncher();
   const persistence = options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
   for (let attempt = 0; attempt < 5; attempt += 1) {
     const port = options.port || (await freePort());
     const child: ChildProcess = spawn(
-      binary,
+      launcher ?? binary,
       // `-`: the configuration (requirepass) comes on stdin; the command line is world-readable in /proc.
-      ['-', '--port', String(port), '--bind', options.bind ?? '127.0.0.1', ...(options.bind ? ['--protected-mode', 'no'] : []), '--save', '', ...persistence, '--dir', options.directory, '--loglevel', 'notice'],
+      [...(launcher ? ['--pdeathsig', 'SIGTERM', '--', binary] : []), '-', '--port', String(port), '--bind', options.bind ?? '127.0.0.1', ...(options.bind ? ['--protected-mode', 'no'] : []), '--save', '', ...persistence, '--dir', options.directory, '--loglevel', 'notice'],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     child.stdin?.on('error', () => undefined);
@@ -99,6 +104,7 @@ export async function startLocalRedis(options: LocalRedisOptions): Promise<Local
     }
     child.stdout?.resume();
     child.stderr?.resume();
+    if (options.appendOnly) writeFileSync(pidFile, JSON.stringify({ pid: child.pid, parentPid: process.pid }));
     let stopping: Promise<void> | undefined;
     return {
       url: `redis://default:${password}@${options.bind ?? '127.0.0.1'}:${port}`,
@@ -110,10 +116,75 @@ export async function startLocalRedis(options: LocalRedisOptions): Promise<Local
           if (child.exitCode !== null || child.signalCode !== null) return resolve();
           child.once('exit', () => resolve());
           child.kill('SIGTERM');
+        }).then(() => {
+          if (options.appendOnly) rmSync(pidFile, { force: true });
         });
         return stopping;
       },
     };
   }
   throw new FacepipeError('INTERNAL', 'could not start redis-server on a free port after 5 attempts');
+}
+
+/** `setpriv` (util-linux) when it is on the PATH of a Linux system, else undefined. */
+function parentDeathLauncher(): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, 'setpriv');
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The command line of a process (Linux /proc), or '' when it cannot be read. */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Two redis-servers on one append-only file corrupt it. A redis-server recorded for this folder
+ * that still runs is refused while the process that started it lives (another deployment), and
+ * stopped (SIGTERM: it writes its append-only file and exits; SIGKILL after 10 s) when that
+ * process is gone — an orphan of a deployment killed before parent-death signals existed.
+ */
+async function stopStaleRedis(pidFile: string, directory: string): Promise<void> {
+  let recorded: { pid?: number; parentPid?: number };
+  try {
+    recorded = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid?: number; parentPid?: number };
+  } catch {
+    return;
+  }
+  const pid = Number(recorded.pid);
+  if (!alive(pid) || (process.platform === 'linux' && !commandLine(pid).includes('redis-server'))) {
+    rmSync(pidFile, { force: true });
+    return;
+  }
+  const parent = Number(recorded.parentPid);
+  if (parent !== process.pid && alive(parent)) {
+    throw new FacepipeError(
+      'INTERNAL',
+      `a redis-server (pid ${pid}) started by another facepipe process (pid ${parent}) still runs on ${directory}; two on one append-only file would corrupt it. Stop that deployment first (facepipe down --data-dir <its data dir>)`,
+    );
+  }
+  process.stderr.write(`facepipe: stopping a stale redis-server (pid ${pid}) left running on ${directory} by a deployment that is gone\n`);
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  while (alive(pid) && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 20));
+  rmSync(pidFile, { force: true });
 }

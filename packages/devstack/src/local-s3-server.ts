@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, readFileSync, existsSync, readFile as readFileCallback, rename as renameCallback, writeFile as writeFileCallback } from 'node:fs';
-import { appendFile, mkdir, readdir, rename, rm, writeFile, copyFile } from 'node:fs/promises';
+import { createReadStream, mkdirSync, readFileSync, existsSync, readFile as readFileCallback } from 'node:fs';
+import { appendFile, mkdir, open, readdir, rename, rm, stat, unlink, copyFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { SigV4Rejection, SigV4Verifier } from '@facepipe/core';
@@ -80,6 +80,10 @@ export class LocalS3Server {
   #tmpCounter = 0;
   /** Index records waiting for the append after the running one, per bucket. */
   readonly #appendQueue = new Map<string, { lines: string[]; done: Promise<void> }>();
+  /** Buckets whose last index append failed: the next one starts on a fresh line (a torn line stays alone). */
+  readonly #tornIndex = new Set<string>();
+  /** Objects whose bytes did not match their index record on read, answered as missing. */
+  #tornReads = 0;
 
   constructor(options: LocalS3ServerOptions) {
     this.#opts = { accessKeyId: 'facepipe', secretAccessKey: randomBytes(24).toString('base64url'), maxObjectBytes: 5 * 1024 ** 3, ...options };
@@ -96,13 +100,18 @@ export class LocalS3Server {
     return this.#opts.secretAccessKey;
   }
 
+  /** Reads whose bytes did not match the size or hash recorded at the put (answered 404, never served). */
+  get tornReads(): number {
+    return this.#tornReads;
+  }
+
   /** Loads the buckets found in the directory and starts listening; resolves with the endpoint URL. */
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
     for (const entry of await readdir(this.#opts.directory, { withFileTypes: true })) {
       if (entry.isDirectory() && bucketName.test(entry.name)) await this.#loadBucket(entry.name);
     }
     this.#server = createServer((req, res) => {
-      this.#handle(req, res).catch((err: unknown) => this.#sendError(res, err instanceof S3Error ? err : new S3Error(500, 'InternalError', String(err))));
+      this.#handle(req, res).catch((err: unknown) => this.#sendError(res, asS3Error(err)));
     });
     this.#server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve, reject) => {
@@ -140,8 +149,12 @@ export class LocalS3Server {
       }
       // Compact: one line per live object.
       const compacted = [...objects].map(([k, m]) => JSON.stringify({ k, s: m.size, e: m.etag, t: m.contentType, m: m.modified })).join('\n');
-      await writeFile(`${indexPath}.tmp`, compacted ? `${compacted}\n` : '');
-      await rename(`${indexPath}.tmp`, indexPath);
+      try {
+        await writeDurably(`${indexPath}.tmp`, indexPath, Buffer.from(compacted ? `${compacted}\n` : ''));
+      } catch (err) {
+        // A full disk at start: the log as it is replays to the same objects; compact next time.
+        if (!isDiskFull(err)) throw err;
+      }
     }
     const bucket: Bucket = { dir, objects, sorted: undefined };
     this.#buckets.set(name, bucket);
@@ -183,9 +196,17 @@ export class LocalS3Server {
       return queued.done;
     }
     const batch = { lines: [line], done: Promise.resolve() };
-    batch.done = (this.#appendChain.get(bucketName) ?? Promise.resolve()).then(() => {
+    batch.done = (this.#appendChain.get(bucketName) ?? Promise.resolve()).then(async () => {
       this.#appendQueue.delete(bucketName);
-      return appendFile(join(bucket.dir, 'index.jsonl'), batch.lines.join(''));
+      const fresh = this.#tornIndex.delete(bucketName) ? '\n' : '';
+      try {
+        await appendFile(join(bucket.dir, 'index.jsonl'), fresh + batch.lines.join(''));
+      } catch (err) {
+        // Part of the lines may have landed: whatever comes next starts on a line of its own, and
+        // the unparseable fragment is skipped at the next start.
+        this.#tornIndex.add(bucketName);
+        throw err;
+      }
     });
     this.#appendQueue.set(bucketName, batch);
     this.#appendChain.set(bucketName, batch.done.catch(() => undefined));
@@ -283,10 +304,10 @@ export class LocalS3Server {
     const path = this.#dataPath(b, key);
     const tmp = this.#tmpPath(path);
     await this.#ensureDir(join(path, '..'));
-    // Written aside and renamed into place, so a reader sees the old object or the new one, never
-    // half of one. Callback fs: a promise FileHandle per write costs more CPU than the write.
-    await new Promise<void>((resolve, reject) => writeFileCallback(tmp, body, (err) => (err ? reject(err) : resolve())));
-    await new Promise<void>((resolve, reject) => renameCallback(tmp, path, (err) => (err ? reject(err) : resolve())));
+    // Written aside, flushed to disk and renamed into place, so a reader (or a restart after a
+    // crash) sees the old object or the new one, never half of one; a full disk fails the put
+    // with 507 and leaves nothing behind.
+    await writeDurably(tmp, path, body);
     const meta: ObjectMeta = { size: body.length, etag, contentType: String(req.headers['content-type'] ?? 'application/octet-stream'), modified: Date.now() };
     if (!b.objects.has(key)) b.sorted = undefined;
     b.objects.set(key, meta);
@@ -305,8 +326,15 @@ export class LocalS3Server {
     const path = this.#dataPath(b, key);
     const tmp = this.#tmpPath(path);
     await this.#ensureDir(join(path, '..'));
-    await copyFile(this.#dataPath(from, fromKey), tmp);
-    await rename(tmp, path);
+    try {
+      await copyFile(this.#dataPath(from, fromKey), tmp);
+      const handle = await open(tmp, 'r+');
+      await handle.sync().finally(() => handle.close());
+      await rename(tmp, path);
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw err;
+    }
     const copied = { ...meta, modified: Date.now() };
     if (!b.objects.has(key)) b.sorted = undefined;
     b.objects.set(key, copied);
@@ -343,11 +371,17 @@ export class LocalS3Server {
       return;
     }
     if (meta.size <= SMALL_OBJECT_BYTES) {
-      // Crops and JSON documents: one read, one write, no stream machinery.
-      const bytes = await new Promise<Buffer>((resolve, reject) => readFileCallback(this.#dataPath(b, key), (err, data) => (err ? reject(err) : resolve(data))));
+      // Crops and JSON documents: one read, one write, no stream machinery. The bytes are checked
+      // against the size and MD5 recorded at the put: a torn or lost file is reported missing.
+      const bytes = await new Promise<Buffer | undefined>((resolve, reject) =>
+        readFileCallback(this.#dataPath(b, key), (err, data) => (err ? (err.code === 'ENOENT' ? resolve(undefined) : reject(err)) : resolve(data))),
+      );
+      if (!bytes || bytes.length !== meta.size || `"${createHash('md5').update(bytes).digest('hex')}"` !== meta.etag) throw this.#torn(key, meta, bytes?.length);
       res.writeHead(status, headers).end(status === 206 ? bytes.subarray(start, end + 1) : bytes);
       return;
     }
+    const onDisk = await stat(this.#dataPath(b, key)).catch(() => undefined);
+    if (onDisk?.size !== meta.size) throw this.#torn(key, meta, onDisk?.size);
     res.writeHead(status, headers);
     await new Promise<void>((resolve, reject) => {
       const stream = createReadStream(this.#dataPath(b, key), { start, end });
@@ -355,6 +389,12 @@ export class LocalS3Server {
       res.on('close', () => resolve());
       stream.pipe(res);
     });
+  }
+
+  #torn(key: string, meta: ObjectMeta, found: number | undefined): S3Error {
+    this.#tornReads += 1;
+    process.stderr.write(`embedded S3: ${key} is recorded with ${meta.size} bytes but ${found === undefined ? 'no file' : `${found} bytes that do not match`} is on disk; answered as missing\n`);
+    return new S3Error(404, 'NoSuchKey', 'The specified key does not exist (its stored bytes are incomplete).', key);
   }
 
   async #delete(name: string, b: Bucket, key: string): Promise<void> {
@@ -444,6 +484,46 @@ export class LocalS3Server {
     }
     const body = `<Error><Code>${err.code}</Code><Message>${xmlEscape(err.message)}</Message>${err.resource ? `<Resource>${xmlEscape(err.resource)}</Resource>` : ''}<RequestId>0</RequestId></Error>`;
     sendXml(res, err.status, body);
+  }
+}
+
+/** errno codes of a file system that takes no more writes. */
+const diskFullCodes = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
+
+function isDiskFull(err: unknown): boolean {
+  return diskFullCodes.has(String((err as { code?: unknown } | null)?.code));
+}
+
+/**
+ * A full (or read-only) disk answers 507 InsufficientStorage, as S3-compatible servers do, so
+ * clients can tell "out of space, retry later" from a server fault; the rest is a 500.
+ */
+function asS3Error(err: unknown): S3Error {
+  if (err instanceof S3Error) return err;
+  if (isDiskFull(err)) {
+    const code = String((err as { code?: unknown }).code);
+    return new S3Error(507, 'InsufficientStorage', `The store has no space left for this request (${code}).`);
+  }
+  return new S3Error(500, 'InternalError', String(err));
+}
+
+/**
+ * Writes `bytes` to `tmp`, flushes them to disk, and renames `tmp` to `path`: after a crash or on
+ * a full disk the object is there whole or not at all. The temporary file is removed on failure.
+ */
+async function writeDurably(tmp: string, path: string, bytes: Buffer): Promise<void> {
+  try {
+    const handle = await open(tmp, 'w');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
   }
 }
 

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { StageName } from '@facepipe/core';
+import { LogFile, type StageName } from '@facepipe/core';
 
 const require = createRequire(import.meta.url);
 
@@ -23,7 +23,8 @@ export interface WorkerProcess {
  */
 export class WorkerProcesses {
   readonly processes: WorkerProcess[] = [];
-  readonly #logs: WriteStream[] = [];
+  /** Log files that drop lines on a full disk instead of crashing this process (see LogFile). */
+  readonly #logs: LogFile[] = [];
   #stopping: Promise<void> | undefined;
 
   constructor(
@@ -39,9 +40,13 @@ export class WorkerProcesses {
   start(stage: StageName, count = 1, env: Record<string, string> = {}): void {
     for (let i = 0; i < count; i += 1) {
       const logFile = join(this.logDir, `worker-${stage}-${this.processes.filter((p) => p.stage === stage).length + 1}.log`);
-      const log = createWriteStream(logFile, { flags: 'a' });
+      const log = new LogFile(logFile);
       this.#logs.push(log);
-      const child = spawn(process.execPath, [...this.nodeArgs, workerEntry(stage)], { env: { ...process.env, ...this.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      // FACEPIPE_PARENT_PID: the worker stops itself when this process dies, even by kill -9.
+      const child = spawn(process.execPath, [...this.nodeArgs, workerEntry(stage)], {
+        env: { ...process.env, ...this.env, ...env, FACEPIPE_PARENT_PID: String(process.pid) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       child.stdout?.pipe(log, { end: false });
       child.stderr?.pipe(log, { end: false });
       this.processes.push({ stage, child, logFile });

@@ -69,6 +69,8 @@ export function statusForCode(code: ErrorCode): number {
     case 'OBJECT_NOT_FOUND':
       return 404;
     case 'STORAGE_UNAVAILABLE':
+    case 'STORAGE_FULL':
+    case 'STORED_OBJECT_MISSING':
     case 'DATABASE_UNAVAILABLE':
     case 'MODEL_ERROR':
       return 503;

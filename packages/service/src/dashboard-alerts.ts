@@ -1,3 +1,4 @@
+import { describeDisk, type DiskReading } from '@facepipe/core';
 import type { DashboardAlert, DashboardBatch } from './dashboard/api-types.js';
 
 export type { DashboardAlert };
@@ -28,8 +29,12 @@ export interface AlertThresholds {
 const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 
 /** The banners for these queues and batches, most urgent first. Pure. */
-export function dashboardAlerts(queues: readonly QueueHealth[], batches: readonly DashboardBatch[], thresholds: AlertThresholds): DashboardAlert[] {
+export function dashboardAlerts(queues: readonly QueueHealth[], batches: readonly DashboardBatch[], thresholds: AlertThresholds, disks: readonly DiskReading[] = []): DashboardAlert[] {
   const alerts: DashboardAlert[] = [];
+  for (const d of disks) {
+    if (d.state === 'full') alerts.push({ kind: 'disk-full', severity: 'error', dir: d.path, message: describeDisk(d) });
+    else if (d.state === 'low') alerts.push({ kind: 'disk-low', severity: 'warning', dir: d.path, message: describeDisk(d) });
+  }
   const minJobs = thresholds.minJobs ?? 5;
   for (const q of queues) {
     if (q.waiting > 0 && q.workers === 0) {

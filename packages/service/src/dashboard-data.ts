@@ -1,4 +1,5 @@
 import {
+  type DiskSpaceMonitor,
   allQueueNames,
   objectKeys,
   queueStates,
@@ -78,6 +79,8 @@ export interface DashboardSources {
   store: ObjectStore;
   /** The queues' Redis (failure groups and latencies are read from BullMQ's keys). */
   redis: Redis;
+  /** The data dirs' free space, for the "disk full" and "disk space low" banners. */
+  disk?: DiskSpaceMonitor;
 }
 
 /**
@@ -102,10 +105,12 @@ export class DashboardData {
     const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 50), 1), 500);
     // A kind filter reads further back, so a rare kind still fills the list.
     const scan = filter.kind === undefined ? limit : Math.min(limit * 5, 2000);
-    const [queues, infos, gallery] = await Promise.all([
+    const [queues, infos, gallery, disks] = await Promise.all([
       Promise.all(allQueueNames.map((name) => this.#queueOverview(name, now))),
       this.sources.tracker.listBatches(scan),
-      this.sources.store.getJson<GalleryPointer>(objectKeys.galleryCurrent),
+      // A full store may also refuse this read: the banners still show.
+      this.sources.store.getJson<GalleryPointer>(objectKeys.galleryCurrent).catch(() => undefined),
+      this.sources.disk?.readings() ?? Promise.resolve([]),
     ]);
     const chosen = infos.filter((b) => filter.kind === undefined || batchKind(b) === filter.kind).slice(0, limit);
     const batches = chosen.map((b) => this.#view(b, queues, now));
@@ -121,6 +126,7 @@ export class DashboardData {
       })),
       batches,
       { failureRate: this.#failureRate, windowMinutes: recentMinutes, stallSeconds: Math.round(this.#stallMs / 1000) },
+      disks,
     );
     return {
       generatedAt: new Date(now).toISOString(),

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { cachedReadiness, contextReadiness, ReindexSchedules, type FacepipeConfig } from '@facepipe/core';
+import { cachedReadiness, contextReadiness, describeDisk, DiskSpaceMonitor, ReindexSchedules, type FacepipeConfig } from '@facepipe/core';
 import { Producer } from '@facepipe/producer';
 import { ApiKeys } from './api-keys.js';
 import { Authenticator } from './auth.js';
@@ -134,6 +134,7 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
   metrics.enableProcessMetrics();
   metrics.watchQueues(producer.ctx.queues.all);
   const serviceMetrics = new ServiceMetrics(metrics.registry);
+  const disk = new DiskSpaceMonitor(config.disk.dirs, { fullFreeBytes: config.disk.fullFreeBytes, registry: metrics.registry });
   const uploads = new Uploads({
     producer,
     slots: new UploadSlots(config.http.uploadConcurrency),
@@ -151,10 +152,16 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
     batches: new BatchReads({ tracker, store, access }),
     images: new ImageReads({ queues, tracker, store, pipelineVersion: producer.pipelineVersion }),
     gallery: new GalleryReads(store),
-    dashboard: new DashboardData({ queues, tracker, store, redis }, config.dashboard),
+    dashboard: new DashboardData({ queues, tracker, store, redis, disk }, config.dashboard),
   };
   const enrollments = new Enrollments(producer, queues, log, options.enrollTimeoutMs);
-  const ready = cachedReadiness(() => contextReadiness(producer.ctx, () => ({ ok: true })));
+  const ready = cachedReadiness(async () => {
+    const report = await contextReadiness(producer.ctx, () => ({ ok: true }));
+    if (disk.watching.length === 0) return report;
+    const full = await disk.full();
+    const check = full.length === 0 ? { ok: true } : { ok: false, detail: full.map(describeDisk).join('; ') };
+    return { ready: report.ready && check.ok, checks: { ...report.checks, disk: check } };
+  });
   const maxFiles = config.http.uploadMaxFiles;
   const maxBytes = config.http.uploadMaxBytes;
 

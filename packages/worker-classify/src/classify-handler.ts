@@ -1,4 +1,5 @@
 import {
+  storedObjectMissing,
   FacepipeError,
   objectKeys,
   type ClassifyJobData,
@@ -135,8 +136,9 @@ export class ClassifyHandler {
     if (facesDoc && (data.embedVersion === null || embeddings)) return { facesDoc, embeddings };
     const earlier = intermediatesFromResult(await store.getJson<ResultDocument>(objectKeys.result(data.imageId)), data);
     if (earlier) return earlier;
-    if (!facesDoc) throw new FacepipeError('OBJECT_NOT_FOUND', `faces of ${data.imageId} (detect ${data.detectVersion}) are missing`);
-    throw new FacepipeError('OBJECT_NOT_FOUND', `embeddings of ${data.imageId} (embed ${data.embedVersion}) are missing`);
+    // Objects facepipe stored itself: their loss is the system's failure, not the photo's.
+    if (!facesDoc) throw storedObjectMissing(objectKeys.faces(data.imageId, data.detectVersion), `the faces document of ${data.imageId} (detect ${data.detectVersion})`);
+    throw storedObjectMissing(objectKeys.embeddings(data.imageId, data.detectVersion, data.embedVersion!), `the embeddings of ${data.imageId} (embed ${data.embedVersion})`);
   }
 
   /**

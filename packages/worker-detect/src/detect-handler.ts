@@ -1,4 +1,5 @@
 import {
+  getStoredBytes,
   FacepipeError,
   type DetectEngine,
   objectKeys,
@@ -37,7 +38,7 @@ export class DetectHandler {
     const version = engine.version;
     const t0 = performance.now();
     // The producer enforces the byte limit at ingest; this guards originals put there by others.
-    const bytes = await store.getBytes(data.originalKey);
+    const bytes = await getStoredBytes(store, data.originalKey, 'the original');
     if (bytes.length > maxBytes) throw new FacepipeError('FILE_TOO_LARGE', `${bytes.length} bytes is over the limit of ${maxBytes}`);
     const fetchMs = performance.now() - t0;
     const analysis = await engine.analyze(bytes);

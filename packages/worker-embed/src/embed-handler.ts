@@ -1,4 +1,5 @@
 import {
+  storedObjectMissing,
   FacepipeError,
   objectKeys,
   type EmbedEngine,
@@ -40,7 +41,9 @@ export class EmbedHandler {
       return await this.deps.store.getBytes(objectKeys.chips(data.imageId, data.detectVersion));
     } catch (err) {
       if (!(err instanceof FacepipeError && err.code === 'OBJECT_NOT_FOUND')) throw err;
-      return this.deps.store.getBytes(objectKeys.legacyChipsPng(data.imageId, data.detectVersion)).catch(() => Promise.reject(err));
+      // Chips facepipe stored itself: their loss is the system's failure, not the photo's.
+      const missing = storedObjectMissing(objectKeys.chips(data.imageId, data.detectVersion), 'the aligned face chips', err);
+      return this.deps.store.getBytes(objectKeys.legacyChipsPng(data.imageId, data.detectVersion)).catch(() => Promise.reject(missing));
     }
   }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { LogFile, setProcessLogSink } from '@facepipe/core';
 import { LocalDeployment, removeDeploymentRecord, writeDeploymentRecord, type DeploymentRecord } from '@facepipe/devstack';
 import type { Command } from './command.js';
 import { parseWorkerCounts, workerCountOptions } from './worker-counts.js';
@@ -17,6 +18,14 @@ export const deploymentProcessCommand: Command = {
   async run(argv) {
     const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string', default: '.facepipe' }, port: { type: 'string', default: '0' }, ...workerCountOptions } });
     const dataDir = resolve(values['data-dir']);
+    // stderr is <data-dir>/logs/deployment.log: on a full disk its lines are dropped and counted,
+    // never an unhandled 'error' event that would take Redis's parent, S3, the database and the
+    // service down with this process.
+    const log = new LogFile(2);
+    process.stderr.on('error', () => undefined);
+    process.stdout.on('error', () => undefined);
+    setProcessLogSink((line) => log.writeLine(line));
+    const say = (text: string) => log.writeLine(text.replace(/\n$/, ''));
     const startedAt = new Date().toISOString();
     const base: DeploymentRecord = { schema: 'facepipe.deployment/1', state: 'starting', pid: process.pid, childPids: [], env: {}, startedAt };
     writeDeploymentRecord(dataDir, base);
@@ -25,7 +34,7 @@ export const deploymentProcessCommand: Command = {
       deployment = await LocalDeployment.start({ dataDir, workers: parseWorkerCounts(values), persistentRedis: true, servicePort: Number(values.port), token: deploymentToken(dataDir), logLevel: 'info' });
     } catch (err) {
       writeDeploymentRecord(dataDir, { ...base, state: 'failed', error: err instanceof Error ? err.message : String(err) });
-      process.stderr.write(`deployment failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      say(`deployment failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       return 1;
     }
     writeDeploymentRecord(dataDir, {
@@ -36,20 +45,20 @@ export const deploymentProcessCommand: Command = {
       serviceUrl: deployment.service.url,
       dashboardUrl: deployment.dashboardUrl,
     });
-    process.stderr.write(`deployment ready: ${deployment.stack.describe}; service at ${deployment.service.url}\n`);
+    say(`deployment ready: ${deployment.stack.describe}; service at ${deployment.service.url}`);
     await new Promise<void>((done) => {
       let stopping = false;
       const onSignal = (signal: NodeJS.Signals) => {
         if (stopping) return;
         stopping = true;
-        process.stderr.write(`${signal}: stopping the deployment\n`);
+        say(`${signal}: stopping the deployment`);
         void deployment.stop().finally(done);
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
     });
     removeDeploymentRecord(dataDir);
-    process.stderr.write('deployment stopped\n');
+    say('deployment stopped');
     return 0;
   },
 };

@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freeSpace, loadConfig } from '@facepipe/core';
 import { claimServicePort, PortInUseError, processAlive, readDeploymentRecord, runningDeployment, secureDataDir, type DeploymentRecord } from '@facepipe/devstack';
 import { ExitCode } from '../errors/cli-failure.js';
 import { UsageError, type Command } from './command.js';
@@ -60,6 +61,12 @@ ${workerCountUsage}
 
     // Owner-only before anything is written in it (exit 2 with the fix when others can read it).
     secureDataDir(dataDir);
+    const full = await fullDisk(dataDir);
+    if (full) {
+      process.stderr.write(`facepipe up: ${full}\n`);
+      return ExitCode.Failed;
+    }
+
     let port: number;
     try {
       port = await claimServicePort(dataDir, requestedPort);
@@ -102,6 +109,27 @@ ${workerCountUsage}
     }
   },
 };
+
+/**
+ * Why a deployment cannot start on `dataDir`'s disk (less free than FACEPIPE_DISK_FULL_FREE_MB),
+ * or undefined: started anyway, Redis, the S3 store and the database would fail one write after
+ * another. The message says what to do.
+ */
+async function fullDisk(dataDir: string): Promise<string | undefined> {
+  let fullFreeBytes = 16 * 1024 * 1024;
+  try {
+    fullFreeBytes = loadConfig(process.env).disk.fullFreeBytes;
+  } catch {
+    // Bad settings are reported by the deployment itself, with the full message.
+  }
+  const { freeBytes, totalBytes } = await freeSpace(dataDir);
+  if (freeBytes > 0 && freeBytes >= fullFreeBytes) return undefined;
+  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return (
+    `the disk holding ${dataDir} is full: ${mib(freeBytes)} free of ${mib(totalBytes)}, under the ${mib(fullFreeBytes)} a deployment needs to start ` +
+    `(FACEPIPE_DISK_FULL_FREE_MB). Free space there (old logs in ${join(dataDir, 'logs')}, other files on that disk) or use --data-dir on another disk, then run facepipe up again; nothing was started`
+  );
+}
 
 function report(record: DeploymentRecord, dataDir: string, what: string): void {
   process.stdout.write(

@@ -18,6 +18,8 @@ export class BatchManifestWriter {
     readonly batchId: string,
     /** Lines per part. @defaultValue 10000 */
     readonly partSize = manifestPartSize,
+    /** Runs each part's write (the ingestor's: waits and retries while the store is full). @defaultValue runs it once */
+    readonly runWrite: (what: string, write: () => Promise<void>) => Promise<void> = (_what, write) => write(),
   ) {}
 
   /** Adds an entry; writes a part when it is full (awaiting the write keeps memory bounded). */
@@ -33,7 +35,7 @@ export class BatchManifestWriter {
     const key = objectKeys.batchManifestPart(this.batchId, this.#part);
     this.#lines = [];
     this.#part += 1;
-    this.#flushing = this.#flushing.then(() => this.store.put(key, body, { contentType: 'application/x-ndjson' }));
+    this.#flushing = this.#flushing.then(() => this.runWrite(`store ${key}`, () => this.store.put(key, body, { contentType: 'application/x-ndjson' })));
     return this.#flushing;
   }
 }

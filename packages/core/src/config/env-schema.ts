@@ -180,6 +180,16 @@ export const envSchema = z.object({
   FACEPIPE_DASHBOARD_STALL_S: int(1, 86_400).default(120),
   /** Share (0..1) of a queue's jobs failing over the last 15 minutes above which the dashboard raises a banner. @defaultValue 0.1 */
   FACEPIPE_DASHBOARD_FAILURE_RATE: num(0, 1).default(0.1),
+  /**
+   * Folders whose free space the service watches (comma-separated; `dir=<MiB>` gives one its own
+   * warning level): the dashboard, /metrics and /readyz show "disk full" and warn before it.
+   * `facepipe up`/`run` set it to their data dir and its stores. @defaultValue none
+   */
+  FACEPIPE_DATA_DIRS: z.string().optional(),
+  /** Free space (MiB) under which a watched data dir raises the "disk space low" warning. @defaultValue 1024 */
+  FACEPIPE_DISK_WARN_FREE_MB: num(0, 1_000_000_000).default(1024),
+  /** Free space (MiB) under which a watched data dir counts as full: uploads wait, /readyz fails, `facepipe up` refuses to start. @defaultValue 16 */
+  FACEPIPE_DISK_FULL_FREE_MB: num(0, 1_000_000_000).default(16),
   /** Log level. @defaultValue info */
   FACEPIPE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });

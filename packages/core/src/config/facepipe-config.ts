@@ -3,6 +3,7 @@ import { attemptsForWindow, defaultRetryPolicy, type RetryPolicy } from '../queu
 import { parseDetectPasses, type DetectPasses } from './detect-passes.js';
 import { parseNotAFaceChecks, type NotAFaceChecks } from './not-a-face-checks.js';
 import { envSchema, type Env } from './env-schema.js';
+import { parseWatchedDirs, type WatchedDir } from '../observability/disk-space.js';
 
 /** Settings grouped by concern, resolved once at start. */
 export interface FacepipeConfig {
@@ -40,6 +41,8 @@ export interface FacepipeConfig {
   metricsHost: string;
   /** The dashboard's banners: when a batch counts as stalled, which failure share is too high. */
   dashboard: { stallMs: number; failureRate: number };
+  /** The data dirs whose free space is watched, and the levels of "low" and "full". */
+  disk: { dirs: WatchedDir[]; warnFreeBytes: number; fullFreeBytes: number };
   /** `facepipe serve`: where it listens, its bearer token, and upload limits. */
   http: {
     host: string;
@@ -89,6 +92,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const problems: string[] = [];
   if ((e.S3_ACCESS_KEY_ID === undefined) !== (e.S3_SECRET_ACCESS_KEY === undefined)) {
     problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together');
+  }
+  const warnFreeBytes = Math.round(e.FACEPIPE_DISK_WARN_FREE_MB * 1024 * 1024);
+  let watchedDirs: WatchedDir[] = [];
+  try {
+    watchedDirs = parseWatchedDirs(e.FACEPIPE_DATA_DIRS, warnFreeBytes);
+  } catch (err) {
+    problems.push((err as Error).message);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const retry: RetryPolicy = { ...defaultRetryPolicy, windowMs: e.FACEPIPE_RETRY_WINDOW_S * 1000, maxDelayMs: e.FACEPIPE_RETRY_MAX_DELAY_S * 1000 };
@@ -145,6 +155,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsPort: e.FACEPIPE_METRICS_PORT,
     metricsHost: e.FACEPIPE_METRICS_HOST,
     dashboard: { stallMs: e.FACEPIPE_DASHBOARD_STALL_S * 1000, failureRate: e.FACEPIPE_DASHBOARD_FAILURE_RATE },
+    disk: {
+      dirs: watchedDirs,
+      warnFreeBytes,
+      fullFreeBytes: Math.round(e.FACEPIPE_DISK_FULL_FREE_MB * 1024 * 1024),
+    },
     http: {
       host: e.FACEPIPE_HTTP_HOST,
       port: e.FACEPIPE_HTTP_PORT,

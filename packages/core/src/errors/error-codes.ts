@@ -35,6 +35,20 @@ export const ErrorCodes = {
   MULTIPLE_FACES: { retryable: false, summary: 'more than one face was found' },
   /** A model could not be loaded or run. */
   MODEL_ERROR: { retryable: true, summary: 'a model failed to load or run' },
+  /**
+   * A store facepipe writes to is out of space or read-only: a file system answering ENOSPC,
+   * EDQUOT or EROFS (logs, the embedded S3 store, the embedded database, upload spool files), an
+   * S3 server answering 507 InsufficientStorage, Redis refusing writes (MISCONF after a failed
+   * append-only-file write, OOM) or PostgreSQL's disk_full. Retried within the retry window:
+   * freeing space is all it takes.
+   */
+  STORAGE_FULL: { retryable: true, summary: 'a data store is out of space' },
+  /**
+   * An original or derived object that facepipe itself stored is missing from its store (lost to a
+   * full disk, a torn write, an operator): a failure of the system, not of the input. Retried; a
+   * new ingest of the same bytes stores the original again and heals it.
+   */
+  STORED_OBJECT_MISSING: { retryable: true, summary: 'an object facepipe stored is missing from its store' },
   /** Object storage did not answer or answered with a server error. */
   STORAGE_UNAVAILABLE: { retryable: true, summary: 'object storage is unavailable' },
   /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorCodes, isErrorCode, type ErrorCode } from './error-codes.js';
+import { storageFullReason } from './storage-full.js';
 
 /** The serialisable form of a {@link FacepipeError}, as recorded in results and job data. */
 export const errorRecordSchema = z.object({
@@ -27,11 +28,18 @@ export class FacepipeError extends Error {
     return { code: this.code, message: this.message };
   }
 
-  /** Wraps anything thrown into a FacepipeError, keeping typed errors as they are. */
+  /**
+   * Wraps anything thrown into a FacepipeError, keeping typed errors as they are. A store out of
+   * space (ENOSPC, EDQUOT, EROFS, Redis MISCONF/OOM, S3 507, PostgreSQL disk_full) becomes
+   * STORAGE_FULL whatever the fallback.
+   */
   static from(err: unknown, fallback: ErrorCode = 'INTERNAL'): FacepipeError {
     if (err instanceof FacepipeError) return err;
     const code = (err as { code?: unknown } | null)?.code;
     const message = err instanceof Error ? err.message : String(err);
-    return new FacepipeError(isErrorCode(code) ? code : fallback, message, { cause: err });
+    if (isErrorCode(code)) return new FacepipeError(code, message, { cause: err });
+    const full = storageFullReason(err);
+    if (full !== undefined) return new FacepipeError('STORAGE_FULL', `${message} (${full}: a data store is out of space; free space and it goes on)`, { cause: err });
+    return new FacepipeError(fallback, message, { cause: err });
   }
 }

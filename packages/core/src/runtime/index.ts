@@ -1,5 +1,5 @@
 export { ServiceContext } from './service-context.js';
-export { installShutdown } from './shutdown.js';
+export { installShutdown, watchParent } from './shutdown.js';
 export { runWorkerProcess, startSweeper, type RunningStage } from './worker-process.js';
 export { BatchSweeper, type BatchSweeperOptions, type SweepReport } from './batch-sweeper.js';
 export { startObservability, contextReadiness } from './observability.js';

@@ -41,3 +41,35 @@ export function installShutdown(options: {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 }
+
+/**
+ * Stops this process (SIGTERM to itself: the graceful path) once the process named by
+ * FACEPIPE_PARENT_PID is gone — a local deployment killed with -9 takes its workers with it
+ * instead of leaving them as orphans. Polls every `intervalMs`; does nothing without the variable.
+ */
+export function watchParent(log: Logger, env: Record<string, string | undefined> = process.env, intervalMs = 1000): () => void {
+  const parent = Number(env.FACEPIPE_PARENT_PID);
+  if (!Number.isInteger(parent) || parent <= 1) return () => undefined;
+  // Once the parent is gone the ends of our stdout/stderr pipes are closed: a log write must not
+  // turn the graceful stop into a crash.
+  const ignore = () => undefined;
+  const timer = setInterval(() => {
+    if (process.ppid === parent && parentAlive(parent)) return;
+    clearInterval(timer);
+    process.stdout.on('error', ignore);
+    process.stderr.on('error', ignore);
+    log.warn('the deployment process that started this worker is gone; stopping', { parentPid: parent });
+    process.kill(process.pid, 'SIGTERM');
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+function parentAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

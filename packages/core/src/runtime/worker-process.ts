@@ -4,7 +4,7 @@ import type { StageWorker } from '../queue/index.js';
 import type { JobName, QueueName } from '../queue/queue-names.js';
 import { startObservability } from './observability.js';
 import { ServiceContext } from './service-context.js';
-import { installShutdown } from './shutdown.js';
+import { installShutdown, watchParent } from './shutdown.js';
 import { BatchSweeper } from './batch-sweeper.js';
 
 /** Event-loop delay (ms) of this process since start, and the margin lock renewals have. */
@@ -94,6 +94,8 @@ export async function runWorkerProcess(
     throw err;
   }
   const ctx = new ServiceContext(config, service, 'worker', pipelineVersion);
+  // From here on: before the stage starts, SIGTERM's default ends the process; after, the graceful path.
+  watchParent(ctx.log, options.env ?? process.env);
   if (pipelineVersion) ctx.log.info('settings resolved', { pipelineVersion });
   // /healthz answers from here on; /readyz once the stage has started (models loaded).
   let started = false;

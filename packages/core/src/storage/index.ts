@@ -14,3 +14,4 @@ export {
 export { S3HttpClient, type S3HttpClientOptions } from './s3-http-client.js';
 export { SigV4Signer, canonicalRequest, EMPTY_PAYLOAD_SHA256, type SigningCredentials, type SignableRequest } from './sigv4.js';
 export { SigV4Verifier, SigV4Rejection, type SigV4RejectionCode, type SigV4VerifierOptions, type VerifiableRequest, type VerifiedRequest } from './sigv4-verifier.js';
+export { getStoredBytes, storedObjectMissing } from './stored-object.js';

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { FacepipeError } from '../errors/index.js';
+import { FacepipeError, storageFullReason } from '../errors/index.js';
 import type { ObjectInfo } from './object-store.js';
 import { EMPTY_PAYLOAD_SHA256, encodeKeyPath, sha256Hex, SigV4Signer, type SigningCredentials } from './sigv4.js';
 
@@ -41,6 +41,11 @@ class S3HttpError extends Error {
     message: string,
   ) {
     super(message);
+  }
+
+  /** Read by storageFullReason (507, InsufficientStorage). */
+  get code(): string | undefined {
+    return this.s3Code;
   }
 }
 
@@ -153,6 +158,9 @@ export class S3HttpClient {
       } catch (err) {
         if (err instanceof FacepipeError) throw err;
         const message = `${method.toLowerCase()} ${key}: ${err instanceof Error ? err.message : String(err)}`;
+        // Out of space: not retried here (seconds will not free a disk); the job retries within
+        // its window, admission pauses, and the condition shows on the dashboard.
+        if (storageFullReason(err) !== undefined) throw new FacepipeError('STORAGE_FULL', message, { cause: err });
         if (!isRetryable(err)) {
           // Access denied, bad credentials, no such bucket: retrying the job will not help until
           // someone changes the configuration, but the configuration may be changed; keep it retryable.

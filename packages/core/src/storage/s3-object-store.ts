@@ -12,7 +12,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { FacepipeConfig } from '../config/index.js';
-import { FacepipeError } from '../errors/index.js';
+import { FacepipeError, storageFullReason } from '../errors/index.js';
 import type { ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
 import { S3HttpClient } from './s3-http-client.js';
 import { quietSdkNodeVersionNotice } from './sdk-node-notice.js';
@@ -58,6 +58,7 @@ function storageError(err: unknown, action: string, key: string): FacepipeError 
   if (err instanceof FacepipeError) return err;
   if (isNotFound(err)) return new FacepipeError('OBJECT_NOT_FOUND', `${action} ${key}: not found`, { cause: err });
   const message = err instanceof Error ? err.message : String(err);
+  if (storageFullReason(err) !== undefined) return new FacepipeError('STORAGE_FULL', `${action} ${key}: ${message}`, { cause: err });
   return new FacepipeError('STORAGE_UNAVAILABLE', `${action} ${key}: ${message}`, { cause: err });
 }
 

@@ -35,6 +35,11 @@ export interface IngestorDeps {
   maxBytes: number;
   /** Hold back while the detect queue has this many waiting jobs (Redis memory on huge imports). */
   maxQueued: number;
+  /**
+   * How long admission waits, retrying, while a store is out of space (STORAGE_FULL) before the
+   * ingest stops with that error. @defaultValue 900000 (the retry window)
+   */
+  storageFullWaitMs?: number;
 }
 
 export interface IngestOptions {
@@ -74,13 +79,9 @@ export class Ingestor {
     let first: IteratorResult<IngestItem> | undefined = await iterator.next();
     await tracker.createBatch(options.batchId, options.purpose, options.sourceLabel);
     options.onBatch?.(options.batchId);
-    await store.putJson(objectKeys.batch(options.batchId), {
-      id: options.batchId,
-      purpose: options.purpose,
-      source: options.sourceLabel,
-      createdAt: new Date().toISOString(),
-    });
-    const manifest = new BatchManifestWriter(store, options.batchId);
+    const batchDoc = { id: options.batchId, purpose: options.purpose, source: options.sourceLabel, createdAt: new Date().toISOString() };
+    await this.#whileStorageFull('store the batch document', () => store.putJson(objectKeys.batch(options.batchId), batchDoc));
+    const manifest = new BatchManifestWriter(store, options.batchId, undefined, (what, write) => this.#whileStorageFull(what, write));
     const done = new Map<number, ManifestEntry>();
     let nextToWrite = 0;
     let nextIndex = 0;
@@ -146,11 +147,18 @@ export class Ingestor {
         await tracker.markItem(batchId, index, { kind: 'done', faces: claim.faces, cached: true });
         return { kind: 'cached', imageId, faces: claim.faces };
       }
-      if (claim.kind === 'attached') return { kind: 'attached', imageId };
-      // A result of any version means the original is stored already; without one, upload it
-      // (overwriting identical bytes is harmless), so a new image costs no extra lookup.
-      let haveOriginal: boolean;
       const originalKey = objectKeys.original(imageId);
+      if (claim.kind === 'attached') {
+        // The same bytes are in flight; their job may be retrying because the original went
+        // missing (STORED_OBJECT_MISSING): these bytes repair it.
+        if ((await store.head(originalKey)) === undefined) await this.#storeOriginal(item, bytes, originalKey);
+        return { kind: 'attached', imageId };
+      }
+      // A finished result of any version means the original is stored already; without one,
+      // upload it (overwriting identical bytes is harmless), so a new image costs no extra lookup.
+      // After a failed result the original is looked for: the failure may have been its loss.
+      let haveOriginal: boolean;
+      let failedBefore = false;
       if (!options.force) {
         const result = await store.getJson<ResultDocument>(objectKeys.result(imageId));
         if (result?.status === 'done' && result.versions.pipeline === pipelineVersion) {
@@ -158,15 +166,16 @@ export class Ingestor {
           await tracker.completeImage(imageId, pipelineVersion, { kind: 'done', faces: result.faceCount });
           return { kind: 'cached', imageId, faces: result.faceCount };
         }
-        haveOriginal = result !== undefined && result.originalKey === originalKey;
+        failedBefore = result?.status === 'failed';
+        haveOriginal = result?.status === 'done' && result.originalKey === originalKey;
+        if (failedBefore) haveOriginal = (await store.head(originalKey)) !== undefined;
       } else {
         haveOriginal = (await store.head(originalKey)) !== undefined;
       }
-      if (claim.failedJobId || options.force) await this.deps.queues.clearFinishedJobs(imageId, pipelineVersion);
-      if (!haveOriginal) {
-        if (item.s3) await store.copyFrom(item.s3.bucket, item.s3.key, originalKey);
-        else await store.put(originalKey, bytes, { contentLength: bytes.length });
-      }
+      // A failed job keeps its deterministic id: without removing it, adding the job again would
+      // be a no-op and the item would answer with the old failure.
+      if (claim.failedJobId || failedBefore || options.force) await this.deps.queues.clearFinishedJobs(imageId, pipelineVersion);
+      if (!haveOriginal) await this.#storeOriginal(item, bytes, originalKey);
       this.#pendingJobs.push({ imageId, originalKey, source: item.source, batchId, enqueuedAt: Date.now(), pipelineVersion });
       if (this.#pendingJobs.length >= Math.min(options.bulkSize ?? 50, this.deps.maxQueued)) await this.#flushJobs();
       return { kind: 'queued', imageId };
@@ -179,13 +188,45 @@ export class Ingestor {
     }
   }
 
+  /** Stores an input's bytes as its original, waiting while the store is full. */
+  #storeOriginal(item: IngestItem, bytes: Buffer, originalKey: string): Promise<void> {
+    const { store } = this.deps;
+    return this.#whileStorageFull(`store ${originalKey}`, () =>
+      item.s3 ? store.copyFrom(item.s3.bucket, item.s3.key, originalKey) : store.put(originalKey, bytes, { contentLength: bytes.length }),
+    );
+  }
+
+  /**
+   * Runs `write`; while it fails with STORAGE_FULL (a full disk under S3 or Redis), admission
+   * pauses and tries again with a growing wait, up to `storageFullWaitMs`: nothing is admitted
+   * half, and the ingest goes on by itself once space is freed.
+   */
+  async #whileStorageFull(what: string, write: () => Promise<void>): Promise<void> {
+    const deadline = Date.now() + (this.deps.storageFullWaitMs ?? 900_000);
+    let delay = 250;
+    for (let paused = false; ; ) {
+      try {
+        await write();
+        if (paused) this.deps.log.warn('admission resumed: the store takes writes again', { what });
+        return;
+      } catch (err) {
+        const error = FacepipeError.from(err);
+        if (error.code !== 'STORAGE_FULL' || Date.now() + delay > deadline) throw error;
+        if (!paused) this.deps.log.warn('admission paused: a store is out of space; free space and it goes on', { what, err: error.message });
+        paused = true;
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+  }
+
   /** Queues gathered jobs in one round trip, after waiting for room in the detect queue. */
   async #flushJobs(): Promise<void> {
     if (this.#pendingJobs.length === 0) return;
     const jobs = this.#pendingJobs;
     this.#pendingJobs = [];
     await this.waitForRoom(jobs.length);
-    await this.deps.queues.addDetectBulk(jobs);
+    await this.#whileStorageFull('queue detect jobs', () => this.deps.queues.addDetectBulk(jobs).then(() => undefined));
   }
 
   /**

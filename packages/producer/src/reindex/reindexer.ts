@@ -46,7 +46,7 @@ export interface ReindexDeps {
 }
 
 /** Codes of failures that are the system's, not the input's: a `missing` re-index retries these. */
-const systemFailureCodes = new Set(['MODEL_ERROR', 'STORAGE_UNAVAILABLE', 'DATABASE_UNAVAILABLE', 'INTERNAL', 'OBJECT_NOT_FOUND']);
+const systemFailureCodes = new Set(['MODEL_ERROR', 'STORAGE_UNAVAILABLE', 'DATABASE_UNAVAILABLE', 'INTERNAL', 'OBJECT_NOT_FOUND', 'STORAGE_FULL', 'STORED_OBJECT_MISSING']);
 
 /** One image to queue again, from the index or from a result document. */
 interface ReindexItem {

@@ -60,11 +60,12 @@ const queueOverview = z.object({
 });
 
 const alert = z.object({
-  kind: z.enum(['no-workers', 'paused', 'failure-rate', 'stalled']),
+  kind: z.enum(['no-workers', 'paused', 'failure-rate', 'stalled', 'disk-full', 'disk-low']),
   severity: z.enum(['error', 'warning']),
   message: z.string(),
   queue: z.string().optional(),
   batchId: z.string().optional(),
+  dir: z.string().optional().describe('The data dir of a disk-full or disk-low banner'),
 });
 
 export const overview = z

@@ -62,12 +62,14 @@ export type BatchRow = DashboardBatch | UploadGroup;
 
 /** One banner at the top of the dashboard. */
 export interface DashboardAlert {
-  kind: 'no-workers' | 'paused' | 'failure-rate' | 'stalled';
+  kind: 'no-workers' | 'paused' | 'failure-rate' | 'stalled' | 'disk-full' | 'disk-low';
   /** `error` needs someone now; `warning` may be intended (a paused queue). */
   severity: 'error' | 'warning';
   message: string;
   queue?: string;
   batchId?: string;
+  /** The data dir of a disk-full or disk-low banner. */
+  dir?: string;
 }
 
 /** The BullMQ job states the overview counts (core's `queueStates`). */
