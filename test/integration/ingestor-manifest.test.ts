@@ -63,3 +63,38 @@ test('the manifest lists every input once, in input order, however the lanes fin
   }
   assert.equal(queued.length, 237, 'every new input was queued once');
 });
+
+test('the detect queue never goes past its bound, however the lanes finish', async () => {
+  // A queue whose answers take a few milliseconds (as on a loaded machine), drained slowly:
+  // lanes that fill their bulk at the same moment must not all see the same room.
+  const maxQueued = 3;
+  let waiting = 0;
+  let deepest = 0;
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const drain = setInterval(() => (waiting = Math.max(0, waiting - 1)), 15);
+  const ingestor = new Ingestor({
+    store: new MemoryObjectStore('bound-test'),
+    tracker: fixture.tracker,
+    queues: {
+      addDetectBulk: async (jobs: unknown[]) => {
+        await pause(3);
+        waiting += jobs.length;
+        deepest = Math.max(deepest, waiting);
+      },
+      clearFinishedJobs: async () => undefined,
+      detect: { getWaitingCount: async () => (await pause(3), waiting) },
+    } as unknown as ConstructorParameters<typeof Ingestor>[0]['queues'],
+    log: new Logger({ level: 'silent' }),
+    pipelineVersion: 'p-test-1',
+    probe: async () => undefined,
+    maxBytes: 1 << 20,
+    maxQueued,
+  });
+  try {
+    const { total } = await ingestor.ingest(burstItems(48, 8, 'bound'), { batchId: 'bbound0x00', purpose: 'ingest', sourceLabel: 'test', concurrency: 8 });
+    assert.equal(total, 48);
+  } finally {
+    clearInterval(drain);
+  }
+  assert.ok(deepest <= maxQueued, `the queue reached ${deepest} waiting jobs with a bound of ${maxQueued}`);
+});

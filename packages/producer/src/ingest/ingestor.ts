@@ -62,6 +62,11 @@ export interface IngestOptions {
  */
 export class Ingestor {
   #pendingJobs: DetectJobData[] = [];
+  /**
+   * Flushes run one after another: with eight lanes, two could otherwise both see room for
+   * their jobs before either added them, and the queue would overshoot its bound.
+   */
+  #flushing: Promise<void> = Promise.resolve();
 
   constructor(readonly deps: IngestorDeps) {}
 
@@ -180,12 +185,17 @@ export class Ingestor {
   }
 
   /** Queues gathered jobs in one round trip, after waiting for room in the detect queue. */
-  async #flushJobs(): Promise<void> {
-    if (this.#pendingJobs.length === 0) return;
+  #flushJobs(): Promise<void> {
+    if (this.#pendingJobs.length === 0) return this.#flushing;
     const jobs = this.#pendingJobs;
     this.#pendingJobs = [];
-    await this.waitForRoom(jobs.length);
-    await this.deps.queues.addDetectBulk(jobs);
+    const flush = this.#flushing.then(async () => {
+      await this.waitForRoom(jobs.length);
+      await this.deps.queues.addDetectBulk(jobs);
+    });
+    // The next flush waits for this one, failed or not; this one's error goes to its caller.
+    this.#flushing = flush.catch(() => undefined);
+    return flush;
   }
 
   /**
