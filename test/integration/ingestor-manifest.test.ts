@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Logger, MemoryObjectStore, readBatchManifest } from '@facepipe/core';
 import { Ingestor, type IngestItem } from '@facepipe/producer';
-import { trackerFixture } from '../helpers/tracker.js';
+import { testIntake, trackerFixture, type IntakeQueues } from '../helpers/tracker.js';
 
 const fixture = trackerFixture();
 
@@ -38,19 +38,19 @@ function burstItems(count: number, lanes: number, prefix: string): AsyncIterable
 test('the manifest lists every input once, in input order, however the lanes finish', async () => {
   const store = new MemoryObjectStore('manifest-test');
   const queued: string[] = [];
+  const waiting = { getWaitingCount: async () => 0 };
+  const queues = {
+    addDetectBulk: async (jobs: { imageId: string }[]) => void queued.push(...jobs.map((j) => j.imageId)),
+    reclassify: async () => undefined,
+    clearFinishedJobs: async () => undefined,
+    byName: () => waiting,
+  } as unknown as IntakeQueues;
   const ingestor = new Ingestor({
+    intake: testIntake(fixture, store, queues, 'p-test-1'),
     store,
-    tracker: fixture.tracker,
-    queues: {
-      addDetectBulk: async (jobs: { imageId: string }[]) => void queued.push(...jobs.map((j) => j.imageId)),
-      clearFinishedJobs: async () => undefined,
-      detect: { getWaitingCount: async () => 0 },
-    } as unknown as ConstructorParameters<typeof Ingestor>[0]['queues'],
     log: new Logger({ level: 'silent' }),
-    pipelineVersion: 'p-test-1',
     probe: async () => undefined,
     maxBytes: 1 << 20,
-    maxQueued: 10_000,
   });
   for (const [round, count] of [[1, 200], [2, 37]] as const) {
     const batchId = `bmanifest${round}x00`;
@@ -72,23 +72,23 @@ test('the detect queue never goes past its bound, however the lanes finish', asy
   let deepest = 0;
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const drain = setInterval(() => (waiting = Math.max(0, waiting - 1)), 15);
+  const store = new MemoryObjectStore('bound-test');
+  const queues = {
+    addDetectBulk: async (jobs: unknown[]) => {
+      await pause(3);
+      waiting += jobs.length;
+      deepest = Math.max(deepest, waiting);
+    },
+    reclassify: async () => undefined,
+    clearFinishedJobs: async () => undefined,
+    byName: (stage: string) => ({ getWaitingCount: async () => (await pause(3), stage === 'detect' ? waiting : 0) }),
+  } as unknown as IntakeQueues;
   const ingestor = new Ingestor({
-    store: new MemoryObjectStore('bound-test'),
-    tracker: fixture.tracker,
-    queues: {
-      addDetectBulk: async (jobs: unknown[]) => {
-        await pause(3);
-        waiting += jobs.length;
-        deepest = Math.max(deepest, waiting);
-      },
-      clearFinishedJobs: async () => undefined,
-      detect: { getWaitingCount: async () => (await pause(3), waiting) },
-    } as unknown as ConstructorParameters<typeof Ingestor>[0]['queues'],
+    intake: testIntake(fixture, store, queues, 'p-test-1', { detect: maxQueued, embed: 100, classify: 100 }),
+    store,
     log: new Logger({ level: 'silent' }),
-    pipelineVersion: 'p-test-1',
     probe: async () => undefined,
     maxBytes: 1 << 20,
-    maxQueued,
   });
   try {
     const { total } = await ingestor.ingest(burstItems(48, 8, 'bound'), { batchId: 'bbound0x00', purpose: 'ingest', sourceLabel: 'test', concurrency: 8 });

@@ -1,5 +1,6 @@
 import { QueueEvents } from 'bullmq';
 import {
+  BatchIntake,
   closeRedis,
   createRedisConnection,
   newBatchId,
@@ -64,6 +65,8 @@ export interface IngestResult {
 export class Producer {
   readonly ctx: ServiceContext;
   readonly ingestor: Ingestor;
+  /** The one way images enter: batches, manifests, claims and backpressure (ingest, uploads, re-index). */
+  readonly intake: BatchIntake;
   readonly pipelineVersion: string;
   #closing: Promise<void> | undefined;
 
@@ -71,15 +74,22 @@ export class Producer {
     this.ctx = ctx;
     this.pipelineVersion = pipelineVersion;
     const { maxPixels, maxBytes } = ctx.config.detect;
-    this.ingestor = new Ingestor({
+    this.intake = new BatchIntake({
       store: ctx.store,
       tracker: ctx.tracker,
       queues: ctx.queues,
+      redis: ctx.redis,
+      prefix: ctx.config.redis.prefix,
       log: ctx.log,
       pipelineVersion,
+      gate: ctx.gate,
+    });
+    this.ingestor = new Ingestor({
+      intake: this.intake,
+      store: ctx.store,
+      log: ctx.log,
       probe: (bytes) => probeImage(bytes, { maxPixels, maxBytes }),
       maxBytes,
-      maxQueued: ctx.config.queues.maxQueued,
     });
   }
 
@@ -136,12 +146,10 @@ export class Producer {
   reindexer(index?: FaceIndex): Reindexer {
     return new Reindexer({
       index,
+      intake: this.intake,
       store: this.ctx.store,
-      tracker: this.ctx.tracker,
-      queues: this.ctx.queues,
       log: this.ctx.log,
       pipelineVersion: this.pipelineVersion,
-      maxQueued: this.ctx.config.queues.maxQueued,
     });
   }
 
