@@ -1,10 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { loadConfig } from '@facepipe/core';
+import { loadConfig, readBatchManifest } from '@facepipe/core';
 import { fileListItems, Producer } from '@facepipe/producer';
 import { freePort, startEmbeddedS3, waitForWorkers, WorkerProcesses, type EmbeddedS3 } from '@facepipe/devstack';
 import { dataPath, missingData } from '../helpers/data.js';
@@ -12,7 +12,8 @@ import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 
 const train = 'recognition/face_recognition_examples/knn_train';
 const probes = 'recognition/face_recognition_examples/knn_test';
-const skip = missingData(train, probes);
+const library = 'recognition/lfw_library/lfw-deepfunneled';
+const skip = missingData(train, probes, library);
 
 /** Workers as processes against a Redis and an S3 server this test can stop and restart. */
 describe('reliability: backpressure, S3 outage, graceful shutdown', { skip }, () => {
@@ -39,6 +40,7 @@ describe('reliability: backpressure, S3 outage, graceful shutdown', { skip }, ()
       S3_BUCKET: 'reliability',
       FACEPIPE_REDIS_PREFIX: `r${randomUUID().slice(0, 8)}`,
       FACEPIPE_MAX_QUEUED: '3',
+      FACEPIPE_MAX_QUEUED_CLASSIFY: '2',
       FACEPIPE_DETECT_CONCURRENCY: '1',
       FACEPIPE_LOG_LEVEL: 'info',
       FACEPIPE_METRICS_PORT: '-1',
@@ -82,6 +84,97 @@ describe('reliability: backpressure, S3 outage, graceful shutdown', { skip }, ()
     const batch = await producer.waitForBatch(batchId);
     assert.equal(batch.done, total);
     assert.equal(batch.failed, 0);
+  });
+
+  test('a slow stage holds admission back: classify at its bound stops intake, Redis stays bounded, the batch finishes', async () => {
+    const { queues, gate, metrics, redis } = producer.ctx;
+    const started = Date.now();
+    // Classify slowed to a stop on purpose (paused) while 24 photos are ingested.
+    const people = readdirSync(dataPath(library)).sort().slice(0, 40);
+    const files = people.flatMap((p) => readdirSync(dataPath(library, p)).sort().map((f) => dataPath(library, p, f))).slice(0, 24);
+    await queues.classify.pause();
+    let ingested = false;
+    const ingest = producer.ingestItems(fileListItems(files), { purpose: 'ingest', sourceLabel: 'slowed classify' }).then((r) => {
+      ingested = true;
+      return r;
+    });
+    const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
+    const before = await usedMemory();
+    let backlog = 0;
+    let peakMemory = 0;
+    try {
+      let held = false;
+      for (let i = 0; i < 600 && !held; i += 1) {
+        held = (await gate.state()).heldBackBy.includes('classify');
+        if (!held) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(held, 'classify reached its bound (FACEPIPE_MAX_QUEUED_CLASSIFY=2)');
+      for (let i = 0; i < 15; i += 1) {
+        const { stages } = await gate.state();
+        backlog = Math.max(backlog, stages.reduce((n, s) => n + s.waiting, 0));
+        peakMemory = Math.max(peakMemory, await usedMemory());
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(ingested, false, 'admission waits while classify is at its bound');
+      // Bounded by the bounds (3 + 3 + 2), one bulk admitted just before classify reached its
+      // own (3), and the jobs detect and embed had in hand (2): not by the 24 inputs.
+      assert.ok(backlog <= 3 + 3 + 2 + 3 + 2, `${backlog} jobs waiting across the stages`);
+      metrics.watchAdmission(() => gate.state());
+      const { body } = await metrics.scrape();
+      assert.match(body, /facepipe_admission_held_back\{[^}]*stage="classify"[^}]*\} 1/, '/metrics says which stage holds admission back');
+      assert.match(body, /facepipe_admission_bound\{[^}]*stage="classify"[^}]*\} 2/);
+    } finally {
+      await queues.classify.resume();
+      // Even after a failed check, the batch is followed to its end: the next tests need empty queues.
+      const started = await ingest.catch(() => undefined);
+      if (started) await producer.waitForBatch(started.batchId);
+    }
+    const { batchId, total } = await ingest;
+    assert.equal(total, files.length);
+    const batch = await producer.waitForBatch(batchId);
+    assert.equal(batch.done + batch.failed, total, 'one result per input once classify runs again');
+    assert.equal(batch.failed, 0);
+    assert.equal((await gate.state()).heldBackBy.length, 0, 'admission runs again by itself');
+    console.log(`slowed classify: ${((Date.now() - started) / 1000).toFixed(1)} s, ${backlog} jobs waiting at most, Redis used_memory ${(before / 1048576).toFixed(2)} → ${(peakMemory / 1048576).toFixed(2)} MiB while held back`);
+  });
+
+  test('an ingest cut short mid-admission is continued by the next ingest of the folder: one result per input', async () => {
+    const folder = join(dir, 'cut-short');
+    mkdirSync(folder);
+    const people = readdirSync(dataPath(library)).sort().slice(40, 80);
+    const files = people.flatMap((p) => readdirSync(dataPath(library, p)).sort().map((f) => dataPath(library, p, f))).slice(0, 16);
+    files.forEach((f, i) => copyFileSync(f, join(folder, `${String(i).padStart(2, '0')}.jpg`)));
+    // The store goes away after a few inputs were admitted: the ingest stops with the error.
+    let cutAt = 0;
+    let firstId: string | undefined;
+    const cut = producer.ingest({
+      input: folder,
+      resume: 'auto',
+      onBatch: (id) => (firstId = id),
+      onItem: (n) => {
+        if (n === 5 && cutAt === 0) {
+          cutAt = n;
+          void s3.close();
+        }
+      },
+    });
+    await assert.rejects(cut, 'the ingest stops when S3 is gone');
+    await startStore();
+    const before = await producer.getBatch(firstId!);
+    assert.equal(before?.ingested, false, 'the batch is not fully admitted');
+    assert.equal((await producer.intake.cutShort([before!])).length, 1, 'and says so (status, dashboard)');
+    let resumedFrom: string | undefined;
+    const { batchId, total, resumed } = await producer.ingest({ input: folder, resume: 'auto', onResume: (b) => (resumedFrom = b.id) });
+    assert.equal(batchId, firstId, 'the same batch is continued');
+    assert.equal(resumedFrom, firstId);
+    assert.equal(total, files.length);
+    assert.ok(resumed !== undefined && resumed < files.length, `only the missing inputs were admitted (${resumed})`);
+    const batch = await producer.waitForBatch(batchId);
+    assert.equal(batch.total, files.length);
+    assert.equal(batch.done, files.length, 'one result per input, all done');
+    const sources: string[] = [];
+    for await (const entry of readBatchManifest(producer.ctx.store, batchId)) sources.push(entry.source);
+    assert.deepEqual(sources.sort(), files.map((_, i) => `${String(i).padStart(2, '0')}.jpg`), 'the manifest lists every input once');
   });
 
   test('an S3 outage is retried with backoff and nothing is lost', async () => {

@@ -28,8 +28,22 @@ export interface AlertThresholds {
 const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 
 /** The banners for these queues and batches, most urgent first. Pure. */
-export function dashboardAlerts(queues: readonly QueueHealth[], batches: readonly DashboardBatch[], thresholds: AlertThresholds): DashboardAlert[] {
+export function dashboardAlerts(
+  queues: readonly QueueHealth[],
+  batches: readonly DashboardBatch[],
+  thresholds: AlertThresholds,
+  admission: { heldBackBy: readonly string[]; stages: readonly { stage: string; waiting: number; bound: number }[] } = { heldBackBy: [], stages: [] },
+): DashboardAlert[] {
   const alerts: DashboardAlert[] = [];
+  if (admission.heldBackBy.length > 0) {
+    const why = admission.stages.filter((s) => admission.heldBackBy.includes(s.stage)).map((s) => `${s.stage} (${plural(s.waiting, 'job')} waiting, bound ${s.bound.toLocaleString('en-US')})`);
+    alerts.push({
+      kind: 'held-back',
+      severity: 'warning',
+      queue: admission.heldBackBy[0],
+      message: `admission held back by: ${admission.heldBackBy.join(', ')} — ${why.join('; ')}; new inputs wait and go on by themselves once it catches up`,
+    });
+  }
   const minJobs = thresholds.minJobs ?? 5;
   for (const q of queues) {
     if (q.waiting > 0 && q.workers === 0) {

@@ -1,6 +1,8 @@
 import {
   allQueueNames,
   objectKeys,
+  admissionStages,
+  heldBackBy,
   queueStates,
   readBatchManifest,
   type BatchInfo,
@@ -13,6 +15,7 @@ import {
   type QueueName,
   type ResultDocument,
   type ResultFace,
+  type StageBounds,
 } from '@facepipe/core';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -78,6 +81,8 @@ export interface DashboardSources {
   store: ObjectStore;
   /** The queues' Redis (failure groups and latencies are read from BullMQ's keys). */
   redis: Redis;
+  /** Admission's per-stage bounds (FACEPIPE_MAX_QUEUED*): which stage holds admission back. @defaultValue none shown */
+  bounds?: StageBounds;
 }
 
 /**
@@ -110,6 +115,9 @@ export class DashboardData {
     const chosen = infos.filter((b) => filter.kind === undefined || batchKind(b) === filter.kind).slice(0, limit);
     const batches = chosen.map((b) => this.#view(b, queues, now));
     this.rates.prune(now);
+    const bounds = this.sources.bounds;
+    const stages = bounds ? admissionStages.map((stage) => ({ stage, waiting: queues.find((q) => q.name === stage)?.counts.waiting ?? 0, bound: bounds[stage] })) : [];
+    const admission = { heldBackBy: heldBackBy(stages), stages };
     const alerts = dashboardAlerts(
       queues.map((q) => ({
         name: q.name,
@@ -121,6 +129,7 @@ export class DashboardData {
       })),
       batches,
       { failureRate: this.#failureRate, windowMinutes: recentMinutes, stallSeconds: Math.round(this.#stallMs / 1000) },
+      admission,
     );
     return {
       generatedAt: new Date(now).toISOString(),
@@ -128,6 +137,7 @@ export class DashboardData {
       batches: groupSmallUploads(batches),
       alerts,
       gallery: gallery ? { version: gallery.version, people: gallery.people, faces: gallery.faces } : null,
+      admission,
     };
   }
 

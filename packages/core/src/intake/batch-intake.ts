@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { BatchManifestWriter } from '../batch/batch-manifest.js';
-import type { BatchPurpose, BatchTracker } from '../batch/batch-tracker.js';
+import type { BatchInfo, BatchPurpose, BatchTracker } from '../batch/batch-tracker.js';
 import type { Logger } from '../logging/index.js';
 import type { ClassifyJobData, DetectJobData } from '../queue/job-payloads.js';
 import type { PipelineQueues } from '../queue/pipeline-queues.js';
@@ -13,8 +13,8 @@ export interface BatchIntakeDeps {
   store: ObjectStore;
   tracker: BatchTracker;
   queues: Pick<PipelineQueues, 'addDetectBulk' | 'reclassify' | 'clearFinishedJobs'>;
-  /** The Redis of the tracker (manifest part numbers). */
-  redis: Pick<Redis, 'incr'>;
+  /** The Redis of the tracker (manifest part numbers, intake leases). */
+  redis: Pick<Redis, 'incr' | 'set' | 'del' | 'exists' | 'pexpire'>;
   prefix: string;
   log: Logger;
   /** The pipeline version results must have to count as current. */
@@ -71,6 +71,21 @@ export class BatchIntake {
     const batch = new IntakeBatch(this.deps, batchId, written);
     if (options.awaitDocument !== false) await written;
     return batch;
+  }
+
+  /** Whether a process is admitting into the batch now (it holds the batch's intake lease). */
+  async admitting(batchId: string): Promise<boolean> {
+    return (await this.deps.redis.exists(redisKeys(this.deps.prefix).intakeLease(batchId))) === 1;
+  }
+
+  /**
+   * Batches whose admission was cut short: not every input listed (`ingested` false) and no
+   * process admitting now; upload batches (open until closed on purpose) are not among them.
+   */
+  async cutShort(batches: readonly BatchInfo[]): Promise<BatchInfo[]> {
+    const candidates = batches.filter((b) => !b.ingested && b.source !== 'upload');
+    const live = await Promise.all(candidates.map((b) => this.admitting(b.id)));
+    return candidates.filter((_, i) => !live[i]);
   }
 
   /** An existing batch, to add more items to (an open upload batch, a resumed ingest). */
@@ -172,6 +187,22 @@ export class IntakeBatch {
   async finish(total: number): Promise<void> {
     await this.flush();
     await this.deps.tracker.finishIngest(this.batchId, total);
+  }
+
+  /**
+   * Holds the batch's intake lease while `work` runs (renewed every third of `ttlMs`), so no
+   * other run resumes a batch that is still being admitted; a killed process's lease expires.
+   */
+  async leased<T>(work: () => Promise<T>, ttlMs = 15_000): Promise<T> {
+    const key = redisKeys(this.deps.prefix).intakeLease(this.batchId);
+    await this.deps.redis.set(key, String(process.pid), 'PX', ttlMs);
+    const renew = setInterval(() => void this.deps.redis.pexpire(key, ttlMs).catch(() => undefined), Math.floor(ttlMs / 3));
+    try {
+      return await work();
+    } finally {
+      clearInterval(renew);
+      await this.deps.redis.del(key).catch(() => undefined);
+    }
   }
 
   /** Closes an open (upload) batch at the items it has. */

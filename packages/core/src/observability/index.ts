@@ -1,3 +1,3 @@
-export { FacepipeMetrics, queueStates, type JobOutcome, type StageMetrics } from './facepipe-metrics.js';
+export { FacepipeMetrics, queueStates, type AdmissionView, type JobOutcome, type StageMetrics } from './facepipe-metrics.js';
 export { startHealthServer, readyReport, cachedReadiness, type HealthServer, type HealthServerOptions, type ReadyCheck, type ReadyReport } from './health-server.js';
 export { instrumentDetectEngine } from './instrument-engine.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { FacepipeError, objectKeys, type BatchIntake, type BatchPurpose, type IntakeBatch, type Logger, type ManifestEntry, type ObjectStore } from '@facepipe/core';
+import { FacepipeError, objectKeys, readBatchManifest, type BatchIntake, type BatchPurpose, type IntakeBatch, type Logger, type ManifestEntry, type ObjectStore } from '@facepipe/core';
 import type { IngestItem } from './sources.js';
 
 /** What happened to one input at ingest. */
@@ -52,53 +52,128 @@ export class Ingestor {
     const iterator = items[Symbol.asyncIterator]();
     // The first input is read before the batch exists: a source that cannot be read at all (a
     // missing folder, a refused listing) fails here and leaves no open, empty batch behind.
-    let first: IteratorResult<IngestItem> | undefined = await iterator.next();
+    const first = await iterator.next();
     const batch = await this.deps.intake.create(options.batchId, options.purpose, options.sourceLabel);
     options.onBatch?.(options.batchId);
+    const { total } = await batch.leased(() => this.#admitAll(iterator, first, batch, options, undefined));
+    return { batchId: options.batchId, total };
+  }
+
+  /**
+   * Continues a batch whose admission was cut short (the process killed, Redis or S3 gone):
+   * admits only the inputs its manifest does not list. Items counted before the cut but never
+   * written to the manifest are given to the first missing inputs, so the batch ends with one
+   * result per input; any left over (inputs gone since) are failed as OBJECT_NOT_FOUND.
+   */
+  async resume(items: AsyncIterable<IngestItem>, options: IngestOptions): Promise<{ batchId: string; total: number; resumed: number }> {
+    const batch = this.deps.intake.batch(options.batchId);
+    const info = await this.deps.intake.deps.tracker.getBatch(options.batchId);
+    if (!info) throw new FacepipeError('OBJECT_NOT_FOUND', `batch ${options.batchId} does not exist`);
+    return batch.leased(async () => {
+      const listed = new Set<string>();
+      const indexes = new Set<number>();
+      for await (const entry of readBatchManifest(this.deps.store, options.batchId)) {
+        listed.add(entry.source);
+        indexes.add(entry.index);
+      }
+      const holes: number[] = [];
+      for (let i = 0; i < info.total; i += 1) if (!indexes.has(i)) holes.push(i);
+      options.onBatch?.(options.batchId);
+      const iterator = items[Symbol.asyncIterator]();
+      const missing: AsyncIterator<IngestItem> = {
+        next: async () => {
+          for (;;) {
+            const next = await iterator.next();
+            if (next.done || !listed.has(next.value.source)) return next;
+          }
+        },
+      };
+      const first = await missing.next();
+      const { total, admitted } = await this.#admitAll(missing, first, batch, options, { holes, total: info.total });
+      this.deps.log.info('batch resumed', { batchId: options.batchId, admitted, total });
+      return { batchId: options.batchId, total, resumed: admitted };
+    });
+  }
+
+  async #admitAll(
+    iterator: AsyncIterator<IngestItem>,
+    firstItem: IteratorResult<IngestItem>,
+    batch: IntakeBatch,
+    options: IngestOptions,
+    resume: { holes: number[]; total: number } | undefined,
+  ): Promise<{ batchId: string; total: number; admitted: number }> {
+    let first: IteratorResult<IngestItem> | undefined = firstItem;
     const done = new Map<number, ManifestEntry>();
     let nextToWrite = 0;
-    let nextIndex = 0;
+    let nextIndex = resume?.total ?? 0;
     let admitted = 0;
     let exhausted = false;
+    let stopped = false;
     const take = async (): Promise<{ item: IngestItem; index: number } | undefined> => {
-      if (exhausted) return undefined;
+      if (exhausted || stopped) return undefined;
       const next = first ?? (await iterator.next());
       first = undefined;
       if (next.done) {
         exhausted = true;
         return undefined;
       }
-      return { item: next.value, index: nextIndex++ };
+      const hole = resume?.holes.shift();
+      return { item: next.value, index: hole ?? nextIndex++ };
     };
     const lane = async () => {
       for (let got = await take(); got; got = await take()) {
         const { item, index } = got;
-        await batch.addItem();
+        if (index >= (resume?.total ?? 0)) await batch.addItem();
         const outcome = await this.admit(item, batch, index, options);
-        done.set(index, {
+        const entry: ManifestEntry = {
           index,
           source: item.source,
           imageId: outcome.imageId,
           ...(item.person ? { person: item.person } : {}),
           ...(outcome.kind === 'rejected' ? { error: outcome.error.toRecord() } : {}),
-        });
-        // Manifest lines go out in index order, whatever order the lanes finish in. Each entry is
-        // taken and the cursor moved before awaiting, so two lanes never write the same entry
-        // (nor skip the next one).
-        while (done.has(nextToWrite)) {
-          const entry = done.get(nextToWrite)!;
-          done.delete(nextToWrite);
-          nextToWrite += 1;
-          await batch.record(entry);
+        };
+        if (resume) {
+          await batch.record(entry); // a resumed batch's lines go out as they come
+        } else {
+          // Manifest lines go out in index order, whatever order the lanes finish in. Each entry is
+          // taken and the cursor moved before awaiting, so two lanes never write the same entry
+          // (nor skip the next one).
+          done.set(index, entry);
+          while (done.has(nextToWrite)) {
+            const next = done.get(nextToWrite)!;
+            done.delete(nextToWrite);
+            nextToWrite += 1;
+            await batch.record(next);
+          }
         }
         admitted += 1;
         options.onItem?.(admitted, outcome);
       }
     };
-    await Promise.all(Array.from({ length: options.concurrency ?? 8 }, lane));
+    // One lane failing (S3 or Redis gone) stops the others before they take more inputs; the
+    // batch stays not fully admitted (resumable) and nothing runs on after the error is thrown.
+    const lanes = await Promise.allSettled(
+      Array.from({ length: options.concurrency ?? 8 }, () =>
+        lane().catch((err: unknown) => {
+          stopped = true;
+          throw err;
+        }),
+      ),
+    );
+    const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+    if (failed) {
+      await batch.manifest.flush().catch(() => undefined); // what was admitted, for a resume
+      throw failed.reason;
+    }
+    // Items counted before a cut whose inputs are gone now: failed, so the batch can finish.
+    for (const index of resume?.holes ?? []) {
+      const error = new FacepipeError('OBJECT_NOT_FOUND', 'the input was gone when its batch was resumed');
+      await this.deps.intake.deps.tracker.markItem(batch.batchId, index, { kind: 'failed', code: error.code });
+      await batch.record({ index, source: `(input ${index}, gone)`, imageId: null, error: error.toRecord() });
+    }
     await batch.finish(nextIndex);
-    this.deps.log.info('batch ingested', { batchId: options.batchId, total: nextIndex });
-    return { batchId: options.batchId, total: nextIndex };
+    this.deps.log.info('batch ingested', { batchId: batch.batchId, total: nextIndex });
+    return { batchId: batch.batchId, total: nextIndex, admitted };
   }
 
   /**

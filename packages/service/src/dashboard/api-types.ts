@@ -62,7 +62,7 @@ export type BatchRow = DashboardBatch | UploadGroup;
 
 /** One banner at the top of the dashboard. */
 export interface DashboardAlert {
-  kind: 'no-workers' | 'paused' | 'failure-rate' | 'stalled';
+  kind: 'no-workers' | 'paused' | 'failure-rate' | 'stalled' | 'held-back';
   /** `error` needs someone now; `warning` may be intended (a paused queue). */
   severity: 'error' | 'warning';
   message: string;
@@ -102,6 +102,8 @@ export interface Overview {
   /** Banners, most urgent first. */
   alerts: DashboardAlert[];
   gallery: { version: number; people: number; faces: number } | null;
+  /** Whole-pipeline backpressure: each stage's waiting jobs against its bound, and the stages holding admission back. */
+  admission: { heldBackBy: string[]; stages: { stage: string; waiting: number; bound: number }[] };
 }
 
 /** A failure code of a batch, with whether retrying can help. */
