@@ -33,8 +33,19 @@ export function dashboardAlerts(
   batches: readonly DashboardBatch[],
   thresholds: AlertThresholds,
   admission: { heldBackBy: readonly string[]; stages: readonly { stage: string; waiting: number; bound: number }[] } = { heldBackBy: [], stages: [] },
+  /** Batches whose admission was cut short (not every input listed, nobody admitting). */
+  cutShort: readonly { id: string; purpose: string; source: string; total: number }[] = [],
 ): DashboardAlert[] {
   const alerts: DashboardAlert[] = [];
+  for (const b of cutShort) {
+    const finish = b.purpose === 'reindex' ? `run the re-index again (facepipe ${b.source})` : `facepipe ingest ${b.source} --resume ${b.id}`;
+    alerts.push({
+      kind: 'not-admitted',
+      severity: 'warning',
+      batchId: b.id,
+      message: `batch ${b.id} (${b.source}) was cut short after ${plural(b.total, 'input')}: not every input was admitted; finish it with: ${finish}`,
+    });
+  }
   if (admission.heldBackBy.length > 0) {
     const why = admission.stages.filter((s) => admission.heldBackBy.includes(s.stage)).map((s) => `${s.stage} (${plural(s.waiting, 'job')} waiting, bound ${s.bound.toLocaleString('en-US')})`);
     alerts.push({

@@ -5,6 +5,7 @@ import {
   heldBackBy,
   queueStates,
   readBatchManifest,
+  redisKeys,
   type BatchInfo,
   type BatchTracker,
   type FacepipeConfig,
@@ -83,6 +84,8 @@ export interface DashboardSources {
   redis: Redis;
   /** Admission's per-stage bounds (FACEPIPE_MAX_QUEUED*): which stage holds admission back. @defaultValue none shown */
   bounds?: StageBounds;
+  /** The Redis key prefix (intake leases: which open batches were cut short). @defaultValue none shown */
+  prefix?: string;
 }
 
 /**
@@ -118,6 +121,10 @@ export class DashboardData {
     const bounds = this.sources.bounds;
     const stages = bounds ? admissionStages.map((stage) => ({ stage, waiting: queues.find((q) => q.name === stage)?.counts.waiting ?? 0, bound: bounds[stage] })) : [];
     const admission = { heldBackBy: heldBackBy(stages), stages };
+    // Open batches that are not upload batches and that no process admits into: cut short.
+    const open = chosen.filter((b) => !b.ingested && b.source !== 'upload');
+    const leases = open.length > 0 ? await Promise.all(open.map((b) => this.sources.redis.exists(redisKeys(this.sources.prefix ?? '').intakeLease(b.id)))) : [];
+    const cutShort = this.sources.prefix === undefined ? [] : open.filter((_, i) => leases[i] === 0).map((b) => ({ id: b.id, purpose: b.purpose, source: b.source, total: b.total }));
     const alerts = dashboardAlerts(
       queues.map((q) => ({
         name: q.name,
@@ -130,6 +137,7 @@ export class DashboardData {
       batches,
       { failureRate: this.#failureRate, windowMinutes: recentMinutes, stallSeconds: Math.round(this.#stallMs / 1000) },
       admission,
+      cutShort,
     );
     return {
       generatedAt: new Date(now).toISOString(),

@@ -152,7 +152,7 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
     batches: new BatchReads({ tracker, store, access }),
     images: new ImageReads({ queues, tracker, store, pipelineVersion: producer.pipelineVersion }),
     gallery: new GalleryReads(store),
-    dashboard: new DashboardData({ queues, tracker, store, redis, bounds: config.queues.bounds }, config.dashboard),
+    dashboard: new DashboardData({ queues, tracker, store, redis, bounds: config.queues.bounds, prefix: config.redis.prefix }, config.dashboard),
   };
   const enrollments = new Enrollments(producer, queues, log, options.enrollTimeoutMs);
   const ready = cachedReadiness(() => contextReadiness(producer.ctx, () => ({ ok: true })));

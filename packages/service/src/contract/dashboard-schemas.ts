@@ -60,7 +60,7 @@ const queueOverview = z.object({
 });
 
 const alert = z.object({
-  kind: z.enum(['no-workers', 'paused', 'failure-rate', 'stalled', 'held-back']),
+  kind: z.enum(['no-workers', 'paused', 'failure-rate', 'stalled', 'held-back', 'not-admitted']),
   severity: z.enum(['error', 'warning']),
   message: z.string(),
   queue: z.string().optional(),

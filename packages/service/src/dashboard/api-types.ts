@@ -62,7 +62,7 @@ export type BatchRow = DashboardBatch | UploadGroup;
 
 /** One banner at the top of the dashboard. */
 export interface DashboardAlert {
-  kind: 'no-workers' | 'paused' | 'failure-rate' | 'stalled' | 'held-back';
+  kind: 'no-workers' | 'paused' | 'failure-rate' | 'stalled' | 'held-back' | 'not-admitted';
   /** `error` needs someone now; `warning` may be intended (a paused queue). */
   severity: 'error' | 'warning';
   message: string;
