@@ -1,10 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { loadConfig, readBatchManifest } from '@facepipe/core';
+import { loadConfig } from '@facepipe/core';
 import { fileListItems, Producer } from '@facepipe/producer';
 import { freePort, startEmbeddedS3, waitForWorkers, WorkerProcesses, type EmbeddedS3 } from '@facepipe/devstack';
 import { dataPath, missingData } from '../helpers/data.js';
@@ -136,45 +136,6 @@ describe('reliability: backpressure, S3 outage, graceful shutdown', { skip }, ()
     assert.equal(batch.failed, 0);
     assert.equal((await gate.state()).heldBackBy.length, 0, 'admission runs again by itself');
     console.log(`slowed classify: ${((Date.now() - started) / 1000).toFixed(1)} s, ${backlog} jobs waiting at most, Redis used_memory ${(before / 1048576).toFixed(2)} → ${(peakMemory / 1048576).toFixed(2)} MiB while held back`);
-  });
-
-  test('an ingest cut short mid-admission is continued by the next ingest of the folder: one result per input', async () => {
-    const folder = join(dir, 'cut-short');
-    mkdirSync(folder);
-    const people = readdirSync(dataPath(library)).sort().slice(40, 80);
-    const files = people.flatMap((p) => readdirSync(dataPath(library, p)).sort().map((f) => dataPath(library, p, f))).slice(0, 16);
-    files.forEach((f, i) => copyFileSync(f, join(folder, `${String(i).padStart(2, '0')}.jpg`)));
-    // The store goes away after a few inputs were admitted: the ingest stops with the error.
-    let cutAt = 0;
-    let firstId: string | undefined;
-    const cut = producer.ingest({
-      input: folder,
-      resume: 'auto',
-      onBatch: (id) => (firstId = id),
-      onItem: (n) => {
-        if (n === 5 && cutAt === 0) {
-          cutAt = n;
-          void s3.close();
-        }
-      },
-    });
-    await assert.rejects(cut, 'the ingest stops when S3 is gone');
-    await startStore();
-    const before = await producer.getBatch(firstId!);
-    assert.equal(before?.ingested, false, 'the batch is not fully admitted');
-    assert.equal((await producer.intake.cutShort([before!])).length, 1, 'and says so (status, dashboard)');
-    let resumedFrom: string | undefined;
-    const { batchId, total, resumed } = await producer.ingest({ input: folder, resume: 'auto', onResume: (b) => (resumedFrom = b.id) });
-    assert.equal(batchId, firstId, 'the same batch is continued');
-    assert.equal(resumedFrom, firstId);
-    assert.equal(total, files.length);
-    assert.ok(resumed !== undefined && resumed < files.length, `only the missing inputs were admitted (${resumed})`);
-    const batch = await producer.waitForBatch(batchId);
-    assert.equal(batch.total, files.length);
-    assert.equal(batch.done, files.length, 'one result per input, all done');
-    const sources: string[] = [];
-    for await (const entry of readBatchManifest(producer.ctx.store, batchId)) sources.push(entry.source);
-    assert.deepEqual(sources.sort(), files.map((_, i) => `${String(i).padStart(2, '0')}.jpg`), 'the manifest lists every input once');
   });
 
   test('an S3 outage is retried with backoff and nothing is lost', async () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Logger, MemoryObjectStore, readBatchManifest } from '@facepipe/core';
+import { FacepipeError, Logger, MemoryObjectStore, readBatchManifest } from '@facepipe/core';
 import { Ingestor, type IngestItem } from '@facepipe/producer';
 import { testIntake, trackerFixture, type IntakeQueues } from '../helpers/tracker.js';
 
@@ -97,4 +97,50 @@ test('the detect queue never goes past its bound, however the lanes finish', asy
     clearInterval(drain);
   }
   assert.ok(deepest <= maxQueued, `the queue reached ${deepest} waiting jobs with a bound of ${maxQueued}`);
+});
+
+test('an ingest cut short (storage gone mid-admission) is resumed: only the missing inputs are admitted, one entry per input', async () => {
+  const store = new MemoryObjectStore('resume-test');
+  const queued: string[] = [];
+  const waiting = { getWaitingCount: async () => 0 };
+  const queues = {
+    addDetectBulk: async (jobs: { imageId: string }[]) => void queued.push(...jobs.map((j) => j.imageId)),
+    reclassify: async () => undefined,
+    clearFinishedJobs: async () => undefined,
+    byName: () => waiting,
+  } as unknown as IntakeQueues;
+  const intake = testIntake(fixture, store, queues, 'p-test-1');
+  const ingestor = new Ingestor({ intake, store, log: new Logger({ level: 'silent' }), probe: async () => undefined, maxBytes: 1 << 20 });
+  const count = 40;
+  let failAt: number | undefined = 23;
+  const items = () =>
+    (async function* () {
+      for (let i = 0; i < count; i++) {
+        const bytes = Buffer.from(`resume photo ${i}`);
+        yield {
+          source: `photo-${String(i).padStart(3, '0')}.jpg`,
+          read: async () => {
+            if (i === failAt) throw new FacepipeError('STORAGE_UNAVAILABLE', 'the store went away');
+            return bytes;
+          },
+        };
+      }
+    })();
+  const batchId = 'bresume0x00';
+  await assert.rejects(ingestor.ingest(items(), { batchId, purpose: 'ingest', sourceLabel: 'resume', concurrency: 8, bulkSize: 4 }), { code: 'STORAGE_UNAVAILABLE' });
+  const cut = await fixture.tracker.getBatch(batchId);
+  assert.equal(cut?.ingested, false);
+  assert.equal((await intake.cutShort([cut!])).length, 1, 'a cut-short batch nobody admits into');
+  failAt = undefined;
+  const { total, resumed } = await ingestor.resume(items(), { batchId, purpose: 'ingest', sourceLabel: 'resume', concurrency: 8 });
+  assert.equal(total, count);
+  assert.ok(resumed < count, `only the missing inputs were admitted again (${resumed})`);
+  const entries = [];
+  for await (const entry of readBatchManifest(store, batchId)) entries.push(entry);
+  assert.deepEqual(entries.map((e) => e.source).sort(), Array.from({ length: count }, (_, i) => `photo-${String(i).padStart(3, '0')}.jpg`), 'every input once');
+  assert.deepEqual(entries.map((e) => e.index).sort((a, b) => a - b), Array.from({ length: count }, (_, i) => i), 'every index once');
+  const batch = await fixture.tracker.getBatch(batchId);
+  assert.equal(batch?.ingested, true);
+  assert.equal(batch?.total, count);
+  assert.equal(new Set(queued).size, count, 'every input queued (none lost, repeats attach)');
 });

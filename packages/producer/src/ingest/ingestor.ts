@@ -162,7 +162,10 @@ export class Ingestor {
     );
     const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
     if (failed) {
-      await batch.manifest.flush().catch(() => undefined); // what was admitted, for a resume
+      // What was admitted is queued and listed (best effort: the store or Redis may be gone), so
+      // a resume finds those inputs in flight instead of claimed with no job.
+      await batch.flushJobs().catch(() => undefined);
+      await batch.manifest.flush().catch(() => undefined);
       throw failed.reason;
     }
     // Items counted before a cut whose inputs are gone now: failed, so the batch can finish.
