@@ -10,3 +10,4 @@ export * from './observability/index.js';
 export * from './engines/index.js';
 export * from './input/index.js';
 export * from './intake/index.js';
+export * from './lua/index.js';

@@ -62,7 +62,7 @@ export const objectKeys = {
 
 /**
  * Every Redis key facepipe writes itself (BullMQ's own keys live under `<prefix>:<queue>:`), in
- * one place beside {@link objectKeys}. The Lua scripts in batch/lua-scripts.ts build the batch key
+ * one place beside {@link objectKeys}. The Lua script packages/core/lua/complete-image.lua builds the batch key
  * of a waiter as `<prefix>:batch:<id>`: keep the two in step.
  */
 export const redisKeys = (prefix: string) => ({
