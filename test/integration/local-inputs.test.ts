@@ -10,7 +10,7 @@ import { probeImage } from '@facepipe/vision';
 import { dataPath, missingData } from '../helpers/data.js';
 import { buildInputFolder, INPUT_FOLDER_ENTRIES_AS_ROOT, INPUT_FOLDER_ENTRIES_AS_USER, INPUT_FOLDER_SKIPS, type InputFolder } from '../helpers/input-folder.js';
 import { readAllInputs } from '../helpers/read-local-inputs.js';
-import { trackerFixture } from '../helpers/tracker.js';
+import { testIntake, trackerFixture, type IntakeQueues } from '../helpers/tracker.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const PHOTO = 'hard_cases/compreface_formats/einstein.jpeg';
@@ -67,19 +67,19 @@ test('readLocalFile: a FIFO is refused at once (never opened for a blocking read
 });
 
 function ingestor(store: MemoryObjectStore): Ingestor {
+  const waiting = { getWaitingCount: async () => 0 };
+  const queues = {
+    addDetectBulk: async () => undefined,
+    reclassify: async () => undefined,
+    clearFinishedJobs: async () => undefined,
+    byName: () => waiting,
+  } as unknown as IntakeQueues;
   return new Ingestor({
+    intake: testIntake(fixture, store, queues, 'p-inputs-1'),
     store,
-    tracker: fixture.tracker,
-    queues: {
-      addDetectBulk: async () => undefined,
-      clearFinishedJobs: async () => undefined,
-      detect: { getWaitingCount: async () => 0 },
-    } as unknown as ConstructorParameters<typeof Ingestor>[0]['queues'],
     log: new Logger({ level: 'silent' }),
-    pipelineVersion: 'p-inputs-1',
     probe: (bytes) => probeImage(bytes, { maxPixels: 1e8 }),
     maxBytes: 1 << 26,
-    maxQueued: 10_000,
   });
 }
 

@@ -120,3 +120,22 @@ test('banners: waiting jobs with no worker, a paused queue, a high failure share
   assert.deepEqual(stalled.map((a) => a.kind), ['stalled', 'paused'], 'errors before warnings');
   assert.match(stalled[0]!.message, /no progress for 200 s with 90 items left/);
 });
+
+test('alerts: admission held back names the stage; a cut-short batch says how to finish it', () => {
+  const thresholds = { failureRate: 0.1, windowMinutes: 5, stallSeconds: 120 };
+  const admission = {
+    heldBackBy: ['classify'],
+    stages: [
+      { stage: 'detect', waiting: 10, bound: 2000 },
+      { stage: 'classify', waiting: 2000, bound: 2000 },
+    ],
+  };
+  const [held] = dashboardAlerts([], [], thresholds, { admission });
+  assert.equal(held?.kind, 'held-back');
+  assert.equal(held?.queue, 'classify');
+  assert.match(held!.message, /^admission held back by: classify — classify \(2,000 jobs waiting, bound 2,000\)/);
+  const [cut] = dashboardAlerts([], [], thresholds, { cutShort: [{ id: 'b1', purpose: 'ingest', source: '/photos', total: 411 }] });
+  assert.equal(cut?.kind, 'not-admitted');
+  assert.equal(cut?.batchId, 'b1');
+  assert.match(cut!.message, /cut short after 411 inputs.*finish it with: facepipe ingest \/photos --resume b1$/);
+});

@@ -78,10 +78,12 @@ test('the monitor reads each file system once, exports gauges, and the dashboard
     assert.match(text, new RegExp(`facepipe_disk_low\\{dir="${dir}",service="test"\\} 1`));
     assert.match(text, new RegExp(`facepipe_disk_full\\{dir="${dir}",service="test"\\} 0`));
     assert.match(text, /facepipe_data_dir_free_bytes\{dir="[^"]+",service="test"\} \d+/);
-    const alerts = dashboardAlerts([], [], { failureRate: 0.1, windowMinutes: 15, stallSeconds: 120 }, [
-      { ...readings[0]!, state: 'low' },
-      { path: '/full', state: 'full', freeBytes: 0, totalBytes: 1, warnFreeBytes: 1 },
-    ]);
+    const alerts = dashboardAlerts([], [], { failureRate: 0.1, windowMinutes: 15, stallSeconds: 120 }, {
+      disks: [
+        { ...readings[0]!, state: 'low' },
+        { path: '/full', state: 'full', freeBytes: 0, totalBytes: 1, warnFreeBytes: 1 },
+      ],
+    });
     assert.deepEqual(alerts.map((a) => [a.kind, a.severity, a.dir]), [['disk-full', 'error', '/full'], ['disk-low', 'warning', dir]]);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -9,4 +9,5 @@ export * from './runtime/index.js';
 export * from './observability/index.js';
 export * from './engines/index.js';
 export * from './input/index.js';
+export * from './intake/index.js';
 export * from './lua/index.js';

@@ -1,6 +1,8 @@
 import { QueueEvents } from 'bullmq';
 import {
+  BatchIntake,
   closeRedis,
+  FacepipeError,
   createRedisConnection,
   newBatchId,
   objectKeys,
@@ -31,6 +33,14 @@ export interface IngestRequest {
   onItem?: (count: number, outcome: AdmitOutcome) => void;
   /** Called with the batch id as soon as the batch exists (before inputs are queued). */
   onBatch?: (batchId: string) => void;
+  /**
+   * Continue a batch whose admission was cut short instead of starting one: its id, or `auto`
+   * for the newest such batch of the same input (none: a new batch). Only what its manifest does
+   * not list is admitted. @defaultValue undefined (always a new batch)
+   */
+  resume?: string;
+  /** Told when an earlier batch is continued, before anything is admitted. */
+  onResume?: (batch: BatchInfo) => void;
 }
 
 /** How {@link Producer.waitForBatch} follows a batch. */
@@ -55,6 +65,8 @@ export interface IngestResult {
   skipped: number;
   /** {@link skipped} per reason (only reasons that occurred). */
   skippedBy: Partial<Record<InputSkipReason, number>>;
+  /** When an earlier batch was continued: the inputs admitted now (the rest were admitted before). */
+  resumed?: number;
 }
 
 /**
@@ -64,6 +76,8 @@ export interface IngestResult {
 export class Producer {
   readonly ctx: ServiceContext;
   readonly ingestor: Ingestor;
+  /** The one way images enter: batches, manifests, claims and backpressure (ingest, uploads, re-index). */
+  readonly intake: BatchIntake;
   readonly pipelineVersion: string;
   #closing: Promise<void> | undefined;
 
@@ -71,15 +85,22 @@ export class Producer {
     this.ctx = ctx;
     this.pipelineVersion = pipelineVersion;
     const { maxPixels, maxBytes } = ctx.config.detect;
-    this.ingestor = new Ingestor({
+    this.intake = new BatchIntake({
       store: ctx.store,
       tracker: ctx.tracker,
       queues: ctx.queues,
+      redis: ctx.redis,
+      prefix: ctx.config.redis.prefix,
       log: ctx.log,
       pipelineVersion,
+      gate: ctx.gate,
+    });
+    this.ingestor = new Ingestor({
+      intake: this.intake,
+      store: ctx.store,
+      log: ctx.log,
       probe: (bytes) => probeImage(bytes, { maxPixels, maxBytes }),
       maxBytes,
-      maxQueued: ctx.config.queues.maxQueued,
     });
   }
 
@@ -104,9 +125,23 @@ export class Producer {
    * folders), per reason in `skippedBy`; every other entry is one of the `total` items.
    */
   async ingest(request: IngestRequest): Promise<IngestResult> {
-    const batchId = newBatchId();
     const items = await this.#items(request);
     const skips = items instanceof LocalFolderSource ? items.skips : undefined;
+    const earlier = await this.#batchToResume(request);
+    if (earlier) {
+      request.onResume?.(earlier);
+      const result = await this.ingestor.resume(items, {
+        batchId: earlier.id,
+        purpose: earlier.purpose,
+        sourceLabel: earlier.source,
+        force: request.force,
+        concurrency: request.concurrency,
+        onItem: request.onItem,
+        onBatch: request.onBatch,
+      });
+      return { batchId: result.batchId, total: result.total, resumed: result.resumed, skipped: skips?.total ?? 0, skippedBy: skips?.nonZero() ?? {} };
+    }
+    const batchId = newBatchId();
     const result = await this.ingestor.ingest(items, {
       batchId,
       purpose: request.purpose ?? 'ingest',
@@ -124,6 +159,24 @@ export class Producer {
     return this.ingestor.ingest(items, { batchId: newBatchId(), ...options });
   }
 
+  /** The batch `request.resume` names (checked), or with `auto` the newest cut-short batch of the same input. */
+  async #batchToResume(request: IngestRequest): Promise<BatchInfo | undefined> {
+    if (request.resume === undefined) return undefined;
+    const purpose = request.purpose ?? 'ingest';
+    if (request.resume === 'auto') {
+      if (request.force) return undefined;
+      const recent = (await this.ctx.tracker.listBatches(200)).filter((b) => b.source === request.input && b.purpose === purpose);
+      const newest = recent[0];
+      return newest && (await this.intake.cutShort([newest])).length === 1 ? newest : undefined;
+    }
+    const batch = await this.getBatch(request.resume);
+    if (!batch) throw new FacepipeError('INVALID_PAYLOAD', `--resume: there is no batch ${request.resume}`);
+    if (batch.ingested) throw new FacepipeError('INVALID_PAYLOAD', `--resume: batch ${batch.id} was fully admitted already (facepipe status ${batch.id})`);
+    if (batch.source !== request.input) throw new FacepipeError('INVALID_PAYLOAD', `--resume: batch ${batch.id} is of ${batch.source}, not ${request.input}`);
+    if (await this.intake.admitting(batch.id)) throw new FacepipeError('INVALID_PAYLOAD', `--resume: batch ${batch.id} is being admitted by another process now`);
+    return batch;
+  }
+
   async #items(request: IngestRequest): Promise<AsyncIterable<IngestItem>> {
     const s3 = parseS3Url(request.input);
     if (!s3) return LocalFolderSource.open(request.input, { personFromFolder: request.personFromFolder, allFiles: request.allFiles });
@@ -136,12 +189,10 @@ export class Producer {
   reindexer(index?: FaceIndex): Reindexer {
     return new Reindexer({
       index,
+      intake: this.intake,
       store: this.ctx.store,
-      tracker: this.ctx.tracker,
-      queues: this.ctx.queues,
       log: this.ctx.log,
       pipelineVersion: this.pipelineVersion,
-      maxQueued: this.ctx.config.queues.maxQueued,
     });
   }
 

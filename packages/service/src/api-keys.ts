@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ServiceContext } from '@facepipe/core';
+import { redisKeys, type ServiceContext } from '@facepipe/core';
 
 /** What a key may do. `admin` includes every other scope and the management of keys. */
 export const apiKeyScopes = ['upload', 'read', 'people', 'admin'] as const;
@@ -53,7 +53,7 @@ export class ApiKeys {
 
   constructor(redis: Redis, prefix: string) {
     this.#redis = redis;
-    this.#hashKey = `${prefix}:api-keys`;
+    this.#hashKey = redisKeys(prefix).apiKeys;
   }
 
   /** Whether a credential has the shape of an API key (else it is compared with the bootstrap token). */

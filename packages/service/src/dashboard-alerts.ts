@@ -29,11 +29,42 @@ export interface AlertThresholds {
 const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 
 /** The banners for these queues and batches, most urgent first. Pure. */
-export function dashboardAlerts(queues: readonly QueueHealth[], batches: readonly DashboardBatch[], thresholds: AlertThresholds, disks: readonly DiskReading[] = []): DashboardAlert[] {
+export function dashboardAlerts(
+  queues: readonly QueueHealth[],
+  batches: readonly DashboardBatch[],
+  thresholds: AlertThresholds,
+  more: {
+    /** The data dirs' free space ("disk full", "disk space low"). */
+    disks?: readonly DiskReading[];
+    /** Which stage holds admission back, and each stage's backlog and bound. */
+    admission?: { heldBackBy: readonly string[]; stages: readonly { stage: string; waiting: number; bound: number }[] };
+    /** Batches whose admission was cut short (not every input listed, nobody admitting). */
+    cutShort?: readonly { id: string; purpose: string; source: string; total: number }[];
+  } = {},
+): DashboardAlert[] {
+  const { disks = [], admission = { heldBackBy: [], stages: [] }, cutShort = [] } = more;
   const alerts: DashboardAlert[] = [];
   for (const d of disks) {
     if (d.state === 'full') alerts.push({ kind: 'disk-full', severity: 'error', dir: d.path, message: describeDisk(d) });
     else if (d.state === 'low') alerts.push({ kind: 'disk-low', severity: 'warning', dir: d.path, message: describeDisk(d) });
+  }
+  for (const b of cutShort) {
+    const finish = b.purpose === 'reindex' ? `run the re-index again (facepipe ${b.source})` : `facepipe ingest ${b.source} --resume ${b.id}`;
+    alerts.push({
+      kind: 'not-admitted',
+      severity: 'warning',
+      batchId: b.id,
+      message: `batch ${b.id} (${b.source}) was cut short after ${plural(b.total, 'input')}: not every input was admitted; finish it with: ${finish}`,
+    });
+  }
+  if (admission.heldBackBy.length > 0) {
+    const why = admission.stages.filter((s) => admission.heldBackBy.includes(s.stage)).map((s) => `${s.stage} (${plural(s.waiting, 'job')} waiting, bound ${s.bound.toLocaleString('en-US')})`);
+    alerts.push({
+      kind: 'held-back',
+      severity: 'warning',
+      queue: admission.heldBackBy[0],
+      message: `admission held back by: ${admission.heldBackBy.join(', ')} — ${why.join('; ')}; new inputs wait and go on by themselves once it catches up`,
+    });
   }
   const minJobs = thresholds.minJobs ?? 5;
   for (const q of queues) {

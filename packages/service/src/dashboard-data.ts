@@ -2,8 +2,11 @@ import {
   type DiskSpaceMonitor,
   allQueueNames,
   objectKeys,
+  admissionStages,
+  heldBackBy,
   queueStates,
   readBatchManifest,
+  redisKeys,
   type BatchInfo,
   type BatchTracker,
   type FacepipeConfig,
@@ -14,6 +17,7 @@ import {
   type QueueName,
   type ResultDocument,
   type ResultFace,
+  type StageBounds,
 } from '@facepipe/core';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -81,6 +85,10 @@ export interface DashboardSources {
   redis: Redis;
   /** The data dirs' free space, for the "disk full" and "disk space low" banners. */
   disk?: DiskSpaceMonitor;
+  /** Admission's per-stage bounds (FACEPIPE_MAX_QUEUED*): which stage holds admission back. @defaultValue none shown */
+  bounds?: StageBounds;
+  /** The Redis key prefix (intake leases: which open batches were cut short). @defaultValue none shown */
+  prefix?: string;
 }
 
 /**
@@ -115,6 +123,13 @@ export class DashboardData {
     const chosen = infos.filter((b) => filter.kind === undefined || batchKind(b) === filter.kind).slice(0, limit);
     const batches = chosen.map((b) => this.#view(b, queues, now));
     this.rates.prune(now);
+    const bounds = this.sources.bounds;
+    const stages = bounds ? admissionStages.map((stage) => ({ stage, waiting: queues.find((q) => q.name === stage)?.counts.waiting ?? 0, bound: bounds[stage] })) : [];
+    const admission = { heldBackBy: heldBackBy(stages), stages };
+    // Open batches that are not upload batches and that no process admits into: cut short.
+    const open = chosen.filter((b) => !b.ingested && b.source !== 'upload');
+    const leases = open.length > 0 ? await Promise.all(open.map((b) => this.sources.redis.exists(redisKeys(this.sources.prefix ?? '').intakeLease(b.id)))) : [];
+    const cutShort = this.sources.prefix === undefined ? [] : open.filter((_, i) => leases[i] === 0).map((b) => ({ id: b.id, purpose: b.purpose, source: b.source, total: b.total }));
     const alerts = dashboardAlerts(
       queues.map((q) => ({
         name: q.name,
@@ -126,7 +141,7 @@ export class DashboardData {
       })),
       batches,
       { failureRate: this.#failureRate, windowMinutes: recentMinutes, stallSeconds: Math.round(this.#stallMs / 1000) },
-      disks,
+      { disks, admission, cutShort },
     );
     return {
       generatedAt: new Date(now).toISOString(),
@@ -134,6 +149,7 @@ export class DashboardData {
       batches: groupSmallUploads(batches),
       alerts,
       gallery: gallery ? { version: gallery.version, people: gallery.people, faces: gallery.faces } : null,
+      admission,
     };
   }
 

@@ -133,6 +133,7 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
   const metrics = producer.ctx.metrics;
   metrics.enableProcessMetrics();
   metrics.watchQueues(producer.ctx.queues.all);
+  metrics.watchAdmission(() => producer.ctx.gate.state());
   const serviceMetrics = new ServiceMetrics(metrics.registry);
   const disk = new DiskSpaceMonitor(config.disk.dirs, { fullFreeBytes: config.disk.fullFreeBytes, registry: metrics.registry });
   const uploads = new Uploads({
@@ -152,7 +153,7 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
     batches: new BatchReads({ tracker, store, access }),
     images: new ImageReads({ queues, tracker, store, pipelineVersion: producer.pipelineVersion }),
     gallery: new GalleryReads(store),
-    dashboard: new DashboardData({ queues, tracker, store, redis, disk }, config.dashboard),
+    dashboard: new DashboardData({ queues, tracker, store, redis, disk, bounds: config.queues.bounds, prefix: config.redis.prefix }, config.dashboard),
   };
   const enrollments = new Enrollments(producer, queues, log, options.enrollTimeoutMs);
   const ready = cachedReadiness(async () => {

@@ -2,11 +2,11 @@ import {
   batchIdPattern,
   FacepipeError,
   newBatchId,
-  objectKeys,
   type BatchPurpose,
   type ErrorRecord,
+  type IntakeBatch,
   type Logger,
-  type ManifestEntry,
+  type StageName,
 } from '@facepipe/core';
 import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
@@ -103,7 +103,7 @@ const externalIdPattern = /^[\x20-\x7e]{1,1024}$/;
  * never counts as finished.
  */
 export class Uploads {
-  readonly #roomCheck: { at: number; full: boolean } = { at: 0, full: false };
+  readonly #roomCheck: { at: number; heldBackBy: StageName[] } = { at: 0, heldBackBy: [] };
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #memory: MemoryBudget;
 
@@ -119,16 +119,20 @@ export class Uploads {
     }
   }
 
-  /** Refuses uploads (503, Retry-After) while the detect queue is over FACEPIPE_MAX_QUEUED. */
+  /**
+   * Refuses uploads (503 QUEUE_FULL, Retry-After) while admission is held back: any stage's
+   * waiting jobs at its bound (FACEPIPE_MAX_QUEUED, _EMBED, _CLASSIFY), as for every other intake.
+   */
   async checkRoom(): Promise<void> {
     const now = performance.now();
     if (now - this.#roomCheck.at > 500) {
-      const { producer } = this.deps;
-      this.#roomCheck.full = (await producer.ctx.queues.detect.getWaitingCount()) >= producer.ctx.config.queues.maxQueued;
+      this.#roomCheck.heldBackBy = (await this.deps.producer.ctx.gate.state()).heldBackBy;
       this.#roomCheck.at = now;
     }
-    if (this.#roomCheck.full) {
-      throw new ApiError(503, 'QUEUE_FULL', 'the detect queue is full (FACEPIPE_MAX_QUEUED); retry later', { 'retry-after': '5' });
+    const stage = this.#roomCheck.heldBackBy[0];
+    if (stage !== undefined) {
+      const setting = stage === 'detect' ? 'FACEPIPE_MAX_QUEUED' : `FACEPIPE_MAX_QUEUED_${stage.toUpperCase()}`;
+      throw new ApiError(503, 'QUEUE_FULL', `the ${stage} queue is full (${setting}); retry later`, { 'retry-after': '5' });
     }
   }
 
@@ -203,23 +207,21 @@ export class Uploads {
 
   /** Admits a validated request's files into their batch (created here, not before). */
   async #admit(request: ReadRequest, target: UploadTarget, spool: RequestSpool): Promise<UploadResult> {
-    const { tracker } = this.deps.producer.ctx;
     const closeAtEnd = request.batchId === undefined;
     const batchId = request.batchId ?? newBatchId();
-    /** batch.json of a batch this request created: written while the files are admitted. */
-    let batchDocument: Promise<void> | undefined;
+    let batch: IntakeBatch | undefined;
     const files: UploadedFile[] = [];
-    const entries: ManifestEntry[] = [];
     try {
-      batchDocument = closeAtEnd
-        ? (await this.#createBatch(batchId, target.purpose, target.person ? `upload enroll ${target.person}` : uploadSource)).written
-        : (await this.#openNamedBatch(batchId))?.written;
+      batch = closeAtEnd
+        ? await this.#createBatch(batchId, target.purpose, target.person ? `upload enroll ${target.person}` : uploadSource)
+        : await this.#openNamedBatch(batchId);
       for (const spooled of request.files) {
-        const index = await tracker.addOpenItem(batchId);
+        const index = await batch.addOpenItem();
         if (index === undefined) throw new ApiError(409, 'BATCH_CLOSED', `batch ${batchId} is closed to uploads`);
-        const file = await this.#admitFile(spooled, spool, batchId, index, target.person);
+        const file = await this.#admitFile(spooled, spool, batch, index, target.person);
         files.push(file);
-        entries.push({
+        // One manifest part per request (numbered across requests through Redis).
+        await batch.record({
           index,
           source: sourceOf(file),
           imageId: file.imageId,
@@ -228,12 +230,13 @@ export class Uploads {
         });
       }
     } finally {
-      await Promise.all([batchDocument, this.#finishRequest(batchId, entries, closeAtEnd)]);
+      if (batch) await Promise.all([batch.documentWritten, closeAtEnd ? batch.close() : batch.flush()]);
     }
     return { batchId, open: !closeAtEnd, files };
   }
 
-  async #admitFile(spooled: SpooledFile, spool: RequestSpool, batchId: string, index: number, person: string | undefined): Promise<UploadedFile> {
+  async #admitFile(spooled: SpooledFile, spool: RequestSpool, batch: IntakeBatch, index: number, person: string | undefined): Promise<UploadedFile> {
+    const { batchId } = batch;
     const { producer, slots, maxBytes, log } = this.deps;
     const { filename, externalId, tooLarge, size } = spooled;
     const base = { index, filename, externalId: externalId ?? null };
@@ -251,7 +254,7 @@ export class Uploads {
         },
       };
       try {
-        outcome = await producer.ingestor.admit(item, batchId, index);
+        outcome = await producer.ingestor.admit(item, batch, index);
       } catch (err) {
         // S3 or Redis trouble: count the item as failed so the batch can still finish, then answer 503.
         const error = FacepipeError.from(err);
@@ -261,7 +264,7 @@ export class Uploads {
     } finally {
       slots.release();
     }
-    await producer.ingestor.flush();
+    await batch.flushJobs();
     const file: UploadedFile =
       outcome.kind === 'rejected'
         ? { ...base, imageId: outcome.imageId, status: 'rejected', duplicate: false, error: outcome.error.toRecord() }
@@ -280,36 +283,16 @@ export class Uploads {
   }
 
   /** Uses an open upload batch, or creates it under the name the client chose. */
-  async #openNamedBatch(batchId: string): Promise<{ written: Promise<void> } | undefined> {
+  async #openNamedBatch(batchId: string): Promise<IntakeBatch> {
     const batch = await this.deps.producer.ctx.tracker.getBatch(batchId);
     if (!batch) return this.#createBatch(batchId, 'ingest', uploadSource);
     if (batch.source !== uploadSource || batch.ingested) throw new ApiError(409, 'BATCH_CLOSED', `batch ${batchId} is ${batch.source !== uploadSource ? 'not an upload batch' : 'closed to uploads'}`);
-    return undefined;
+    return this.deps.producer.intake.batch(batchId);
   }
 
-  /** Creates the batch in Redis; returns the write of its batch.json, to await before answering. */
-  async #createBatch(batchId: string, purpose: BatchPurpose, source: string): Promise<{ written: Promise<void> }> {
-    const { tracker, store } = this.deps.producer.ctx;
-    await tracker.createBatch(batchId, purpose, source);
-    const written = store.putJson(objectKeys.batch(batchId), { id: batchId, purpose, source, createdAt: new Date().toISOString() });
-    written.catch(() => undefined); // awaited (and its error seen) at the end of the request
-    return { written };
-  }
-
-  /**
-   * Writes this request's manifest lines as one part of the batch manifest (parts are numbered
-   * across requests through Redis, so concurrent uploads never overwrite each other's), then
-   * closes the batch when the request created it.
-   */
-  async #finishRequest(batchId: string, entries: ManifestEntry[], close: boolean): Promise<void> {
-    const { ctx } = this.deps.producer;
-    if (entries.length > 0) {
-      const part = (await ctx.redis.incr(`${ctx.config.redis.prefix}:upload-manifest-part:${batchId}`)) - 1;
-      entries.sort((a, b) => a.index - b.index);
-      const body = `${entries.map((e) => JSON.stringify(e)).join('\n')}\n`;
-      await ctx.store.put(objectKeys.batchManifestPart(batchId, part), body, { contentType: 'application/x-ndjson' });
-    }
-    if (close) await ctx.tracker.closeBatch(batchId);
+  /** Creates the batch; its batch.json is written while the files are admitted (awaited before answering). */
+  #createBatch(batchId: string, purpose: BatchPurpose, source: string): Promise<IntakeBatch> {
+    return this.deps.producer.intake.create(batchId, purpose, source, { awaitDocument: false });
   }
 }
 

@@ -1,4 +1,4 @@
-import { JobName, QueueName, StageWorker, type RunningStage, type ServiceContext } from '@facepipe/core';
+import { JobName, QueueName, redisKeys, StageWorker, type RunningStage, type ServiceContext } from '@facepipe/core';
 import { FaceIndex, FaceLibrary } from '@facepipe/face-index';
 import { ClassifyHandler } from './classify-handler.js';
 import { GalleryBuilder } from './gallery-builder.js';
@@ -19,7 +19,7 @@ export async function startClassifyStage(ctx: ServiceContext): Promise<RunningSt
   if (!index) ctx.log.warn('DATABASE_URL is not set: faces are not written to a face index (no clusters, people or search by face)');
   const library = index ? new FaceLibrary(index, { tolerance }) : undefined;
   // Redis carries the newest gallery version, so every classify process switches at its next job.
-  const versionKey = `${ctx.config.redis.prefix}:gallery:version`;
+  const versionKey = redisKeys(ctx.config.redis.prefix).galleryVersion;
   const cache = new GalleryCache(repository, {
     classifier,
     tolerance,

@@ -9,11 +9,16 @@ import { ExitCode } from '../errors/cli-failure.js';
 export const ingestCommand: Command = {
   name: 'ingest',
   summary: 'queue a folder or s3://bucket/prefix as a batch on a running deployment',
-  usage: `facepipe ingest <dir|s3://bucket/prefix> [--wait] [--force] [--all-files] [--json]
+  usage: `facepipe ingest <dir|s3://bucket/prefix> [--wait] [--force] [--all-files] [--resume <batchId>] [--json]
 
 Stores each input under its content hash and queues what needs processing (REDIS_URL, S3_*).
 Prints the batch id first; --wait follows the batch until it finishes, riding out Redis
 restarts (it reconnects and keeps waiting).
+
+When the last batch of the same input was cut short (the ingest was killed or lost Redis or S3
+before every input was admitted), it is continued: only the inputs it does not list yet are
+admitted, under the same batch id. --resume <batchId> names the batch to continue (it must be
+of the same input); --force always starts a new batch.
 
 Options:
 ${dataDirUsage}
@@ -25,7 +30,7 @@ some inputs failed (facepipe results <batchId> says why), 3 Redis or S3 unreacha
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { ...dataDirOption, wait: { type: 'boolean', default: false }, force: { type: 'boolean', default: false }, 'all-files': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+      options: { ...dataDirOption, wait: { type: 'boolean', default: false }, force: { type: 'boolean', default: false }, 'all-files': { type: 'boolean', default: false }, resume: { type: 'string' }, json: { type: 'boolean', default: false } },
     });
     if (positionals.length !== 1) throw new UsageError('facepipe ingest needs one folder or s3:// prefix');
     return withProducer('ingest', async (producer) => {
@@ -52,7 +57,17 @@ some inputs failed (facepipe results <batchId> says why), 3 Redis or S3 unreacha
           queued = n;
           bar.update(n, undefined);
         };
-        const { total, skipped, skippedBy } = await producer.ingest({ input: positionals[0]!, force: values.force, allFiles: values['all-files'], onItem, onBatch: announce });
+        const onResume = (b: { id: string; total: number }) =>
+          process.stderr.write(`continuing batch ${b.id}, cut short after ${plural(b.total, 'input')}: admitting the inputs it does not list yet\n`);
+        const { total, skipped, skippedBy } = await producer.ingest({
+          input: positionals[0]!,
+          force: values.force,
+          allFiles: values['all-files'],
+          onItem,
+          onBatch: announce,
+          resume: values.resume ?? 'auto',
+          onResume,
+        });
         bar.done();
         if (skipped > 0) process.stderr.write(`${describeInputSkips(skippedBy)}\n`);
         if (!values.wait) {

@@ -26,7 +26,8 @@ ${dataDirUsage}`,
           values.json
             ? `${JSON.stringify(batch)}\n`
             : `batch ${batch.id} (${batch.purpose}, ${batch.source}): ${finished}/${batch.total}${batch.ingested ? '' : '+'} finished, ${batch.done} done, ${batch.failed} failed, ${plural(batch.faces, 'face')}${batch.finishedAt ? ', complete' : ''}\n` +
-                Object.entries(batch.errors).map(([c, n]) => `  ${c}: ${n}\n`).join(''),
+                Object.entries(batch.errors).map(([c, n]) => `  ${c}: ${n}\n`).join('') +
+                ((await producer.intake.cutShort([batch])).length > 0 ? `  ${cutShortNote(batch)}\n` : ''),
         );
         return 0;
       }
@@ -43,10 +44,22 @@ ${dataDirUsage}`,
         return 0;
       }
       process.stdout.write(queueTable(queues));
+      const cutShort = new Set((await producer.intake.cutShort(batches)).map((b) => b.id));
       for (const b of batches) {
         process.stdout.write(`batch ${b.id} ${b.purpose} ${b.done + b.failed}/${b.total} finished, ${b.failed} failed, ${plural(b.faces, 'face')}  ${b.source}\n`);
+        if (cutShort.has(b.id)) process.stdout.write(`  ${cutShortNote(b)}\n`);
       }
       return 0;
     }, { dataDir: values['data-dir'] });
   },
 };
+
+/** What to say of a batch whose admission was cut short, with the command that finishes it. */
+export function cutShortNote(b: { id: string; purpose: string; source: string }): string {
+  const finish = b.purpose === 'reindex' ? `run the re-index again (facepipe ${b.source})` : `facepipe ingest ${shellQuote(b.source)} --resume ${b.id}`;
+  return `not every input was admitted (the ingest was cut short); finish it with: ${finish}`;
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}

@@ -18,6 +18,12 @@ export class BatchManifestWriter {
     readonly batchId: string,
     /** Lines per part. @defaultValue 10000 */
     readonly partSize = manifestPartSize,
+    /**
+     * Gives the number of the next part. Where several writers (requests, a resumed ingest) add
+     * to one batch's manifest, a shared counter (Redis) keeps them from overwriting each other.
+     * @defaultValue 0, 1, 2… of this writer
+     */
+    readonly nextPart?: () => Promise<number>,
     /** Runs each part's write (the ingestor's: waits and retries while the store is full). @defaultValue runs it once */
     readonly runWrite: (what: string, write: () => Promise<void>) => Promise<void> = (_what, write) => write(),
   ) {}
@@ -32,10 +38,14 @@ export class BatchManifestWriter {
   async flush(): Promise<void> {
     if (this.#lines.length === 0) return this.#flushing;
     const body = `${this.#lines.join('\n')}\n`;
-    const key = objectKeys.batchManifestPart(this.batchId, this.#part);
+    const local = this.#part;
     this.#lines = [];
     this.#part += 1;
-    this.#flushing = this.#flushing.then(() => this.runWrite(`store ${key}`, () => this.store.put(key, body, { contentType: 'application/x-ndjson' })));
+    this.#flushing = this.#flushing.then(async () => {
+      const part = this.nextPart ? await this.nextPart() : local;
+      const key = objectKeys.batchManifestPart(this.batchId, part);
+      await this.runWrite(`store ${key}`, () => this.store.put(key, body, { contentType: 'application/x-ndjson' }));
+    });
     return this.#flushing;
   }
 }

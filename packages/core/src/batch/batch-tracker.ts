@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { redisKeys } from '../storage/keys.js';
 import { trackerCommands } from './lua-scripts.js';
 
 /** What a batch is for. */
@@ -88,12 +89,14 @@ export function newBatchId(): string {
 export class BatchTracker {
   readonly #redis: Redis & TrackerCommands;
   readonly #prefix: string;
+  readonly #keys: ReturnType<typeof redisKeys>;
   readonly #staleMs: number;
   readonly #rememberDoneSeconds: number;
   readonly #rememberFailedSeconds: number;
 
   constructor(redis: Redis, options: BatchTrackerOptions) {
     this.#prefix = options.prefix;
+    this.#keys = redisKeys(options.prefix);
     this.#staleMs = options.staleQueuedMs ?? 6 * 3600 * 1000;
     this.#rememberDoneSeconds = options.rememberDoneSeconds ?? 3600;
     this.#rememberFailedSeconds = options.rememberFailedSeconds ?? 86_400;
@@ -106,11 +109,11 @@ export class BatchTracker {
   }
 
   #batchKey(id: string): string {
-    return `${this.#prefix}:batch:${id}`;
+    return this.#keys.batch(id);
   }
 
   #imageKeys(imageId: string): [string, string] {
-    return [`${this.#prefix}:img:${imageId}`, `${this.#prefix}:img:${imageId}:waiters`];
+    return [this.#keys.image(imageId), this.#keys.imageWaiters(imageId)];
   }
 
   async createBatch(id: string, purpose: BatchPurpose, source: string): Promise<void> {
@@ -118,7 +121,7 @@ export class BatchTracker {
     await this.#redis
       .multi()
       .hset(this.#batchKey(id), { purpose, source, createdAt: now, total: 0, done: 0, failed: 0, faces: 0, cached: 0, ingested: 0 })
-      .zadd(`${this.#prefix}:batches`, now, id)
+      .zadd(this.#keys.batches, now, id)
       .exec();
   }
 
@@ -213,15 +216,14 @@ export class BatchTracker {
 
   /** Most recent batches first. */
   async listBatches(limit = 50): Promise<BatchInfo[]> {
-    const ids = await this.#redis.zrevrange(`${this.#prefix}:batches`, 0, limit - 1);
+    const ids = await this.#redis.zrevrange(this.#keys.batches, 0, limit - 1);
     const infos = await Promise.all(ids.map((id) => this.getBatch(id)));
     return infos.filter((b): b is BatchInfo => b !== undefined);
   }
 
   /** Whether item `index` of a batch has finished (done or failed). */
   async itemState(batchId: string, index: number): Promise<'done' | 'failed' | 'pending'> {
-    const key = this.#batchKey(batchId);
-    const [done, failed] = await Promise.all([this.#redis.getbit(`${key}:done`, index), this.#redis.getbit(`${key}:failed`, index)]);
+    const [done, failed] = await Promise.all([this.#redis.getbit(this.#keys.batchDone(batchId), index), this.#redis.getbit(this.#keys.batchFailed(batchId), index)]);
     return done ? 'done' : failed ? 'failed' : 'pending';
   }
 
@@ -230,8 +232,7 @@ export class BatchTracker {
    * batch's two bitmaps, for the sweeper.
    */
   async pendingItems(batchId: string, total: number, limit = 1000): Promise<number[]> {
-    const key = this.#batchKey(batchId);
-    const [done, failed] = await Promise.all([this.#redis.getBuffer(`${key}:done`), this.#redis.getBuffer(`${key}:failed`)]);
+    const [done, failed] = await Promise.all([this.#redis.getBuffer(this.#keys.batchDone(batchId)), this.#redis.getBuffer(this.#keys.batchFailed(batchId))]);
     const bit = (buf: Buffer | null, i: number) => (buf !== null && i >> 3 < buf.length ? (buf[i >> 3]! >> (7 - (i & 7))) & 1 : 0);
     const out: number[] = [];
     for (let i = 0; i < total && out.length < limit; i += 1) if (!bit(done, i) && !bit(failed, i)) out.push(i);
@@ -239,7 +240,7 @@ export class BatchTracker {
   }
 
   #stashKey(): string {
-    return `${this.#prefix}:stashed-results`;
+    return this.#keys.stashedResults;
   }
 
   /**

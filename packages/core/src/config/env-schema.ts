@@ -111,8 +111,15 @@ export const envSchema = z.object({
    */
   FACEPIPE_INTRA_OP_SPINNING: bool.default(false),
 
-  /** The producer holds back while the detect queue has more waiting jobs than this. @defaultValue 2000 */
+  /** Admission (ingest, uploads, re-index) holds back while the detect queue has this many waiting jobs. @defaultValue 2000 */
   FACEPIPE_MAX_QUEUED: int(1, 10_000_000).default(2000),
+  /**
+   * Admission also holds back while the embed queue has this many waiting jobs, so Redis stays
+   * bounded whichever stage is slowest. Unset = FACEPIPE_MAX_QUEUED.
+   */
+  FACEPIPE_MAX_QUEUED_EMBED: int(1, 10_000_000).optional(),
+  /** Admission also holds back while the classify queue has this many waiting jobs. Unset = FACEPIPE_MAX_QUEUED. */
+  FACEPIPE_MAX_QUEUED_CLASSIFY: int(1, 10_000_000).optional(),
   /** Completed jobs kept per queue (older ones are removed, so Redis stays small). @defaultValue 1000 */
   FACEPIPE_KEEP_COMPLETED: int(0, 10_000_000).default(1000),
   /** Failed jobs kept per queue for inspection and retry. @defaultValue 10000 */

@@ -23,7 +23,10 @@ export interface FacepipeConfig {
   classify: { concurrency: number; tolerance: number; classifier: 'nearest' | 'svm'; galleryRefreshMs: number };
   inference: { executionProvider: 'cpu' | 'cuda' | 'webgpu'; threads: number; intraOpThreads: number; intraOpSpinning: boolean };
   queues: {
+    /** The detect queue's bound (FACEPIPE_MAX_QUEUED); the same as `bounds.detect`. */
     maxQueued: number;
+    /** Waiting jobs per stage past which admission holds back (whole-pipeline backpressure). */
+    bounds: { detect: number; embed: number; classify: number };
     keepCompleted: number;
     keepFailed: number;
     /** Attempts per job: FACEPIPE_JOB_ATTEMPTS, or as many as the retry window needs. */
@@ -141,6 +144,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     inference: { executionProvider: e.FACEPIPE_EXECUTION_PROVIDER, threads: e.FACEPIPE_INFERENCE_THREADS, intraOpThreads: e.FACEPIPE_INTRA_OP_THREADS, intraOpSpinning: e.FACEPIPE_INTRA_OP_SPINNING },
     queues: {
       maxQueued: e.FACEPIPE_MAX_QUEUED,
+      bounds: { detect: e.FACEPIPE_MAX_QUEUED, embed: e.FACEPIPE_MAX_QUEUED_EMBED ?? e.FACEPIPE_MAX_QUEUED, classify: e.FACEPIPE_MAX_QUEUED_CLASSIFY ?? e.FACEPIPE_MAX_QUEUED },
       keepCompleted: e.FACEPIPE_KEEP_COMPLETED,
       keepFailed: e.FACEPIPE_KEEP_FAILED,
       attempts: e.FACEPIPE_JOB_ATTEMPTS ?? attemptsForWindow(retry),

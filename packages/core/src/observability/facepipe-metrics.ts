@@ -14,6 +14,12 @@ export type JobOutcome =
   | { ok: true; /** Images the job handled (1 for image stages, 0 otherwise). */ images: number; /** Faces in the job's result, when it says. */ faces?: number }
   | { ok: false; code: string; /** No more attempts: the job is in the failed set. */ final: boolean };
 
+/** Each stage's backlog against its bound, and whether it holds admission back (see AdmissionGate). */
+export interface AdmissionView {
+  stages: { stage: string; waiting: number; bound: number }[];
+  heldBackBy: string[];
+}
+
 /** The narrow view of the metrics a stage worker needs (keeps queue/ free of prom-client). */
 export interface StageMetrics {
   recordJob(stage: string, ms: number, outcome: JobOutcome): void;
@@ -34,6 +40,7 @@ export class FacepipeMetrics implements StageMetrics {
   readonly imagesProcessed: Counter<'stage'>;
   readonly facesProcessed: Counter<'stage'>;
   readonly #queues = new Map<string, Queue>();
+  #admission: (() => Promise<AdmissionView>) | undefined;
   #processMetrics = false;
 
   constructor(readonly service: string) {
@@ -94,6 +101,40 @@ export class FacepipeMetrics implements StageMetrics {
             if (count !== undefined) this.set({ queue: name }, count);
           }),
         );
+      },
+    });
+  }
+
+  /** Exports admission's per-stage bounds and which stages hold it back, read on each scrape. */
+  watchAdmission(read: () => Promise<AdmissionView>): void {
+    const first = this.#admission === undefined;
+    this.#admission = read;
+    if (!first) return;
+    const admission = () => this.#admission;
+    const registers = [this.registry];
+    const view = async (): Promise<AdmissionView | undefined> => {
+      const read = admission();
+      return read ? withTimeout(read(), 2000).catch(() => undefined) : undefined;
+    };
+    new Gauge({
+      name: 'facepipe_admission_held_back',
+      help: 'Whether this stage holds admission back now (1: its waiting jobs reached facepipe_admission_bound)',
+      labelNames: ['stage'],
+      registers,
+      async collect() {
+        this.reset();
+        const v = await view();
+        for (const s of v?.stages ?? []) this.set({ stage: s.stage }, v!.heldBackBy.includes(s.stage) ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'facepipe_admission_bound',
+      help: 'Waiting jobs per stage at which admission (ingest, uploads, re-index) holds back',
+      labelNames: ['stage'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const s of (await view())?.stages ?? []) this.set({ stage: s.stage }, s.bound);
       },
     });
   }

@@ -5,7 +5,7 @@ import { FacepipeError, isErrorCode } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import { failureCode, jobIds, type ImageJobData, type PipelineQueues, type StageName } from '../queue/index.js';
 import type { OutcomeRecorder, ResultDocument } from '../results/index.js';
-import { objectKeys, type ObjectStore } from '../storage/index.js';
+import { objectKeys, redisKeys, type ObjectStore } from '../storage/index.js';
 
 export interface BatchSweeperOptions {
   redis: Redis;
@@ -59,7 +59,7 @@ export class BatchSweeper {
   }
 
   #key(name: string): string {
-    return `${this.#o.prefix}:sweeper:${name}`;
+    return redisKeys(this.#o.prefix).sweeper(name);
   }
 
   /** One pass, unless another process is sweeping now (then undefined). */

@@ -5,6 +5,7 @@ import { Logger } from '../logging/index.js';
 import { FacepipeMetrics } from '../observability/index.js';
 import { closeRedis, createRedisConnection, PipelineQueues, type RetryPolicy } from '../queue/index.js';
 import { OutcomeRecorder } from '../results/index.js';
+import { AdmissionGate } from '../intake/index.js';
 import { S3ObjectStore } from '../storage/index.js';
 
 /** The adapters every facepipe process needs, built once from the validated config. */
@@ -16,6 +17,8 @@ export class ServiceContext {
   readonly tracker: BatchTracker;
   readonly queues: PipelineQueues;
   readonly outcomes: OutcomeRecorder;
+  /** Whole-pipeline backpressure for everything this process admits (FACEPIPE_MAX_QUEUED*). */
+  readonly gate: AdmissionGate;
   /** This process's Prometheus metrics (served by the health server or the HTTP service). */
   readonly metrics: FacepipeMetrics;
   #closing: Promise<void> | undefined;
@@ -48,6 +51,11 @@ export class ServiceContext {
       keepFailed: config.queues.keepFailed,
     }, (err) => this.log.debug('queue connection error', { err: err.message }));
     this.outcomes = new OutcomeRecorder(this.store, this.tracker);
+    this.gate = new AdmissionGate(this.queues, config.queues.bounds, (stages) =>
+      stages.length > 0
+        ? this.log.info('admission held back', { heldBackBy: stages.join(','), bounds: config.queues.bounds })
+        : this.log.info('admission resumed'),
+    );
     this.metrics = new FacepipeMetrics(service);
   }
 

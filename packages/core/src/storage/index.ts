@@ -3,6 +3,7 @@ export { S3ObjectStore, type S3ObjectStoreOptions } from './s3-object-store.js';
 export { MemoryObjectStore } from './memory-object-store.js';
 export {
   objectKeys,
+  redisKeys,
   versionTag,
   isImageId,
   imageIdPattern,

@@ -60,6 +60,35 @@ export const objectKeys = {
   galleryCurrent: 'gallery/current.json',
 } as const;
 
+/**
+ * Every Redis key facepipe writes itself (BullMQ's own keys live under `<prefix>:<queue>:`), in
+ * one place beside {@link objectKeys}. The Lua script packages/core/lua/complete-image.lua builds the batch key
+ * of a waiter as `<prefix>:batch:<id>`: keep the two in step.
+ */
+export const redisKeys = (prefix: string) => ({
+  /** Sorted set of batch ids by creation time. */
+  batches: `${prefix}:batches`,
+  /** A batch's counts (hash); its items' outcomes are the bitmaps `…:done` and `…:failed`. */
+  batch: (batchId: string) => `${prefix}:batch:${batchId}`,
+  batchDone: (batchId: string) => `${prefix}:batch:${batchId}:done`,
+  batchFailed: (batchId: string) => `${prefix}:batch:${batchId}:failed`,
+  /** The next manifest part number of a batch (every writer of its manifest takes numbers here). */
+  manifestParts: (batchId: string) => `${prefix}:manifest-part:${batchId}`,
+  /** Held (with a short expiry, renewed) while a process admits inputs into the batch. */
+  intakeLease: (batchId: string) => `${prefix}:intake:${batchId}`,
+  /** What Redis remembers of an image, and the batch items waiting for it ("batchId:index"). */
+  image: (imageId: string) => `${prefix}:img:${imageId}`,
+  imageWaiters: (imageId: string) => `${prefix}:img:${imageId}:waiters`,
+  /** Result documents kept while S3 is unavailable. */
+  stashedResults: `${prefix}:stashed-results`,
+  /** The sweeper's lock, progress and requeue counts. */
+  sweeper: (name: string) => `${prefix}:sweeper:${name}`,
+  /** The gallery version classify workers load. */
+  galleryVersion: `${prefix}:gallery:version`,
+  /** API keys of the HTTP service. */
+  apiKeys: `${prefix}:api-keys`,
+});
+
 /** Decodes the person name from a gallery member key. */
 export function personFromMemberKey(key: string): string | undefined {
   const rest = key.slice(objectKeys.galleryMembersPrefix.length);

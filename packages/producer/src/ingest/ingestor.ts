@@ -1,17 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  BatchManifestWriter,
-  FacepipeError,
-  objectKeys,
-  type BatchPurpose,
-  type BatchTracker,
-  type DetectJobData,
-  type Logger,
-  type ManifestEntry,
-  type ObjectStore,
-  type PipelineQueues,
-  type ResultDocument,
-} from '@facepipe/core';
+import { FacepipeError, objectKeys, readBatchManifest, type BatchIntake, type BatchPurpose, type IntakeBatch, type Logger, type ManifestEntry, type ObjectStore } from '@facepipe/core';
 import type { IngestItem } from './sources.js';
 
 /** What happened to one input at ingest. */
@@ -24,22 +12,13 @@ export type AdmitOutcome =
   | { kind: 'rejected'; imageId: string | null; error: FacepipeError };
 
 export interface IngestorDeps {
+  /** Where every entry path creates batches, claims images and queues them (backpressure included). */
+  intake: BatchIntake;
   store: ObjectStore;
-  tracker: BatchTracker;
-  queues: Pick<PipelineQueues, 'addDetectBulk' | 'clearFinishedJobs' | 'detect'>;
   log: Logger;
-  /** The pipeline version results must have to count as current. */
-  pipelineVersion: string;
   /** Reads an image header: format and size, or a typed error (NOT_AN_IMAGE, IMAGE_TOO_LARGE…). */
   probe: (bytes: Uint8Array) => Promise<unknown>;
   maxBytes: number;
-  /** Hold back while the detect queue has this many waiting jobs (Redis memory on huge imports). */
-  maxQueued: number;
-  /**
-   * How long admission waits, retrying, while a store is out of space (STORAGE_FULL) before the
-   * ingest stops with that error. @defaultValue 900000 (the retry window)
-   */
-  storageFullWaitMs?: number;
 }
 
 export interface IngestOptions {
@@ -60,74 +39,144 @@ export interface IngestOptions {
 }
 
 /**
- * The producer: stores each input under its content hash, then queues only what needs work. It
- * streams its inputs with bounded concurrency, writes the batch manifest as it goes, and holds
- * back while the detect queue is deeper than `maxQueued`, so a million-photo import uses bounded
- * memory here and in Redis.
+ * The producer: stores each input under its content hash, then queues only what needs work, all
+ * through the {@link BatchIntake}. It streams its inputs with bounded concurrency, writes the
+ * batch manifest as it goes, and holds back while any stage's backlog is at its bound, so a
+ * million-photo import uses bounded memory here and in Redis.
  */
 export class Ingestor {
-  #pendingJobs: DetectJobData[] = [];
-
   constructor(readonly deps: IngestorDeps) {}
 
   /** Ingests a stream of inputs as one batch; resolves when every input has been admitted. */
   async ingest(items: AsyncIterable<IngestItem>, options: IngestOptions): Promise<{ batchId: string; total: number }> {
-    const { tracker, store } = this.deps;
     const iterator = items[Symbol.asyncIterator]();
     // The first input is read before the batch exists: a source that cannot be read at all (a
     // missing folder, a refused listing) fails here and leaves no open, empty batch behind.
-    let first: IteratorResult<IngestItem> | undefined = await iterator.next();
-    await tracker.createBatch(options.batchId, options.purpose, options.sourceLabel);
+    const first = await iterator.next();
+    const batch = await this.deps.intake.create(options.batchId, options.purpose, options.sourceLabel);
     options.onBatch?.(options.batchId);
-    const batchDoc = { id: options.batchId, purpose: options.purpose, source: options.sourceLabel, createdAt: new Date().toISOString() };
-    await this.#whileStorageFull('store the batch document', () => store.putJson(objectKeys.batch(options.batchId), batchDoc));
-    const manifest = new BatchManifestWriter(store, options.batchId, undefined, (what, write) => this.#whileStorageFull(what, write));
+    const { total } = await batch.leased(() => this.#admitAll(iterator, first, batch, options, undefined));
+    return { batchId: options.batchId, total };
+  }
+
+  /**
+   * Continues a batch whose admission was cut short (the process killed, Redis or S3 gone):
+   * admits only the inputs its manifest does not list. Items counted before the cut but never
+   * written to the manifest are given to the first missing inputs, so the batch ends with one
+   * result per input; any left over (inputs gone since) are failed as OBJECT_NOT_FOUND.
+   */
+  async resume(items: AsyncIterable<IngestItem>, options: IngestOptions): Promise<{ batchId: string; total: number; resumed: number }> {
+    const batch = this.deps.intake.batch(options.batchId);
+    const info = await this.deps.intake.deps.tracker.getBatch(options.batchId);
+    if (!info) throw new FacepipeError('OBJECT_NOT_FOUND', `batch ${options.batchId} does not exist`);
+    return batch.leased(async () => {
+      const listed = new Set<string>();
+      const indexes = new Set<number>();
+      for await (const entry of readBatchManifest(this.deps.store, options.batchId)) {
+        listed.add(entry.source);
+        indexes.add(entry.index);
+      }
+      const holes: number[] = [];
+      for (let i = 0; i < info.total; i += 1) if (!indexes.has(i)) holes.push(i);
+      options.onBatch?.(options.batchId);
+      const iterator = items[Symbol.asyncIterator]();
+      const missing: AsyncIterator<IngestItem> = {
+        next: async () => {
+          for (;;) {
+            const next = await iterator.next();
+            if (next.done || !listed.has(next.value.source)) return next;
+          }
+        },
+      };
+      const first = await missing.next();
+      const { total, admitted } = await this.#admitAll(missing, first, batch, options, { holes, total: info.total });
+      this.deps.log.info('batch resumed', { batchId: options.batchId, admitted, total });
+      return { batchId: options.batchId, total, resumed: admitted };
+    });
+  }
+
+  async #admitAll(
+    iterator: AsyncIterator<IngestItem>,
+    firstItem: IteratorResult<IngestItem>,
+    batch: IntakeBatch,
+    options: IngestOptions,
+    resume: { holes: number[]; total: number } | undefined,
+  ): Promise<{ batchId: string; total: number; admitted: number }> {
+    let first: IteratorResult<IngestItem> | undefined = firstItem;
     const done = new Map<number, ManifestEntry>();
     let nextToWrite = 0;
-    let nextIndex = 0;
+    let nextIndex = resume?.total ?? 0;
     let admitted = 0;
     let exhausted = false;
+    let stopped = false;
     const take = async (): Promise<{ item: IngestItem; index: number } | undefined> => {
-      if (exhausted) return undefined;
+      if (exhausted || stopped) return undefined;
       const next = first ?? (await iterator.next());
       first = undefined;
       if (next.done) {
         exhausted = true;
         return undefined;
       }
-      return { item: next.value, index: nextIndex++ };
+      const hole = resume?.holes.shift();
+      return { item: next.value, index: hole ?? nextIndex++ };
     };
     const lane = async () => {
       for (let got = await take(); got; got = await take()) {
         const { item, index } = got;
-        await tracker.addItem(options.batchId);
-        const outcome = await this.admit(item, options.batchId, index, options);
-        done.set(index, {
+        if (index >= (resume?.total ?? 0)) await batch.addItem();
+        const outcome = await this.admit(item, batch, index, options);
+        const entry: ManifestEntry = {
           index,
           source: item.source,
           imageId: outcome.imageId,
           ...(item.person ? { person: item.person } : {}),
           ...(outcome.kind === 'rejected' ? { error: outcome.error.toRecord() } : {}),
-        });
-        // Manifest lines go out in index order, whatever order the lanes finish in. Each entry is
-        // taken and the cursor moved before awaiting, so two lanes never write the same entry
-        // (nor skip the next one).
-        while (done.has(nextToWrite)) {
-          const entry = done.get(nextToWrite)!;
-          done.delete(nextToWrite);
-          nextToWrite += 1;
-          await manifest.add(entry);
+        };
+        if (resume) {
+          await batch.record(entry); // a resumed batch's lines go out as they come
+        } else {
+          // Manifest lines go out in index order, whatever order the lanes finish in. Each entry is
+          // taken and the cursor moved before awaiting, so two lanes never write the same entry
+          // (nor skip the next one).
+          done.set(index, entry);
+          while (done.has(nextToWrite)) {
+            const next = done.get(nextToWrite)!;
+            done.delete(nextToWrite);
+            nextToWrite += 1;
+            await batch.record(next);
+          }
         }
         admitted += 1;
         options.onItem?.(admitted, outcome);
       }
     };
-    await Promise.all(Array.from({ length: options.concurrency ?? 8 }, lane));
-    await this.#flushJobs();
-    await manifest.flush();
-    await tracker.finishIngest(options.batchId, nextIndex);
-    this.deps.log.info('batch ingested', { batchId: options.batchId, total: nextIndex });
-    return { batchId: options.batchId, total: nextIndex };
+    // One lane failing (S3 or Redis gone) stops the others before they take more inputs; the
+    // batch stays not fully admitted (resumable) and nothing runs on after the error is thrown.
+    const lanes = await Promise.allSettled(
+      Array.from({ length: options.concurrency ?? 8 }, () =>
+        lane().catch((err: unknown) => {
+          stopped = true;
+          throw err;
+        }),
+      ),
+    );
+    const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+    if (failed) {
+      // What was admitted is queued and listed (best effort: the store or Redis may be gone), so
+      // a resume finds those inputs in flight instead of claimed with no job.
+      await batch.flushJobs().catch(() => undefined);
+      await batch.manifest.flush().catch(() => undefined);
+      throw failed.reason;
+    }
+    // Items counted before a cut whose inputs are gone now: failed, so the batch can finish.
+    for (const index of resume?.holes ?? []) {
+      const error = new FacepipeError('OBJECT_NOT_FOUND', 'the input was gone when its batch was resumed');
+      await this.deps.intake.deps.tracker.markItem(batch.batchId, index, { kind: 'failed', code: error.code });
+      await batch.record({ index, source: `(input ${index}, gone)`, imageId: null, error: error.toRecord() });
+    }
+    await batch.finish(nextIndex);
+    this.deps.log.info('batch ingested', { batchId: batch.batchId, total: nextIndex });
+    return { batchId: batch.batchId, total: nextIndex, admitted };
   }
 
   /**
@@ -135,116 +184,35 @@ export class Ingestor {
    * (once per content), and queue it unless a current result exists or the same bytes are
    * already in flight. Bad input is rejected here with its typed reason and counted as failed.
    */
-  async admit(item: IngestItem, batchId: string, index: number, options: Pick<IngestOptions, 'force' | 'bulkSize'> = {}): Promise<AdmitOutcome> {
-    const { tracker, store, pipelineVersion } = this.deps;
+  async admit(item: IngestItem, batch: IntakeBatch, index: number, options: Pick<IngestOptions, 'force' | 'bulkSize'> = {}): Promise<AdmitOutcome> {
+    const { store } = this.deps;
     let imageId: string | null = null;
     try {
       const bytes = await item.read(this.deps.maxBytes);
       imageId = createHash('sha256').update(bytes).digest('hex');
       await this.deps.probe(bytes);
-      const claim = await tracker.claimImage(imageId, pipelineVersion, batchId, index, options.force);
-      if (claim.kind === 'done') {
-        await tracker.markItem(batchId, index, { kind: 'done', faces: claim.faces, cached: true });
-        return { kind: 'cached', imageId, faces: claim.faces };
-      }
+      const claim = await batch.claim(imageId, index, { force: options.force });
+      if (claim.kind === 'cached') return { kind: 'cached', imageId, faces: claim.faces };
       const originalKey = objectKeys.original(imageId);
+      const storeOriginal = () =>
+        this.deps.intake.whileStorageFull(`store ${originalKey}`, () =>
+          item.s3 ? store.copyFrom(item.s3.bucket, item.s3.key, originalKey) : store.put(originalKey, bytes, { contentLength: bytes.length }),
+        );
       if (claim.kind === 'attached') {
         // The same bytes are in flight; their job may be retrying because the original went
         // missing (STORED_OBJECT_MISSING): these bytes repair it.
-        if ((await store.head(originalKey)) === undefined) await this.#storeOriginal(item, bytes, originalKey);
+        if ((await store.head(originalKey)) === undefined) await storeOriginal();
         return { kind: 'attached', imageId };
       }
-      // A finished result of any version means the original is stored already; without one,
-      // upload it (overwriting identical bytes is harmless), so a new image costs no extra lookup.
-      // After a failed result the original is looked for: the failure may have been its loss.
-      let haveOriginal: boolean;
-      let failedBefore = false;
-      if (!options.force) {
-        const result = await store.getJson<ResultDocument>(objectKeys.result(imageId));
-        if (result?.status === 'done' && result.versions.pipeline === pipelineVersion) {
-          await tracker.markItem(batchId, index, { kind: 'done', faces: result.faceCount, cached: true });
-          await tracker.completeImage(imageId, pipelineVersion, { kind: 'done', faces: result.faceCount });
-          return { kind: 'cached', imageId, faces: result.faceCount };
-        }
-        failedBefore = result?.status === 'failed';
-        haveOriginal = result?.status === 'done' && result.originalKey === originalKey;
-        if (failedBefore) haveOriginal = (await store.head(originalKey)) !== undefined;
-      } else {
-        haveOriginal = (await store.head(originalKey)) !== undefined;
-      }
-      // A failed job keeps its deterministic id: without removing it, adding the job again would
-      // be a no-op and the item would answer with the old failure.
-      if (claim.failedJobId || failedBefore || options.force) await this.deps.queues.clearFinishedJobs(imageId, pipelineVersion);
-      if (!haveOriginal) await this.#storeOriginal(item, bytes, originalKey);
-      this.#pendingJobs.push({ imageId, originalKey, source: item.source, batchId, enqueuedAt: Date.now(), pipelineVersion });
-      if (this.#pendingJobs.length >= Math.min(options.bulkSize ?? 50, this.deps.maxQueued)) await this.#flushJobs();
+      if (!claim.haveOriginal) await storeOriginal();
+      await batch.enqueueDetect({ imageId, originalKey, source: item.source }, options.bulkSize);
       return { kind: 'queued', imageId };
     } catch (err) {
       const error = FacepipeError.from(err);
       if (error.retryable) throw error; // S3/Redis trouble: stop the ingest, it can be re-run safely.
-      await tracker.markItem(batchId, index, { kind: 'failed', code: error.code });
-      this.deps.log.info('input rejected', { batchId, source: item.source, code: error.code, err: error.message });
+      await this.deps.intake.deps.tracker.markItem(batch.batchId, index, { kind: 'failed', code: error.code });
+      this.deps.log.info('input rejected', { batchId: batch.batchId, source: item.source, code: error.code, err: error.message });
       return { kind: 'rejected', imageId, error };
     }
-  }
-
-  /** Stores an input's bytes as its original, waiting while the store is full. */
-  #storeOriginal(item: IngestItem, bytes: Buffer, originalKey: string): Promise<void> {
-    const { store } = this.deps;
-    return this.#whileStorageFull(`store ${originalKey}`, () =>
-      item.s3 ? store.copyFrom(item.s3.bucket, item.s3.key, originalKey) : store.put(originalKey, bytes, { contentLength: bytes.length }),
-    );
-  }
-
-  /**
-   * Runs `write`; while it fails with STORAGE_FULL (a full disk under S3 or Redis), admission
-   * pauses and tries again with a growing wait, up to `storageFullWaitMs`: nothing is admitted
-   * half, and the ingest goes on by itself once space is freed.
-   */
-  async #whileStorageFull(what: string, write: () => Promise<void>): Promise<void> {
-    const deadline = Date.now() + (this.deps.storageFullWaitMs ?? 900_000);
-    let delay = 250;
-    for (let paused = false; ; ) {
-      try {
-        await write();
-        if (paused) this.deps.log.warn('admission resumed: the store takes writes again', { what });
-        return;
-      } catch (err) {
-        const error = FacepipeError.from(err);
-        if (error.code !== 'STORAGE_FULL' || Date.now() + delay > deadline) throw error;
-        if (!paused) this.deps.log.warn('admission paused: a store is out of space; free space and it goes on', { what, err: error.message });
-        paused = true;
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 5000);
-      }
-    }
-  }
-
-  /** Queues gathered jobs in one round trip, after waiting for room in the detect queue. */
-  async #flushJobs(): Promise<void> {
-    if (this.#pendingJobs.length === 0) return;
-    const jobs = this.#pendingJobs;
-    this.#pendingJobs = [];
-    await this.waitForRoom(jobs.length);
-    await this.#whileStorageFull('queue detect jobs', () => this.deps.queues.addDetectBulk(jobs).then(() => undefined));
-  }
-
-  /**
-   * Resolves once `n` more jobs fit in the detect queue without its waiting jobs exceeding
-   * `maxQueued` (one job at a time always fits an empty queue).
-   */
-  async waitForRoom(n = 1): Promise<void> {
-    let delay = 20;
-    for (;;) {
-      const waiting = await this.deps.queues.detect.getWaitingCount();
-      if (waiting + n <= this.deps.maxQueued || waiting === 0) return;
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 500);
-    }
-  }
-
-  /** Queues whatever single admissions left pending (used by the HTTP upload path). */
-  flush(): Promise<void> {
-    return this.#flushJobs();
   }
 }

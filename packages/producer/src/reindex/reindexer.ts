@@ -1,18 +1,14 @@
 import {
-  BatchManifestWriter,
   FacepipeError,
   newBatchId,
   objectKeys,
   readBatchManifest,
   type Logger,
   type ObjectStore,
-  type BatchTracker,
-  type DetectJobData,
-  type PipelineQueues,
+  type BatchIntake,
   type ResultDocument,
 } from '@facepipe/core';
 import type { FaceIndex, IndexedImage } from '@facepipe/face-index';
-import type { Queue } from 'bullmq';
 
 /**
  * What a re-index does:
@@ -29,13 +25,11 @@ export type ReindexKind = 'classify' | 'stale' | 'missing';
 
 export interface ReindexDeps {
   store: ObjectStore;
-  tracker: BatchTracker;
-  queues: Pick<PipelineQueues, 'addDetect' | 'addDetectBulk' | 'reclassify' | 'clearFinishedJobs' | 'detect' | 'classify'>;
+  /** Creates the batch, claims and queues its images under the whole pipeline's backpressure. */
+  intake: BatchIntake;
   log: Logger;
   /** The pipeline version current results must have. */
   pipelineVersion: string;
-  /** Bound on waiting jobs in the queue being filled (Redis memory). */
-  maxQueued: number;
   /**
    * The face index: work is selected with queries on its version columns, a page at a time,
    * instead of listing and reading every result document in S3.
@@ -71,51 +65,37 @@ export class Reindexer {
   constructor(readonly deps: ReindexDeps) {}
 
   async run(kind: ReindexKind, options: { onItem?: (count: number) => void } = {}): Promise<{ batchId: string; total: number; scanned: number }> {
-    const { store, tracker, log } = this.deps;
+    const { log } = this.deps;
     if (kind === 'missing' && !this.deps.index) throw new FacepipeError('INVALID_PAYLOAD', 'reindex missing needs the face index (DATABASE_URL)');
     const batchId = newBatchId();
-    await tracker.createBatch(batchId, 'reindex', `reindex ${kind}`);
-    await store.putJson(objectKeys.batch(batchId), { id: batchId, purpose: 'reindex', source: `reindex ${kind}`, createdAt: new Date().toISOString() });
-    const manifest = new BatchManifestWriter(store, batchId);
+    const batch = await this.deps.intake.create(batchId, 'reindex', `reindex ${kind}`);
     let total = 0;
     let scanned = 0;
     const pages = kind === 'missing' ? this.#missingPages(batchId) : this.deps.index ? this.#indexPages(kind) : this.#resultPages(kind);
     for await (const page of pages) {
       scanned += page.scanned;
-      const detectJobs: DetectJobData[] = [];
       for (const item of page.items) {
-        const index = await tracker.addItem(batchId);
-        await manifest.add({ index, source: item.source, imageId: item.imageId });
+        const index = await batch.addItem();
+        await batch.record({ index, source: item.source, imageId: item.imageId });
         total += 1;
-        const base = { imageId: item.imageId, originalKey: item.originalKey, source: item.source, batchId, enqueuedAt: Date.now() };
+        const base = { imageId: item.imageId, originalKey: item.originalKey, source: item.source };
         if (item.action === 'classify') {
           // Force past "done": the image is current, but its names are what we want again.
-          const claim = await tracker.claimImage(item.imageId, item.pipelineVersion, batchId, index, true);
-          if (claim.kind !== 'enqueue') continue;
-          await this.#waitForRoom(this.deps.queues.classify);
-          await this.deps.queues.reclassify(
-            { ...base, pipelineVersion: item.pipelineVersion, detectVersion: item.detectVersion!, embedVersion: item.embedVersion!, faceCount: item.faceCount },
-            batchId,
-          );
+          const claim = await batch.claim(item.imageId, index, { pipelineVersion: item.pipelineVersion, force: true, checkResult: false, clearFinished: false });
+          if (claim.kind !== 'new') continue;
+          await batch.reclassify({ ...base, pipelineVersion: item.pipelineVersion, detectVersion: item.detectVersion!, embedVersion: item.embedVersion!, faceCount: item.faceCount });
         } else {
           // `missing`: forced, since Redis may still remember the image as done.
-          const claim = await tracker.claimImage(item.imageId, this.deps.pipelineVersion, batchId, index, kind === 'missing');
-          if (claim.kind === 'done') await tracker.markItem(batchId, index, { kind: 'done', faces: 0, cached: true });
-          if (claim.kind !== 'enqueue') continue;
-          // A finished job of the same id would make BullMQ ignore the new one (as ingest --force does).
-          if (claim.failedJobId || kind === 'missing') await this.deps.queues.clearFinishedJobs(item.imageId, this.deps.pipelineVersion);
-          detectJobs.push({ ...base, pipelineVersion: this.deps.pipelineVersion });
+          const claim = await batch.claim(item.imageId, index, { force: kind === 'missing', checkResult: false });
+          if (claim.kind !== 'new') continue;
+          await batch.enqueueDetect(base, 1000);
         }
       }
-      if (detectJobs.length > 0) {
-        await this.#waitForRoom(this.deps.queues.detect);
-        // One round trip per page.
-        await this.deps.queues.addDetectBulk(detectJobs);
-      }
+      // One round trip per page.
+      await batch.flushJobs();
       options.onItem?.(total);
     }
-    await manifest.flush();
-    await tracker.finishIngest(batchId, total);
+    await batch.finish(total);
     log.info('re-index queued', { batchId, kind, total, scanned, from: this.deps.index ? 'face index' : 'result listing' });
     return { batchId, total, scanned };
   }
@@ -197,14 +177,6 @@ export class Reindexer {
         faceCount: result.faceCount,
       };
       yield { items: wanted ? [item] : [], scanned: 1 };
-    }
-  }
-
-  async #waitForRoom(queue: Queue): Promise<void> {
-    let delay = 20;
-    while ((await queue.getWaitingCount()) >= this.deps.maxQueued) {
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 500);
     }
   }
 }

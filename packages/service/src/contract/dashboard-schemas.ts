@@ -60,7 +60,7 @@ const queueOverview = z.object({
 });
 
 const alert = z.object({
-  kind: z.enum(['no-workers', 'paused', 'failure-rate', 'stalled', 'disk-full', 'disk-low']),
+  kind: z.enum(['no-workers', 'paused', 'failure-rate', 'stalled', 'disk-full', 'disk-low', 'held-back', 'not-admitted']),
   severity: z.enum(['error', 'warning']),
   message: z.string(),
   queue: z.string().optional(),
@@ -75,6 +75,12 @@ export const overview = z
     batches: z.array(z.union([dashboardBatch, uploadGroup])).describe('Newest first, small uploads grouped'),
     alerts: z.array(alert).describe('Banners, most urgent first'),
     gallery: z.object({ version: count, people: count, faces: count }).nullable(),
+    admission: z
+      .object({
+        heldBackBy: z.array(z.string()).describe('Stages whose waiting jobs reached their bound: new inputs wait until they catch up'),
+        stages: z.array(z.object({ stage: z.string(), waiting: count, bound: count })),
+      })
+      .describe('Whole-pipeline backpressure (FACEPIPE_MAX_QUEUED, FACEPIPE_MAX_QUEUED_EMBED, FACEPIPE_MAX_QUEUED_CLASSIFY)'),
   })
   .meta({ id: 'Overview' });
 

@@ -62,7 +62,7 @@ export type BatchRow = DashboardBatch | UploadGroup;
 
 /** One banner at the top of the dashboard. */
 export interface DashboardAlert {
-  kind: 'no-workers' | 'paused' | 'failure-rate' | 'stalled' | 'disk-full' | 'disk-low';
+  kind: 'no-workers' | 'paused' | 'failure-rate' | 'stalled' | 'disk-full' | 'disk-low' | 'held-back' | 'not-admitted';
   /** `error` needs someone now; `warning` may be intended (a paused queue). */
   severity: 'error' | 'warning';
   message: string;
@@ -104,6 +104,8 @@ export interface Overview {
   /** Banners, most urgent first. */
   alerts: DashboardAlert[];
   gallery: { version: number; people: number; faces: number } | null;
+  /** Whole-pipeline backpressure: each stage's waiting jobs against its bound, and the stages holding admission back. */
+  admission: { heldBackBy: string[]; stages: { stage: string; waiting: number; bound: number }[] };
 }
 
 /** A failure code of a batch, with whether retrying can help. */
