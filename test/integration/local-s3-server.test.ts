@@ -136,7 +136,7 @@ test('aws-chunked bodies are decoded', () => {
 });
 
 test('a torn or altered object is reported missing, never served; puts leave no temporary files', async () => {
-  const store = new S3ObjectStore({ bucket: 'local-test', region: 'us-east-1', endpoint, credentials: { accessKeyId: 'facepipe', secretAccessKey: 'x' }, maxAttempts: 1 });
+  const store = new S3ObjectStore({ bucket: 'local-test', region: 'us-east-1', endpoint, credentials: { accessKeyId: 'facepipe', secretAccessKey: server.secretAccessKey }, maxAttempts: 1 });
   const dataPath = (key: string) => {
     const h = createHash('sha1').update(key).digest('hex');
     return join(dir, 'local-test', 'data', h.slice(0, 2), h);
