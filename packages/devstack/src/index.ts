@@ -18,3 +18,4 @@ export {
   type DeploymentRecord,
 } from './deployment-file.js';
 export { claimServicePort, portInUse, PortInUseError, servicePortFile } from './service-port.js';
+export { LocalPostgres, PostgresUnavailableError, postgresMissing, defaultPostgresBinDir, type LocalPostgresOptions } from './local-postgres.js';
