@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { EmbeddedDatabase, FaceIndex, FaceLibrary, migrate, openLibrary, runningEmbeddedDatabase, type FaceToIndex } from '@facepipe/face-index';
 import { gaussian, seededRandom } from '../helpers/random.js';
-import { postgresSkip, startPostgres, type TestDatabase } from '../helpers/test-database.js';
+import { postgresSkip, startPostgres, type TestPostgres } from '../helpers/test-database.js';
 
 // The same tests on both engines the index runs on: the embedded PGlite (over its socket) and a
 // private PostgreSQL 15 with pgvector (skipped, with the reason, where it is not installed).
@@ -56,7 +56,7 @@ describe('face index on PGlite (embedded)', () => {
 });
 
 describe('face index on PostgreSQL 15 + pgvector', { skip: postgresSkip }, () => {
-  let server: TestDatabase;
+  let server: TestPostgres;
   before(async () => {
     server = await startPostgres();
     db = server;
@@ -68,6 +68,26 @@ describe('face index on PostgreSQL 15 + pgvector', { skip: postgresSkip }, () =>
     await server?.stop();
   });
   faceIndexTests();
+
+  test('PostgreSQL restarting under an open transaction: it fails as DATABASE_UNAVAILABLE, the process lives, the next one works', async () => {
+    const faces = await index.repos.faces.count();
+    let resume!: () => void;
+    const held = new Promise<void>((r) => (resume = r));
+    let opened!: () => void;
+    const open = new Promise<void>((r) => (opened = r));
+    const tx = index.transaction(async (r) => {
+      await r.db.query('SELECT 1');
+      opened();
+      await held; // the client is checked out, with no query running, when the server goes
+      await r.db.query('SELECT 1');
+    });
+    await open;
+    await server.restart('immediate');
+    resume();
+    await assert.rejects(tx, (err: Error & { code?: string }) => err.code === 'DATABASE_UNAVAILABLE' && /connection lost/.test(err.message));
+    assert.equal(await index.repos.faces.count(), faces);
+    await index.transaction((r) => r.db.query('SELECT 1'));
+  });
 });
 
 function faceIndexTests(): void {
