@@ -1,8 +1,14 @@
 /**
- * Face index benchmark: `npx tsx bench/face-index.ts [--faces 100000] [--queries 200] [--json]`.
+ * Face index benchmark: `npx tsx bench/face-index.ts [--faces 100000] [--queries 200]
+ * [--database pglite,postgres] [--json]`.
  *
- * On the embedded database (PGlite + pgvector over its socket, through the `pg` driver, as every
- * facepipe process uses it), with real embeddings of the dev LFW photos plus small noise (each
+ * On each database named by `--database` (default pglite), one after the other with the same
+ * embeddings and probes: `pglite`, the embedded database (PGlite + pgvector over its socket,
+ * through the `pg` driver, as every facepipe process uses it); `postgres`, a private PostgreSQL 15
+ * cluster with pgvector (devstack's LocalPostgres: initdb + pg_ctl on a free port, durable
+ * settings as in production; `bash scripts/pgvector.sh` installs pgvector), whose HNSW build runs
+ * with `--build-workers` parallel maintenance workers (max_parallel_maintenance_workers). With real
+ * embeddings of the dev LFW photos plus small noise (each
  * of the 220 faces repeated with N(0, 0.01²) per dimension, so the index holds look-alike
  * groups as a real library does):
  * 1. insert rate: faces written in batches of 1000 rows with no vector index, then 2000 more
@@ -18,12 +24,14 @@
  * `--batch` sets the rows per INSERT statement.
  * Progress and each figure go to stderr as they are measured (a 1 M run takes about an hour), as
  * do the database's notices (pgvector says when the HNSW graph outgrows maintenance_work_mem).
- * The machine is shared: read the ratios rather than the absolute times.
+ * The machine is shared: read the ratios rather than the absolute times. With several databases
+ * the figures print side by side (one column each; `--json`: an object per database).
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { LocalPostgres } from '@facepipe/devstack';
 import { EmbeddedDatabase, FaceIndex, toVectorLiteral } from '@facepipe/face-index';
 import { lfwEmbeddings } from './_lfw-embeddings.js';
 
@@ -34,6 +42,8 @@ const { values } = parseArgs({
     'maintenance-work-mem': { type: 'string', default: '1GB' },
     'drop-indexes': { type: 'boolean', default: false },
     batch: { type: 'string', default: '1000' },
+    database: { type: 'string', default: 'pglite' },
+    'build-workers': { type: 'string', default: '2' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -42,6 +52,11 @@ const batch = Number(values.batch);
 if (!Number.isInteger(batch) || batch < 1 || batch > 20_000) throw new Error('--batch must be a whole number from 1 to 20000');
 const queries = Number(values.queries);
 if (!Number.isInteger(total) || total < 1000) throw new Error('--faces must be a whole number of at least 1000');
+const databases = values.database.split(',').map((d) => d.trim());
+for (const d of databases) if (d !== 'pglite' && d !== 'postgres') throw new Error(`--database takes pglite, postgres or both (comma-separated), not "${d}"`);
+const buildWorkers = Number(values['build-workers']);
+if (!Number.isInteger(buildWorkers) || buildWorkers < 0 || buildWorkers > 64) throw new Error('--build-workers must be a whole number from 0 to 64');
+const maintenanceWorkMem = values['maintenance-work-mem'].replace(/[^0-9A-Za-z]/g, '');
 
 const base = (await lfwEmbeddings()).faces.map((f) => f.embedding);
 let seed = 987654321;
@@ -51,18 +66,35 @@ const noisy = (i: number) => base[i % base.length]!.map((v) => v + gauss() * 0.0
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const dirSize = (dir: string): number => readdirSync(dir, { withFileTypes: true }).reduce((s, e) => s + (e.isDirectory() ? dirSize(join(dir, e.name)) : statSync(join(dir, e.name)).size), 0);
 
-const dir = mkdtempSync(join(tmpdir(), 'facepipe-index-bench-'));
-const db = await EmbeddedDatabase.start({ directory: dir });
-const index = await FaceIndex.connect({ url: db.url, maxConnections: 2 });
-const figures: Record<string, number> = { faces: total };
 const startedAt = performance.now();
 const progress = (line: string) => process.stderr.write(`[${Math.round((performance.now() - startedAt) / 1000)} s] ${line}\n`);
-const record = (name: string, value: number) => {
-  figures[name] = value;
-  progress(`${name}: ${value}`);
-};
 const EV = 'bench';
 const FACES_PER_IMAGE = 10;
+
+/** A fresh database of the kind, its folder (for the size on disk) and how to stop it. */
+async function open(kind: string): Promise<{ url: string; dir: string; close(): Promise<void> }> {
+  if (kind === 'postgres') {
+    // Production settings (durable writes); memory for the build as the bench's flag says.
+    const pg = await LocalPostgres.start({ durable: true, settings: { maintenance_work_mem: maintenanceWorkMem, max_parallel_maintenance_workers: buildWorkers, shared_buffers: '512MB' } });
+    return { url: pg.url, dir: pg.dataDir, close: () => pg.stop() };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'facepipe-index-bench-'));
+  const db = await EmbeddedDatabase.start({ directory: dir });
+  return { url: db.url, dir, close: async () => { await db.close(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+async function measure(kind: string): Promise<Record<string, number>> {
+// Every database gets the same embeddings and probes: the noise generator starts from one seed.
+seed = 987654321;
+const db = await open(kind);
+const dir = db.dir;
+const index = await FaceIndex.connect({ url: db.url, maxConnections: 2 });
+const figures: Record<string, number> = { faces: total };
+progress(`${kind}: ${db.url}`);
+const record = (name: string, value: number) => {
+  figures[name] = value;
+  progress(`${kind} ${name}: ${value}`);
+};
 try {
   const pool = index.pool;
   await pool.query('DROP INDEX faces_embedding_hnsw');
@@ -99,7 +131,7 @@ try {
        FROM unnest($1::int[], $3::text[]) AS t(i, e)`,
       [rows, EV, rows.map((i) => toVectorLiteral(noisy(i)))],
     );
-    if ((start + n) % 100_000 === 0) progress(`inserted ${start + n} faces`);
+    if ((start + n) % 100_000 === 0) progress(`${kind}: inserted ${start + n} faces`);
   }
   const bulkS = (performance.now() - t0) / 1000;
   record('bulkInsertPerS', Math.round(total / bulkS));
@@ -115,8 +147,13 @@ try {
   const builder = await pool.connect();
   try {
     builder.on('notice', (notice) => progress(`database notice: ${notice.message}`));
-    await builder.query(`SET maintenance_work_mem = '${values['maintenance-work-mem'].replace(/[^0-9A-Za-z]/g, '')}'`);
-    progress('building the HNSW index');
+    await builder.query(`SET maintenance_work_mem = '${maintenanceWorkMem}'`);
+    // PGlite is one process: it has no parallel workers to give.
+    if (kind === 'postgres') {
+      await builder.query(`SET max_parallel_maintenance_workers = ${buildWorkers}`);
+      figures.buildWorkers = buildWorkers;
+    }
+    progress(`${kind}: building the HNSW index`);
     t0 = performance.now();
     await builder.query('CREATE INDEX faces_embedding_hnsw ON faces USING hnsw (embedding vector_l2_ops)');
     record('hnswBuildS', Math.round((performance.now() - t0) / 100) / 10);
@@ -178,7 +215,16 @@ try {
 } finally {
   await index.close();
   await db.close();
-  rmSync(dir, { recursive: true, force: true });
 }
-if (values.json) process.stdout.write(`${JSON.stringify(figures)}\n`);
-else for (const [k, v] of Object.entries(figures)) process.stdout.write(`${k}: ${v}\n`);
+return figures;
+}
+
+const results: Record<string, Record<string, number>> = {};
+for (const kind of databases) results[kind] = await measure(kind);
+const names = [...new Set(Object.values(results).flatMap((f) => Object.keys(f)))];
+if (values.json) process.stdout.write(`${JSON.stringify(databases.length === 1 ? results[databases[0]!] : results)}\n`);
+else if (databases.length === 1) for (const [k, v] of Object.entries(results[databases[0]!]!)) process.stdout.write(`${k}: ${v}\n`);
+else {
+  process.stdout.write(`| figure | ${databases.join(' | ')} |\n|---|${databases.map(() => '---').join('|')}|\n`);
+  for (const name of names) process.stdout.write(`| ${name} | ${databases.map((d) => results[d]![name] ?? '–').join(' | ')} |\n`);
+}

@@ -20,3 +20,4 @@ export {
 export { claimServicePort, portInUse, PortInUseError, servicePortFile } from './service-port.js';
 export { secureDataDir, DataDirError, ownerOnlyUmask } from './data-dir.js';
 export { deploymentCredentials, randomCredentials, credentialsFileName, type DeploymentCredentials } from './credentials.js';
+export { LocalPostgres, PostgresUnavailableError, postgresMissing, defaultPostgresBinDir, type LocalPostgresOptions } from './local-postgres.js';

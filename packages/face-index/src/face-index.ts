@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { FacepipeError } from '@facepipe/core';
+import { CheckedOutClient, isConnectionError } from './checked-out-client.js';
 import { ClusterRepository } from './cluster-repository.js';
 import { FaceClusterer, type ClusteringOptions } from './face-clusterer.js';
 import { FaceRepository } from './face-repository.js';
@@ -66,19 +67,24 @@ export class FaceIndex {
 
   /** Runs `fn` in one transaction on one connection; rolls back when it throws. */
   async transaction<T>(fn: (repos: FaceIndexRepositories) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect().catch((err: Error) => {
+    const checkedOut = await CheckedOutClient.from(this.pool).catch((err: Error) => {
       throw new FacepipeError('DATABASE_UNAVAILABLE', `face index: ${err.message}`);
     });
+    const { client } = checkedOut;
+    let failure: unknown;
     try {
       await client.query('BEGIN');
       const out = await fn(this.#bind(client));
       await client.query('COMMIT');
       return out;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      failure = err;
+      if (!checkedOut.lost && !isConnectionError(err)) await client.query('ROLLBACK').catch(() => undefined);
+      // A lost connection rolled the transaction back on the server: a retry starts afresh.
+      if (checkedOut.lost || isConnectionError(err)) throw new FacepipeError('DATABASE_UNAVAILABLE', `face index: connection lost: ${(checkedOut.lost ?? (err as Error)).message}`);
       throw err;
     } finally {
-      client.release();
+      checkedOut.release(failure);
     }
   }
 

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { CheckedOutClient } from './checked-out-client.js';
 import { migrations as schemaMigrations, type Migration } from './migrations.js';
 
 /** Arbitrary, fixed key of the advisory lock that serialises migrations across processes. */
@@ -9,7 +10,9 @@ const MIGRATION_LOCK = 7_301_948_112;
  * makes the others wait, and each version is applied once, in its own transaction.
  */
 export async function migrate(pool: Pool, migrations: readonly Migration[] = schemaMigrations): Promise<{ applied: number[]; version: number }> {
-  const client = await pool.connect();
+  const checkedOut = await CheckedOutClient.from(pool);
+  const { client } = checkedOut;
+  let failure: unknown;
   const applied: number[] = [];
   try {
     await client.query('BEGIN');
@@ -26,9 +29,10 @@ export async function migrate(pool: Pool, migrations: readonly Migration[] = sch
     await client.query('COMMIT');
     return { applied, version: Math.max(0, ...done, ...applied) };
   } catch (err) {
+    failure = err;
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    checkedOut.release(failure);
   }
 }
