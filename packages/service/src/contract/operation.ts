@@ -10,6 +10,8 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   /** @defaultValue 'application/json' */
   contentType?: string;
+  /** An example body, shown in the description (and checked against `schema` by the contract test). */
+  example?: unknown;
   /** Response headers (string-valued) and what they say. */
   headers?: Record<string, string>;
 }

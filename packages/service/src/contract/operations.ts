@@ -10,6 +10,7 @@ import {
   batch,
   changeCounts,
   cluster,
+  comparison,
   createdApiKey,
   errorSchema,
   imageStatus,
@@ -42,6 +43,24 @@ const uploadForm = (withBatch: boolean) =>
     externalId: z.string().optional().describe("The caller's id for the next file part (sent just before it); used as the file's source in results."),
     files: z.array(z.string().meta({ format: 'binary' })).describe('One part per image (any field name).'),
   });
+
+/** How far apart two faces may be and still be one person (Euclidean distance of the embeddings). */
+const threshold = z.coerce
+  .number({ error: 'a number from 0 to 4, e.g. 0.5' })
+  .min(0, { error: 'a number from 0 to 4, e.g. 0.5' })
+  .max(4, { error: 'a number from 0 to 4, e.g. 0.5' });
+const faceOf = (photo: string) => wholeNumber(0, 10_000).optional().describe(`Which face of the ${photo} photo (detection order, from 0); default: the largest`);
+const compareFields = z.object({
+  threshold: threshold.optional().describe('Same person at this distance or nearer; default: the deployment\'s FACEPIPE_MATCH_TOLERANCE (0.6 unless set)'),
+  sourceFace: faceOf('source'),
+  targetFace: faceOf('target'),
+});
+
+const searchFields = z.object({
+  limit: wholeNumber(1, 1000).optional().describe('How many hits (default 10)'),
+  face: wholeNumber(0, 10_000).optional().describe('Which face of the photo (detection order, from 0); default: the largest'),
+  threshold: threshold.optional().describe('Only hits at this distance or nearer (e.g. the deployment\'s FACEPIPE_MATCH_TOLERANCE, 0.6, for "the same person"); default: no limit, the `limit` nearest'),
+});
 
 const personName = z.object({ name: z.string().max(100).describe("The person's name (URL-encoded)") });
 const batchParams = z.object({ id: z.string().describe('A batch id') });
@@ -107,9 +126,16 @@ export const batches = {
     path: '/v1/batches',
     tag: 'batches',
     scope: 'read',
-    summary: 'Recent batches, newest first',
-    query: z.object({ limit: wholeNumber(1, 500).default(50) }),
-    responses: { 200: json(z.object({ batches: z.array(batch) }), 'Batches'), 400: error('A bad limit') },
+    summary: 'Recent batches, newest first, a page at a time',
+    description: 'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null.',
+    query: z.object({
+      limit: wholeNumber(1, 500).default(50),
+      cursor: z.string().regex(/^\d{1,16}-[A-Za-z0-9_-]{1,64}$/, { error: 'the nextCursor of the previous page' }).optional().describe('The `nextCursor` of the previous page'),
+    }),
+    responses: {
+      200: json(z.object({ batches: z.array(batch), nextCursor: z.string().nullable().describe('Where the next page starts; null on the last page') }), 'A page of batches'),
+      400: error('A bad limit or cursor'),
+    },
   }),
   get: operation({
     method: 'get',
@@ -254,8 +280,17 @@ export const library = {
     path: '/v1/clusters',
     tag: 'library',
     scope: 'read',
-    summary: 'Groups of similar faces nobody has named yet, largest first',
-    responses: { 200: json(z.object({ clusters: z.array(cluster) }), 'Clusters'), ...noIndex },
+    summary: 'Groups of similar faces nobody has named yet, largest first, a page at a time',
+    description: 'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null. Naming a cluster between pages may move others up: a cluster is never listed twice, but one that grew past the cursor is on an earlier page.',
+    query: z.object({
+      limit: wholeNumber(1, 500).default(100),
+      cursor: z.string().regex(/^\d{1,19}-\d{1,19}$/, { error: 'the nextCursor of the previous page' }).optional().describe('The `nextCursor` of the previous page'),
+    }),
+    responses: {
+      200: json(z.object({ clusters: z.array(cluster), nextCursor: z.string().nullable().describe('Where the next page starts; null on the last page') }), 'A page of clusters'),
+      400: error('A bad limit or cursor'),
+      ...noIndex,
+    },
   }),
   nameCluster: operation({
     method: 'post',
@@ -297,23 +332,55 @@ export const library = {
     tag: 'library',
     scope: 'read',
     summary: 'Search by face: the library faces nearest to the largest face of a photo (or its face `face`), nearest first',
-    description: "The photo is detected and embedded here with the pipeline's models (loaded on the first search). The hits are those of `facepipe search --json` (HNSW, approximate).",
-    query: z.object({
-      limit: wholeNumber(1, 1000).optional().describe('How many hits (default 10)'),
-      face: wholeNumber(0, 10_000).optional().describe('Which face of the photo (detection order, from 0); default: the largest'),
-    }),
-    form: z.object({
-      face: wholeNumber(0, 10_000).optional().describe('Which face of the photo (detection order, from 0); default: the largest'),
-      limit: wholeNumber(1, 1000).optional().describe('How many hits (default 10)'),
-      photo: z.string().meta({ format: 'binary' }).describe('One photo (any field name)'),
-    }),
+    description:
+      "The photo is detected and embedded here with the pipeline's models (loaded on the first search). The hits are those of `facepipe search --json` (HNSW, approximate). " +
+      'Fields may be sent as form fields or in the query string; form fields win.',
+    query: searchFields,
+    form: searchFields.extend({ photo: z.string().meta({ format: 'binary' }).describe('One photo (any field name)') }),
     responses: {
-      200: json(z.object({ face: count.describe('The face searched'), faces: count.describe('Faces found in the photo'), embedVersion: z.string(), hits: z.array(searchHit) }), 'Hits, nearest first'),
+      200: json(
+        z.object({
+          face: count.describe('The face searched'),
+          faces: count.describe('Faces found in the photo'),
+          embedVersion: z.string(),
+          threshold: z.number().optional().describe('The threshold given: no hit is farther'),
+          hits: z.array(searchHit),
+        }),
+        'Hits, nearest first',
+      ),
       400: error('No photo (NO_FILES), an unknown field, a bad limit, or a face beyond those found (INVALID_PAYLOAD)'),
       413: error('Over FACEPIPE_UPLOAD_MAX_BYTES or FACEPIPE_MAX_PIXELS, or more than one photo'),
       415: error('Not an image, or not multipart/form-data'),
       422: error('No face in the photo (NO_FACE), or unreadable'),
       ...noIndex,
+    },
+  }),
+  compare: operation({
+    method: 'post',
+    path: '/v1/compare',
+    tag: 'library',
+    scope: 'read',
+    summary: 'Compare two faces (verification): one face of each photo, the distance between them, and whether they are the same person',
+    description:
+      'Two file parts, `source` and `target`, are detected and embedded here with the pipeline\'s models (as POST /v1/search; loaded on first use). ' +
+      'Each photo\'s largest face is used unless `sourceFace` / `targetFace` name one (detection order, from 0). ' +
+      '`same` is `distance <= threshold`; the threshold is the deployment\'s (FACEPIPE_MATCH_TOLERANCE, the one that names faces) unless `threshold` is given. ' +
+      'Fields may also be sent in the query string; form fields win. Needs no face index. Nothing is stored.',
+    query: compareFields,
+    form: compareFields.extend({
+      source: z.string().meta({ format: 'binary' }).describe('The first photo'),
+      target: z.string().meta({ format: 'binary' }).describe('The second photo'),
+    }),
+    responses: {
+      200: {
+        ...json(comparison, 'The two faces, their distance and the verdict'),
+        example: { same: true, distance: 0.352114, threshold: 0.6, thresholdFrom: 'deployment', source: { face: 0, faces: 1, box: [81, 70, 92, 92], score: 0.998 }, target: { face: 1, faces: 2, box: [210, 44, 120, 120], score: 0.999 }, embedVersion: 'EMBED' },
+      },
+      400: error('A missing photo or an unknown field (NO_FILES, BAD_REQUEST: names the field), a bad threshold or face (BAD_REQUEST), or a face beyond those found (INVALID_PAYLOAD: names the photo)'),
+      413: error('A photo over FACEPIPE_UPLOAD_MAX_BYTES or FACEPIPE_MAX_PIXELS (FILE_TOO_LARGE, IMAGE_TOO_LARGE), or more than two photos (TOO_MANY_FILES)'),
+      415: error('A photo that is not an image (NOT_AN_IMAGE, UNSUPPORTED_FORMAT: names the photo), or a body that is not multipart/form-data (NOT_MULTIPART)'),
+      422: error('No face in a photo (NO_FACE) or an unreadable photo (EMPTY_INPUT, TRUNCATED_IMAGE, CORRUPT_IMAGE); the message names the photo'),
+      503: error('The models could not be loaded (MODEL_ERROR)'),
     },
   }),
   createSchedule: operation({
