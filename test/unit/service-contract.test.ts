@@ -42,7 +42,7 @@ test('JSON bodies: an unknown field, a wrong type and a missing body each say wh
 test('/openapi.json is generated from the operations: each once, with its scope, inputs and the answers every route can give', () => {
   const ops = Object.entries(openApiDocument.paths ?? {}).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`));
   assert.equal(ops.length, new Set(ops).size);
-  const all = [contract.images, contract.batches, contract.library, contract.keys, contract.dashboard, contract.probes].flatMap((group) => Object.values(group));
+  const all = [contract.images, contract.batches, contract.library, contract.keys, contract.webhooks, contract.dashboard, contract.probes].flatMap((group) => Object.values(group));
   assert.equal(ops.length, all.length + 1, 'every operation (and enroll) is described');
   const list = openApiDocument.paths!['/v1/batches']!.get!;
   assert.equal((list as Record<string, unknown>)['x-facepipe-scope'], 'read');
@@ -86,4 +86,16 @@ test('every list route pages the same way (limit, cursor → nextCursor), and ev
   assert.ok(examples >= 1, 'POST /v1/compare has an example answer');
   const compare = openApiDocument.paths!['/v1/compare']!.post!;
   assert.ok(compare.requestBody && 'multipart/form-data' in (compare.requestBody as { content: object }).content);
+});
+
+test('webhook signatures: HMAC-SHA256 of "<t>.<body>", checked in constant time, refused when old', async () => {
+  const { signWebhook, verifyWebhook } = await import('@facepipe/service');
+  const { createHmac } = await import('node:crypto');
+  const body = '{"id":"1-0","type":"batch.finished"}';
+  const header = signWebhook('whsec_x', body, 1_700_000_000);
+  assert.equal(header, `t=1700000000,v1=${createHmac('sha256', 'whsec_x').update(`1700000000.${body}`).digest('hex')}`);
+  assert.ok(verifyWebhook('whsec_x', body, header, 300, 1_700_000_100));
+  assert.ok(!verifyWebhook('whsec_x', body, header, 300, 1_700_000_400), 'older than the tolerance');
+  assert.ok(!verifyWebhook('whsec_y', body, header, 300, 1_700_000_100));
+  for (const bad of [undefined, '', 't=abc,v1=00', 't=1700000000', 't=1700000000,v1=zz']) assert.ok(!verifyWebhook('whsec_x', body, bad, 300, 1_700_000_100), String(bad));
 });

@@ -8,8 +8,26 @@
  * ("batchId:index"); completing the image marks every waiter.
  */
 
+/**
+ * Shared Lua: events for webhooks. Appended to the stream `<prefix>:events` only while some
+ * webhook is registered (`<prefix>:webhooks` exists), so a deployment without webhooks writes
+ * nothing; capped at about 100,000 entries. Batch keys are `<prefix>:batch:<id>` (ids have no ':').
+ */
+const eventFunctions = `
+local function emitEvent(prefix, ...)
+  if redis.call('EXISTS', prefix .. ':webhooks') == 1 then
+    redis.call('XADD', prefix .. ':events', 'MAXLEN', '~', 100000, '*', ...)
+  end
+end
+local function batchFinished(bk, now)
+  redis.call('HSET', bk, 'finishedAt', now)
+  local prefix, id = string.match(bk, '^(.*):batch:([^:]*)$')
+  if prefix then emitEvent(prefix, 'type', 'batch.finished', 'batchId', id) end
+end
+`;
+
 /** Shared Lua: mark item `index` of batch hash `bk` as done/failed. */
-const markFunction = `
+const markFunction = `${eventFunctions}
 local function mark(bk, index, outcome, faces, code, now)
   if outcome == 'done' then
     if redis.call('SETBIT', bk .. ':done', index, 1) == 0 then
@@ -28,7 +46,7 @@ local function mark(bk, index, outcome, faces, code, now)
   end
   local h = redis.call('HMGET', bk, 'total', 'done', 'failed', 'ingested', 'finishedAt')
   if h[4] == '1' and (h[5] == false or h[5] == '') and tonumber(h[2] or '0') + tonumber(h[3] or '0') >= tonumber(h[1] or '0') then
-    redis.call('HSET', bk, 'finishedAt', now)
+    batchFinished(bk, now)
   end
 end
 local function nowMs()
@@ -65,6 +83,7 @@ return {'enqueue', h[6] or '', h[7] or ''}
  * ARGV: pipelineVersion, outcome (done|failed), faces, code, key prefix, ttlSeconds,
  *       failedQueue, failedJobId.
  * Marks every waiting batch item and remembers the outcome for ttlSeconds. Returns waiters marked.
+ * A failure is an `image.failed` event (with its waiters) for webhooks.
  * After a failure the waiters are kept for ttlSeconds too: when the failed job is retried (from
  * the dashboard, say) and succeeds, the batches that counted it as failed count it as done.
  */
@@ -78,6 +97,8 @@ end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'version', ARGV[1], 'faces', ARGV[3], 'code', ARGV[4])
 if ARGV[2] == 'failed' then
   redis.call('HSET', KEYS[1], 'failedQueue', ARGV[7], 'failedJobId', ARGV[8])
+  local imageId = string.match(KEYS[1], ':img:([^:]*)$')
+  if imageId then emitEvent(ARGV[5], 'type', 'image.failed', 'imageId', imageId, 'code', ARGV[4], 'queue', ARGV[7], 'jobId', ARGV[8], 'waiters', table.concat(members, ',')) end
 end
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
 local now = nowMs()
@@ -115,7 +136,7 @@ end
 local h = redis.call('HMGET', KEYS[1], 'total', 'done', 'failed', 'finishedAt')
 redis.call('HSET', KEYS[1], 'ingested', '1')
 if (h[4] == false or h[4] == '') and tonumber(h[2] or '0') + tonumber(h[3] or '0') >= tonumber(h[1] or '0') then
-  redis.call('HSET', KEYS[1], 'finishedAt', nowMs())
+  batchFinished(KEYS[1], nowMs())
 end
 return tonumber(h[1] or '0')
 `;
@@ -125,7 +146,7 @@ export const finishIngestScript = `${markFunction}
 redis.call('HSET', KEYS[1], 'total', ARGV[1], 'ingested', '1')
 local h = redis.call('HMGET', KEYS[1], 'done', 'failed', 'finishedAt')
 if (h[3] == false or h[3] == '') and tonumber(h[1] or '0') + tonumber(h[2] or '0') >= tonumber(ARGV[1]) then
-  redis.call('HSET', KEYS[1], 'finishedAt', nowMs())
+  batchFinished(KEYS[1], nowMs())
 end
 return 1
 `;

@@ -44,6 +44,8 @@ export const ErrorCodes = {
   WORKER_CRASHED: { retryable: false, summary: 'the worker processing this input crashed repeatedly' },
   /** The face index database (DATABASE_URL, or the embedded one) did not answer or refused a query. */
   DATABASE_UNAVAILABLE: { retryable: true, summary: 'the face index database is unavailable' },
+  /** A webhook receiver did not answer 2xx in time (or could not be reached). Retried with backoff. */
+  WEBHOOK_FAILED: { retryable: true, summary: 'the webhook receiver did not accept the delivery' },
   /** Anything not classified above. Retried, since it may be transient. */
   INTERNAL: { retryable: true, summary: 'an internal error occurred' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;

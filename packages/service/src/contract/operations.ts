@@ -12,6 +12,8 @@ import {
   cluster,
   comparison,
   createdApiKey,
+  createdWebhook,
+  webhook,
   errorSchema,
   imageStatus,
   libraryPerson,
@@ -457,6 +459,45 @@ export const keys = {
   }),
 };
 
+export const webhooks = {
+  create: operation({
+    method: 'post',
+    path: '/v1/webhooks',
+    tag: 'webhooks',
+    scope: 'read',
+    summary: 'Register a webhook for the calling API key: facepipe POSTs each event to the URL, signed, and retries with backoff until the receiver answers 2xx',
+    description:
+      'Events: `batch.finished` (`data.batch`: as GET /v1/batches/{id}) and `image.failed` (`data`: imageId, error.code, the batches and items waiting on it). ' +
+      'Each delivery is `{"id","type","createdAt","data"}` with the headers X-Facepipe-Event, X-Facepipe-Delivery (the same on every retry of one delivery), X-Facepipe-Attempt and ' +
+      'X-Facepipe-Signature: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed with the secret>`. Verify it over the raw body, in constant time, and refuse an old t. ' +
+      'A delivery that gets no 2xx within 10 s is retried with exponential backoff (2 s, 4 s, 8 s… 8 tries); failed ones are listed on the dashboard (queue webhooks, WEBHOOK_FAILED) and can be retried there.',
+    body: z
+      .strictObject({
+        url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).max(2000).describe('Where to POST the events'),
+        events: z.array(z.enum(['batch.finished', 'image.failed'], { error: 'batch.finished or image.failed' })).min(1, { error: 'at least one event' }).optional().describe('Default: both'),
+      })
+      .meta({ example: { url: 'https://app.example.com/facepipe-events', events: ['batch.finished', 'image.failed'] } }),
+    responses: { 201: json(createdWebhook, 'The webhook, with its secret (shown this once)'), 400: error('Not JSON, a bad URL or an unknown event (BAD_REQUEST)') },
+  }),
+  list: operation({
+    method: 'get',
+    path: '/v1/webhooks',
+    tag: 'webhooks',
+    scope: 'read',
+    summary: "The calling key's webhooks, oldest first (FACEPIPE_API_TOKEN: every key's), without secrets",
+    responses: { 200: json(z.object({ webhooks: z.array(webhook) }), 'Webhooks') },
+  }),
+  remove: operation({
+    method: 'delete',
+    path: '/v1/webhooks/{id}',
+    tag: 'webhooks',
+    scope: 'read',
+    summary: 'Delete one of the calling key\'s webhooks: nothing more is sent to it (deliveries still queued are dropped)',
+    params: z.object({ id: z.string() }),
+    responses: { 200: json(z.object({ id: z.string(), deleted: z.literal(true) }), 'Deleted'), 404: error("No such webhook of this key's (NOT_FOUND)") },
+  }),
+};
+
 export const dashboard = {
   overview: operation({
     method: 'get',
@@ -557,4 +598,4 @@ export const probes = {
 };
 
 /** Every operation, in the order the description lists them. */
-export const operations = [...Object.values(images), ...Object.values(batches), enroll, ...Object.values(library), ...Object.values(keys), ...Object.values(dashboard), ...Object.values(probes)];
+export const operations = [...Object.values(images), ...Object.values(batches), enroll, ...Object.values(library), ...Object.values(keys), ...Object.values(webhooks), ...Object.values(dashboard), ...Object.values(probes)];

@@ -217,3 +217,17 @@ export const comparison = z
     embedVersion: z.string(),
   })
   .meta({ id: 'Comparison' });
+
+export const webhook = z
+  .object({
+    id: z.string().regex(/^wh_[0-9a-f]{16}$/),
+    url: z.string(),
+    events: z.array(z.enum(['batch.finished', 'image.failed'])),
+    owner: z.string().describe('`key:<id>` of the API key that registered it, or `token`'),
+    createdAt: epochMs,
+  })
+  .meta({ id: 'Webhook' });
+
+export const createdWebhook = webhook
+  .extend({ secret: z.string().describe('Signs every delivery (HMAC-SHA256, see the header X-Facepipe-Signature); shown in this answer only') })
+  .meta({ id: 'CreatedWebhook' });
