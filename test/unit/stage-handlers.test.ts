@@ -33,7 +33,7 @@ function detectEngine(analysis: Partial<ImageAnalysis> | Error): DetectEngine & 
     async analyze(): Promise<ImageAnalysis> {
       engine.calls += 1;
       if (analysis instanceof Error) throw analysis;
-      return { width: 100, height: 80, format: 'jpeg', orientation: 1, faces: [], chipsPng: null, timings: { decodeMs: 1, detectMs: 2, landmarksMs: 3, alignMs: 4 }, ...analysis };
+      return { width: 100, height: 80, format: 'jpeg', orientation: 1, faces: [], chipsImage: null, timings: { decodeMs: 1, detectMs: 2, landmarksMs: 3, alignMs: 4 }, ...analysis };
     },
     close: async () => undefined,
   };
@@ -49,15 +49,15 @@ function detectSetup(analysis: Partial<ImageAnalysis> | Error, maxBytes = 1000) 
 }
 
 test('detect: faces.json and chips.png under the image and detect version; the next stage gets the face count', async () => {
-  const chipsPng = Buffer.from('not really a png');
-  const { store, handed, handler } = detectSetup({ faces: [face(0), face(1)], chipsPng });
+  const chipsImage = Buffer.from('not really an image');
+  const { store, handed, handler } = detectSetup({ faces: [face(0), face(1)], chipsImage });
   await store.put(job.originalKey, Buffer.alloc(500));
   assert.deepEqual(await handler.handle(job), { faces: 2 });
   const doc = await store.getJson<FacesDocument>(objectKeys.faces(imageId, 'det1'));
   assert.equal(doc?.faces.length, 2);
   assert.equal(doc?.chipsKey, objectKeys.chips(imageId, 'det1'));
   assert.deepEqual(doc?.detect, detectVersion);
-  assert.deepEqual(await store.getBytes(objectKeys.chips(imageId, 'det1')), chipsPng);
+  assert.deepEqual(await store.getBytes(objectKeys.chips(imageId, 'det1')), chipsImage);
   assert.deepEqual(handed, [{ data: job, version: 'det1', faces: 2 }]);
 });
 
@@ -71,7 +71,7 @@ test('detect: no face writes no chips and still hands the image on (to be record
 });
 
 test('detect: the same job twice writes the same objects (idempotent) and hands on twice with the same data', async () => {
-  const { store, handed, handler } = detectSetup({ faces: [face(0)], chipsPng: Buffer.from('x') });
+  const { store, handed, handler } = detectSetup({ faces: [face(0)], chipsImage: Buffer.from('x') });
   await store.put(job.originalKey, Buffer.alloc(10));
   await handler.handle(job);
   const first = await store.getJson<FacesDocument>(objectKeys.faces(imageId, 'det1'));
@@ -140,10 +140,17 @@ test('embed: one embedding per chip under image, detect and embed versions; the 
 test('embed: chips that disagree with the job’s face count fail INVALID_PAYLOAD before the model; nothing written', async () => {
   const { store, handed, submitted, handler } = embedSetup(3);
   await store.put(objectKeys.chips(imageId, 'det1'), Buffer.from('png'));
-  await assert.rejects(handler.handle(embedJob), (err: FacepipeError) => err.code === 'INVALID_PAYLOAD' && /2 faces.*holds 3/.test(err.message));
+  await assert.rejects(handler.handle(embedJob), (err: FacepipeError) => err.code === 'INVALID_PAYLOAD' && /2 faces.*hold 3/.test(err.message));
   assert.deepEqual(submitted, []);
   assert.equal(handed.length, 0);
   assert.equal(await store.head(objectKeys.embeddings(imageId, 'det1', 'emb1')), undefined);
+});
+
+test('embed: chips stored as PNG by an earlier detect worker are still read', async () => {
+  const { store, handed, handler } = embedSetup(2);
+  await store.put(objectKeys.legacyChipsPng(imageId, 'det1'), Buffer.from('png'));
+  assert.deepEqual(await handler.handle(embedJob), { faces: 2 });
+  assert.equal(handed.length, 1);
 });
 
 test('embed: missing chips are OBJECT_NOT_FOUND', async () => {
