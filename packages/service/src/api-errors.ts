@@ -75,6 +75,7 @@ export function statusForCode(code: ErrorCode): number {
     case 'WEBHOOK_FAILED':
       return 502;
     case 'WORKER_CRASHED':
+    case 'PIPELINE_VERSION_MISMATCH':
     case 'INTERNAL':
       return 500;
   }

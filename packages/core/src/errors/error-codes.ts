@@ -46,6 +46,12 @@ export const ErrorCodes = {
   DATABASE_UNAVAILABLE: { retryable: true, summary: 'the face index database is unavailable' },
   /** A webhook receiver did not answer 2xx in time (or could not be reached). Retried with backoff. */
   WEBHOOK_FAILED: { retryable: true, summary: 'the webhook receiver did not accept the delivery' },
+  /**
+   * A detect or embed worker was given a job made for another pipeline version than its own
+   * settings and models produce (producer and workers deployed with different settings): failing
+   * it keeps results of two pipelines from being mixed. Fix the settings, then re-ingest.
+   */
+  PIPELINE_VERSION_MISMATCH: { retryable: false, summary: 'the worker runs other settings or models than the job was made for' },
   /** Anything not classified above. Retried, since it may be transient. */
   INTERNAL: { retryable: true, summary: 'an internal error occurred' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
