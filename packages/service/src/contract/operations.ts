@@ -380,7 +380,15 @@ export const library = {
     responses: {
       200: {
         ...json(comparison, 'The two faces, their distance and the verdict'),
-        example: { same: true, distance: 0.352114, threshold: 0.6, thresholdFrom: 'deployment', source: { face: 0, faces: 1, box: [81, 70, 92, 92], score: 0.998 }, target: { face: 1, faces: 2, box: [210, 44, 120, 120], score: 0.999 }, embedVersion: 'EMBED' },
+        example: {
+          same: true,
+          distance: 0.53955,
+          threshold: 0.6,
+          thresholdFrom: 'deployment',
+          source: { face: 0, faces: 1, box: [65.46, 69.31, 88.1, 113.72], score: 0.9925 },
+          target: { face: 0, faces: 1, box: [97.91, 68.11, 75.11, 111.59], score: 0.9838 },
+          embedVersion: 'dbf29c99236b',
+        },
       },
       400: error('A missing photo or an unknown field (NO_FILES, BAD_REQUEST: names the field), a bad threshold or face (BAD_REQUEST), or a face beyond those found (INVALID_PAYLOAD: names the photo)'),
       413: error('A photo over FACEPIPE_UPLOAD_MAX_BYTES or FACEPIPE_MAX_PIXELS (FILE_TOO_LARGE, IMAGE_TOO_LARGE), or more than two photos (TOO_MANY_FILES)'),
