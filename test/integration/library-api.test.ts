@@ -29,9 +29,10 @@ let uploadKey = '';
 
 const photosOf = (person: string) => readdirSync(dataPath(lfw, person)).sort().map((f) => join(lfw, person, f));
 
-async function call(method: string, path: string, body?: FormData | object, headers: Record<string, string> = auth): Promise<{ status: number; json: any }> {
+async function call(method: string, path: string, body?: FormData | object, headers: Record<string, string> = auth, raw?: Uint8Array | string): Promise<{ status: number; json: any }> {
   const init: RequestInit = { method, headers: { ...headers } };
-  if (body instanceof FormData) init.body = body;
+  if (raw !== undefined) init.body = typeof raw === 'string' ? raw : new Blob([new Uint8Array(raw)]);
+  else if (body instanceof FormData) init.body = body;
   else if (body !== undefined) {
     init.body = JSON.stringify(body);
     (init.headers as Record<string, string>)['content-type'] = 'application/json';
@@ -249,6 +250,128 @@ describe('the face index over HTTP', { skip }, () => {
     assertError(await call('POST', '/v1/search', form(['negatives/scikit-image/coins.png'])), 422, 'NO_FACE');
     assertError(await call('POST', '/v1/search', form([photo], { face: '7' })), 400, 'INVALID_PAYLOAD');
     assertError(await call('POST', '/v1/search', { photo: 'x' }), 415, 'NOT_MULTIPART');
+  });
+
+  test('search with a threshold answers only hits at that distance or nearer', async () => {
+    const photo = clooneyPhotos[1]!;
+    const all = await call('POST', '/v1/search?limit=20', form([photo]), keys.read);
+    assert.equal(all.status, 200, JSON.stringify(all.json));
+    assert.equal(all.json.threshold, undefined);
+    const threshold = 0.5;
+    const near = await call('POST', '/v1/search?limit=20', form([photo], { threshold: String(threshold) }), keys.read);
+    assert.equal(near.status, 200, JSON.stringify(near.json));
+    assert.equal(near.json.threshold, threshold);
+    assert.deepEqual(near.json.hits, all.json.hits.filter((h: { distance: number }) => h.distance <= threshold));
+    assert.ok(near.json.hits.length >= 1 && near.json.hits.length < all.json.hits.length, `${near.json.hits.length} of ${all.json.hits.length}`);
+    assertError(await call('POST', '/v1/search?threshold=near', form([photo]), keys.read), 400, 'BAD_REQUEST');
+  });
+
+  test('compare: two photos, one face of each, their distance and same/different at the deployment threshold or a given one', async () => {
+    const compare = (source: string, target: string, fields: Record<string, string> = {}, query = '') => {
+      const f = new FormData();
+      for (const [k, v] of Object.entries(fields)) f.append(k, v);
+      f.append('source', new Blob([new Uint8Array(readFileSync(dataPath(source)))]), 'a.jpg');
+      f.append('target', new Blob([new Uint8Array(readFileSync(dataPath(target)))]), 'b.jpg');
+      return call('POST', `/v1/compare${query}`, f, keys.read);
+    };
+    const same = await compare(clooneyPhotos[0]!, clooneyPhotos[1]!);
+    assert.equal(same.status, 200, JSON.stringify(same.json));
+    assert.equal(same.json.same, true, JSON.stringify(same.json));
+    assert.equal(same.json.thresholdFrom, 'deployment');
+    assert.equal(same.json.threshold, pipeline.config.classify.tolerance);
+    assert.ok(same.json.distance > 0 && same.json.distance <= same.json.threshold);
+    assert.deepEqual([same.json.source.faces, same.json.target.faces], [1, 1]);
+    assert.equal(same.json.source.box.length, 4);
+    // The same distance as the one search finds between the two library faces.
+    const searched = await call('POST', '/v1/search?limit=50', form([clooneyPhotos[0]!]), keys.read);
+    const hit = searched.json.hits.find((h: { source: string }) => h.source === clooneyPhotos[1]!.split('/').pop());
+    assert.ok(hit, 'the second photo is among the hits');
+    assert.ok(Math.abs(hit.distance - same.json.distance) < 0.02, `${hit.distance} vs ${same.json.distance}`);
+
+    const different = await compare(clooneyPhotos[0]!, photosOf(other)[0]!);
+    assert.equal(different.status, 200, JSON.stringify(different.json));
+    assert.equal(different.json.same, false, JSON.stringify(different.json));
+    assert.ok(different.json.distance > same.json.distance);
+    // A stricter threshold of the caller's (form field, or query string) turns the same pair different.
+    const strict = String(Math.floor(same.json.distance * 100) / 100 - 0.01);
+    const strictForm = await compare(clooneyPhotos[0]!, clooneyPhotos[1]!, { threshold: strict });
+    assert.deepEqual([strictForm.json.same, strictForm.json.threshold, strictForm.json.thresholdFrom, strictForm.json.distance], [false, Number(strict), 'request', same.json.distance]);
+    assert.equal((await compare(clooneyPhotos[0]!, clooneyPhotos[1]!, {}, `?threshold=${strict}`)).json.same, false);
+
+    // A photo of two people: the largest face unless targetFace names the other.
+    const two = 'recognition/face_recognition_examples/knn_test/kit_with_rose.jpg';
+    const largest = await compare(clooneyPhotos[0]!, two);
+    assert.equal(largest.json.target.faces, 2);
+    const otherFace = await compare(clooneyPhotos[0]!, two, { targetFace: String(1 - largest.json.target.face) });
+    assert.equal(otherFace.json.target.face, 1 - largest.json.target.face);
+    assert.notEqual(otherFace.json.distance, largest.json.distance);
+
+    // Typed errors that name the photo.
+    const noFace = await compare(clooneyPhotos[0]!, 'negatives/scikit-image/coins.png');
+    assertError(noFace, 422, 'NO_FACE');
+    assert.match(noFace.json.error.message, /target photo/);
+    const beyond = await compare(clooneyPhotos[0]!, two, { sourceFace: '3' });
+    assertError(beyond, 400, 'INVALID_PAYLOAD');
+    assert.match(beyond.json.error.message, /source photo/);
+    const notImage = new FormData();
+    notImage.append('source', new Blob([new Uint8Array(readFileSync(dataPath(clooneyPhotos[0]!)))]), 'a.jpg');
+    notImage.append('target', new Blob([new TextEncoder().encode('not a photo at all, just words')]), 'b.jpg');
+    const bad = await call('POST', '/v1/compare', notImage, keys.read);
+    assert.ok(bad.status === 415 || bad.status === 422, JSON.stringify(bad.json));
+    assert.match(bad.json.error.message, /target photo/);
+    const onlyOne = new FormData();
+    onlyOne.append('source', new Blob([new Uint8Array(readFileSync(dataPath(clooneyPhotos[0]!)))]), 'a.jpg');
+    const missing = await call('POST', '/v1/compare', onlyOne, keys.read);
+    assertError(missing, 400, 'NO_FILES');
+    assert.match(missing.json.error.message, /target/);
+    const badThreshold = await compare(clooneyPhotos[0]!, clooneyPhotos[1]!, { threshold: '-1' });
+    assertError(badThreshold, 400, 'BAD_REQUEST');
+    assert.match(badThreshold.json.error.message, /^threshold: /);
+    assertError(await call('POST', '/v1/compare', { source: 'x' }, keys.read), 415, 'NOT_MULTIPART');
+    assertError(await call('POST', '/v1/compare', form([clooneyPhotos[0]!]), { authorization: uploadKey }), 403, 'FORBIDDEN');
+  });
+
+  test('a raw image body is told to send multipart; a JSON route refuses a form body, as the description says', async () => {
+    const jpeg = new Uint8Array(readFileSync(dataPath(clooneyPhotos[0]!)));
+    for (const path of ['/v1/images', '/v1/search', '/v1/compare']) {
+      const raw = await call('POST', path, undefined, { ...auth, 'content-type': 'image/jpeg' }, jpeg);
+      assertError(raw, 415, 'NOT_MULTIPART');
+      assert.match(raw.json.error.message, /multipart\/form-data.*image\/jpeg|image\/jpeg.*multipart/, raw.json.error.message);
+    }
+    const clusters = (await call('GET', '/v1/clusters')).json.clusters as { id: string }[];
+    const id = clusters[0]?.id ?? '1';
+    const formBody = await call('POST', `/v1/clusters/${id}/name`, undefined, { ...keys.people, 'content-type': 'application/x-www-form-urlencoded' }, 'name=Form%20Person');
+    assertError(formBody, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    assert.match(formBody.json.error.message, /application\/json/);
+    assertError(await call('GET', '/v1/people/Form%20Person'), 404, 'OBJECT_NOT_FOUND');
+  });
+
+  test('clusters and batches page with limit and cursor: every item once, in the unpaged order', async () => {
+    const walk = async (path: string, key: string) => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page: { status: number; json: any } = await call('GET', `${path}?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        assert.equal(page.status, 200, JSON.stringify(page.json));
+        assert.ok(page.json[key].length <= 1);
+        seen.push(...page.json[key].map((x: { id: string }) => x.id));
+        cursor = page.json.nextCursor;
+        pages += 1;
+      } while (cursor !== null && pages < 100);
+      return seen;
+    };
+    // Two more batches (the same photo again: answered from its earlier result).
+    for (let i = 0; i < 2; i++) assert.equal((await call('POST', '/v1/images', form([clooneyPhotos[0]!]))).status, 202);
+    for (const [path, key] of [['/v1/clusters', 'clusters'], ['/v1/batches', 'batches']] as const) {
+      const all = (await call('GET', `${path}?limit=500`)).json;
+      assert.equal(all.nextCursor, null);
+      const ids = all[key].map((x: { id: string }) => x.id);
+      assert.ok(ids.length >= (key === 'batches' ? 3 : 1), `${path}: ${ids.length}`);
+      assert.deepEqual(await walk(path, key), ids, path);
+    }
+    assertError(await call('GET', '/v1/clusters?cursor=abc'), 400, 'BAD_REQUEST');
+    assertError(await call('GET', '/v1/batches?limit=0'), 400, 'BAD_REQUEST');
   });
 
   test('rename and hide; a face moved to someone else, merged back; a face moved to nobody', async () => {

@@ -42,8 +42,8 @@ const poolQueues: Record<string, string[]> = {
 /** The redis scaler's trigger metadata and authentication parameters (keda.sh/docs/2.15/scalers/redis-lists): KEDA's schema types both as free maps. */
 const redisTriggerKeys = new Set(['address', 'host', 'port', 'addressFromEnv', 'hostFromEnv', 'portFromEnv', 'usernameFromEnv', 'passwordFromEnv', 'listName', 'listLength', 'activationListLength', 'enableTLS', 'unsafeSsl', 'databaseIndex']);
 const redisAuthParameters = new Set(['address', 'host', 'port', 'username', 'password', 'tls', 'ca', 'cert', 'key', 'keyPassword']);
-/** Queues the HTTP service consumes itself (scheduled maintenance): no pool to scale. */
-const serviceQueues: string[] = [QueueName.Maintenance];
+/** Queues the HTTP service consumes itself (scheduled maintenance, webhook deliveries): no pool to scale. */
+const serviceQueues: string[] = [QueueName.Maintenance, QueueName.Webhooks];
 const roleArgs: Record<string, string[]> = {
   service: ['serve'],
   'worker-detect': ['worker', 'detect'],
@@ -281,6 +281,7 @@ describe('the lists KEDA reads are where facepipe\'s jobs wait (real redis-serve
         classify: JobName.ClassifyFaces,
         gallery: JobName.GalleryBuild,
         maintenance: JobName.ScheduledReindex,
+        webhooks: JobName.WebhookDelivery,
       };
       for (const name of allQueueNames) {
         assert.ok(jobNames[name], `a job name for queue ${name}`);

@@ -8,6 +8,6 @@ end
 local h = redis.call('HMGET', KEYS[1], 'total', 'done', 'failed', 'finishedAt')
 redis.call('HSET', KEYS[1], 'ingested', '1')
 if (h[4] == false or h[4] == '') and tonumber(h[2] or '0') + tonumber(h[3] or '0') >= tonumber(h[1] or '0') then
-  redis.call('HSET', KEYS[1], 'finishedAt', nowMs())
+  batchFinished(KEYS[1], nowMs())
 end
 return tonumber(h[1] or '0')

@@ -16,6 +16,9 @@ end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'version', ARGV[1], 'faces', ARGV[3], 'code', ARGV[4])
 if ARGV[2] == 'failed' then
   redis.call('HSET', KEYS[1], 'failedQueue', ARGV[7], 'failedJobId', ARGV[8])
+  -- An `image.failed` event (with the batch items waiting on it) for webhooks.
+  local imageId = string.match(KEYS[1], ':img:([^:]*)$')
+  if imageId then emitEvent(ARGV[5], 'type', 'image.failed', 'imageId', imageId, 'code', ARGV[4], 'queue', ARGV[7], 'jobId', ARGV[8], 'waiters', table.concat(members, ',')) end
 end
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
 local now = nowMs()

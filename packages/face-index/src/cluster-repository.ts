@@ -8,6 +8,12 @@ export interface ClusterSummary {
   samples: { imageId: string; faceIndex: number; source: string }[];
 }
 
+/** Where a page of clusters starts: after the cluster of this size and id (the order is size, then id). */
+export interface ClusterCursor {
+  faces: number;
+  id: string;
+}
+
 /** The `clusters` table: groups of similar faces nobody has named yet. */
 export class ClusterRepository {
   constructor(readonly db: Queryable) {}
@@ -63,14 +69,21 @@ export class ClusterRepository {
     return rows.length > 0;
   }
 
-  /** Clusters with at least one face, largest first. */
-  async list(sampleSize = 4): Promise<ClusterSummary[]> {
+  /**
+   * Clusters with at least one face, largest first (then by id). A page: `limit` of them after
+   * `after` (the last of the previous page: its face count and id), all without `limit`.
+   */
+  async list(sampleSize = 4, page: { limit?: number; after?: ClusterCursor } = {}): Promise<ClusterSummary[]> {
+    const after = page.after;
     const { rows } = await this.db.query<{ id: string; embed_version: string; faces: string; samples: { imageId: string; faceIndex: number; source: string }[] }>(
       `SELECT c.id, c.embed_version, count(f.id) AS faces,
               (array_agg(json_build_object('imageId', f.image_id, 'faceIndex', f.face_index, 'source', i.source) ORDER BY f.id))[1:$1] AS samples
        FROM clusters c JOIN faces f ON f.cluster_id = c.id JOIN images i ON i.id = f.image_id
-       GROUP BY c.id ORDER BY count(f.id) DESC, c.id`,
-      [sampleSize],
+       GROUP BY c.id
+       HAVING $2::bigint IS NULL OR count(f.id) < $2::bigint OR (count(f.id) = $2::bigint AND c.id > $3::bigint)
+       ORDER BY count(f.id) DESC, c.id
+       LIMIT $4`,
+      [sampleSize, after?.faces ?? null, after?.id ?? null, page.limit ?? null],
     );
     return rows.map((r) => ({ id: r.id, embedVersion: r.embed_version, faces: Number(r.faces), samples: r.samples }));
   }

@@ -1,5 +1,5 @@
 import { FacepipeError, isPersonName } from '@facepipe/core';
-import type { ClusterSummary } from './cluster-repository.js';
+import type { ClusterCursor, ClusterSummary } from './cluster-repository.js';
 import type { FaceIndex, FaceIndexRepositories } from './face-index.js';
 import type { FaceHit, FaceState } from './face-repository.js';
 import type { Person, PersonSummary } from './people-repository.js';
@@ -44,8 +44,9 @@ export class FaceLibrary {
     return this.index.repos.people.list(options);
   }
 
-  clusters(): Promise<ClusterSummary[]> {
-    return this.index.repos.clusters.list();
+  /** Unnamed clusters, largest first; a page of `limit` after `after` when given. */
+  clusters(page: { limit?: number; after?: ClusterCursor } = {}): Promise<ClusterSummary[]> {
+    return this.index.repos.clusters.list(4, page);
   }
 
   /** Names a cluster: its faces become `name`'s examples, then matching faces across the library are named. */

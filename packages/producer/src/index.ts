@@ -5,4 +5,4 @@ export { Producer, type IngestRequest, type IngestResult, type WaitOptions } fro
 export { labelFace } from './labels/face-labels.js';
 export { Reindexer, type ReindexKind, type ReindexDeps } from './reindex/reindexer.js';
 export { ScheduledReindexWorker } from './schedules/scheduled-reindex-worker.js';
-export { PhotoSearch, searchLibrary, toSearchHit, facesOfOtherVersions, type SearchHit, type SearchProbe } from './library/photo-search.js';
+export { PhotoSearch, searchLibrary, toSearchHit, facesOfOtherVersions, type FaceComparison, type SearchHit, type SearchProbe } from './library/photo-search.js';

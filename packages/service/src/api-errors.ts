@@ -74,6 +74,8 @@ export function statusForCode(code: ErrorCode): number {
     case 'DATABASE_UNAVAILABLE':
     case 'MODEL_ERROR':
       return 503;
+    case 'WEBHOOK_FAILED':
+      return 502;
     case 'WORKER_CRASHED':
     case 'PIPELINE_VERSION_MISMATCH':
     case 'INTERNAL':

@@ -18,6 +18,8 @@ import { batchesPlugin } from './plugins/batches.js';
 import { dashboardPlugin, dashboardPublicPaths } from './plugins/dashboard.js';
 import { clientErrorHandler, errorsPlugin, frameworkErrors } from './plugins/errors.js';
 import { imagesPlugin } from './plugins/images.js';
+import { webhooksPlugin } from './plugins/webhooks.js';
+import { WebhookStore } from './webhooks/webhook-store.js';
 import { keysPlugin } from './plugins/keys.js';
 import { libraryPlugin } from './plugins/library.js';
 import { peoplePlugin } from './plugins/people.js';
@@ -205,6 +207,7 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
   await app.register(batchesPlugin, { reads: reads.batches, commands: new BatchCommands(tracker, log) });
   await app.register(peoplePlugin, { uploads, enrollments, maxFiles, maxBytes, enrollWaitMs: options.enrollWaitMs });
   await app.register(keysPlugin, { keys, log });
+  await app.register(webhooksPlugin, { store: new WebhookStore(producer.ctx.redis, config.redis.prefix), log });
   await app.register(libraryPlugin, { access, gallery: reads.gallery, schedules: new ReindexSchedules(queues), maxBytes });
 
   const queueControl = new QueueControl({ queues, tracker, redis, log: producer.ctx.log });

@@ -29,3 +29,6 @@ export { ImageReads, type StoredObject } from './read-models/image-reads.js';
 export { GalleryReads, type GalleryPerson } from './read-models/gallery-reads.js';
 export { BatchCommands } from './commands/batch-commands.js';
 export { QueueControl, type QueueControlDeps } from './commands/queue-control.js';
+export { WebhookWorker, type WebhookWorkerOptions } from './webhooks/webhook-worker.js';
+export { WebhookStore, webhookEvents, type Webhook, type WebhookEvent } from './webhooks/webhook-store.js';
+export { signWebhook, verifyWebhook, signatureHeader } from './webhooks/webhook-signature.js';

@@ -3,6 +3,20 @@
   failed, once (a bitmap per outcome), keeps the counts, and sets finishedAt when the batch is
   complete. nowMs(): Redis server time in milliseconds.
 ]]
+-- Events for webhooks: appended to the stream `<prefix>:events` only while some webhook is
+-- registered (`<prefix>:webhooks` exists), so a deployment without webhooks writes nothing;
+-- capped at about 100,000 entries. Batch keys are `<prefix>:batch:<id>` (ids have no ':').
+local function emitEvent(prefix, ...)
+  if redis.call('EXISTS', prefix .. ':webhooks') == 1 then
+    redis.call('XADD', prefix .. ':events', 'MAXLEN', '~', 100000, '*', ...)
+  end
+end
+-- batchFinished(bk, now): sets finishedAt and says so (a `batch.finished` event).
+local function batchFinished(bk, now)
+  redis.call('HSET', bk, 'finishedAt', now)
+  local prefix, id = string.match(bk, '^(.*):batch:([^:]*)$')
+  if prefix then emitEvent(prefix, 'type', 'batch.finished', 'batchId', id) end
+end
 local function mark(bk, index, outcome, faces, code, now)
   if outcome == 'done' then
     if redis.call('SETBIT', bk .. ':done', index, 1) == 0 then
@@ -21,7 +35,7 @@ local function mark(bk, index, outcome, faces, code, now)
   end
   local h = redis.call('HMGET', bk, 'total', 'done', 'failed', 'ingested', 'finishedAt')
   if h[4] == '1' and (h[5] == false or h[5] == '') and tonumber(h[2] or '0') + tonumber(h[3] or '0') >= tonumber(h[1] or '0') then
-    redis.call('HSET', bk, 'finishedAt', now)
+    batchFinished(bk, now)
   end
 end
 local function nowMs()

@@ -214,9 +214,22 @@ export class BatchTracker {
     };
   }
 
-  /** Most recent batches first. */
-  async listBatches(limit = 50): Promise<BatchInfo[]> {
-    const ids = await this.#redis.zrevrange(this.#keys.batches, 0, limit - 1);
+  /** Most recent batches first: `limit` of them, after the batch `after` (the previous page's last) when given. */
+  async listBatches(limit = 50, after?: { createdAt: number; id: string }): Promise<BatchInfo[]> {
+    const key = this.#keys.batches;
+    let ids: string[];
+    if (after === undefined) ids = await this.#redis.zrevrange(key, 0, limit - 1);
+    else {
+      // Newest first is (createdAt, id) descending: after the cursor's batch come the older ones
+      // and, of those created in the same ms, the ids below its own.
+      const sameMs = await this.#redis.zcount(key, after.createdAt, after.createdAt);
+      const scanned = await this.#redis.zrevrangebyscore(key, after.createdAt, '-inf', 'WITHSCORES', 'LIMIT', 0, limit + sameMs);
+      ids = [];
+      for (let i = 0; i < scanned.length && ids.length < limit; i += 2) {
+        const [id, score] = [scanned[i]!, Number(scanned[i + 1])];
+        if (score < after.createdAt || id < after.id) ids.push(id);
+      }
+    }
     const infos = await Promise.all(ids.map((id) => this.getBatch(id)));
     return infos.filter((b): b is BatchInfo => b !== undefined);
   }

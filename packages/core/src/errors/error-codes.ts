@@ -58,6 +58,8 @@ export const ErrorCodes = {
   WORKER_CRASHED: { retryable: false, summary: 'the worker processing this input crashed repeatedly' },
   /** The face index database (DATABASE_URL, or the embedded one) did not answer or refused a query. */
   DATABASE_UNAVAILABLE: { retryable: true, summary: 'the face index database is unavailable' },
+  /** A webhook receiver did not answer 2xx in time (or could not be reached). Retried with backoff. */
+  WEBHOOK_FAILED: { retryable: true, summary: 'the webhook receiver did not accept the delivery' },
   /**
    * A detect or embed worker was given a job made for another pipeline version than its own
    * settings and models produce (producer and workers deployed with different settings): failing

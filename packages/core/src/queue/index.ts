@@ -16,6 +16,8 @@ export {
   scheduledReindexJobSchema,
   type ReindexKind as ScheduledReindexKind,
   type ScheduledReindexJobData,
+  webhookDeliveryJobSchema,
+  type WebhookDeliveryJobData,
   type JobData,
 } from './job-payloads.js';
 export { createRedisConnection, closeRedis } from './redis-connection.js';

@@ -53,6 +53,13 @@ export type ReindexKind = (typeof reindexKinds)[number];
 export const scheduledReindexJobSchema = z.object({ kind: z.enum(reindexKinds) });
 export type ScheduledReindexJobData = z.infer<typeof scheduledReindexJobSchema>;
 
+/** One webhook delivery: the event (as it is sent) for one registered webhook. */
+export const webhookDeliveryJobSchema = z.object({
+  webhookId: z.string().regex(/^wh_[0-9a-f]{16}$/),
+  event: z.object({ id: z.string(), type: z.enum(['batch.finished', 'image.failed']), createdAt: z.number().int(), data: z.record(z.string(), z.unknown()) }),
+});
+export type WebhookDeliveryJobData = z.infer<typeof webhookDeliveryJobSchema>;
+
 /** Job name → payload schema: a job name can't be queued or handled with the wrong payload. */
 export const jobSchemas = {
   [JobName.DetectImage]: detectJobSchema,
@@ -60,6 +67,7 @@ export const jobSchemas = {
   [JobName.ClassifyFaces]: classifyJobSchema,
   [JobName.GalleryBuild]: galleryBuildJobSchema,
   [JobName.ScheduledReindex]: scheduledReindexJobSchema,
+  [JobName.WebhookDelivery]: webhookDeliveryJobSchema,
 } as const satisfies Record<JobName, z.ZodType>;
 
 export type JobData<N extends JobName> = z.infer<(typeof jobSchemas)[N]>;

@@ -14,6 +14,7 @@ export class PipelineQueues {
   readonly classify: Queue;
   readonly gallery: Queue;
   readonly maintenance: Queue;
+  readonly webhooks: Queue;
   readonly #policy: JobPolicy;
   #closing: Promise<void> | undefined;
 
@@ -28,16 +29,17 @@ export class PipelineQueues {
     this.classify = new Queue(QueueName.Classify, opts);
     this.gallery = new Queue(QueueName.Gallery, opts);
     this.maintenance = new Queue(QueueName.Maintenance, opts);
+    this.webhooks = new Queue(QueueName.Webhooks, opts);
     this.#policy = policy;
     for (const queue of this.all) queue.on('error', onError);
   }
 
   byName(name: QueueName): Queue {
-    return { detect: this.detect, embed: this.embed, classify: this.classify, gallery: this.gallery, maintenance: this.maintenance }[name];
+    return { detect: this.detect, embed: this.embed, classify: this.classify, gallery: this.gallery, maintenance: this.maintenance, webhooks: this.webhooks }[name];
   }
 
   get all(): Queue[] {
-    return [this.detect, this.embed, this.classify, this.gallery, this.maintenance];
+    return [this.detect, this.embed, this.classify, this.gallery, this.maintenance, this.webhooks];
   }
 
   /** The first stage: an image enters the pipeline. */

@@ -11,6 +11,8 @@ export const QueueName = {
   Gallery: 'gallery',
   /** Scheduled maintenance (re-index jobs made by job schedulers); run by `facepipe serve`. */
   Maintenance: 'maintenance',
+  /** Webhook deliveries (batch finished, image failed), retried with backoff; run by `facepipe serve`. */
+  Webhooks: 'webhooks',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 export const allQueueNames: readonly QueueName[] = Object.values(QueueName);
@@ -22,5 +24,6 @@ export const JobName = {
   ClassifyFaces: 'classify-faces',
   GalleryBuild: 'gallery-build',
   ScheduledReindex: 'scheduled-reindex',
+  WebhookDelivery: 'webhook-delivery',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];

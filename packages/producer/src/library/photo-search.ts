@@ -1,6 +1,6 @@
-import { FacepipeError, type FacepipeConfig } from '@facepipe/core';
+import { FacepipeError, type Box, type FacepipeConfig } from '@facepipe/core';
 import type { FaceHit, FaceLibrary } from '@facepipe/face-index';
-import { analyzerOptionsFromConfig, FaceAnalyzer } from '@facepipe/vision';
+import { analyzerOptionsFromConfig, euclideanDistance, FaceAnalyzer } from '@facepipe/vision';
 
 /** One hit of a search by face: the line of `facepipe search --json`, the item of POST /v1/search. */
 export interface SearchHit {
@@ -21,7 +21,19 @@ export interface SearchProbe {
   face: number;
   /** Faces found in the photo. */
   faces: number;
+  /** The face's box in the photo: x, y, width, height in pixels. */
+  box: Box;
+  /** The detector's confidence for the face. */
+  score: number;
   embedVersion: string;
+}
+
+/** Two faces compared: which face of each photo, and the distance between their embeddings. */
+export interface FaceComparison {
+  source: SearchProbe;
+  target: SearchProbe;
+  /** Euclidean distance between the embeddings (rounded to 6 decimals); same person below the tolerance. */
+  distance: number;
 }
 
 /**
@@ -50,7 +62,24 @@ export class PhotoSearch {
     const area = (i: number) => described.faces[i]!.box[2] * described.faces[i]!.box[3];
     const chosen = face ?? largestIndex(count, area);
     if (chosen >= count) throw new FacepipeError('INVALID_PAYLOAD', `there is no face ${chosen} to search: ${what} has ${count === 1 ? '1 face (face 0)' : `${count} faces (0 to ${count - 1})`}`);
-    return { embedding: described.embeddings[chosen]!, face: chosen, faces: count, embedVersion: this.analyzer.embedVersion.tag };
+    const found = described.faces[chosen]!;
+    return { embedding: described.embeddings[chosen]!, face: chosen, faces: count, box: found.box, score: found.score, embedVersion: this.analyzer.embedVersion.tag };
+  }
+
+  /**
+   * One face of each photo (the largest unless an index is given) and the distance between them.
+   * An error in either photo names it (`the source photo: …`), whatever its code.
+   */
+  async compare(source: Uint8Array, target: Uint8Array, faces: { source?: number; target?: number } = {}): Promise<FaceComparison> {
+    const one = async (bytes: Uint8Array, face: number | undefined, what: string) =>
+      this.probe(bytes, face, what).catch((err: unknown) => {
+        if (err instanceof FacepipeError && !err.message.includes(what)) throw new FacepipeError(err.code, `${what}: ${err.message}`, { cause: err, retryable: err.retryable });
+        throw err;
+      });
+    // One after the other: the analyzer's pools already use the cores, and the first error stops.
+    const a = await one(source, faces.source, 'the source photo');
+    const b = await one(target, faces.target, 'the target photo');
+    return { source: a, target: b, distance: Math.round(euclideanDistance(a.embedding, b.embedding) * 1e6) / 1e6 };
   }
 
   close(): Promise<void> {

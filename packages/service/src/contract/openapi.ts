@@ -24,7 +24,7 @@ function withAnswer(responses: Record<number, ResponseSpec>, status: number, mor
 function response(spec: ResponseSpec): ResponseConfig {
   return {
     description: spec.description,
-    ...(spec.schema ? { content: { [spec.contentType ?? 'application/json']: { schema: spec.schema } } } : {}),
+    ...(spec.schema ? { content: { [spec.contentType ?? 'application/json']: { schema: spec.schema, ...(spec.example === undefined ? {} : { example: spec.example }) } } } : {}),
     ...(spec.headers ? { headers: Object.fromEntries(Object.entries(spec.headers).map(([name, description]) => [name, { description, schema: { type: 'string' as const } }])) } : {}),
   };
 }

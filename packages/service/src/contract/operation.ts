@@ -10,6 +10,8 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   /** @defaultValue 'application/json' */
   contentType?: string;
+  /** An example body, shown in the description (and checked against `schema` by the contract test). */
+  example?: unknown;
   /** Response headers (string-valued) and what they say. */
   headers?: Record<string, string>;
 }
@@ -24,7 +26,7 @@ export interface Operation {
   /** In OpenAPI form, e.g. `/v1/batches/{id}`. */
   path: string;
   /** The API area, for the description's grouping and the contract test's coverage. */
-  tag: 'images' | 'batches' | 'people' | 'library' | 'keys' | 'dashboard' | 'service';
+  tag: 'images' | 'batches' | 'people' | 'library' | 'keys' | 'webhooks' | 'dashboard' | 'service';
   summary: string;
   description?: string;
   /** The scope an API key needs; unset: `read` for GET, `admin` otherwise. */

@@ -10,7 +10,10 @@ import {
   batch,
   changeCounts,
   cluster,
+  comparison,
   createdApiKey,
+  createdWebhook,
+  webhook,
   errorSchema,
   imageStatus,
   libraryPerson,
@@ -42,6 +45,24 @@ const uploadForm = (withBatch: boolean) =>
     externalId: z.string().optional().describe("The caller's id for the next file part (sent just before it); used as the file's source in results."),
     files: z.array(z.string().meta({ format: 'binary' })).describe('One part per image (any field name).'),
   });
+
+/** How far apart two faces may be and still be one person (Euclidean distance of the embeddings). */
+const threshold = z.coerce
+  .number({ error: 'a number from 0 to 4, e.g. 0.5' })
+  .min(0, { error: 'a number from 0 to 4, e.g. 0.5' })
+  .max(4, { error: 'a number from 0 to 4, e.g. 0.5' });
+const faceOf = (photo: string) => wholeNumber(0, 10_000).optional().describe(`Which face of the ${photo} photo (detection order, from 0); default: the largest`);
+const compareFields = z.object({
+  threshold: threshold.optional().describe('Same person at this distance or nearer; default: the deployment\'s FACEPIPE_MATCH_TOLERANCE (0.6 unless set)'),
+  sourceFace: faceOf('source'),
+  targetFace: faceOf('target'),
+});
+
+const searchFields = z.object({
+  limit: wholeNumber(1, 1000).optional().describe('How many hits (default 10)'),
+  face: wholeNumber(0, 10_000).optional().describe('Which face of the photo (detection order, from 0); default: the largest'),
+  threshold: threshold.optional().describe('Only hits at this distance or nearer (e.g. the deployment\'s FACEPIPE_MATCH_TOLERANCE, 0.6, for "the same person"); default: no limit, the `limit` nearest'),
+});
 
 const personName = z.object({ name: z.string().max(100).describe("The person's name (URL-encoded)") });
 const batchParams = z.object({ id: z.string().describe('A batch id') });
@@ -111,9 +132,16 @@ export const batches = {
     path: '/v1/batches',
     tag: 'batches',
     scope: 'read',
-    summary: 'Recent batches, newest first',
-    query: z.object({ limit: wholeNumber(1, 500).default(50) }),
-    responses: { 200: json(z.object({ batches: z.array(batch) }), 'Batches'), 400: error('A bad limit') },
+    summary: 'Recent batches, newest first, a page at a time',
+    description: 'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null.',
+    query: z.object({
+      limit: wholeNumber(1, 500).default(50),
+      cursor: z.string().regex(/^\d{1,16}-[A-Za-z0-9_-]{1,64}$/, { error: 'the nextCursor of the previous page' }).optional().describe('The `nextCursor` of the previous page'),
+    }),
+    responses: {
+      200: json(z.object({ batches: z.array(batch), nextCursor: z.string().nullable().describe('Where the next page starts; null on the last page') }), 'A page of batches'),
+      400: error('A bad limit or cursor'),
+    },
   }),
   get: operation({
     method: 'get',
@@ -258,8 +286,17 @@ export const library = {
     path: '/v1/clusters',
     tag: 'library',
     scope: 'read',
-    summary: 'Groups of similar faces nobody has named yet, largest first',
-    responses: { 200: json(z.object({ clusters: z.array(cluster) }), 'Clusters'), ...noIndex },
+    summary: 'Groups of similar faces nobody has named yet, largest first, a page at a time',
+    description: 'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null. Naming a cluster between pages may move others up: a cluster is never listed twice, but one that grew past the cursor is on an earlier page.',
+    query: z.object({
+      limit: wholeNumber(1, 500).default(100),
+      cursor: z.string().regex(/^\d{1,19}-\d{1,19}$/, { error: 'the nextCursor of the previous page' }).optional().describe('The `nextCursor` of the previous page'),
+    }),
+    responses: {
+      200: json(z.object({ clusters: z.array(cluster), nextCursor: z.string().nullable().describe('Where the next page starts; null on the last page') }), 'A page of clusters'),
+      400: error('A bad limit or cursor'),
+      ...noIndex,
+    },
   }),
   nameCluster: operation({
     method: 'post',
@@ -301,23 +338,63 @@ export const library = {
     tag: 'library',
     scope: 'read',
     summary: 'Search by face: the library faces nearest to the largest face of a photo (or its face `face`), nearest first',
-    description: "The photo is detected and embedded here with the pipeline's models (loaded on the first search). The hits are those of `facepipe search --json` (HNSW, approximate).",
-    query: z.object({
-      limit: wholeNumber(1, 1000).optional().describe('How many hits (default 10)'),
-      face: wholeNumber(0, 10_000).optional().describe('Which face of the photo (detection order, from 0); default: the largest'),
-    }),
-    form: z.object({
-      face: wholeNumber(0, 10_000).optional().describe('Which face of the photo (detection order, from 0); default: the largest'),
-      limit: wholeNumber(1, 1000).optional().describe('How many hits (default 10)'),
-      photo: z.string().meta({ format: 'binary' }).describe('One photo (any field name)'),
-    }),
+    description:
+      "The photo is detected and embedded here with the pipeline's models (loaded on the first search). The hits are those of `facepipe search --json` (HNSW, approximate). " +
+      'Fields may be sent as form fields or in the query string; form fields win.',
+    query: searchFields,
+    form: searchFields.extend({ photo: z.string().meta({ format: 'binary' }).describe('One photo (any field name)') }),
     responses: {
-      200: json(z.object({ face: count.describe('The face searched'), faces: count.describe('Faces found in the photo'), embedVersion: z.string(), hits: z.array(searchHit) }), 'Hits, nearest first'),
+      200: json(
+        z.object({
+          face: count.describe('The face searched'),
+          faces: count.describe('Faces found in the photo'),
+          embedVersion: z.string(),
+          threshold: z.number().optional().describe('The threshold given: no hit is farther'),
+          hits: z.array(searchHit),
+        }),
+        'Hits, nearest first',
+      ),
       400: error('No photo (NO_FILES), an unknown field, a bad limit, or a face beyond those found (INVALID_PAYLOAD)'),
       413: error('Over FACEPIPE_UPLOAD_MAX_BYTES or FACEPIPE_MAX_PIXELS, or more than one photo'),
       415: error('Not an image, or not multipart/form-data'),
       422: error('No face in the photo (NO_FACE), or unreadable'),
       ...noIndex,
+    },
+  }),
+  compare: operation({
+    method: 'post',
+    path: '/v1/compare',
+    tag: 'library',
+    scope: 'read',
+    summary: 'Compare two faces (verification): one face of each photo, the distance between them, and whether they are the same person',
+    description:
+      'Two file parts, `source` and `target`, are detected and embedded here with the pipeline\'s models (as POST /v1/search; loaded on first use). ' +
+      'Each photo\'s largest face is used unless `sourceFace` / `targetFace` name one (detection order, from 0). ' +
+      '`same` is `distance <= threshold`; the threshold is the deployment\'s (FACEPIPE_MATCH_TOLERANCE, the one that names faces) unless `threshold` is given. ' +
+      'Fields may also be sent in the query string; form fields win. Needs no face index. Nothing is stored.',
+    query: compareFields,
+    form: compareFields.extend({
+      source: z.string().meta({ format: 'binary' }).describe('The first photo'),
+      target: z.string().meta({ format: 'binary' }).describe('The second photo'),
+    }),
+    responses: {
+      200: {
+        ...json(comparison, 'The two faces, their distance and the verdict'),
+        example: {
+          same: true,
+          distance: 0.53955,
+          threshold: 0.6,
+          thresholdFrom: 'deployment',
+          source: { face: 0, faces: 1, box: [65.46, 69.31, 88.1, 113.72], score: 0.9925 },
+          target: { face: 0, faces: 1, box: [97.91, 68.11, 75.11, 111.59], score: 0.9838 },
+          embedVersion: 'dbf29c99236b',
+        },
+      },
+      400: error('A missing photo or an unknown field (NO_FILES, BAD_REQUEST: names the field), a bad threshold or face (BAD_REQUEST), or a face beyond those found (INVALID_PAYLOAD: names the photo)'),
+      413: error('A photo over FACEPIPE_UPLOAD_MAX_BYTES or FACEPIPE_MAX_PIXELS (FILE_TOO_LARGE, IMAGE_TOO_LARGE), or more than two photos (TOO_MANY_FILES)'),
+      415: error('A photo that is not an image (NOT_AN_IMAGE, UNSUPPORTED_FORMAT: names the photo), or a body that is not multipart/form-data (NOT_MULTIPART)'),
+      422: error('No face in a photo (NO_FACE) or an unreadable photo (EMPTY_INPUT, TRUNCATED_IMAGE, CORRUPT_IMAGE); the message names the photo'),
+      503: error('The models could not be loaded (MODEL_ERROR)'),
     },
   }),
   createSchedule: operation({
@@ -391,6 +468,45 @@ export const keys = {
     summary: 'Revoke an API key (at once, in every service process)',
     params: z.object({ id: z.string() }),
     responses: { 200: json(z.object({ id: z.string(), revoked: z.literal(true) }), 'Revoked'), 404: error('No such key') },
+  }),
+};
+
+export const webhooks = {
+  create: operation({
+    method: 'post',
+    path: '/v1/webhooks',
+    tag: 'webhooks',
+    scope: 'read',
+    summary: 'Register a webhook for the calling API key: facepipe POSTs each event to the URL, signed, and retries with backoff until the receiver answers 2xx',
+    description:
+      'Events: `batch.finished` (`data.batch`: as GET /v1/batches/{id}) and `image.failed` (`data`: imageId, error.code, the batches and items waiting on it). ' +
+      'Each delivery is `{"id","type","createdAt","data"}` with the headers X-Facepipe-Event, X-Facepipe-Delivery (the same on every retry of one delivery), X-Facepipe-Attempt and ' +
+      'X-Facepipe-Signature: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed with the secret>`. Verify it over the raw body, in constant time, and refuse an old t. ' +
+      'A delivery that gets no 2xx within 10 s is retried with exponential backoff (2 s, 4 s, 8 s… 8 tries); failed ones are listed on the dashboard (queue webhooks, WEBHOOK_FAILED) and can be retried there.',
+    body: z
+      .strictObject({
+        url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).max(2000).describe('Where to POST the events'),
+        events: z.array(z.enum(['batch.finished', 'image.failed'], { error: 'batch.finished or image.failed' })).min(1, { error: 'at least one event' }).optional().describe('Default: both'),
+      })
+      .meta({ example: { url: 'https://app.example.com/facepipe-events', events: ['batch.finished', 'image.failed'] } }),
+    responses: { 201: json(createdWebhook, 'The webhook, with its secret (shown this once)'), 400: error('Not JSON, a bad URL or an unknown event (BAD_REQUEST)') },
+  }),
+  list: operation({
+    method: 'get',
+    path: '/v1/webhooks',
+    tag: 'webhooks',
+    scope: 'read',
+    summary: "The calling key's webhooks, oldest first (FACEPIPE_API_TOKEN: every key's), without secrets",
+    responses: { 200: json(z.object({ webhooks: z.array(webhook) }), 'Webhooks') },
+  }),
+  remove: operation({
+    method: 'delete',
+    path: '/v1/webhooks/{id}',
+    tag: 'webhooks',
+    scope: 'read',
+    summary: 'Delete one of the calling key\'s webhooks: nothing more is sent to it (deliveries still queued are dropped)',
+    params: z.object({ id: z.string() }),
+    responses: { 200: json(z.object({ id: z.string(), deleted: z.literal(true) }), 'Deleted'), 404: error("No such webhook of this key's (NOT_FOUND)") },
   }),
 };
 
@@ -494,4 +610,4 @@ export const probes = {
 };
 
 /** Every operation, in the order the description lists them. */
-export const operations = [...Object.values(images), ...Object.values(batches), enroll, ...Object.values(library), ...Object.values(keys), ...Object.values(dashboard), ...Object.values(probes)];
+export const operations = [...Object.values(images), ...Object.values(batches), enroll, ...Object.values(library), ...Object.values(keys), ...Object.values(webhooks), ...Object.values(dashboard), ...Object.values(probes)];

@@ -53,7 +53,21 @@ export function route<O extends Operation>(
   app.route({
     method: op.method.toUpperCase() as HTTPMethods,
     url: routePath(op.path),
-    config: op.scope ? { scope: op.scope } : {},
-    handler: async (request, reply) => handler(parseInput(op, request), request, reply),
+    config: { ...(op.scope ? { scope: op.scope } : {}), ...(op.form ? { bodyType: 'multipart' as const } : op.body ? { bodyType: 'json' as const } : {}) },
+    handler: async (request, reply) => {
+      if (op.body) requireJson(request, op.body.meta()?.example);
+      return handler(parseInput(op, request), request, reply);
+    },
   });
+}
+
+/**
+ * A JSON route takes JSON only: a form body (which the dashboard's sign-in parser would read
+ * into fields) is refused, as the description says, instead of being taken as if it were JSON.
+ */
+function requireJson(request: FastifyRequest, example: unknown): void {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === '' || type === 'application/json' || type.endsWith('+json')) return;
+  const send = example === undefined ? 'send application/json' : `send application/json, e.g. ${JSON.stringify(example)}`;
+  throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `this route takes a JSON body, not ${type}: ${send}`);
 }

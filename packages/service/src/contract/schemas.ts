@@ -197,3 +197,37 @@ export const ready = z
 /** A change to the face index: how many faces it moved and result documents it rewrote. */
 export const changeCounts = { faces: count, resultsUpdated: count.describe('Result documents rewritten to the new names') };
 
+
+/** One face of a photo given to POST /v1/compare. */
+const comparedFace = z.object({
+  face: count.describe('Its index in detection order'),
+  faces: count.describe('Faces found in the photo'),
+  box: boxSchema.describe('x, y, width, height in pixels'),
+  score: z.number().describe("The detector's confidence"),
+});
+
+export const comparison = z
+  .object({
+    same: z.boolean().describe('distance <= threshold'),
+    distance: z.number().describe('Euclidean distance between the two embeddings (0 for the same face; the same person is usually below 0.6)'),
+    threshold: z.number(),
+    thresholdFrom: z.enum(['request', 'deployment']).describe('`request`: the threshold given; `deployment`: FACEPIPE_MATCH_TOLERANCE'),
+    source: comparedFace,
+    target: comparedFace,
+    embedVersion: z.string(),
+  })
+  .meta({ id: 'Comparison' });
+
+export const webhook = z
+  .object({
+    id: z.string().regex(/^wh_[0-9a-f]{16}$/),
+    url: z.string(),
+    events: z.array(z.enum(['batch.finished', 'image.failed'])),
+    owner: z.string().describe('`key:<id>` of the API key that registered it, or `token`'),
+    createdAt: epochMs,
+  })
+  .meta({ id: 'Webhook' });
+
+export const createdWebhook = webhook
+  .extend({ secret: z.string().describe('Signs every delivery (HMAC-SHA256, see the header X-Facepipe-Signature); shown in this answer only') })
+  .meta({ id: 'CreatedWebhook' });

@@ -10,6 +10,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a key needs for this route; unset: `read` for GET/HEAD, `admin` otherwise. */
     scope?: ApiKeyScope;
+    /** The body the route's operation takes (set by route()): an unsupported type is answered in its terms. */
+    bodyType?: 'json' | 'multipart';
   }
   interface FastifyRequest {
     /** Who made the request (set by the auth plugin; `open` on public routes or without a token). */

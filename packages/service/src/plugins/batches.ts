@@ -16,7 +16,15 @@ export const batchesPlugin: FastifyPluginAsync<BatchesPluginOptions> = async (ap
   const { reads, commands } = options;
   const notFound = (id: string) => new ApiError(404, 'NOT_FOUND', `no batch ${id}`);
 
-  route(app, batches.list, async ({ query }) => ({ batches: await reads.list(query.limit) }));
+  route(app, batches.list, async ({ query: { limit, cursor } }) => {
+    const split = cursor?.indexOf('-') ?? -1;
+    const after = cursor === undefined ? undefined : { createdAt: Number(cursor.slice(0, split)), id: cursor.slice(split + 1) };
+    // One more than asked says whether another page follows.
+    const page = await reads.list(limit + 1, after);
+    const list = page.slice(0, limit);
+    const last = list[list.length - 1];
+    return { batches: list, nextCursor: page.length > limit && last ? `${last.createdAt}-${last.id}` : null };
+  });
 
   route(app, batches.get, async ({ params }) => (await reads.get(params.id)) ?? Promise.reject(notFound(params.id)));
 

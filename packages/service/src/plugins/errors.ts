@@ -68,7 +68,7 @@ const errorsPluginImpl: FastifyPluginAsync<ErrorsPluginOptions> = async (app, op
   });
 
   app.setErrorHandler(async (err: FastifyError, request, reply) => {
-    const { status, body, headers } = errorAnswer(err, uploadMaxFiles);
+    const { status, body, headers } = errorAnswer(unsupportedBody(err, request), uploadMaxFiles);
     if (status === 500) log.error('request failed', { route: request.routeOptions.url, err });
     else if (status >= 500) log.warn('request failed', { route: request.routeOptions.url, code: body.error.code, err: body.error.message });
     return reply.code(status).headers(headers).send(body);
@@ -82,6 +82,21 @@ const errorsPluginImpl: FastifyPluginAsync<ErrorsPluginOptions> = async (app, op
     throw new ApiError(404, 'NOT_FOUND', `no route ${request.method} ${path}`);
   });
 };
+
+/**
+ * A body type no parser takes (a raw `image/jpeg` on an upload route, say), said in the route's
+ * terms: multipart routes answer NOT_MULTIPART with how to send the file, JSON routes say JSON.
+ */
+function unsupportedBody(err: FastifyError, request: FastifyRequest): Error & { code?: string; statusCode?: number } {
+  if (err.code !== 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return err;
+  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim() || 'no content type';
+  const bodyType = request.routeOptions.config.bodyType;
+  if (bodyType === 'multipart') {
+    return new ApiError(415, 'NOT_MULTIPART', `send multipart/form-data with each image as a file part, not a raw ${type} body (curl -F file=@photo.jpg ${request.url.split('?')[0]})`);
+  }
+  if (bodyType === 'json') return new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `this route takes a JSON body (application/json), not ${type}`);
+  return err;
+}
 
 export const errorsPlugin = fp(errorsPluginImpl, { name: 'facepipe-errors', fastify: '5.x' });
 

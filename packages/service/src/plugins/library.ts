@@ -3,7 +3,7 @@ import type { FaceLibrary, LibraryChange, PersonSummary } from '@facepipe/face-i
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { library as operations } from '../contract/operations.js';
 import { parseWith, route } from '../contract/request-input.js';
-import { searchLibrary } from '@facepipe/producer';
+import { searchLibrary, type SearchProbe } from '@facepipe/producer';
 import { ApiError } from '../api-errors.js';
 import type { LibraryAccess } from '../library-access.js';
 import type { GalleryReads } from '../read-models/gallery-reads.js';
@@ -27,6 +27,8 @@ export interface LibraryPluginOptions {
  */
 export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (app, options) => {
   const { access, gallery: galleryReads, schedules, maxBytes } = options;
+  /** The deployment's match threshold (FACEPIPE_MATCH_TOLERANCE): the one that names faces. */
+  const tolerance = access.config.classify.tolerance;
   app.addHook('onClose', async () => access.close());
 
   /** The change's images' result documents, rewritten to the index's names. */
@@ -86,9 +88,16 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
   });
 
   // ---- clusters ----
-  route(app, operations.clusters, async () => {
-    const clusters = await (await access.library()).clusters();
-    return { clusters: clusters.map((c) => ({ id: c.id, faces: c.faces, embedVersion: c.embedVersion, samples: c.samples.map((s) => ({ imageId: s.imageId, face: s.faceIndex, source: s.source })) })) };
+  route(app, operations.clusters, async ({ query: { limit, cursor } }) => {
+    const after = cursor === undefined ? undefined : { faces: Number(cursor.split('-')[0]), id: cursor.split('-')[1]! };
+    // One more than asked says whether another page follows.
+    const page = await (await access.library()).clusters({ limit: limit + 1, after });
+    const clusters = page.slice(0, limit);
+    const last = clusters[clusters.length - 1];
+    return {
+      clusters: clusters.map((c) => ({ id: c.id, faces: c.faces, embedVersion: c.embedVersion, samples: c.samples.map((s) => ({ imageId: s.imageId, face: s.faceIndex, source: s.source })) })),
+      nextCursor: page.length > limit && last ? `${last.faces}-${last.id}` : null,
+    };
   });
 
   route(app, operations.nameCluster, async ({ params, body }) => {
@@ -113,10 +122,33 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
     const fields = parseWith(operations.search.query, upload.fields);
     const limit = fields.limit ?? query.limit ?? 10;
     const face = fields.face ?? query.face;
+    const threshold = fields.threshold ?? query.threshold;
     const library = await access.library();
     const search = await access.photoSearch();
     const probe = await search.probe(upload.bytes, face);
-    return { face: probe.face, faces: probe.faces, embedVersion: probe.embedVersion, hits: await searchLibrary(library, probe, limit) };
+    // Nearest first: the hits within the threshold are a prefix of the `limit` nearest.
+    const hits = (await searchLibrary(library, probe, limit)).filter((h) => threshold === undefined || h.distance <= threshold);
+    return { face: probe.face, faces: probe.faces, embedVersion: probe.embedVersion, ...(threshold === undefined ? {} : { threshold }), hits };
+  });
+
+  // ---- compare two faces ----
+  route(app, operations.compare, async ({ query }, request) => {
+    const upload = await compareUpload(request, maxBytes);
+    // Form fields win over the query string; both are read by the same schema.
+    const fields = { ...query, ...stripUndefined(parseWith(operations.compare.query, upload.fields)) };
+    const search = await access.photoSearch();
+    const compared = await search.compare(upload.source, upload.target, { source: fields.sourceFace, target: fields.targetFace });
+    const threshold = fields.threshold ?? tolerance;
+    const face = (p: SearchProbe) => ({ face: p.face, faces: p.faces, box: p.box, score: Math.round(p.score * 1e4) / 1e4 });
+    return {
+      same: compared.distance <= threshold,
+      distance: compared.distance,
+      threshold,
+      thresholdFrom: fields.threshold === undefined ? ('deployment' as const) : ('request' as const),
+      source: face(compared.source),
+      target: face(compared.target),
+      embedVersion: compared.source.embedVersion,
+    };
   });
 
   // ---- scheduled re-index ----
@@ -145,14 +177,17 @@ function conflictOnExisting(err: unknown): never {
   throw err;
 }
 
+const searchFieldNames = ['face', 'limit', 'threshold'] as const;
+type SearchField = (typeof searchFieldNames)[number];
+
 /** The one photo of a search request (any field name) and its short fields (`face`, `limit`). */
-async function searchUpload(request: FastifyRequest, maxBytes: number): Promise<{ bytes: Buffer; fields: { face?: string; limit?: string } }> {
-  const fields: { face?: string; limit?: string } = {};
+async function searchUpload(request: FastifyRequest, maxBytes: number): Promise<{ bytes: Buffer; fields: Partial<Record<SearchField, string>> }> {
+  const fields: Partial<Record<SearchField, string>> = {};
   let bytes: Buffer | undefined;
   for await (const part of multipartParts(request, 1, maxBytes)) {
     if (part.type === 'field') {
-      if (part.fieldname !== 'face' && part.fieldname !== 'limit') throw new ApiError(400, 'BAD_REQUEST', `unknown field "${part.fieldname}" (fields: face, limit, and one photo)`);
-      fields[part.fieldname] = String(part.value);
+      if (!(searchFieldNames as readonly string[]).includes(part.fieldname)) throw new ApiError(400, 'BAD_REQUEST', `unknown field "${part.fieldname}" (fields: ${searchFieldNames.join(', ')}, and one photo)`);
+      fields[part.fieldname as SearchField] = String(part.value);
       continue;
     }
     const chunks: Buffer[] = [];
@@ -162,4 +197,38 @@ async function searchUpload(request: FastifyRequest, maxBytes: number): Promise<
   }
   if (bytes === undefined) throw new ApiError(400, 'NO_FILES', 'send one photo as a multipart/form-data file part');
   return { bytes, fields };
+}
+
+const compareFieldNames = ['threshold', 'sourceFace', 'targetFace'] as const;
+type CompareField = (typeof compareFieldNames)[number];
+
+/** The two photos of a compare request (file parts `source` and `target`) and its short fields. */
+async function compareUpload(request: FastifyRequest, maxBytes: number): Promise<{ source: Buffer; target: Buffer; fields: Partial<Record<CompareField, string>> }> {
+  const fields: Partial<Record<CompareField, string>> = {};
+  const photos: { source?: Buffer; target?: Buffer } = {};
+  for await (const part of multipartParts(request, 2, maxBytes)) {
+    if (part.type === 'field') {
+      if (!(compareFieldNames as readonly string[]).includes(part.fieldname)) throw new ApiError(400, 'BAD_REQUEST', `unknown field "${part.fieldname}" (fields: ${compareFieldNames.join(', ')}, and the photos source and target)`);
+      fields[part.fieldname as CompareField] = String(part.value);
+      continue;
+    }
+    const which = part.fieldname;
+    if (which !== 'source' && which !== 'target') {
+      part.file.resume();
+      throw new ApiError(400, 'BAD_REQUEST', `a photo must be sent as the file part "source" or "target", not "${which}"`);
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of part.file) chunks.push(chunk as Buffer);
+    if (part.file.truncated) throw new FacepipeError('FILE_TOO_LARGE', `the ${which} photo is larger than ${maxBytes} bytes (FACEPIPE_UPLOAD_MAX_BYTES)`);
+    if (photos[which]) throw new ApiError(400, 'BAD_REQUEST', `two "${which}" photos: send one source and one target`);
+    photos[which] = Buffer.concat(chunks);
+  }
+  const missing = (['source', 'target'] as const).filter((w) => photos[w] === undefined);
+  if (missing.length > 0) throw new ApiError(400, 'NO_FILES', `send two photos as multipart/form-data file parts "source" and "target" (missing: ${missing.join(', ')})`);
+  return { source: photos.source!, target: photos.target!, fields };
+}
+
+/** The keys whose value is set (a form's absent fields must not hide the query's). */
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -15,8 +15,8 @@ export class BatchReads {
   constructor(readonly deps: BatchReadsDeps) {}
 
   /** The newest `limit` batches, newest first. */
-  async list(limit: number, now = Date.now()): Promise<BatchProgress[]> {
-    return (await this.deps.tracker.listBatches(limit)).map((b) => batchProgress(b, now));
+  async list(limit: number, after?: { createdAt: number; id: string }, now = Date.now()): Promise<BatchProgress[]> {
+    return (await this.deps.tracker.listBatches(limit, after)).map((b) => batchProgress(b, now));
   }
 
   /** One batch with its progress; an enroll batch with its report once there is one. Undefined when unknown. */
