@@ -57,8 +57,10 @@ export class ClassifyHandler {
     if (data.embedVersion !== null) {
       embeddings = await store.getJson<EmbeddingsDocument>(objectKeys.embeddings(data.imageId, data.detectVersion, data.embedVersion));
       if (!embeddings) throw new FacepipeError('OBJECT_NOT_FOUND', `embeddings of ${data.imageId} (embed ${data.embedVersion}) are missing`);
-      if (embeddings.embeddings.length !== facesDoc.faces.length) {
-        throw new FacepipeError('INVALID_PAYLOAD', `${facesDoc.faces.length} faces but ${embeddings.embeddings.length} embeddings`);
+      // Faces erased on request are gone from faces.json; their slots stay (emptied) in the embeddings.
+      const slots = facesDoc.faces.length + (facesDoc.erasedFaces?.length ?? 0);
+      if (embeddings.embeddings.length !== slots) {
+        throw new FacepipeError('INVALID_PAYLOAD', `${slots} faces but ${embeddings.embeddings.length} embeddings`);
       }
     }
     const [namer, labels] = await Promise.all([

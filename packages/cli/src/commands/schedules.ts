@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
-import { parseDuration, reindexKinds, ReindexSchedules, type ScheduleInfo, type ScheduledReindexKind } from '@facepipe/core';
+import { parseDuration, scheduleKinds, ReindexSchedules, type ScheduleInfo, type ScheduledReindexKind } from '@facepipe/core';
 import { dataDirOption, dataDirUsage, withProducer } from './deployment.js';
 import { UsageError, type Command } from './command.js';
 
 export const schedulesCommand: Command = {
   name: 'schedules',
   summary: 'scheduled re-index jobs: create, list, delete',
-  usage: `facepipe schedules create <id> <${reindexKinds.join('|')}> (--every <duration> | --cron "<pattern>" [--tz <zone>]) [--run-now]
+  usage: `facepipe schedules create <id> <${scheduleKinds.join('|')}> (--every <duration> | --cron "<pattern>" [--tz <zone>]) [--run-now]
 facepipe schedules list [--json]
 facepipe schedules delete <id>
 
@@ -26,7 +26,7 @@ ${dataDirUsage}`,
     const [action, id, kind] = positionals;
     if (action === 'create') {
       if (!id || !kind || positionals.length !== 3) throw new UsageError('facepipe schedules create needs an id and a kind');
-      if (!reindexKinds.includes(kind as ScheduledReindexKind)) throw new UsageError(`the kind must be one of ${reindexKinds.join(', ')}`);
+      if (!scheduleKinds.includes(kind as ScheduledReindexKind)) throw new UsageError(`the kind must be one of ${scheduleKinds.join(', ')}`);
       if ((values.every === undefined) === (values.cron === undefined)) throw new UsageError('give --every <duration> or --cron "<pattern>"');
       const everyMs = values.every === undefined ? undefined : parseDuration(values.every);
       if (values.every !== undefined && everyMs === undefined) throw new UsageError(`--every "${values.every}" is not a duration (90s, 15m, 6h, 1d)`);

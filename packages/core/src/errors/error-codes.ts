@@ -44,6 +44,10 @@ export const ErrorCodes = {
   WORKER_CRASHED: { retryable: false, summary: 'the worker processing this input crashed repeatedly' },
   /** The face index database (DATABASE_URL, or the embedded one) did not answer or refused a query. */
   DATABASE_UNAVAILABLE: { retryable: true, summary: 'the face index database is unavailable' },
+  /** The image was erased on request (what a batch manifest says in place of an erased input). */
+  ERASED: { retryable: false, summary: 'the image was erased on request' },
+  /** An erasure asked while the image is being processed: nothing was erased; ask again when it is done. */
+  IMAGE_BUSY: { retryable: true, summary: 'the image is being processed' },
   /** Anything not classified above. Retried, since it may be transient. */
   INTERNAL: { retryable: true, summary: 'an internal error occurred' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;

@@ -13,8 +13,9 @@ export {
   type ClassifyJobData,
   type GalleryBuildJobData,
   reindexKinds,
+  scheduleKinds,
   scheduledReindexJobSchema,
-  type ReindexKind as ScheduledReindexKind,
+  type ScheduleKind as ScheduledReindexKind,
   type ScheduledReindexJobData,
   type JobData,
 } from './job-payloads.js';
