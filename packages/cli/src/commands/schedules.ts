@@ -10,7 +10,8 @@ export const schedulesCommand: Command = {
 facepipe schedules list [--json]
 facepipe schedules delete <id>
 
-A schedule queues \`facepipe reindex <kind>\` as a batch at each tick (BullMQ job schedulers; the
+A schedule queues \`facepipe reindex <kind>\` as a batch at each tick, or with kind \`retention\`
+erases photos of strangers nobody confirmed once older than FACEPIPE_RETENTION_STRANGER_DAYS (BullMQ job schedulers; the
 \`facepipe serve\` process runs them, one at a time). Durations: 90s, 15m, 6h, 1d (at least 1m).
 The first run is one interval after creation (--every) or at the pattern's next match (--cron);
 --run-now also runs it once right away. Creating a schedule with an existing id replaces it.
@@ -61,7 +62,7 @@ ${dataDirUsage}`,
 function describe(info: ScheduleInfo): string {
   const when = info.everyMs !== null ? `every ${formatMs(info.everyMs)}` : `cron "${info.cron}"${info.tz ? ` (${info.tz})` : ''}`;
   const next = info.nextRunAt ? `, next run ${new Date(info.nextRunAt).toISOString()}` : '';
-  return `${info.id}: reindex ${info.kind} ${when}${next}`;
+  return `${info.id}: ${info.kind === 'retention' ? 'retention (FACEPIPE_RETENTION_STRANGER_DAYS)' : `reindex ${info.kind}`} ${when}${next}`;
 }
 
 function formatMs(ms: number): string {

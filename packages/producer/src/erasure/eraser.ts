@@ -346,6 +346,19 @@ export class Eraser {
     const { store } = this.deps;
     const mentions = (text: string) => [...imageIds].some((id) => text.includes(id)) || (person !== undefined && text.includes(JSON.stringify(person)));
     for await (const o of store.list('batches/')) {
+      if (person !== undefined && o.key.endsWith('/batch.json')) {
+        // An enrollment batch's source names the person it enrolled (in S3 and in Redis).
+        const batch = await store.getJson<{ id: string; source: string }>(o.key);
+        if (!batch || !batch.source.includes(person)) continue;
+        await store.putJson(o.key, { ...batch, source: '(erased)' });
+        counts.objectsRewritten += 1;
+        const batchKey = `${this.deps.prefix}:batch:${batch.id}`;
+        if ((await this.deps.redis.hexists(batchKey, 'source')) === 1) {
+          await this.deps.redis.hset(batchKey, 'source', '(erased)');
+          counts.redis += 1;
+        }
+        continue;
+      }
       const isManifest = o.key.includes('/manifest/');
       if (!isManifest && !o.key.endsWith('/enrollment.json')) continue;
       const text = (await store.getBytes(o.key)).toString('utf8');
