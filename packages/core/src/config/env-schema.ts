@@ -50,7 +50,7 @@ export const envSchema = z.object({
   FACEPIPE_CLUSTER_MIN_FACES: int(2, 1000).default(3),
   /**
    * Retention: photos of strangers nobody confirmed (no face named, labelled or enrolled) are
-   * erased this many days after they were processed, by a \`retention\` schedule (docs/privacy.md).
+   * erased this many days after they were processed, by a `retention` schedule (docs/privacy.md).
    * Unset: kept until erased by hand.
    */
   FACEPIPE_RETENTION_STRANGER_DAYS: int(1, 36_500).optional(),

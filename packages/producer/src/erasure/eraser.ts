@@ -99,7 +99,7 @@ export class Eraser {
     const wholeIds = imageIds.filter((id) => whole.has(id));
     const counts = await this.#eraseImages(wholeIds, jobs);
     const kept = faces.filter((f) => !whole.has(f.imageId));
-    add(counts, await this.#eraseFaces(kept, person.name));
+    add(counts, await this.#eraseFaces(kept, person.name, jobs));
     // The person last: their examples and labels on photos that stay, their gallery entries.
     const rows = await index.writeTransaction((r) => r.erasure.erasePerson(person.id));
     counts.rows += sumRows(rows);
@@ -223,9 +223,16 @@ export class Eraser {
 
   /** Removes an image's remembered outcome, stashed result, jobs (with their logs) and their entries in the queues' event streams. */
   async #eraseRedis(imageId: string, jobs: readonly { stage: string; jobId: string }[]): Promise<number> {
-    const { redis, prefix, queues } = this.deps;
+    const { redis, prefix } = this.deps;
     let n = await redis.del(`${prefix}:img:${imageId}`, `${prefix}:img:${imageId}:waiters`);
     n += await redis.hdel(`${prefix}:stashed-results`, imageId);
+    return n + (await this.#dropJobs(imageId, jobs));
+  }
+
+  /** Removes an image's finished jobs (their return values copy its result) and their events. */
+  async #dropJobs(imageId: string, jobs: readonly { stage: string; jobId: string }[]): Promise<number> {
+    const { prefix, queues } = this.deps;
+    let n = 0;
     for (const { stage, jobId } of jobs) {
       const queue = queues.byName(stage as (typeof stageNames)[number]);
       if ((await queue.getJobState(jobId)) !== 'unknown') {
@@ -268,7 +275,7 @@ export class Eraser {
    * Removes faces of photos that stay: index rows, then in S3 their entries in faces.json and the
    * result and labels documents, their chips (blanked) and embeddings (emptied), every version.
    */
-  async #eraseFaces(faces: readonly ErasableFace[], person: string): Promise<ErasureCounts> {
+  async #eraseFaces(faces: readonly ErasableFace[], person: string, jobs: Map<string, { stage: string; jobId: string }[]>): Promise<ErasureCounts> {
     const counts = zeroCounts();
     if (faces.length === 0) return counts;
     const { store } = this.deps;
@@ -277,6 +284,7 @@ export class Eraser {
     const byImage = new Map<string, Box[]>();
     for (const f of faces) byImage.set(f.imageId, [...(byImage.get(f.imageId) ?? []), f.box as Box]);
     for (const [imageId, boxes] of byImage) {
+      counts.redis += await this.#dropJobs(imageId, jobs.get(imageId) ?? []);
       const erased = (box: Box) => boxes.some((b) => iou(b, box) >= SAME_FACE_IOU);
       for await (const o of store.list(`faces/${imageId}/`)) {
         if (!o.key.endsWith('/faces.json')) continue;
