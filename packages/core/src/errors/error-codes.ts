@@ -48,6 +48,12 @@ export const ErrorCodes = {
   ERASED: { retryable: false, summary: 'the image was erased on request' },
   /** An erasure asked while the image is being processed: nothing was erased; ask again when it is done. */
   IMAGE_BUSY: { retryable: true, summary: 'the image is being processed' },
+  /**
+   * A detect or embed worker was given a job made for another pipeline version than its own
+   * settings and models produce (producer and workers deployed with different settings): failing
+   * it keeps results of two pipelines from being mixed. Fix the settings, then re-ingest.
+   */
+  PIPELINE_VERSION_MISMATCH: { retryable: false, summary: 'the worker runs other settings or models than the job was made for' },
   /** Anything not classified above. Retried, since it may be transient. */
   INTERNAL: { retryable: true, summary: 'an internal error occurred' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
