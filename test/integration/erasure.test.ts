@@ -98,7 +98,7 @@ async function everything(): Promise<[string, string][]> {
           type === 'string' ? await redis.getBuffer(key).then((b) => b?.toString('latin1') ?? '')
           : type === 'hash' ? JSON.stringify(await redis.hgetall(key))
           : type === 'set' ? JSON.stringify(await redis.smembers(key))
-          : type === 'zset' ? JSON.stringify(await redis.zrange(key, 0, -1))
+          : type === 'zset' ? JSON.stringify(await redis.zrange(key, '0', '-1'))
           : type === 'list' ? JSON.stringify(await redis.lrange(key, 0, -1))
           : type === 'stream' ? JSON.stringify(await redis.xrange(key, '-', '+'))
           : '';
@@ -162,7 +162,7 @@ describe('erasure', { skip }, () => {
     const erased = await call('DELETE', `/v1/images/${singleId}`);
     assert.equal(erased.status, 200, JSON.stringify(erased.json));
     assert.equal(erased.json.found, true);
-    assert.ok(erased.json.erasure.counts.objectsDeleted >= 4, JSON.stringify(erased.json));
+    assert.ok(erased.json.erasure.counts.objectsDeleted >= 3, JSON.stringify(erased.json)); // original, chips, result at least
     assert.equal((await call('GET', `/v1/images/${singleId}`)).status, 404);
     assertNowhere(await everything(), [singleId]);
 

@@ -286,6 +286,11 @@ export class Eraser {
     for (const [imageId, boxes] of byImage) {
       counts.redis += await this.#dropJobs(imageId, jobs.get(imageId) ?? []);
       const erased = (box: Box) => boxes.some((b) => iou(b, box) >= SAME_FACE_IOU);
+      /** Chips object → rows to blank. */
+      const chipRows = new Map<string, Set<number>>();
+      const blank = (key: string | null | undefined, rows: readonly number[]) => {
+        if (key) chipRows.set(key, new Set([...(chipRows.get(key) ?? []), ...rows]));
+      };
       for await (const o of store.list(`faces/${imageId}/`)) {
         if (!o.key.endsWith('/faces.json')) continue;
         const doc = await store.getJson<FacesDocument>(o.key);
@@ -295,10 +300,7 @@ export class Eraser {
         const detectVersion = o.key.split('/')[2]!;
         await store.putJson(o.key, { ...doc, faces: doc.faces.filter((f) => !gone.includes(f.index)), erasedFaces: [...new Set([...(doc.erasedFaces ?? []), ...gone])].sort((a, b) => a - b) });
         counts.objectsRewritten += 1;
-        if (doc.chipsKey && (await store.head(doc.chipsKey))) {
-          await store.put(doc.chipsKey, await blankChipRows(await store.getBytes(doc.chipsKey), gone), { contentType: 'image/png' });
-          counts.objectsRewritten += 1;
-        }
+        blank(doc.chipsKey, gone);
         for await (const e of store.list(`embeddings/${imageId}/${detectVersion}/`)) {
           const emb = await store.getJson<EmbeddingsDocument>(e.key);
           if (!emb) continue;
@@ -309,7 +311,13 @@ export class Eraser {
       const result = await store.getJson<ResultDocument>(objectKeys.result(imageId));
       if (result && result.faces.some((f) => erased(f.box))) {
         const kept = result.faces.filter((f) => !erased(f.box));
+        for (const f of result.faces) if (erased(f.box)) blank(f.cropKey, [f.cropIndex]);
         await store.putJson(objectKeys.result(imageId), { ...result, faces: kept, faceCount: kept.length });
+        counts.objectsRewritten += 1;
+      }
+      for (const [key, rows] of chipRows) {
+        if (!(await store.head(key))) continue;
+        await store.put(key, await blankChipRows(await store.getBytes(key), [...rows]), { contentType: key.endsWith('.webp') ? 'image/webp' : 'image/png' });
         counts.objectsRewritten += 1;
       }
       const labels = await store.getJson<LabelsDocument>(objectKeys.labels(imageId));
