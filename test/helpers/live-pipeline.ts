@@ -34,12 +34,16 @@ export async function startLivePipeline(env: Record<string, string> = {}): Promi
     ...env,
   });
   const ctx = new ServiceContext(config, 'workers');
-  await ctx.store.ensureBucket();
-  const stages: RunningStage[] = [
-    startDetectStage(ctx, await createDetectEngine(config)),
-    startEmbedStage(ctx, await createEmbedEngine(config)),
-    await startClassifyStage(ctx),
-  ];
+  let stages: RunningStage[];
+  try {
+    await ctx.store.ensureBucket();
+    stages = [startDetectStage(ctx, await createDetectEngine(config)), startEmbedStage(ctx, await createEmbedEngine(config)), await startClassifyStage(ctx)];
+  } catch (err) {
+    // A start that fails (models not built, say) must not leave its servers running: the test would hang.
+    await ctx.close();
+    await Promise.allSettled([redis.stop(), s3.stop(), database.stop()]);
+    throw err;
+  }
   const runs = stages.flatMap((s) => s.workers.map((w) => w.run()));
   return {
     config,

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { FacepipeError } from '@facepipe/core';
 import { CheckedOutClient, isConnectionError } from './checked-out-client.js';
 import { ClusterRepository } from './cluster-repository.js';
+import { ErasureRepository } from './erasure-repository.js';
 import { FaceClusterer, type ClusteringOptions } from './face-clusterer.js';
 import { FaceRepository } from './face-repository.js';
 import { lockFaceWrites } from './face-write-lock.js';
@@ -26,6 +27,7 @@ export interface FaceIndexRepositories {
   people: PeopleRepository;
   clusters: ClusterRepository;
   clusterer: FaceClusterer;
+  erasure: ErasureRepository;
 }
 
 /**
@@ -142,6 +144,7 @@ export class FaceIndex {
       people: new PeopleRepository(db),
       clusters: new ClusterRepository(db),
       clusterer: new FaceClusterer(db, this.clustering),
+      erasure: new ErasureRepository(db),
     };
   }
 }

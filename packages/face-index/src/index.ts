@@ -15,3 +15,4 @@ export { dbscan, exactNeighbourhoods, euclidean } from './clustering/dbscan.js';
 export { chineseWhispers } from './clustering/chinese-whispers.js';
 export { clusterQuality, stableClusterIds, type ClusterQuality } from './clustering/cluster-metrics.js';
 export { syncResultDocuments } from './result-sync.js';
+export { ErasureRepository, noRows, type ErasableFace, type ErasedRows } from './erasure-repository.js';

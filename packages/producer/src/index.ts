@@ -6,3 +6,5 @@ export { labelFace } from './labels/face-labels.js';
 export { Reindexer, type ReindexKind, type ReindexDeps } from './reindex/reindexer.js';
 export { ScheduledReindexWorker } from './schedules/scheduled-reindex-worker.js';
 export { PhotoSearch, searchLibrary, toSearchHit, facesOfOtherVersions, type FaceComparison, type SearchHit, type SearchProbe } from './library/photo-search.js';
+export { Eraser, personErasureModes, type EraserDeps, type PersonErasureMode, type ErasureOutcome } from './erasure/eraser.js';
+export { ErasureLog, erasureRef, erasureLogPrefix, type ErasureRecord, type ErasureCounts } from './erasure/erasure-log.js';

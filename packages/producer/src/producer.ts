@@ -17,6 +17,7 @@ import { configuredVersions, probeImage } from '@facepipe/vision';
 import { Ingestor, type AdmitOutcome } from './ingest/ingestor.js';
 import type { FaceIndex } from '@facepipe/face-index';
 import { Reindexer } from './reindex/reindexer.js';
+import { Eraser } from './erasure/eraser.js';
 import { LocalFolderSource, parseS3Url, s3PrefixItems, type IngestItem } from './ingest/sources.js';
 import type { InputSkipReason } from '@facepipe/core';
 
@@ -183,6 +184,11 @@ export class Producer {
     const c = this.ctx.config.s3;
     const source = S3ObjectStore.fromConfig(c, s3.bucket);
     return s3PrefixItems(source, s3.prefix);
+  }
+
+  /** Erasure of images and people on this deployment (see {@link Eraser}); people need the face index. */
+  eraser(index?: FaceIndex): Eraser {
+    return new Eraser({ store: this.ctx.store, redis: this.ctx.redis, prefix: this.ctx.config.redis.prefix, queues: this.ctx.queues, index, log: this.ctx.log });
   }
 
   /** Re-index jobs against this deployment (see {@link Reindexer}). */

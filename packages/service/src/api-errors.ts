@@ -67,7 +67,10 @@ export function statusForCode(code: ErrorCode): number {
     case 'INVALID_PAYLOAD':
       return 400;
     case 'OBJECT_NOT_FOUND':
+    case 'ERASED':
       return 404;
+    case 'IMAGE_BUSY':
+      return 409;
     case 'STORAGE_UNAVAILABLE':
     case 'STORAGE_FULL':
     case 'STORED_OBJECT_MISSING':

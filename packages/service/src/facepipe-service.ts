@@ -1,3 +1,4 @@
+import { ErasureCommands } from './erasures.js';
 import type { AddressInfo } from 'node:net';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -203,12 +204,13 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
   });
 
   await app.register(probesPlugin, { log, metrics, serviceMetrics, ready });
-  await app.register(imagesPlugin, { reads: reads.images, uploads, maxFiles, maxBytes });
+  const erasures = new ErasureCommands({ store, redis, prefix: config.redis.prefix, queues, access, log: producer.ctx.log });
+  await app.register(imagesPlugin, { reads: reads.images, uploads, erasures, maxFiles, maxBytes });
   await app.register(batchesPlugin, { reads: reads.batches, commands: new BatchCommands(tracker, log) });
   await app.register(peoplePlugin, { uploads, enrollments, maxFiles, maxBytes, enrollWaitMs: options.enrollWaitMs });
   await app.register(keysPlugin, { keys, log });
   await app.register(webhooksPlugin, { store: new WebhookStore(producer.ctx.redis, config.redis.prefix), log });
-  await app.register(libraryPlugin, { access, gallery: reads.gallery, schedules: new ReindexSchedules(queues), maxBytes });
+  await app.register(libraryPlugin, { access, gallery: reads.gallery, schedules: new ReindexSchedules(queues), erasures, maxBytes });
 
   const queueControl = new QueueControl({ queues, tracker, redis, log: producer.ctx.log });
   await app.register(dashboardPlugin, { dashboard: reads.dashboard, queueControl, queues: queues.all, auth, credentials, authFailures, authFailed, tooManyAttempts, log });

@@ -54,8 +54,10 @@ export class ClassifyHandler {
     const t0 = performance.now();
     const { facesDoc, embeddings } = await this.#inputs(data);
     if (embeddings) {
-      if (embeddings.embeddings.length !== facesDoc.faces.length) {
-        throw new FacepipeError('INVALID_PAYLOAD', `${facesDoc.faces.length} faces but ${embeddings.embeddings.length} embeddings`);
+      // Faces erased on request are gone from faces.json; their slots stay (emptied) in the embeddings.
+      const slots = facesDoc.faces.length + (facesDoc.erasedFaces?.length ?? 0);
+      if (embeddings.embeddings.length !== slots) {
+        throw new FacepipeError('INVALID_PAYLOAD', `${slots} faces but ${embeddings.embeddings.length} embeddings`);
       }
     }
     const [namer, labels] = await Promise.all([
@@ -208,6 +210,9 @@ export function intermediatesFromResult(result: ResultDocument | undefined, data
   if (!result || result.status !== 'done' || result.versions.detect?.tag !== data.detectVersion) return undefined;
   if (data.embedVersion !== null && result.versions.embed?.tag !== data.embedVersion) return undefined;
   const t = (stage: string, name: string) => result.timings[`${stage}.${name}`] ?? 0;
+  const slots = result.faces.reduce((n, f) => Math.max(n, f.index + 1), 0);
+  const byIndex = new Map(result.faces.map((f) => [f.index, f.embedding]));
+  const erasedFaces = Array.from({ length: slots }, (_, i) => i).filter((i) => !byIndex.has(i));
   const facesDoc: FacesDocument = {
     schema: 'facepipe.faces/1',
     imageId: result.imageId,
@@ -217,6 +222,8 @@ export function intermediatesFromResult(result: ResultDocument | undefined, data
     orientation: 1,
     detect: result.versions.detect,
     faces: result.faces.map(({ index, box, score, landmarks, quality }) => ({ index, box, score, landmarks, ...(quality ? { quality } : {}) })),
+    // Indexes no face has any more (erased on request): their embedding slots stay, empty.
+    ...(erasedFaces.length > 0 ? { erasedFaces } : {}),
     chipsKey: result.faces[0]?.cropKey ?? null,
     timings: { fetchMs: t('detect', 'fetchMs'), decodeMs: t('detect', 'decodeMs'), detectMs: t('detect', 'detectMs'), landmarksMs: t('detect', 'landmarksMs'), alignMs: t('detect', 'alignMs'), storeMs: t('detect', 'storeMs') },
     ...(result.rejected ? { rejected: result.rejected } : {}),
@@ -228,7 +235,7 @@ export function intermediatesFromResult(result: ResultDocument | undefined, data
     imageId: result.imageId,
     detectVersion: data.detectVersion,
     embed: result.versions.embed,
-    embeddings: [...result.faces].sort((a, b) => a.index - b.index).map((f) => f.embedding),
+    embeddings: Array.from({ length: slots }, (_, i) => byIndex.get(i) ?? []),
     timings: { fetchMs: t('embed', 'fetchMs'), embedMs: t('embed', 'embedMs') },
     embeddedAt: result.processedAt,
   };

@@ -1,8 +1,10 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isImageId } from '@facepipe/core';
 import type { LibraryChange } from '@facepipe/face-index';
 import { UsageError, type Command } from './command.js';
 import { plural } from '../ui/progress.js';
+import { cliActor, describeErasure, withEraser } from './erasure.js';
 import { libraryDataDirOption, libraryDataDirUsage, syncResults, withLibrary } from './library.js';
 
 export const peopleCommand: Command = {
@@ -15,6 +17,11 @@ facepipe people rename <name> <newName>
 facepipe people merge <from> <into>       <from>'s faces and examples become <into>'s
 facepipe people hide <name> | unhide <name>
 facepipe people delete <name>             the person goes; their faces become nobody's
+facepipe people delete <name> --erase [--keep-photos]
+                                          erase the person's biometric data: the person, every
+                                          face of theirs, and every photo only they appear in
+                                          (--keep-photos: only their faces; every photo stays);
+                                          logged without the name (facepipe erasures)
 facepipe people move <imageId> <face> <name>
                                           one face becomes <name>'s (set by hand: kept through
                                           re-runs; a new name creates the person)
@@ -28,10 +35,24 @@ others: enrolled, from a named cluster, or named by hand).
 Options:
 ${libraryDataDirUsage}`,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...libraryDataDirOption, json: { type: 'boolean', default: false }, all: { type: 'boolean', default: false }, nobody: { type: 'boolean', default: false } } });
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...libraryDataDirOption, json: { type: 'boolean', default: false }, all: { type: 'boolean', default: false }, nobody: { type: 'boolean', default: false }, erase: { type: 'boolean', default: false }, 'keep-photos': { type: 'boolean', default: false } } });
     const [action, a, b, c] = positionals;
     const dataDir = values['data-dir'];
     if (values.nobody && action !== 'move') throw new UsageError('--nobody goes with facepipe people move <imageId> <face> --nobody');
+    if ((values.erase || values['keep-photos']) && action !== 'delete') throw new UsageError('--erase goes with facepipe people delete <name> --erase [--keep-photos]');
+    if (values['keep-photos'] && !values.erase) throw new UsageError('--keep-photos goes with --erase');
+    if (action === 'delete' && values.erase) {
+      if (positionals.length !== 2) throw new UsageError('usage: facepipe people delete <name> --erase [--keep-photos]');
+      const mode = values['keep-photos'] ? 'faces' : 'photos';
+      return withEraser(resolve(dataDir), true, async (eraser) => {
+        const outcome = await eraser.erasePerson(a!, mode, cliActor());
+        const c = outcome.record.counts;
+        const photos = mode === 'photos' ? `${plural(outcome.imagesErased, 'photo')} only they appear in erased, ` : 'their photos kept (--keep-photos), ';
+        process.stdout.write(`${a} erased: ${plural(c.faces, 'face')}, ${photos}${plural(outcome.imagesKept, 'other photo')} kept without their faces; ${describeErasure(outcome)}
+`);
+        return 0;
+      });
+    }
     const arity = (n: number, form: string) => {
       if (positionals.length !== n + 1) throw new UsageError(`usage: facepipe people ${form}`);
     };

@@ -1,16 +1,17 @@
 import { parseArgs } from 'node:util';
-import { parseDuration, reindexKinds, ReindexSchedules, type ScheduleInfo, type ScheduledReindexKind } from '@facepipe/core';
+import { parseDuration, scheduleKinds, ReindexSchedules, type ScheduleInfo, type ScheduledReindexKind } from '@facepipe/core';
 import { dataDirOption, dataDirUsage, withProducer } from './deployment.js';
 import { UsageError, type Command } from './command.js';
 
 export const schedulesCommand: Command = {
   name: 'schedules',
   summary: 'scheduled re-index jobs: create, list, delete',
-  usage: `facepipe schedules create <id> <${reindexKinds.join('|')}> (--every <duration> | --cron "<pattern>" [--tz <zone>]) [--run-now]
+  usage: `facepipe schedules create <id> <${scheduleKinds.join('|')}> (--every <duration> | --cron "<pattern>" [--tz <zone>]) [--run-now]
 facepipe schedules list [--json]
 facepipe schedules delete <id>
 
-A schedule queues \`facepipe reindex <kind>\` as a batch at each tick (BullMQ job schedulers; the
+A schedule queues \`facepipe reindex <kind>\` as a batch at each tick, or with kind \`retention\`
+erases photos of strangers nobody confirmed once older than FACEPIPE_RETENTION_STRANGER_DAYS (BullMQ job schedulers; the
 \`facepipe serve\` process runs them, one at a time). Durations: 90s, 15m, 6h, 1d (at least 1m).
 The first run is one interval after creation (--every) or at the pattern's next match (--cron);
 --run-now also runs it once right away. Creating a schedule with an existing id replaces it.
@@ -26,7 +27,7 @@ ${dataDirUsage}`,
     const [action, id, kind] = positionals;
     if (action === 'create') {
       if (!id || !kind || positionals.length !== 3) throw new UsageError('facepipe schedules create needs an id and a kind');
-      if (!reindexKinds.includes(kind as ScheduledReindexKind)) throw new UsageError(`the kind must be one of ${reindexKinds.join(', ')}`);
+      if (!scheduleKinds.includes(kind as ScheduledReindexKind)) throw new UsageError(`the kind must be one of ${scheduleKinds.join(', ')}`);
       if ((values.every === undefined) === (values.cron === undefined)) throw new UsageError('give --every <duration> or --cron "<pattern>"');
       const everyMs = values.every === undefined ? undefined : parseDuration(values.every);
       if (values.every !== undefined && everyMs === undefined) throw new UsageError(`--every "${values.every}" is not a duration (90s, 15m, 6h, 1d)`);
@@ -61,7 +62,7 @@ ${dataDirUsage}`,
 function describe(info: ScheduleInfo): string {
   const when = info.everyMs !== null ? `every ${formatMs(info.everyMs)}` : `cron "${info.cron}"${info.tz ? ` (${info.tz})` : ''}`;
   const next = info.nextRunAt ? `, next run ${new Date(info.nextRunAt).toISOString()}` : '';
-  return `${info.id}: reindex ${info.kind} ${when}${next}`;
+  return `${info.id}: ${info.kind === 'retention' ? 'retention (FACEPIPE_RETENTION_STRANGER_DAYS)' : `reindex ${info.kind}`} ${when}${next}`;
 }
 
 function formatMs(ms: number): string {

@@ -48,6 +48,12 @@ export const envSchema = z.object({
   FACEPIPE_CLUSTER_MAX_DISTANCE: num(0.05, 2).default(0.43),
   /** Faces (itself included) a face needs within FACEPIPE_CLUSTER_MAX_DISTANCE to found or grow a cluster. @defaultValue 3 */
   FACEPIPE_CLUSTER_MIN_FACES: int(2, 1000).default(3),
+  /**
+   * Retention: photos of strangers nobody confirmed (no face named, labelled or enrolled) are
+   * erased this many days after they were processed, by a `retention` schedule (docs/privacy.md).
+   * Unset: kept until erased by hand.
+   */
+  FACEPIPE_RETENTION_STRANGER_DAYS: int(1, 36_500).optional(),
 
   /** Jobs one detect process works on at once (each decode+detect is CPU-bound). @defaultValue 2 */
   FACEPIPE_DETECT_CONCURRENCY: int(1, 256).default(2),

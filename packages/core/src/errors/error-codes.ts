@@ -60,6 +60,10 @@ export const ErrorCodes = {
   DATABASE_UNAVAILABLE: { retryable: true, summary: 'the face index database is unavailable' },
   /** A webhook receiver did not answer 2xx in time (or could not be reached). Retried with backoff. */
   WEBHOOK_FAILED: { retryable: true, summary: 'the webhook receiver did not accept the delivery' },
+  /** The image was erased on request (what a batch manifest says in place of an erased input). */
+  ERASED: { retryable: false, summary: 'the image was erased on request' },
+  /** An erasure asked while the image is being processed: nothing was erased; ask again when it is done. */
+  IMAGE_BUSY: { retryable: true, summary: 'the image is being processed' },
   /**
    * A detect or embed worker was given a job made for another pipeline version than its own
    * settings and models produce (producer and workers deployed with different settings): failing

@@ -49,8 +49,12 @@ export type GalleryBuildJobData = z.infer<typeof galleryBuildJobSchema>;
 export const reindexKinds = ['classify', 'stale'] as const;
 export type ReindexKind = (typeof reindexKinds)[number];
 
-/** A re-index run made by a job scheduler (`facepipe schedules`). */
-export const scheduledReindexJobSchema = z.object({ kind: z.enum(reindexKinds) });
+/** What a schedule runs: a re-index, or the retention rule (FACEPIPE_RETENTION_STRANGER_DAYS). */
+export const scheduleKinds = [...reindexKinds, 'retention'] as const;
+export type ScheduleKind = (typeof scheduleKinds)[number];
+
+/** A run made by a job scheduler (`facepipe schedules`). */
+export const scheduledReindexJobSchema = z.object({ kind: z.enum(scheduleKinds) });
 export type ScheduledReindexJobData = z.infer<typeof scheduledReindexJobSchema>;
 
 /** One webhook delivery: the event (as it is sent) for one registered webhook. */

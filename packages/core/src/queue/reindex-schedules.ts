@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import { FacepipeError } from '../errors/index.js';
 import { JobName } from './queue-names.js';
 import type { PipelineQueues } from './pipeline-queues.js';
-import { reindexKinds, type ReindexKind, type ScheduledReindexJobData } from './job-payloads.js';
+import { scheduleKinds, type ScheduleKind, type ScheduledReindexJobData } from './job-payloads.js';
 
 /** Schedule ids: short, URL- and Redis-key-safe. */
 export const scheduleIdPattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -12,7 +12,7 @@ export const minScheduleIntervalMs = 60_000;
 
 export interface ScheduleInfo {
   id: string;
-  kind: ReindexKind;
+  kind: ScheduleKind;
   /** Repeat interval in ms, or null for a cron pattern. */
   everyMs: number | null;
   /** Cron pattern (with seconds optional, BullMQ's parser), or null for an interval. */
@@ -25,7 +25,7 @@ export interface ScheduleInfo {
 
 export interface ScheduleRequest {
   id: string;
-  kind: ReindexKind;
+  kind: ScheduleKind;
   everyMs?: number;
   cron?: string;
   tz?: string;
@@ -97,7 +97,7 @@ export class ReindexSchedules {
 export function scheduleProblems(request: Partial<ScheduleRequest>): string[] {
   const problems: string[] = [];
   if (typeof request.id !== 'string' || !scheduleIdPattern.test(request.id)) problems.push('id: 1–63 lowercase letters, digits, - or _, starting with a letter or digit');
-  if (!reindexKinds.includes(request.kind as ReindexKind)) problems.push(`kind: one of ${reindexKinds.join(', ')}`);
+  if (!scheduleKinds.includes(request.kind as ScheduleKind)) problems.push(`kind: one of ${scheduleKinds.join(', ')}`);
   const hasEvery = request.everyMs !== undefined;
   const hasCron = request.cron !== undefined;
   if (hasEvery === hasCron) problems.push('give exactly one of an interval (every) or a cron pattern');

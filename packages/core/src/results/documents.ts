@@ -114,6 +114,8 @@ export interface FacesDocument {
   timings: { fetchMs: number; decodeMs: number; detectMs: number; landmarksMs: number; alignMs: number; storeMs: number; screenMs?: number };
   /** Detections set aside, with the reason (absent in documents of earlier versions). */
   rejected?: RejectedFace[];
+  /** Indexes of faces erased on request (their chips are blanked, their embeddings emptied). */
+  erasedFaces?: number[];
   /** Each detector pass and its cost; their `ms` add up to about `timings.detectMs`. */
   passes?: DetectPassTiming[];
   detectedAt: string;

@@ -28,6 +28,17 @@ export class ScheduledReindexWorker {
       handler: async (data, ctx) => {
         // With a face index, the work is selected from it (a page at a time), not by listing S3.
         const index = config.database.url ? await FaceIndex.connect({ url: config.database.url }) : undefined;
+        if (data.kind === 'retention') {
+          const days = config.database.retentionStrangerDays;
+          if (days === undefined || !index) {
+            await index?.close();
+            ctx.log.warn('retention schedule ran with nothing to apply: set FACEPIPE_RETENTION_STRANGER_DAYS (and DATABASE_URL)', { scheduler: ctx.job.repeatJobKey });
+            return { erased: 0 };
+          }
+          const outcome = await producer.eraser(index).expireStrangers(days, `schedule:${ctx.job.repeatJobKey ?? 'retention'}`).finally(() => index.close());
+          ctx.log.info('retention applied', { days, erased: outcome.imagesErased, erasure: outcome.record.id });
+          return { erased: outcome.imagesErased, erasure: outcome.record.id };
+        }
         const run = await producer.reindexer(index).run(data.kind).finally(() => index?.close());
         ctx.log.info('scheduled re-index queued', { kind: data.kind, scheduler: ctx.job.repeatJobKey, ...run });
         return run;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { reindexKinds, scheduleIdPattern } from '@facepipe/core';
+import { scheduleKinds, scheduleIdPattern } from '@facepipe/core';
 import { apiKeyScopes } from '../api-keys.js';
 import { batchKinds } from '../dashboard-batches.js';
 import { batchDetail, batchItems, overview, queueFailures, recentResult } from './dashboard-schemas.js';
@@ -26,6 +26,9 @@ import {
   uploadResult,
   uploadedFile,
   enrollmentReport,
+  erasureRecord,
+  imageErasure,
+  personErasure,
 } from './schemas.js';
 
 // Every route of the service's API, written once: the plugins register their routes from these
@@ -110,6 +113,25 @@ export const images = {
     summary: 'The uploaded bytes',
     params: z.object({ id: imageId }),
     responses: { 200: { description: 'The original image', contentType: 'image/*', schema: z.string().meta({ format: 'binary' }) }, 400: error('Not an image id'), 404: error('No such image') },
+  }),
+  erase: operation({
+    method: 'delete',
+    path: '/v1/images/{id}',
+    tag: 'images',
+    scope: 'people',
+    summary: 'Erase an image and everything derived from it (GDPR art. 17)',
+    description:
+      'Deletes the original and every derived object of every model version (faces, chips, embeddings, result, labels, gallery membership), its rows in the face index ' +
+      '(faces, cluster membership, examples, hand labels), what Redis remembers (outcome, jobs, events), and rewrites batch manifests (the entry says ERASED), enrollment reports and ' +
+      'gallery versions without it (the gallery is rebuilt). Uploading the same bytes later processes them afresh. Logged without the id (GET /v1/erasures). ' +
+      'Erasing twice is fine (`found: false`). An image still being processed is refused with 409 IMAGE_BUSY and nothing is erased.',
+    params: z.object({ id: imageId }),
+    responses: {
+      200: json(imageErasure, 'Erased'),
+      400: error('Not an image id'),
+      409: error('The image is being processed (IMAGE_BUSY): nothing was erased; ask again when it is done'),
+      503: error('Storage or the face index does not answer (STORAGE_UNAVAILABLE, DATABASE_UNAVAILABLE)'),
+    },
   }),
   crops: operation({
     method: 'get',
@@ -249,9 +271,29 @@ export const library = {
     path: '/v1/people/{name}',
     tag: 'library',
     scope: 'people',
-    summary: "Delete a person: their faces become nobody's (and may be clustered again)",
+    summary: "Delete a person: their faces become nobody's (and may be clustered again); with `erase`, erase them and their faces",
+    description:
+      'Without `erase`: the person goes, their faces stay as nobody\'s. With `erase=photos`: the person, every face of theirs and every photo in which only they appear are erased ' +
+      '(as DELETE /v1/images/{id}); photos with other faces stay without theirs. With `erase=faces`: the person and their faces are erased, every photo stays. Logged (GET /v1/erasures). ' +
+      '409 IMAGE_BUSY when one of their photos is being processed: nothing was erased.',
     params: personName,
-    responses: { 200: json(z.object({ name: z.string(), deleted: z.literal(true), ...changeCounts }), 'Deleted'), 404: error('Nobody of this name'), ...noIndex },
+    query: z.object({ erase: z.enum(['photos', 'faces'], { error: 'photos or faces' }).optional().describe('Erase the person\'s biometric data: `photos` (also photos only they appear in) or `faces` (only their faces)') }),
+    responses: {
+      200: json(z.object({ name: z.string(), deleted: z.literal(true), ...changeCounts, erased: personErasure.optional().describe('With `erase`: what was erased') }), 'Deleted'),
+      400: error('A bad erase value'),
+      404: error('Nobody of this name'),
+      409: error('One of their photos is being processed (IMAGE_BUSY): nothing was erased'),
+      ...noIndex,
+    },
+  }),
+  erasures: operation({
+    method: 'get',
+    path: '/v1/erasures',
+    tag: 'library',
+    scope: 'admin',
+    summary: 'The erasure log, newest first: who erased what kind, when, and how much (no ids, names or face data)',
+    query: z.object({ limit: wholeNumber(1, 1000).default(100).describe('Entries to return') }),
+    responses: { 200: json(z.object({ erasures: z.array(erasureRecord) }), 'The newest entries'), 400: error('A bad limit') },
   }),
   merge: operation({
     method: 'post',
@@ -406,7 +448,7 @@ export const library = {
     body: z
       .strictObject({
         id: z.string({ error: 'a string' }).describe(`1–63 lowercase letters, digits, - or _ (${scheduleIdPattern.source})`),
-        kind: z.string({ error: 'a string' }).describe(`${reindexKinds.join(' or ')}`),
+        kind: z.string({ error: 'a string' }).describe(`${scheduleKinds.join(' or ')} (retention: erases photos of unconfirmed strangers older than FACEPIPE_RETENTION_STRANGER_DAYS)`),
         every: z.union([z.string(), z.number()], { error: 'a duration such as "6h", or milliseconds' }).optional().describe('"90s", "15m", "6h", "1d" or ms; at least 1 minute'),
         cron: z.string({ error: 'a string' }).optional().describe('5 or 6 fields, e.g. "0 3 * * *"'),
         tz: z.string({ error: 'a string' }).optional().describe('Time zone of the cron pattern'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boxSchema, enrollmentReportSchema, ErrorCodes, errorRecordSchema, reindexKinds, resultDocumentSchema, scheduleIdPattern, stageNames } from '@facepipe/core';
+import { boxSchema, enrollmentReportSchema, ErrorCodes, errorRecordSchema, scheduleKinds, resultDocumentSchema, scheduleIdPattern, stageNames } from '@facepipe/core';
 import { apiKeyScopes } from '../api-keys.js';
 import { count, epochMs } from './fields.js';
 
@@ -182,7 +182,7 @@ export const searchHit = z
 export const schedule = z
   .object({
     id: z.string().regex(scheduleIdPattern),
-    kind: z.enum(reindexKinds).describe('The re-index each tick queues as a batch (as `facepipe reindex <kind>`)'),
+    kind: z.enum(scheduleKinds).describe('What each tick runs: a re-index queued as a batch (as `facepipe reindex <kind>`), or `retention` (erases unconfirmed strangers older than FACEPIPE_RETENTION_STRANGER_DAYS)'),
     everyMs: count.nullable().describe('Repeat interval in ms, or null for a cron pattern'),
     cron: z.string().nullable(),
     tz: z.string().nullable(),
@@ -231,3 +231,42 @@ export const webhook = z
 export const createdWebhook = webhook
   .extend({ secret: z.string().describe('Signs every delivery (HMAC-SHA256, see the header X-Facepipe-Signature); shown in this answer only') })
   .meta({ id: 'CreatedWebhook' });
+
+/** What an erasure removed: counts only, never the erased data. */
+export const erasureCounts = z.object({
+  images: count.describe('Photos erased whole (original and everything derived)'),
+  faces: count.describe('Faces removed from the face index'),
+  objectsDeleted: count.describe('Stored objects deleted'),
+  objectsRewritten: count.describe('Stored objects rewritten without the erased data (results, manifests, galleries, chips)'),
+  rows: count.describe('Database rows deleted'),
+  redis: count.describe('Redis keys, fields, jobs and stream entries removed'),
+});
+
+/** One entry of the erasure log. */
+export const erasureRecord = z
+  .object({
+    schema: z.literal('facepipe.erasure/1'),
+    id: z.string(),
+    at: z.string().describe('When (ISO 8601)'),
+    actor: z.string().describe('Who asked: `key:<name>`, `token`, `cli:<user>` or `schedule:<id>`'),
+    kind: z.enum(['image', 'person', 'retention']),
+    mode: z.enum(['photos', 'faces']).optional().describe('Person erasures: `photos` (their photos where only they appear went too) or `faces` (only their faces; photos stay)'),
+    subjectRef: z.string().optional().describe('A keyed hash of the image id or name (16 hex digits), not the id or name itself'),
+    counts: erasureCounts,
+    rule: z.string().optional().describe('Retention runs: the rule applied'),
+  })
+  .describe('An erasure as logged: who, when, what kind, counts; no image id, name or face data');
+
+export const imageErasure = z.object({
+  imageId: z.string(),
+  erased: z.literal(true),
+  found: z.boolean().describe('Whether anything was stored about the image (false: nothing to erase, e.g. erased before)'),
+  erasure: erasureRecord,
+});
+
+export const personErasure = z.object({
+  mode: z.enum(['photos', 'faces']),
+  imagesErased: count.describe('Photos erased whole (only this person appeared in them), with `photos`'),
+  imagesKept: count.describe('Photos that stay, without this person\'s faces'),
+  erasure: erasureRecord,
+});

@@ -4,6 +4,7 @@ import { ApiError } from '../api-errors.js';
 import { images } from '../contract/operations.js';
 import { route } from '../contract/request-input.js';
 import { multipartParts } from '../multipart-parts.js';
+import type { ErasureCommands } from '../erasures.js';
 import type { ImageReads, StoredObject } from '../read-models/image-reads.js';
 import { answerUpload } from '../upload-answer.js';
 import type { Uploads } from '../uploads.js';
@@ -11,6 +12,7 @@ import type { Uploads } from '../uploads.js';
 export interface ImagesPluginOptions {
   reads: ImageReads;
   uploads: Uploads;
+  erasures: ErasureCommands;
   maxFiles: number;
   maxBytes: number;
 }
@@ -29,7 +31,7 @@ const imageTypes: Record<string, string> = {
 
 /** Uploads (POST /v1/images) and what is known about an image: status, original, face chips. */
 export const imagesPlugin: FastifyPluginAsync<ImagesPluginOptions> = async (app, options) => {
-  const { reads, uploads, maxFiles, maxBytes } = options;
+  const { reads, uploads, erasures, maxFiles, maxBytes } = options;
 
   route(app, images.upload, async (_input, request, reply) => {
     const parts = multipartParts(request, maxFiles, maxBytes);
@@ -41,6 +43,11 @@ export const imagesPlugin: FastifyPluginAsync<ImagesPluginOptions> = async (app,
     const status = await reads.status(id);
     if (!status) throw new ApiError(404, 'NOT_FOUND', `nothing is known about image ${id}`);
     return status;
+  });
+
+  route(app, images.erase, async ({ params: { id } }, request) => {
+    const { record } = await erasures.eraseImage(id, request.principal);
+    return { imageId: id, erased: true as const, found: record.counts.images > 0, erasure: record };
   });
 
   route(app, images.original, async ({ params: { id } }, _request, reply) => sendImage(reply, await reads.original(id)));

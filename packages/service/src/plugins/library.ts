@@ -6,6 +6,7 @@ import { parseWith, route } from '../contract/request-input.js';
 import { searchLibrary, type SearchProbe } from '@facepipe/producer';
 import { ApiError } from '../api-errors.js';
 import type { LibraryAccess } from '../library-access.js';
+import type { ErasureCommands } from '../erasures.js';
 import type { GalleryReads } from '../read-models/gallery-reads.js';
 import { multipartParts } from '../multipart-parts.js';
 
@@ -13,6 +14,8 @@ export interface LibraryPluginOptions {
   access: LibraryAccess;
   /** The gallery (enrolled faces per person), merged into the people list. */
   gallery: GalleryReads;
+  /** Erasure of people, and the erasure log. */
+  erasures: ErasureCommands;
   /** The scheduled re-index jobs. */
   schedules: ReindexSchedules;
   /** Largest photo POST /v1/search takes (FACEPIPE_UPLOAD_MAX_BYTES). */
@@ -26,7 +29,7 @@ export interface LibraryPluginOptions {
  * `people`, schedules `admin`. Every change brings the result documents concerned in step.
  */
 export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (app, options) => {
-  const { access, gallery: galleryReads, schedules, maxBytes } = options;
+  const { access, gallery: galleryReads, schedules, erasures, maxBytes } = options;
   /** The deployment's match threshold (FACEPIPE_MATCH_TOLERANCE): the one that names faces. */
   const tolerance = access.config.classify.tolerance;
   app.addHook('onClose', async () => access.close());
@@ -73,8 +76,19 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
     return { merged: params.name, into: await summary(library, body.into), faces: change.faces, resultsUpdated: await synced(library, change) };
   });
 
-  route(app, operations.remove, async ({ params }) => {
+  route(app, operations.remove, async ({ params, query }, request) => {
     const library = await access.library();
+    if (query.erase !== undefined) {
+      const faces = (await library.people({ includeHidden: true })).find((p) => p.name === params.name)?.faces ?? 0;
+      const outcome = await erasures.erasePerson(params.name, query.erase, request.principal);
+      return {
+        name: params.name,
+        deleted: true as const,
+        faces,
+        resultsUpdated: 0,
+        erased: { mode: query.erase, imagesErased: outcome.imagesErased, imagesKept: outcome.imagesKept, erasure: outcome.record },
+      };
+    }
     const change = await library.delete(params.name);
     return { name: params.name, deleted: true as const, faces: change.faces, resultsUpdated: await synced(library, change) };
   });
@@ -86,6 +100,8 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
     const faces = page.slice(0, limit).map((f) => ({ faceId: f.id, imageId: f.imageId, face: f.faceIndex, source: f.source, how: f.personSource, distance: f.matchDistance }));
     return { name: params.name, faces, nextCursor: page.length > limit ? faces[faces.length - 1]!.faceId : null };
   });
+
+  route(app, operations.erasures, async ({ query }) => ({ erasures: await erasures.log(query.limit) }));
 
   // ---- clusters ----
   route(app, operations.clusters, async ({ query: { limit, cursor } }) => {

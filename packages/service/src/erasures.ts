@@ -1,0 +1,42 @@
+import type { Logger, ObjectStore, PipelineQueues } from '@facepipe/core';
+import { Eraser, type ErasureOutcome, type ErasureRecord, type PersonErasureMode } from '@facepipe/producer';
+import type { Redis } from 'ioredis';
+import type { Principal } from './credentials.js';
+import type { LibraryAccess } from './library-access.js';
+
+export interface ErasureCommandsDeps {
+  store: ObjectStore;
+  redis: Redis;
+  prefix: string;
+  queues: PipelineQueues;
+  access: LibraryAccess;
+  log: Logger;
+}
+
+/** Who asked, as the erasure log records it. */
+export function actorOf(principal: Principal): string {
+  return principal.kind === 'key' ? `key:${principal.name}` : principal.kind;
+}
+
+/** Erasure over HTTP: the face index is opened when the deployment has one (images erase without it). */
+export class ErasureCommands {
+  constructor(readonly deps: ErasureCommandsDeps) {}
+
+  async eraseImage(imageId: string, principal: Principal): Promise<ErasureOutcome> {
+    return (await this.#eraser(false)).eraseImage(imageId, actorOf(principal));
+  }
+
+  async erasePerson(name: string, mode: PersonErasureMode, principal: Principal): Promise<ErasureOutcome> {
+    return (await this.#eraser(true)).erasePerson(name, mode, actorOf(principal));
+  }
+
+  async log(limit: number): Promise<ErasureRecord[]> {
+    return (await this.#eraser(false)).log.list(limit);
+  }
+
+  async #eraser(needIndex: boolean): Promise<Eraser> {
+    const { access, store, redis, prefix, queues, log } = this.deps;
+    const index = access.configured || needIndex ? (await access.library()).index : undefined;
+    return new Eraser({ store, redis, prefix, queues, index, log });
+  }
+}
