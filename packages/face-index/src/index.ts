@@ -15,3 +15,4 @@ export { dbscan, exactNeighbourhoods, euclidean } from './clustering/dbscan.js';
 export { chineseWhispers } from './clustering/chinese-whispers.js';
 export { clusterQuality, stableClusterIds, type ClusterQuality } from './clustering/cluster-metrics.js';
 export { syncResultDocuments } from './result-sync.js';
+export { DEFAULT_SEARCH_QUALITY, isSearchFlagged, rankDistance, rankSearchHits, type SearchFlagFace, type SearchQualityOptions } from './search-ranking.js';
