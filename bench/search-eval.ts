@@ -15,8 +15,8 @@
  * first, recall@10 (the person's photos in the top 10, over 10), and the misses with their yaw.
  *
  * Variants, from one detection per photo in the same run:
- *  - `first`: the landmark net once, on the detector's box (facepipe before the second pass);
- *  - `refined`: the pipeline now, a second landmark pass on a crop centred on the first points;
+ *  - `first`: the landmark net once, on the detector's box (the pipeline's default);
+ *  - `refined`: with the optional second landmark pass on a crop centred on the first points;
  *  - `+quality`: the same embeddings, ranked as `facepipe search` ranks (search-ranking.ts:
  *    faces flagged small, blurred or cut by the border count as `--penalty` farther);
  *  - `dlib`: dlib's front end (HOG with one upsample, 68-point ERT shape predictor) aligned by the

@@ -1,9 +1,8 @@
 /**
- * The crop of a face's second landmark pass. The landmark net places points well only when its
- * input crop sits on the face the way its training crops did; a detector box of a turned face is
- * shifted towards the visible cheek, so the first pass's points of such a face come out squeezed
- * and shifted (docs/models.md, "Landmarks: a second pass"). A crop centred on those first points
- * puts the face where the net expects it, and its second answer is the one aligned.
+ * The crop of a face's optional second landmark pass (FaceAnalyzer's `landmarkRefine`): a crop
+ * centred on the first pass's points instead of the detector's box, which sits off-centre on a
+ * turned face. Measured on held-out LFW photos it did not help search (docs/models.md,
+ * "Landmarks: a second pass"), so the pipeline leaves it off.
  */
 import type { Box, Point } from './box.js';
 

@@ -18,14 +18,14 @@ export interface DetectSettings {
   orientationCheck?: OrientationCheckOptions | false;
   /** NOT_A_FACE screening; false: off. @defaultValue on, default thresholds */
   screen?: FaceScreenOptions | false;
-  /** The second landmark pass on a crop centred on the first points. @defaultValue true */
+  /** The second landmark pass on a crop centred on the first points. @defaultValue false */
   landmarkRefine?: boolean;
 }
 
 /** The checks after detection as a short string for the detect version, e.g. `orient(…)+notface(…)`; '' when all are off. */
 export function faceChecksTag(s: Pick<DetectSettings, 'orientationCheck' | 'screen' | 'landmarkRefine'>): string {
   return [
-    s.landmarkRefine === false ? '' : `landmarks2(${LANDMARK_REFINE_SCALE})`,
+    s.landmarkRefine === true ? `landmarks2(${LANDMARK_REFINE_SCALE})` : '',
     s.orientationCheck === false ? '' : orientationCheckTag(resolveOrientationCheck(s.orientationCheck)),
     s.screen === false ? '' : faceScreenTag(resolveFaceScreen(s.screen)),
   ].filter(Boolean).join('+');
