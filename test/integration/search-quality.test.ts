@@ -17,10 +17,13 @@ let db: EmbeddedDatabase;
 let index: FaceIndex;
 let library: FaceLibrary;
 
-async function addFace(id: string, distance: number, axis: number, quality: number | null) {
+/** One image per face, all in one transaction: [id, distance from the probe, axis, quality]. */
+async function addFaces(faces: readonly (readonly [string, number, number, number | null])[]) {
   await index.transaction(async (r) => {
-    await r.images.upsert({ id, source: `${id}.jpg`, originalKey: `originals/${id}`, status: 'done', pipelineVersion: 'p1', detectVersion: 'd1', embedVersion: EV, galleryVersion: null, faceCount: 1, resultKey: `results/${id}.json`, errorCode: null, processedAt: new Date().toISOString() });
-    await r.faces.replaceImageFaces(id, EV, 'dlib', [{ faceIndex: 0, box: [0, 0, 50, 50], score: 0.9, quality, embedding: at(distance, axis), personId: null, personSource: null, matchDistance: null }]);
+    for (const [id, distance, axis, quality] of faces) {
+      await r.images.upsert({ id, source: `${id}.jpg`, originalKey: `originals/${id}`, status: 'done', pipelineVersion: 'p1', detectVersion: 'd1', embedVersion: EV, galleryVersion: null, faceCount: 1, resultKey: `results/${id}.json`, errorCode: null, processedAt: new Date().toISOString() });
+      await r.faces.replaceImageFaces(id, EV, 'dlib', [{ faceIndex: 0, box: [0, 0, 50, 50], score: 0.9, quality, embedding: at(distance, axis), personId: null, personSource: null, matchDistance: null }]);
+    }
   });
 }
 
@@ -31,10 +34,12 @@ before(async () => {
   library = new FaceLibrary(index);
   // 40 fragments nearer than the person's own face but not by the penalty: they must not come first,
   // and they are more than the first fetch (limit × 2 + 20), so search has to fetch again.
-  for (let k = 0; k < 40; k++) await addFace(`fragment-${k}`, 0.48 + k * 0.0005, k + 1, 0);
-  await addFace('own', 0.52, 50, 1);
-  await addFace('old-row', 0.525, 51, null);
-  await addFace('near-fragment', 0.45, 52, 0);
+  await addFaces([
+    ...Array.from({ length: 40 }, (_, k) => [`fragment-${k}`, 0.48 + k * 0.0005, k + 1, 0] as const),
+    ['own', 0.52, 50, 1],
+    ['old-row', 0.525, 51, null],
+    ['near-fragment', 0.45, 52, 0],
+  ]);
 });
 
 after(async () => {
