@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   applyAffine, boundingBoxOfPoints, boxToCorners, clipBox, composeAffine, cornersToBox, cropRectForBox, downsample2x,
   downsampleBox, estimateSimilarity, placeOnCanvas, turnSquareNhwc, unturnCorners, unturnPoint, flipHorizontal, invertAffine, iou, nonMaxSuppression, similarityFromParams, similarityParams,
-  tileGrid, warpAffineBilinear, type Affine, type Box, type Point,
+  tileGrid, warpAffineBilinear, LANDMARK_REFINE_SCALE, landmarkRefineBox, type Affine, type Box, type Point,
 } from '@facepipe/vision';
 
 const close = (a: number, b: number, eps = 1e-9, what = ''): void => assert.ok(Math.abs(a - b) <= eps, `${what} ${a} vs ${b}`);
@@ -205,4 +205,18 @@ test('tileGrid: square tiles cover the photo, neighbours overlap by at least the
     for (let i = 1; i < ys.length; i++) assert.ok(ys[i - 1]! + tile - ys[i]! >= overlap, `rows ${i - 1}, ${i} overlap`);
   }
   assert.throws(() => tileGrid(100, 100, 50, 50), RangeError);
+});
+
+test('the second landmark pass crops a square 1.6× the points\' extent, centred on them', () => {
+  const points: Point[] = [[100, 50], [160, 60], [130, 130], [110, 120]];
+  const [x, y, w, h] = landmarkRefineBox(points);
+  // Extent 60 × 80: side 1.6 × 80 = 128, centre (130, 90).
+  close(w, 128, 1e-9, 'width');
+  close(h, 128, 1e-9, 'height');
+  close(x + w / 2, 130, 1e-9, 'centre x');
+  close(y + h / 2, 90, 1e-9, 'centre y');
+  assert.equal(LANDMARK_REFINE_SCALE, 1.6);
+  assert.deepEqual(landmarkRefineBox(points, 1), [90, 50, 80, 80]);
+  assert.throws(() => landmarkRefineBox([]), RangeError);
+  assert.throws(() => landmarkRefineBox(points, 0), RangeError);
 });

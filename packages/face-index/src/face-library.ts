@@ -3,6 +3,7 @@ import type { ClusterCursor, ClusterSummary } from './cluster-repository.js';
 import type { FaceIndex, FaceIndexRepositories } from './face-index.js';
 import type { FaceHit, FaceState } from './face-repository.js';
 import type { Person, PersonSummary } from './people-repository.js';
+import { DEFAULT_SEARCH_QUALITY, rankDistance, rankSearchHits } from './search-ranking.js';
 
 export interface FaceLibraryOptions {
   /** Largest distance at which a face is named after a person's example (FACEPIPE_MATCH_TOLERANCE). @defaultValue 0.6 */
@@ -167,9 +168,22 @@ export class FaceLibrary {
     });
   }
 
-  /** Library faces nearest to `embedding` (HNSW, approximate), nearest first. */
-  search(embedding: ArrayLike<number>, embedVersion: string, limit: number): Promise<FaceHit[]> {
-    return this.index.transaction((r) => r.faces.nearest(embedding, { embedVersion, limit }));
+  /**
+   * Library faces nearest to `embedding` (HNSW, approximate), nearest first, a face flagged small,
+   * blurred or cut by the border (`quality` 0) ranked as if `penalty` farther (search-ranking.ts).
+   * Fetches more candidates than `limit` until none left unfetched could still rank among them.
+   */
+  search(embedding: ArrayLike<number>, embedVersion: string, limit: number, penalty = DEFAULT_SEARCH_QUALITY.penalty): Promise<FaceHit[]> {
+    const flagged = (h: FaceHit) => h.quality === 0;
+    return this.index.transaction(async (r) => {
+      for (let fetch = limit * 2 + 20; ; fetch *= 2) {
+        const hits = await r.faces.nearest(embedding, { embedVersion, limit: fetch });
+        const ranked = rankSearchHits(hits, flagged, penalty).slice(0, limit);
+        const last = ranked.at(-1);
+        // Every face not fetched is at least as far as the farthest fetched one.
+        if (hits.length < fetch || !last || hits.at(-1)!.distance >= rankDistance(last.distance, flagged(last), penalty)) return ranked;
+      }
+    });
   }
 
   /** A person's faces, a page at a time (`after`: the last face id of the previous page). */

@@ -34,6 +34,8 @@ export interface FaceHit extends FaceState {
   distance: number;
   source: string;
   embedVersion: string;
+  /** The face's `quality`: 0 flagged small, blurred or cut by the border; 1 not; null unknown (rows of earlier versions). */
+  quality: number | null;
 }
 
 /** Neighbour search settings (pgvector HNSW). */
@@ -142,9 +144,9 @@ export class FaceRepository {
       values.push(q.excludeFaceId);
       filters.push(`f.id <> $${values.length}`);
     }
-    const { rows } = await this.db.query<StateRow & { distance: number; source: string; embed_version: string }>(
+    const { rows } = await this.db.query<StateRow & { distance: number; source: string; embed_version: string; quality: number | null }>(
       `SELECT * FROM (
-         SELECT ${stateColumns}, i.source, f.embed_version, f.embedding <-> $1::vector AS distance
+         SELECT ${stateColumns}, i.source, f.embed_version, f.quality, f.embedding <-> $1::vector AS distance
          FROM faces f JOIN images i ON i.id = f.image_id LEFT JOIN people p ON p.id = f.person_id
          WHERE ${filters.join(' AND ')}
          ORDER BY f.embedding <-> $1::vector LIMIT $3) hits
@@ -153,7 +155,7 @@ export class FaceRepository {
     );
     return rows
       .filter((r) => q.maxDistance === undefined || r.distance <= q.maxDistance)
-      .map((r) => ({ ...stateFromRow(r), distance: r.distance, source: r.source, embedVersion: r.embed_version }));
+      .map((r) => ({ ...stateFromRow(r), distance: r.distance, source: r.source, embedVersion: r.embed_version, quality: r.quality }));
   }
 
   /** The nearest face that names others (enrolled or named by hand, with a person), within `tolerance`. */

@@ -16,3 +16,4 @@ export { chineseWhispers } from './clustering/chinese-whispers.js';
 export { clusterQuality, stableClusterIds, type ClusterQuality } from './clustering/cluster-metrics.js';
 export { syncResultDocuments } from './result-sync.js';
 export { ErasureRepository, noRows, type ErasableFace, type ErasedRows } from './erasure-repository.js';
+export { DEFAULT_SEARCH_QUALITY, isSearchFlagged, rankDistance, rankSearchHits, type SearchFlagFace, type SearchQualityOptions } from './search-ranking.js';

@@ -13,7 +13,7 @@ import {
   type ResultFace,
   type StageContext,
 } from '@facepipe/core';
-import type { FaceIndex, FaceToIndex } from '@facepipe/face-index';
+import { isSearchFlagged, type FaceIndex, type FaceToIndex } from '@facepipe/face-index';
 import { iou } from '@facepipe/vision';
 import type { GalleryCache } from './gallery-cache.js';
 import { IndexNamer, LABEL_IOU, type IndexedName } from './index-namer.js';
@@ -181,7 +181,7 @@ export class ClassifyHandler {
       const embedded = embedVersion !== null ? result.faces.filter((f) => f.embedding.length > 0) : [];
       const rows: FaceToIndex[] = embedded.map((f) => {
         const n = names[result.faces.indexOf(f)]!;
-        return { faceIndex: f.index, box: f.box, score: f.score, quality: null, embedding: f.embedding, personId: n.personId, personSource: n.source, matchDistance: n.distance };
+        return { faceIndex: f.index, box: f.box, score: f.score, quality: searchQuality(f, result), embedding: f.embedding, personId: n.personId, personSource: n.source, matchDistance: n.distance };
       });
       const written = await r.faces.replaceImageFaces(result.imageId, embedVersion ?? '', result.faces[0]?.embeddingModel ?? '', rows);
       if (embedVersion !== null) await r.clusterer.addFaces(embedVersion, written.filter((_, i) => rows[i]!.personSource === null));
@@ -203,6 +203,12 @@ function withIndexedName(face: ResultFace, n: IndexedName): ResultFace {
 
 function prefixed(prefix: string, timings: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(timings).map(([k, v]) => [`${prefix}${k}`, v]));
+}
+
+/** The index's `quality` of a face: 0 when flagged small, blurred or cut by the border (ranked lower in search), else 1. */
+function searchQuality(face: ResultFace, image: { width: number | null; height: number | null }): number {
+  const size = image.width !== null && image.height !== null ? { width: image.width, height: image.height } : null;
+  return isSearchFlagged({ box: face.box, sharpness: face.quality?.sharpness ?? null, image: size }) ? 0 : 1;
 }
 
 /** The faces and embeddings of a done result of the job's detect and embed versions, as their stage documents. */

@@ -13,3 +13,4 @@ export {
 export { turnSquareNhwc, unturnPoint, unturnCorners, placeOnCanvas, type QuarterTurns } from './quarter-turn.js';
 export { tileGrid } from './tiles.js';
 export { MEAN_FACE_SHAPE, NOSE_DEPTH, IBUG_MIRROR, fitFaceShape, rollQuarter, estimatePose, mirrorDisagreement, type ShapeFit } from './face-shape.js';
+export { LANDMARK_REFINE_SCALE, landmarkRefineBox } from './landmark-crop.js';

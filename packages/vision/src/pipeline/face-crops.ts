@@ -1,5 +1,5 @@
 import type { Point } from '@facepipe/core/light';
-import { letterboxToImage, turnSquareNhwc, unturnPoint, type Box, type QuarterTurns } from '../geometry/index.js';
+import { fitFaceShape, LANDMARK_REFINE_SCALE, landmarkRefineBox, letterboxToImage, rollQuarter, turnSquareNhwc, unturnPoint, type Box, type QuarterTurns } from '../geometry/index.js';
 import { cropAndResize, type LetterboxedInput, type RgbImage } from '../image/index.js';
 import type { InferencePool } from '../models/index.js';
 
@@ -69,4 +69,18 @@ export function mirrorRowsInPlace(data: Float32Array, offset: number, size: numb
       }
     }
   }
+}
+
+/**
+ * The second landmark pass: each face's 68 points again, from a crop centred on its first points
+ * ({@link landmarkRefineBox}) and turned the way those points say the face is turned. All faces in
+ * one landmark-net run. A face whose second answer is empty (its crop fell outside the image)
+ * keeps its first points.
+ */
+export async function refineLandmarks(pool: InferencePool, img: RgbImage, landmarks: readonly (readonly Point[])[], scale = LANDMARK_REFINE_SCALE): Promise<Point[][]> {
+  if (landmarks.length === 0) return [];
+  const boxes = landmarks.map((points) => landmarkRefineBox(points, scale));
+  const turns = landmarks.map((points) => rollQuarter(fitFaceShape(points).roll));
+  const second = await cropLandmarks(pool, img, boxes, turns);
+  return second.map((points, i) => (points.length === 68 ? points : [...landmarks[i]!]));
 }

@@ -25,4 +25,4 @@ export { Embedder, EMBEDDING_DIMS } from './embedder.js';
 export { alignFaces, encodeChips, decodeChips, CHIP_SIZE, CHIP_PADDING } from './chips.js';
 export { detectVersionInfo, embedVersionInfo, pipelineVersion, detectorModel, faceChecksTag, type DetectSettings } from './versions.js';
 export { createDetectEngine, createEmbedEngine, configuredVersions, analyzerOptionsFromConfig, screenFromChecks } from './engines.js';
-export { mirrorRowsInPlace } from './face-crops.js';
+export { mirrorRowsInPlace, refineLandmarks } from './face-crops.js';

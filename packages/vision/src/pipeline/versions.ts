@@ -1,4 +1,5 @@
 import { versionTag, type DetectVersionInfo, type EmbedVersionInfo } from '@facepipe/core/light';
+import { LANDMARK_REFINE_SCALE } from '../geometry/index.js';
 import type { LoadedModelManifest } from '../models/index.js';
 import { detectStrategy, type DetectorKind, type DetectPassOptions } from './detector.js';
 import { orientationCheckTag, resolveOrientationCheck, type OrientationCheckOptions } from './face-orientation.js';
@@ -17,11 +18,14 @@ export interface DetectSettings {
   orientationCheck?: OrientationCheckOptions | false;
   /** NOT_A_FACE screening; false: off. @defaultValue on, default thresholds */
   screen?: FaceScreenOptions | false;
+  /** The second landmark pass on a crop centred on the first points. @defaultValue false */
+  landmarkRefine?: boolean;
 }
 
 /** The checks after detection as a short string for the detect version, e.g. `orient(…)+notface(…)`; '' when all are off. */
-export function faceChecksTag(s: Pick<DetectSettings, 'orientationCheck' | 'screen'>): string {
+export function faceChecksTag(s: Pick<DetectSettings, 'orientationCheck' | 'screen' | 'landmarkRefine'>): string {
   return [
+    s.landmarkRefine === true ? `landmarks2(${LANDMARK_REFINE_SCALE})` : '',
     s.orientationCheck === false ? '' : orientationCheckTag(resolveOrientationCheck(s.orientationCheck)),
     s.screen === false ? '' : faceScreenTag(resolveFaceScreen(s.screen)),
   ].filter(Boolean).join('+');
