@@ -15,3 +15,10 @@ export { dbscan, exactNeighbourhoods, euclidean } from './clustering/dbscan.js';
 export { chineseWhispers } from './clustering/chinese-whispers.js';
 export { clusterQuality, stableClusterIds, type ClusterQuality } from './clustering/cluster-metrics.js';
 export { syncResultDocuments } from './result-sync.js';
+export { decideName, classicNearest, namingThreshold, defaultNamingRule, type NamingRuleOptions, type NamingDecision, type ExampleHit, type GalleryFacts, type NotNamedReason } from './naming/naming-rule.js';
+export { qualityFailure, defaultQualityGate, type QualityGateOptions, type QualityFailure, type GatedFace } from './quality/face-quality-gate.js';
+export {
+  placeFace, fitsCluster, averageLinkage, clusterInMemory, MemoryClusterStore, defaultSupportedClustering,
+  type SupportedClusteringOptions, type ClusterStore, type ClusterFace, type ClusterNeighbour,
+} from './clustering/supported-clustering.js';
+export { evaluateLibrary, formatLibraryReport, clusterFigures, subjectFace, type EvalPhoto, type LibraryEvalOptions, type LibraryEvalReport, type NamingFigures, type ClusterFigures } from './eval/library-eval.js';
