@@ -11,20 +11,20 @@ import { defaultNamingRule, defaultSupportedClustering, evaluateLibrary, formatL
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { photos: { type: 'string' }, grid: { type: 'boolean', default: false }, 'enroll-people': { type: 'string', default: '20' } } });
 const photos: EvalPhoto[] = positionals.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as EvalPhoto));
 const base = { enrollPeople: Number(values['enroll-people']), enrollPhotos: 5, ...(values.photos ? { photos: Number(values.photos) } : {}) };
-const report = await evaluateLibrary(photos, base);
-process.stdout.write(formatLibraryReport(report));
+if (!values.grid) process.stdout.write(formatLibraryReport(await evaluateLibrary(photos, base)));
 if (values.grid) {
-  for (const nameDistance of [0.42, 0.45, 0.48, 0.5]) {
-    for (const margin of [0, 0.04, 0.08]) {
-      const r = await evaluateLibrary(photos, { ...base, naming: { ...defaultNamingRule, nameDistance, margin } });
+  process.stdout.write('grid:\n');
+  for (const nameDistance of [0.46, 0.48, 0.5]) {
+    for (const margin of [0.05]) {
+      const r = await evaluateLibrary(photos, { ...base, skipClassic: true, naming: { ...defaultNamingRule, nameDistance, margin } });
       process.stdout.write(`naming t=${nameDistance} margin=${margin}: strangers named ${r.naming.counts.strangersNamed}/${r.naming.counts.strangers}, suggested ${r.naming.counts.strangersSuggested}, enrolled right ${r.enrolledRight}\n`);
     }
   }
-  for (const maxLinkage of [0.4, 0.43, 0.45, 0.48]) {
-    for (const maxDistance of [0.45, 0.5]) {
-      const r = await evaluateLibrary(photos, { ...base, clustering: { ...defaultSupportedClustering, maxLinkage, maxDistance } });
+  for (const maxLinkage of [0.4, 0.42, 0.45]) {
+    for (const minFaces of [2, 3]) {
+      const r = await evaluateLibrary(photos, { ...base, skipClassic: true, clustering: { ...defaultSupportedClustering, maxLinkage, minFaces } });
       const c = r.clusters;
-      process.stdout.write(`clusters linkage=${maxLinkage} support=${maxDistance}: BCubed P ${c.bcubed.precision.toFixed(4)} R ${c.bcubed.recall.toFixed(4)} worst ${c.worstPeople} over2 ${c.over2People}\n`);
+      process.stdout.write(`clusters linkage=${maxLinkage} min=${minFaces}: BCubed P ${c.bcubed.precision.toFixed(4)} R ${c.bcubed.recall.toFixed(4)} worst ${c.worstPeople} over2 ${c.over2People}\n`);
     }
   }
 }

@@ -3,7 +3,7 @@ export { migrate } from './migrator.js';
 export { EmbeddedDatabase, runningEmbeddedDatabase, type EmbeddedDatabaseOptions, type EmbeddedDatabaseAnnouncement } from './embedded-database.js';
 export { FaceIndex, redactUrl, type FaceIndexOptions, type FaceIndexRepositories } from './face-index.js';
 export { ImageRepository, type IndexedImage, type ReindexSelection } from './image-repository.js';
-export { FaceRepository, type FaceToIndex, type FaceState, type FaceHit, type NeighbourQuery, type PersonSource } from './face-repository.js';
+export { FaceRepository, type FaceToIndex, type FaceState, type FaceHit, type NeighbourQuery, type PersonSource, type SuggestedFace } from './face-repository.js';
 export { PeopleRepository, type Person, type PersonSummary } from './people-repository.js';
 export { ClusterRepository, type ClusterSummary } from './cluster-repository.js';
 export { lockFaceWrites } from './face-write-lock.js';

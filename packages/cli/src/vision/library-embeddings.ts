@@ -73,6 +73,7 @@ export async function embedLibrary(config: FacepipeConfig, settings: DetectSetti
   const photos: LibraryPhoto[] = [];
   const todo = files.length;
   let done = 0;
+  let fromCache = 0;
   const bar = new ProgressBar('embed', { unit: 'photo' });
   try {
     await mapOrdered(
@@ -81,7 +82,10 @@ export async function embedLibrary(config: FacepipeConfig, settings: DetectSetti
         const bytes = await readInputFile(f.path, settings.maxBytes);
         const sha256 = createHash('sha256').update(bytes).digest('hex');
         const hit = cached.get(sha256);
-        if (hit) return { ...hit, file: f.file, person: f.person };
+        if (hit) {
+          fromCache += 1;
+          return { ...hit, file: f.file, person: f.person };
+        }
         let photo: LibraryPhoto;
         try {
           const d = await analyzer.describe(bytes);
@@ -111,6 +115,6 @@ export async function embedLibrary(config: FacepipeConfig, settings: DetectSetti
     await new Promise<void>((resolve) => append.end(resolve));
     await analyzer.close();
   }
-  log(`${photos.length} photos (${cached.size > 0 ? `${Math.min(cached.size, photos.length)} from the cache ` : ''}${cacheFile})`);
+  log(`${photos.length} photos, ${fromCache} of them from the cache (${cacheFile})`);
   return { photos, embedVersion: analyzer.embedVersion.tag, cacheFile };
 }

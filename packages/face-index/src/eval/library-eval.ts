@@ -26,6 +26,8 @@ export interface LibraryEvalOptions {
   naming?: NamingRuleOptions;
   clustering?: SupportedClusteringOptions;
   quality?: QualityGateOptions;
+  /** Leave out the classic rules' clusterings (faster, when tuning). */
+  skipClassic?: boolean;
 }
 
 export interface NamingFigures {
@@ -184,7 +186,7 @@ export async function evaluateLibrary(all: readonly EvalPhoto[], options: Librar
   const labels = new Array<number>(subjects.length).fill(-1);
   gated.forEach((i, k) => (labels[i] = ownLabels[k]!));
   const clusters = clusterFigures(`facepipe (support ${clustering.maxDistance}, average linkage ${clustering.maxLinkage}, min ${clustering.minFaces}, quality gate)`, labels, truth);
-  const classicClusters = [
+  const classicClusters = options.skipClassic ? [] : [
     clusterFigures('chinese whispers 0.5 (dlib)', chineseWhispers(points, 0.5, { seed: 1 }), truth),
     clusterFigures('dbscan 0.43 min 3 (facepipe before)', dbscan(exactNeighbourhoods(points, 0.43), 3), truth),
     clusterFigures('dbscan 0.5 min 2', dbscan(exactNeighbourhoods(points, 0.5), 2), truth),
