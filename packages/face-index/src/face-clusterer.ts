@@ -8,15 +8,15 @@ import type { Queryable } from './queryable.js';
 export interface ClusteringOptions {
   /** Largest distance of a neighbour that counts as a cluster member's support (FACEPIPE_CLUSTER_MAX_DISTANCE). @defaultValue 0.5 */
   maxDistance: number;
-  /** Faces a new cluster needs (FACEPIPE_CLUSTER_MIN_FACES); a face joining a cluster needs this many minus one of its members within `maxDistance`. @defaultValue 3 */
+  /** Faces a new cluster needs (FACEPIPE_CLUSTER_MIN_FACES); a face joining a cluster needs this many minus one of its members within `maxDistance`. @defaultValue 2 */
   minFaces: number;
-  /** Largest average distance between a face and a cluster's faces, or between two clusters that merge (FACEPIPE_CLUSTER_MAX_LINKAGE). @defaultValue 0.45 */
+  /** Largest average distance between a face and a cluster's faces, or between two clusters that merge (FACEPIPE_CLUSTER_MAX_LINKAGE). @defaultValue 0.4 */
   maxLinkage?: number;
   /** Neighbours looked up per face. @defaultValue 64 */
   neighbourLimit?: number;
 }
 
-export const defaultClusteringOptions: Required<ClusteringOptions> = { maxDistance: 0.5, minFaces: 3, maxLinkage: 0.45, neighbourLimit: 64 };
+export const defaultClusteringOptions: Required<ClusteringOptions> = { maxDistance: 0.5, minFaces: 2, maxLinkage: 0.4, neighbourLimit: 64 };
 
 /**
  * Groups faces nobody has named and that passed the quality gate, with the whole group's support

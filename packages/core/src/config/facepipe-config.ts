@@ -16,7 +16,7 @@ export interface FacepipeConfig {
     requestClient: 'light' | 'sdk';
   };
   /** The face index (PostgreSQL + pgvector); `url` unset = none. */
-  database: { url?: string; clusterMaxDistance: number; clusterMinFaces: number };
+  database: { url?: string; clusterMaxDistance: number; clusterMinFaces: number; clusterMaxLinkage: number };
   detect: { concurrency: number; detector: 'ssd' | 'tiny'; minScore: number; minFaceSize: number; maxPixels: number; maxBytes: number; passes: DetectPasses; notAFace: NotAFaceChecks };
   embed: { concurrency: number; batchSize: number; batchWaitMs: number; flip: boolean };
   classify: { concurrency: number; tolerance: number; classifier: 'nearest' | 'svm'; galleryRefreshMs: number };
@@ -105,7 +105,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
       requestClient: e.S3_REQUEST_CLIENT,
     },
-    database: { url: e.DATABASE_URL, clusterMaxDistance: e.FACEPIPE_CLUSTER_MAX_DISTANCE, clusterMinFaces: e.FACEPIPE_CLUSTER_MIN_FACES },
+    database: { url: e.DATABASE_URL, clusterMaxDistance: e.FACEPIPE_CLUSTER_MAX_DISTANCE, clusterMinFaces: e.FACEPIPE_CLUSTER_MIN_FACES, clusterMaxLinkage: e.FACEPIPE_CLUSTER_MAX_LINKAGE },
     detect: {
       concurrency: e.FACEPIPE_DETECT_CONCURRENCY,
       detector: e.FACEPIPE_DETECTOR,

@@ -20,15 +20,15 @@ import { euclidean } from './dbscan.js';
 export interface SupportedClusteringOptions {
   /** Largest distance of a neighbour that counts as support. @defaultValue 0.5 */
   maxDistance: number;
-  /** Faces a new cluster needs; support a face needs from a cluster of at least this size, plus one. @defaultValue 3 */
+  /** Faces a new cluster needs; support a face needs from a cluster of at least this size, plus one. @defaultValue 2 */
   minFaces: number;
-  /** Largest average distance between a face and a cluster, or between two merged clusters. @defaultValue 0.45 */
+  /** Largest average distance between a face and a cluster, or between two merged clusters. @defaultValue 0.4 */
   maxLinkage: number;
   /** Neighbours looked up per face. @defaultValue 64 */
   neighbourLimit: number;
 }
 
-export const defaultSupportedClustering: SupportedClusteringOptions = { maxDistance: 0.5, minFaces: 3, maxLinkage: 0.45, neighbourLimit: 64 };
+export const defaultSupportedClustering: SupportedClusteringOptions = { maxDistance: 0.5, minFaces: 2, maxLinkage: 0.4, neighbourLimit: 64 };
 
 export interface ClusterFace {
   id: string;
