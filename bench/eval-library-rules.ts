@@ -14,17 +14,18 @@ const base = { enrollPeople: Number(values['enroll-people']), enrollPhotos: 5, .
 if (!values.grid) process.stdout.write(formatLibraryReport(await evaluateLibrary(photos, base)));
 if (values.grid) {
   process.stdout.write('grid:\n');
-  for (const nameDistance of [0.46, 0.48, 0.5]) {
+  for (const nameDistance of [] as number[]) {
     for (const margin of [0.05]) {
       const r = await evaluateLibrary(photos, { ...base, skipClassic: true, naming: { ...defaultNamingRule, nameDistance, margin } });
       process.stdout.write(`naming t=${nameDistance} margin=${margin}: strangers named ${r.naming.counts.strangersNamed}/${r.naming.counts.strangers}, suggested ${r.naming.counts.strangersSuggested}, enrolled right ${r.enrolledRight}\n`);
     }
   }
-  for (const maxLinkage of [0.4, 0.42, 0.45]) {
-    for (const minFaces of [2, 3]) {
-      const r = await evaluateLibrary(photos, { ...base, skipClassic: true, clustering: { ...defaultSupportedClustering, maxLinkage, minFaces } });
+  for (const maxLinkage of [0.4]) {
+    for (const linkageMembers of [0, 8, 16]) {
+      const minFaces = 2;
+      const r = await evaluateLibrary(photos, { ...base, skipClassic: true, clustering: { ...defaultSupportedClustering, maxLinkage, minFaces, linkageMembers } });
       const c = r.clusters;
-      process.stdout.write(`clusters linkage=${maxLinkage} min=${minFaces}: BCubed P ${c.bcubed.precision.toFixed(4)} R ${c.bcubed.recall.toFixed(4)} worst ${c.worstPeople} over2 ${c.over2People}\n`);
+      process.stdout.write(`clusters linkage=${maxLinkage} min=${minFaces} members=${linkageMembers}: BCubed P ${c.bcubed.precision.toFixed(4)} R ${c.bcubed.recall.toFixed(4)} worst ${c.worstPeople} over2 ${c.over2People}\n`);
     }
   }
 }

@@ -14,9 +14,11 @@ export interface ClusteringOptions {
   maxLinkage?: number;
   /** Neighbours looked up per face. @defaultValue 64 */
   neighbourLimit?: number;
+  /** A face's average linkage to a cluster is over its nearest this many members. @defaultValue 8 */
+  linkageMembers?: number;
 }
 
-export const defaultClusteringOptions: Required<ClusteringOptions> = { maxDistance: 0.5, minFaces: 2, maxLinkage: 0.4, neighbourLimit: 64 };
+export const defaultClusteringOptions: Required<ClusteringOptions> = { maxDistance: 0.5, minFaces: 2, maxLinkage: 0.4, neighbourLimit: 64, linkageMembers: 8 };
 
 /**
  * Groups faces nobody has named and that passed the quality gate, with the whole group's support

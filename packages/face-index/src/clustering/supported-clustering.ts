@@ -6,8 +6,8 @@ import { euclidean } from './dbscan.js';
  * dense regions (East Asian and Black faces, which it places closer together): one cluster of the
  * 13 k-photo LFW library held 127 people. Here:
  * - a face joins a cluster only when several of its members are within `maxDistance`
- *   (`minFaces − 1`, or all of a smaller cluster) **and** its mean distance to all members is at
- *   most `maxLinkage` (average linkage: the group as a whole must agree);
+ *   (`minFaces − 1`, or all of a smaller cluster) **and** its mean distance to its nearest
+ *   `linkageMembers` members (all of a smaller cluster) is at most `maxLinkage` (average linkage);
  * - two clusters merge only when their average linkage (mean distance over every cross pair) is at
  *   most `maxLinkage` — a bridge of look-alikes is close to a few faces of each group, never to
  *   the groups as a whole;
@@ -26,9 +26,11 @@ export interface SupportedClusteringOptions {
   maxLinkage: number;
   /** Neighbours looked up per face. @defaultValue 64 */
   neighbourLimit: number;
+  /** A face's average linkage to a cluster is taken over its nearest this many members (all of a smaller cluster): a large cluster of one person spans poses a new face cannot all be near. @defaultValue 8 */
+  linkageMembers?: number;
 }
 
-export const defaultSupportedClustering: SupportedClusteringOptions = { maxDistance: 0.5, minFaces: 2, maxLinkage: 0.4, neighbourLimit: 64 };
+export const defaultSupportedClustering: SupportedClusteringOptions = { maxDistance: 0.5, minFaces: 2, maxLinkage: 0.4, neighbourLimit: 64, linkageMembers: 8 };
 
 export interface ClusterFace {
   id: string;
@@ -71,7 +73,8 @@ export function fitsCluster(face: ClusterFace, members: readonly ClusterFace[], 
   if (members.length === 0 || members.some((m) => m.imageId === face.imageId)) return false;
   const distances = members.map((m) => euclidean(face.embedding, m.embedding));
   const support = distances.filter((d) => d <= o.maxDistance).length;
-  return support >= Math.min(o.minFaces - 1, members.length) && mean(distances) <= o.maxLinkage;
+  const nearest = o.linkageMembers ? [...distances].sort((a, b) => a - b).slice(0, o.linkageMembers) : distances;
+  return support >= Math.min(o.minFaces - 1, members.length) && mean(nearest) <= o.maxLinkage;
 }
 
 /** Places one clusterable face that has no cluster yet (see {@link SupportedClusteringOptions}). Returns its cluster, or null. */
