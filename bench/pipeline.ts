@@ -88,9 +88,13 @@ async function throughPipeline(count: number) {
   const producer = await Producer.connect(loadConfig(env), 'bench');
   try {
     await waitForWorkers(producer, workers, { pollMs: 100 });
+    let warmImages = 0;
+    let warmFaces = 0;
     for (const input of warmupFolders) {
       const warm = await producer.ingest({ input });
-      await producer.waitForBatch(warm.batchId);
+      const done = await producer.waitForBatch(warm.batchId);
+      warmImages += done.done;
+      warmFaces += done.faces;
     }
     log('  warm; timing the batch');
     const t0 = performance.now();
@@ -98,7 +102,8 @@ async function throughPipeline(count: number) {
     const batch = await producer.waitForBatch(batchId, undefined, 50);
     const seconds = (performance.now() - t0) / 1000;
     if (batch.total !== count) log(`note: pipeline saw ${batch.total} inputs, in-process ${count}`);
-    return { seconds, images: batch.total, faces: batch.faces, failed: batch.failed, imagesPerSecond: batch.total / seconds, facesPerSecond: batch.faces / seconds };
+    const storage = await storedBytes(producer, warmImages + batch.done, warmFaces + batch.faces);
+    return { seconds, images: batch.total, faces: batch.faces, failed: batch.failed, imagesPerSecond: batch.total / seconds, facesPerSecond: batch.faces / seconds, storage };
   } finally {
     await workers.stop();
     await producer.close();
@@ -106,6 +111,22 @@ async function throughPipeline(count: number) {
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * What the store holds after the runs, by kind (the first part of the key), per image and per
+ * face processed: originals are the input; the rest is derived.
+ */
+async function storedBytes(producer: Producer, images: number, faces: number) {
+  const byKind: Record<string, { objects: number; bytes: number }> = {};
+  for await (const o of producer.ctx.store.list('')) {
+    const kind = o.key.split('/')[0]!;
+    byKind[kind] ??= { objects: 0, bytes: 0 };
+    byKind[kind].objects += 1;
+    byKind[kind].bytes += o.size;
+  }
+  const derived = Object.entries(byKind).filter(([k]) => k !== 'originals').reduce((s, [, v]) => s + v.bytes, 0);
+  return { images, faces, byKind, derivedBytesPerImage: derived / images, derivedBytesPerFace: derived / Math.max(faces, 1) };
 }
 
 /** BullMQ alone: N items through three chained queues with empty processors. */
@@ -181,6 +202,11 @@ else {
       '',
       `pipeline / best in-process = ${(ratio * 100).toFixed(0)}%`,
       `BullMQ alone, 3 chained queues: ${chain.itemsPerSecond.toFixed(0)} items/s = ${chain.msPerItemPerHop.toFixed(3)} ms per item per hop`,
+      '',
+      `storage after ${pipeline.storage.images} images, ${pipeline.storage.faces} faces (warm-up batches included): derived ${(pipeline.storage.derivedBytesPerImage / 1024).toFixed(1)} KB per image, ${(pipeline.storage.derivedBytesPerFace / 1024).toFixed(1)} KB per face`,
+      '| kind | objects | KB | KB per image |',
+      '|---|---|---|---|',
+      ...Object.entries(pipeline.storage.byKind).map(([k, v]) => `| ${k} | ${v.objects} | ${(v.bytes / 1024).toFixed(0)} | ${(v.bytes / 1024 / pipeline.storage.images).toFixed(1)} |`),
       '',
     ].join('\n'),
   );

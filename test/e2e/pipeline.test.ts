@@ -124,11 +124,16 @@ describe('the pipeline end to end (real Redis, S3 protocol server, models, worke
       assert.equal(face.embeddingModel, r.versions.embed?.recognition);
       assert.ok(face.match.distance !== null && face.match.distance < 0.6);
     }
-    const png = await pipeline.producer.ctx.store.getBytes(r.faces[0]!.cropKey);
-    const meta = await sharp(png).metadata();
-    assert.equal(meta.format, 'png');
+    const chips = await pipeline.producer.ctx.store.getBytes(r.faces[0]!.cropKey);
+    const meta = await sharp(chips).metadata();
+    assert.equal(meta.format, 'webp');
     assert.equal(meta.width, 150);
     assert.equal(meta.height, 300);
+    // The stages' own documents are gone once the result holds what they held.
+    const left: string[] = [];
+    for await (const o of pipeline.producer.ctx.store.list(`faces/${r.imageId}/`)) left.push(o.key);
+    for await (const o of pipeline.producer.ctx.store.list(`embeddings/${r.imageId}/`)) left.push(o.key);
+    assert.deepEqual(left, [r.faces[0]!.cropKey], 'only the chips are kept');
     for (const key of ['detect.decodeMs', 'detect.detectMs', 'embed.embedMs', 'classifyMs', 'totalMs']) assert.equal(typeof r.timings[key], 'number', key);
   });
 

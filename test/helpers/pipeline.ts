@@ -31,9 +31,13 @@ export interface TestPipeline {
 /**
  * A whole pipeline on real parts: a private redis-server, the embedded S3-protocol server over
  * HTTP, and the three stage workers as separate processes (the production entry points), with a
- * producer in this process.
+ * producer in this process. `stageEnv` adds settings for one stage's workers only.
  */
-export async function startPipeline(extraEnv: Record<string, string> = {}, counts: Partial<Record<'detect' | 'embed' | 'classify', number>> = {}): Promise<TestPipeline> {
+export async function startPipeline(
+  extraEnv: Record<string, string> = {},
+  counts: Partial<Record<'detect' | 'embed' | 'classify', number>> = {},
+  stageEnv: Partial<Record<'detect' | 'embed' | 'classify', Record<string, string>>> = {},
+): Promise<TestPipeline> {
   const redis = await startRedis();
   const s3 = await startS3(`e2e-${randomUUID().slice(0, 8)}`);
   const database = extraEnv.DATABASE_URL === undefined ? await startDatabase() : undefined;
@@ -48,7 +52,7 @@ export async function startPipeline(extraEnv: Record<string, string> = {}, count
     ...extraEnv,
   };
   const workers = new WorkerProcesses(env, logDir);
-  for (const stage of ['detect', 'embed', 'classify'] as const) workers.start(stage, counts[stage] ?? 1);
+  for (const stage of ['detect', 'embed', 'classify'] as const) workers.start(stage, counts[stage] ?? 1, stageEnv[stage]);
   const producer = await Producer.connect(loadConfig({ ...env, FACEPIPE_LOG_LEVEL: 'warn' }), 'test');
   await waitForWorkers(producer, workers);
   const pipeline: TestPipeline = {

@@ -15,7 +15,13 @@ const namer = new FaceNamer(undefined, { classifier: 'nearest', tolerance: 0.6 }
 const deps = (withIndex: boolean) => ({
   store,
   gallery: { current: async () => namer },
-  outcomes: { recordSuccess: async (r: ResultDocument) => void written.push(r) },
+  // As OutcomeRecorder does: the result document goes to the store.
+  outcomes: {
+    recordSuccess: async (r: ResultDocument) => {
+      written.push(r);
+      await store.putJson(objectKeys.result(r.imageId), r);
+    },
+  },
   ...(withIndex ? { index } : {}),
 });
 
@@ -56,8 +62,12 @@ test('with the index: image and faces written once however often the job runs; u
   const handler = new ClassifyHandler(deps(true));
   const a = await image(2, [vector(2), vector(3)]);
   const b = await image(3, [shifted(vector(2), 0.1)]);
-  await handler.handle(a);
-  await handler.handle(a); // a retried job
+  const first = await handler.handle(a);
+  // faces.json and embeddings.json are consumed: the result holds them now.
+  assert.equal(await store.head(objectKeys.faces(a.imageId, 'd1')), undefined);
+  assert.equal(await store.head(objectKeys.embeddings(a.imageId, 'd1', 'e1')), undefined);
+  const again = await handler.handle(a); // a retried job reads them back from the result
+  assert.deepEqual(again.faces.map((f) => [f.box, f.embedding]), first.faces.map((f) => [f.box, f.embedding]));
   await handler.handle(b);
   assert.equal(await index.repos.faces.count(), 3);
   const states = await index.repos.faces.statesOfImages([a.imageId, b.imageId]);

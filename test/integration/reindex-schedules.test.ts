@@ -40,7 +40,7 @@ test('durations and schedule requests are checked before anything is stored', ()
 });
 
 test('a schedule is created with its next run, runs a re-index batch at its tick, is listed and deleted', async () => {
-  const schedules = new ReindexSchedules(producer.ctx.queues.maintenance);
+  const schedules = new ReindexSchedules(producer.ctx.queues);
   const before = Date.now();
   const info = await schedules.upsert({ id: 'hourly-stale', kind: 'stale', everyMs: 3_600_000 });
   assert.equal(info.id, 'hourly-stale');
@@ -80,7 +80,7 @@ test('a schedule is created with its next run, runs a re-index batch at its tick
 });
 
 test('a cron pattern BullMQ cannot parse is INVALID_PAYLOAD, and nothing is stored', async () => {
-  const schedules = new ReindexSchedules(producer.ctx.queues.maintenance);
+  const schedules = new ReindexSchedules(producer.ctx.queues);
   await assert.rejects(
     schedules.upsert({ id: 'broken', kind: 'stale', cron: '99 99 * * *' }),
     (err: unknown) => err instanceof FacepipeError && err.code === 'INVALID_PAYLOAD',

@@ -306,6 +306,18 @@ export class FaceRepository {
     return Number(rows[0]!.n);
   }
 
+  /** Faces made by another embedding model than `embedVersion` (a search with it cannot find them). */
+  async countOfOtherVersions(embedVersion: string): Promise<number> {
+    const { rows } = await this.db.query<{ n: string }>('SELECT count(*) AS n FROM faces WHERE embed_version <> $1', [embedVersion]);
+    return Number(rows[0]!.n);
+  }
+
+  /** The embedding versions the index holds faces of (each is clustered on its own). */
+  async embedVersions(): Promise<string[]> {
+    const { rows } = await this.db.query<{ embed_version: string }>('SELECT DISTINCT embed_version FROM faces ORDER BY embed_version');
+    return rows.map((r) => r.embed_version);
+  }
+
   async #searchSettings(limit: number): Promise<void> {
     // ef_search bounds how many candidates one scan returns; the iterative scan goes on past
     // rows the WHERE clause drops, so a filtered query still fills its LIMIT.

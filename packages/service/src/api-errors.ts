@@ -73,6 +73,7 @@ export function statusForCode(code: ErrorCode): number {
     case 'MODEL_ERROR':
       return 503;
     case 'WORKER_CRASHED':
+    case 'PIPELINE_VERSION_MISMATCH':
     case 'INTERNAL':
       return 500;
   }

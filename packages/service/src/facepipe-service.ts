@@ -197,7 +197,7 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
   await app.register(batchesPlugin, { reads: reads.batches, commands: new BatchCommands(tracker, log) });
   await app.register(peoplePlugin, { uploads, enrollments, maxFiles, maxBytes, enrollWaitMs: options.enrollWaitMs });
   await app.register(keysPlugin, { keys, log });
-  await app.register(libraryPlugin, { access, gallery: reads.gallery, schedules: new ReindexSchedules(queues.maintenance), maxBytes });
+  await app.register(libraryPlugin, { access, gallery: reads.gallery, schedules: new ReindexSchedules(queues), maxBytes });
 
   const queueControl = new QueueControl({ queues, tracker, redis, log: producer.ctx.log });
   await app.register(dashboardPlugin, { dashboard: reads.dashboard, queueControl, queues: queues.all, auth, credentials, authFailures, authFailed, tooManyAttempts, log });

@@ -52,12 +52,8 @@ export class ClassifyHandler {
   async handle(data: ClassifyJobData, ctx?: Pick<StageContext, 'log'>): Promise<ResultDocument> {
     const { store, gallery, outcomes, index } = this.deps;
     const t0 = performance.now();
-    const facesDoc = await store.getJson<FacesDocument>(objectKeys.faces(data.imageId, data.detectVersion));
-    if (!facesDoc) throw new FacepipeError('OBJECT_NOT_FOUND', `faces of ${data.imageId} (detect ${data.detectVersion}) are missing`);
-    let embeddings: EmbeddingsDocument | undefined;
-    if (data.embedVersion !== null) {
-      embeddings = await store.getJson<EmbeddingsDocument>(objectKeys.embeddings(data.imageId, data.detectVersion, data.embedVersion));
-      if (!embeddings) throw new FacepipeError('OBJECT_NOT_FOUND', `embeddings of ${data.imageId} (embed ${data.embedVersion}) are missing`);
+    const { facesDoc, embeddings } = await this.#inputs(data);
+    if (embeddings) {
       if (embeddings.embeddings.length !== facesDoc.faces.length) {
         throw new FacepipeError('INVALID_PAYLOAD', `${facesDoc.faces.length} faces but ${embeddings.embeddings.length} embeddings`);
       }
@@ -126,7 +122,39 @@ export class ClassifyHandler {
     result.timings.classifyMs = Math.round(performance.now() - t0);
     result.timings.totalMs = Date.now() - data.enqueuedAt;
     await outcomes.recordSuccess(result);
+    await this.#dropIntermediates(data, ctx);
     return result;
+  }
+
+  /**
+   * The detect and embed stages' outputs for this job: their documents, or once those were
+   * consumed and deleted, the image's result document of the same versions, which holds the same
+   * faces and embeddings (a re-classification after an enrollment, a re-index).
+   */
+  async #inputs(data: ClassifyJobData): Promise<{ facesDoc: FacesDocument; embeddings?: EmbeddingsDocument }> {
+    const { store } = this.deps;
+    const [facesDoc, embeddings] = await Promise.all([
+      store.getJson<FacesDocument>(objectKeys.faces(data.imageId, data.detectVersion)),
+      data.embedVersion === null ? undefined : store.getJson<EmbeddingsDocument>(objectKeys.embeddings(data.imageId, data.detectVersion, data.embedVersion)),
+    ]);
+    if (facesDoc && (data.embedVersion === null || embeddings)) return { facesDoc, embeddings };
+    const earlier = intermediatesFromResult(await store.getJson<ResultDocument>(objectKeys.result(data.imageId)), data);
+    if (earlier) return earlier;
+    if (!facesDoc) throw new FacepipeError('OBJECT_NOT_FOUND', `faces of ${data.imageId} (detect ${data.detectVersion}) are missing`);
+    throw new FacepipeError('OBJECT_NOT_FOUND', `embeddings of ${data.imageId} (embed ${data.embedVersion}) are missing`);
+  }
+
+  /**
+   * faces.json and embeddings.json are consumed once the result holds what they held: deleting
+   * them keeps derived storage to the chips and the result (docs/benchmarks.md, storage). Best
+   * effort: one left behind (S3 down just now) costs bytes, never correctness.
+   */
+  async #dropIntermediates(data: ClassifyJobData, ctx?: Pick<StageContext, 'log'>): Promise<void> {
+    const { store } = this.deps;
+    const keys = [objectKeys.faces(data.imageId, data.detectVersion), ...(data.embedVersion === null ? [] : [objectKeys.embeddings(data.imageId, data.detectVersion, data.embedVersion)])];
+    const outcomes = await Promise.allSettled(keys.map((key) => store.delete(key)));
+    const failed = outcomes.filter((o) => o.status === 'rejected').length;
+    if (failed > 0) ctx?.log.debug('intermediate objects left behind', { failed });
   }
 
   /**
@@ -187,4 +215,36 @@ function withIndexedName(face: ResultFace, n: IndexedName): ResultFace {
 
 function prefixed(prefix: string, timings: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(timings).map(([k, v]) => [`${prefix}${k}`, v]));
+}
+
+/** The faces and embeddings of a done result of the job's detect and embed versions, as their stage documents. */
+export function intermediatesFromResult(result: ResultDocument | undefined, data: ClassifyJobData): { facesDoc: FacesDocument; embeddings?: EmbeddingsDocument } | undefined {
+  if (!result || result.status !== 'done' || result.versions.detect?.tag !== data.detectVersion) return undefined;
+  if (data.embedVersion !== null && result.versions.embed?.tag !== data.embedVersion) return undefined;
+  const t = (stage: string, name: string) => result.timings[`${stage}.${name}`] ?? 0;
+  const facesDoc: FacesDocument = {
+    schema: 'facepipe.faces/1',
+    imageId: result.imageId,
+    width: result.width ?? 0,
+    height: result.height ?? 0,
+    format: result.format ?? '',
+    orientation: 1,
+    detect: result.versions.detect,
+    faces: result.faces.map(({ index, box, score, landmarks, quality }) => ({ index, box, score, landmarks, ...(quality ? { quality } : {}) })),
+    chipsKey: result.faces[0]?.cropKey ?? null,
+    timings: { fetchMs: t('detect', 'fetchMs'), decodeMs: t('detect', 'decodeMs'), detectMs: t('detect', 'detectMs'), landmarksMs: t('detect', 'landmarksMs'), alignMs: t('detect', 'alignMs'), storeMs: t('detect', 'storeMs') },
+    ...(result.rejected ? { rejected: result.rejected } : {}),
+    detectedAt: result.processedAt,
+  };
+  if (data.embedVersion === null || !result.versions.embed) return { facesDoc };
+  const embeddings: EmbeddingsDocument = {
+    schema: 'facepipe.embeddings/1',
+    imageId: result.imageId,
+    detectVersion: data.detectVersion,
+    embed: result.versions.embed,
+    embeddings: [...result.faces].sort((a, b) => a.index - b.index).map((f) => f.embedding),
+    timings: { fetchMs: t('embed', 'fetchMs'), embedMs: t('embed', 'embedMs') },
+    embeddedAt: result.processedAt,
+  };
+  return { facesDoc, embeddings };
 }

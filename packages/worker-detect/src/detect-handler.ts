@@ -18,7 +18,7 @@ export interface DetectHandlerDeps {
 }
 
 /**
- * The detect stage: original → faces.json + chips.png → next stage. Idempotent: its outputs
+ * The detect stage: original → faces.json + chips.webp → next stage. Idempotent: its outputs
  * are deterministic and keyed by image and detect version, so a retry or repeat overwrites them
  * with the same bytes. S3 requests per image: 1 read, at most 2 writes.
  */
@@ -42,8 +42,8 @@ export class DetectHandler {
     const fetchMs = performance.now() - t0;
     const analysis = await engine.analyze(bytes);
     const t1 = performance.now();
-    const chipsKey = analysis.chipsPng ? objectKeys.chips(data.imageId, version.tag) : null;
-    if (chipsKey && analysis.chipsPng) await store.put(chipsKey, analysis.chipsPng, { contentType: 'image/png' });
+    const chipsKey = analysis.chipsImage ? objectKeys.chips(data.imageId, version.tag) : null;
+    if (chipsKey && analysis.chipsImage) await store.put(chipsKey, analysis.chipsImage, { contentType: 'image/webp' });
     const doc: FacesDocument = {
       schema: 'facepipe.faces/1',
       imageId: data.imageId,

@@ -11,6 +11,7 @@ export function startDetectStage(ctx: ServiceContext, engine: DetectEngine): Run
     prefix: ctx.config.redis.prefix,
     concurrency: ctx.config.detect.concurrency,
     ...ctx.stageSettings,
+    pipelineVersion: ctx.pipelineVersion,
     log: ctx.log,
     metrics: ctx.metrics,
     handler: (data, jobCtx) => handler.handle(data, jobCtx),

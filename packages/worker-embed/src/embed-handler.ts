@@ -18,7 +18,7 @@ export interface EmbedHandlerDeps {
 }
 
 /**
- * The embed stage: chips.png → embeddings.json → classify. The model runs through the shared
+ * The embed stage: chips.webp → embeddings.json → classify. The model runs through the shared
  * micro-batcher, so faces of many concurrent jobs share each batch. Idempotent: the output is
  * keyed by image, detect and embed versions and deterministic.
  * S3 requests per image: 1 read, 1 write.
@@ -34,13 +34,23 @@ export class EmbedHandler {
     return { faces: data.faceCount };
   }
 
+  /** The stored chips; a job queued by a detect worker of an earlier version finds them as PNG. */
+  async #chips(data: EmbedJobData): Promise<Buffer> {
+    try {
+      return await this.deps.store.getBytes(objectKeys.chips(data.imageId, data.detectVersion));
+    } catch (err) {
+      if (!(err instanceof FacepipeError && err.code === 'OBJECT_NOT_FOUND')) throw err;
+      return this.deps.store.getBytes(objectKeys.legacyChipsPng(data.imageId, data.detectVersion)).catch(() => Promise.reject(err));
+    }
+  }
+
   async #embed(data: EmbedJobData): Promise<EmbeddingsDocument> {
     const { store, engine, batcher } = this.deps;
     const t0 = performance.now();
-    const png = await store.getBytes(objectKeys.chips(data.imageId, data.detectVersion));
-    const { chips, count } = await engine.decodeChips(png);
+    const stored = await this.#chips(data);
+    const { chips, count } = await engine.decodeChips(stored);
     if (count !== data.faceCount) {
-      throw new FacepipeError('INVALID_PAYLOAD', `job says ${data.faceCount} faces, chips.png holds ${count}`);
+      throw new FacepipeError('INVALID_PAYLOAD', `job says ${data.faceCount} faces, the stored chips hold ${count}`);
     }
     const t1 = performance.now();
     const flat = await batcher.submit(chips, count);

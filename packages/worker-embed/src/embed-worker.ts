@@ -31,6 +31,7 @@ export function startEmbedStage(
     prefix: ctx.config.redis.prefix,
     concurrency,
     ...ctx.stageSettings,
+    pipelineVersion: ctx.pipelineVersion,
     log: ctx.log,
     metrics: ctx.metrics,
     handler: (data, jobCtx) => handler.handle(data, jobCtx),

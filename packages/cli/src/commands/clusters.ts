@@ -19,8 +19,7 @@ ${libraryDataDirUsage}`,
     if (positionals.length > 1 || (positionals[0] !== undefined && positionals[0] !== 'rebuild')) throw new UsageError('facepipe clusters takes no argument but "rebuild"');
     return withLibrary(values['data-dir'], async ({ index, library }) => {
       if (positionals[0] === 'rebuild') {
-        const { rows } = await index.pool.query<{ embed_version: string }>('SELECT DISTINCT embed_version FROM faces');
-        for (const { embed_version: version } of rows) {
+        for (const version of await index.repos.faces.embedVersions()) {
           const r = await index.writeTransaction((repos) => repos.clusterer.recluster(version));
           process.stdout.write(`embedding ${version}: ${plural(r.faces, 'unnamed face')}, ${plural(r.clusters, 'cluster')}, ${r.noise} in none\n`);
         }

@@ -31,7 +31,7 @@ ${dataDirUsage}`,
       const everyMs = values.every === undefined ? undefined : parseDuration(values.every);
       if (values.every !== undefined && everyMs === undefined) throw new UsageError(`--every "${values.every}" is not a duration (90s, 15m, 6h, 1d)`);
       return withProducer('schedules', async (producer) => {
-        const info = await new ReindexSchedules(producer.ctx.queues.maintenance).upsert({ id, kind: kind as ScheduledReindexKind, everyMs, cron: values.cron, tz: values.tz, runNow: values['run-now'] });
+        const info = await new ReindexSchedules(producer.ctx.queues).upsert({ id, kind: kind as ScheduledReindexKind, everyMs, cron: values.cron, tz: values.tz, runNow: values['run-now'] });
         process.stdout.write(values.json ? `${JSON.stringify(info)}\n` : `${describe(info)}\n`);
         return 0;
       }, { dataDir: values['data-dir'] });
@@ -39,7 +39,7 @@ ${dataDirUsage}`,
     if (action === 'list') {
       if (positionals.length !== 1) throw new UsageError('facepipe schedules list takes no arguments');
       return withProducer('schedules', async (producer) => {
-        const all = await new ReindexSchedules(producer.ctx.queues.maintenance).list();
+        const all = await new ReindexSchedules(producer.ctx.queues).list();
         if (values.json) for (const info of all) process.stdout.write(`${JSON.stringify(info)}\n`);
         else if (all.length === 0) process.stdout.write('no schedules\n');
         else for (const info of all) process.stdout.write(`${describe(info)}\n`);
@@ -49,7 +49,7 @@ ${dataDirUsage}`,
     if (action === 'delete') {
       if (!id || positionals.length !== 2) throw new UsageError('facepipe schedules delete needs the id');
       return withProducer('schedules', async (producer) => {
-        const removed = await new ReindexSchedules(producer.ctx.queues.maintenance).remove(id);
+        const removed = await new ReindexSchedules(producer.ctx.queues).remove(id);
         process.stdout.write(removed ? `schedule ${id} deleted\n` : `no schedule ${id}\n`);
         return removed ? 0 : 1;
       }, { dataDir: values['data-dir'] });

@@ -7,8 +7,8 @@ export interface ImageAnalysis {
   format: string;
   orientation: number;
   faces: DetectedFace[];
-  /** PNG of the aligned chips stacked top to bottom, or null without faces. */
-  chipsPng: Buffer | null;
+  /** The aligned chips stacked top to bottom as one lossless image (WebP), or null without faces. */
+  chipsImage: Buffer | null;
   timings: { decodeMs: number; detectMs: number; landmarksMs: number; alignMs: number; screenMs?: number };
   /** Detections set aside, with the reason. */
   rejected?: RejectedFace[];

@@ -13,7 +13,7 @@ export interface EmbedEngine {
    * run; returns `count × 128` floats. Runs off the caller's event loop.
    */
   embed(chips: Uint8Array, count: number): Promise<Float32Array>;
-  /** Decodes a chips PNG (chips stacked top to bottom) into raw RGB chips. */
+  /** Decodes stored chips (stacked top to bottom; WebP, or PNG from earlier versions) into raw RGB chips. */
   decodeChips(png: Uint8Array): Promise<{ chips: Uint8Array; count: number }>;
   close(): Promise<void>;
 }

@@ -44,6 +44,12 @@ export const ErrorCodes = {
   WORKER_CRASHED: { retryable: false, summary: 'the worker processing this input crashed repeatedly' },
   /** The face index database (DATABASE_URL, or the embedded one) did not answer or refused a query. */
   DATABASE_UNAVAILABLE: { retryable: true, summary: 'the face index database is unavailable' },
+  /**
+   * A detect or embed worker was given a job made for another pipeline version than its own
+   * settings and models produce (producer and workers deployed with different settings): failing
+   * it keeps results of two pipelines from being mixed. Fix the settings, then re-ingest.
+   */
+  PIPELINE_VERSION_MISMATCH: { retryable: false, summary: 'the worker runs other settings or models than the job was made for' },
   /** Anything not classified above. Retried, since it may be transient. */
   INTERNAL: { retryable: true, summary: 'an internal error occurred' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;

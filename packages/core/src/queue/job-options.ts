@@ -3,7 +3,7 @@ import type { JobsOptions } from 'bullmq';
 /** The custom backoff every stage job uses (StageWorker supplies the strategy). */
 export const retryBackoffType = 'facepipe-capped';
 
-/** Retention and retry policy shared by all stage queues. */
+/** Retention and retry policy shared by every queue (stages, gallery builds, scheduled re-index). */
 export interface JobPolicy {
   /**
    * Attempts for transient failures: by default enough for the retry window (see
@@ -20,9 +20,10 @@ export interface JobPolicy {
   keepCompleted: number;
 }
 
-export function stageJobOptions(policy: JobPolicy, jobId: string): JobsOptions {
+/** The options of every job facepipe adds, whatever the queue: the one place retries are set. */
+export function stageJobOptions(policy: JobPolicy, jobId?: string): JobsOptions {
   return {
-    jobId,
+    ...(jobId === undefined ? {} : { jobId }),
     attempts: policy.attempts,
     // Capped exponential with jitter, computed by every StageWorker's backoffStrategy.
     backoff: { type: retryBackoffType },

@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ClassifyJobData, DetectJobData, EmbedJobData, GalleryBuildJobData } from './job-payloads.js';
 import { jobIds, stageJobOptions, type JobPolicy } from './job-options.js';
@@ -81,14 +81,18 @@ export class PipelineQueues {
     await this.classify.add(JobName.ClassifyFaces, data, stageJobOptions(this.#policy, jobIds.classify(data.imageId, data.pipelineVersion)));
   }
 
+  /** Retry and retention options for a job added to any of these queues (schedulers' jobs too). */
+  jobOptions(jobId?: string): JobsOptions {
+    return stageJobOptions(this.#policy, jobId);
+  }
+
   /**
    * Queues a gallery build: enrollment of a finished batch (one job per batch, by id) or a
    * rebuild. Returns the job id, to wait on.
    */
   async addGalleryBuild(data: GalleryBuildJobData): Promise<string> {
-    const opts = { attempts: this.#policy.attempts, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } };
     const jobId = data.kind === 'enroll' ? jobIds.galleryEnroll(data.batchId) : undefined;
-    const job = await this.gallery.add(JobName.GalleryBuild, data, { ...opts, jobId });
+    const job = await this.gallery.add(JobName.GalleryBuild, data, stageJobOptions(this.#policy, jobId));
     return job.id ?? '';
   }
 

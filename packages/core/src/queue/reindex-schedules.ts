@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { FacepipeError } from '../errors/index.js';
 import { JobName } from './queue-names.js';
+import type { PipelineQueues } from './pipeline-queues.js';
 import { reindexKinds, type ReindexKind, type ScheduledReindexJobData } from './job-payloads.js';
 
 /** Schedule ids: short, URL- and Redis-key-safe. */
@@ -42,7 +43,14 @@ export interface ScheduleRequest {
  * one `facepipe serve` process (whichever takes it), which queues the re-index as a batch.
  */
 export class ReindexSchedules {
-  constructor(readonly queue: Queue) {}
+  readonly queue: Queue;
+  readonly #queues: Pick<PipelineQueues, 'maintenance' | 'jobOptions'>;
+
+  /** On the maintenance queue; each tick's job gets the retries every facepipe job has. */
+  constructor(queues: Pick<PipelineQueues, 'maintenance' | 'jobOptions'>) {
+    this.#queues = queues;
+    this.queue = queues.maintenance;
+  }
 
   /** Creates or replaces a schedule; a bad id, interval or cron pattern is INVALID_PAYLOAD. */
   async upsert(request: ScheduleRequest): Promise<ScheduleInfo> {
@@ -57,7 +65,7 @@ export class ReindexSchedules {
       await this.queue.upsertJobScheduler(request.id, repeat, {
         name: JobName.ScheduledReindex,
         data: { kind: request.kind } satisfies ScheduledReindexJobData,
-        opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+        opts: this.#queues.jobOptions(),
       });
     } catch (err) {
       if (request.cron !== undefined) throw new FacepipeError('INVALID_PAYLOAD', `cron pattern "${request.cron}": ${(err as Error).message}`, { cause: err });

@@ -51,6 +51,13 @@ export interface StageWorkerOptions<N extends JobName> {
   maxStalledCount?: number;
   /** The waits between attempts of a job failing on a transient error. @defaultValue defaultRetryPolicy */
   retry?: RetryPolicy;
+  /**
+   * The pipeline version this process produces, computed once at start from its settings and
+   * models. Set for stages whose output depends on it (detect, embed): a job made for another
+   * version fails as PIPELINE_VERSION_MISMATCH instead of mixing two pipelines' results.
+   * Unset (classify, builds), the job's version is taken as it is. @defaultValue undefined
+   */
+  pipelineVersion?: string;
   /** Where job durations and outcomes are counted (facepipe_jobs_*, facepipe_stage_duration_seconds). */
   metrics?: StageMetrics;
 }
@@ -154,6 +161,14 @@ export class StageWorker<N extends JobName> {
     ctx.log = jobLog;
     const started = performance.now();
     try {
+      const wanted = (data as { pipelineVersion?: string }).pipelineVersion;
+      const own = this.#options.pipelineVersion;
+      if (own !== undefined && wanted !== undefined && wanted !== own) {
+        throw new FacepipeError(
+          'PIPELINE_VERSION_MISMATCH',
+          `the job was made for pipeline ${wanted}, this ${queue} worker produces ${own}: the producer and this worker run different detection or embedding settings or models; deploy them with the same settings (docs/configuration.md), then ingest again`,
+        );
+      }
       const result = await handler(data, ctx);
       const ms = performance.now() - started;
       jobLog.debug('job done', { ms: Math.round(ms) });

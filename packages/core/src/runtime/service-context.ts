@@ -24,6 +24,12 @@ export class ServiceContext {
     readonly config: FacepipeConfig,
     service: string,
     role: 'worker' | 'client' = 'worker',
+    /**
+     * The pipeline version this process's settings and models produce, resolved once at start
+     * (see runWorkerProcess); detect and embed workers check each job against it.
+     * @defaultValue undefined (not checked)
+     */
+    readonly pipelineVersion?: string,
   ) {
     this.log = new Logger({ level: config.logLevel, context: { service, pid: process.pid } });
     this.redis = createRedisConnection(config.redis.url, role);

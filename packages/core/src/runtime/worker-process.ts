@@ -56,26 +56,45 @@ export interface RunningStage {
   close(): Promise<void>;
 }
 
+/** How a worker process resolves its settings at start. */
+export interface WorkerProcessOptions {
+  /** The environment settings come from. @defaultValue process.env */
+  env?: Record<string, string | undefined>;
+  /**
+   * The versions this process's settings and models produce (`configuredVersions` of
+   * @facepipe/vision), resolved once here so every job is checked against the same value.
+   * @defaultValue undefined (jobs' versions are not checked)
+   */
+  versions?: (config: FacepipeConfig) => Promise<{ pipeline: string }>;
+}
+
 /**
- * The shared body of every worker's `main.ts`: validate config (fail fast with a message a
+ * The shared body of every worker's `main.ts`: resolve settings once (fail fast with a message a
  * person can act on), check Redis and S3 answer, start, and wire two-stage shutdown.
  */
 export async function runWorkerProcess(
   service: string,
   start: (ctx: ServiceContext) => Promise<RunningStage>,
-  env: Record<string, string | undefined> = process.env,
+  options: WorkerProcessOptions = {},
 ): Promise<void> {
   let config: FacepipeConfig;
+  let pipelineVersion: string | undefined;
   try {
-    config = loadConfig(env);
+    config = loadConfig(options.env ?? process.env);
+    pipelineVersion = options.versions ? (await options.versions(config)).pipeline : undefined;
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
       process.exit(2);
     }
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      process.stderr.write(`${service}: cannot read the models' manifest (${(err as Error).message}); run \`npm ci\` (or \`npm run build\`) to convert the models\n`);
+      process.exit(2);
+    }
     throw err;
   }
-  const ctx = new ServiceContext(config, service);
+  const ctx = new ServiceContext(config, service, 'worker', pipelineVersion);
+  if (pipelineVersion) ctx.log.info('settings resolved', { pipelineVersion });
   // /healthz answers from here on; /readyz once the stage has started (models loaded).
   let started = false;
   const health = await startObservability(ctx, () => started).catch(async (err: Error) => {

@@ -34,8 +34,10 @@ export const objectKeys = {
   original: (imageId: string) => `originals/${imageId.slice(0, 2)}/${imageId}`,
   /** Detections, landmarks and alignment for one image under one detect-stage version. */
   faces: (imageId: string, detectVersion: string) => `faces/${imageId}/${detectVersion}/faces.json`,
-  /** All aligned 150×150 chips of an image, stacked top to bottom in one PNG (viewable; one request). */
-  chips: (imageId: string, detectVersion: string) => `faces/${imageId}/${detectVersion}/chips.png`,
+  /** All aligned 150×150 chips of an image, stacked top to bottom in one lossless WebP (viewable; one request). */
+  chips: (imageId: string, detectVersion: string) => `faces/${imageId}/${detectVersion}/chips.webp`,
+  /** Where versions before the lossless WebP kept the chips (PNG); still read and erased. */
+  legacyChipsPng: (imageId: string, detectVersion: string) => `faces/${imageId}/${detectVersion}/chips.png`,
   /** The embeddings of those chips under one embed-stage version. */
   embeddings: (imageId: string, detectVersion: string, embedVersion: string) =>
     `embeddings/${imageId}/${detectVersion}/${embedVersion}.json`,

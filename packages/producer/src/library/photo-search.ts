@@ -71,8 +71,7 @@ export function toSearchHit(h: FaceHit): SearchHit {
 
 /** Faces in the library made by another embedding model than `embedVersion` (why a search finds nothing). */
 export async function facesOfOtherVersions(library: FaceLibrary, embedVersion: string): Promise<number> {
-  const { rows } = await library.index.pool.query<{ n: string }>('SELECT count(*) AS n FROM faces WHERE embed_version <> $1', [embedVersion]);
-  return Number(rows[0]!.n);
+  return library.index.repos.faces.countOfOtherVersions(embedVersion);
 }
 
 function largestIndex(count: number, area: (i: number) => number): number {

@@ -97,7 +97,11 @@ export const images = {
     scope: 'read',
     summary: 'The aligned face crops, 150×150 each, stacked top to bottom in face order (cropIndex)',
     params: z.object({ id: imageId }),
-    responses: { 200: { description: 'PNG', contentType: 'image/png', schema: z.string().meta({ format: 'binary' }) }, 400: error('Not an image id'), 404: error('No result with faces for this image') },
+    responses: {
+      200: { description: 'Lossless WebP (PNG for results stored before chips were WebP)', contentType: 'image/webp', schema: z.string().meta({ format: 'binary' }) },
+      400: error('Not an image id'),
+      404: error('No result with faces for this image'),
+    },
   }),
 };
 

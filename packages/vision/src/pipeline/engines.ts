@@ -1,6 +1,6 @@
 import type { DetectEngine, EmbedEngine, FacepipeConfig, ImageAnalysis, NotAFaceChecks } from '@facepipe/core/light';
 import { loadModelManifest } from '../models/index.js';
-import { CHIP_PADDING, CHIP_SIZE, decodeChipsPng, encodeChipsPng } from './chips.js';
+import { CHIP_PADDING, CHIP_SIZE, decodeChips, encodeChips } from './chips.js';
 import { FaceAnalyzer } from './face-analyzer.js';
 import type { FaceScreenOptions } from './face-screen.js';
 import { detectVersionInfo, embedVersionInfo, pipelineVersion } from './versions.js';
@@ -30,7 +30,7 @@ export function analyzerOptionsFromConfig(config: FacepipeConfig) {
   };
 }
 
-/** The detect stage's engine: the analyzer's detect half, with chips encoded as one PNG. */
+/** The detect stage's engine: the analyzer's detect half, with chips encoded as one lossless WebP. */
 export async function createDetectEngine(config: FacepipeConfig): Promise<DetectEngine & { analyzer: FaceAnalyzer }> {
   const analyzer = await FaceAnalyzer.create({ ...analyzerOptionsFromConfig(config), stages: ['detect'] });
   return {
@@ -39,14 +39,14 @@ export async function createDetectEngine(config: FacepipeConfig): Promise<Detect
     async analyze(bytes: Uint8Array): Promise<ImageAnalysis> {
       const a = await analyzer.analyze(bytes);
       const t = performance.now();
-      const chipsPng = a.faces.length > 0 ? await encodeChipsPng(a.chips, a.faces.length) : null;
+      const chipsImage = a.faces.length > 0 ? await encodeChips(a.chips, a.faces.length) : null;
       return {
         width: a.width,
         height: a.height,
         format: a.format,
         orientation: a.orientation,
         faces: a.faces,
-        chipsPng,
+        chipsImage,
         timings: { ...a.timings, alignMs: a.timings.alignMs + (performance.now() - t) },
         rejected: a.rejected,
         passes: a.passes,
@@ -64,7 +64,7 @@ export async function createEmbedEngine(config: FacepipeConfig): Promise<EmbedEn
     version: analyzer.embedVersion,
     chipSize: CHIP_SIZE,
     embed: (chips, count) => analyzer.embed(chips, count),
-    decodeChips: (png) => decodeChipsPng(png),
+    decodeChips: (image) => decodeChips(image),
     close: () => analyzer.close(),
   };
 }

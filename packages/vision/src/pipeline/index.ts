@@ -22,7 +22,7 @@ export {
   FaceDetector, selectFaces, ssdInputSide, ssdInputExtent, detectStrategy, SSD_MIN_INPUT, type DetectorKind, type SsdInputExtent, type DetectorOptions, type DetectPassOptions, type Detection, type FoundFace,
 } from './detector.js';
 export { Embedder, EMBEDDING_DIMS } from './embedder.js';
-export { alignFaces, encodeChipsPng, decodeChipsPng, CHIP_SIZE, CHIP_PADDING } from './chips.js';
+export { alignFaces, encodeChips, decodeChips, CHIP_SIZE, CHIP_PADDING } from './chips.js';
 export { detectVersionInfo, embedVersionInfo, pipelineVersion, detectorModel, faceChecksTag, type DetectSettings } from './versions.js';
 export { createDetectEngine, createEmbedEngine, configuredVersions, analyzerOptionsFromConfig, screenFromChecks } from './engines.js';
 export { mirrorRowsInPlace } from './face-crops.js';

@@ -1,0 +1,159 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  FacepipeError,
+  MemoryObjectStore,
+  objectKeys,
+  type DetectEngine,
+  type DetectJobData,
+  type DetectVersionInfo,
+  type EmbedJobData,
+  type EmbeddingsDocument,
+  type EmbedVersionInfo,
+  type FacesDocument,
+  type ImageAnalysis,
+} from '@facepipe/core';
+import { DetectHandler } from '@facepipe/worker-detect';
+import { EmbedHandler } from '@facepipe/worker-embed';
+
+// The detect and embed handlers with their edges replaced: an in-memory store, engines that
+// answer what a test says, and a queue recorder. What is checked: which objects a job writes
+// under which keys, what it hands to the next stage, and the typed failures.
+
+const detectVersion: DetectVersionInfo = { tag: 'det1', detector: 'ssd', landmarks: 'lm68', minScore: 0.4, minFaceSize: 20, chip: { size: 150, padding: 0.25 } };
+const embedVersion: EmbedVersionInfo = { tag: 'emb1', recognition: 'resnet', flip: false };
+const imageId = 'a'.repeat(64);
+const job: DetectJobData = { imageId, originalKey: objectKeys.original(imageId), source: 'photo.jpg', batchId: 'b1', enqueuedAt: 0, pipelineVersion: 'pipe01234567' };
+const face = (index: number) => ({ index, box: [10, 10, 40, 40] as [number, number, number, number], score: 0.9, landmarks: Array.from({ length: 68 }, (_, i) => [i, i] as [number, number]) });
+
+function detectEngine(analysis: Partial<ImageAnalysis> | Error): DetectEngine & { calls: number } {
+  const engine = {
+    calls: 0,
+    version: detectVersion,
+    async analyze(): Promise<ImageAnalysis> {
+      engine.calls += 1;
+      if (analysis instanceof Error) throw analysis;
+      return { width: 100, height: 80, format: 'jpeg', orientation: 1, faces: [], chipsImage: null, timings: { decodeMs: 1, detectMs: 2, landmarksMs: 3, alignMs: 4 }, ...analysis };
+    },
+    close: async () => undefined,
+  };
+  return engine;
+}
+
+function detectSetup(analysis: Partial<ImageAnalysis> | Error, maxBytes = 1000) {
+  const store = new MemoryObjectStore();
+  const handed: { data: DetectJobData; version: string; faces: number }[] = [];
+  const engine = detectEngine(analysis);
+  const handler = new DetectHandler({ store, engine, maxBytes, queues: { afterDetect: async (data, version, faces) => void handed.push({ data, version, faces }) } });
+  return { store, handed, engine, handler };
+}
+
+test('detect: faces.json and chips.png under the image and detect version; the next stage gets the face count', async () => {
+  const chipsImage = Buffer.from('not really an image');
+  const { store, handed, handler } = detectSetup({ faces: [face(0), face(1)], chipsImage });
+  await store.put(job.originalKey, Buffer.alloc(500));
+  assert.deepEqual(await handler.handle(job), { faces: 2 });
+  const doc = await store.getJson<FacesDocument>(objectKeys.faces(imageId, 'det1'));
+  assert.equal(doc?.faces.length, 2);
+  assert.equal(doc?.chipsKey, objectKeys.chips(imageId, 'det1'));
+  assert.deepEqual(doc?.detect, detectVersion);
+  assert.deepEqual(await store.getBytes(objectKeys.chips(imageId, 'det1')), chipsImage);
+  assert.deepEqual(handed, [{ data: job, version: 'det1', faces: 2 }]);
+});
+
+test('detect: no face writes no chips and still hands the image on (to be recorded as "no faces")', async () => {
+  const { store, handed, handler } = detectSetup({ faces: [] });
+  await store.put(job.originalKey, Buffer.alloc(10));
+  assert.deepEqual(await handler.handle(job), { faces: 0 });
+  assert.equal(await store.head(objectKeys.chips(imageId, 'det1')), undefined);
+  assert.equal((await store.getJson<FacesDocument>(objectKeys.faces(imageId, 'det1')))?.chipsKey, null);
+  assert.equal(handed[0]?.faces, 0);
+});
+
+test('detect: the same job twice writes the same objects (idempotent) and hands on twice with the same data', async () => {
+  const { store, handed, handler } = detectSetup({ faces: [face(0)], chipsImage: Buffer.from('x') });
+  await store.put(job.originalKey, Buffer.alloc(10));
+  await handler.handle(job);
+  const first = await store.getJson<FacesDocument>(objectKeys.faces(imageId, 'det1'));
+  await handler.handle(job);
+  const second = await store.getJson<FacesDocument>(objectKeys.faces(imageId, 'det1'));
+  assert.deepEqual({ ...first, detectedAt: '', timings: {} }, { ...second, detectedAt: '', timings: {} });
+  assert.deepEqual(handed[0], handed[1]);
+});
+
+test('detect: an original over the byte limit fails FILE_TOO_LARGE before the model runs; nothing written or handed on', async () => {
+  const { store, handed, engine, handler } = detectSetup({ faces: [face(0)] }, 100);
+  await store.put(job.originalKey, Buffer.alloc(101));
+  await assert.rejects(handler.handle(job), (err: FacepipeError) => err.code === 'FILE_TOO_LARGE' && !err.retryable);
+  assert.equal(engine.calls, 0);
+  assert.equal(handed.length, 0);
+  assert.deepEqual([...store.objects.keys()], [job.originalKey]);
+});
+
+test('detect: a missing original is OBJECT_NOT_FOUND; an engine input error passes through typed', async () => {
+  const missing = detectSetup({ faces: [] });
+  await assert.rejects(missing.handler.handle(job), (err: FacepipeError) => err.code === 'OBJECT_NOT_FOUND');
+  const corrupt = detectSetup(new FacepipeError('CORRUPT_IMAGE', 'bad pixels'));
+  await corrupt.store.put(job.originalKey, Buffer.alloc(10));
+  await assert.rejects(corrupt.handler.handle(job), (err: FacepipeError) => err.code === 'CORRUPT_IMAGE');
+  assert.equal(corrupt.handed.length, 0);
+  assert.equal(await corrupt.store.head(objectKeys.faces(imageId, 'det1')), undefined);
+});
+
+function embedSetup(decoded: number, dims = 4) {
+  const store = new MemoryObjectStore();
+  const handed: { data: EmbedJobData; version: string }[] = [];
+  const submitted: number[] = [];
+  const handler = new EmbedHandler({
+    store,
+    engine: { version: embedVersion, decodeChips: async () => ({ chips: new Uint8Array(decoded * 3), count: decoded }) },
+    batcher: {
+      submit: async (_chips: Uint8Array, count: number) => {
+        submitted.push(count);
+        return Float32Array.from({ length: count * dims }, (_, i) => i / 10);
+      },
+    },
+    queues: { afterEmbed: async (data, version) => void handed.push({ data, version }) },
+  });
+  return { store, handed, submitted, handler };
+}
+
+const embedJob: EmbedJobData = { ...job, detectVersion: 'det1', faceCount: 2 };
+
+test('embed: one embedding per chip under image, detect and embed versions; the faces go to the batcher together', async () => {
+  const { store, handed, submitted, handler } = embedSetup(2);
+  await store.put(objectKeys.chips(imageId, 'det1'), Buffer.from('png'));
+  assert.deepEqual(await handler.handle(embedJob), { faces: 2 });
+  const doc = await store.getJson<EmbeddingsDocument>(objectKeys.embeddings(imageId, 'det1', 'emb1'));
+  assert.deepEqual(
+    doc?.embeddings.map((e) => e.map((v) => Math.round(v * 10))),
+    [
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+    ],
+  );
+  assert.deepEqual(doc?.embed, embedVersion);
+  assert.deepEqual(submitted, [2]);
+  assert.deepEqual(handed, [{ data: embedJob, version: 'emb1' }]);
+});
+
+test('embed: chips that disagree with the job’s face count fail INVALID_PAYLOAD before the model; nothing written', async () => {
+  const { store, handed, submitted, handler } = embedSetup(3);
+  await store.put(objectKeys.chips(imageId, 'det1'), Buffer.from('png'));
+  await assert.rejects(handler.handle(embedJob), (err: FacepipeError) => err.code === 'INVALID_PAYLOAD' && /2 faces.*hold 3/.test(err.message));
+  assert.deepEqual(submitted, []);
+  assert.equal(handed.length, 0);
+  assert.equal(await store.head(objectKeys.embeddings(imageId, 'det1', 'emb1')), undefined);
+});
+
+test('embed: chips stored as PNG by an earlier detect worker are still read', async () => {
+  const { store, handed, handler } = embedSetup(2);
+  await store.put(objectKeys.legacyChipsPng(imageId, 'det1'), Buffer.from('png'));
+  assert.deepEqual(await handler.handle(embedJob), { faces: 2 });
+  assert.equal(handed.length, 1);
+});
+
+test('embed: missing chips are OBJECT_NOT_FOUND', async () => {
+  const { handler } = embedSetup(2);
+  await assert.rejects(handler.handle(embedJob), (err: FacepipeError) => err.code === 'OBJECT_NOT_FOUND');
+});
