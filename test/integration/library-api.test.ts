@@ -340,6 +340,43 @@ describe('the face index over HTTP', { skip }, () => {
     assert.ok(statuses.every((s) => s.result?.faces.every((f) => f.name === null || f.name === undefined)), 'no result says the deleted name');
   });
 
+  test('suggestions: listed, paged, answered no and yes; a suggestion is never a name until confirmed', async () => {
+    // The other person's faces are strangers to the library; give two of them a suggestion as the
+    // naming rule stores one (evidence short of a name), straight in the index.
+    const index = await FaceIndex.connect({ url: pipeline.config.database.url! });
+    let faces: { id: string; imageId: string; faceIndex: number }[];
+    try {
+      const states = await index.repos.faces.statesOfImages(imageIds.slice(clooneyPhotos.length));
+      faces = [...states.values()].flat().filter((f) => f.personId === null).slice(0, 2);
+      assert.equal(faces.length, 2, 'two unnamed faces of the other person');
+      const suggested = await index.repos.people.ensure('Suggested Person');
+      for (const f of faces) await index.repos.faces.setSuggestion(f.id, { personId: suggested.id, distance: 0.5 });
+    } finally {
+      await index.close();
+    }
+    const first = await call('GET', '/v1/suggestions?limit=1');
+    assert.equal(first.status, 200, JSON.stringify(first.json));
+    assert.equal(first.json.suggestions.length, 1);
+    assert.equal(first.json.suggestions[0].name, 'Suggested Person');
+    const second = await call('GET', `/v1/suggestions?limit=1&cursor=${first.json.nextCursor}`);
+    assert.equal(second.json.suggestions.length, 1);
+    assert.equal(second.json.nextCursor, null);
+    assertError(await call('GET', '/v1/suggestions?cursor=x'), 400, 'BAD_REQUEST');
+    const [a, b] = faces;
+    assert.equal((await call('GET', `/v1/images/${a!.imageId}`)).json.result.faces[a!.faceIndex].name ?? null, null, 'a suggestion is not a name');
+    assertError(await call('POST', `/v1/suggestions/${a!.imageId}/${a!.faceIndex}`, { accept: false }, keys.read), 403, 'FORBIDDEN');
+    assertError(await call('POST', `/v1/suggestions/${a!.imageId}/${a!.faceIndex}`, { accept: 'yes' }, keys.people), 400, 'BAD_REQUEST');
+    const no = await call('POST', `/v1/suggestions/${a!.imageId}/${a!.faceIndex}`, { accept: false }, keys.people);
+    assert.equal(no.status, 200, JSON.stringify(no.json));
+    assert.deepEqual([no.json.accepted, no.json.name], [false, null]);
+    assertError(await call('POST', `/v1/suggestions/${a!.imageId}/${a!.faceIndex}`, { accept: true }, keys.people), 404, 'OBJECT_NOT_FOUND');
+    const yes = await call('POST', `/v1/suggestions/${b!.imageId}/${b!.faceIndex}`, { accept: true }, keys.people);
+    assert.equal(yes.status, 200, JSON.stringify(yes.json));
+    assert.deepEqual([yes.json.accepted, yes.json.name], [true, 'Suggested Person']);
+    assert.equal((await call('GET', `/v1/images/${b!.imageId}`)).json.result.faces[b!.faceIndex].name, 'Suggested Person');
+    assert.deepEqual((await call('GET', '/v1/suggestions')).json.suggestions, []);
+  });
+
   test('every face index route answered a success and an error here, each as /openapi.json describes', async () => {
     assertError(await call('GET', '/v1/people?hidden=maybe'), 400, 'BAD_REQUEST');
     assertError(await call('GET', '/v1/clusters', undefined, {}), 401, 'UNAUTHORIZED');
