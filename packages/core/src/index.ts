@@ -9,3 +9,4 @@ export * from './runtime/index.js';
 export * from './observability/index.js';
 export * from './engines/index.js';
 export * from './input/index.js';
+export * from './lua/index.js';

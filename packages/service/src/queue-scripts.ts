@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { readLuaScript } from '@facepipe/core';
 
 /**
  * The dashboard's read-only Lua over a queue's failed and completed jobs (lua/*.lua in this
@@ -9,10 +9,10 @@ import type { Redis } from 'ioredis';
  * loads its own commands: read once from .lua files, defined on the connection (EVALSHA after
  * the first call); the keys come from the queue's public key map.
  */
-const lua = (name: string) => readFileSync(new URL(`../lua/${name}.lua`, import.meta.url), 'utf8');
+const folder = new URL('../lua/', import.meta.url);
 const commands = {
-  fpFailedByCode: { numberOfKeys: 1, lua: lua('failed-by-code') },
-  fpRecentLatencies: { numberOfKeys: 1, lua: lua('recent-latencies') },
+  fpFailedByCode: { numberOfKeys: 1, lua: readLuaScript(folder, 'failed-by-code') },
+  fpRecentLatencies: { numberOfKeys: 1, lua: readLuaScript(folder, 'recent-latencies') },
 };
 
 type Call = (...args: (string | number)[]) => Promise<unknown>;

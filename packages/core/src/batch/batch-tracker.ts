@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { addOpenItemScript, claimImageScript, closeBatchScript, completeImageScript, deleteIfEqualScript, finishIngestScript, markItemScript } from './lua-scripts.js';
+import { trackerCommands } from './lua-scripts.js';
 
 /** What a batch is for. */
 export type BatchPurpose = 'ingest' | 'enroll' | 'reindex';
@@ -83,7 +83,7 @@ export function newBatchId(): string {
 
 /**
  * Batch progress and image de-duplication in Redis. All writes are Lua scripts, so they are
- * atomic and idempotent (see lua-scripts.ts).
+ * atomic and idempotent (see packages/core/lua/).
  */
 export class BatchTracker {
   readonly #redis: Redis & TrackerCommands;
@@ -100,13 +100,7 @@ export class BatchTracker {
     if (!(this.#rememberDoneSeconds >= 0) || !(this.#rememberFailedSeconds >= 1)) throw new RangeError('remember times must be ≥ 0 (done) and ≥ 1 (failed) seconds');
     const r = redis as Redis & Partial<TrackerCommands>;
     if (!r.fpClaimImage) {
-      redis.defineCommand('fpClaimImage', { numberOfKeys: 2, lua: claimImageScript });
-      redis.defineCommand('fpCompleteImage', { numberOfKeys: 2, lua: completeImageScript });
-      redis.defineCommand('fpMarkItem', { numberOfKeys: 1, lua: markItemScript });
-      redis.defineCommand('fpFinishIngest', { numberOfKeys: 1, lua: finishIngestScript });
-      redis.defineCommand('fpAddOpenItem', { numberOfKeys: 1, lua: addOpenItemScript });
-      redis.defineCommand('fpCloseBatch', { numberOfKeys: 1, lua: closeBatchScript });
-      redis.defineCommand('fpDeleteIfEqual', { numberOfKeys: 1, lua: deleteIfEqualScript });
+      for (const [name, command] of Object.entries(trackerCommands)) redis.defineCommand(name, command);
     }
     this.#redis = redis as Redis & TrackerCommands;
   }

@@ -1,0 +1,1 @@
+export { readLuaScript } from './read-lua-script.js';
