@@ -14,6 +14,7 @@ const jsonLines = (text: string) => text.trim().split('\n').filter(Boolean).map(
 interface OutFace {
   match: { name: string | null };
   cluster: string | null;
+  suggestion?: { name: string; distance: number };
 }
 interface OutLine {
   file: string;
@@ -114,7 +115,9 @@ describe('face index: enroll → ingest → cluster → name a cluster → named
     const later = await runCli(['run', 'later', '--out', 'later.jsonl', '--quiet'], cwd);
     assert.equal(later.code, 0, later.stderr);
     const [line] = jsonLines(readFileSync(join(cwd, 'later.jsonl'), 'utf8')) as OutLine[];
-    assert.equal(line!.faces?.[0]?.match.name, 'George Clooney', JSON.stringify(line));
+    // Named, or — evidence short of a name (docs/recognition.md) — suggested, never someone else.
+    const face = line!.faces?.[0];
+    assert.ok(face?.match.name === 'George Clooney' || (face?.match.name === null && face.suggestion?.name === 'George Clooney'), JSON.stringify(line));
   });
 
   test('facepipe search <photo> --json: his faces, nearest first, with source, name and cluster', async () => {
@@ -126,7 +129,8 @@ describe('face index: enroll → ingest → cluster → name a cluster → named
     assert.deepEqual(Object.keys(hits[0]!), ['imageId', 'source', 'face', 'distance', 'name', 'cluster']);
     assert.equal(hits[0]!.distance, 0, 'the photo itself is in the library now');
     for (let i = 1; i < hits.length; i += 1) assert.ok(hits[i]!.distance >= hits[i - 1]!.distance);
-    assert.ok(hits.slice(0, 3).every((h) => h.name === 'George Clooney'), JSON.stringify(hits));
+    assert.ok(hits.slice(1, 4).every((h) => h.name === 'George Clooney'), JSON.stringify(hits));
+    assert.ok(hits[0]!.name === 'George Clooney' || hits[0]!.name === null, 'the probe itself: named, or only suggested');
     assert.ok(hits.some((h) => h.source.startsWith('George_Clooney/')), 'sources are relative to the folder given to run');
   });
 });

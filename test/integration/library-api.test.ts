@@ -463,6 +463,53 @@ describe('the face index over HTTP', { skip }, () => {
     assert.ok(statuses.every((s) => s.result?.faces.every((f) => f.name === null || f.name === undefined)), 'no result says the deleted name');
   });
 
+  test('suggestions: listed, paged, answered no and yes; a suggestion is never a name until confirmed', async () => {
+    // The other person's faces are strangers to the library; give two of them a suggestion as the
+    // naming rule stores one (evidence short of a name), straight in the index.
+    const index = await FaceIndex.connect({ url: pipeline.config.database.url! });
+    let faces: { id: string; imageId: string; faceIndex: number }[];
+    try {
+      const states = await index.repos.faces.statesOfImages(imageIds.slice(clooneyPhotos.length));
+      faces = [...states.values()].flat().filter((f) => f.personId === null).slice(0, 2);
+      assert.equal(faces.length, 2, 'two unnamed faces of the other person');
+      const suggested = await index.repos.people.ensure('Suggested Person');
+      for (const f of faces) await index.repos.faces.setSuggestion(f.id, { personId: suggested.id, distance: 0.5 });
+    } finally {
+      await index.close();
+    }
+    type Listed = { imageId: string; face: number; name: string };
+    const ours = (list: Listed[]) => list.filter((x) => x.name === 'Suggested Person').map((x) => `${x.imageId}/${x.face}`).sort();
+    const all = await call('GET', '/v1/suggestions?limit=500');
+    assert.equal(all.status, 200, JSON.stringify(all.json));
+    assert.deepEqual(ours(all.json.suggestions), faces.map((f) => `${f.imageId}/${f.faceIndex}`).sort());
+    // Paged: one at a time, every page's cursor leads to the next, the same list in the end.
+    const paged: Listed[] = [];
+    for (let cursor: string | null = null, pages = 0; pages < 100; pages += 1) {
+      const page = await call('GET', `/v1/suggestions?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      assert.ok(page.json.suggestions.length <= 1);
+      paged.push(...page.json.suggestions);
+      cursor = page.json.nextCursor;
+      if (cursor === null) break;
+    }
+    assert.deepEqual(paged, all.json.suggestions);
+    assertError(await call('GET', '/v1/suggestions?cursor=x'), 400, 'BAD_REQUEST');
+    const [a, b] = faces;
+    assert.equal((await call('GET', `/v1/images/${a!.imageId}`)).json.result.faces[a!.faceIndex].name ?? null, null, 'a suggestion is not a name');
+    assertError(await call('POST', `/v1/suggestions/${a!.imageId}/${a!.faceIndex}`, { accept: false }, keys.read), 403, 'FORBIDDEN');
+    assertError(await call('POST', `/v1/suggestions/${a!.imageId}/${a!.faceIndex}`, { accept: 'yes' }, keys.people), 400, 'BAD_REQUEST');
+    const no = await call('POST', `/v1/suggestions/${a!.imageId}/${a!.faceIndex}`, { accept: false }, keys.people);
+    assert.equal(no.status, 200, JSON.stringify(no.json));
+    assert.deepEqual([no.json.accepted, no.json.name], [false, null]);
+    assertError(await call('POST', `/v1/suggestions/${a!.imageId}/${a!.faceIndex}`, { accept: true }, keys.people), 404, 'OBJECT_NOT_FOUND');
+    const yes = await call('POST', `/v1/suggestions/${b!.imageId}/${b!.faceIndex}`, { accept: true }, keys.people);
+    assert.equal(yes.status, 200, JSON.stringify(yes.json));
+    assert.deepEqual([yes.json.accepted, yes.json.name], [true, 'Suggested Person']);
+    assert.equal((await call('GET', `/v1/images/${b!.imageId}`)).json.result.faces[b!.faceIndex].name, 'Suggested Person');
+    // The answered faces are no longer listed (confirming b may suggest the person on other photos of her).
+    const left = ours((await call('GET', '/v1/suggestions?limit=500')).json.suggestions);
+    for (const f of faces) assert.ok(!left.includes(`${f.imageId}/${f.faceIndex}`), 'answered suggestions are no longer listed');
+  });
+
   test('every face index route answered a success and an error here, each as /openapi.json describes', async () => {
     assertError(await call('GET', '/v1/people?hidden=maybe'), 400, 'BAD_REQUEST');
     assertError(await call('GET', '/v1/clusters', undefined, {}), 401, 'UNAUTHORIZED');

@@ -21,7 +21,7 @@ const face = (index: number, name: string | null): ResultFace => ({
 });
 const result = { schema: 'facepipe.result/1', imageId: 'a'.repeat(64), status: 'done', faceCount: 3, faces: [face(0, 'obama'), face(1, null), face(2, null)] } as unknown as ResultDocument;
 const entry = { index: 0, source: 'x.jpg', imageId: 'a'.repeat(64) };
-const state = (faceIndex: number, s: Partial<FaceState>): FaceState => ({ id: String(faceIndex + 1), imageId: entry.imageId, faceIndex, personId: null, name: null, personSource: null, clusterId: null, matchDistance: null, ...s });
+const state = (faceIndex: number, s: Partial<FaceState>): FaceState => ({ id: String(faceIndex + 1), imageId: entry.imageId, faceIndex, personId: null, name: null, personSource: null, clusterId: null, matchDistance: null, qualityOk: true, suggestion: null, ...s });
 
 test('--out lines: every face carries "cluster"; null without an index', () => {
   const line = toResultLine(entry, result);

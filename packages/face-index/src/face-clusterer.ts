@@ -1,32 +1,34 @@
-import { dbscan } from './clustering/dbscan.js';
 import { stableClusterIds } from './clustering/cluster-metrics.js';
+import { MemoryClusterStore, placeFace, type ClusterFace, type ClusterNeighbour, type ClusterStore, type SupportedClusteringOptions } from './clustering/supported-clustering.js';
 import { ClusterRepository } from './cluster-repository.js';
-import { FaceRepository, type FaceHit } from './face-repository.js';
+import { FaceRepository } from './face-repository.js';
 import { lockFaceWrites } from './face-write-lock.js';
 import type { Queryable } from './queryable.js';
 
 export interface ClusteringOptions {
-  /** Largest distance between two faces of one neighbourhood. @defaultValue 0.43 */
+  /** Largest distance of a neighbour that counts as a cluster member's support (FACEPIPE_CLUSTER_MAX_DISTANCE). @defaultValue 0.5 */
   maxDistance: number;
-  /** Faces (itself included) a face needs within `maxDistance` to found or grow a cluster. @defaultValue 3 */
+  /** Faces a new cluster needs (FACEPIPE_CLUSTER_MIN_FACES); a face joining a cluster needs this many minus one of its members within `maxDistance`. @defaultValue 2 */
   minFaces: number;
+  /** Largest average distance between a face and a cluster's faces, or between two clusters that merge (FACEPIPE_CLUSTER_MAX_LINKAGE). @defaultValue 0.4 */
+  maxLinkage?: number;
   /** Neighbours looked up per face. @defaultValue 64 */
   neighbourLimit?: number;
+  /** A face's average linkage to a cluster is over its nearest this many members. @defaultValue 8 */
+  linkageMembers?: number;
 }
 
-export const defaultClusteringOptions: Required<ClusteringOptions> = { maxDistance: 0.43, minFaces: 3, neighbourLimit: 64 };
+export const defaultClusteringOptions: Required<ClusteringOptions> = { maxDistance: 0.5, minFaces: 2, maxLinkage: 0.4, neighbourLimit: 64, linkageMembers: 8 };
 
 /**
- * Groups faces nobody has named, DBSCAN-style (as Immich does): a face with at least `minFaces`
- * faces (itself included) within `maxDistance` is a core face; core faces within `maxDistance`
- * of each other are in one cluster, and take their unclustered neighbours along; other faces
- * join the cluster of their nearest core neighbour, or stay in none. Incremental:
- * {@link FaceClusterer.addFaces} runs per classified image (inside its transaction), using the
- * HNSW index for neighbours. A face that becomes core next to core faces of several clusters
- * merges them, as DBSCAN would (ClusterRepository.merge: the largest keeps its id), so the
- * incremental result and the full re-cluster agree. Cluster ids never change for a face that
- * stays in its group unless its cluster is merged into a larger one. Faces with a person (named
- * automatically, by hand or enrolled) are never clustered.
+ * Groups faces nobody has named and that passed the quality gate, with the whole group's support
+ * (`placeFace`, clustering/supported-clustering.ts): a face joins a cluster only when several of its
+ * members are near and it is near the cluster on average; two clusters merge only when their
+ * average linkage is small; two faces of one photo never share a cluster. Incremental:
+ * {@link FaceClusterer.addFaces} runs per classified image inside its transaction, with HNSW
+ * neighbours. {@link FaceClusterer.recluster} replays every face in arrival (id) order with the
+ * same rule, so the two agree; cluster ids are kept by majority (stableClusterIds). Faces with a
+ * person (named automatically, by hand, or enrolled) are never clustered nor moved.
  */
 export class FaceClusterer {
   readonly options: Required<ClusteringOptions>;
@@ -42,93 +44,91 @@ export class FaceClusterer {
     this.#clusters = new ClusterRepository(db);
   }
 
-  /** Places newly written unnamed faces. `inserted` says which rows are new (their neighbours' counts grow). */
-  async addFaces(embedVersion: string, faces: readonly { id: string; inserted: boolean }[]): Promise<void> {
+  get #rule(): SupportedClusteringOptions {
+    return this.options;
+  }
+
+  /** Places newly written unnamed faces (a face already in a cluster, e.g. on a retried job, stays). */
+  async addFaces(embedVersion: string, faces: readonly { id: string; inserted?: boolean }[]): Promise<void> {
     if (faces.length === 0) return;
     await this.#lock();
+    const store = this.#store(embedVersion);
     for (const face of faces) {
-      const own = await this.#faces.embedding(face.id);
       const state = await this.#faces.state(face.id);
-      if (!own || !state || state.personId !== null) continue;
-      const hits = await this.#neighbours(own.embedding, embedVersion, face.id);
-      const count = hits.length + 1;
-      await this.db.query('UPDATE faces SET neighbour_count = $2 WHERE id = $1', [face.id, count]);
-      const reachedCore: string[] = [];
-      if (face.inserted && hits.length > 0) {
-        const { rows } = await this.db.query<{ id: string; neighbour_count: number }>(
-          'UPDATE faces SET neighbour_count = neighbour_count + 1 WHERE id = ANY($1::bigint[]) RETURNING id, neighbour_count',
-          [hits.map((h) => h.id)],
-        );
-        for (const r of rows) if (r.neighbour_count === this.options.minFaces) reachedCore.push(r.id);
-      }
-      const counts = await this.#counts(hits.map((h) => h.id));
-      if (count >= this.options.minFaces) await this.#growFrom(face.id, state.clusterId, hits, counts, embedVersion);
-      else if (state.clusterId === null) {
-        const core = hits.find((h) => h.clusterId !== null && (counts.get(h.id) ?? 0) >= this.options.minFaces);
-        if (core) await this.#clusters.assign([face.id], core.clusterId);
-      }
-      for (const id of reachedCore) {
-        const other = await this.#faces.embedding(id);
-        const otherState = await this.#faces.state(id);
-        if (!other || !otherState) continue;
-        const otherHits = await this.#neighbours(other.embedding, embedVersion, id);
-        await this.#growFrom(id, otherState.clusterId, otherHits, await this.#counts(otherHits.map((h) => h.id)), embedVersion);
-      }
+      if (!state || state.personId !== null || state.personSource !== null || !state.qualityOk || state.clusterId !== null) continue;
+      const own = await this.#faces.embedding(face.id);
+      if (!own) continue;
+      await placeFace(store, { id: face.id, imageId: state.imageId, embedding: own.embedding }, this.#rule);
     }
   }
 
   /**
-   * Clusters every unnamed face of an embedding version again from scratch (DBSCAN over HNSW
-   * neighbourhoods); a new cluster keeps the id most of its faces had. Returns the cluster count.
+   * Clusters every clusterable face of an embedding version again from scratch: the same rule,
+   * replayed in arrival (id) order, neighbours through HNSW limited to earlier faces; a new
+   * cluster keeps the id most of its faces had. Returns the counts.
    */
   async recluster(embedVersion: string): Promise<{ faces: number; clusters: number; noise: number }> {
     await this.#lock();
-    const candidates = await this.#clusters.candidates(embedVersion);
-    const position = new Map(candidates.map((c, i) => [c.id, i]));
-    const neighbourhoods: number[][] = [];
-    for (const c of candidates) {
-      const own = await this.#faces.embedding(c.id);
-      const hits = own ? await this.#neighbours(own.embedding, embedVersion, c.id) : [];
-      neighbourhoods.push(hits.map((h) => position.get(h.id)).filter((p): p is number => p !== undefined));
+    const { rows } = await this.db.query<{ id: string; image_id: string; cluster_id: string | null; embedding: string }>(
+      `SELECT id, image_id, cluster_id, embedding::text AS embedding FROM faces
+       WHERE embed_version = $1 AND person_id IS NULL AND person_source IS NULL AND quality_ok ORDER BY id`,
+      [embedVersion],
+    );
+    const faces = rows.map((r) => ({ id: r.id, imageId: r.image_id, embedding: r.embedding.slice(1, -1).split(',').map(Number) }));
+    const memory = new MemoryClusterStore();
+    const byId = new Map(faces.map((f) => [f.id, f]));
+    // Neighbours from the index, as the incremental step saw them: earlier faces only; clusters from memory.
+    const replay: ClusterStore = {
+      neighbours: async (face, maxDistance, limit) => {
+        const hits = await this.#faces.nearest(face.embedding, { embedVersion, limit, maxDistance, clusterable: true, excludeFaceId: face.id, beforeFaceId: face.id });
+        return hits.filter((h) => byId.has(h.id)).map((h): ClusterNeighbour => ({ id: h.id, imageId: h.imageId, embedding: byId.get(h.id)!.embedding, distance: h.distance, clusterId: memory.clusterOf.get(h.id) ?? null }));
+      },
+      members: (id) => memory.members(id),
+      create: (ids) => memory.create(ids),
+      assign: (ids, id) => memory.assign(ids, id),
+      merge: (ids) => memory.merge(ids),
+    };
+    for (const f of faces) {
+      memory.add(f);
+      if (!memory.clusterOf.has(f.id)) await placeFace(replay, f, this.#rule);
     }
-    const labels = dbscan(neighbourhoods, this.options.minFaces);
-    const ids = stableClusterIds(labels, candidates.map((c) => c.clusterId));
+    const labelOf = new Map<string, number>();
+    const labels = faces.map((f) => {
+      const c = memory.clusterOf.get(f.id);
+      if (c === undefined) return -1;
+      if (!labelOf.has(c)) labelOf.set(c, labelOf.size);
+      return labelOf.get(c)!;
+    });
+    const ids = stableClusterIds(labels, rows.map((r) => r.cluster_id));
     const byLabel = new Map<number, string[]>();
     labels.forEach((l, i) => {
-      if (l >= 0) byLabel.set(l, [...(byLabel.get(l) ?? []), candidates[i]!.id]);
+      if (l >= 0) byLabel.set(l, [...(byLabel.get(l) ?? []), faces[i]!.id]);
     });
-    await this.#clusters.assign(candidates.map((c) => c.id), null);
+    await this.#clusters.assign(faces.map((f) => f.id), null);
     for (const [label, faceIds] of byLabel) {
       const id = ids.get(label) ?? (await this.#clusters.create(embedVersion));
       await this.#clusters.assign(faceIds, id);
     }
-    for (let i = 0; i < candidates.length; i += 1) {
-      await this.db.query('UPDATE faces SET neighbour_count = $2 WHERE id = $1', [candidates[i]!.id, neighbourhoods[i]!.length + 1]);
-    }
     await this.#clusters.deleteEmpty();
-    return { faces: candidates.length, clusters: byLabel.size, noise: labels.filter((l) => l < 0).length };
+    return { faces: faces.length, clusters: byLabel.size, noise: labels.filter((l) => l < 0).length };
   }
 
-  /**
-   * A core face: it and every cluster it reaches through a core neighbour become one (a merge
-   * when there are several), or a new cluster when it reaches none; unclustered neighbours follow.
-   */
-  async #growFrom(faceId: string, current: string | null, hits: readonly FaceHit[], counts: Map<string, number>, embedVersion: string): Promise<void> {
-    const reached = new Set<string>(current === null ? [] : [current]);
-    for (const h of hits) if (h.clusterId !== null && (counts.get(h.id) ?? 0) >= this.options.minFaces) reached.add(h.clusterId);
-    const cluster = reached.size === 0 ? await this.#clusters.create(embedVersion) : reached.size === 1 ? [...reached][0]! : await this.#clusters.merge([...reached]);
-    const joining = [...(current === null ? [faceId] : []), ...hits.filter((h) => h.clusterId === null).map((h) => h.id)];
-    await this.#clusters.assign(joining, cluster);
-  }
-
-  #neighbours(embedding: ArrayLike<number>, embedVersion: string, excludeFaceId: string): Promise<FaceHit[]> {
-    return this.#faces.nearest(embedding, { embedVersion, limit: this.options.neighbourLimit, maxDistance: this.options.maxDistance, unnamedOnly: true, excludeFaceId });
-  }
-
-  async #counts(ids: readonly string[]): Promise<Map<string, number>> {
-    if (ids.length === 0) return new Map();
-    const { rows } = await this.db.query<{ id: string; neighbour_count: number }>('SELECT id, neighbour_count FROM faces WHERE id = ANY($1::bigint[])', [ids]);
-    return new Map(rows.map((r) => [r.id, r.neighbour_count]));
+  /** The face index as a ClusterStore for one embedding version. */
+  #store(embedVersion: string): ClusterStore {
+    return {
+      neighbours: async (face: ClusterFace, maxDistance: number, limit: number) =>
+        (await this.#faces.nearest(face.embedding, { embedVersion, limit, maxDistance, clusterable: true, excludeFaceId: face.id, withEmbedding: true })).map(
+          (h): ClusterNeighbour => ({ id: h.id, imageId: h.imageId, embedding: h.embedding!, distance: h.distance, clusterId: h.clusterId }),
+        ),
+      members: (id) => this.#faces.clusterMembers(id),
+      create: async (ids) => {
+        const id = await this.#clusters.create(embedVersion);
+        await this.#clusters.assign(ids, id);
+        return id;
+      },
+      assign: (ids, id) => this.#clusters.assign(ids, id),
+      merge: (ids) => this.#clusters.merge(ids),
+    };
   }
 
   async #lock(): Promise<void> {

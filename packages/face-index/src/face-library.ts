@@ -1,15 +1,18 @@
 import { FacepipeError, isPersonName } from '@facepipe/core';
 import type { ClusterCursor, ClusterSummary } from './cluster-repository.js';
 import type { FaceIndex, FaceIndexRepositories } from './face-index.js';
-import type { FaceHit, FaceState } from './face-repository.js';
+import type { FaceHit, FaceState, SuggestedFace } from './face-repository.js';
 import type { Person, PersonSummary } from './people-repository.js';
 import { DEFAULT_SEARCH_QUALITY, rankDistance, rankSearchHits } from './search-ranking.js';
+import { decideName, defaultNamingRule, type NamingRuleOptions } from './naming/naming-rule.js';
 
 export interface FaceLibraryOptions {
   /** Largest distance at which a face is named after a person's example (FACEPIPE_MATCH_TOLERANCE). @defaultValue 0.6 */
   tolerance?: number;
   /** Faces looked at around each example when re-naming the library. @defaultValue 1000 */
   renameLimit?: number;
+  /** The naming rule (its distances are capped by `tolerance`). @defaultValue defaultNamingRule */
+  rule?: NamingRuleOptions;
 }
 
 /** What a change did, so callers can report it and bring result documents in step. */
@@ -32,6 +35,7 @@ export interface LibraryChange {
 export class FaceLibrary {
   readonly tolerance: number;
   readonly renameLimit: number;
+  readonly rule: NamingRuleOptions;
 
   constructor(
     readonly index: FaceIndex,
@@ -39,6 +43,8 @@ export class FaceLibrary {
   ) {
     this.tolerance = options.tolerance ?? 0.6;
     this.renameLimit = options.renameLimit ?? 1000;
+    const rule = options.rule ?? defaultNamingRule;
+    this.rule = { ...rule, nameDistance: Math.min(rule.nameDistance, this.tolerance), minNameDistance: Math.min(rule.minNameDistance, this.tolerance), suggestDistance: Math.min(rule.suggestDistance, this.tolerance) };
   }
 
   people(options: { includeHidden?: boolean } = {}): Promise<PersonSummary[]> {
@@ -148,6 +154,29 @@ export class FaceLibrary {
     });
   }
 
+  /** Faces with a suggestion waiting for an answer, a page at a time (`after`: the last face id of the previous page). */
+  suggestions(after: string | null, limit: number): Promise<SuggestedFace[]> {
+    return this.index.repos.faces.suggested(after, limit);
+  }
+
+  /**
+   * Answers a suggestion: yes makes the face the suggested person's (as if named by hand: kept
+   * through re-runs, and it names matching faces like an example); no records "not this person"
+   * (never suggested nor named automatically as them again) and clears it.
+   */
+  async answerSuggestion(imageId: string, faceIndex: number, accept: boolean, by: string | null = null): Promise<{ face: FaceState; change: LibraryChange }> {
+    const face = await this.index.repos.faces.byImageAndIndex(imageId, faceIndex);
+    if (!face) throw new FacepipeError('OBJECT_NOT_FOUND', `image ${imageId} has no face ${faceIndex} in the index`);
+    if (!face.suggestion) throw new FacepipeError('OBJECT_NOT_FOUND', `face ${faceIndex} of image ${imageId} has no suggestion (see facepipe people suggestions)`);
+    if (accept) return this.labelFace(imageId, faceIndex, face.suggestion.name, by);
+    const suggested = face.suggestion;
+    return this.index.writeTransaction(async (r) => {
+      await r.people.rejectSuggestion(imageId, faceIndex, suggested.personId);
+      await r.faces.setSuggestion(face.id, null);
+      return { face: (await r.faces.state(face.id))!, change: { faces: 1, imageIds: [imageId] } };
+    });
+  }
+
   /** Removes a hand label: the face is named automatically again at its next classification. */
   async clearLabel(imageId: string, faceIndex: number): Promise<FaceState> {
     return this.index.writeTransaction(async (r) => {
@@ -192,18 +221,47 @@ export class FaceLibrary {
     return this.index.repos.faces.ofPerson(person.id, after, limit);
   }
 
-  /** Names faces near any example of the person, unless they are already closer to someone else or set by hand. */
+  /**
+   * After a person gained examples: every face near one of them (what automatic naming may change)
+   * is decided again by the naming rule on the whole gallery — named, given a suggestion, or (an
+   * automatic name the evidence no longer supports) made nobody's again and clustered.
+   */
   async #renameMatching(r: FaceIndexRepositories, personId: string): Promise<{ faces: number; imageIds: string[] }> {
-    const changed = new Map<string, { imageId: string; distance: number }>();
+    const candidates = new Map<string, { imageId: string; faceIndex: number; embedVersion: string; personId: string | null; qualityOk: boolean; suggestion: string | null }>();
     for (const ref of await r.faces.referenceFaces(personId)) {
-      const hits = await r.faces.nearest(ref.embedding, { embedVersion: ref.embedVersion, limit: this.renameLimit, maxDistance: this.tolerance, autoOnly: true });
-      for (const h of hits) {
-        const best = changed.get(h.id)?.distance ?? (h.personId === null || h.matchDistance === null ? Infinity : h.matchDistance);
-        if (h.distance < best) changed.set(h.id, { imageId: h.imageId, distance: h.distance });
+      const hits = await r.faces.nearest(ref.embedding, { embedVersion: ref.embedVersion, limit: this.renameLimit, maxDistance: Math.min(this.tolerance, this.rule.suggestDistance), autoOnly: true });
+      for (const h of hits) candidates.set(h.id, { imageId: h.imageId, faceIndex: h.faceIndex, embedVersion: h.embedVersion, personId: h.personId, qualityOk: h.qualityOk, suggestion: h.suggestion?.personId ?? null });
+    }
+    const counts = new Map<string, Map<string, number>>();
+    const changed = new Set<string>();
+    const unnamed: { id: string; embedVersion: string }[] = [];
+    for (const [faceId, c] of candidates) {
+      if (!counts.has(c.embedVersion)) counts.set(c.embedVersion, await r.faces.referenceCounts(c.embedVersion));
+      const perPerson = counts.get(c.embedVersion)!;
+      const own = await r.faces.embedding(faceId);
+      if (!own) continue;
+      const rejected = (await r.people.rejectionsOfImage(c.imageId)).get(c.faceIndex) ?? [];
+      const hits = await r.faces.nearestReferences(own.embedding, c.embedVersion, 32, rejected);
+      const d = decideName(hits, { people: perPerson.size, examplesOf: (id) => perPerson.get(id) ?? 0 }, c.qualityOk, this.rule);
+      if (d.kind === 'name') {
+        if (c.personId === d.personId) continue;
+        await r.faces.setPerson([faceId], d.personId, 'auto', round(d.distance));
+        changed.add(faceId);
+      } else {
+        if (c.personId !== null) {
+          await r.faces.setPerson([faceId], null, null);
+          unnamed.push({ id: faceId, embedVersion: c.embedVersion });
+          changed.add(faceId);
+        }
+        const suggestion = d.kind === 'suggestion' ? { personId: d.personId, distance: round(d.distance) } : null;
+        if ((suggestion?.personId ?? null) !== c.suggestion) {
+          await r.faces.setSuggestion(faceId, suggestion);
+          changed.add(faceId);
+        }
       }
     }
-    for (const [faceId, { distance }] of changed) await r.faces.setPerson([faceId], personId, 'auto', round(distance));
-    return { faces: changed.size, imageIds: unique([...changed.values()].map((c) => c.imageId)) };
+    for (const version of new Set(unnamed.map((u) => u.embedVersion))) await r.clusterer.addFaces(version, unnamed.filter((u) => u.embedVersion === version));
+    return { faces: changed.size, imageIds: unique([...changed].map((id) => candidates.get(id)!.imageId)) };
   }
 
   async #person(r: FaceIndexRepositories, name: string): Promise<Person> {

@@ -15,6 +15,10 @@ export interface FaceToIndex {
   /** Null with no person, except `hand` with no person = "this is nobody I know" set by hand. */
   personSource: PersonSource | null;
   matchDistance: number | null;
+  /** Whether the face passed the quality gate (clustered and named automatically only then). @defaultValue true */
+  qualityOk?: boolean;
+  /** "Probably this person": shown for confirmation, never a name. */
+  suggestion?: { personId: string; distance: number } | null;
 }
 
 /** What the library says about one face now. */
@@ -27,6 +31,10 @@ export interface FaceState {
   personSource: PersonSource | null;
   clusterId: string | null;
   matchDistance: number | null;
+  /** Passed the quality gate. */
+  qualityOk: boolean;
+  /** A suggestion waiting for confirmation. */
+  suggestion: { personId: string; name: string; distance: number } | null;
 }
 
 /** One nearest-neighbour hit. */
@@ -36,6 +44,19 @@ export interface FaceHit extends FaceState {
   embedVersion: string;
   /** The face's `quality`: 0 flagged small, blurred or cut by the border; 1 not; null unknown (rows of earlier versions). */
   quality: number | null;
+  /** Only with `withEmbedding`. */
+  embedding?: number[];
+}
+
+/** A face with a suggestion, for review. */
+export interface SuggestedFace {
+  id: string;
+  imageId: string;
+  faceIndex: number;
+  source: string;
+  box: number[];
+  name: string;
+  distance: number;
 }
 
 /** Neighbour search settings (pgvector HNSW). */
@@ -48,10 +69,17 @@ export interface NeighbourQuery {
   unnamedOnly?: boolean;
   /** Only faces without a person set by hand or by enrollment (what automatic naming may change). */
   autoOnly?: boolean;
+  /** Only faces clustering may group: nobody's, passing the quality gate. */
+  clusterable?: boolean;
+  /** Only faces with an id below this one (a rebuild replays arrival order). */
+  beforeFaceId?: string;
+  /** Return each hit's embedding too. */
+  withEmbedding?: boolean;
   excludeFaceId?: string;
 }
 
-const stateColumns = `f.id, f.image_id, f.face_index, f.person_id, p.name, f.person_source, f.cluster_id, f.match_distance`;
+const stateColumns = `f.id, f.image_id, f.face_index, f.person_id, p.name, f.person_source, f.cluster_id, f.match_distance, f.quality_ok,
+  f.suggested_person_id, f.suggested_distance, (SELECT sp.name FROM people sp WHERE sp.id = f.suggested_person_id) AS suggested_name`;
 
 interface StateRow {
   id: string;
@@ -62,6 +90,10 @@ interface StateRow {
   person_source: PersonSource | null;
   cluster_id: string | null;
   match_distance: number | null;
+  quality_ok: boolean;
+  suggested_person_id: string | null;
+  suggested_distance: number | null;
+  suggested_name: string | null;
 }
 
 function stateFromRow(r: StateRow): FaceState {
@@ -74,6 +106,8 @@ function stateFromRow(r: StateRow): FaceState {
     personSource: r.person_source,
     clusterId: r.cluster_id,
     matchDistance: r.match_distance,
+    qualityOk: r.quality_ok,
+    suggestion: r.suggested_person_id !== null && r.suggested_name !== null ? { personId: r.suggested_person_id, name: r.suggested_name, distance: r.suggested_distance ?? 0 } : null,
   };
 }
 
@@ -96,15 +130,18 @@ export class FaceRepository {
     const ids: { id: string; inserted: boolean }[] = [];
     for (const f of faces) {
       const { rows } = await this.db.query<{ id: string; inserted: boolean }>(
-        `INSERT INTO faces (image_id, face_index, embed_version, embedding_model, box, score, quality, embedding, person_id, person_source, match_distance)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        `INSERT INTO faces (image_id, face_index, embed_version, embedding_model, box, score, quality, embedding, person_id, person_source, match_distance,
+                            quality_ok, suggested_person_id, suggested_distance)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (image_id, face_index, embed_version) DO UPDATE SET
            embedding_model = EXCLUDED.embedding_model, box = EXCLUDED.box, score = EXCLUDED.score, quality = EXCLUDED.quality,
            embedding = EXCLUDED.embedding, person_id = EXCLUDED.person_id, person_source = EXCLUDED.person_source,
-           match_distance = EXCLUDED.match_distance,
-           cluster_id = CASE WHEN EXCLUDED.person_id IS NULL AND EXCLUDED.person_source IS NULL THEN faces.cluster_id ELSE NULL END
+           match_distance = EXCLUDED.match_distance, quality_ok = EXCLUDED.quality_ok,
+           suggested_person_id = EXCLUDED.suggested_person_id, suggested_distance = EXCLUDED.suggested_distance,
+           cluster_id = CASE WHEN EXCLUDED.person_id IS NULL AND EXCLUDED.person_source IS NULL AND EXCLUDED.quality_ok THEN faces.cluster_id ELSE NULL END
          RETURNING id, (xmax = 0) AS inserted`,
-        [imageId, f.faceIndex, embedVersion, embeddingModel, [...f.box], f.score, f.quality, toVectorLiteral(f.embedding), f.personId, f.personSource, f.matchDistance],
+        [imageId, f.faceIndex, embedVersion, embeddingModel, [...f.box], f.score, f.quality, toVectorLiteral(f.embedding), f.personId, f.personSource, f.matchDistance,
+          f.qualityOk ?? true, f.suggestion?.personId ?? null, f.suggestion?.distance ?? null],
       );
       ids.push(rows[0]!);
     }
@@ -140,13 +177,18 @@ export class FaceRepository {
     const filters = ['f.embed_version = $2'];
     if (q.unnamedOnly) filters.push(`f.person_id IS NULL AND f.person_source IS NULL`);
     if (q.autoOnly) filters.push(`(f.person_source IS NULL OR f.person_source = 'auto')`);
+    if (q.clusterable) filters.push(`f.person_id IS NULL AND f.person_source IS NULL AND f.quality_ok`);
+    if (q.beforeFaceId !== undefined) {
+      values.push(q.beforeFaceId);
+      filters.push(`f.id < $${values.length}::bigint`);
+    }
     if (q.excludeFaceId !== undefined) {
       values.push(q.excludeFaceId);
       filters.push(`f.id <> $${values.length}`);
     }
-    const { rows } = await this.db.query<StateRow & { distance: number; source: string; embed_version: string; quality: number | null }>(
+    const { rows } = await this.db.query<StateRow & { distance: number; source: string; embed_version: string; quality: number | null; embedding_text?: string }>(
       `SELECT * FROM (
-         SELECT ${stateColumns}, i.source, f.embed_version, f.quality, f.embedding <-> $1::vector AS distance
+         SELECT ${stateColumns}, i.source, f.embed_version, f.quality, f.embedding <-> $1::vector AS distance${q.withEmbedding ? ', f.embedding::text AS embedding_text' : ''}
          FROM faces f JOIN images i ON i.id = f.image_id LEFT JOIN people p ON p.id = f.person_id
          WHERE ${filters.join(' AND ')}
          ORDER BY f.embedding <-> $1::vector LIMIT $3) hits
@@ -155,7 +197,56 @@ export class FaceRepository {
     );
     return rows
       .filter((r) => q.maxDistance === undefined || r.distance <= q.maxDistance)
-      .map((r) => ({ ...stateFromRow(r), distance: r.distance, source: r.source, embedVersion: r.embed_version, quality: r.quality }));
+      .map((r) => ({ ...stateFromRow(r), distance: r.distance, source: r.source, embedVersion: r.embed_version, quality: r.quality, ...(r.embedding_text ? { embedding: parseVectorLiteral(r.embedding_text) } : {}) }));
+  }
+
+  /** The `limit` reference faces (enrolled or named by hand) nearest to `embedding`, nearest first, without the people in `except`. */
+  async nearestReferences(embedding: ArrayLike<number>, embedVersion: string, limit: number, except: readonly string[] = []): Promise<{ personId: string; name: string; distance: number }[]> {
+    await this.#searchSettings(limit);
+    const { rows } = await this.db.query<{ person_id: string; name: string; distance: number }>(
+      `SELECT * FROM (
+         SELECT f.person_id, p.name, f.embedding <-> $1::vector AS distance
+         FROM faces f JOIN people p ON p.id = f.person_id
+         WHERE f.person_source IN ('enrolled', 'hand') AND f.person_id IS NOT NULL AND f.embed_version = $2 AND NOT (f.person_id = ANY($4::bigint[]))
+         ORDER BY f.embedding <-> $1::vector LIMIT $3) hits
+       ORDER BY distance`,
+      [toVectorLiteral(embedding), embedVersion, limit, except],
+    );
+    return rows.map((r) => ({ personId: r.person_id, name: r.name, distance: r.distance }));
+  }
+
+  /** Reference faces (enrolled or named by hand) per person, for one embedding version: the gallery the naming rule weighs. */
+  async referenceCounts(embedVersion: string): Promise<Map<string, number>> {
+    const { rows } = await this.db.query<{ person_id: string; n: string }>(
+      `SELECT person_id, count(*) AS n FROM faces WHERE person_source IN ('enrolled', 'hand') AND person_id IS NOT NULL AND embed_version = $1 GROUP BY person_id`,
+      [embedVersion],
+    );
+    return new Map(rows.map((r) => [r.person_id, Number(r.n)]));
+  }
+
+  /** Sets or clears a face's suggestion. */
+  async setSuggestion(faceId: string, suggestion: { personId: string; distance: number } | null): Promise<void> {
+    await this.db.query('UPDATE faces SET suggested_person_id = $2, suggested_distance = $3 WHERE id = $1', [faceId, suggestion?.personId ?? null, suggestion?.distance ?? null]);
+  }
+
+  /** Faces with a suggestion, a page at a time by face id. */
+  async suggested(afterId: string | null, limit: number): Promise<SuggestedFace[]> {
+    const { rows } = await this.db.query<{ id: string; image_id: string; face_index: number; source: string; box: number[]; name: string; suggested_distance: number }>(
+      `SELECT f.id, f.image_id, f.face_index, i.source, f.box, p.name, f.suggested_distance
+       FROM faces f JOIN images i ON i.id = f.image_id JOIN people p ON p.id = f.suggested_person_id
+       WHERE f.suggested_person_id IS NOT NULL AND f.person_id IS NULL AND f.id > $1 ORDER BY f.id LIMIT $2`,
+      [afterId ?? '0', limit],
+    );
+    return rows.map((r) => ({ id: r.id, imageId: r.image_id, faceIndex: r.face_index, source: r.source, box: r.box, name: r.name, distance: r.suggested_distance }));
+  }
+
+  /** Faces of a cluster that clustering sees (nobody's, passing the gate), with embeddings. */
+  async clusterMembers(clusterId: string): Promise<{ id: string; imageId: string; embedding: number[] }[]> {
+    const { rows } = await this.db.query<{ id: string; image_id: string; embedding: string }>(
+      `SELECT id, image_id, embedding::text AS embedding FROM faces WHERE cluster_id = $1 AND person_id IS NULL AND person_source IS NULL ORDER BY id`,
+      [clusterId],
+    );
+    return rows.map((r) => ({ id: r.id, imageId: r.image_id, embedding: parseVectorLiteral(r.embedding) }));
   }
 
   /** The nearest face that names others (enrolled or named by hand, with a person), within `tolerance`. */
@@ -185,7 +276,10 @@ export class FaceRepository {
   async setPerson(faceIds: readonly string[], personId: string | null, source: PersonSource | null, matchDistance: number | null = null): Promise<void> {
     if (faceIds.length === 0) return;
     await this.db.query(
-      `UPDATE faces SET person_id = $2, person_source = $3, match_distance = $4, cluster_id = CASE WHEN $2::bigint IS NULL AND $3::text IS NULL THEN cluster_id ELSE NULL END WHERE id = ANY($1::bigint[])`,
+      `UPDATE faces SET person_id = $2, person_source = $3, match_distance = $4, cluster_id = CASE WHEN $2::bigint IS NULL AND $3::text IS NULL THEN cluster_id ELSE NULL END,
+         suggested_person_id = CASE WHEN $2::bigint IS NULL AND $3::text IS NULL THEN suggested_person_id ELSE NULL END,
+         suggested_distance = CASE WHEN $2::bigint IS NULL AND $3::text IS NULL THEN suggested_distance ELSE NULL END
+       WHERE id = ANY($1::bigint[])`,
       [faceIds, personId, source, matchDistance],
     );
   }

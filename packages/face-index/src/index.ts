@@ -3,7 +3,7 @@ export { migrate } from './migrator.js';
 export { EmbeddedDatabase, runningEmbeddedDatabase, socketDatabaseUrl, SocketPathTooLongError, type EmbeddedDatabaseOptions, type EmbeddedDatabaseAnnouncement } from './embedded-database.js';
 export { FaceIndex, redactUrl, type FaceIndexOptions, type FaceIndexRepositories } from './face-index.js';
 export { ImageRepository, type IndexedImage, type ReindexSelection } from './image-repository.js';
-export { FaceRepository, type FaceToIndex, type FaceState, type FaceHit, type NeighbourQuery, type PersonSource } from './face-repository.js';
+export { FaceRepository, type FaceToIndex, type FaceState, type FaceHit, type NeighbourQuery, type PersonSource, type SuggestedFace } from './face-repository.js';
 export { PeopleRepository, type Person, type PersonSummary } from './people-repository.js';
 export { ClusterRepository, type ClusterCursor, type ClusterSummary } from './cluster-repository.js';
 export { lockFaceWrites } from './face-write-lock.js';
@@ -17,3 +17,10 @@ export { clusterQuality, stableClusterIds, type ClusterQuality } from './cluster
 export { syncResultDocuments } from './result-sync.js';
 export { ErasureRepository, noRows, type ErasableFace, type ErasedRows } from './erasure-repository.js';
 export { DEFAULT_SEARCH_QUALITY, isSearchFlagged, rankDistance, rankSearchHits, type SearchFlagFace, type SearchQualityOptions } from './search-ranking.js';
+export { decideName, classicNearest, namingThreshold, defaultNamingRule, type NamingRuleOptions, type NamingDecision, type ExampleHit, type GalleryFacts, type NotNamedReason } from './naming/naming-rule.js';
+export { qualityFailure, defaultQualityGate, type QualityGateOptions, type QualityFailure, type GatedFace } from './quality/face-quality-gate.js';
+export {
+  placeFace, fitsCluster, averageLinkage, clusterInMemory, MemoryClusterStore, defaultSupportedClustering,
+  type SupportedClusteringOptions, type ClusterStore, type ClusterFace, type ClusterNeighbour,
+} from './clustering/supported-clustering.js';
+export { evaluateLibrary, formatLibraryReport, clusterFigures, subjectFace, type EvalPhoto, type LibraryEvalOptions, type LibraryEvalReport, type NamingFigures, type ClusterFigures } from './eval/library-eval.js';

@@ -93,4 +93,25 @@ CREATE TABLE face_labels (
 CREATE INDEX face_labels_image ON face_labels (image_id);
 `,
   },
+  {
+    version: 2,
+    name: 'quality gate, suggestions',
+    sql: `
+-- Faces below the quality gate (blurred, tiny, turned, cut by the border): kept and searchable,
+-- never clustered nor named automatically.
+ALTER TABLE faces ADD COLUMN quality_ok boolean NOT NULL DEFAULT true;
+-- "Probably X": evidence short of a name, shown for confirmation, never counted as a name.
+ALTER TABLE faces ADD COLUMN suggested_person_id bigint REFERENCES people (id) ON DELETE SET NULL;
+ALTER TABLE faces ADD COLUMN suggested_distance real;
+CREATE INDEX faces_suggested ON faces (suggested_person_id, id) WHERE suggested_person_id IS NOT NULL;
+-- "Not this person", answered on a suggestion: never suggested (nor named automatically) again.
+CREATE TABLE suggestion_rejections (
+  image_id   text NOT NULL,
+  face_index integer NOT NULL,
+  person_id  bigint NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+  rejected_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (image_id, face_index, person_id)
+);
+`,
+  },
 ];

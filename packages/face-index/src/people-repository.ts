@@ -108,4 +108,17 @@ export class PeopleRepository {
       [imageId, box[0], box[1], box[2], box[3]],
     );
   }
+
+  /** "Not this person" on a face's suggestion: never suggested or named automatically as them again. */
+  async rejectSuggestion(imageId: string, faceIndex: number, personId: string): Promise<void> {
+    await this.db.query('INSERT INTO suggestion_rejections (image_id, face_index, person_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [imageId, faceIndex, personId]);
+  }
+
+  /** People each face of an image was said not to be, by face index. */
+  async rejectionsOfImage(imageId: string): Promise<Map<number, string[]>> {
+    const { rows } = await this.db.query<{ face_index: number; person_id: string }>('SELECT face_index, person_id FROM suggestion_rejections WHERE image_id = $1', [imageId]);
+    const out = new Map<number, string[]>();
+    for (const r of rows) out.set(r.face_index, [...(out.get(r.face_index) ?? []), r.person_id]);
+    return out;
+  }
 }

@@ -31,7 +31,7 @@ export class LibraryAccess {
     if (url === undefined) return Promise.reject(new ApiError(503, 'DATABASE_UNAVAILABLE', 'this service has no face index: set DATABASE_URL (PostgreSQL with pgvector) and restart it'));
     this.#library ??= FaceIndex.connect({
       url,
-      clustering: { maxDistance: this.config.database.clusterMaxDistance, minFaces: this.config.database.clusterMinFaces },
+      clustering: { maxDistance: this.config.database.clusterMaxDistance, minFaces: this.config.database.clusterMinFaces, maxLinkage: this.config.database.clusterMaxLinkage },
     }).then(
       (index) => new FaceLibrary(index, { tolerance: this.config.classify.tolerance }),
       (err: unknown) => {

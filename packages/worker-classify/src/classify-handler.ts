@@ -13,7 +13,7 @@ import {
   type ResultFace,
   type StageContext,
 } from '@facepipe/core';
-import { isSearchFlagged, type FaceIndex, type FaceToIndex } from '@facepipe/face-index';
+import { defaultNamingRule, isSearchFlagged, qualityFailure, type FaceIndex, type FaceToIndex } from '@facepipe/face-index';
 import { iou } from '@facepipe/vision';
 import type { GalleryCache } from './gallery-cache.js';
 import { IndexNamer, LABEL_IOU, type IndexedName } from './index-namer.js';
@@ -30,7 +30,7 @@ export interface ClassifyHandlerDeps {
    * clustered; without it, the result document is all (names by hand from labels/ in S3).
    */
   index?: FaceIndex;
-  /** Largest distance at which an example face in the index names a face. @defaultValue 0.6 */
+  /** Caps the naming rule's distances (FACEPIPE_MATCH_TOLERANCE). @defaultValue 0.6 */
   tolerance?: number;
 }
 
@@ -46,7 +46,8 @@ export class ClassifyHandler {
   readonly #namer: IndexNamer;
 
   constructor(readonly deps: ClassifyHandlerDeps) {
-    this.#namer = new IndexNamer(deps.tolerance ?? 0.6);
+    const t = deps.tolerance ?? 0.6;
+    this.#namer = new IndexNamer({ ...defaultNamingRule, nameDistance: Math.min(defaultNamingRule.nameDistance, t), minNameDistance: Math.min(defaultNamingRule.minNameDistance, t), suggestDistance: Math.min(defaultNamingRule.suggestDistance, t) });
   }
 
   async handle(data: ClassifyJobData, ctx?: Pick<StageContext, 'log'>): Promise<ResultDocument> {
@@ -67,9 +68,11 @@ export class ClassifyHandler {
     const comparable = namer.accepts(data.embedVersion);
     let faces: ResultFace[] = facesDoc.faces.map((face) => {
       const embedding = embeddings?.embeddings[face.index] ?? [];
-      const match: FaceMatch = comparable
-        ? namer.name(embedding)
-        : { name: null, distance: null, confidence: 0, method: namer.options.classifier, galleryVersion: namer.version };
+      const gate = qualityFailure(face, { width: facesDoc.width ?? 0, height: facesDoc.height ?? 0 });
+      const decided: { match: FaceMatch; suggestion?: { name: string; distance: number } } = comparable
+        ? namer.decide(embedding, gate === null)
+        : { match: { name: null, distance: null, confidence: 0, method: namer.options.classifier, galleryVersion: namer.version } };
+      const { match } = decided;
       const label = labels?.faces.find((l) => iou(l.box, face.box) >= LABEL_IOU);
       return {
         ...face,
@@ -80,6 +83,8 @@ export class ClassifyHandler {
         match,
         ...(label ? { label: { name: label.name, at: label.at, ...(label.by ? { by: label.by } : {}) } } : {}),
         name: label?.name ?? match.name,
+        ...(decided.suggestion && !label ? { suggestion: decided.suggestion } : {}),
+        ...(gate ? { qualityGate: gate } : {}),
       };
     });
     if (!comparable && faces.length > 0 && namer.version !== null) {
@@ -163,7 +168,7 @@ export class ClassifyHandler {
    */
   async #index(index: FaceIndex, result: ResultDocument, embedVersion: string | null): Promise<ResultFace[]> {
     return index.writeTransaction(async (r) => {
-      const names = await this.#namer.name(r, result.imageId, embedVersion, result.faces);
+      const names = await this.#namer.name(r, result.imageId, embedVersion, result.faces.map((f) => ({ ...f, qualityOk: f.qualityGate === undefined })));
       await r.images.upsert({
         id: result.imageId,
         source: result.source,
@@ -181,7 +186,10 @@ export class ClassifyHandler {
       const embedded = embedVersion !== null ? result.faces.filter((f) => f.embedding.length > 0) : [];
       const rows: FaceToIndex[] = embedded.map((f) => {
         const n = names[result.faces.indexOf(f)]!;
-        return { faceIndex: f.index, box: f.box, score: f.score, quality: searchQuality(f, result), embedding: f.embedding, personId: n.personId, personSource: n.source, matchDistance: n.distance };
+        return {
+          faceIndex: f.index, box: f.box, score: f.score, quality: searchQuality(f, result), embedding: f.embedding, personId: n.personId, personSource: n.source, matchDistance: n.distance,
+          qualityOk: f.qualityGate === undefined, suggestion: n.suggestion ? { personId: n.suggestion.personId, distance: n.suggestion.distance } : null,
+        };
       });
       const written = await r.faces.replaceImageFaces(result.imageId, embedVersion ?? '', result.faces[0]?.embeddingModel ?? '', rows);
       if (embedVersion !== null) await r.clusterer.addFaces(embedVersion, written.filter((_, i) => rows[i]!.personSource === null));
@@ -193,6 +201,14 @@ export class ClassifyHandler {
 function withIndexedName(face: ResultFace, n: IndexedName): ResultFace {
   const out: ResultFace = { ...face, name: n.name };
   delete out.label;
+  delete out.suggestion;
+  if (n.suggestion && n.personId === null) {
+    out.suggestion = { name: n.suggestion.name, distance: n.suggestion.distance };
+    out.match = { ...face.match, name: null, distance: n.suggestion.distance, confidence: 0 };
+  } else if (n.personId === null && n.source === null && face.match.name !== null) {
+    // The index's examples did not support the gallery's name.
+    out.match = { ...face.match, name: null, distance: n.distance, confidence: 0 };
+  }
   if (n.source === 'hand' && n.label && n.name !== null) out.label = { name: n.name, at: n.label.at, ...(n.label.by ? { by: n.label.by } : {}) };
   if (n.source === 'auto' && n.name !== null && n.name !== face.match.name) {
     // An example in the index (a named cluster, a hand label) was nearer than the gallery's match.

@@ -14,7 +14,7 @@ export async function startClassifyStage(ctx: ServiceContext): Promise<RunningSt
   const repository = new GalleryRepository(ctx.store);
   const { database } = ctx.config;
   const index = database.url
-    ? await FaceIndex.connect({ url: database.url, clustering: { maxDistance: database.clusterMaxDistance, minFaces: database.clusterMinFaces } })
+    ? await FaceIndex.connect({ url: database.url, clustering: { maxDistance: database.clusterMaxDistance, minFaces: database.clusterMinFaces, maxLinkage: database.clusterMaxLinkage } })
     : undefined;
   if (!index) ctx.log.warn('DATABASE_URL is not set: faces are not written to a face index (no clusters, people or search by face)');
   const library = index ? new FaceLibrary(index, { tolerance }) : undefined;

@@ -1,4 +1,5 @@
 import type { FaceMatch, GalleryDocument } from '@facepipe/core';
+import { decideName, defaultNamingRule, euclidean, type NamingRuleOptions } from '@facepipe/face-index';
 import {
   matchNearest,
   parseLinearSvmModel,
@@ -37,6 +38,29 @@ export class FaceNamer {
     return this.gallery !== undefined && embedVersion !== null && this.gallery.embedVersion === embedVersion;
   }
 
+  /** The naming rule, its distances capped by the tolerance (a lower FACEPIPE_MATCH_TOLERANCE still tightens it). */
+  get rule(): NamingRuleOptions {
+    const t = this.options.tolerance;
+    return { ...defaultNamingRule, nameDistance: Math.min(defaultNamingRule.nameDistance, t), minNameDistance: Math.min(defaultNamingRule.minNameDistance, t), suggestDistance: Math.min(defaultNamingRule.suggestDistance, t) };
+  }
+
+  /**
+   * `nearest`: the naming rule (decideName: several examples agreeing, margin, threshold by gallery
+   * size, quality) → a name, a suggestion (match.name null), or unknown. `svm`: as before.
+   */
+  decide(embedding: ArrayLike<number>, qualityOk = true): { match: FaceMatch; suggestion?: { name: string; distance: number } } {
+    const match = this.name(embedding);
+    if (this.options.classifier !== 'nearest' || this.#entries.length === 0) return { match };
+    const hits = this.#entries.map((e) => ({ personId: e.name, distance: euclidean(embedding, e.embedding) })).sort((a, b) => a.distance - b.distance).slice(0, 32);
+    const counts = new Map<string, number>();
+    for (const e of this.#entries) counts.set(e.name, (counts.get(e.name) ?? 0) + 1);
+    const d = decideName(hits, { people: counts.size, examplesOf: (n) => counts.get(n) ?? 0 }, qualityOk, this.rule);
+    if (d.kind === 'name') return { match: { ...match, name: d.personId, distance: round(d.distance) } };
+    const unnamed: FaceMatch = { ...match, name: null, distance: d.distance === null ? null : round(d.distance), confidence: match.name === null ? match.confidence : 0 };
+    return d.kind === 'suggestion' ? { match: unnamed, suggestion: { name: d.personId, distance: round(d.distance) } } : { match: unnamed };
+  }
+
+  /** The classic answer of the classifier alone (no naming rule): nearest within the tolerance, or the SVM's. */
   name(embedding: ArrayLike<number>): FaceMatch {
     const { tolerance, classifier } = this.options;
     const galleryVersion = this.version;

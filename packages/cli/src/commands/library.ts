@@ -30,7 +30,7 @@ export async function withLibrary<T>(dataDir: string, fn: (library: OpenedLibrar
   const library = await openLibrary({
     dataDir: resolve(dataDir),
     library: { tolerance: config.classify.tolerance },
-    clustering: { maxDistance: config.database.clusterMaxDistance, minFaces: config.database.clusterMinFaces },
+    clustering: { maxDistance: config.database.clusterMaxDistance, minFaces: config.database.clusterMinFaces, maxLinkage: config.database.clusterMaxLinkage },
   });
   if (library.origin === 'embedded') process.stderr.write(`facepipe: no deployment is running in ${resolve(dataDir)}; using the library it keeps there\n`);
   try {

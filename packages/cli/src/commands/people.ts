@@ -28,9 +28,14 @@ facepipe people move <imageId> <face> <name>
 facepipe people move <imageId> <face> --nobody
                                           "this is nobody I know": the face is nobody's, in no
                                           cluster, and stays so
+facepipe people suggestions [--json]      faces with a suggestion ("probably <name>") to answer
+facepipe people confirm <imageId> <face>  yes: the face becomes the suggested person's (as if set
+                                          by hand; matching faces are named after it)
+facepipe people reject <imageId> <face>   no: "not this person", never suggested as them again
 
 With --json, one line per person: {"name","faces","examples","hidden"} (examples: faces that name
-others: enrolled, from a named cluster, or named by hand).
+others: enrolled, from a named cluster, or named by hand); for suggestions, one line per face:
+{"imageId","face","source","name","distance"}.
 
 Options:
 ${libraryDataDirUsage}`,
@@ -110,6 +115,41 @@ ${libraryDataDirUsage}`,
           // The same as PUT /v1/faces/{imageId}/{face}/person: a name set by hand, kept by box.
           const { face, change: moved } = await library.labelFace(a!, Number(b), name);
           return { said: `face ${face.faceIndex} of ${face.imageId}: ${face.name ?? "nobody's"} now${moved.faces > 1 ? ` (${plural(moved.faces - 1, 'matching face')} named too)` : ''}`, change: moved };
+        };
+        break;
+      }
+      case 'suggestions': {
+        arity(0, 'suggestions [--json]');
+        return withLibrary(dataDir, async ({ library }) => {
+          let after: string | null = null;
+          let shown = 0;
+          for (;;) {
+            const page = await library.suggestions(after, 500);
+            for (const f of page) {
+              const line = { imageId: f.imageId, face: f.faceIndex, source: f.source, name: f.name, distance: f.distance };
+              process.stdout.write(values.json ? `${JSON.stringify(line)}\n` : `${f.imageId} ${f.faceIndex}\tprobably ${f.name} (${f.distance.toFixed(3)})\t${f.source}\n`);
+            }
+            shown += page.length;
+            if (page.length < 500) break;
+            after = page[page.length - 1]!.id;
+          }
+          if (!values.json && shown === 0) process.stderr.write('no suggestions to answer\n');
+          return 0;
+        });
+      }
+      case 'confirm':
+      case 'reject': {
+        arity(2, `${action} <imageId> <face>`);
+        if (!isImageId(a!)) throw new UsageError('the image id is 64 hex digits (the sha256 of the photo)');
+        if (!/^\d{1,5}$/.test(b!)) throw new UsageError('the face is its index in the image: a whole number from 0');
+        change = async ({ library }) => {
+          const { face, change: answered } = await library.answerSuggestion(a!, Number(b), action === 'confirm');
+          return {
+            said: action === 'confirm'
+              ? `face ${face.faceIndex} of ${face.imageId}: ${face.name} now${answered.faces > 1 ? ` (${plural(answered.faces - 1, 'matching face')} named too)` : ''}`
+              : `face ${face.faceIndex} of ${face.imageId}: not suggested as that person again`,
+            change: answered,
+          };
         };
         break;
       }

@@ -33,6 +33,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'detect', summary: 'find faces and 68 landmarks in image files, locally (no queues, no storage)', load: async () => (await import('./detect.js')).detectCommand },
   { name: 'verify', summary: 'face verification accuracy on an LFW-style pairs file (View 2 protocol)', load: async () => (await import('./verify.js')).verifyCommand },
   { name: 'eval-detection', summary: 'detection recall and false positives on annotated folders, per detector and min score', load: async () => (await import('./eval-detection.js')).evalDetectionCommand },
+  { name: 'eval-library', summary: 'naming and clustering accuracy over a labelled photo library (strangers named, clusters)', load: async () => (await import('./eval-library.js')).evalLibraryCommand },
   { name: 'eval-landmarks', summary: '68-point landmark error (NME, inter-ocular) of detected faces on an iBUG-annotated folder', load: async () => (await import('./eval-landmarks.js')).evalLandmarksCommand },
 ];
 

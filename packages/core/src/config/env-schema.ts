@@ -44,10 +44,12 @@ export const envSchema = z.object({
    * one (PGlite) and set it; unset in a worker = no face index (results only, no clusters or people).
    */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'use a postgres:// or postgresql:// URL').optional(),
-  /** Largest distance between faces of one cluster neighbourhood; chosen on the dev data, see docs/face-index.md. @defaultValue 0.43 */
-  FACEPIPE_CLUSTER_MAX_DISTANCE: num(0.05, 2).default(0.43),
-  /** Faces (itself included) a face needs within FACEPIPE_CLUSTER_MAX_DISTANCE to found or grow a cluster. @defaultValue 3 */
-  FACEPIPE_CLUSTER_MIN_FACES: int(2, 1000).default(3),
+  /** Largest distance at which a cluster's face counts as support for a face joining it; see docs/recognition.md. @defaultValue 0.5 */
+  FACEPIPE_CLUSTER_MAX_DISTANCE: num(0.05, 2).default(0.5),
+  /** Faces a new cluster needs; a face joins a cluster only with this many minus one of its faces within FACEPIPE_CLUSTER_MAX_DISTANCE. @defaultValue 2 */
+  FACEPIPE_CLUSTER_MIN_FACES: int(2, 1000).default(2),
+  /** Largest average distance between a face and a cluster's faces, or between two clusters that merge (average linkage); chosen on the LFW library, see docs/recognition.md. @defaultValue 0.4 */
+  FACEPIPE_CLUSTER_MAX_LINKAGE: num(0.05, 2).default(0.4),
   /**
    * Retention: photos of strangers nobody confirmed (no face named, labelled or enrolled) are
    * erased this many days after they were processed, by a `retention` schedule (docs/privacy.md).

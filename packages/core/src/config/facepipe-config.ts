@@ -17,7 +17,7 @@ export interface FacepipeConfig {
     requestClient: 'light' | 'sdk';
   };
   /** The face index (PostgreSQL + pgvector); `url` unset = none. */
-  database: { url?: string; clusterMaxDistance: number; clusterMinFaces: number; retentionStrangerDays?: number };
+  database: { url?: string; clusterMaxDistance: number; clusterMinFaces: number; clusterMaxLinkage: number; retentionStrangerDays?: number };
   detect: { concurrency: number; detector: 'ssd' | 'tiny'; minScore: number; minFaceSize: number; maxPixels: number; maxBytes: number; passes: DetectPasses; notAFace: NotAFaceChecks };
   embed: { concurrency: number; batchSize: number; batchWaitMs: number; flip: boolean };
   classify: { concurrency: number; tolerance: number; classifier: 'nearest' | 'svm'; galleryRefreshMs: number };
@@ -118,7 +118,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
       requestClient: e.S3_REQUEST_CLIENT,
     },
-    database: { url: e.DATABASE_URL, clusterMaxDistance: e.FACEPIPE_CLUSTER_MAX_DISTANCE, clusterMinFaces: e.FACEPIPE_CLUSTER_MIN_FACES, retentionStrangerDays: e.FACEPIPE_RETENTION_STRANGER_DAYS },
+    database: { url: e.DATABASE_URL, clusterMaxDistance: e.FACEPIPE_CLUSTER_MAX_DISTANCE, clusterMinFaces: e.FACEPIPE_CLUSTER_MIN_FACES, clusterMaxLinkage: e.FACEPIPE_CLUSTER_MAX_LINKAGE, retentionStrangerDays: e.FACEPIPE_RETENTION_STRANGER_DAYS },
     detect: {
       concurrency: e.FACEPIPE_DETECT_CONCURRENCY,
       detector: e.FACEPIPE_DETECTOR,

@@ -156,6 +156,14 @@ export const resultFaceSchema = detectedFaceSchema.extend({
   match: faceMatchSchema,
   label: faceLabelSchema.optional().describe('Set when a person named this face; wins over `match.name`'),
   name: z.string().nullable().describe('The name to show: label ?? match.name'),
+  suggestion: z
+    .object({ name: z.string(), distance: z.number() })
+    .optional()
+    .describe('"Probably this person": evidence short of a name (match.name is null); shown for confirmation, never counted as a name'),
+  qualityGate: z
+    .enum(['score', 'size', 'sharpness', 'pose', 'landmarks', 'border'])
+    .optional()
+    .describe('Set when the face is below the quality gate: kept and searchable, never clustered nor named automatically'),
 });
 export type ResultFace = z.infer<typeof resultFaceSchema>;
 

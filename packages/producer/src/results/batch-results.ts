@@ -12,6 +12,8 @@ export type ResultLine =
         match: { name: string | null; distance: number | null };
         /** The face's group of similar unnamed faces in the face index; null when named or in no group. */
         cluster: string | null;
+        /** "Probably this person", with the distance to their nearest example: never a name until confirmed (match.name is null). */
+        suggestion?: { name: string; distance: number };
       }[];
     }
   | { file: string; imageId?: string; error: ErrorRecord };
@@ -65,7 +67,14 @@ export function toResultLine(entry: ManifestEntry, result: ResultDocument | unde
         score: f.score,
         match: { name, distance: state && state.personSource === 'auto' && state.matchDistance !== null ? state.matchDistance : f.match.distance },
         cluster: state && state.personId === null ? state.clusterId : null,
+        // "Probably X": never a name until confirmed (facepipe people confirm).
+        ...(suggestionOf(state, f) ? { suggestion: suggestionOf(state, f)! } : {}),
       };
     }),
   };
+}
+
+function suggestionOf(state: FaceState | undefined, face: ResultDocument['faces'][number]): { name: string; distance: number } | undefined {
+  if (state) return state.personId === null && state.suggestion ? { name: state.suggestion.name, distance: state.suggestion.distance } : undefined;
+  return face.suggestion;
 }

@@ -374,6 +374,51 @@ export const library = {
       ...noIndex,
     },
   }),
+  suggestions: operation({
+    method: 'get',
+    path: '/v1/suggestions',
+    tag: 'library',
+    scope: 'read',
+    summary: 'Faces with a suggestion ("probably <name>") waiting for an answer, a page at a time (oldest first)',
+    description: 'A suggestion is evidence short of a name (the naming rule in docs/recognition.md): never counted as a name until confirmed with `POST /v1/suggestions/{imageId}/{face}`.',
+    query: z.object({
+      limit: wholeNumber(1, 500).default(100),
+      cursor: z.string().regex(/^\d{1,19}$/, { error: 'the nextCursor of the previous page' }).optional().describe('The `nextCursor` of the previous page'),
+    }),
+    responses: {
+      200: json(
+        z
+          .object({
+            suggestions: z.array(
+              z.object({ faceId: z.string(), imageId: z.string(), face: count, source: z.string(), box: z.array(z.number()), name: z.string().describe('The person suggested'), distance: z.number().describe("Distance to the person's nearest example") }),
+            ),
+            nextCursor: z.string().nullable(),
+          })
+          .meta({ example: { suggestions: [{ faceId: '42', imageId: 'a'.repeat(64), face: 0, source: 'photos/party.jpg', box: [120, 80, 96, 96], name: 'Jane Doe', distance: 0.49 }], nextCursor: null } }),
+        'A page',
+      ),
+      400: error('A bad limit or cursor'),
+      ...noIndex,
+    },
+  }),
+  answerSuggestion: operation({
+    method: 'post',
+    path: '/v1/suggestions/{imageId}/{face}',
+    tag: 'library',
+    scope: 'people',
+    summary: 'Answer a suggestion: yes (the face becomes the person\'s, as if set by hand) or no ("not this person": never suggested as them again)',
+    params: z.object({ imageId, face: wholeNumber(0, 10_000).describe("The face's index in its image") }),
+    body: z.strictObject({ accept: z.boolean({ error: 'true or false' }) }).meta({ example: { accept: true } }),
+    responses: {
+      200: json(
+        z.object({ imageId: z.string(), face: count, accepted: z.boolean(), name: z.string().nullable().describe('The face\'s person now'), faces: count.describe('Faces whose person changed'), resultsUpdated: changeCounts.resultsUpdated }),
+        'Answered',
+      ),
+      400: error('Not JSON, a bad image id or face, or no "accept"'),
+      404: error('The index has no such face, or it has no suggestion'),
+      ...noIndex,
+    },
+  }),
   search: operation({
     method: 'post',
     path: '/v1/search',

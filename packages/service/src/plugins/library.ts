@@ -131,6 +131,21 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
     return { imageId, face, name: state.name, how: state.personSource as 'hand', cluster: state.clusterId, faces: change.faces, resultsUpdated: await synced(library, change) };
   });
 
+  // ---- suggestions ----
+  route(app, operations.suggestions, async ({ query: { limit, cursor } }) => {
+    const library = await access.library();
+    const page = await library.suggestions(cursor ?? null, limit + 1);
+    const suggestions = page.slice(0, limit).map((f) => ({ faceId: f.id, imageId: f.imageId, face: f.faceIndex, source: f.source, box: f.box, name: f.name, distance: f.distance }));
+    return { suggestions, nextCursor: page.length > limit ? suggestions[suggestions.length - 1]!.faceId : null };
+  });
+
+  route(app, operations.answerSuggestion, async ({ params: { imageId, face }, body }, request) => {
+    const library = await access.library();
+    const by = request.principal.kind === 'key' ? `key:${request.principal.name}` : null;
+    const { face: state, change } = await library.answerSuggestion(imageId, face, body.accept, by);
+    return { imageId, face, accepted: body.accept, name: state.name, faces: change.faces, resultsUpdated: await synced(library, change) };
+  });
+
   // ---- search by photo ----
   route(app, operations.search, async ({ query }, request) => {
     const upload = await searchUpload(request, maxBytes);

@@ -1,0 +1,31 @@
+/**
+ * The naming and clustering rules on cached library embeddings, offline, in seconds:
+ * `npx tsx bench/eval-library-rules.ts <cache.jsonl> [--photos N] [--grid]`.
+ * The cache is what `facepipe eval-library` writes under <data-dir>/eval-cache/ (one photo per
+ * line); --grid sweeps the naming threshold and the clustering linkage around the defaults.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { defaultNamingRule, defaultSupportedClustering, evaluateLibrary, formatLibraryReport, type EvalPhoto } from '@facepipe/face-index';
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { photos: { type: 'string' }, grid: { type: 'boolean', default: false }, 'enroll-people': { type: 'string', default: '20' } } });
+const photos: EvalPhoto[] = positionals.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as EvalPhoto));
+const base = { enrollPeople: Number(values['enroll-people']), enrollPhotos: 5, ...(values.photos ? { photos: Number(values.photos) } : {}) };
+if (!values.grid) process.stdout.write(formatLibraryReport(await evaluateLibrary(photos, base)));
+if (values.grid) {
+  process.stdout.write('grid:\n');
+  for (const nameDistance of [] as number[]) {
+    for (const margin of [0.05]) {
+      const r = await evaluateLibrary(photos, { ...base, skipClassic: true, naming: { ...defaultNamingRule, nameDistance, margin } });
+      process.stdout.write(`naming t=${nameDistance} margin=${margin}: strangers named ${r.naming.counts.strangersNamed}/${r.naming.counts.strangers}, suggested ${r.naming.counts.strangersSuggested}, enrolled right ${r.enrolledRight}\n`);
+    }
+  }
+  for (const maxLinkage of [0.4]) {
+    for (const linkageMembers of [0, 8, 16]) {
+      const minFaces = 2;
+      const r = await evaluateLibrary(photos, { ...base, skipClassic: true, clustering: { ...defaultSupportedClustering, maxLinkage, minFaces, linkageMembers } });
+      const c = r.clusters;
+      process.stdout.write(`clusters linkage=${maxLinkage} min=${minFaces} members=${linkageMembers}: BCubed P ${c.bcubed.precision.toFixed(4)} R ${c.bcubed.recall.toFixed(4)} worst ${c.worstPeople} over2 ${c.over2People}\n`);
+    }
+  }
+}
