@@ -15,7 +15,7 @@ import { dataPath, missingData } from '../helpers/data.js';
  * Faults against a deployment as it runs in production: each pool as processes, Redis with an
  * append-only file, facepipe's own S3 server, real photos. Every faulted pass is compared with a
  * clean pass: one result per input, equal to the clean one, counters that add up, the batch
- * finished. The long variants (30 s outages, every pool killed) run only under CI=true.
+ * finished. The long variants (10 s outages early and late, 180 s mid-batch, every pool killed) run only under CI=true.
  */
 const CI = process.env.CI === 'true';
 const lfw = 'recognition/lfw_dev/lfw-deepfunneled';
@@ -269,8 +269,8 @@ describe('faults: crashes, restarts and outages lose nothing', { skip, timeout: 
 
   const outages: [string, number, number][] = CI
     ? [
-        ['early', 0.1, 30_000],
-        ['late', 0.85, 30_000],
+        ['early', 0.1, 10_000],
+        ['late', 0.85, 10_000],
         // Longer than any count-based retry budget would last: the time-based window rides it out.
         ['mid-batch', 0.5, 180_000],
       ]
