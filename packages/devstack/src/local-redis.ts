@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { FacepipeError } from '@facepipe/core';
+import { processAlive } from './deployment-file.js';
 
 /** Asks the OS for a free TCP port on loopback. */
 export async function freePort(): Promise<number> {
@@ -136,15 +137,6 @@ function parentDeathLauncher(): string | undefined {
   return undefined;
 }
 
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The command line of a process (Linux /proc), or '' when it cannot be read. */
 function commandLine(pid: number): string {
@@ -169,12 +161,12 @@ async function stopStaleRedis(pidFile: string, directory: string): Promise<void>
     return;
   }
   const pid = Number(recorded.pid);
-  if (!alive(pid) || (process.platform === 'linux' && !commandLine(pid).includes('redis-server'))) {
+  if (!processAlive(pid) || (process.platform === 'linux' && !commandLine(pid).includes('redis-server'))) {
     rmSync(pidFile, { force: true });
     return;
   }
   const parent = Number(recorded.parentPid);
-  if (parent !== process.pid && alive(parent)) {
+  if (parent !== process.pid && processAlive(parent)) {
     throw new FacepipeError(
       'INTERNAL',
       `a redis-server (pid ${pid}) started by another facepipe process (pid ${parent}) still runs on ${directory}; two on one append-only file would corrupt it. Stop that deployment first (facepipe down --data-dir <its data dir>)`,
@@ -183,8 +175,8 @@ async function stopStaleRedis(pidFile: string, directory: string): Promise<void>
   process.stderr.write(`facepipe: stopping a stale redis-server (pid ${pid}) left running on ${directory} by a deployment that is gone\n`);
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + 10_000;
-  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
-  while (alive(pid) && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 20));
+  while (processAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (processAlive(pid)) process.kill(pid, 'SIGKILL');
+  while (processAlive(pid) && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 20));
   rmSync(pidFile, { force: true });
 }

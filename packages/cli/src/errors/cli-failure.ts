@@ -36,21 +36,28 @@ const fileCodes: Record<string, string> = {
   EROFS: 'read-only file system',
 };
 
-/** Walks an error's causes (and AggregateError members) for the first system error code. */
-function systemError(err: unknown): { code: string; path?: string; address?: string; port?: number; message: string } | undefined {
+/** An error and its chain of causes (and AggregateError members), breadth first, each once. */
+function* errorChain(err: unknown): Generator<object> {
   const seen = new Set<unknown>();
   const queue: unknown[] = [err];
   while (queue.length > 0) {
     const e = queue.shift();
     if (!e || typeof e !== 'object' || seen.has(e)) continue;
     seen.add(e);
+    yield e;
+    queue.push((e as { cause?: unknown }).cause);
+    if (e instanceof AggregateError) queue.push(...e.errors);
+  }
+}
+
+/** The first system error code in an error's chain. */
+function systemError(err: unknown): { code: string; path?: string; address?: string; port?: number; message: string } | undefined {
+  for (const e of errorChain(err)) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && (connectionCodes.has(code) || code in fileCodes || code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL')) {
       const { path, address, port, message } = e as { path?: string; address?: string; port?: number; message?: string };
       return { code, path, address, port, message: message ?? code };
     }
-    queue.push((e as { cause?: unknown }).cause);
-    if (e instanceof AggregateError) queue.push(...e.errors);
   }
   return undefined;
 }
@@ -72,18 +79,7 @@ function serviceAt(port: number | undefined, env: Record<string, string | undefi
 
 /** Every message in an error's chain of causes (and AggregateError members). */
 function messages(err: unknown): string[] {
-  const out: string[] = [];
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [err];
-  while (queue.length > 0) {
-    const e = queue.shift();
-    if (!e || typeof e !== 'object' || seen.has(e)) continue;
-    seen.add(e);
-    out.push(`${(e as { code?: unknown }).code ?? ''} ${(e as Error).name ?? ''} ${(e as Error).message ?? ''}`);
-    queue.push((e as { cause?: unknown }).cause);
-    if (e instanceof AggregateError) queue.push(...e.errors);
-  }
-  return out;
+  return [...errorChain(err)].map((e) => `${(e as { code?: unknown }).code ?? ''} ${(e as Error).name ?? ''} ${(e as Error).message ?? ''}`);
 }
 
 /**
