@@ -21,6 +21,11 @@ export class PeopleRepository {
     return rows[0];
   }
 
+  async byId(id: string): Promise<Person | undefined> {
+    const { rows } = await this.db.query<Person>('SELECT id, name, hidden FROM people WHERE id = $1', [id]);
+    return rows[0];
+  }
+
   /** The person of this name, created when new. */
   async ensure(name: string): Promise<Person> {
     const { rows } = await this.db.query<Person>(

@@ -55,8 +55,8 @@ export class IndexNamer {
       }
       const example = examples.find((e) => e.faceIndex === face.index);
       if (example) {
-        const { rows } = await r.db.query<{ name: string }>('SELECT name FROM people WHERE id = $1', [example.personId]);
-        out.push({ personId: example.personId, name: rows[0]?.name ?? null, source: 'enrolled', distance: 0 });
+        const person = await r.people.byId(example.personId);
+        out.push({ personId: example.personId, name: person?.name ?? null, source: 'enrolled', distance: 0 });
         continue;
       }
       if (counts.size > 0 && embedVersion && face.embedding.length > 0) {

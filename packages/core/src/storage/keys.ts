@@ -87,6 +87,13 @@ export const redisKeys = (prefix: string) => ({
   galleryVersion: `${prefix}:gallery:version`,
   /** API keys of the HTTP service. */
   apiKeys: `${prefix}:api-keys`,
+  /** Registered webhooks (hash: id → registration). */
+  webhooks: `${prefix}:webhooks`,
+  /**
+   * Pipeline events for webhooks (a stream; batch.finished, image.failed), appended by the batch
+   * scripts (packages/core/lua/includes/mark.lua builds it as `<prefix>:events`: keep in step).
+   */
+  events: `${prefix}:events`,
 });
 
 /** Decodes the person name from a gallery member key. */

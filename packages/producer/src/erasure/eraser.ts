@@ -15,6 +15,7 @@ import {
   type ObjectStore,
   type PipelineQueues,
   type ResultDocument,
+  redisKeys,
 } from '@facepipe/core';
 import { noRows, type ErasableFace, type ErasedRows, type FaceIndex } from '@facepipe/face-index';
 import { blankChipRows } from '@facepipe/vision';
@@ -165,7 +166,7 @@ export class Eraser {
     for (const imageId of imageIds) {
       const jobs: { stage: string; jobId: string }[] = [];
       for (const stage of stageNames) {
-        const queueKey = `${this.deps.prefix}:${stage}:`;
+        const queueKey = this.deps.queues.byName(stage).keys['']!; // the queue's job keys: <prefix>:<queue>:<jobId>
         for (const key of await this.#scan(`${queueKey}???_${imageId}_*`)) {
           const jobId = key.slice(queueKey.length);
           if (jobId.includes(':')) continue; // a job's :logs and such go with the job
@@ -224,14 +225,15 @@ export class Eraser {
   /** Removes an image's remembered outcome, stashed result, jobs (with their logs) and their entries in the queues' event streams. */
   async #eraseRedis(imageId: string, jobs: readonly { stage: string; jobId: string }[]): Promise<number> {
     const { redis, prefix } = this.deps;
-    let n = await redis.del(`${prefix}:img:${imageId}`, `${prefix}:img:${imageId}:waiters`);
-    n += await redis.hdel(`${prefix}:stashed-results`, imageId);
+    const keys = redisKeys(prefix);
+    let n = await redis.del(keys.image(imageId), keys.imageWaiters(imageId));
+    n += await redis.hdel(keys.stashedResults, imageId);
     return n + (await this.#dropJobs(imageId, jobs));
   }
 
   /** Removes an image's finished jobs (their return values copy its result) and their events. */
   async #dropJobs(imageId: string, jobs: readonly { stage: string; jobId: string }[]): Promise<number> {
-    const { prefix, queues } = this.deps;
+    const { queues } = this.deps;
     let n = 0;
     for (const { stage, jobId } of jobs) {
       const queue = queues.byName(stage as (typeof stageNames)[number]);
@@ -240,7 +242,7 @@ export class Eraser {
         n += 1;
       }
     }
-    for (const stage of stageNames) n += await this.#dropStreamEntries(`${prefix}:${stage}:events`, imageId);
+    for (const stage of stageNames) n += await this.#dropStreamEntries(queues.byName(stage).keys.events!, imageId);
     return n;
   }
 
@@ -368,7 +370,7 @@ export class Eraser {
         if (!batch || !batch.source.includes(person)) continue;
         await store.putJson(o.key, { ...batch, source: '(erased)' });
         counts.objectsRewritten += 1;
-        const batchKey = `${this.deps.prefix}:batch:${batch.id}`;
+        const batchKey = redisKeys(this.deps.prefix).batch(batch.id);
         if ((await this.deps.redis.hexists(batchKey, 'source')) === 1) {
           await this.deps.redis.hset(batchKey, 'source', '(erased)');
           counts.redis += 1;

@@ -53,8 +53,11 @@ export class Ingestor {
     // The first input is read before the batch exists: a source that cannot be read at all (a
     // missing folder, a refused listing) fails here and leaves no open, empty batch behind.
     const first = await iterator.next();
-    const batch = await this.deps.intake.create(options.batchId, options.purpose, options.sourceLabel);
+    // The batch exists (and is shown) at once; its document in S3 may wait while the store is
+    // full, and admission with it.
+    const batch = await this.deps.intake.create(options.batchId, options.purpose, options.sourceLabel, { awaitDocument: false });
     options.onBatch?.(options.batchId);
+    await batch.documentWritten;
     const { total } = await batch.leased(() => this.#admitAll(iterator, first, batch, options, undefined));
     return { batchId: options.batchId, total };
   }

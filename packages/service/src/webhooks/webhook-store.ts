@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { redisKeys } from '@facepipe/core';
 
 export const webhookEvents = ['batch.finished', 'image.failed'] as const;
 export type WebhookEvent = (typeof webhookEvents)[number];
@@ -27,7 +28,7 @@ export class WebhookStore {
     readonly redis: Redis,
     prefix: string,
   ) {
-    this.key = `${prefix}:webhooks`;
+    this.key = redisKeys(prefix).webhooks;
   }
 
   async create(input: { url: string; events: WebhookEvent[]; owner: string }): Promise<Webhook> {

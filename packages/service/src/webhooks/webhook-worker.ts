@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { closeRedis, createRedisConnection, JobName, QueueName, webhookDeliveryJobSchema, type Logger, type WebhookDeliveryJobData } from '@facepipe/core';
+import { closeRedis, createRedisConnection, JobName, QueueName, redisKeys, webhookDeliveryJobSchema, type Logger, type WebhookDeliveryJobData } from '@facepipe/core';
 import type { Producer } from '@facepipe/producer';
 import { batchProgress } from '../progress.js';
 import { signatureHeader, signWebhook } from './webhook-signature.js';
@@ -49,7 +49,7 @@ export class WebhookWorker {
     this.#log = log.child({ component: 'webhooks' });
     this.#o = { attempts: options.attempts ?? 8, backoffMs: options.backoffMs ?? 2000, timeoutMs: options.timeoutMs ?? 10_000, concurrency: options.concurrency ?? 8 };
     this.store = new WebhookStore(redis, config.redis.prefix);
-    this.#streamKey = `${config.redis.prefix}:events`;
+    this.#streamKey = redisKeys(config.redis.prefix).events;
     // Blocking reads and the BullMQ worker each hold a connection of their own.
     this.#reader = createRedisConnection(config.redis.url, 'worker');
     this.#workerConnection = createRedisConnection(config.redis.url, 'worker');
