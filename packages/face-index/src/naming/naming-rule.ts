@@ -21,6 +21,11 @@ export interface NamingRuleOptions {
   tightenPerDoubling: number;
   /** Lowest the name threshold goes. @defaultValue 0.38 */
   minNameDistance: number;
+  /**
+   * Highest it goes: a gallery smaller than `referencePeople` loosens it by the same step per
+   * halving (fewer people, fewer strangers that can come near one of them). @defaultValue 0.51
+   */
+  maxNameDistance: number;
   /** Examples of the person whose distances are averaged. @defaultValue 3 */
   agreeing: number;
   /** How much the threshold drops per example a person has fewer than `agreeing`. @defaultValue 0.03 */
@@ -36,6 +41,7 @@ export const defaultNamingRule: NamingRuleOptions = {
   referencePeople: 20,
   tightenPerDoubling: 0.015,
   minNameDistance: 0.38,
+  maxNameDistance: 0.51,
   agreeing: 3,
   fewerExamplesPenalty: 0.03,
   margin: 0.05,
@@ -66,7 +72,7 @@ export type NotNamedReason = 'quality' | 'distance' | 'margin';
 /** The name threshold (on the mean distance to a person's nearest examples) for a gallery of `people` people. */
 export function namingThreshold(people: number, rule: NamingRuleOptions = defaultNamingRule): number {
   const doublings = Math.log2(Math.max(1, people) / rule.referencePeople);
-  return Math.max(rule.minNameDistance, Math.min(rule.nameDistance, rule.nameDistance - rule.tightenPerDoubling * doublings));
+  return Math.max(rule.minNameDistance, Math.min(rule.maxNameDistance, rule.nameDistance - rule.tightenPerDoubling * doublings));
 }
 
 /**

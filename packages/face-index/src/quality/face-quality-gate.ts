@@ -19,7 +19,7 @@ export interface QualityGateOptions {
   maxOutside: number;
 }
 
-export const defaultQualityGate: QualityGateOptions = { minScore: 0.6, minFaceSize: 40, minSharpness: 8, maxYaw: 45, maxShapeResidual: 0.3, maxOutside: 0.15 };
+export const defaultQualityGate: QualityGateOptions = { minScore: 0.5, minFaceSize: 40, minSharpness: 8, maxYaw: 45, maxShapeResidual: 0.3, maxOutside: 0.15 };
 
 export interface GatedFace {
   box: readonly number[];
