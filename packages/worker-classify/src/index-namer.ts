@@ -39,12 +39,12 @@ export class IndexNamer {
     faces: readonly { index: number; box: Box; embedding: ArrayLike<number>; match: FaceMatch; qualityOk: boolean; suggestion?: { name: string; distance: number } }[],
   ): Promise<IndexedName[]> {
     if (faces.length === 0) return [];
-    const [labels, examples, rejections, counts] = await Promise.all([
-      r.people.labelsOfImage(imageId),
-      r.people.examplesOfImage(imageId),
-      r.people.rejectionsOfImage(imageId),
-      embedVersion ? r.faces.referenceCounts(embedVersion) : Promise.resolve(new Map<string, number>()),
-    ]);
+    // One after another: they share the transaction's client, which runs one query at a time
+    // (pg deprecates queuing on a busy client).
+    const labels = await r.people.labelsOfImage(imageId);
+    const examples = await r.people.examplesOfImage(imageId);
+    const rejections = await r.people.rejectionsOfImage(imageId);
+    const counts = embedVersion ? await r.faces.referenceCounts(embedVersion) : new Map<string, number>();
     const gallery = { people: counts.size, examplesOf: (id: string) => counts.get(id) ?? 0 };
     const out: IndexedName[] = [];
     for (const face of faces) {
