@@ -4,6 +4,7 @@ import {
 } from '../geometry/index.js';
 import { letterboxRegion, letterboxRgb, letterboxRgbRect, type RgbImage } from '../image/index.js';
 import { decodeSsd, decodeTinyYolo, ssdAnchors, SSD_TRAINED_INPUT, type DetectionCandidates, type InferencePool, type LoadedModelManifest } from '../models/index.js';
+import { chooseTurnedPass, wantsPaddedPass, wantsTilesPass, wantsTurnedPasses } from './detect-passes.js';
 import { cropLandmarks } from './face-crops.js';
 
 export type DetectorKind = 'ssd' | 'tiny';
@@ -301,9 +302,7 @@ export class FaceDetector {
     }, true, extent);
     let result = selectFromSet(set, img, select);
 
-    const shorter = Math.min(img.width, img.height);
-    const onlyLarge = result.faces.every((f) => Math.min(f.box[2], f.box[3]) >= passOpts.largeFace * shorter);
-    if (passOpts.padded && onlyLarge && side >= 2 * SSD_MIN_INPUT) {
+    if (passOpts.padded && wantsPaddedPass(result.faces, img, side, passOpts.largeFace, SSD_MIN_INPUT)) {
       await timed('padded', side, async (own) => {
         // The photo at half scale in the middle of the input: a quarter of the side of black around it.
         const half = side / 2;
@@ -316,17 +315,16 @@ export class FaceDetector {
 
     // Upright input pixels per photo pixel.
     const scale = side / Math.max(img.width, img.height);
-    if (passOpts.tiles && scale <= 0.5 && result.faces.some((f) => Math.min(f.box[2], f.box[3]) * scale < passOpts.smallFace)) {
+    if (passOpts.tiles && wantsTilesPass(result.faces, scale, passOpts.smallFace)) {
       await timed('tiles', side, (own) => this.#tilesPass(img, side, scale, passOpts.smallFace, own));
       result = selectFromSet(set, img, select);
     }
 
-    if (passOpts.turned && result.faces.length === 0) {
+    if (passOpts.turned && wantsTurnedPasses(result.faces)) {
       // The turned passes turn the whole square input (made once, only on this rare path).
       let square: Float32Array | undefined;
       const squareUpright = () => (square ??= letterboxRgb(img, side).tensor);
-      // 90° and 270° both run and the better one wins: an upside-down face in the wrong one is
-      // sometimes found too, with landmarks that would be upside down. 180° only if both fail.
+      // 90° and 270° both run and the better one wins; 180° only if both fail (chooseTurnedPass).
       const turnedPass = async (turns: QuarterTurns): Promise<{ own: CandidateSet; best: number }> => {
         let own: CandidateSet = { boxes: [], scores: [], turns: [] };
         await timed(`turned${turns * 90}`, side, async (o) => {
@@ -340,8 +338,8 @@ export class FaceDetector {
       };
       const quarter = await turnedPass(1);
       const threeQuarters = await turnedPass(3);
-      let chosen = quarter.best >= threeQuarters.best ? quarter : threeQuarters;
-      if (chosen.best === 0) chosen = await turnedPass(2);
+      const choice = chooseTurnedPass(quarter.best, threeQuarters.best);
+      const chosen = choice === 'half' ? await turnedPass(2) : choice === 'quarter' ? quarter : threeQuarters;
       if (chosen.best > 0) {
         set.boxes.push(...chosen.own.boxes);
         set.scores.push(...chosen.own.scores);

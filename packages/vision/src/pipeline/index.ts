@@ -21,6 +21,7 @@ export {
 export {
   FaceDetector, selectFaces, ssdInputSide, ssdInputExtent, detectStrategy, SSD_MIN_INPUT, type DetectorKind, type SsdInputExtent, type DetectorOptions, type DetectPassOptions, type Detection, type FoundFace,
 } from './detector.js';
+export { wantsPaddedPass, wantsTilesPass, wantsTurnedPasses, chooseTurnedPass, type FoundBox } from './detect-passes.js';
 export { Embedder, EMBEDDING_DIMS } from './embedder.js';
 export { alignFaces, encodeChips, decodeChips, CHIP_SIZE, CHIP_PADDING } from './chips.js';
 export { detectVersionInfo, embedVersionInfo, pipelineVersion, detectorModel, faceChecksTag, type DetectSettings } from './versions.js';
