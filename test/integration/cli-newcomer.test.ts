@@ -72,7 +72,7 @@ test('facepipe up on a port another program holds: a clear error, nothing starte
     assert.ok(!existsSync(join(cwd, '.facepipe', 'deployment.json')), 'no deployment was started');
     assert.ok(!existsSync(join(cwd, '.facepipe', 'port')), 'a port that could not be had is not kept');
     // The data dir's kept port, held by another program: the message says where it is kept.
-    mkdirSync(join(cwd, '.facepipe'));
+    mkdirSync(join(cwd, '.facepipe'), { recursive: true, mode: 0o700 }); // owner-only, as up makes it
     writeFileSync(join(cwd, '.facepipe', 'port'), `${port}\n`);
     const kept = await runCli(['up'], { cwd });
     assert.equal(kept.code, 2, kept.stderr);

@@ -96,7 +96,7 @@ function faceIndexTests(): void {
     try {
       const again = await migrate(pool);
       assert.deepEqual(again.applied, []);
-      assert.equal(again.version, 1);
+      assert.equal(again.version, 2);
       const { rows } = await pool.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'faces' AND indexdef LIKE '%hnsw%' ORDER BY indexname`);
       assert.deepEqual(rows.map((r) => r.indexname), ['faces_embedding_hnsw', 'faces_reference_hnsw']);
     } finally {

@@ -513,6 +513,10 @@ describe('the face index over HTTP', { skip }, () => {
   test('every face index route answered a success and an error here, each as /openapi.json describes', async () => {
     assertError(await call('GET', '/v1/people?hidden=maybe'), 400, 'BAD_REQUEST');
     assertError(await call('GET', '/v1/clusters', undefined, {}), 401, 'UNAUTHORIZED');
+    // The erasure log (its entries are tested in erasure.test.ts): listed with the admin scope only.
+    const log = await call('GET', '/v1/erasures');
+    assert.equal(log.status, 200, JSON.stringify(log.json));
+    assertError(await call('GET', '/v1/erasures', undefined, keys.read), 403, 'FORBIDDEN');
     assert.deepEqual(contract.uncovered(['library']), []);
   });
 });

@@ -348,7 +348,15 @@ describe('upload API on a live pipeline', { skip }, () => {
       assert.equal(res.status, status, `${what}: ${JSON.stringify(res.json)}`);
       isShape(res.json, code, what);
     }
-    assert.equal((await call('DELETE', `/v1/images/${'0'.repeat(64)}`)).headers.get('allow'), 'GET, HEAD');
+    const wrongMethod = await call('PUT', `/v1/images/${'0'.repeat(64)}`);
+    assert.equal(wrongMethod.status, 405);
+    assert.match(wrongMethod.headers.get('allow') ?? '', /DELETE.*GET|GET.*DELETE/);
+    const eraseUnknown = await call('DELETE', `/v1/images/${'0'.repeat(64)}`);
+    assert.equal(eraseUnknown.status, 200, 'erasing what is not stored is fine (found: false)');
+    assert.equal(eraseUnknown.json.found, false);
+    const badErase = await call('DELETE', '/v1/images/not-an-image-id');
+    assert.equal(badErase.status, 400);
+    isShape(badErase.json, 'BAD_REQUEST', 'erase with a bad id');
     const fields = new FormData();
     for (let i = 0; i < 10; i++) fields.append('externalId', `id-${i}`);
     fields.append('file', new Blob([new Uint8Array(bytesOf(photos.obama))]), 'obama.jpg');
