@@ -8,6 +8,7 @@ import { startService, type RunningService } from '@facepipe/service';
 import { dataPath, missingData } from '../helpers/data.js';
 import { startLivePipeline, type LivePipeline } from '../helpers/live-pipeline.js';
 import { OpenApiContract } from '../helpers/openapi-contract.js';
+import { apiCaller } from '../helpers/api-call.js';
 
 // Erasure on the real stack (redis-server, the S3-protocol server, PGlite, the real models): an
 // image, a person with their photos, and a person's faces only are erased; then every S3 key and
@@ -27,18 +28,7 @@ let pipeline: LivePipeline;
 let service: RunningService;
 let contract: OpenApiContract;
 
-async function call(method: string, path: string, body?: FormData | object, headers: Record<string, string> = auth): Promise<{ status: number; json: any }> {
-  const init: RequestInit = { method, headers: { ...headers } };
-  if (body instanceof FormData) init.body = body;
-  else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    (init.headers as Record<string, string>)['content-type'] = 'application/json';
-  }
-  const res = await fetch(`${service.url}${path}`, init);
-  const text = await res.text();
-  contract?.check(method, path, res.status, res.headers.get('content-type'), text);
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const call = apiCaller(() => service.url, () => contract, auth);
 
 function form(files: string[]): FormData {
   const f = new FormData();

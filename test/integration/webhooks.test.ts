@@ -7,6 +7,7 @@ import { startService, verifyWebhook, WebhookWorker, type RunningService } from 
 import { dataPath, missingData } from '../helpers/data.js';
 import { startLivePipeline, type LivePipeline } from '../helpers/live-pipeline.js';
 import { OpenApiContract } from '../helpers/openapi-contract.js';
+import { apiCaller } from '../helpers/api-call.js';
 
 // Webhooks on the real pipeline (redis-server, the S3-protocol server, PGlite, the real models)
 // and a real HTTP receiver on loopback: a signed batch-finished call that succeeds on the third
@@ -36,18 +37,7 @@ const received: Received[] = [];
 /** Per receiver path: how many more calls to refuse with 500 (-1: refuse all). */
 const refuse = new Map<string, number>();
 
-async function call(method: string, path: string, body?: FormData | object, headers: Record<string, string> = auth): Promise<{ status: number; json: any }> {
-  const init: RequestInit = { method, headers: { ...headers } };
-  if (body instanceof FormData) init.body = body;
-  else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    (init.headers as Record<string, string>)['content-type'] = 'application/json';
-  }
-  const res = await fetch(`${service.url}${path}`, init);
-  const text = await res.text();
-  contract?.check(method, path, res.status, res.headers.get('content-type'), text);
-  return { status: res.status, json: JSON.parse(text) };
-}
+const call = apiCaller(() => service.url, () => contract, auth);
 
 const upload = (rel: string) => {
   const f = new FormData();
