@@ -236,7 +236,11 @@ describe('disk full: a condition, not a crash', { skip: skipReason, timeout: 600
     const killedAt = performance.now();
     // A zombie (exited, not yet reaped by whoever inherited it) counts as gone.
     const running = (pid: number) => processAlive(pid) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    await waitFor('the children to exit', async () => !children.some((pid) => { try { return running(pid); } catch { return false; } }), 15_000);
+    const alive = () => children.filter((pid) => { try { return running(pid); } catch { return false; } });
+    await waitFor('the children to exit', async () => alive().length === 0, 30_000).catch((err: Error) => {
+      const left = alive().map((pid) => { try { return `${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim()}`; } catch { return `${pid}`; } });
+      throw new Error(`${err.message}: still running ${left.join('; ')}`);
+    });
     t.diagnostic(`children gone ${Math.round(performance.now() - killedAt)} ms after kill -9`);
     rmSync(join(dataDir, 'deployment.json'), { force: true });
   });

@@ -43,8 +43,8 @@ export function installShutdown(options: {
 }
 
 /**
- * Stops this process (SIGTERM to itself: the graceful path) once the process named by
- * FACEPIPE_PARENT_PID is gone — a local deployment killed with -9 takes its workers with it
+ * Stops this process (SIGTERM to itself: the graceful path, then after 5 intervals a second
+ * SIGTERM: the forced one) once the process named by FACEPIPE_PARENT_PID is gone — a local deployment killed with -9 takes its workers with it
  * instead of leaving them as orphans. Polls every `intervalMs`; does nothing without the variable.
  */
 export function watchParent(log: Logger, env: Record<string, string | undefined> = process.env, intervalMs = 1000): () => void {
@@ -60,6 +60,9 @@ export function watchParent(log: Logger, env: Record<string, string | undefined>
     process.stderr.on('error', ignore);
     log.warn('the deployment process that started this worker is gone; stopping', { parentPid: parent });
     process.kill(process.pid, 'SIGTERM');
+    // The deployment's Redis went with it, so active jobs may never be able to finish: after a
+    // short grace the second signal takes the forced path (their locks lapse; nothing is lost).
+    setTimeout(() => process.kill(process.pid, 'SIGTERM'), 5 * intervalMs).unref();
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
