@@ -4,23 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultNamingRule, EmbeddedDatabase, FaceIndex, FaceLibrary, type FaceIndexRepositories, type FaceToIndex } from '@facepipe/face-index';
-import { gaussian, seededRandom } from '../helpers/random.js';
+import { embeddingSpace } from '../helpers/random.js';
 
 // Clusters with whole-group support, cannot-link, the quality gate, incremental = rebuild, and
 // suggestions answered, on the embedded database over its socket (synthetic, seeded 128-d).
 
-const random = seededRandom(5);
-const gauss = gaussian(random);
-const unit = () => {
-  const v = Array.from({ length: 128 }, gauss);
-  const n = Math.hypot(...v);
-  return v.map((x) => x / n);
-};
-const around = (c: number[], r: number) => {
-  const u = unit();
-  return c.map((x, i) => x + u[i]! * r);
-};
-const along = (a: number[], b: number[], t: number) => a.map((x, i) => x + (b[i]! - x) * t);
+const { unit, around, along } = embeddingSpace(5);
 
 let dir: string;
 let db: EmbeddedDatabase;

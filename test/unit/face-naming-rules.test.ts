@@ -3,23 +3,11 @@ import assert from 'node:assert/strict';
 import {
   classicNearest, clusterInMemory, dbscan, decideName, euclidean, exactNeighbourhoods, namingThreshold, qualityFailure, type ClusterFace, type ExampleHit,
 } from '@facepipe/face-index';
-import { gaussian, seededRandom } from '../helpers/random.js';
+import { embeddingSpace } from '../helpers/random.js';
 
 // The naming rule, the supported clustering and the quality gate on synthetic 128-d vectors.
 
-const random = seededRandom(11);
-const gauss = gaussian(random);
-const unit = () => {
-  const v = Array.from({ length: 128 }, gauss);
-  const n = Math.hypot(...v);
-  return v.map((x) => x / n);
-};
-/** A point at about `r` from `c` in a random direction. */
-const around = (c: number[], r: number) => {
-  const u = unit();
-  return c.map((x, i) => x + u[i]! * r);
-};
-const along = (a: number[], b: number[], t: number) => a.map((x, i) => x + (b[i]! - x) * t);
+const { unit, around, along } = embeddingSpace(11);
 
 test('strangers stay unnamed: one look-alike example is not evidence; several agreeing examples are', () => {
   // 20 people, 5 examples each, spread 0.3 around their centre; centres far apart.

@@ -14,3 +14,4 @@ export type {
   Box, Point, DetectVersionInfo, EmbedVersionInfo, DetectedFace, DetectPassTiming, RejectedFace, RejectionReason, FaceQuality,
 } from './results/documents.js';
 export { versionTag } from './storage/keys.js';
+export { processAlive } from './runtime/process-alive.js';

@@ -1,5 +1,6 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive } from '@facepipe/core/light';
 
 /** `<data-dir>/deployment.json`: how to reach a local deployment started by `facepipe up`. */
 export interface DeploymentRecord {
@@ -48,16 +49,8 @@ export function removeDeploymentRecord(dataDir: string): void {
   rmSync(deploymentFilePath(dataDir), { force: true });
 }
 
-/** Whether a process with this id exists (signal 0 checks without sending anything). */
-export function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** Whether a process with this id exists (core's check, re-exported for the CLI and tests). */
+export { processAlive };
 
 /** The running, ready deployment of `dataDir`, if there is one. */
 export function runningDeployment(dataDir: string): DeploymentRecord | undefined {

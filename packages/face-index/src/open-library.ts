@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { processAlive } from '@facepipe/core/light';
 import { join, resolve } from 'node:path';
 import { EmbeddedDatabase, runningEmbeddedDatabase } from './embedded-database.js';
 import { FaceIndex } from './face-index.js';
@@ -89,19 +90,10 @@ export function deploymentDatabaseUrl(dataDir: string): string | undefined {
     const doc = JSON.parse(readFileSync(join(dataDir, 'deployment.json'), 'utf8')) as { state?: unknown; pid?: unknown; DATABASE_URL?: unknown; env?: { DATABASE_URL?: unknown } };
     // Only a deployment that is up and whose process lives (devstack's DeploymentRecord).
     if (doc.state !== undefined && doc.state !== 'ready') return undefined;
-    if (typeof doc.pid === 'number' && !alive(doc.pid)) return undefined;
+    if (typeof doc.pid === 'number' && !processAlive(doc.pid)) return undefined;
     const url = doc.DATABASE_URL ?? doc.env?.DATABASE_URL;
     return typeof url === 'string' && url !== '' ? url : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

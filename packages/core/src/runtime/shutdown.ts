@@ -1,4 +1,5 @@
 import type { Logger } from '../logging/index.js';
+import { processAlive } from './process-alive.js';
 
 /**
  * Two-stage shutdown: the first SIGTERM/SIGINT runs `graceful` (stop taking jobs, let active ones
@@ -15,7 +16,9 @@ export function installShutdown(options: {
   let stage = 0;
   const forceExit = async (reason: string) => {
     options.log.warn('forcing shutdown', { reason });
-    await options.force().catch(() => undefined);
+    // Forced means bounded: a close that waits on something gone (Redis, a model thread) must not keep the process.
+    const bound = new Promise((resolve) => setTimeout(resolve, 5000).unref());
+    await Promise.race([options.force().catch(() => undefined), bound]);
     process.exit(1);
   };
   const onSignal = (signal: NodeJS.Signals) => {
@@ -54,7 +57,7 @@ export function watchParent(log: Logger, env: Record<string, string | undefined>
   // turn the graceful stop into a crash.
   const ignore = () => undefined;
   const timer = setInterval(() => {
-    if (process.ppid === parent && parentAlive(parent)) return;
+    if (process.ppid === parent && processAlive(parent)) return;
     clearInterval(timer);
     process.stdout.on('error', ignore);
     process.stderr.on('error', ignore);
@@ -66,13 +69,4 @@ export function watchParent(log: Logger, env: Record<string, string | undefined>
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
-}
-
-function parentAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
