@@ -80,7 +80,7 @@ async function waitForImages(ids: string[], timeoutMs = 240_000): Promise<ImageS
   return out;
 }
 
-type Line = { file: string; imageId: string; faces?: { box: number[]; score: number; match: { name: string | null; distance: number | null }; cluster: string | null }[]; error?: unknown };
+type Line = { file: string; imageId: string; faces?: { box: number[]; score: number; match: { name: string | null; distance: number | null }; cluster: string | null; suggestion?: { name: string; distance: number } }[]; error?: unknown };
 
 async function resultLines(url: string, batch: string): Promise<Line[]> {
   const res = await fetch(`${url}/v1/batches/${batch}/results`, { headers: auth });
@@ -173,6 +173,16 @@ describe('the face index over HTTP', { skip }, () => {
     const named = lines.flatMap((l) => (l.faces ?? []).filter((f) => f.match.name === person));
     assert.ok(named.length >= 3, JSON.stringify(lines));
     assert.ok(named.every((f) => f.cluster === null), 'a named face is in no cluster');
+    // A caller's stricter threshold: automatic names beyond it become suggestions, given ones stay.
+    const strict = await fetch(`${service.url}/v1/batches/${batchId}/results?threshold=0`, { headers: auth });
+    assert.equal(strict.status, 200);
+    const strictLines = (await strict.text()).trim().split('\n').map((l) => JSON.parse(l) as Line);
+    const nameOrSuggestion = (l: Line) => (l.faces ?? []).map((f) => f.match.name ?? f.suggestion?.name ?? null);
+    assert.deepEqual(strictLines.map(nameOrSuggestion), lines.map(nameOrSuggestion));
+    assert.ok(strictLines.flatMap((l) => l.faces ?? []).filter((f) => f.match.name === person).length >= 3, 'names given by naming the cluster are kept');
+    const loose = await fetch(`${service.url}/v1/batches/${batchId}/results?threshold=4`, { headers: auth });
+    assert.deepEqual((await loose.text()).trim().split('\n').map((l) => JSON.parse(l) as Line), lines);
+    assertError(await call('GET', `/v1/batches/${batchId}/results?threshold=near`), 400, 'BAD_REQUEST');
     // A change made straight in the index (as another process would), no result document rewritten.
     const index = await FaceIndex.connect({ url: pipeline.config.database.url! });
     try {
