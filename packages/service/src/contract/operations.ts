@@ -93,7 +93,7 @@ export const images = {
       413: json(z.union([uploadResult, errorSchema]), 'Over FACEPIPE_UPLOAD_MAX_BYTES / FACEPIPE_MAX_PIXELS (FILE_TOO_LARGE, IMAGE_TOO_LARGE) or too many files or parts (TOO_MANY_FILES, TOO_MANY_PARTS)'),
       415: json(z.union([uploadResult, errorSchema]), 'Not an image (NOT_AN_IMAGE, UNSUPPORTED_FORMAT), or not multipart/form-data (NOT_MULTIPART)'),
       422: json(uploadResult, 'An unreadable image (EMPTY_INPUT, TRUNCATED_IMAGE, CORRUPT_IMAGE)'),
-      503: error('The detect queue is full (QUEUE_FULL, with Retry-After) or storage is down'),
+      503: error('Admission is held back (with Retry-After): a queue at its bound (QUEUE_FULL) or a full data dir (STORAGE_FULL); or storage is down'),
     },
   }),
   status: operation({
@@ -192,10 +192,15 @@ export const batches = {
     description:
       'Each line is `{"file","imageId","faces":[{"box","score","match":{"name","distance"},"cluster"}]}`, or `{"file","imageId"?,"error":{"code","message"}}` for an input that could not be used. ' +
       "With a face index (DATABASE_URL), names and clusters come from the index as it is now (a cluster named or a person renamed since the image was processed shows); `cluster` is the id of the face's group of similar unnamed faces (`GET /v1/clusters`), or null when the face is named or in no group. " +
-      'Without a face index, names come from the result documents and `cluster` is null.',
+      'Without a face index, names come from the result documents and `cluster` is null. ' +
+      'With `threshold`, a face named automatically farther than it answers `match.name: null` and the name as `suggestion` (names given by hand, by enrollment or by naming a cluster are kept).',
     params: batchParams,
+    query: z.object({
+      threshold: threshold.optional().describe("Names only at this distance or nearer (stricter than the deployment's naming); default: the names as the deployment decided them"),
+    }),
     responses: {
       200: { description: 'NDJSON, one ResultLine per input', contentType: 'application/x-ndjson', schema: resultLine },
+      400: error('A bad threshold (BAD_REQUEST, names the field)'),
       404: error('No such batch'),
       503: error('DATABASE_URL is set but the face index does not answer (DATABASE_UNAVAILABLE)'),
     },
@@ -221,7 +226,7 @@ export const enroll = operation({
     413: json(z.union([uploadResult, errorSchema]), 'Over a limit'),
     415: json(z.union([uploadResult, errorSchema]), 'Not an image, or not multipart/form-data'),
     422: json(uploadResult, 'Every photo unreadable'),
-    503: error('The detect queue is full (QUEUE_FULL, with Retry-After) or storage is down'),
+    503: error('Admission is held back (with Retry-After): a queue at its bound (QUEUE_FULL) or a full data dir (STORAGE_FULL); or storage is down'),
     504: error('The enrollment failed or was not done within its 600 s limit (TIMEOUT)'),
   },
 });
