@@ -30,8 +30,12 @@ export class ErasureCommands {
     return (await this.#eraser(true)).erasePerson(name, mode, actorOf(principal));
   }
 
-  async log(limit: number): Promise<ErasureRecord[]> {
-    return (await this.#eraser(false)).log.list(limit);
+  /** A page of the erasure log, newest first, and where the next starts (null: the last page). */
+  async log(limit: number, before?: string): Promise<{ erasures: ErasureRecord[]; nextCursor: string | null }> {
+    // One more than asked says whether another page follows.
+    const records = await (await this.#eraser(false)).log.list(limit + 1, before);
+    const page = records.slice(0, limit);
+    return { erasures: page, nextCursor: records.length > limit ? page[page.length - 1]!.id : null };
   }
 
   async #eraser(needIndex: boolean): Promise<Eraser> {

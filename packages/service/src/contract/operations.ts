@@ -297,8 +297,15 @@ export const library = {
     tag: 'library',
     scope: 'admin',
     summary: 'The erasure log, newest first: who erased what kind, when, and how much (no ids, names or face data)',
-    query: z.object({ limit: wholeNumber(1, 1000).default(100).describe('Entries to return') }),
-    responses: { 200: json(z.object({ erasures: z.array(erasureRecord) }), 'The newest entries'), 400: error('A bad limit') },
+    description: 'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null.',
+    query: z.object({
+      limit: wholeNumber(1, 1000).default(100).describe('Entries to return'),
+      cursor: z.string().regex(/^e[0-9a-z]{1,40}$/, { error: 'the nextCursor of the previous page' }).optional().describe('The `nextCursor` of the previous page'),
+    }),
+    responses: {
+      200: json(z.object({ erasures: z.array(erasureRecord), nextCursor: z.string().nullable().describe('Where the next page starts; null on the last page') }), 'A page of entries, newest first'),
+      400: error('A bad limit or cursor'),
+    },
   }),
   merge: operation({
     method: 'post',

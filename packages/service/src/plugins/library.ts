@@ -101,7 +101,7 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
     return { name: params.name, faces, nextCursor: page.length > limit ? faces[faces.length - 1]!.faceId : null };
   });
 
-  route(app, operations.erasures, async ({ query }) => ({ erasures: await erasures.log(query.limit) }));
+  route(app, operations.erasures, async ({ query }) => erasures.log(query.limit, query.cursor));
 
   // ---- clusters ----
   route(app, operations.clusters, async ({ query: { limit, cursor } }) => {
