@@ -106,7 +106,11 @@ function embedSetup(decoded: number, dims = 4) {
   const submitted: number[] = [];
   const handler = new EmbedHandler({
     store,
-    engine: { version: embedVersion, decodeChips: async () => ({ chips: new Uint8Array(decoded * 3), count: decoded }) },
+    engine: {
+      version: embedVersion,
+      decodeChips: async () => ({ chips: new Uint8Array(decoded * 3), count: decoded }),
+      encodeChipsView: async (_chips: Uint8Array, count: number) => Buffer.from(`view of ${count}`),
+    },
     batcher: {
       submit: async (_chips: Uint8Array, count: number) => {
         submitted.push(count);
@@ -135,6 +139,8 @@ test('embed: one embedding per chip under image, detect and embed versions; the 
   assert.deepEqual(doc?.embed, embedVersion);
   assert.deepEqual(submitted, [2]);
   assert.deepEqual(handed, [{ data: embedJob, version: 'emb1' }]);
+  // The display rendition, beside the exact chips (which classify deletes once the result is written).
+  assert.equal((await store.getBytes(objectKeys.chipsView(imageId, 'det1'))).toString(), 'view of 2');
 });
 
 test('embed: chips that disagree with the job’s face count fail INVALID_PAYLOAD before the model; nothing written', async () => {
@@ -156,4 +162,12 @@ test('embed: chips stored as PNG by an earlier detect worker are still read', as
 test('embed: missing chips are STORED_OBJECT_MISSING (the store\'s failure, retryable)', async () => {
   const { handler } = embedSetup(2);
   await assert.rejects(handler.handle(embedJob), (err: FacepipeError) => err.code === 'STORED_OBJECT_MISSING' && err.retryable);
+});
+
+test('embed: a repeat after classify consumed the exact chips (only the display rendition left) is done, embeds and writes nothing', async () => {
+  const { store, handed, submitted, handler } = embedSetup(2);
+  await store.put(objectKeys.chipsView(imageId, 'det1'), Buffer.from('view'));
+  assert.deepEqual(await handler.handle(embedJob), { faces: 2 });
+  assert.deepEqual([submitted, handed], [[], []]);
+  assert.equal(await store.head(objectKeys.embeddings(imageId, 'det1', 'emb1')), undefined);
 });
