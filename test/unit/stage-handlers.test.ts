@@ -102,7 +102,7 @@ test('detect: a missing original is STORED_OBJECT_MISSING (the store\'s failure,
 
 function embedSetup(decoded: number, dims = 4) {
   const store = new MemoryObjectStore();
-  const handed: { data: EmbedJobData; version: string }[] = [];
+  const handed: { data: EmbedJobData; version: string; written?: { chipsView?: true } }[] = [];
   const submitted: number[] = [];
   const handler = new EmbedHandler({
     store,
@@ -117,7 +117,7 @@ function embedSetup(decoded: number, dims = 4) {
         return Float32Array.from({ length: count * dims }, (_, i) => i / 10);
       },
     },
-    queues: { afterEmbed: async (data, version) => void handed.push({ data, version }) },
+    queues: { afterEmbed: async (data, version, written) => void handed.push({ data, version, ...(written ? { written } : {}) }) },
   });
   return { store, handed, submitted, handler };
 }
@@ -138,7 +138,7 @@ test('embed: one embedding per chip under image, detect and embed versions; the 
   );
   assert.deepEqual(doc?.embed, embedVersion);
   assert.deepEqual(submitted, [2]);
-  assert.deepEqual(handed, [{ data: embedJob, version: 'emb1' }]);
+  assert.deepEqual(handed, [{ data: embedJob, version: 'emb1', written: { chipsView: true } }]);
   // The display rendition, beside the exact chips (which classify deletes once the result is written).
   assert.equal((await store.getBytes(objectKeys.chipsView(imageId, 'det1'))).toString(), 'view of 2');
 });

@@ -39,7 +39,7 @@ export class EmbedHandler {
       store.putJson(objectKeys.embeddings(data.imageId, data.detectVersion, engine.version.tag), embedded.doc),
       store.put(objectKeys.chipsView(data.imageId, data.detectVersion), embedded.view, { contentType: 'image/webp' }),
     ]);
-    await queues.afterEmbed(data, engine.version.tag);
+    await queues.afterEmbed(data, engine.version.tag, { chipsView: true });
     ctx?.log.debug('embedded', { faces: data.faceCount });
     return { faces: data.faceCount };
   }
