@@ -438,6 +438,12 @@ describe('the face index over HTTP', { skip }, () => {
     assert.equal(every.json.everyMs, 6 * 3_600_000);
     const listed = await call('GET', '/v1/schedules');
     assert.deepEqual(listed.json.schedules.map((s: { id: string }) => s.id).sort(), ['nightly', 'often']);
+    // By next run, a page at a time: the next night's run may come before or after six hours.
+    const onePage = await call('GET', '/v1/schedules?limit=1');
+    const nextPage = await call('GET', `/v1/schedules?limit=1&cursor=${onePage.json.nextCursor}`);
+    assert.deepEqual([...onePage.json.schedules, ...nextPage.json.schedules], listed.json.schedules);
+    assert.equal(nextPage.json.nextCursor, null);
+    assertError(await call('GET', '/v1/schedules?cursor=not%20a%20cursor'), 400, 'BAD_REQUEST');
     assert.deepEqual(await call('DELETE', '/v1/schedules/nightly'), { status: 200, json: { id: 'nightly', deleted: true } });
     assertError(await call('DELETE', '/v1/schedules/nightly'), 404, 'NOT_FOUND');
     assert.deepEqual((await call('GET', '/v1/schedules')).json.schedules.map((s: { id: string }) => s.id), ['often']);

@@ -402,6 +402,14 @@ describe('upload API on a live pipeline', { skip }, () => {
     const as = (key: string, extra: Record<string, string> = {}) => ({ authorization: `Bearer ${key}`, ...extra });
     const listed = await call('GET', '/v1/keys');
     assert.deepEqual(listed.json.keys.map((k: { name: string }) => k.name).filter((n: string) => ['uploader', 'reader', 'enroller', 'ops'].includes(n)), ['uploader', 'reader', 'enroller', 'ops']);
+    // Paged as every list, oldest first: two at a time gives every key once.
+    const paged: { id: string }[] = [];
+    for (let cursor: string | null = '', pages = 0; cursor !== null && pages < 100; pages += 1) {
+      const page = await call('GET', `/v1/keys?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      paged.push(...page.json.keys);
+      cursor = page.json.nextCursor;
+    }
+    assert.deepEqual(paged, listed.json.keys);
     const listedText = JSON.stringify(listed.json);
     for (const k of [uploader, reader, people, admin]) assert.ok(!listedText.includes(k.key.slice(21)), 'no secrets listed');
     // In Redis: the sha256 of each key, never the key.

@@ -3,7 +3,7 @@ import { scheduleKinds, scheduleIdPattern } from '@facepipe/core';
 import { apiKeyScopes } from '../api-keys.js';
 import { batchKinds } from '../dashboard-batches.js';
 import { batchDetail, batchItems, overview, queueFailures, recentResult } from './dashboard-schemas.js';
-import { batchId, count, flag, imageId, wholeNumber } from './fields.js';
+import { batchId, count, flag, imageId, listPageQuery, nextCursor, wholeNumber } from './fields.js';
 import { operation, type ResponseSpec } from './operation.js';
 import {
   apiKey,
@@ -522,8 +522,10 @@ export const library = {
     path: '/v1/schedules',
     tag: 'library',
     scope: 'admin',
-    summary: 'Every scheduled re-index, by next run',
-    responses: { 200: json(z.object({ schedules: z.array(schedule) }), 'Schedules') },
+    summary: 'Every scheduled re-index, by next run, a page at a time',
+    description: 'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null.',
+    query: z.object(listPageQuery(500, 100)),
+    responses: { 200: json(z.object({ schedules: z.array(schedule), nextCursor }), 'A page of schedules'), 400: error('A bad limit or cursor') },
   }),
   deleteSchedule: operation({
     method: 'delete',
@@ -556,8 +558,10 @@ export const keys = {
     path: '/v1/keys',
     tag: 'keys',
     scope: 'admin',
-    summary: 'Every API key, without secrets',
-    responses: { 200: json(z.object({ keys: z.array(apiKey) }), 'Keys') },
+    summary: 'Every API key, without secrets, oldest first, a page at a time',
+    description: 'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null.',
+    query: z.object(listPageQuery(500, 100)),
+    responses: { 200: json(z.object({ keys: z.array(apiKey), nextCursor }), 'A page of keys'), 400: error('A bad limit or cursor') },
   }),
   revoke: operation({
     method: 'delete',
@@ -595,8 +599,10 @@ export const webhooks = {
     path: '/v1/webhooks',
     tag: 'webhooks',
     scope: 'read',
-    summary: "The calling key's webhooks, oldest first (FACEPIPE_API_TOKEN: every key's), without secrets",
-    responses: { 200: json(z.object({ webhooks: z.array(webhook) }), 'Webhooks') },
+    summary: "The calling key's webhooks, oldest first (FACEPIPE_API_TOKEN: every key's), without secrets, a page at a time",
+    description: 'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null.',
+    query: z.object(listPageQuery(500, 100)),
+    responses: { 200: json(z.object({ webhooks: z.array(webhook), nextCursor }), 'A page of webhooks'), 400: error('A bad limit or cursor') },
   }),
   remove: operation({
     method: 'delete',

@@ -3,6 +3,7 @@ import type { FaceLibrary, LibraryChange, PersonSummary } from '@facepipe/face-i
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { library as operations } from '../contract/operations.js';
 import { parseWith, route } from '../contract/request-input.js';
+import { listPage, sortableNumber } from '../list-page.js';
 import { searchLibrary, type SearchProbe } from '@facepipe/producer';
 import { ApiError } from '../api-errors.js';
 import type { LibraryAccess } from '../library-access.js';
@@ -194,7 +195,11 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
     return reply.code(201).send(info);
   });
 
-  route(app, operations.schedules, async () => ({ schedules: await schedules.list() }));
+  route(app, operations.schedules, async ({ query }) => {
+    // By next run (none: last), then id.
+    const { page, nextCursor } = listPage(await schedules.list(), (s) => `${sortableNumber(s.nextRunAt ?? Number.MAX_SAFE_INTEGER)}|${s.id}`, query.limit, query.cursor);
+    return { schedules: page, nextCursor };
+  });
 
   route(app, operations.deleteSchedule, async ({ params }) => {
     if (!(await schedules.remove(params.id))) throw new ApiError(404, 'NOT_FOUND', `no schedule ${params.id}`);
