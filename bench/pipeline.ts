@@ -20,7 +20,7 @@ import { Queue, Worker } from 'bullmq';
 import { closeRedis, createRedisConnection, loadConfig } from '@facepipe/core';
 import { FaceAnalyzer } from '@facepipe/vision';
 import { fileListItems, localFolderItems, Producer } from '@facepipe/producer';
-import { EmbeddedDatabase } from '@facepipe/face-index';
+import { EmbeddedDatabase, FaceIndex } from '@facepipe/face-index';
 import { localStageSettings, startEmbeddedS3, startLocalRedis, waitForWorkers, WorkerProcesses } from '@facepipe/devstack';
 import { testDataDir } from '../test/helpers/data.js';
 
@@ -103,13 +103,18 @@ async function throughPipeline(files: readonly string[]) {
       warmFaces += done.faces;
     }
     log('  warm; timing the batch');
+    // The face index's growth over the timed batch: its bytes per face (tables and indexes).
+    const index = database ? await FaceIndex.connect({ url: database.url }) : undefined;
+    const indexBefore = (await index?.sizeBytes()) ?? 0;
     const t0 = performance.now();
     const { batchId } = await producer.ingestItems(fileListItems(files), { purpose: 'ingest', sourceLabel: folder, concurrency: 8 });
     const batch = await producer.waitForBatch(batchId, undefined, 50);
     const seconds = (performance.now() - t0) / 1000;
     if (batch.total !== count) log(`note: pipeline saw ${batch.total} inputs, in-process ${count}`);
     const storage = await storedBytes(producer, warmImages + batch.done, warmFaces + batch.faces);
-    return { seconds, images: batch.total, faces: batch.faces, failed: batch.failed, imagesPerSecond: batch.total / seconds, facesPerSecond: batch.faces / seconds, storage };
+    const indexBytesPerFace = index ? ((await index.sizeBytes()) - indexBefore) / Math.max(batch.faces, 1) : undefined;
+    await index?.close();
+    return { seconds, images: batch.total, faces: batch.faces, failed: batch.failed, imagesPerSecond: batch.total / seconds, facesPerSecond: batch.faces / seconds, storage: { ...storage, indexBytesPerFace } };
   } finally {
     await workers.stop();
     await producer.close();
@@ -211,6 +216,7 @@ else {
       `BullMQ alone, 3 chained queues: ${chain.itemsPerSecond.toFixed(0)} items/s = ${chain.msPerItemPerHop.toFixed(3)} ms per item per hop`,
       '',
       `storage after ${pipeline.storage.images} images, ${pipeline.storage.faces} faces (warm-up batches included): derived ${(pipeline.storage.derivedBytesPerImage / 1024).toFixed(1)} KB per image, ${(pipeline.storage.derivedBytesPerFace / 1024).toFixed(1)} KB per face`,
+      ...(pipeline.storage.indexBytesPerFace !== undefined ? [`face index growth over the timed batch: ${(pipeline.storage.indexBytesPerFace / 1024).toFixed(1)} KB per face (tables and indexes, pg_database_size)`] : []),
       '| kind | objects | KB | KB per image |',
       '|---|---|---|---|',
       ...Object.entries(pipeline.storage.byKind).map(([k, v]) => `| ${k} | ${v.objects} | ${(v.bytes / 1024).toFixed(0)} | ${(v.bytes / 1024 / pipeline.storage.images).toFixed(1)} |`),
