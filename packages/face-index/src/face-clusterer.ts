@@ -42,7 +42,9 @@ export const defaultClusteringOptions: Required<ClusteringOptions> = {
  * Groups faces nobody has named and that passed the quality gate, with the whole group's support
  * (`placeFace`, clustering/supported-clustering.ts): a face joins a cluster only when several of its
  * members are near and it is near the cluster on average; two clusters merge only when their
- * average linkage is small; two faces of one photo never share a cluster. Incremental:
+ * average linkage is small; looser distances count only where no look-alike is as near (a clear
+ * join, a mutual-nearest pair, fragments of one person); two faces of one photo never share a
+ * cluster. Incremental:
  * {@link FaceClusterer.addFaces} runs per classified image inside its transaction, with HNSW
  * neighbours. {@link FaceClusterer.recluster} replays every face in arrival (id) order with the
  * same rule, so the two agree; cluster ids are kept by majority (stableClusterIds). Faces with a
