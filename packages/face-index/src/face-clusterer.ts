@@ -16,15 +16,35 @@ export interface ClusteringOptions {
   neighbourLimit?: number;
   /** A face's average linkage to a cluster is over its nearest this many members. @defaultValue 8 */
   linkageMembers?: number;
+  /** Mean distance to all of a cluster's members at which a face joins on clear evidence (no other cluster within `contextMargin`). @defaultValue 0.48 */
+  clearLinkage?: number;
+  /** Distance of a clear mutual-nearest pair that founds a cluster; average linkage of two clusters that merge as fragments of one person. @defaultValue 0.52 */
+  fragmentLinkage?: number;
+  /** How much farther any rival must be for the looser evidence to count. @defaultValue 0.08 */
+  contextMargin?: number;
+  /** Faces on each side whose neighbours decide a fragment merge. @defaultValue 4 */
+  boundaryFaces?: number;
 }
 
-export const defaultClusteringOptions: Required<ClusteringOptions> = { maxDistance: 0.5, minFaces: 2, maxLinkage: 0.4, neighbourLimit: 64, linkageMembers: 8 };
+export const defaultClusteringOptions: Required<ClusteringOptions> = {
+  maxDistance: 0.5,
+  minFaces: 2,
+  maxLinkage: 0.4,
+  neighbourLimit: 64,
+  linkageMembers: 8,
+  clearLinkage: 0.48,
+  fragmentLinkage: 0.52,
+  contextMargin: 0.08,
+  boundaryFaces: 4,
+};
 
 /**
  * Groups faces nobody has named and that passed the quality gate, with the whole group's support
  * (`placeFace`, clustering/supported-clustering.ts): a face joins a cluster only when several of its
  * members are near and it is near the cluster on average; two clusters merge only when their
- * average linkage is small; two faces of one photo never share a cluster. Incremental:
+ * average linkage is small; looser distances count only where no look-alike is as near (a clear
+ * join, a mutual-nearest pair, fragments of one person); two faces of one photo never share a
+ * cluster. Incremental:
  * {@link FaceClusterer.addFaces} runs per classified image inside its transaction, with HNSW
  * neighbours. {@link FaceClusterer.recluster} replays every face in arrival (id) order with the
  * same rule, so the two agree; cluster ids are kept by majority (stableClusterIds). Faces with a
@@ -52,12 +72,14 @@ export class FaceClusterer {
   async addFaces(embedVersion: string, faces: readonly { id: string; inserted?: boolean }[]): Promise<void> {
     if (faces.length === 0) return;
     await this.#lock();
-    const store = this.#store(embedVersion);
+    const placing = { id: '0', imageId: '' };
+    const store = this.#store(embedVersion, placing);
     for (const face of faces) {
       const state = await this.#faces.state(face.id);
       if (!state || state.personId !== null || state.personSource !== null || !state.qualityOk || state.clusterId !== null) continue;
       const own = await this.#faces.embedding(face.id);
       if (!own) continue;
+      Object.assign(placing, { id: face.id, imageId: state.imageId });
       await placeFace(store, { id: face.id, imageId: state.imageId, embedding: own.embedding }, this.#rule);
     }
   }
@@ -77,10 +99,13 @@ export class FaceClusterer {
     const faces = rows.map((r) => ({ id: r.id, imageId: r.image_id, embedding: r.embedding.slice(1, -1).split(',').map(Number) }));
     const memory = new MemoryClusterStore();
     const byId = new Map(faces.map((f) => [f.id, f]));
-    // Neighbours from the index, as the incremental step saw them: earlier faces only; clusters from memory.
+    // Neighbours from the index, as the incremental step saw them: the faces that had arrived when
+    // the face being placed did (its own id and earlier), for it and for any face whose
+    // neighbourhood the rule looks at; clusters from memory.
+    let arrived = '0';
     const replay: ClusterStore = {
       neighbours: async (face, maxDistance, limit) => {
-        const hits = await this.#faces.nearest(face.embedding, { embedVersion, limit, maxDistance, clusterable: true, excludeFaceId: face.id, beforeFaceId: face.id });
+        const hits = await this.#faces.nearest(face.embedding, { embedVersion, limit, maxDistance, clusterable: true, excludeFaceId: face.id, beforeFaceId: String(BigInt(arrived) + 1n) });
         return hits.filter((h) => byId.has(h.id)).map((h): ClusterNeighbour => ({ id: h.id, imageId: h.imageId, embedding: byId.get(h.id)!.embedding, distance: h.distance, clusterId: memory.clusterOf.get(h.id) ?? null }));
       },
       members: (id) => memory.members(id),
@@ -90,6 +115,7 @@ export class FaceClusterer {
     };
     for (const f of faces) {
       memory.add(f);
+      arrived = f.id;
       if (!memory.clusterOf.has(f.id)) await placeFace(replay, f, this.#rule);
     }
     const labelOf = new Map<string, number>();
@@ -113,13 +139,18 @@ export class FaceClusterer {
     return { faces: faces.length, clusters: byLabel.size, noise: labels.filter((l) => l < 0).length };
   }
 
-  /** The face index as a ClusterStore for one embedding version. */
-  #store(embedVersion: string): ClusterStore {
+  /**
+   * The face index as a ClusterStore for one embedding version. The later faces of the photo being
+   * placed (`placing`), written in the same step and not placed yet, are left out of every
+   * neighbourhood: the rebuild, replaying in id order, does not see them at that point either.
+   */
+  #store(embedVersion: string, placing: { id: string; imageId: string }): ClusterStore {
+    const notYet = (h: { id: string; imageId: string }) => h.imageId === placing.imageId && BigInt(h.id) > BigInt(placing.id);
     return {
       neighbours: async (face: ClusterFace, maxDistance: number, limit: number) =>
-        (await this.#faces.nearest(face.embedding, { embedVersion, limit, maxDistance, clusterable: true, excludeFaceId: face.id, withEmbedding: true })).map(
-          (h): ClusterNeighbour => ({ id: h.id, imageId: h.imageId, embedding: h.embedding!, distance: h.distance, clusterId: h.clusterId }),
-        ),
+        (await this.#faces.nearest(face.embedding, { embedVersion, limit, maxDistance, clusterable: true, excludeFaceId: face.id, withEmbedding: true }))
+          .filter((h) => !notYet(h))
+          .map((h): ClusterNeighbour => ({ id: h.id, imageId: h.imageId, embedding: h.embedding!, distance: h.distance, clusterId: h.clusterId })),
       members: (id) => this.#faces.clusterMembers(id),
       create: async (ids) => {
         const id = await this.#clusters.create(embedVersion);
