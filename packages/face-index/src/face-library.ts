@@ -441,7 +441,15 @@ export class FaceLibrary {
   }
 
   async #audit(r: FaceIndexRepositories, by: Actor, action: PeopleAction, summary: string, undo: UndoSteps, personIds: string[], imageIds: string[]): Promise<void> {
-    await r.audit.record({ actor: by ?? 'local', action, summary, undo, personIds, imageIds });
+    // Every image and person the entry mentions, so an erasure of any of them finds it.
+    const mentioned = { imageIds: new Set(imageIds), personIds: new Set(personIds) };
+    JSON.stringify(undo, (key, value: unknown) => {
+      if (key === 'imageId' && typeof value === 'string') mentioned.imageIds.add(value);
+      if ((key === 'personId' || key === 'suggestedPersonId') && typeof value === 'string') mentioned.personIds.add(value);
+      return value;
+    });
+    for (const p of undo.recreate ?? []) mentioned.personIds.add(p.id);
+    await r.audit.record({ actor: by ?? 'local', action, summary, undo, personIds: [...mentioned.personIds], imageIds: [...mentioned.imageIds] });
   }
 
   async #person(r: FaceIndexRepositories, name: string): Promise<Person> {

@@ -205,8 +205,9 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
   });
 
   await app.register(probesPlugin, { log, metrics, serviceMetrics, ready });
-  const erasures = new ErasureCommands({ store, redis, prefix: config.redis.prefix, queues, access, log: producer.ctx.log });
-  await app.register(imagesPlugin, { reads: reads.images, uploads, erasures, maxFiles, maxBytes, renditions: new ImageRenditions({ maxPixels: config.detect.maxPixels }) });
+  const renditions = new ImageRenditions({ maxPixels: config.detect.maxPixels });
+  const erasures = new ErasureCommands({ store, redis, prefix: config.redis.prefix, queues, access, log: producer.ctx.log, renditions });
+  await app.register(imagesPlugin, { reads: reads.images, uploads, erasures, maxFiles, maxBytes, renditions });
   await app.register(batchesPlugin, { reads: reads.batches, commands: new BatchCommands(tracker, log) });
   await app.register(peoplePlugin, { uploads, enrollments, maxFiles, maxBytes, enrollWaitMs: options.enrollWaitMs });
   await app.register(keysPlugin, { keys, log });

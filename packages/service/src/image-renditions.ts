@@ -49,6 +49,12 @@ export class ImageRenditions {
     return out;
   }
 
+  /** Drops every rendition. */
+  clear(): void {
+    this.#cache.clear();
+    this.#bytes = 0;
+  }
+
   /** Drops an image's rendition (it was erased). */
   forget(imageId: string): void {
     const had = this.#cache.get(imageId);

@@ -50,7 +50,6 @@ export const imagesPlugin: FastifyPluginAsync<ImagesPluginOptions> = async (app,
 
   route(app, images.erase, async ({ params: { id } }, request) => {
     const { record } = await erasures.eraseImage(id, request.principal);
-    renditions.forget(id);
     return { imageId: id, erased: true as const, found: record.counts.images > 0, erasure: record };
   });
 
