@@ -418,8 +418,16 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
         void (reply === false ? d.dismiss() : d.accept(typeof reply === 'string' ? reply : undefined));
       });
     const undo = async (action: string) => {
+      // A fresh notice, so the one waited for is this undo's (whichever way it went).
+      await page.evaluate(() => {
+        const box = document.getElementById('notice')!;
+        box.hidden = true;
+        box.textContent = '';
+        delete box.dataset.outcome;
+      });
       await page.click(`#people-audit li[data-action="${action}"] button[data-action=undo]`);
-      await page.waitForSelector('#notice[data-outcome=ok]:has-text("Undone")');
+      await page.waitForSelector('#notice[data-outcome]');
+      assert.match((await page.textContent('#notice')) ?? '', /^Undone: /, `undo ${action}`);
       await page.waitForSelector(`#people-audit li[data-action="${action}"][data-undone=true]`);
     };
     await page.goto(`${service.url}/dashboard#people`);
