@@ -99,7 +99,7 @@ let mainBatch: Uploaded;
 
 describe('the dashboard in a headless browser, on a pipeline that processed real photos', { skip }, () => {
   before(async () => {
-    pipeline = await startLivePipeline({ FACEPIPE_API_TOKEN: token, FACEPIPE_JOB_ATTEMPTS: '1' });
+    pipeline = await startLivePipeline({ FACEPIPE_API_TOKEN: token, FACEPIPE_JOB_ATTEMPTS: '1', FACEPIPE_LOG_LEVEL: 'error' });
     service = await startService({ config: pipeline.config, host: '127.0.0.1', port: 0 });
     await upload(service.url, `/v1/people/${encodeURIComponent('Barack Obama')}/images`, [{ rel: enroll[0] }]);
     await upload(service.url, `/v1/people/${encodeURIComponent('Kit Harington')}/images`, [{ rel: enroll[1] }]);
