@@ -376,7 +376,7 @@ export class FaceRepository {
     const images = new Set<string>();
     for (const p of priors) {
       if (p.clusterId !== null) {
-        await this.db.query('INSERT INTO clusters (id, embed_version) SELECT $1, embed_version FROM faces WHERE id = $2 ON CONFLICT (id) DO NOTHING', [p.clusterId, p.id]);
+        await this.db.query('INSERT INTO clusters (id, embed_version) SELECT $1::bigint, embed_version FROM faces WHERE id = $2::bigint ON CONFLICT (id) DO NOTHING', [p.clusterId, p.id]);
       }
       const person = (id: string | null) => (id === null ? null : (personIds.get(id) ?? id));
       const { rows } = await this.db.query<{ image_id: string }>(

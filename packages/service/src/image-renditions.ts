@@ -41,7 +41,10 @@ export class ImageRenditions {
     }
     let making = this.#making.get(imageId);
     if (!making) {
-      making = this.#make(await original()).finally(() => this.#making.delete(imageId));
+      // Registered before the first await, so a second request for the image waits for this one.
+      making = original()
+        .then((bytes) => this.#make(bytes))
+        .finally(() => this.#making.delete(imageId));
       this.#making.set(imageId, making);
     }
     const out = await making;
