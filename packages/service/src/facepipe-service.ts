@@ -19,6 +19,7 @@ import { batchesPlugin } from './plugins/batches.js';
 import { dashboardPlugin, dashboardPublicPaths } from './plugins/dashboard.js';
 import { clientErrorHandler, errorsPlugin, frameworkErrors } from './plugins/errors.js';
 import { imagesPlugin } from './plugins/images.js';
+import { ImageRenditions } from './image-renditions.js';
 import { webhooksPlugin } from './plugins/webhooks.js';
 import { WebhookStore } from './webhooks/webhook-store.js';
 import { keysPlugin } from './plugins/keys.js';
@@ -212,8 +213,9 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
   });
 
   await app.register(probesPlugin, { log, metrics, serviceMetrics, ready });
-  const erasures = new ErasureCommands({ store, redis, prefix: config.redis.prefix, queues, access, log: producer.ctx.log });
-  await app.register(imagesPlugin, { reads: reads.images, uploads, erasures, maxFiles, maxBytes });
+  const renditions = new ImageRenditions({ maxPixels: config.detect.maxPixels });
+  const erasures = new ErasureCommands({ store, redis, prefix: config.redis.prefix, queues, access, log: producer.ctx.log, renditions });
+  await app.register(imagesPlugin, { reads: reads.images, uploads, erasures, maxFiles, maxBytes, renditions });
   await app.register(batchesPlugin, { reads: reads.batches, commands: new BatchCommands(tracker, log) });
   await app.register(peoplePlugin, { uploads, enrollments, maxFiles, maxBytes, enrollWaitMs: options.enrollWaitMs });
   await app.register(keysPlugin, { keys, log });
