@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BatchInfo } from '@facepipe/core';
-import { BatchRates, batchKind, batchView, dashboardAlerts, groupSmallUploads, type DashboardBatch } from '@facepipe/service';
+import { BatchRates, batchKind, batchView, dashboardAlerts, groupSmallUploads, itemFace, type DashboardBatch } from '@facepipe/service';
 
 const info = (over: Partial<BatchInfo> = {}): BatchInfo => ({
   id: 'b1',
@@ -138,4 +138,13 @@ test('alerts: admission held back names the stage; a cut-short batch says how to
   assert.equal(cut?.kind, 'not-admitted');
   assert.equal(cut?.batchId, 'b1');
   assert.match(cut!.message, /cut short after 411 inputs.*finish it with: facepipe ingest \/photos --resume b1$/);
+});
+
+test('a face named through its cluster shows as named (not unknown); a hand label as hand; a match as auto', () => {
+  const face = (name: string | null, matchName: string | null, label?: string) =>
+    ({ index: 0, box: [0, 0, 1, 1], cropIndex: 0, name, match: { name: matchName, distance: matchName ? 0.4 : 0.7 }, ...(label ? { label: { name: label, at: 'now' } } : {}) }) as unknown as Parameters<typeof itemFace>[0];
+  assert.deepEqual(
+    [face('Rose', null), face('Rose', 'Rose'), face('Kit', 'Rose', 'Kit'), face(null, null)].map((f) => itemFace(f).naming),
+    ['named', 'auto', 'hand', 'unknown'],
+  );
 });

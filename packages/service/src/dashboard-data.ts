@@ -278,8 +278,10 @@ function queuesOf(kind: BatchKind): readonly QueueName[] {
 
 const pick = (info: { retryable: boolean; summary: string }) => ({ retryable: info.retryable, summary: info.summary });
 
-function itemFace(f: ResultFace): ItemFace {
-  const naming = f.label ? 'hand' : f.match.name ? 'auto' : 'unknown';
+/** A result face as the dashboard shows it: the name and how it was given. */
+export function itemFace(f: ResultFace): ItemFace {
+  // A face named through its cluster (or an enrollment) has a name but no automatic match.
+  const naming = f.label ? 'hand' : f.name !== null && f.name === f.match.name ? 'auto' : f.name !== null ? 'named' : 'unknown';
   return { box: f.box, cropIndex: f.cropIndex, name: f.label?.name ?? f.name, naming, matchName: f.match.name, distance: f.match.distance };
 }
 

@@ -8,7 +8,7 @@ export { UploadSlots } from './upload-slots.js';
 export { AuthFailureLimiter, type AuthFailureLimiterOptions } from './auth-failure-limiter.js';
 export { Uploads, type UploadedFile, type UploadResult, type UploadPart } from './uploads.js';
 export { batchProgress, percentile, summarise, type BatchProgress } from './progress.js';
-export { perMinute, DashboardData, recentMinutes, type DashboardSources, type Overview, type QueueOverview } from './dashboard-data.js';
+export { itemFace, perMinute, DashboardData, recentMinutes, type DashboardSources, type Overview, type QueueOverview } from './dashboard-data.js';
 export { imageStatus, type ImageStatus, type ImageStatusSources } from './image-status.js';
 export { openApiDocument, generateOpenApi } from './contract/openapi.js';
 export * as contract from './contract/operations.js';

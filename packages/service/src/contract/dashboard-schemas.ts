@@ -92,7 +92,7 @@ const itemFace = z.object({
   box: boxSchema,
   cropIndex: count,
   name: z.string().nullable(),
-  naming: z.enum(['hand', 'auto', 'unknown']),
+  naming: z.enum(['hand', 'named', 'auto', 'unknown']),
   matchName: z.string().nullable(),
   distance: z.number().nullable(),
 });

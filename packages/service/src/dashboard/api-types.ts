@@ -122,8 +122,12 @@ export interface BatchDetail {
   failures: CodeCount[];
 }
 
-/** How a face got the name shown: `hand`: a person named it (label); `auto`: the nearest enrolled face; `unknown`: no match within tolerance. */
-export type Naming = 'hand' | 'auto' | 'unknown';
+/**
+ * How a face got the name shown: `hand`: a person named this face (label); `named`: a person
+ * named its cluster, enrolled it or moved it to someone; `auto`: the naming rule matched it to a
+ * person's examples; `unknown`: no name.
+ */
+export type Naming = 'hand' | 'named' | 'auto' | 'unknown';
 
 /** One face of a batch item: the name shown and how it was given. */
 export interface ItemFace {

@@ -349,9 +349,16 @@ function renderFailures(queues: QueueFailures[]): void {
 // ---- pictures ----
 
 function faceLabel(f: Face): HTMLElement {
-  const title = f.naming === 'hand' ? `named by hand${f.matchName && f.matchName !== f.name ? ` (automatic match: ${f.matchName})` : ''}` : f.naming === 'auto' ? 'automatic match' : 'no enrolled face within the tolerance';
-  const distance = f.distance === null ? '' : ` ${f.distance.toFixed(2)}`;
-  return h('span', { class: `naming-${f.naming}`, title, dataset: { naming: f.naming } }, (f.name ?? 'unknown') + (f.naming === 'hand' ? '' : distance));
+  const title =
+    f.naming === 'hand'
+      ? `named by hand${f.matchName && f.matchName !== f.name ? ` (automatic match: ${f.matchName})` : ''}`
+      : f.naming === 'named'
+        ? 'named with its cluster or enrolled'
+        : f.naming === 'auto'
+          ? 'automatic match'
+          : 'no name: no person\'s examples near enough';
+  const distance = f.distance === null || f.naming === 'hand' || f.naming === 'named' ? '' : ` ${f.distance.toFixed(2)}`;
+  return h('span', { class: `naming-${f.naming}`, title, dataset: { naming: f.naming } }, (f.name ?? 'unknown') + distance);
 }
 
 /** The photo as a browser can show it (a JPEG rendition of TIFF, HEIC…). */
@@ -427,10 +434,22 @@ function renderPeople(data: People): void {
     box.replaceChildren(h('p', { class: 'muted' }, 'nobody enrolled yet'));
     return;
   }
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   box.replaceChildren(
-    ...data.people.map((p) =>
-      h('div', { class: 'card', dataset: { person: p.name } }, h('strong', {}, p.name), ' ', h('span', { class: 'muted' }, `${p.faces.length} enrolled`), h('div', { class: 'crops' }, ...p.faces.map((f) => chip(f.imageId, f.cropIndex, '')))),
-    ),
+    ...data.people.map((p) => {
+      // Examples: enrolled photos and faces of a cluster named for them (the face index counts
+      // both; the gallery alone knows only enrolled ones). Pictures: the enrolled faces, else the cover.
+      const examples = p.examples ?? p.faces.length;
+      const pictures = p.faces.length > 0 ? p.faces.map((f) => chip(f.imageId, f.cropIndex, '')) : p.cover ? [chip(p.cover.imageId, p.cover.face, '')] : [];
+      return h(
+        'div',
+        { class: 'card', dataset: { person: p.name } },
+        h('strong', {}, p.name),
+        ' ',
+        h('span', { class: 'muted', dataset: { counts: '' } }, `${plural(examples, 'example')}, ${plural(p.faceCount, 'face')}`),
+        h('div', { class: 'crops' }, ...pictures),
+      );
+    }),
   );
 }
 
