@@ -209,6 +209,16 @@ describe('the face index over HTTP', { skip }, () => {
     assert.equal(one.json.faceCount, entry.faceCount);
     assert.deepEqual(entry.faces, [], 'nobody is enrolled in the gallery');
     assertError(await call('GET', '/v1/people/Nobody%20Here'), 404, 'OBJECT_NOT_FOUND');
+    // Paged by name as every list: one at a time gives the same people in the same order.
+    assert.equal(list.json.nextCursor, null);
+    const oneByOne: { name: string }[] = [];
+    for (let cursor: string | null = '', pages = 0; cursor !== null && pages < 50; pages += 1) {
+      const page = await call('GET', `/v1/people?limit=1${cursor ? `&cursor=${cursor}` : ''}`, undefined, keys.read);
+      oneByOne.push(...page.json.people);
+      cursor = page.json.nextCursor;
+    }
+    assert.deepEqual(oneByOne, list.json.people);
+    assertError(await call('GET', '/v1/people?limit=0'), 400, 'BAD_REQUEST');
 
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -545,7 +555,7 @@ describe('the face index over HTTP', { skip }, () => {
       assertError({ status: res.status, json: await res.json() }, 503, 'DATABASE_UNAVAILABLE');
       const people = await fetch(`${bare.url}/v1/people`, { headers: auth });
       assert.equal(people.status, 200);
-      assert.deepEqual(await people.json(), { galleryVersion: null, people: [] });
+      assert.deepEqual(await people.json(), { galleryVersion: null, people: [], nextCursor: null });
       // Batch results still work: names from the result documents, no clusters.
       const lines = await resultLines(bare.url, batchId);
       assert.equal(lines.length, imageIds.length);

@@ -21,12 +21,12 @@ test('one parser for query values: numbers and flags read from text, a bad value
     assert.deepEqual(refusal(() => parseWith(list, { limit: bad })), { status: 400, code: 'BAD_REQUEST', message: 'limit: a whole number from 1 to 500' }, JSON.stringify(bad));
   }
   const people = contract.library.people.query;
-  assert.deepEqual(parseWith(people, {}), { hidden: false });
-  for (const yes of ['true', '1', '']) assert.deepEqual(parseWith(people, { hidden: yes }), { hidden: true });
-  for (const no of ['false', '0']) assert.deepEqual(parseWith(people, { hidden: no }), { hidden: false });
+  assert.deepEqual(parseWith(people, {}), { hidden: false, limit: 500 });
+  for (const yes of ['true', '1', '']) assert.deepEqual(parseWith(people, { hidden: yes }), { hidden: true, limit: 500 });
+  for (const no of ['false', '0']) assert.deepEqual(parseWith(people, { hidden: no }), { hidden: false, limit: 500 });
   assert.equal(refusal(() => parseWith(people, { hidden: 'maybe' })).message, 'hidden: true or false');
   assert.deepEqual(parseWith(contract.enroll.query, {}), { wait: true });
-  assert.deepEqual(parseWith(people, { hidden: 'true', other: 'ignored' }), { hidden: true }, 'unknown query parameters are ignored');
+  assert.deepEqual(parseWith(people, { hidden: 'true', other: 'ignored' }), { hidden: true, limit: 500 }, 'unknown query parameters are ignored');
 });
 
 test('JSON bodies: an unknown field, a wrong type and a missing body each say what to send', () => {

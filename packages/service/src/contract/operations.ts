@@ -254,11 +254,12 @@ export const library = {
     path: '/v1/people',
     tag: 'library',
     scope: 'read',
-    summary: 'Every person in the library with their face counts, and the enrolled faces of the gallery',
+    summary: 'The people of the library by name, with their face counts and the enrolled faces of the gallery, a page at a time',
     description:
-      'With a face index (DATABASE_URL): each person of the index with `faceCount` (faces in the library), `examples`, `hidden` and `faces` (their faces in the current gallery); people only the gallery knows follow. Without one: the gallery only.',
-    query: z.object({ hidden: flag(false).describe('Include hidden people') }),
-    responses: { 200: json(people, 'People'), 400: error('A bad hidden'), 503: error('The face index does not answer (DATABASE_UNAVAILABLE)') },
+      'With a face index (DATABASE_URL): each person of the index with `faceCount` (faces in the library), `examples`, `hidden` and `faces` (their faces in the current gallery), and people only the gallery knows. Without one: the gallery only. ' +
+      'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null.',
+    query: z.object({ hidden: flag(false).describe('Include hidden people'), ...listPageQuery(1000, 500) }),
+    responses: { 200: json(people, 'A page of people'), 400: error('A bad hidden, limit or cursor'), 503: error('The face index does not answer (DATABASE_UNAVAILABLE)') },
   }),
   person: operation({
     method: 'get',

@@ -153,6 +153,7 @@ export const people = z
         faces: z.array(enrolledFace).describe('Their enrolled faces in the current gallery'),
       }),
     ),
+    nextCursor: z.string().nullable().describe('Where the next page starts; null on the last page'),
   })
   .meta({ id: 'People' });
 

@@ -258,10 +258,11 @@ export interface PersonEntry {
   faces: { imageId: string; cropIndex: number }[];
 }
 
-/** GET /v1/people */
+/** GET /v1/people: a page of people by name. */
 export interface People {
   galleryVersion: number | null;
   people: PersonEntry[];
+  nextCursor: string | null;
 }
 
 /** GET /v1/people/{name}/faces */

@@ -747,12 +747,24 @@ function renderAudit(entries: PeopleAuditEntry[]): void {
   byId('people-audit').replaceChildren(items.length ? h('ul', {}, ...items) : h('p', { class: 'muted' }, 'no changes yet'));
 }
 
+/** Every person, through all pages of /v1/people (a page holds up to 1,000). */
+async function allPeople(hidden: boolean): Promise<People> {
+  const first = await api<People>(`/v1/people?limit=1000${hidden ? '&hidden=true' : ''}`);
+  const people = [...first.people];
+  for (let cursor = first.nextCursor; cursor !== null; ) {
+    const page = await api<People>(`/v1/people?limit=1000${hidden ? '&hidden=true' : ''}&cursor=${encodeURIComponent(cursor)}`);
+    people.push(...page.people);
+    cursor = page.nextCursor;
+  }
+  return { ...first, people, nextCursor: null };
+}
+
 async function loadPeoplePage(): Promise<void> {
   const showHidden = byId<HTMLInputElement>('show-hidden').checked;
   const [clusters, people, all, audit] = await Promise.all([
     api<{ clusters: Cluster[] }>('/v1/clusters'),
-    api<{ people: LibraryPerson[] }>(`/v1/people${showHidden ? '?hidden=true' : ''}`),
-    api<{ people: LibraryPerson[] }>('/v1/people?hidden=true'),
+    allPeople(showHidden) as Promise<{ people: LibraryPerson[] }>,
+    allPeople(true) as Promise<{ people: LibraryPerson[] }>,
     api<{ entries: PeopleAuditEntry[] }>('/v1/people-audit?limit=10'),
   ]);
   knownNames = new Set(all.people.map((p) => p.name));
@@ -822,7 +834,7 @@ async function loadFailures(): Promise<void> {
 }
 
 async function loadSlow(): Promise<void> {
-  const [recent, people] = await Promise.all([api<{ results: RecentResult[] }>('/dashboard/api/recent'), api<People>('/v1/people')]);
+  const [recent, people] = await Promise.all([api<{ results: RecentResult[] }>('/dashboard/api/recent'), allPeople(false)]);
   renderRecent(recent.results);
   renderPeople(people);
   document.body.dataset.pictures = 'true';

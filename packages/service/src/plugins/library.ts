@@ -57,7 +57,8 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
     const inIndex = new Set(listed.map((p) => p.name));
     // People only the gallery knows (no face index, or enrolled before it existed) stay listed.
     const galleryOnly = gallery.people.filter((p) => !inIndex.has(p.name)).map((p) => ({ name: p.name, faces: p.faces, faceCount: p.faces.length }));
-    return { galleryVersion: gallery.galleryVersion, people: [...listed, ...galleryOnly] };
+    const { page, nextCursor } = listPage([...listed, ...galleryOnly], (p) => p.name, query.limit, query.cursor);
+    return { galleryVersion: gallery.galleryVersion, people: page, nextCursor };
   });
 
   route(app, operations.person, async ({ params }) => summary(await access.library(), params.name));
