@@ -99,6 +99,12 @@ test('a bridge of look-alikes does not merge two people; fragments of one person
   await library.labelFace('a1', 0, null);
   await index.writeTransaction((r) => r.clusterer.recluster(EV));
   assert.deepEqual((await clustersOf(['a1']))[0], [null]);
+  // "Not this person" on a face of a cluster: it leaves the cluster, and a rebuild leaves it out.
+  await library.rejectFace('b1', 0);
+  assert.deepEqual((await clustersOf(['b1']))[0], [null]);
+  await index.writeTransaction((r) => r.clusterer.recluster(EV));
+  assert.deepEqual((await clustersOf(['b1', 'b2']))[0], [null]);
+  assert.notEqual((await clustersOf(['b2']))[0]![0], null, 'the rest of the cluster stays');
 });
 
 test('suggestions: evidence short of a name is stored, listed, and answered yes or no', async () => {

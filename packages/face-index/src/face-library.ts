@@ -192,7 +192,8 @@ export class FaceLibrary {
   /**
    * "Not this person" on a face: a face of a person leaves them (never named automatically as
    * them again; its example or hand label goes) and is clustered again; a face of a cluster
-   * leaves the cluster.
+   * leaves the cluster and stays out of automatic grouping, as a face moved to nobody by hand
+   * (a rebuild of the clusters leaves it alone; naming it by hand still works).
    */
   async rejectFace(imageId: string, faceIndex: number, by: Actor = null): Promise<{ face: FaceState; was: string | null; change: LibraryChange }> {
     return this.index.writeTransaction(async (r) => {
@@ -215,7 +216,7 @@ export class FaceLibrary {
           rejectionsAdded: [{ imageId, faceIndex, personId: face.personId }],
         }, [face.personId], [imageId]);
       } else if (face.clusterId !== null) {
-        await r.clusters.assign([face.id], null);
+        await r.faces.setPerson([face.id], null, 'hand');
         await r.clusters.deleteEmpty();
         await this.#audit(r, by, 'not-this-person', `face ${faceIndex} of ${imageId.slice(0, 12)}… left cluster ${face.clusterId}`, { faces: priors }, [], [imageId]);
       } else throw new FacepipeError('INVALID_PAYLOAD', `face ${faceIndex} of image ${imageId} has no person and no cluster`);
