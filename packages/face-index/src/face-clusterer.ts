@@ -18,6 +18,14 @@ export interface ClusteringOptions {
   linkageMembers?: number;
 }
 
+/** A clusterable face of a micro-batch as written (FaceClusterer.placeBatch). */
+export interface BatchFace extends ClusterFace {
+  /** Its row is new (false: it was in the index already, e.g. a redelivered job). */
+  inserted: boolean;
+  /** Its cluster after the write (a face already in one stays). */
+  clusterId: string | null;
+}
+
 export const defaultClusteringOptions: Required<ClusteringOptions> = { maxDistance: 0.5, minFaces: 2, maxLinkage: 0.4, neighbourLimit: 64, linkageMembers: 8 };
 
 /**
@@ -59,6 +67,98 @@ export class FaceClusterer {
       const own = await this.#faces.embedding(face.id);
       if (!own) continue;
       await placeFace(store, { id: face.id, imageId: state.imageId, embedding: own.embedding }, this.#rule);
+    }
+  }
+
+  /**
+   * {@link FaceClusterer.addFaces} for a micro-batch of images written in one transaction, with
+   * the same result as placing them image after image (a single worker's order): `faces` are the
+   * batch's clusterable faces (unnamed, passing the quality gate) as written, in arrival order.
+   * The neighbours of every face come from one statement and the reached clusters' members from
+   * another; a face's neighbours leave out the faces new in later images of the batch (not yet
+   * arrived, as one at a time), and the clusters they name are followed through this batch's own
+   * creations, assignments and merges, which also keep the loaded members up to date.
+   */
+  async placeBatch(embedVersion: string, faces: readonly BatchFace[]): Promise<void> {
+    const todo = faces.filter((f) => f.clusterId === null);
+    if (todo.length === 0) return;
+    await this.#lock();
+    const o = this.options;
+    const imageRank = new Map<string, number>();
+    for (const f of faces) if (!imageRank.has(f.imageId)) imageRank.set(f.imageId, imageRank.size);
+    const newRank = new Map(faces.filter((f) => f.inserted).map((f) => [f.id, imageRank.get(f.imageId)!]));
+    // Enough hits that, once later faces are left out, each face still has its neighbourLimit nearest.
+    const hits = await this.#faces.clusterableNeighboursOfMany(todo, embedVersion, o.neighbourLimit + newRank.size, o.neighbourLimit);
+    const known = new Map<string, ClusterFace>();
+    for (const f of faces) known.set(f.id, f);
+    for (const list of hits.values()) for (const h of list) known.set(h.id, h);
+    // This batch's changes to clusters: faces moved, clusters merged away, members now.
+    const moved = new Map<string, string>();
+    const mergedInto = new Map<string, string>();
+    const resolve = (id: string | null): string | null => {
+      let c = id;
+      while (c !== null && mergedInto.has(c)) c = mergedInto.get(c)!;
+      return c;
+    };
+    const dbCluster = new Map<string, string | null>();
+    for (const f of faces) dbCluster.set(f.id, f.clusterId);
+    for (const list of hits.values()) for (const h of list) dbCluster.set(h.id, h.clusterId);
+    const clusterOf = (id: string) => resolve(moved.get(id) ?? dbCluster.get(id) ?? null);
+    const members: Map<string, ClusterFace[]> = await this.#faces.clusterMembersOfMany([...new Set([...hits.values()].flatMap((l) => l.map((h) => h.clusterId)).filter((c): c is string => c !== null))]);
+    for (const list of members.values()) for (const m of list) known.set(m.id, m);
+    const byId = (a: ClusterFace, b: ClusterFace) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0);
+    const moveInMemory = (ids: readonly string[], to: string) => {
+      for (const id of ids) {
+        const from = clusterOf(id);
+        const was = from === null ? undefined : members.get(from);
+        if (was) members.set(from!, was.filter((m) => m.id !== id));
+        moved.set(id, to);
+        const list = members.get(to);
+        const face = known.get(id);
+        if (list && face && !list.some((m) => m.id === id)) members.set(to, [...list, face].sort(byId));
+      }
+    };
+    const store: ClusterStore = {
+      neighbours: (face: ClusterFace) => {
+        const rank = imageRank.get(face.imageId)!;
+        const list = (hits.get(face.id) ?? [])
+          .filter((h) => (newRank.get(h.id) ?? -1) <= rank && h.distance <= o.maxDistance)
+          .slice(0, o.neighbourLimit)
+          .map((h): ClusterNeighbour => ({ ...h, clusterId: clusterOf(h.id) }));
+        return Promise.resolve(list);
+      },
+      members: async (id) => {
+        if (!members.has(id)) {
+          const loaded = (await this.#faces.clusterMembersOfMany([id])).get(id) ?? [];
+          for (const m of loaded) known.set(m.id, m);
+          members.set(id, loaded);
+        }
+        return members.get(id)!;
+      },
+      create: async (ids) => {
+        const id = await this.#clusters.create(embedVersion);
+        await this.#clusters.assign(ids, id);
+        members.set(id, []);
+        moveInMemory(ids, id);
+        return id;
+      },
+      assign: async (ids, id) => {
+        await this.#clusters.assign(ids, id);
+        moveInMemory(ids, id);
+      },
+      merge: async (ids) => {
+        const survivor = await this.#clusters.merge(ids);
+        for (const id of ids) {
+          if (id !== survivor) mergedInto.set(id, survivor);
+          members.delete(id);
+        }
+        return survivor;
+      },
+    };
+    for (const face of todo) {
+      // Placed meanwhile as an earlier face's unclustered neighbour.
+      if (clusterOf(face.id) !== null) continue;
+      await placeFace(store, face, this.#rule);
     }
   }
 
