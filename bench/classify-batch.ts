@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { MemoryObjectStore, objectKeys, type ClassifyJobData, type EmbeddingsDocument, type FacesDocument } from '@facepipe/core';
 import { LocalPostgres } from '@facepipe/devstack';
-import { EmbeddedDatabase, FaceIndex, toVectorLiteral } from '@facepipe/face-index';
+import { EmbeddedDatabase, FaceIndex, parseVectorLiteral, toVectorLiteral } from '@facepipe/face-index';
 import { ClassifyHandler, FaceNamer } from '@facepipe/worker-classify';
 import { lfwEmbeddings } from './_lfw-embeddings.js';
 
@@ -38,6 +38,7 @@ const { values } = parseArgs({
     database: { type: 'string', default: 'pglite,postgres' },
     cache: { type: 'string' },
     'single-only': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -55,8 +56,12 @@ const base = (await lfwEmbeddings()).faces.map((f) => f.embedding);
 let seed = 12345;
 const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
-/** A person: an LFW face moved by N(0, 0.05²) per dimension (two people of one LFW face are ~0.8 apart). */
-const personVector = (p: number) => base[p % base.length]!.map((v) => v + gauss() * 0.05);
+/** Person p: an LFW face moved by N(0, 0.05²) per dimension (two people of one LFW face are ~0.8 apart); the same vector for the same p. */
+const personVector = (p: number) => {
+  let s = (p * 2654435761 + 1) % 2 ** 31;
+  const r = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return base[p % base.length]!.map((v) => v + Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r()) * 0.05);
+};
 /** A photo of a person: N(0, 0.02²) per dimension (two photos of one person are ~0.3 apart). */
 const photoOf = (person: number[]) => person.map((v) => v + gauss() * 0.02);
 
@@ -65,12 +70,27 @@ const EV = 'e-bench';
 const startedAt = performance.now();
 const progress = (line: string) => process.stderr.write(`[${Math.round((performance.now() - startedAt) / 1000)} s] ${line}\n`);
 
-// Every statement any client sends, to count statements per face.
+// Every statement any client sends, to count statements per face, and (`--profile`) the time each kind takes.
 let statements = 0;
+const profile = new Map<string, { n: number; ms: number }>();
+let profiling = '';
 const clientQuery = pg.Client.prototype.query as (...args: unknown[]) => unknown;
 (pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: pg.Client, ...args: unknown[]) {
   statements += 1;
-  return clientQuery.apply(this, args);
+  const out = clientQuery.apply(this, args);
+  if (profiling && out instanceof Promise) {
+    const sql = typeof args[0] === 'string' ? args[0] : ((args[0] as { text?: string } | undefined)?.text ?? '?');
+    const key = `${profiling} ${sql.replace(/\s+/g, ' ').trim().slice(0, 90)}`;
+    const t0 = performance.now();
+    void out.then(
+      () => {
+        const p = profile.get(key) ?? { n: 0, ms: 0 };
+        profile.set(key, { n: p.n + 1, ms: p.ms + performance.now() - t0 });
+      },
+      () => undefined,
+    );
+  }
+  return out;
 };
 
 interface Database {
@@ -152,13 +172,19 @@ const store = new MemoryObjectStore('bench');
 const namer = new FaceNamer(undefined, { classifier: 'nearest', tolerance: 0.6 });
 
 /** New photos: face 0 a known person of the library, face 1 a newcomer (each newcomer in two photos). */
-async function newImages(total: number, tag: string): Promise<ClassifyJobData[]> {
+async function newImages(index: FaceIndex, total: number, tag: string): Promise<ClassifyJobData[]> {
   const people = Math.ceil(total / FACES_PER_PERSON);
-  const newcomers = Array.from({ length: imageCount / 2 }, (_, i) => personVector(people + i * 7 + 3));
+  // Known people: the centre of a library cluster each.
+  const { rows } = await index.pool.query<{ v: string }>(
+    `SELECT avg(embedding)::text AS v FROM faces WHERE image_id LIKE 'lib%' AND cluster_id IS NOT NULL GROUP BY cluster_id ORDER BY md5($1 || cluster_id) LIMIT $2`,
+    [tag, imageCount],
+  );
+  const known = rows.map((r) => parseVectorLiteral(r.v));
+  const newcomers = Array.from({ length: Math.ceil(imageCount / 2) }, (_, i) => personVector(people + (tag.startsWith('b') ? 1_000_000 : 0) + i));
   const jobs: ClassifyJobData[] = [];
   for (let n = 0; n < imageCount; n += 1) {
     const imageId = `${tag}-${String(n).padStart(6, "0")}-`.padEnd(64, "0");
-    const embeddings = [photoOf(personVector(Math.floor(random() * people))), photoOf(newcomers[Math.floor(n / 2) % newcomers.length]!)];
+    const embeddings = [photoOf(known[n % known.length]!), photoOf(newcomers[Math.floor(n / 2) % newcomers.length]!)];
     const facesDoc: FacesDocument = {
       schema: 'facepipe.faces/1', imageId, width: 200, height: 100, format: 'jpeg', orientation: 1,
       detect: { tag: 'd1', detector: 'ssd', landmarks: 'l', minScore: 0.4, minFaceSize: 20, chip: { size: 150, padding: 0.25 } },
@@ -181,8 +207,8 @@ async function measure(kind: string, total: number): Promise<Record<string, numb
   const index = await FaceIndex.connect({ url: db.url });
   try {
     const handler = new ClassifyHandler({ store, gallery: { current: async () => namer }, outcomes: { recordSuccess: async () => undefined }, index });
-    const single = await newImages(total, `s${total}`);
-    const batched = singleOnly ? [] : await newImages(total, `b${total}`);
+    const single = await newImages(index, total, `s${total}`);
+    const batched = singleOnly ? [] : await newImages(index, total, `b${total}`);
     let singleMs = 0;
     let batchMs = 0;
     let singleStatements = 0;
@@ -191,16 +217,23 @@ async function measure(kind: string, total: number): Promise<Record<string, numb
     for (let at = 0; at < imageCount; at += batchSize) {
       let s0 = statements;
       let t0 = performance.now();
+      if (values.profile) profiling = 'single';
       for (const job of single.slice(at, at + batchSize)) await handler.handle(job);
       singleMs += performance.now() - t0;
       singleStatements += statements - s0;
       if (singleOnly) continue;
       s0 = statements;
       t0 = performance.now();
+      if (values.profile) profiling = 'batch';
       const outcomes = await handler.handleBatch(batched.slice(at, at + batchSize).map((data) => ({ data })));
       batchMs += performance.now() - t0;
       batchStatements += statements - s0;
       failed += outcomes.filter((o) => o.status === 'rejected').length;
+    }
+    profiling = '';
+    if (values.profile) {
+      for (const [k, v] of [...profile.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 24)) progress(`${kind} ${total} ${Math.round(v.ms)} ms in ${v.n}: ${k}`);
+      profile.clear();
     }
     if (failed > 0) throw new Error(`${failed} images of the micro-batches failed`);
     const faces = imageCount * 2;

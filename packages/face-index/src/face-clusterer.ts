@@ -88,7 +88,7 @@ export class FaceClusterer {
     for (const f of faces) if (!imageRank.has(f.imageId)) imageRank.set(f.imageId, imageRank.size);
     const newRank = new Map(faces.filter((f) => f.inserted).map((f) => [f.id, imageRank.get(f.imageId)!]));
     // Enough hits that, once later faces are left out, each face still has its neighbourLimit nearest.
-    const hits = await this.#faces.clusterableNeighboursOfMany(todo, embedVersion, o.neighbourLimit + newRank.size, o.neighbourLimit);
+    const hits = await this.#faces.clusterableNeighboursOfMany(todo, { embedVersion, limit: o.neighbourLimit + newRank.size, searchLimit: o.neighbourLimit, maxDistance: o.maxDistance });
     const known = new Map<string, ClusterFace>();
     for (const f of faces) known.set(f.id, f);
     for (const list of hits.values()) for (const h of list) known.set(h.id, h);
