@@ -75,8 +75,8 @@ export class FaceClusterer {
    * the same result as placing them image after image (a single worker's order): `faces` are the
    * batch's clusterable faces (unnamed, passing the quality gate) as written, in arrival order.
    * The neighbours of every face come from one statement and the reached clusters' members from
-   * another; a face's neighbours leave out the faces new in later images of the batch (not yet
-   * arrived, as one at a time), and the clusters they name are followed through this batch's own
+   * another; a face's neighbour search leaves out the faces new in later images of the batch (not
+   * yet arrived, as one at a time), and the clusters they name are followed through this batch's own
    * creations, assignments and merges, which also keep the loaded members up to date.
    */
   async placeBatch(embedVersion: string, faces: readonly BatchFace[]): Promise<void> {
@@ -86,9 +86,13 @@ export class FaceClusterer {
     const o = this.options;
     const imageRank = new Map<string, number>();
     for (const f of faces) if (!imageRank.has(f.imageId)) imageRank.set(f.imageId, imageRank.size);
-    const newRank = new Map(faces.filter((f) => f.inserted).map((f) => [f.id, imageRank.get(f.imageId)!]));
-    // Enough hits that, once later faces are left out, each face still has its neighbourLimit nearest.
-    const hits = await this.#faces.clusterableNeighboursOfMany(todo, { embedVersion, limit: o.neighbourLimit + newRank.size, searchLimit: o.neighbourLimit, maxDistance: o.maxDistance });
+    // A face does not see the faces new in later images of the batch (not arrived yet, one image at a time).
+    const newFaces = faces.filter((f) => f.inserted);
+    const later = (face: BatchFace) => newFaces.filter((f) => imageRank.get(f.imageId)! > imageRank.get(face.imageId)!).map((f) => f.id);
+    const hits = await this.#faces.clusterableNeighboursOfMany(
+      todo.map((f) => ({ id: f.id, embedding: f.embedding, except: later(f) })),
+      { embedVersion, limit: o.neighbourLimit, maxDistance: o.maxDistance },
+    );
     const known = new Map<string, ClusterFace>();
     for (const f of faces) known.set(f.id, f);
     for (const list of hits.values()) for (const h of list) known.set(h.id, h);
@@ -119,14 +123,7 @@ export class FaceClusterer {
       }
     };
     const store: ClusterStore = {
-      neighbours: (face: ClusterFace) => {
-        const rank = imageRank.get(face.imageId)!;
-        const list = (hits.get(face.id) ?? [])
-          .filter((h) => (newRank.get(h.id) ?? -1) <= rank && h.distance <= o.maxDistance)
-          .slice(0, o.neighbourLimit)
-          .map((h): ClusterNeighbour => ({ ...h, clusterId: clusterOf(h.id) }));
-        return Promise.resolve(list);
-      },
+      neighbours: (face: ClusterFace) => Promise.resolve((hits.get(face.id) ?? []).map((h): ClusterNeighbour => ({ ...h, clusterId: clusterOf(h.id) }))),
       members: async (id) => {
         if (!members.has(id)) {
           const loaded = (await this.#faces.clusterMembersOfMany([id])).get(id) ?? [];

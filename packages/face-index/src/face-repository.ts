@@ -287,30 +287,30 @@ export class FaceRepository {
 
   /**
    * The clusterable neighbours (nobody's, passing the quality gate) of several faces in one
-   * statement, for clustering a micro-batch: per probe face id, its `limit` nearest other faces,
-   * nearest first, with embedding and cluster, of those at most `maxDistance` away (only those
-   * are sent back). The search settings are those of a single query for `searchLimit`
-   * neighbours, so each probe's scan is the one {@link FaceRepository.nearest} makes.
+   * statement, for clustering a micro-batch: per probe face id, its `limit` nearest other faces
+   * but those in its `except`, nearest first, with embedding and cluster, of those at most
+   * `maxDistance` away (only those are sent back). Each probe's scan is the one
+   * {@link FaceRepository.nearest} makes with `clusterable`.
    */
   async clusterableNeighboursOfMany(
-    probes: readonly { id: string; embedding: ArrayLike<number> }[],
-    q: { embedVersion: string; limit: number; searchLimit: number; maxDistance: number },
+    probes: readonly { id: string; embedding: ArrayLike<number>; except: readonly string[] }[],
+    q: { embedVersion: string; limit: number; maxDistance: number },
   ): Promise<Map<string, { id: string; imageId: string; clusterId: string | null; embedding: number[]; distance: number }[]>> {
-    const { embedVersion, limit, searchLimit, maxDistance } = q;
+    const { embedVersion, limit, maxDistance } = q;
     const out = new Map(probes.map((p) => [p.id, [] as { id: string; imageId: string; clusterId: string | null; embedding: number[]; distance: number }[]]));
     if (probes.length === 0) return out;
-    await this.#searchSettings(searchLimit);
+    await this.#searchSettings(limit);
     const { rows } = await this.db.query<{ probe_id: string; id: string; image_id: string; cluster_id: string | null; embedding_text: string; distance: number }>(
       `SELECT q.probe_id, h.id, h.image_id, h.cluster_id, h.embedding::text AS embedding_text, h.distance
-       FROM (SELECT u.e::vector AS v, u.probe_id FROM unnest($1::text[], $2::bigint[]) AS u(e, probe_id)) q
+       FROM (SELECT u.e::vector AS v, u.probe_id, u.ex::bigint[] AS ex FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(e, probe_id, ex)) q
        CROSS JOIN LATERAL (
          SELECT f.id, f.image_id, f.cluster_id, f.embedding, f.embedding <-> q.v AS distance
          FROM faces f
-         WHERE f.embed_version = $3 AND f.person_id IS NULL AND f.person_source IS NULL AND f.quality_ok AND f.id <> q.probe_id
-         ORDER BY f.embedding <-> q.v LIMIT $4) h
-       WHERE h.distance <= $5
+         WHERE f.embed_version = $4 AND f.person_id IS NULL AND f.person_source IS NULL AND f.quality_ok AND f.id <> q.probe_id AND NOT (f.id = ANY(q.ex))
+         ORDER BY f.embedding <-> q.v LIMIT $5) h
+       WHERE h.distance <= $6
        ORDER BY q.probe_id, h.distance`,
-      [probes.map((p) => toVectorLiteral(p.embedding)), probes.map((p) => p.id), embedVersion, limit, maxDistance],
+      [probes.map((p) => toVectorLiteral(p.embedding)), probes.map((p) => p.id), probes.map((p) => `{${p.except.join(',')}}`), embedVersion, limit, maxDistance],
     );
     for (const r of rows) out.get(r.probe_id)!.push({ id: r.id, imageId: r.image_id, clusterId: r.cluster_id, embedding: parseVectorLiteral(r.embedding_text), distance: r.distance });
     return out;
