@@ -41,6 +41,7 @@ export async function startClassifyStage(ctx: ServiceContext): Promise<RunningSt
     batchSize,
     maxWaitMs: batchWaitMs,
     run: (items) => handler.handleBatch(items),
+    onBatch: (size, ms) => ctx.metrics.recordClassifyBatch(size, ms),
   });
   const builder = new GalleryBuilder(ctx.store, repository, ctx.log, library);
   const common = { connection: ctx.redis, prefix: ctx.config.redis.prefix, log: ctx.log, metrics: ctx.metrics, ...ctx.stageSettings };
