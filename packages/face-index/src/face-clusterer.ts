@@ -109,7 +109,13 @@ export class FaceClusterer {
     for (const list of hits.values()) for (const h of list) dbCluster.set(h.id, h.clusterId);
     const clusterOf = (id: string) => resolve(moved.get(id) ?? dbCluster.get(id) ?? null);
     const members: Map<string, ClusterFace[]> = await this.#faces.clusterMembersOfMany([...new Set([...hits.values()].flatMap((l) => l.map((h) => h.clusterId)).filter((c): c is string => c !== null))]);
-    for (const list of members.values()) for (const m of list) known.set(m.id, m);
+    const learn = (clusterId: string, list: readonly ClusterFace[]) => {
+      for (const m of list) {
+        known.set(m.id, m);
+        if (!dbCluster.has(m.id)) dbCluster.set(m.id, clusterId);
+      }
+    };
+    for (const [id, list] of members) learn(id, list);
     const byId = (a: ClusterFace, b: ClusterFace) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0);
     const moveInMemory = (ids: readonly string[], to: string) => {
       for (const id of ids) {
@@ -119,7 +125,9 @@ export class FaceClusterer {
         moved.set(id, to);
         const list = members.get(to);
         const face = known.get(id);
-        if (list && face && !list.some((m) => m.id === id)) members.set(to, [...list, face].sort(byId));
+        // A face not seen in this batch (cannot happen today): the members are read again when asked for.
+        if (list && !face) members.delete(to);
+        else if (list && face && !list.some((m) => m.id === id)) members.set(to, [...list, face].sort(byId));
       }
     };
     const store: ClusterStore = {
@@ -127,7 +135,7 @@ export class FaceClusterer {
       members: async (id) => {
         if (!members.has(id)) {
           const loaded = (await this.#faces.clusterMembersOfMany([id])).get(id) ?? [];
-          for (const m of loaded) known.set(m.id, m);
+          learn(id, loaded);
           members.set(id, loaded);
         }
         return members.get(id)!;
