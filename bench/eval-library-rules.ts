@@ -2,13 +2,14 @@
  * The naming and clustering rules on cached library embeddings, offline, in seconds:
  * `npx tsx bench/eval-library-rules.ts <cache.jsonl> [--photos N] [--grid]`.
  * The cache is what `facepipe eval-library` writes under <data-dir>/eval-cache/ (one photo per
- * line); --grid sweeps the naming threshold and the clustering linkage around the defaults.
+ * line); --grid sweeps the naming threshold and the clustering's looser evidence around the defaults
+ * (--clustering '<json>', repeatable, instead: those settings over the defaults).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { defaultNamingRule, defaultSupportedClustering, evaluateLibrary, formatLibraryReport, type EvalPhoto } from '@facepipe/face-index';
+import { defaultNamingRule, defaultSupportedClustering, evaluateLibrary, formatLibraryReport, type EvalPhoto, type SupportedClusteringOptions } from '@facepipe/face-index';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { photos: { type: 'string' }, grid: { type: 'boolean', default: false }, 'enroll-people': { type: 'string', default: '20' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { photos: { type: 'string' }, grid: { type: 'boolean', default: false }, clustering: { type: 'string', multiple: true }, 'enroll-people': { type: 'string', default: '20' } } });
 const photos: EvalPhoto[] = positionals.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as EvalPhoto));
 const base = { enrollPeople: Number(values['enroll-people']), enrollPhotos: 5, ...(values.photos ? { photos: Number(values.photos) } : {}) };
 if (!values.grid) process.stdout.write(formatLibraryReport(await evaluateLibrary(photos, base)));
@@ -20,12 +21,13 @@ if (values.grid) {
       process.stdout.write(`naming t=${nameDistance} margin=${margin}: strangers named ${r.naming.counts.strangersNamed}/${r.naming.counts.strangers}, suggested ${r.naming.counts.strangersSuggested}, enrolled right ${r.enrolledRight}\n`);
     }
   }
-  for (const maxLinkage of [0.4]) {
-    for (const linkageMembers of [0, 8, 16]) {
-      const minFaces = 2;
-      const r = await evaluateLibrary(photos, { ...base, skipClassic: true, clustering: { ...defaultSupportedClustering, maxLinkage, minFaces, linkageMembers } });
-      const c = r.clusters;
-      process.stdout.write(`clusters linkage=${maxLinkage} min=${minFaces} members=${linkageMembers}: BCubed P ${c.bcubed.precision.toFixed(4)} R ${c.bcubed.recall.toFixed(4)} worst ${c.worstPeople} over2 ${c.over2People}\n`);
-    }
+  // --clustering '{"clearLinkage":0.5}' (repeatable): settings over the defaults; else a sweep of the looser evidence and its margin
+  // ({"clearLinkage":0,"fragmentLinkage":0}: the strict linkage alone, the rule before).
+  const settings: Partial<SupportedClusteringOptions>[] = values.clustering?.map((j) => JSON.parse(j) as Partial<SupportedClusteringOptions>) ??
+    [{ clearLinkage: 0, fragmentLinkage: 0 }, ...[0.46, 0.48, 0.5].flatMap((clearLinkage) => [0.06, 0.08, 0.1].map((contextMargin) => ({ clearLinkage, contextMargin })))];
+  for (const setting of settings) {
+    const r = await evaluateLibrary(photos, { ...base, skipClassic: true, clustering: { ...defaultSupportedClustering, ...setting } });
+    const c = r.clusters;
+    process.stdout.write(`clusters ${JSON.stringify(setting)}: BCubed P ${c.bcubed.precision.toFixed(4)} R ${c.bcubed.recall.toFixed(4)} F1 ${c.bcubed.f1.toFixed(4)} worst ${c.worstPeople} over2 ${c.over2People} (${c.worst.map((w) => `${w.person} ${w.photos}`).join(', ')})\n`);
   }
 }

@@ -4,9 +4,11 @@
  * of real photos, next to the in-process vision core's rate on the same photos in the same run,
  * and the ratio; plus BullMQ's bare rate through three chained queues (per-hop overhead).
  *
- *   npx tsx bench/pipeline.ts [folder] [--limit N] [--json] [--baseline all|best]
+ *   npx tsx bench/pipeline.ts [folder] [--limit N] [--json] [--baseline all|best] [--face-index]
  * `--baseline best` measures only the layout that wins on a 2-core machine (2 inference threads,
- * 2 images at a time), for quicker runs while profiling.
+ * 2 images at a time), for quicker runs while profiling. `--face-index` runs classify with the
+ * embedded face index (PGlite + pgvector, as `facepipe up`): every face written, named and
+ * clustered. `--limit N` takes the first N photos (sorted) for both sides.
  * Default folder: ../shared/data/recognition/lfw_dev/lfw-deepfunneled (233 photos).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,13 +19,14 @@ import { parseArgs } from 'node:util';
 import { Queue, Worker } from 'bullmq';
 import { closeRedis, createRedisConnection, loadConfig } from '@facepipe/core';
 import { FaceAnalyzer } from '@facepipe/vision';
-import { localFolderItems, Producer } from '@facepipe/producer';
+import { fileListItems, localFolderItems, Producer } from '@facepipe/producer';
+import { EmbeddedDatabase, FaceIndex } from '@facepipe/face-index';
 import { localStageSettings, startEmbeddedS3, startLocalRedis, waitForWorkers, WorkerProcesses } from '@facepipe/devstack';
 import { testDataDir } from '../test/helpers/data.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { limit: { type: 'string' }, json: { type: 'boolean', default: false }, 'chain-items': { type: 'string', default: '3000' }, baseline: { type: 'string', default: 'all' } },
+  options: { limit: { type: 'string' }, json: { type: 'boolean', default: false }, 'face-index': { type: 'boolean', default: false }, 'chain-items': { type: 'string', default: '3000' }, baseline: { type: 'string', default: 'all' } },
 });
 const folder = resolve(positionals[0] ?? join(testDataDir, 'recognition/lfw_dev/lfw-deepfunneled'));
 // Photos the pipeline processes before the timed batch, so the JIT has warmed the JavaScript
@@ -69,13 +72,16 @@ async function inProcess(photos: { bytes: Buffer }[], options: { inferenceThread
   }
 }
 
-async function throughPipeline(count: number) {
+async function throughPipeline(files: readonly string[]) {
+  const count = files.length;
   const dir = mkdtempSync(join(tmpdir(), 'facepipe-bench-'));
   const redis = await startLocalRedis({ directory: join(dir, 'redis') });
   const s3 = await startEmbeddedS3({ directory: join(dir, 's3') });
+  const database = values['face-index'] ? await EmbeddedDatabase.start({ directory: join(dir, 'db') }) : undefined;
   const env = {
     REDIS_URL: redis.url,
     ...s3.env,
+    ...(database ? { DATABASE_URL: database.url } : {}),
     S3_BUCKET: 'bench',
     FACEPIPE_LOG_LEVEL: 'warn',
     FACEPIPE_METRICS_PORT: '-1',
@@ -97,17 +103,23 @@ async function throughPipeline(count: number) {
       warmFaces += done.faces;
     }
     log('  warm; timing the batch');
+    // The face index's growth over the timed batch: its bytes per face (tables and indexes).
+    const index = database ? await FaceIndex.connect({ url: database.url }) : undefined;
+    const indexBefore = (await index?.sizeBytes()) ?? 0;
     const t0 = performance.now();
-    const { batchId } = await producer.ingest({ input: folder, concurrency: 8 });
+    const { batchId } = await producer.ingestItems(fileListItems(files), { purpose: 'ingest', sourceLabel: folder, concurrency: 8 });
     const batch = await producer.waitForBatch(batchId, undefined, 50);
     const seconds = (performance.now() - t0) / 1000;
     if (batch.total !== count) log(`note: pipeline saw ${batch.total} inputs, in-process ${count}`);
     const storage = await storedBytes(producer, warmImages + batch.done, warmFaces + batch.faces);
-    return { seconds, images: batch.total, faces: batch.faces, failed: batch.failed, imagesPerSecond: batch.total / seconds, facesPerSecond: batch.faces / seconds, storage };
+    const indexBytesPerFace = index ? ((await index.sizeBytes()) - indexBefore) / Math.max(batch.faces, 1) : undefined;
+    await index?.close();
+    return { seconds, images: batch.total, faces: batch.faces, failed: batch.failed, imagesPerSecond: batch.total / seconds, facesPerSecond: batch.faces / seconds, storage: { ...storage, indexBytesPerFace } };
   } finally {
     await workers.stop();
     await producer.close();
     await s3.close();
+    await database?.close();
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -181,13 +193,13 @@ for (const cfg of values.baseline === 'best' ? layouts.slice(-1) : layouts) {
   log(`  ${cfg.inferenceThreads} inference thread(s), ${cfg.concurrency} image(s) at a time: ${r.imagesPerSecond.toFixed(1)} images/s`);
 }
 const best = baselines.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
-log('pipeline (3 worker processes, Redis, embedded S3)…');
-const pipeline = await throughPipeline(photos.length);
+log(`pipeline (3 worker processes, Redis, embedded S3${values['face-index'] ? ', embedded face index' : ''})…`);
+const pipeline = await throughPipeline(photos.map((p) => resolve(folder, p.source)));
 log('BullMQ chain…');
 const chain = await bullmqChain(Number(values['chain-items']));
 
 const ratio = pipeline.imagesPerSecond / best.imagesPerSecond;
-const report = { folder, photos: photos.length, cpus: cpus().length, inProcess: baselines, bestInProcess: best, pipeline, pipelineToInProcess: ratio, bullmqChain: chain };
+const report = { folder, photos: photos.length, faceIndex: values['face-index'], cpus: cpus().length, inProcess: baselines, bestInProcess: best, pipeline, pipelineToInProcess: ratio, bullmqChain: chain };
 if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 else {
   const f = (x: number) => x.toFixed(1);
@@ -204,6 +216,7 @@ else {
       `BullMQ alone, 3 chained queues: ${chain.itemsPerSecond.toFixed(0)} items/s = ${chain.msPerItemPerHop.toFixed(3)} ms per item per hop`,
       '',
       `storage after ${pipeline.storage.images} images, ${pipeline.storage.faces} faces (warm-up batches included): derived ${(pipeline.storage.derivedBytesPerImage / 1024).toFixed(1)} KB per image, ${(pipeline.storage.derivedBytesPerFace / 1024).toFixed(1)} KB per face`,
+      ...(pipeline.storage.indexBytesPerFace !== undefined ? [`face index growth over the timed batch: ${(pipeline.storage.indexBytesPerFace / 1024).toFixed(1)} KB per face (tables and indexes, pg_database_size)`] : []),
       '| kind | objects | KB | KB per image |',
       '|---|---|---|---|',
       ...Object.entries(pipeline.storage.byKind).map(([k, v]) => `| ${k} | ${v.objects} | ${(v.bytes / 1024).toFixed(0)} | ${(v.bytes / 1024 / pipeline.storage.images).toFixed(1)} |`),

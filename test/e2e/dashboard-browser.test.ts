@@ -99,7 +99,7 @@ let mainBatch: Uploaded;
 
 describe('the dashboard in a headless browser, on a pipeline that processed real photos', { skip }, () => {
   before(async () => {
-    pipeline = await startLivePipeline({ FACEPIPE_API_TOKEN: token, FACEPIPE_JOB_ATTEMPTS: '1' });
+    pipeline = await startLivePipeline({ FACEPIPE_API_TOKEN: token, FACEPIPE_JOB_ATTEMPTS: '1', FACEPIPE_LOG_LEVEL: 'error' });
     service = await startService({ config: pipeline.config, host: '127.0.0.1', port: 0 });
     await upload(service.url, `/v1/people/${encodeURIComponent('Barack Obama')}/images`, [{ rel: enroll[0] }]);
     await upload(service.url, `/v1/people/${encodeURIComponent('Kit Harington')}/images`, [{ rel: enroll[1] }]);
@@ -354,6 +354,17 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
     await assertUsable(phone, '#clusters .cluster-row input[name=name]', 'the name field at 390 px');
     await assertUsable(phone, '#clusters .cluster-row button[type=submit]', 'the Name button at 390 px');
     await shot(phone, 'people-clusters-390.png');
+    // A name someone has already: asked before merging into them; dismissed, nothing changes.
+    let asked = '';
+    phone.once('dialog', (d) => {
+      asked = d.message();
+      void d.dismiss();
+    });
+    await phoneRow.locator('input[name=name]').fill('Barack Obama');
+    await phoneRow.locator('button[type=submit]').click();
+    await phone.waitForSelector('#notice:has-text("Nothing changed")');
+    assert.match(asked, /Merge cluster \d+ .* into existing Barack Obama\?/);
+    assert.equal(await phone.locator('#clusters .cluster-row').count(), await page.locator('#clusters .cluster-row').count(), 'the cluster is still there');
     await phoneRow.locator('input[name=name]').fill('George Clooney');
     await phoneRow.locator('button[type=submit]').click();
     await phone.waitForSelector('#notice[data-outcome=ok]:has-text("is George Clooney")', { timeout: 10_000 });
@@ -385,6 +396,231 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
     }
     await assertUsable(phone, '#person-page a[href="#people"]', 'the way back at 390 px');
     await phoneContext.close();
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test("people management at 1440 and 390 px: undo, a cluster's faces, not this person, ignore, rename, hide, merge and delete with confirmation, cover, confidence order; a read-only key sees no buttons; a TIFF shows", async () => {
+    const auth = { authorization: `Bearer ${token}` };
+    const getJson = async <T>(path: string): Promise<T> => (await (await fetch(`${service.url}${path}`, { headers: auth })).json()) as T;
+    const person = (name: string) => getJson<{ name: string; faceCount: number; hidden: boolean; cover: { imageId: string; face: number } | null; error?: unknown }>(`/v1/people/${encodeURIComponent(name)}`);
+    // A TIFF (browsers show none): processed meanwhile, shown through a JPEG rendition.
+    const tiffUpload = upload(service.url, '/v1/images', [{ bytes: await sharp(dataPath(photos[0]!)).tiff().toBuffer(), name: 'obama1.tiff' }]);
+
+    const page = await signedIn.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    const dialogs: string[] = [];
+    /** Answers the next dialog: a prompt with `answer`, a confirm with yes (true) or no (false). */
+    const answer = (reply: string | boolean) =>
+      page.once('dialog', (d) => {
+        dialogs.push(d.message());
+        void (reply === false ? d.dismiss() : d.accept(typeof reply === 'string' ? reply : undefined));
+      });
+    const undo = async (action: string) => {
+      // A fresh notice, so the one waited for is this undo's (whichever way it went).
+      await page.evaluate(() => {
+        const box = document.getElementById('notice')!;
+        box.hidden = true;
+        box.textContent = '';
+        delete box.dataset.outcome;
+      });
+      await page.click(`#people-audit li[data-action="${action}"] button[data-action=undo]`);
+      await page.waitForSelector('#notice[data-outcome]');
+      assert.match((await page.textContent('#notice')) ?? '', /^Undone: /, `undo ${action}`);
+      await page.waitForSelector(`#people-audit li[data-action="${action}"][data-undone=true]`);
+    };
+    await page.goto(`${service.url}/dashboard#people`);
+    await page.waitForSelector('body[data-people-loaded=true]', { timeout: 10_000 });
+
+    // The audit log names the cluster just named, by the token; undoing it brings the cluster back.
+    const audit = await getJson<{ entries: { action: string; actor: string; undoable: boolean; summary: string }[] }>('/v1/people-audit');
+    assert.equal(audit.entries[0]?.action, 'name-cluster', JSON.stringify(audit));
+    assert.equal(audit.entries[0]?.actor, 'token');
+    assert.ok(audit.entries[0]?.undoable);
+    await undo('name-cluster');
+    await page.waitForSelector('#clusters .cluster-row');
+    assert.equal(await page.locator('#library-people tr[data-person="George Clooney"]').count(), 0);
+    assert.equal((await fetch(`${service.url}/v1/people/George%20Clooney`, { headers: auth })).status, 404);
+
+    // All faces of the cluster (paged by the API), one said not to be them, the cluster ignored; both undone.
+    const row = page.locator('#clusters .cluster-row').first();
+    const clusterId = (await row.getAttribute('data-cluster'))!;
+    const clusterFaces = await getJson<{ faces: unknown[]; nextCursor: string | null }>(`/v1/clusters/${clusterId}/faces?limit=2`);
+    assert.equal(clusterFaces.faces.length, 2);
+    assert.ok(clusterFaces.nextCursor !== null, 'paged');
+    const size = (await getJson<{ clusters: { id: string; faces: number }[] }>('/v1/clusters')).clusters.find((c) => c.id === clusterId)!.faces;
+    await row.locator('button[data-action=all-faces]').click();
+    await page.waitForSelector(`[data-cluster-faces="${clusterId}"][data-loaded="${size}"]`);
+    await row.locator('.cluster-faces .cluster-face').last().locator('button[data-action=not-this-person]').click();
+    await page.waitForSelector('#notice[data-outcome=ok]:has-text("left the cluster")');
+    assert.equal((await getJson<{ faces: unknown[] }>(`/v1/clusters/${clusterId}/faces`)).faces.length, size - 1);
+    await page.click(`#clusters .cluster-row[data-cluster="${clusterId}"] button[data-action=ignore-cluster]`);
+    await page.waitForSelector(`#notice:has-text("Cluster ${clusterId} ignored")`);
+    await page.waitForSelector(`#clusters .cluster-row[data-cluster="${clusterId}"]`, { state: 'detached' });
+    await undo('ignore-cluster');
+    await page.waitForSelector(`#clusters .cluster-row[data-cluster="${clusterId}"]`);
+    await undo('not-this-person');
+    assert.equal((await getJson<{ faces: unknown[] }>(`/v1/clusters/${clusterId}/faces`)).faces.length, size);
+    await page.locator(`#clusters .cluster-row[data-cluster="${clusterId}"] input[name=name]`).fill('George Clooney');
+    await page.click(`#clusters .cluster-row[data-cluster="${clusterId}"] button[type=submit]`);
+    await page.waitForSelector('#library-people tr[data-person="George Clooney"]');
+    const clooney = (await person('George Clooney')).faceCount;
+    assert.ok(clooney >= size, 'the cluster and the faces it matches');
+
+    // Rename (a prompt), then undo.
+    answer('George T. Clooney');
+    await page.click('#library-people tr[data-person="George Clooney"] button[data-action=rename]');
+    await page.waitForSelector('#library-people tr[data-person="George T. Clooney"]');
+    assert.equal((await person('George T. Clooney')).faceCount, clooney);
+    await undo('rename');
+    await page.waitForSelector('#library-people tr[data-person="George Clooney"]');
+
+    // Hide: gone from the list, back with "show hidden", shown again.
+    await page.click('#library-people tr[data-person="George Clooney"] button[data-action=hide]');
+    await page.waitForSelector('#library-people tr[data-person="George Clooney"]', { state: 'detached' });
+    assert.equal((await person('George Clooney')).hidden, true);
+    await page.check('#show-hidden');
+    await page.waitForSelector('#library-people tr[data-person="George Clooney"][data-hidden=true]');
+    await page.click('#library-people tr[data-person="George Clooney"] button[data-action=show]');
+    await page.waitForSelector('#library-people tr[data-person="George Clooney"][data-hidden=false]');
+    // The list reloads on the change: wait for it, or the merge below would pick from a list about to be replaced.
+    await page.evaluate(() => delete document.body.dataset.peopleLoaded);
+    await page.uncheck('#show-hidden');
+    await page.waitForSelector('body[data-people-loaded=true]');
+
+    // Merge asks first: no changes nothing; yes merges; undo splits them again.
+    const [kit, obama] = [await person('Kit Harington'), await person('Barack Obama')];
+    await page.selectOption('#merge-people select[name=from]', 'Kit Harington');
+    await page.selectOption('#merge-people select[name=into]', 'Barack Obama');
+    answer(false);
+    await page.click('#merge-people button[type=submit]');
+    await page.waitForSelector('#notice:has-text("Nothing changed: not merged")');
+    assert.equal((await person('Kit Harington')).faceCount, kit.faceCount);
+    answer(true);
+    await page.click('#merge-people button[type=submit]');
+    await page.waitForSelector('#library-people tr[data-person="Kit Harington"][data-indexed=true]', { state: 'detached' });
+    assert.equal((await fetch(`${service.url}/v1/people/Kit%20Harington`, { headers: auth })).status, 404, 'merged away');
+    await undo('merge');
+    await page.waitForSelector('#library-people tr[data-person="Kit Harington"][data-indexed=true]');
+    assert.equal((await person('Kit Harington')).faceCount, kit.faceCount);
+    assert.equal((await person('Barack Obama')).faceCount, obama.faceCount);
+
+    // Delete asks first (the API's semantics: their faces become nobody's); undo makes them again.
+    answer(false);
+    await page.click('#library-people tr[data-person="Kit Harington"] button[data-action=delete]');
+    assert.equal((await person('Kit Harington')).faceCount, kit.faceCount);
+    answer(true);
+    await page.click('#library-people tr[data-person="Kit Harington"] button[data-action=delete]');
+    await page.waitForSelector('#library-people tr[data-person="Kit Harington"][data-indexed=true]', { state: 'detached' });
+    assert.equal((await fetch(`${service.url}/v1/people/Kit%20Harington`, { headers: auth })).status, 404);
+    await undo('delete');
+    await page.waitForSelector('#library-people tr[data-person="Kit Harington"][data-indexed=true]');
+    assert.equal((await person('Kit Harington')).faceCount, kit.faceCount);
+    assert.ok(dialogs.some((m) => /Merge Kit Harington into Barack Obama\?/.test(m)) && dialogs.some((m) => /Delete Kit Harington\?/.test(m)), dialogs.join(' | '));
+    // Counts on the page are the API's; each person has a picture.
+    const listed = (await getJson<{ people: { name: string; faceCount: number; cover?: unknown }[] }>('/v1/people')).people;
+    for (const p of listed) assert.equal(await page.textContent(`#library-people tr[data-person="${p.name}"] [data-count=faces]`), String(p.faceCount), p.name);
+    assert.ok(await page.locator('#library-people tr[data-person="Barack Obama"] .cover').count() === 1, 'a cover picture');
+
+    // The TIFF is processed (named automatically: it is obama1.jpg) and shown.
+    const tiff = (await tiffUpload).files[0]!.imageId!;
+    for (let i = 0; i < 300 && (await getJson<{ status: string }>(`/v1/images/${tiff}`)).status !== 'done'; i += 1) await new Promise((r) => setTimeout(r, 200));
+    const display = await fetch(`${service.url}/v1/images/${tiff}/display`, { headers: auth });
+    assert.equal(display.status, 200);
+    assert.equal(display.headers.get('content-type'), 'image/jpeg');
+    assert.deepEqual(await sharp(Buffer.from(await display.arrayBuffer())).metadata().then((m) => [m.format, m.width]), ['jpeg', (await sharp(dataPath(photos[0]!)).metadata()).width]);
+
+    // A person's page: by confidence (examples first, then nearest first), the face boxed on its photo, as many cards as faces.
+    for (const [p, width] of [[page, 1440]] as const) {
+      await p.goto(`${service.url}/dashboard#person/${encodeURIComponent('Barack Obama')}`);
+      await p.waitForSelector('body[data-person-loaded="Barack Obama"]', { timeout: 10_000 });
+      await p.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('#person-photos img')].every((img) => img.complete && img.naturalWidth > 0), undefined, { timeout: 10_000 });
+      const cards = await p.$$eval('#person-photos .card', (els) =>
+        els.map((el) => {
+          const img = el.querySelector('img')!;
+          return {
+            image: (el as HTMLElement).dataset.image,
+            how: (el as HTMLElement).dataset.how,
+            distance: Number((el as HTMLElement).dataset.distance || 0),
+            boxes: el.querySelectorAll('svg rect.subject').length,
+            viewBox: el.querySelector('svg')!.getAttribute('viewBox'),
+            natural: `0 0 ${img.naturalWidth} ${img.naturalHeight}`,
+          };
+        }),
+      );
+      const faces = (await person('Barack Obama')).faceCount;
+      assert.equal(cards.length, faces, 'as many cards as the API counts faces');
+      assert.ok(cards.some((c) => c.image === tiff), 'the TIFF is among them (auto-named)');
+      const rank = (c: { how?: string }) => (c.how === 'enrolled' || c.how === 'hand' ? 0 : 1);
+      for (let i = 1; i < cards.length; i += 1) {
+        const [a, b] = [cards[i - 1]!, cards[i]!];
+        assert.ok(rank(a) < rank(b) || (rank(a) === rank(b) && a.distance <= b.distance), `confidence order: ${JSON.stringify(cards)}`);
+      }
+      assert.ok(cards.every((c) => c.boxes === 1 && c.viewBox === c.natural), `one box per photo, in its pixels: ${JSON.stringify(cards)}`);
+      await assertFits(p, `a person's page at ${width} px`);
+      await shot(p, `person-managed-${width}.png`);
+
+      // The weakest face as the cover; then "not this person" on it, and "not a face" on the next: both undone.
+      const last = p.locator('#person-photos .card').last();
+      const [lastImage, lastFace] = [(await last.getAttribute('data-image'))!, Number(await last.getAttribute('data-face'))];
+      await last.locator('button[data-action=cover]').click();
+      await p.waitForSelector(`#person-title .cover[data-cover="${lastImage}/${lastFace}"]`);
+      const cover = (await person('Barack Obama')).cover;
+      assert.deepEqual(cover && [cover.imageId, cover.face], [lastImage, lastFace]);
+      await last.locator('button[data-action=not-this-person]').click();
+      await p.waitForSelector('#notice[data-outcome=ok]:has-text("is not Barack Obama any more")');
+      await p.waitForFunction((n) => document.querySelectorAll('#person-photos .card').length === n, faces - 1);
+      assert.equal((await person('Barack Obama')).faceCount, faces - 1);
+      await p.locator('#person-photos .card').last().locator('button[data-action=not-a-face]').click();
+      await p.waitForFunction((n) => document.querySelectorAll('#person-photos .card').length === n, faces - 2);
+      assert.equal((await person('Barack Obama')).faceCount, faces - 2);
+      const log = await getJson<{ entries: { action: string }[] }>('/v1/people-audit?limit=3');
+      assert.deepEqual(log.entries.map((e) => e.action), ['not-a-face', 'not-this-person', 'cover']);
+      for (const action of ['not-a-face', 'not-this-person']) {
+        const entry = (await getJson<{ entries: { id: string; action: string; undoable: boolean }[] }>('/v1/people-audit?limit=5')).entries.find((e) => e.undoable)!;
+        assert.equal(entry.action, action);
+        const res = await fetch(`${service.url}/v1/people-audit/undo`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ id: entry.id }) });
+        assert.equal(res.status, 200, action);
+      }
+      assert.equal((await person('Barack Obama')).faceCount, faces);
+    }
+
+    // At 390 px: the people actions fit and can be tapped.
+    const phoneContext = await browser.newContext({ viewport: widths.phone });
+    await phoneContext.addCookies(await signedIn.cookies());
+    const phone = await phoneContext.newPage();
+    await phone.goto(`${service.url}/dashboard#people`);
+    await phone.waitForSelector('body[data-people-loaded=true]', { timeout: 10_000 });
+    await assertFits(phone, 'people management at 390 px');
+    for (const action of ['rename', 'hide', 'delete']) await assertUsable(phone, `#library-people tr[data-person="Barack Obama"] button[data-action=${action}]`, `${action} at 390 px`);
+    await assertUsable(phone, '#people-audit button[data-action=undo]', 'undo at 390 px');
+    await shot(phone, 'people-managed-390.png');
+    await phone.goto(`${service.url}/dashboard#person/${encodeURIComponent('Barack Obama')}`);
+    await phone.waitForSelector('body[data-person-loaded="Barack Obama"]', { timeout: 10_000 });
+    await assertFits(phone, "a person's page with actions at 390 px");
+    await assertUsable(phone, '#person-photos button[data-action=not-this-person]', 'not this person at 390 px');
+    await phoneContext.close();
+
+    // A read-only key: the same pages without a button that would change anything.
+    const created = await fetch(`${service.url}/v1/keys`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'viewer', scopes: ['read'] }) });
+    const { key } = (await created.json()) as { key: string };
+    const viewerContext = await browser.newContext({ viewport: widths.desktop });
+    const viewer = await viewerContext.newPage();
+    await viewer.goto(`${service.url}/dashboard/login?token=${encodeURIComponent(key)}`);
+    await viewer.waitForSelector('body[data-loaded=true]', { timeout: 10_000 });
+    assert.equal(await viewer.getAttribute('body', 'data-scopes'), 'read');
+    await viewer.waitForSelector('#queues td[data-count=completed]');
+    await viewer.waitForSelector('#failures [data-code=TRUNCATED_IMAGE]', { timeout: 20_000 });
+    assert.equal(await viewer.locator('#queues button, #failures button').count(), 0, 'no Pause, Resume, Retry or Discard');
+    await viewer.click('#people-link');
+    await viewer.waitForSelector('body[data-people-loaded=true]', { timeout: 10_000 });
+    await viewer.waitForSelector('#library-people tr[data-person="Barack Obama"]');
+    assert.equal(await viewer.locator('#clusters form, #merge-people, #library-people button, #people-audit button').count(), 0, 'no Name, Merge, Rename, Hide, Delete or Undo');
+    await viewer.click(`#library-people a[href="#person/${encodeURIComponent('Barack Obama')}"]`);
+    await viewer.waitForSelector('body[data-person-loaded="Barack Obama"]', { timeout: 10_000 });
+    assert.equal(await viewer.locator('#person-photos button').count(), 0, 'no face actions');
+    await viewerContext.close();
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -161,11 +161,12 @@ describe('disk full: a condition, not a crash', { skip: skipReason, timeout: 600
     };
     const alerts = async () =>
       ((await (await fetch(`${base}/dashboard/api/overview`, { headers: { authorization: `Bearer ${token}` } })).json()) as { alerts: { kind: string; dir?: string; message: string }[] }).alerts;
-    const metricsText = async () => (await fetch(`${base}/metrics`)).text();
+    /** The facepipe_disk_full lines of /metrics (so a failed match shows them, not the whole page). */
+    const diskFullMetrics = async () => (await (await fetch(`${base}/metrics`)).text()).split('\n').filter((l) => l.startsWith('facepipe_disk_full{')).join('\n');
 
     // Before: not full, ready.
     assert.equal((await fetch(`${base}/readyz`)).status, 200);
-    assert.match(await metricsText(), new RegExp(`facepipe_disk_full\\{dir="${s3Dir}"[^}]*\\} 0`));
+    assert.match(await diskFullMetrics(), new RegExp(`facepipe_disk_full\\{dir="${s3Dir}"[^}]*\\} 0`));
 
     // The first batch runs; the disk fills once a few of its photos are done.
     let firstId: string | undefined;
@@ -174,7 +175,9 @@ describe('disk full: a condition, not a crash', { skip: skipReason, timeout: 600
     const filler = fill(s3Dir);
     phase('disk filled');
     const filledAt = performance.now();
-    // A second ingest arrives while the disk is full: admission pauses instead of failing.
+    // A second ingest arrives while the disk is full (as this process reads it: readings are
+    // cached for a second): admission pauses instead of failing.
+    await waitFor('this process to read the disk as full', async () => (await p.ctx.disk.full()).length > 0, 10_000);
     let secondId: string | undefined;
     const secondIngest = p.ingest({ input: second, onBatch: (id) => (secondId = id) });
 
@@ -184,10 +187,19 @@ describe('disk full: a condition, not a crash', { skip: skipReason, timeout: 600
     phase('banner seen');
     assert.equal(banner!.dir, s3Dir);
     assert.match(banner!.message, /^disk full: /);
-    assert.match(await metricsText(), new RegExp(`facepipe_disk_full\\{dir="${s3Dir}"[^}]*\\} 1`));
+    assert.match(await diskFullMetrics(), new RegExp(`facepipe_disk_full\\{dir="${s3Dir}"[^}]*\\} 1`));
     const ready = await fetch(`${base}/readyz`);
     assert.equal(ready.status, 503);
     assert.match(JSON.stringify(await ready.json()), /disk full/);
+    // An upload is refused as a whole while the disk is full (503 STORAGE_FULL, Retry-After).
+    const form = new FormData();
+    form.append('file', new Blob([readFileSync(join(second, readdirSync(second)[0]!))]), 'while-full.jpg');
+    const upload = await fetch(`${base}/v1/images`, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` } });
+    const refused = (await upload.json()) as { error?: { code: string; message: string } };
+    assert.equal(upload.status, 503, JSON.stringify(refused));
+    assert.equal(refused.error?.code, 'STORAGE_FULL');
+    assert.match(refused.error!.message, /^disk full: /);
+    assert.ok(upload.headers.get('retry-after'));
     const firstBefore = await p.getBatch(firstId!);
     // While full: a worker's write is refused as STORAGE_FULL and retried, nothing finishes (as
     // done or failed), and the second ingest's admission waits.

@@ -146,6 +146,7 @@ describe('the pipeline end to end (real Redis, S3 protocol server, models, worke
     for await (const o of pipeline.producer.ctx.store.list(`faces/${r.imageId}/`)) left.push(o.key);
     for await (const o of pipeline.producer.ctx.store.list(`embeddings/${r.imageId}/`)) left.push(o.key);
     assert.deepEqual(left, [r.faces[0]!.cropKey], 'only the chips are kept');
+    assert.match(r.faces[0]!.cropKey, /\/chips-view\.webp$/, 'as their display rendition (the exact chips went once embedded)');
     for (const key of ['detect.decodeMs', 'detect.detectMs', 'embed.embedMs', 'classifyMs', 'totalMs']) assert.equal(typeof r.timings[key], 'number', key);
   });
 

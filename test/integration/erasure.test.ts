@@ -207,5 +207,13 @@ describe('erasure', { skip }, () => {
     assert.ok(log.json.erasures.every((e: { actor: string }) => e.actor === 'token'));
     const text = JSON.stringify(log.json);
     for (const needle of [singleId, ...hisIds, photosPerson, facesPerson]) assert.ok(!text.includes(needle));
+    assert.equal(log.json.nextCursor, null);
+    // Paged: every entry once, in the same order.
+    const first = await call('GET', '/v1/erasures?limit=3');
+    assert.equal(first.json.erasures.length, 3);
+    const rest = await call('GET', `/v1/erasures?limit=3&cursor=${first.json.nextCursor}`);
+    assert.equal(rest.json.nextCursor, null);
+    assert.deepEqual([...first.json.erasures, ...rest.json.erasures], log.json.erasures);
+    assert.equal((await call('GET', '/v1/erasures?cursor=../x')).status, 400);
   });
 });

@@ -53,7 +53,7 @@ async function clustersOf(imageIds: readonly string[]): Promise<(string | null)[
   return imageIds.map((id) => (states.get(id) ?? []).map((f) => f.clusterId));
 }
 
-test('a bridge of look-alikes does not merge two people; cannot-link; poor faces stay out; the rebuild agrees and keeps ids', async () => {
+test('a bridge of look-alikes does not merge two people; fragments of one person merge; cannot-link; poor faces stay out; the rebuild agrees and keeps ids', async () => {
   const EV = 'bridge';
   const a = unit().map((x) => x * 0.4);
   const b = along(a, around(a, 0.8), 1);
@@ -68,6 +68,12 @@ test('a bridge of look-alikes does not merge two people; cannot-link; poor faces
   await add('group', [{ embedding: around(a, 0.06) }, { embedding: around(a, 0.06) }]);
   await add('blurred', [{ embedding: around(a, 0.05), qualityOk: false }]);
   for (let t = 0.2; t < 0.9; t += 0.15) await add(`x${t.toFixed(2)}`, [{ embedding: around(along(a, b, t), 0.03) }]);
+  // A third person far from both, in two poses about 0.5 apart on average (the strict linkage
+  // alone leaves two fragments): one cluster, incrementally and rebuilt.
+  const front = along(a, around(a, 1.5), 1);
+  const turned = around(front, 0.47);
+  for (let i = 0; i < 5; i += 1) await add(`front${i}`, [{ embedding: around(front, 0.15) }]);
+  for (let i = 0; i < 5; i += 1) await add(`turned${i}`, [{ embedding: around(turned, 0.15) }]);
 
   const before = await clustersOf(ids);
   const at = (id: string) => before[ids.indexOf(id)]!;
@@ -79,6 +85,9 @@ test('a bridge of look-alikes does not merge two people; cannot-link; poor faces
   }
   assert.notEqual(at('group')[0], at('group')[1], 'two faces of one photo: two clusters (or one in none)');
   assert.equal(at('blurred')[0], null, 'a face below the quality gate is in no cluster');
+  const poses = [0, 1, 2, 3, 4].flatMap((i) => [at(`front${i}`)[0], at(`turned${i}`)[0]]);
+  assert.ok(poses[0] !== null && poses.every((c) => c === poses[0]), `both poses of one person in one cluster: ${poses.join(',')}`);
+  assert.ok(![at('a0')[0], at('b0')[0]].includes(poses[0]!));
   const hits = await library.search(around(a, 0.01), EV, 30);
   assert.ok(hits.some((h) => h.imageId === 'blurred' && !h.qualityOk), 'and it is still found by search, marked');
 

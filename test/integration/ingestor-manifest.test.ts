@@ -35,8 +35,8 @@ function burstItems(count: number, lanes: number, prefix: string): AsyncIterable
   })();
 }
 
-test('the manifest lists every input once, in input order, however the lanes finish', async () => {
-  const store = new MemoryObjectStore('manifest-test');
+/** Queues that take every detect job at once and record the image ids, in order. */
+function recordingQueues(): { queued: string[]; queues: IntakeQueues } {
   const queued: string[] = [];
   const waiting = { getWaitingCount: async () => 0 };
   const queues = {
@@ -45,6 +45,12 @@ test('the manifest lists every input once, in input order, however the lanes fin
     clearFinishedJobs: async () => undefined,
     byName: () => waiting,
   } as unknown as IntakeQueues;
+  return { queued, queues };
+}
+
+test('the manifest lists every input once, in input order, however the lanes finish', async () => {
+  const store = new MemoryObjectStore('manifest-test');
+  const { queued, queues } = recordingQueues();
   const ingestor = new Ingestor({
     intake: testIntake(fixture, store, queues, 'p-test-1'),
     store,
@@ -101,14 +107,7 @@ test('the detect queue never goes past its bound, however the lanes finish', asy
 
 test('an ingest cut short (storage gone mid-admission) is resumed: only the missing inputs are admitted, one entry per input', async () => {
   const store = new MemoryObjectStore('resume-test');
-  const queued: string[] = [];
-  const waiting = { getWaitingCount: async () => 0 };
-  const queues = {
-    addDetectBulk: async (jobs: { imageId: string }[]) => void queued.push(...jobs.map((j) => j.imageId)),
-    reclassify: async () => undefined,
-    clearFinishedJobs: async () => undefined,
-    byName: () => waiting,
-  } as unknown as IntakeQueues;
+  const { queued, queues } = recordingQueues();
   const intake = testIntake(fixture, store, queues, 'p-test-1');
   const ingestor = new Ingestor({ intake, store, log: new Logger({ level: 'silent' }), probe: async () => undefined, maxBytes: 1 << 20 });
   const count = 40;

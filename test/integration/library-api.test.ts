@@ -80,7 +80,7 @@ async function waitForImages(ids: string[], timeoutMs = 240_000): Promise<ImageS
   return out;
 }
 
-type Line = { file: string; imageId: string; faces?: { box: number[]; score: number; match: { name: string | null; distance: number | null }; cluster: string | null }[]; error?: unknown };
+type Line = { file: string; imageId: string; faces?: { box: number[]; score: number; match: { name: string | null; distance: number | null }; cluster: string | null; suggestion?: { name: string; distance: number } }[]; error?: unknown };
 
 async function resultLines(url: string, batch: string): Promise<Line[]> {
   const res = await fetch(`${url}/v1/batches/${batch}/results`, { headers: auth });
@@ -173,6 +173,16 @@ describe('the face index over HTTP', { skip }, () => {
     const named = lines.flatMap((l) => (l.faces ?? []).filter((f) => f.match.name === person));
     assert.ok(named.length >= 3, JSON.stringify(lines));
     assert.ok(named.every((f) => f.cluster === null), 'a named face is in no cluster');
+    // A caller's stricter threshold: automatic names beyond it become suggestions, given ones stay.
+    const strict = await fetch(`${service.url}/v1/batches/${batchId}/results?threshold=0`, { headers: auth });
+    assert.equal(strict.status, 200);
+    const strictLines = (await strict.text()).trim().split('\n').map((l) => JSON.parse(l) as Line);
+    const nameOrSuggestion = (l: Line) => (l.faces ?? []).map((f) => f.match.name ?? f.suggestion?.name ?? null);
+    assert.deepEqual(strictLines.map(nameOrSuggestion), lines.map(nameOrSuggestion));
+    assert.ok(strictLines.flatMap((l) => l.faces ?? []).filter((f) => f.match.name === person).length >= 3, 'names given by naming the cluster are kept');
+    const loose = await fetch(`${service.url}/v1/batches/${batchId}/results?threshold=4`, { headers: auth });
+    assert.deepEqual((await loose.text()).trim().split('\n').map((l) => JSON.parse(l) as Line), lines);
+    assertError(await call('GET', `/v1/batches/${batchId}/results?threshold=near`), 400, 'BAD_REQUEST');
     // A change made straight in the index (as another process would), no result document rewritten.
     const index = await FaceIndex.connect({ url: pipeline.config.database.url! });
     try {
@@ -414,6 +424,95 @@ describe('the face index over HTTP', { skip }, () => {
     assertError(await call('PUT', `/v1/faces/not-an-id/0/person`, { name: null }, keys.people), 400, 'BAD_REQUEST');
   });
 
+  test('people management: faces by confidence with boxes, a cover, a cluster\'s faces, ignore, not this person, not a face; an audit log of it all, undone in turn', async () => {
+    const path = `/v1/people/${encodeURIComponent(person)}`;
+    type Face = { faceId: string; imageId: string; face: number; how: string | null; distance: number | null; box: number[] };
+    const pages = async (base: string, limit: number) => {
+      const out: Face[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { status: number; json: any } = await call('GET', `${base}${base.includes('?') ? '&' : '?'}limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`, undefined, keys.read);
+        assert.equal(page.status, 200, JSON.stringify(page.json));
+        out.push(...page.json.faces);
+        cursor = page.json.nextCursor;
+      } while (cursor !== null && out.length < 500);
+      return out;
+    };
+    // By confidence: enrolled or by hand first, then automatic nearest first; the same faces as by age, each with its box.
+    const byConfidence = await pages(`${path}/faces?order=confidence`, 2);
+    const byAge = await pages(`${path}/faces`, 100);
+    assert.deepEqual(byConfidence.map((f) => f.faceId).sort(), byAge.map((f) => f.faceId).sort());
+    const rank = (f: Face) => (f.how === 'enrolled' || f.how === 'hand' ? 0 : 1);
+    for (let i = 1; i < byConfidence.length; i += 1) {
+      const [a, b] = [byConfidence[i - 1]!, byConfidence[i]!];
+      assert.ok(rank(a) < rank(b) || (rank(a) === rank(b) && (a.distance ?? 0) <= (b.distance ?? 0)), JSON.stringify(byConfidence));
+    }
+    assert.ok(byConfidence.every((f) => f.box.length === 4 && f.box[2]! > 0));
+    assertError(await call('GET', `${path}/faces?order=best`), 400, 'BAD_REQUEST');
+    assertError(await call('GET', `${path}/faces?order=confidence&cursor=12`), 400, 'BAD_REQUEST');
+
+    // A cover: one of their faces only.
+    const weakest = byConfidence.at(-1)!;
+    const stranger = imageIds[clooneyPhotos.length]!;
+    assertError(await call('PUT', `${path}/cover`, { imageId: weakest.imageId, face: weakest.face }, keys.read), 403, 'FORBIDDEN');
+    assertError(await call('PUT', `${path}/cover`, { imageId: stranger, face: 0 }, keys.people), 400, 'INVALID_PAYLOAD');
+    const defaultCover = (await call('GET', path)).json.cover;
+    assert.ok(defaultCover && defaultCover.box.length === 4, JSON.stringify(defaultCover));
+    const covered = await call('PUT', `${path}/cover`, { imageId: weakest.imageId, face: weakest.face }, keys.people);
+    assert.equal(covered.status, 200, JSON.stringify(covered.json));
+    assert.deepEqual([covered.json.cover.imageId, covered.json.cover.face], [weakest.imageId, weakest.face]);
+
+    // A cluster's faces, paged; ignored, it is no more listed.
+    const clusters = (await call('GET', '/v1/clusters')).json.clusters as { id: string; faces: number }[];
+    assert.ok(clusters.length >= 1, 'the other person\'s faces make a cluster');
+    const c = clusters[0]!;
+    const members = await pages(`/v1/clusters/${c.id}/faces`, 1);
+    assert.equal(members.length, c.faces);
+    assertError(await call('GET', '/v1/clusters/999999/faces'), 404, 'OBJECT_NOT_FOUND');
+    assertError(await call('POST', `/v1/clusters/${c.id}/ignore`, {}, keys.people), 400, 'BAD_REQUEST');
+    assertError(await call('POST', '/v1/clusters/999999/ignore', { ignored: true }, keys.people), 404, 'OBJECT_NOT_FOUND');
+    assert.deepEqual((await call('POST', `/v1/clusters/${c.id}/ignore`, { ignored: true }, keys.people)).json, { cluster: c.id, ignored: true });
+    assert.ok(!(await call('GET', '/v1/clusters')).json.clusters.some((x: { id: string }) => x.id === c.id));
+
+    // "Not this person" on their weakest face; "not a face" on a face of the cluster.
+    const before = (await call('GET', path)).json.faceCount as number;
+    const rejected = await call('POST', `/v1/faces/${weakest.imageId}/${weakest.face}/reject`, undefined, keys.people);
+    assert.equal(rejected.status, 200, JSON.stringify(rejected.json));
+    assert.equal(rejected.json.was, person);
+    assert.equal(rejected.json.name, null);
+    assert.equal((await call('GET', path)).json.faceCount, before - 1);
+    assert.equal((await call('GET', `/v1/images/${weakest.imageId}`)).json.result.faces[weakest.face].name, null, 'the result document follows');
+    assertError(await call('POST', `/v1/faces/${weakest.imageId}/99/reject`, undefined, keys.people), 404, 'OBJECT_NOT_FOUND');
+    const notFace = await call('POST', `/v1/faces/${members[0]!.imageId}/${members[0]!.face}/not-a-face`, undefined, keys.people);
+    assert.equal(notFace.status, 200, JSON.stringify(notFace.json));
+    assert.equal(notFace.json.notAFace, true);
+    assertError(await call('POST', `/v1/faces/${members[0]!.imageId}/99/not-a-face`, undefined, keys.people), 404, 'OBJECT_NOT_FOUND');
+
+    // The audit log: who did what, newest first; undone in turn, newest first.
+    const log = await call('GET', '/v1/people-audit?limit=4', undefined, keys.read);
+    assert.equal(log.status, 200, JSON.stringify(log.json));
+    const entries = log.json.entries as { id: string; action: string; actor: string; undoable: boolean }[];
+    assert.deepEqual(entries.map((e) => e.action), ['not-a-face', 'not-this-person', 'ignore-cluster', 'cover']);
+    assert.ok(entries.every((e) => /^key:[0-9a-f]+$/.test(e.actor)), JSON.stringify(entries));
+    assert.deepEqual(entries.map((e) => e.undoable), [true, false, false, false]);
+    assertError(await call('GET', '/v1/people-audit?limit=0'), 400, 'BAD_REQUEST');
+    assertError(await call('POST', '/v1/people-audit/undo', { id: entries[1]!.id }, keys.people), 409, 'CONFLICT');
+    assertError(await call('POST', '/v1/people-audit/undo', {}, keys.read), 403, 'FORBIDDEN');
+    const undone = await call('POST', '/v1/people-audit/undo', { id: entries[0]!.id }, keys.people);
+    assert.equal(undone.status, 200, JSON.stringify(undone.json));
+    assert.equal(undone.json.undone.action, 'not-a-face');
+    assert.equal((await call('POST', '/v1/people-audit/undo', {}, keys.people)).json.undone.action, 'not-this-person');
+    assert.equal((await call('GET', path)).json.faceCount, before);
+    assert.equal((await call('GET', `/v1/images/${weakest.imageId}`)).json.result.faces[weakest.face].name, person);
+    assert.equal((await call('POST', '/v1/people-audit/undo', {}, keys.people)).json.undone.action, 'ignore-cluster');
+    assert.equal((await pages(`/v1/clusters/${c.id}/faces`, 100)).length, c.faces, 'the cluster has every face again');
+    assert.ok((await call('GET', '/v1/clusters')).json.clusters.some((x: { id: string }) => x.id === c.id));
+    assert.equal((await call('POST', '/v1/people-audit/undo', {}, keys.people)).json.undone.action, 'cover');
+    assert.deepEqual((await call('GET', path)).json.cover, defaultCover);
+    const after = (await call('GET', '/v1/people-audit?limit=2')).json.entries as { undoneAt: string | null; undoneBy: string | null }[];
+    assert.ok(after.every((e) => e.undoneAt !== null && e.undoneBy?.startsWith('key:')), JSON.stringify(after));
+  });
+
   test('schedules: created, listed and deleted with the admin scope only', async () => {
     const body = { id: 'nightly', kind: 'stale', cron: '0 3 * * *', tz: 'UTC' };
     assertError(await call('POST', '/v1/schedules', body, keys.people), 403, 'FORBIDDEN');
@@ -428,6 +527,12 @@ describe('the face index over HTTP', { skip }, () => {
     assert.equal(every.json.everyMs, 6 * 3_600_000);
     const listed = await call('GET', '/v1/schedules');
     assert.deepEqual(listed.json.schedules.map((s: { id: string }) => s.id).sort(), ['nightly', 'often']);
+    // By next run, a page at a time: the next night's run may come before or after six hours.
+    const onePage = await call('GET', '/v1/schedules?limit=1');
+    const nextPage = await call('GET', `/v1/schedules?limit=1&cursor=${onePage.json.nextCursor}`);
+    assert.deepEqual([...onePage.json.schedules, ...nextPage.json.schedules], listed.json.schedules);
+    assert.equal(nextPage.json.nextCursor, null);
+    assertError(await call('GET', '/v1/schedules?cursor=not%20a%20cursor'), 400, 'BAD_REQUEST');
     assert.deepEqual(await call('DELETE', '/v1/schedules/nightly'), { status: 200, json: { id: 'nightly', deleted: true } });
     assertError(await call('DELETE', '/v1/schedules/nightly'), 404, 'NOT_FOUND');
     assert.deepEqual((await call('GET', '/v1/schedules')).json.schedules.map((s: { id: string }) => s.id), ['often']);

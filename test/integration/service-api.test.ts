@@ -402,6 +402,14 @@ describe('upload API on a live pipeline', { skip }, () => {
     const as = (key: string, extra: Record<string, string> = {}) => ({ authorization: `Bearer ${key}`, ...extra });
     const listed = await call('GET', '/v1/keys');
     assert.deepEqual(listed.json.keys.map((k: { name: string }) => k.name).filter((n: string) => ['uploader', 'reader', 'enroller', 'ops'].includes(n)), ['uploader', 'reader', 'enroller', 'ops']);
+    // Paged as every list, oldest first: two at a time gives every key once.
+    const paged: { id: string }[] = [];
+    for (let cursor: string | null = '', pages = 0; cursor !== null && pages < 100; pages += 1) {
+      const page = await call('GET', `/v1/keys?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      paged.push(...page.json.keys);
+      cursor = page.json.nextCursor;
+    }
+    assert.deepEqual(paged, listed.json.keys);
     const listedText = JSON.stringify(listed.json);
     for (const k of [uploader, reader, people, admin]) assert.ok(!listedText.includes(k.key.slice(21)), 'no secrets listed');
     // In Redis: the sha256 of each key, never the key.
@@ -607,7 +615,22 @@ describe('upload API on a live pipeline', { skip }, () => {
     assert.equal((await call('POST', '/dashboard/api/queues/detect/failures/MODEL_ERROR/retry', '{}', json)).json.retried, 0);
     assert.equal((await call('POST', '/dashboard/api/queues/nope/failures/MODEL_ERROR/discard', '{}', json)).status, 404);
     assert.equal((await call('POST', '/dashboard/api/queues/nope/resume', '{}', json)).status, 404);
-    for (const path of ['/dashboard/api/failures', '/dashboard/api/recent']) assert.equal((await call('GET', path, undefined, {})).status, 401);
+    for (const path of ['/dashboard/api/failures', '/dashboard/api/recent', '/dashboard/api/session']) assert.equal((await call('GET', path, undefined, {})).status, 401);
+    // Who the dashboard is signed in as: the token may do everything.
+    assert.deepEqual((await call('GET', '/dashboard/api/session')).json, { who: 'token', keyId: null, keyName: null, scopes: ['upload', 'read', 'people', 'admin'] });
+    // A photo browsers cannot show (TIFF) is displayed as a JPEG of the same size; a JPEG as it is.
+    const tiffBytes = await sharp(bytesOf(photos.obama)).tiff().toBuffer();
+    const tiff = await call('POST', '/v1/images', form([{ name: 'obama.tiff', bytes: tiffBytes }]));
+    const tiffId = tiff.json.files[0].imageId as string;
+    await waitForImage(tiffId);
+    const shown = await get(`/v1/images/${tiffId}/display`);
+    assert.equal(shown.status, 200);
+    assert.equal(shown.headers.get('content-type'), 'image/jpeg');
+    const [rendition, source] = [await sharp(Buffer.from(await shown.arrayBuffer())).metadata(), await sharp(bytesOf(photos.obama)).metadata()];
+    assert.deepEqual([rendition.format, rendition.width, rendition.height], ['jpeg', source.width, source.height]);
+    const jpeg = await get(`/v1/images/${up.json.files[0].imageId}/display`);
+    assert.deepEqual(Buffer.from(await jpeg.arrayBuffer()), bytesOf(photos.obama), 'a JPEG is shown as uploaded');
+    assert.equal((await get(`/v1/images/${unknownId}/display`)).status, 404);
   });
 
   test("every route but the face index's answered a success and an error here, each as /openapi.json describes", () => {

@@ -101,6 +101,15 @@ describe('webhooks', { skip }, () => {
     assert.equal((await call('POST', '/v1/webhooks', { url: 'ftp://example.com/x' }, a)).status, 400);
     assert.equal((await call('POST', '/v1/webhooks', { url: `${receiverUrl}/a`, events: ['batch.started'] }, a)).status, 400);
     assert.equal((await call('GET', '/v1/webhooks', undefined, {})).status, 401);
+    // Paged as every list: three of a's, two at a time, every one once, oldest first.
+    const three = [];
+    for (const path of ['p1', 'p2', 'p3']) three.push((await call('POST', '/v1/webhooks', { url: `${receiverUrl}/${path}` }, a)).json.id as string);
+    const first = (await call('GET', '/v1/webhooks?limit=2', undefined, a)).json;
+    const second = (await call('GET', `/v1/webhooks?limit=2&cursor=${first.nextCursor}`, undefined, a)).json;
+    assert.deepEqual([...first.webhooks, ...second.webhooks].map((h: { id: string }) => h.id), three);
+    assert.equal(second.nextCursor, null);
+    assert.equal((await call('GET', '/v1/webhooks?limit=0', undefined, a)).status, 400);
+    for (const id of three) await call('DELETE', `/v1/webhooks/${id}`, undefined, a);
   });
 
   test('a signed batch-finished call reaches a receiver that fails twice, on the third try, after exponential waits', async () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  classicNearest, clusterInMemory, dbscan, decideName, euclidean, exactNeighbourhoods, namingThreshold, qualityFailure, type ClusterFace, type ExampleHit,
+  classicNearest, clusterInMemory, dbscan, decideName, defaultSupportedClustering, euclidean, exactNeighbourhoods, namingThreshold, qualityFailure, type ClusterFace, type ExampleHit,
 } from '@facepipe/face-index';
 import { embeddingSpace } from '../helpers/random.js';
 
@@ -52,6 +52,52 @@ test('no chaining: a bridge of look-alikes between two people does not merge the
     assert.equal(labels[i], labels[0]);
     assert.equal(labels[6 + i], labels[6]);
   }
+});
+
+/** Five faces about 0.21 apart around a pose centre (one person in one pose). */
+const pose = (id: string, centre: number[]): ClusterFace[] => Array.from({ length: 5 }, (_, i) => ({ id: `${id}${i}`, imageId: `${id}${i}`, embedding: around(centre, 0.15) }));
+const strictOnly = { ...defaultSupportedClustering, clearLinkage: 0, fragmentLinkage: 0 };
+
+test('fragments of one person merge: two poses about 0.5 apart on average, nobody else near', async () => {
+  const front = unit().map((x) => x * 0.4);
+  const turned = around(front, 0.47);
+  const faces = [...pose('front', front), ...pose('turned', turned)];
+  const cross = faces.slice(0, 5).flatMap((a) => faces.slice(5).map((b) => euclidean(a.embedding, b.embedding)));
+  const linkage = cross.reduce((s, d) => s + d, 0) / cross.length;
+  assert.ok(linkage > 0.48 && linkage < 0.52, `the poses' average linkage ${linkage.toFixed(3)} is between the clear and the fragment linkage`);
+  const strict = await clusterInMemory(faces, strictOnly);
+  assert.notEqual(strict[0], strict[5], 'the strict linkage alone leaves two fragments');
+  assert.ok(strict[0]! >= 0 && strict[5]! >= 0);
+  const labels = await clusterInMemory(faces);
+  assert.ok(labels.every((l) => l === labels[0] && l >= 0), `one cluster: ${labels.join(',')}`);
+});
+
+test('in a crowd of look-alikes the same distances are no evidence: a person between two others joins neither', async () => {
+  // A and C 0.55 apart (two people); B's centre 0.47 from each, B's faces arriving last.
+  const a = unit().map((x) => x * 0.4);
+  const c = around(a, 0.55);
+  // B: off the middle of A–C, square to it, so as near to one as to the other.
+  const e = c.map((x, i) => (x - a[i]!) / euclidean(c, a));
+  const u = unit();
+  const dot = u.reduce((sum, x, i) => sum + x * e[i]!, 0);
+  const side = u.map((x, i) => x - dot * e[i]!);
+  const b = along(a, c, 0.5).map((x, i) => x + (side[i]! / Math.hypot(...side)) * 0.36);
+  const faces = [...pose('a', a), ...pose('c', c), ...pose('b', b)];
+  const linkage = (x: number, y: number) => {
+    const d = faces.slice(x, x + 5).flatMap((f) => faces.slice(y, y + 5).map((g) => euclidean(f.embedding, g.embedding)));
+    return d.reduce((s, v) => s + v, 0) / d.length;
+  };
+  const [ab, cb, ac] = [linkage(0, 10), linkage(5, 10), linkage(0, 5)];
+  assert.ok(ab > 0.48 && ab < 0.52 && cb > 0.48 && cb < 0.52 && ac > 0.52, `linkages A–B ${ab.toFixed(3)}, C–B ${cb.toFixed(3)}, A–C ${ac.toFixed(3)}`);
+  const labels = await clusterInMemory(faces);
+  for (const [from, person] of [[0, 'a'], [5, 'c'], [10, 'b']] as const) {
+    assert.ok(labels[from]! >= 0, `${person} is clustered`);
+    for (let i = 1; i < 5; i += 1) assert.equal(labels[from + i], labels[from], `${person}'s faces stay together`);
+  }
+  assert.equal(new Set([labels[0], labels[5], labels[10]]).size, 3, `three clusters: ${labels.join(',')}`);
+  // Without C, the same A and B are clear fragments of one person.
+  const pair = await clusterInMemory([...pose('a', a), ...pose('b', b)]);
+  assert.equal(pair[0], pair[5]);
 });
 
 test('cannot-link: two faces of one photo are never in one cluster', async () => {

@@ -53,3 +53,24 @@ test('the database of a local deployment is read from <data-dir>/deployment.json
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a threshold stricter than the deployment turns automatic names farther than it into suggestions; given names stay', () => {
+  const states = [
+    state(0, { personId: '1', name: 'obama', personSource: 'auto', matchDistance: 0.4 }),
+    state(1, { clusterId: '7' }),
+    state(2, { personId: '2', name: 'Rose', personSource: 'enrolled', matchDistance: null }),
+  ];
+  const strict = toResultLine(entry, result, states, { threshold: 0.35 });
+  assert.ok('faces' in strict);
+  assert.deepEqual(strict.faces[0], { box: [0, 0, 10, 10], score: 0.9, match: { name: null, distance: 0.4 }, cluster: null, suggestion: { name: 'obama', distance: 0.4 } });
+  assert.deepEqual(strict.faces.map((f) => f.match.name), [null, null, 'Rose']);
+  // At or above the name's distance nothing changes; without an index the document's name is automatic unless labelled.
+  assert.deepEqual(toResultLine(entry, result, states, { threshold: 0.4 }), toResultLine(entry, result, states));
+  const plain = toResultLine(entry, result, undefined, { threshold: 0.3 });
+  assert.ok('faces' in plain);
+  assert.deepEqual(plain.faces[0]!.suggestion, { name: 'obama', distance: 0.4 });
+  const labelled = { ...result, faces: [{ ...face(0, 'obama'), label: { name: 'obama', at: 'now' } }] } as ResultDocument;
+  const kept = toResultLine(entry, labelled, undefined, { threshold: 0.3 });
+  assert.ok('faces' in kept);
+  assert.equal(kept.faces[0]!.match.name, 'obama');
+});

@@ -6,6 +6,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  listPage,
+  sortableNumber,
   ApiKeys,
   AuthFailureLimiter,
   Authenticator,
@@ -260,4 +262,19 @@ test('a request spool keeps small files in memory while the budget lasts, the re
   } finally {
     rmSync(parent, { recursive: true, force: true });
   }
+});
+
+test('listPage: pages in sort-key order, each entry once; an entry removed or added between pages neither repeats nor hides another', () => {
+  const items = [5, 3, 9, 1, 7].map((n) => ({ id: `k${n}`, at: n }));
+  const key = (i: { id: string; at: number }) => `${sortableNumber(i.at)}|${i.id}`;
+  const first = listPage(items, key, 2);
+  assert.deepEqual(first.page.map((i) => i.at), [1, 3]);
+  // 3 (the cursor's own entry) is removed and 2 added before the next page: 5 and 7 come next.
+  const changed = [...items.filter((i) => i.at !== 3), { id: 'k2', at: 2 }];
+  const second = listPage(changed, key, 2, first.nextCursor!);
+  assert.deepEqual(second.page.map((i) => i.at), [5, 7]);
+  const third = listPage(changed, key, 2, second.nextCursor!);
+  assert.deepEqual([third.page.map((i) => i.at), third.nextCursor], [[9], null]);
+  assert.deepEqual(listPage([], key, 10), { page: [], nextCursor: null });
+  assert.ok(sortableNumber(10) > sortableNumber(9));
 });

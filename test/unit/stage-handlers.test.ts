@@ -103,18 +103,22 @@ test('detect: a missing original is STORED_OBJECT_MISSING (the store\'s failure,
 
 function embedSetup(decoded: number, dims = 4) {
   const store = new MemoryObjectStore();
-  const handed: { data: EmbedJobData; version: string }[] = [];
+  const handed: { data: EmbedJobData; version: string; written?: { chipsView?: true } }[] = [];
   const submitted: number[] = [];
   const handler = new EmbedHandler({
     store,
-    engine: { version: embedVersion, decodeChips: async () => ({ chips: new Uint8Array(decoded * 3), count: decoded }) },
+    engine: {
+      version: embedVersion,
+      decodeChips: async () => ({ chips: new Uint8Array(decoded * 3), count: decoded }),
+      encodeChipsView: async (_chips: Uint8Array, count: number) => Buffer.from(`view of ${count}`),
+    },
     batcher: {
       submit: async (_chips: Uint8Array, count: number) => {
         submitted.push(count);
         return Float32Array.from({ length: count * dims }, (_, i) => i / 10);
       },
     },
-    queues: { afterEmbed: async (data, version) => void handed.push({ data, version }) },
+    queues: { afterEmbed: async (data, version, written) => void handed.push({ data, version, ...(written ? { written } : {}) }) },
   });
   return { store, handed, submitted, handler };
 }
@@ -135,7 +139,9 @@ test('embed: one embedding per chip under image, detect and embed versions; the 
   );
   assert.deepEqual(doc?.embed, embedVersion);
   assert.deepEqual(submitted, [2]);
-  assert.deepEqual(handed, [{ data: embedJob, version: 'emb1' }]);
+  assert.deepEqual(handed, [{ data: embedJob, version: 'emb1', written: { chipsView: true } }]);
+  // The display rendition, beside the exact chips (which classify deletes once the result is written).
+  assert.equal((await store.getBytes(objectKeys.chipsView(imageId, 'det1'))).toString(), 'view of 2');
 });
 
 test('embed: chips that disagree with the job’s face count fail INVALID_PAYLOAD before the model; nothing written', async () => {
@@ -157,6 +163,14 @@ test('embed: chips stored as PNG by an earlier detect worker are still read', as
 test('embed: missing chips are STORED_OBJECT_MISSING (the store\'s failure, retryable)', async () => {
   const { handler } = embedSetup(2);
   await assert.rejects(handler.handle(embedJob), (err: FacepipeError) => err.code === 'STORED_OBJECT_MISSING' && err.retryable);
+});
+
+test('embed: a repeat after classify consumed the exact chips (only the display rendition left) is done, embeds and writes nothing', async () => {
+  const { store, handed, submitted, handler } = embedSetup(2);
+  await store.put(objectKeys.chipsView(imageId, 'det1'), Buffer.from('view'));
+  assert.deepEqual(await handler.handle(embedJob), { faces: 2 });
+  assert.deepEqual([submitted, handed], [[], []]);
+  assert.equal(await store.head(objectKeys.embeddings(imageId, 'det1', 'emb1')), undefined);
 });
 
 test('classify: the job batcher runs a batch when it is full or its oldest item has waited, each item with its own outcome', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, DiskSpaceMonitor, describeDisk, diskState, FacepipeError, FacepipeMetrics, isStorageFull, loadConfig, LogFile, parseWatchedDirs, storageFullReason } from '@facepipe/core';
+import { AdmissionGate, ConfigError, DiskSpaceMonitor, type DiskReading, describeDisk, diskState, FacepipeError, FacepipeMetrics, isStorageFull, loadConfig, LogFile, parseWatchedDirs, storageFullReason } from '@facepipe/core';
 import { dashboardAlerts, statusForCode } from '@facepipe/service';
 
 const errno = (code: string) => Object.assign(new Error(`${code}: failed, write`), { code, errno: -28, syscall: 'write' });
@@ -68,7 +68,8 @@ test('the monitor reads each file system once, exports gauges, and the dashboard
     const metrics = new FacepipeMetrics('test');
     // A warning level above any disk's size: "low" for sure; the same file system named twice is read once.
     const huge = Number.MAX_SAFE_INTEGER;
-    const monitor = new DiskSpaceMonitor([{ path: dir, warnFreeBytes: huge }, { path: tmpdir(), warnFreeBytes: huge }, { path: join(dir, 'missing'), warnFreeBytes: 0 }], { fullFreeBytes: 0, registry: metrics.registry });
+    const monitor = new DiskSpaceMonitor([{ path: dir, warnFreeBytes: huge }, { path: tmpdir(), warnFreeBytes: huge }, { path: join(dir, 'missing'), warnFreeBytes: 0 }], { fullFreeBytes: 0 });
+    monitor.exportMetrics(metrics.registry);
     const readings = await monitor.readings();
     assert.equal(readings.filter((r) => !r.error).length, 1);
     assert.equal(readings[0]!.state, 'low');
@@ -88,6 +89,29 @@ test('the monitor reads each file system once, exports gauges, and the dashboard
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a full data dir holds admission back before anything enters, and lets it go once freed', async () => {
+  const fullDisk: DiskReading = { path: '/data/s3', state: 'full', freeBytes: 0, totalBytes: 1, warnFreeBytes: 1 };
+  let full: DiskReading[] = [fullDisk];
+  const queues = { byName: () => ({ getWaitingCount: async () => 0 }) } as unknown as ConstructorParameters<typeof AdmissionGate>[0];
+  const told: string[][] = [];
+  const gate = new AdmissionGate(queues, { detect: 10, embed: 10, classify: 10 }, { disk: { full: async () => full }, onHeld: (r) => told.push(r) });
+  assert.deepEqual((await gate.state()).diskFull, [fullDisk]);
+  let entered = false;
+  let admitted = false;
+  const entry = gate.untilDiskHasRoom().then(() => (entered = true));
+  const admit = gate.admit('detect', 1, async () => (admitted = true));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(entered, false, 'no item enters while the disk is full');
+  assert.equal(admitted, false, 'no job is queued while the disk is full');
+  full = [];
+  await Promise.all([entry, admit]);
+  assert.ok(entered && admitted);
+  assert.deepEqual(told[0], ['disk full /data/s3']);
+  assert.deepEqual(told.at(-1), []);
+  // Without a disk check, the entry is open at once.
+  await new AdmissionGate(queues, { detect: 10, embed: 10, classify: 10 }).untilDiskHasRoom();
 });
 
 test('a log file on a full disk drops lines and says so later, never an error event', async () => {

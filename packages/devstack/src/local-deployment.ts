@@ -56,25 +56,30 @@ export class LocalDeployment {
     readonly service: RunningService,
     readonly schedules: ScheduledReindexWorker,
     readonly token: string | undefined,
+    /** The folders whose free space admission and the dashboard watch (FACEPIPE_DATA_DIRS). */
+    readonly dataDirs: string,
   ) {}
 
   static async start(options: LocalDeploymentOptions): Promise<LocalDeployment> {
     const dataDir = resolve(options.dataDir);
     const base = options.env ?? process.env;
     const stack = await LocalStack.start({ dataDir, env: base, persistentRedis: options.persistentRedis });
-    const workers = new WorkerProcesses({ FACEPIPE_METRICS_HOST: base.FACEPIPE_METRICS_HOST ?? '127.0.0.1', ...stack.env }, resolve(dataDir, 'logs'));
+    // Every process of the deployment, and every client it points at it, watches the same data
+    // dirs: a full one pauses admission wherever an ingest runs.
+    const dataDirs = base.FACEPIPE_DATA_DIRS ?? localDataDirs(dataDir).join(',');
+    const workers = new WorkerProcesses({ FACEPIPE_METRICS_HOST: base.FACEPIPE_METRICS_HOST ?? '127.0.0.1', ...stack.env, FACEPIPE_DATA_DIRS: dataDirs }, resolve(dataDir, 'logs'));
     let producer: Producer | undefined;
     try {
       const layout = localStageSettings(cpus().length, base);
       for (const stage of stageNames) workers.start(stage, options.workers?.[stage] ?? 1, layout[stage]);
       const logLevel = base.FACEPIPE_LOG_LEVEL ? undefined : (options.logLevel ?? 'warn');
-      const config = loadConfig({ ...base, ...stack.env, FACEPIPE_DATA_DIRS: base.FACEPIPE_DATA_DIRS ?? localDataDirs(dataDir).join(','), ...(options.token ? { FACEPIPE_API_TOKEN: options.token } : {}), ...(logLevel ? { FACEPIPE_LOG_LEVEL: logLevel } : {}) });
+      const config = loadConfig({ ...base, ...stack.env, FACEPIPE_DATA_DIRS: dataDirs, ...(options.token ? { FACEPIPE_API_TOKEN: options.token } : {}), ...(logLevel ? { FACEPIPE_LOG_LEVEL: logLevel } : {}) });
       producer = await Producer.connect(config, 'local');
       await waitForWorkers(producer, workers, { timeoutMs: options.startTimeoutMs });
       const service = await startService({ config, producer, host: '127.0.0.1', port: options.servicePort ?? 0 });
       const schedules = new ScheduledReindexWorker(producer);
       await schedules.start();
-      return new LocalDeployment(stack, workers, producer, service, schedules, options.token);
+      return new LocalDeployment(stack, workers, producer, service, schedules, options.token, dataDirs);
     } catch (err) {
       await workers.stop();
       await producer?.close();
@@ -85,7 +90,7 @@ export class LocalDeployment {
 
   /** The settings that point other facepipe processes at this deployment. */
   get env(): Record<string, string> {
-    return { ...this.stack.env };
+    return { ...this.stack.env, FACEPIPE_DATA_DIRS: this.dataDirs };
   }
 
   /** The dashboard URL; with a token it signs the browser in (like Jupyter's token link). */

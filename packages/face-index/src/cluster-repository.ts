@@ -64,6 +64,17 @@ export class ClusterRepository {
     return rows.map((r) => ({ id: r.id, imageId: r.image_id, faceIndex: r.face_index, source: r.source }));
   }
 
+  /** Whether the cluster is set aside by hand; undefined when there is no such cluster. */
+  async ignored(clusterId: string): Promise<boolean | undefined> {
+    const { rows } = await this.db.query<{ ignored: boolean }>('SELECT ignored FROM clusters WHERE id = $1', [clusterId]);
+    return rows[0]?.ignored;
+  }
+
+  /** Sets a cluster aside ("ignore": not offered for naming) or back. */
+  async setIgnored(clusterId: string, ignored: boolean): Promise<void> {
+    await this.db.query('UPDATE clusters SET ignored = $2 WHERE id = $1', [clusterId, ignored]);
+  }
+
   async exists(clusterId: string): Promise<boolean> {
     const { rows } = await this.db.query('SELECT 1 FROM clusters WHERE id = $1', [clusterId]);
     return rows.length > 0;
@@ -79,6 +90,7 @@ export class ClusterRepository {
       `SELECT c.id, c.embed_version, count(f.id) AS faces,
               (array_agg(json_build_object('imageId', f.image_id, 'faceIndex', f.face_index, 'source', i.source) ORDER BY f.id))[1:$1] AS samples
        FROM clusters c JOIN faces f ON f.cluster_id = c.id JOIN images i ON i.id = f.image_id
+       WHERE NOT c.ignored
        GROUP BY c.id
        HAVING $2::bigint IS NULL OR count(f.id) < $2::bigint OR (count(f.id) = $2::bigint AND c.id > $3::bigint)
        ORDER BY count(f.id) DESC, c.id

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { keepExtendedQueriesWhole } from './pglite-query-order.js';
 
 export interface EmbeddedDatabaseOptions {
   /** Folder holding the database files (created if missing; kept between runs). */
@@ -107,6 +108,7 @@ export class EmbeddedDatabase {
     const server = tcp
       ? new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port ?? 0, maxConnections })
       : new PGLiteSocketServer({ db, path: socketPath, maxConnections });
+    keepExtendedQueriesWhole(server);
     try {
       await server.start();
     } catch (err) {

@@ -65,6 +65,8 @@ export class ErasureRepository {
     out.labels = (await this.db.query('DELETE FROM face_labels WHERE image_id = $1', [imageId])).rowCount ?? 0;
     out.faces = (await this.db.query('DELETE FROM faces WHERE image_id = $1', [imageId])).rowCount ?? 0;
     out.images = (await this.db.query('DELETE FROM images WHERE id = $1', [imageId])).rowCount ?? 0;
+    // The audit log says which image a face of a person was on: that goes with the image.
+    await this.db.query('DELETE FROM people_audit WHERE $1::text = ANY(image_ids)', [imageId]);
     out.clusters = await this.#deleteEmptyClusters();
     return out;
   }
@@ -91,6 +93,7 @@ export class ErasureRepository {
         ).rowCount ?? 0;
     }
     out.faces = (await this.db.query('DELETE FROM faces WHERE id = ANY($1::bigint[])', [faces.map((f) => f.id)])).rowCount ?? 0;
+    await this.db.query('DELETE FROM people_audit WHERE image_ids && $1::text[]', [[...new Set(imageIds)]]);
     await this.db.query(
       `UPDATE images i SET face_count = (SELECT count(DISTINCT f.face_index) FROM faces f WHERE f.image_id = i.id AND f.embed_version IS NOT DISTINCT FROM i.embed_version)
        WHERE i.id = ANY($1::text[])`,
@@ -107,6 +110,8 @@ export class ErasureRepository {
     out.labels = (await this.db.query('DELETE FROM face_labels WHERE person_id = $1', [personId])).rowCount ?? 0;
     await this.db.query('UPDATE faces SET person_id = NULL, person_source = NULL, match_distance = NULL WHERE person_id = $1', [personId]);
     out.people = (await this.db.query('DELETE FROM people WHERE id = $1', [personId])).rowCount ?? 0;
+    // Names and what was done to them by hand: gone with the person.
+    await this.db.query('DELETE FROM people_audit WHERE $1::bigint = ANY(person_ids)', [personId]);
     return out;
   }
 
@@ -132,7 +137,7 @@ export class ErasureRepository {
    * index pages until some later vacuum. Outside any transaction.
    */
   async vacuum(): Promise<void> {
-    await this.db.query('VACUUM images, faces, enrollment_examples, face_labels, people, clusters');
+    await this.db.query('VACUUM images, faces, enrollment_examples, face_labels, people, clusters, people_audit');
   }
 
   async #deleteEmptyClusters(): Promise<number> {

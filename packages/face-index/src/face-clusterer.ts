@@ -1,5 +1,5 @@
 import { stableClusterIds } from './clustering/cluster-metrics.js';
-import { MemoryClusterStore, placeFace, type ClusterFace, type ClusterNeighbour, type ClusterStore, type SupportedClusteringOptions } from './clustering/supported-clustering.js';
+import { contextReach, MemoryClusterStore, placeFace, type ClusterFace, type ClusterNeighbour, type ClusterStore, type SupportedClusteringOptions } from './clustering/supported-clustering.js';
 import { ClusterRepository } from './cluster-repository.js';
 import { FaceRepository } from './face-repository.js';
 import { lockFaceWrites } from './face-write-lock.js';
@@ -16,6 +16,14 @@ export interface ClusteringOptions {
   neighbourLimit?: number;
   /** A face's average linkage to a cluster is over its nearest this many members. @defaultValue 8 */
   linkageMembers?: number;
+  /** Mean distance to all of a cluster's members at which a face joins on clear evidence (no other cluster within `contextMargin`). @defaultValue 0.48 */
+  clearLinkage?: number;
+  /** Distance of a clear mutual-nearest pair that founds a cluster; average linkage of two clusters that merge as fragments of one person. @defaultValue 0.52 */
+  fragmentLinkage?: number;
+  /** How much farther any rival must be for the looser evidence to count. @defaultValue 0.08 */
+  contextMargin?: number;
+  /** Faces on each side whose neighbours decide a fragment merge. @defaultValue 4 */
+  boundaryFaces?: number;
 }
 
 /** A clusterable face of a micro-batch as written (FaceClusterer.placeBatch). */
@@ -26,13 +34,25 @@ export interface BatchFace extends ClusterFace {
   clusterId: string | null;
 }
 
-export const defaultClusteringOptions: Required<ClusteringOptions> = { maxDistance: 0.5, minFaces: 2, maxLinkage: 0.4, neighbourLimit: 64, linkageMembers: 8 };
+export const defaultClusteringOptions: Required<ClusteringOptions> = {
+  maxDistance: 0.5,
+  minFaces: 2,
+  maxLinkage: 0.4,
+  neighbourLimit: 64,
+  linkageMembers: 8,
+  clearLinkage: 0.48,
+  fragmentLinkage: 0.52,
+  contextMargin: 0.08,
+  boundaryFaces: 4,
+};
 
 /**
  * Groups faces nobody has named and that passed the quality gate, with the whole group's support
  * (`placeFace`, clustering/supported-clustering.ts): a face joins a cluster only when several of its
  * members are near and it is near the cluster on average; two clusters merge only when their
- * average linkage is small; two faces of one photo never share a cluster. Incremental:
+ * average linkage is small; looser distances count only where no look-alike is as near (a clear
+ * join, a mutual-nearest pair, fragments of one person); two faces of one photo never share a
+ * cluster. Incremental:
  * {@link FaceClusterer.addFaces} runs per classified image inside its transaction, with HNSW
  * neighbours. {@link FaceClusterer.recluster} replays every face in arrival (id) order with the
  * same rule, so the two agree; cluster ids are kept by majority (stableClusterIds). Faces with a
@@ -60,12 +80,14 @@ export class FaceClusterer {
   async addFaces(embedVersion: string, faces: readonly { id: string; inserted?: boolean }[]): Promise<void> {
     if (faces.length === 0) return;
     await this.#lock();
-    const store = this.#store(embedVersion);
+    const placing = { id: '0', imageId: '' };
+    const store = this.#store(embedVersion, placing);
     for (const face of faces) {
       const state = await this.#faces.state(face.id);
       if (!state || state.personId !== null || state.personSource !== null || !state.qualityOk || state.clusterId !== null) continue;
       const own = await this.#faces.embedding(face.id);
       if (!own) continue;
+      Object.assign(placing, { id: face.id, imageId: state.imageId });
       await placeFace(store, { id: face.id, imageId: state.imageId, embedding: own.embedding }, this.#rule);
     }
   }
@@ -74,10 +96,12 @@ export class FaceClusterer {
    * {@link FaceClusterer.addFaces} for a micro-batch of images written in one transaction, with
    * the same result as placing them image after image (a single worker's order): `faces` are the
    * batch's clusterable faces (unnamed, passing the quality gate) as written, in arrival order.
-   * The neighbours of every face come from one statement and the reached clusters' members from
-   * another; a face's neighbour search leaves out the faces new in later images of the batch (not
-   * yet arrived, as one at a time), and the clusters they name are followed through this batch's own
-   * creations, assignments and merges, which also keep the loaded members up to date.
+   * Every face's own neighbourhood comes from one statement and the reached clusters' members from
+   * another (the few other neighbourhoods the rule's looser evidence looks at, one query each);
+   * while a face is placed, no neighbourhood holds the faces new in later images of the batch (not
+   * yet arrived, as one at a time) nor the later faces of its photo, and the clusters they name
+   * are followed through this batch's own creations, assignments and merges, which also keep the
+   * loaded members up to date.
    */
   async placeBatch(embedVersion: string, faces: readonly BatchFace[]): Promise<void> {
     const todo = faces.filter((f) => f.clusterId === null);
@@ -86,12 +110,17 @@ export class FaceClusterer {
     const o = this.options;
     const imageRank = new Map<string, number>();
     for (const f of faces) if (!imageRank.has(f.imageId)) imageRank.set(f.imageId, imageRank.size);
-    // A face does not see the faces new in later images of the batch (not arrived yet, one image at a time).
+    // While a face is placed, no neighbourhood holds the faces new in later images of the batch
+    // (not arrived yet, one image at a time), nor the later faces of its own photo (addFaces).
     const newFaces = faces.filter((f) => f.inserted);
-    const later = (face: BatchFace) => newFaces.filter((f) => imageRank.get(f.imageId)! > imageRank.get(face.imageId)!).map((f) => f.id);
+    const later = (imageId: string) => newFaces.filter((f) => imageRank.get(f.imageId)! > imageRank.get(imageId)!).map((f) => f.id);
+    let placing: BatchFace = todo[0]!;
+    const notYet = (h: { id: string; imageId: string }) => h.imageId === placing.imageId && BigInt(h.id) > BigInt(placing.id);
+    // Each face's own neighbourhood, as far as the rule's context reaches, in one statement.
+    const reach = contextReach(o);
     const hits = await this.#faces.clusterableNeighboursOfMany(
-      todo.map((f) => ({ id: f.id, embedding: f.embedding, except: later(f) })),
-      { embedVersion, limit: o.neighbourLimit, maxDistance: o.maxDistance },
+      todo.map((f) => ({ id: f.id, embedding: f.embedding, except: later(f.imageId) })),
+      { embedVersion, limit: o.neighbourLimit, maxDistance: reach },
     );
     const known = new Map<string, ClusterFace>();
     for (const f of faces) known.set(f.id, f);
@@ -131,7 +160,18 @@ export class FaceClusterer {
       }
     };
     const store: ClusterStore = {
-      neighbours: (face: ClusterFace) => Promise.resolve((hits.get(face.id) ?? []).map((h): ClusterNeighbour => ({ ...h, clusterId: clusterOf(h.id) }))),
+      neighbours: async (face, maxDistance, limit) => {
+        let list = face.id === placing.id && limit === o.neighbourLimit && maxDistance <= reach ? hits.get(face.id) : undefined;
+        if (!list) {
+          // Another face's neighbourhood (the rule's looser evidence looks at a few): on its own, as the index holds it now.
+          list = (await this.#faces.clusterableNeighboursOfMany([{ id: face.id, embedding: face.embedding, except: later(placing.imageId) }], { embedVersion, limit, maxDistance })).get(face.id) ?? [];
+          for (const h of list) {
+            known.set(h.id, h);
+            if (!dbCluster.has(h.id)) dbCluster.set(h.id, h.clusterId);
+          }
+        }
+        return list.filter((h) => h.distance <= maxDistance && !notYet(h)).map((h): ClusterNeighbour => ({ ...h, clusterId: clusterOf(h.id) }));
+      },
       members: async (id) => {
         if (!members.has(id)) {
           const loaded = (await this.#faces.clusterMembersOfMany([id])).get(id) ?? [];
@@ -163,6 +203,7 @@ export class FaceClusterer {
     for (const face of todo) {
       // Placed meanwhile as an earlier face's unclustered neighbour.
       if (clusterOf(face.id) !== null) continue;
+      placing = face;
       await placeFace(store, face, this.#rule);
     }
   }
@@ -182,10 +223,13 @@ export class FaceClusterer {
     const faces = rows.map((r) => ({ id: r.id, imageId: r.image_id, embedding: r.embedding.slice(1, -1).split(',').map(Number) }));
     const memory = new MemoryClusterStore();
     const byId = new Map(faces.map((f) => [f.id, f]));
-    // Neighbours from the index, as the incremental step saw them: earlier faces only; clusters from memory.
+    // Neighbours from the index, as the incremental step saw them: the faces that had arrived when
+    // the face being placed did (its own id and earlier), for it and for any face whose
+    // neighbourhood the rule looks at; clusters from memory.
+    let arrived = '0';
     const replay: ClusterStore = {
       neighbours: async (face, maxDistance, limit) => {
-        const hits = await this.#faces.nearest(face.embedding, { embedVersion, limit, maxDistance, clusterable: true, excludeFaceId: face.id, beforeFaceId: face.id });
+        const hits = await this.#faces.nearest(face.embedding, { embedVersion, limit, maxDistance, clusterable: true, excludeFaceId: face.id, beforeFaceId: String(BigInt(arrived) + 1n) });
         return hits.filter((h) => byId.has(h.id)).map((h): ClusterNeighbour => ({ id: h.id, imageId: h.imageId, embedding: byId.get(h.id)!.embedding, distance: h.distance, clusterId: memory.clusterOf.get(h.id) ?? null }));
       },
       members: (id) => memory.members(id),
@@ -195,6 +239,7 @@ export class FaceClusterer {
     };
     for (const f of faces) {
       memory.add(f);
+      arrived = f.id;
       if (!memory.clusterOf.has(f.id)) await placeFace(replay, f, this.#rule);
     }
     const labelOf = new Map<string, number>();
@@ -218,13 +263,18 @@ export class FaceClusterer {
     return { faces: faces.length, clusters: byLabel.size, noise: labels.filter((l) => l < 0).length };
   }
 
-  /** The face index as a ClusterStore for one embedding version. */
-  #store(embedVersion: string): ClusterStore {
+  /**
+   * The face index as a ClusterStore for one embedding version. The later faces of the photo being
+   * placed (`placing`), written in the same step and not placed yet, are left out of every
+   * neighbourhood: the rebuild, replaying in id order, does not see them at that point either.
+   */
+  #store(embedVersion: string, placing: { id: string; imageId: string }): ClusterStore {
+    const notYet = (h: { id: string; imageId: string }) => h.imageId === placing.imageId && BigInt(h.id) > BigInt(placing.id);
     return {
       neighbours: async (face: ClusterFace, maxDistance: number, limit: number) =>
-        (await this.#faces.nearest(face.embedding, { embedVersion, limit, maxDistance, clusterable: true, excludeFaceId: face.id, withEmbedding: true })).map(
-          (h): ClusterNeighbour => ({ id: h.id, imageId: h.imageId, embedding: h.embedding!, distance: h.distance, clusterId: h.clusterId }),
-        ),
+        (await this.#faces.nearest(face.embedding, { embedVersion, limit, maxDistance, clusterable: true, excludeFaceId: face.id, withEmbedding: true }))
+          .filter((h) => !notYet(h))
+          .map((h): ClusterNeighbour => ({ id: h.id, imageId: h.imageId, embedding: h.embedding!, distance: h.distance, clusterId: h.clusterId })),
       members: (id) => this.#faces.clusterMembers(id),
       create: async (ids) => {
         const id = await this.#clusters.create(embedVersion);

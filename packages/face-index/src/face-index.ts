@@ -8,6 +8,7 @@ import { FaceRepository } from './face-repository.js';
 import { lockFaceWrites } from './face-write-lock.js';
 import { ImageRepository } from './image-repository.js';
 import { migrate } from './migrator.js';
+import { PeopleAuditRepository } from './people-audit-repository.js';
 import { PeopleRepository } from './people-repository.js';
 import type { Queryable } from './queryable.js';
 
@@ -28,6 +29,7 @@ export interface FaceIndexRepositories {
   clusters: ClusterRepository;
   clusterer: FaceClusterer;
   erasure: ErasureRepository;
+  audit: PeopleAuditRepository;
 }
 
 /**
@@ -145,6 +147,7 @@ export class FaceIndex {
       clusters: new ClusterRepository(db),
       clusterer: new FaceClusterer(db, this.clustering),
       erasure: new ErasureRepository(db),
+      audit: new PeopleAuditRepository(db),
     };
   }
 }

@@ -1,8 +1,10 @@
 import { FacepipeError, isPersonName } from '@facepipe/core';
 import type { ClusterCursor, ClusterSummary } from './cluster-repository.js';
 import type { FaceIndex, FaceIndexRepositories } from './face-index.js';
-import type { FaceHit, FaceState, SuggestedFace } from './face-repository.js';
+import type { ConfidenceCursor, FaceHit, FacePrior, FaceState, ListedFace, SuggestedFace } from './face-repository.js';
+import type { PeopleAction, PeopleAuditEntry } from './people-audit-repository.js';
 import type { Person, PersonSummary } from './people-repository.js';
+import { applyUndo, UndoConflict, type LabelPrior, type PersonPrior, type UndoSteps } from './people-undo.js';
 import { DEFAULT_SEARCH_QUALITY, rankDistance, rankSearchHits } from './search-ranking.js';
 import { decideName, defaultNamingRule, type NamingRuleOptions } from './naming/naming-rule.js';
 
@@ -23,6 +25,16 @@ export interface LibraryChange {
   /** Images whose faces changed (their result documents are out of step until rewritten). */
   imageIds: string[];
 }
+
+/** Who did a people operation: `key:<id>`, `token`, `open`; null: the local CLI. */
+export type Actor = string | null;
+
+/** What an undo did, or why it did nothing. */
+export type UndoOutcome =
+  | { kind: 'done'; entry: PeopleAuditEntry; change: LibraryChange }
+  | { kind: 'nothing' }
+  | { kind: 'stale'; newest: PeopleAuditEntry }
+  | { kind: 'conflict'; entry: PeopleAuditEntry; message: string };
 
 /**
  * People and clusters on the face index: naming a cluster (its faces become examples of the
@@ -57,18 +69,32 @@ export class FaceLibrary {
   }
 
   /** Names a cluster: its faces become `name`'s examples, then matching faces across the library are named. */
-  async nameCluster(clusterId: string, name: string): Promise<LibraryChange> {
+  async nameCluster(clusterId: string, name: string, by: Actor = null): Promise<LibraryChange> {
     checkName(name);
     if (!/^\d+$/.test(clusterId)) throw new FacepipeError('INVALID_PAYLOAD', `"${clusterId}" is not a cluster id (see facepipe clusters)`);
     return this.index.writeTransaction(async (r) => {
       const members = await r.clusters.members(clusterId);
       if (members.length === 0) throw new FacepipeError('OBJECT_NOT_FOUND', `cluster ${clusterId} does not exist or has no faces (see facepipe clusters)`);
+      const existed = await r.people.byName(name);
+      const priors = await r.faces.snapshot(members.map((m) => m.id));
+      const examples = [];
+      for (const m of members) {
+        const e = await r.people.exampleOf(m.imageId, m.faceIndex);
+        if (e) examples.push({ ...e, imageId: m.imageId, faceIndex: m.faceIndex });
+      }
       const person = await r.people.ensure(name);
       await r.faces.setPerson(members.map((m) => m.id), person.id, 'enrolled');
       for (const m of members) await r.people.addExample(person.id, { imageId: m.imageId, faceIndex: m.faceIndex, source: m.source, origin: 'cluster' });
-      const renamed = await this.#renameMatching(r, person.id);
+      const renamed = await this.#renameMatching(r, person.id, priors);
       await r.clusters.deleteEmpty();
-      return { person, faces: members.length + renamed.faces, imageIds: unique([...members.map((m) => m.imageId), ...renamed.imageIds]) };
+      const imageIds = unique([...members.map((m) => m.imageId), ...renamed.imageIds]);
+      await this.#audit(r, by, 'name-cluster', `named cluster ${clusterId} (${members.length} faces) ${name}${existed ? ' (an existing person)' : ''}`, {
+        faces: priors,
+        examplesAdded: members.map((m) => ({ imageId: m.imageId, faceIndex: m.faceIndex })),
+        examples,
+        createdPeople: existed ? [] : [person.id],
+      }, [person.id], imageIds);
+      return { person, faces: members.length + renamed.faces, imageIds };
     });
   }
 
@@ -91,47 +117,179 @@ export class FaceLibrary {
     });
   }
 
-  async rename(name: string, newName: string): Promise<LibraryChange> {
+  async rename(name: string, newName: string, by: Actor = null): Promise<LibraryChange> {
     checkName(newName);
     return this.index.transaction(async (r) => {
       const person = await this.#person(r, name);
       if (name !== newName && (await r.people.byName(newName))) throw new FacepipeError('INVALID_PAYLOAD', `"${newName}" already exists; use facepipe people merge "${name}" "${newName}"`);
       await r.people.rename(person.id, newName);
-      return { person: { ...person, name: newName }, ...(await this.#imagesOf(r, person.id)) };
+      const affected = await this.#imagesOf(r, person.id);
+      await this.#audit(r, by, 'rename', `renamed ${name} to ${newName}`, { rename: { personId: person.id, name } }, [person.id], affected.imageIds);
+      return { person: { ...person, name: newName }, ...affected };
     });
   }
 
-  async merge(from: string, into: string): Promise<LibraryChange> {
+  async merge(from: string, into: string, by: Actor = null): Promise<LibraryChange> {
     return this.index.writeTransaction(async (r) => {
       const source = await this.#person(r, from);
       const target = await this.#person(r, into);
       if (source.id === target.id) throw new FacepipeError('INVALID_PAYLOAD', 'a person cannot be merged into themselves');
       const affected = await this.#imagesOf(r, source.id);
+      const prior = await this.#personPrior(r, source);
       await r.people.merge(source.id, target.id);
-      const renamed = await this.#renameMatching(r, target.id);
-      return { person: target, faces: affected.faces + renamed.faces, imageIds: unique([...affected.imageIds, ...renamed.imageIds]) };
+      const renamed = await this.#renameMatching(r, target.id, prior.faces);
+      const imageIds = unique([...affected.imageIds, ...renamed.imageIds]);
+      await this.#audit(r, by, 'merge', `merged ${from} (${affected.faces} faces) into ${into}`, { recreate: [prior.person], faces: prior.faces, examples: prior.examples, labels: prior.labels }, [source.id, target.id], imageIds);
+      return { person: target, faces: affected.faces + renamed.faces, imageIds };
     });
   }
 
-  async delete(name: string): Promise<LibraryChange> {
+  async delete(name: string, by: Actor = null): Promise<LibraryChange> {
     return this.index.writeTransaction(async (r) => {
       const person = await this.#person(r, name);
       const affected = await this.#imagesOf(r, person.id);
+      const prior = await this.#personPrior(r, person);
       const { rows } = await r.db.query<{ id: string; embed_version: string }>('SELECT id, embed_version FROM faces WHERE person_id = $1', [person.id]);
       await r.people.delete(person.id);
       // Their faces are nobody's now: clustered again at once, like faces that just arrived.
       const byVersion = new Map<string, string[]>();
       for (const f of rows) byVersion.set(f.embed_version, [...(byVersion.get(f.embed_version) ?? []), f.id]);
       for (const [version, ids] of byVersion) await r.clusterer.addFaces(version, ids.map((id) => ({ id, inserted: true })));
+      await this.#audit(r, by, 'delete', `deleted ${name} (${affected.faces} faces became nobody's)`, { recreate: [prior.person], faces: prior.faces, examples: prior.examples, labels: prior.labels }, [person.id], affected.imageIds);
       return { person, ...affected };
     });
   }
 
-  async setHidden(name: string, hidden: boolean): Promise<Person> {
+  async setHidden(name: string, hidden: boolean, by: Actor = null): Promise<Person> {
     return this.index.transaction(async (r) => {
       const person = await this.#person(r, name);
       await r.people.setHidden(person.id, hidden);
+      if (person.hidden !== hidden) await this.#audit(r, by, hidden ? 'hide' : 'show', `${hidden ? 'hid' : 'showed'} ${name}`, { hidden: { personId: person.id, hidden: person.hidden } }, [person.id], []);
       return { ...person, hidden };
+    });
+  }
+
+  /** One person with face counts and cover, hidden or not; 404 when nobody has the name. */
+  async person(name: string): Promise<PersonSummary> {
+    const found = await this.index.repos.people.list({ includeHidden: true, name });
+    if (!found[0]) throw new FacepipeError('OBJECT_NOT_FOUND', `nobody is called "${name}" (see facepipe people)`);
+    return found[0];
+  }
+
+  /** Sets the face shown for a person (one of their faces). */
+  async setCover(name: string, imageId: string, faceIndex: number, by: Actor = null): Promise<PersonSummary> {
+    await this.index.transaction(async (r) => {
+      const person = await this.#person(r, name);
+      const face = await r.faces.byImageAndIndex(imageId, faceIndex);
+      if (!face || face.personId !== person.id) throw new FacepipeError('INVALID_PAYLOAD', `face ${faceIndex} of image ${imageId} is not one of ${name}'s faces`);
+      const before = await r.people.coverFaceId(person.id);
+      await r.people.setCover(person.id, face.id);
+      await this.#audit(r, by, 'cover', `set the cover of ${name}`, { cover: { personId: person.id, faceId: before } }, [person.id], [imageId]);
+    });
+    return this.person(name);
+  }
+
+  /**
+   * "Not this person" on a face: a face of a person leaves them (never named automatically as
+   * them again; its example or hand label goes) and is clustered again; a face of a cluster
+   * leaves the cluster.
+   */
+  async rejectFace(imageId: string, faceIndex: number, by: Actor = null): Promise<{ face: FaceState; was: string | null; change: LibraryChange }> {
+    return this.index.writeTransaction(async (r) => {
+      const face = await r.faces.byImageAndIndex(imageId, faceIndex);
+      if (!face) throw new FacepipeError('OBJECT_NOT_FOUND', `image ${imageId} has no face ${faceIndex} in the index`);
+      const priors = await r.faces.snapshot([face.id]);
+      if (face.personId !== null) {
+        const example = await r.people.exampleOf(imageId, faceIndex);
+        const label = await r.people.labelOfBox(imageId, face.box);
+        await r.people.rejectSuggestion(imageId, faceIndex, face.personId);
+        await r.people.removeExample(imageId, faceIndex);
+        if (label) await r.people.clearLabel(imageId, face.box);
+        await r.faces.setPerson([face.id], null, null);
+        const own = await r.faces.embedding(face.id);
+        if (own) await r.clusterer.addFaces(own.embedVersion, [{ id: face.id, inserted: true }]);
+        await this.#audit(r, by, 'not-this-person', `face ${faceIndex} of ${imageId.slice(0, 12)}… is not ${face.name}`, {
+          faces: priors,
+          examples: example ? [{ ...example, imageId, faceIndex }] : [],
+          labels: label ? [{ imageId, box: face.box, label }] : [],
+          rejectionsAdded: [{ imageId, faceIndex, personId: face.personId }],
+        }, [face.personId], [imageId]);
+      } else if (face.clusterId !== null) {
+        await r.clusters.assign([face.id], null);
+        await r.clusters.deleteEmpty();
+        await this.#audit(r, by, 'not-this-person', `face ${faceIndex} of ${imageId.slice(0, 12)}… left cluster ${face.clusterId}`, { faces: priors }, [], [imageId]);
+      } else throw new FacepipeError('INVALID_PAYLOAD', `face ${faceIndex} of image ${imageId} has no person and no cluster`);
+      return { face: (await r.faces.state(face.id))!, was: face.name, change: { faces: 1, imageIds: [imageId] } };
+    });
+  }
+
+  /** "Not a face": kept by box like a hand label (never named nor clustered again); its person or cluster lets it go. */
+  async markNotAFace(imageId: string, faceIndex: number, by: Actor = null): Promise<{ face: FaceState; was: string | null; change: LibraryChange }> {
+    return this.index.writeTransaction(async (r) => {
+      const face = await r.faces.byImageAndIndex(imageId, faceIndex);
+      if (!face) throw new FacepipeError('OBJECT_NOT_FOUND', `image ${imageId} has no face ${faceIndex} in the index`);
+      const priors = await r.faces.snapshot([face.id]);
+      const example = await r.people.exampleOf(imageId, faceIndex);
+      const label = (await r.people.labelOfBox(imageId, face.box)) ?? null;
+      await r.people.setLabel(imageId, face.box, null, by, true);
+      await r.people.removeExample(imageId, faceIndex);
+      await r.faces.setPerson([face.id], null, 'hand');
+      await r.clusters.deleteEmpty();
+      await this.#audit(r, by, 'not-a-face', `face ${faceIndex} of ${imageId.slice(0, 12)}… is not a face${face.name ? ` (was ${face.name})` : ''}`, {
+        faces: priors,
+        examples: example ? [{ ...example, imageId, faceIndex }] : [],
+        labels: [{ imageId, box: face.box, label }],
+      }, face.personId ? [face.personId] : [], [imageId]);
+      return { face: (await r.faces.state(face.id))!, was: face.name, change: { faces: 1, imageIds: [imageId] } };
+    });
+  }
+
+  /** Sets a cluster aside ("ignore": no more offered for naming) or back. */
+  async ignoreCluster(clusterId: string, ignored: boolean, by: Actor = null): Promise<{ clusterId: string; ignored: boolean }> {
+    if (!/^\d{1,19}$/.test(clusterId)) throw new FacepipeError('OBJECT_NOT_FOUND', `no cluster ${clusterId}`);
+    return this.index.transaction(async (r) => {
+      const before = await r.clusters.ignored(clusterId);
+      if (before === undefined) throw new FacepipeError('OBJECT_NOT_FOUND', `no cluster ${clusterId}`);
+      await r.clusters.setIgnored(clusterId, ignored);
+      if (before !== ignored) await this.#audit(r, by, 'ignore-cluster', `${ignored ? 'ignored' : 'stopped ignoring'} cluster ${clusterId}`, { clusterIgnored: { clusterId, ignored: before } }, [], []);
+      return { clusterId, ignored };
+    });
+  }
+
+  /** Every face of a cluster, a page at a time (`after`: the last face id of the previous page). */
+  async facesOfCluster(clusterId: string, after: string | null, limit: number): Promise<ListedFace[]> {
+    if (!/^\d{1,19}$/.test(clusterId) || (await this.index.repos.clusters.ignored(clusterId)) === undefined) throw new FacepipeError('OBJECT_NOT_FOUND', `no cluster ${clusterId}`);
+    return this.index.repos.faces.ofCluster(clusterId, after, limit);
+  }
+
+  /** The people audit log, newest first, a page of `limit` older than entry `before`. */
+  audit(before: string | null, limit: number): Promise<PeopleAuditEntry[]> {
+    return this.index.repos.audit.list(before, limit);
+  }
+
+  /** The entry an undo would undo now. */
+  newestUndoable(): Promise<PeopleAuditEntry | undefined> {
+    return this.index.repos.audit.newestUndoable();
+  }
+
+  /**
+   * Undoes the newest people operation not undone yet (`expected`: the entry the caller means;
+   * another one newer is `stale`, nothing is done). The entry is marked undone by `by`.
+   */
+  async undo(expected: string | undefined, by: Actor = null): Promise<UndoOutcome> {
+    return this.index.writeTransaction(async (r) => {
+      const entry = await r.audit.newestUndoable();
+      if (!entry) return { kind: 'nothing' as const };
+      if (expected !== undefined && entry.id !== expected) return { kind: 'stale' as const, newest: entry };
+      try {
+        const done = await applyUndo(r, entry.undo as UndoSteps);
+        if (done.recreated.size > 0) await r.audit.addPeople(entry.id, [...done.recreated.values()]);
+        await r.audit.markUndone(entry.id, by ?? 'local');
+        return { kind: 'done' as const, entry: { ...entry, undoneBy: by ?? 'local', undoneAt: new Date().toISOString() }, change: { faces: done.faces, imageIds: done.imageIds } };
+      } catch (err) {
+        if (err instanceof UndoConflict) return { kind: 'conflict' as const, entry, message: err.message };
+        throw err;
+      }
     });
   }
 
@@ -216,9 +374,15 @@ export class FaceLibrary {
   }
 
   /** A person's faces, a page at a time (`after`: the last face id of the previous page). */
-  async facesOf(name: string, after: string | null, limit: number): Promise<(FaceState & { source: string })[]> {
+  async facesOf(name: string, after: string | null, limit: number): Promise<ListedFace[]> {
     const person = await this.#person(this.index.repos, name);
     return this.index.repos.faces.ofPerson(person.id, after, limit);
+  }
+
+  /** A person's faces by confidence (enrolled and by hand first, then automatic nearest first), a page after `after`. */
+  async facesByConfidence(name: string, after: ConfidenceCursor | null, limit: number): Promise<ListedFace[]> {
+    const person = await this.#person(this.index.repos, name);
+    return this.index.repos.faces.ofPersonByConfidence(person.id, after, limit);
   }
 
   /**
@@ -226,7 +390,7 @@ export class FaceLibrary {
    * is decided again by the naming rule on the whole gallery — named, given a suggestion, or (an
    * automatic name the evidence no longer supports) made nobody's again and clustered.
    */
-  async #renameMatching(r: FaceIndexRepositories, personId: string): Promise<{ faces: number; imageIds: string[] }> {
+  async #renameMatching(r: FaceIndexRepositories, personId: string, priors?: FacePrior[]): Promise<{ faces: number; imageIds: string[] }> {
     const candidates = new Map<string, { imageId: string; faceIndex: number; embedVersion: string; personId: string | null; qualityOk: boolean; suggestion: string | null }>();
     for (const ref of await r.faces.referenceFaces(personId)) {
       const hits = await r.faces.nearest(ref.embedding, { embedVersion: ref.embedVersion, limit: this.renameLimit, maxDistance: Math.min(this.tolerance, this.rule.suggestDistance), autoOnly: true });
@@ -234,6 +398,8 @@ export class FaceLibrary {
     }
     const counts = new Map<string, Map<string, number>>();
     const changed = new Set<string>();
+    // What an undo puts back: every candidate as it was (those left unchanged restore to themselves).
+    if (priors) priors.push(...(await r.faces.snapshot([...candidates.keys()])));
     const unnamed: { id: string; embedVersion: string }[] = [];
     for (const [faceId, c] of candidates) {
       if (!counts.has(c.embedVersion)) counts.set(c.embedVersion, await r.faces.referenceCounts(c.embedVersion));
@@ -262,6 +428,28 @@ export class FaceLibrary {
     }
     for (const version of new Set(unnamed.map((u) => u.embedVersion))) await r.clusterer.addFaces(version, unnamed.filter((u) => u.embedVersion === version));
     return { faces: changed.size, imageIds: unique([...changed].map((id) => candidates.get(id)!.imageId)) };
+  }
+
+  /** A person as they are, with what removing them changes: faces, examples, hand labels. */
+  async #personPrior(r: FaceIndexRepositories, person: Person): Promise<{ person: PersonPrior; faces: FacePrior[]; examples: Awaited<ReturnType<FaceIndexRepositories['people']['examplesOf']>>; labels: LabelPrior[] }> {
+    return {
+      person: { id: person.id, name: person.name, hidden: person.hidden, coverFaceId: await r.people.coverFaceId(person.id) },
+      faces: await r.faces.snapshot(await r.faces.idsOfPerson(person.id)),
+      examples: await r.people.examplesOf(person.id),
+      labels: await r.people.labelsOf(person.id),
+    };
+  }
+
+  async #audit(r: FaceIndexRepositories, by: Actor, action: PeopleAction, summary: string, undo: UndoSteps, personIds: string[], imageIds: string[]): Promise<void> {
+    // Every image and person the entry mentions, so an erasure of any of them finds it.
+    const mentioned = { imageIds: new Set(imageIds), personIds: new Set(personIds) };
+    JSON.stringify(undo, (key, value: unknown) => {
+      if (key === 'imageId' && typeof value === 'string') mentioned.imageIds.add(value);
+      if ((key === 'personId' || key === 'suggestedPersonId') && typeof value === 'string') mentioned.personIds.add(value);
+      return value;
+    });
+    for (const p of undo.recreate ?? []) mentioned.personIds.add(p.id);
+    await r.audit.record({ actor: by ?? 'local', action, summary, undo, personIds: [...mentioned.personIds], imageIds: [...mentioned.imageIds] });
   }
 
   async #person(r: FaceIndexRepositories, name: string): Promise<Person> {

@@ -76,6 +76,28 @@ export interface SuggestedFace {
   distance: number;
 }
 
+/** A face's person, suggestion and cluster as they were: what an undo puts back. */
+export interface FacePrior {
+  id: string;
+  personId: string | null;
+  source: PersonSource | null;
+  distance: number | null;
+  suggestedPersonId: string | null;
+  suggestedDistance: number | null;
+  clusterId: string | null;
+}
+
+/** A face as a person's or cluster's page lists it. */
+export type ListedFace = FaceState & { source: string; box: number[] };
+
+/** Where a page of a person's faces by confidence starts: after this rank, distance and face id. */
+export interface ConfidenceCursor {
+  /** 0: enrolled or named by hand; 1: automatic. */
+  rank: number;
+  distance: number;
+  id: string;
+}
+
 /** Neighbour search settings (pgvector HNSW). */
 export interface NeighbourQuery {
   embedVersion: string;
@@ -419,13 +441,78 @@ export class FaceRepository {
   }
 
   /** Faces of a person, paged by face id. */
-  async ofPerson(personId: string, afterId: string | null, limit: number): Promise<(FaceState & { source: string })[]> {
-    const { rows } = await this.db.query<StateRow & { source: string }>(
-      `SELECT ${stateColumns}, i.source FROM faces f JOIN images i ON i.id = f.image_id LEFT JOIN people p ON p.id = f.person_id
+  async ofPerson(personId: string, afterId: string | null, limit: number): Promise<ListedFace[]> {
+    const { rows } = await this.db.query<StateRow & { source: string; box: number[] }>(
+      `SELECT ${stateColumns}, i.source, f.box FROM faces f JOIN images i ON i.id = f.image_id LEFT JOIN people p ON p.id = f.person_id
        WHERE f.person_id = $1 AND f.id > $2 ORDER BY f.id LIMIT $3`,
       [personId, afterId ?? '0', limit],
     );
-    return rows.map((r) => ({ ...stateFromRow(r), source: r.source }));
+    return rows.map((r) => ({ ...stateFromRow(r), source: r.source, box: r.box }));
+  }
+
+  /**
+   * Faces of a person by confidence: enrolled and named by hand first, then automatic matches
+   * nearest first (the weakest last), ties by face id; a page after `after`.
+   */
+  async ofPersonByConfidence(personId: string, after: ConfidenceCursor | null, limit: number): Promise<ListedFace[]> {
+    const rank = `(CASE WHEN f.person_source IN ('enrolled', 'hand') THEN 0 ELSE 1 END)`;
+    const distance = `coalesce(f.match_distance, 0)`;
+    const { rows } = await this.db.query<StateRow & { source: string; box: number[] }>(
+      `SELECT ${stateColumns}, i.source, f.box FROM faces f JOIN images i ON i.id = f.image_id LEFT JOIN people p ON p.id = f.person_id
+       WHERE f.person_id = $1 AND ($2::int IS NULL OR (${rank}, ${distance}, f.id) > ($2::int, $3::real, $4::bigint))
+       ORDER BY ${rank}, ${distance}, f.id LIMIT $5`,
+      [personId, after?.rank ?? null, after?.distance ?? null, after?.id ?? null, limit],
+    );
+    return rows.map((r) => ({ ...stateFromRow(r), source: r.source, box: r.box }));
+  }
+
+  /** Every face of a cluster (whatever clustering sees), paged by face id. */
+  async ofCluster(clusterId: string, afterId: string | null, limit: number): Promise<ListedFace[]> {
+    const { rows } = await this.db.query<StateRow & { source: string; box: number[] }>(
+      `SELECT ${stateColumns}, i.source, f.box FROM faces f JOIN images i ON i.id = f.image_id LEFT JOIN people p ON p.id = f.person_id
+       WHERE f.cluster_id = $1 AND f.id > $2 ORDER BY f.id LIMIT $3`,
+      [clusterId, afterId ?? '0', limit],
+    );
+    return rows.map((r) => ({ ...stateFromRow(r), source: r.source, box: r.box }));
+  }
+
+  /** Faces that are a person's or suggested as them (what removing the person changes). */
+  async idsOfPerson(personId: string): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>('SELECT id FROM faces WHERE person_id = $1 OR suggested_person_id = $1 ORDER BY id', [personId]);
+    return rows.map((r) => r.id);
+  }
+
+  /** The faces' person, suggestion and cluster now, for an undo. */
+  async snapshot(faceIds: readonly string[]): Promise<FacePrior[]> {
+    if (faceIds.length === 0) return [];
+    const { rows } = await this.db.query<{ id: string; person_id: string | null; person_source: PersonSource | null; match_distance: number | null; suggested_person_id: string | null; suggested_distance: number | null; cluster_id: string | null }>(
+      'SELECT id, person_id, person_source, match_distance, suggested_person_id, suggested_distance, cluster_id FROM faces WHERE id = ANY($1::bigint[]) ORDER BY id',
+      [faceIds],
+    );
+    return rows.map((r) => ({ id: r.id, personId: r.person_id, source: r.person_source, distance: r.match_distance, suggestedPersonId: r.suggested_person_id, suggestedDistance: r.suggested_distance, clusterId: r.cluster_id }));
+  }
+
+  /**
+   * Puts faces back as a snapshot had them (faces erased since are skipped). A person or cluster
+   * gone since: the cluster is made again with its id; a person gone is nobody (people an undo
+   * re-creates are mapped through `personIds`). Returns the images of the faces put back.
+   */
+  async restore(priors: readonly FacePrior[], personIds: ReadonlyMap<string, string> = new Map()): Promise<string[]> {
+    const images = new Set<string>();
+    for (const p of priors) {
+      if (p.clusterId !== null) {
+        await this.db.query('INSERT INTO clusters (id, embed_version) SELECT $1::bigint, embed_version FROM faces WHERE id = $2::bigint ON CONFLICT (id) DO NOTHING', [p.clusterId, p.id]);
+      }
+      const person = (id: string | null) => (id === null ? null : (personIds.get(id) ?? id));
+      const { rows } = await this.db.query<{ image_id: string }>(
+        `UPDATE faces SET person_id = (SELECT id FROM people WHERE id = $2::bigint), person_source = $3, match_distance = $4,
+           suggested_person_id = (SELECT id FROM people WHERE id = $5::bigint), suggested_distance = $6, cluster_id = $7
+         WHERE id = $1 RETURNING image_id`,
+        [p.id, person(p.personId), p.source, p.distance, person(p.suggestedPersonId), p.suggestedDistance, p.clusterId],
+      );
+      if (rows[0]) images.add(rows[0].image_id);
+    }
+    return [...images];
   }
 
   async count(): Promise<number> {

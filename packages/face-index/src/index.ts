@@ -5,6 +5,7 @@ export { FaceIndex, redactUrl, type FaceIndexOptions, type FaceIndexRepositories
 export { ImageRepository, type IndexedImage, type ReindexSelection } from './image-repository.js';
 export { FaceRepository, type FaceToIndex, type ImageFaces, type WrittenFace, type FaceState, type FaceHit, type NeighbourQuery, type PersonSource, type SuggestedFace } from './face-repository.js';
 export { PeopleRepository, type Person, type PersonSummary } from './people-repository.js';
+export { PeopleAuditRepository, type PeopleAuditEntry, type PeopleAction } from './people-audit-repository.js';
 export { ClusterRepository, type ClusterCursor, type ClusterSummary } from './cluster-repository.js';
 export { lockFaceWrites } from './face-write-lock.js';
 export { FaceClusterer, defaultClusteringOptions, type BatchFace, type ClusteringOptions } from './face-clusterer.js';

@@ -114,4 +114,32 @@ CREATE TABLE suggestion_rejections (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'people management: cover faces, ignored clusters, not-a-face labels, the people audit log',
+    sql: `
+-- The face shown for a person (null, or no longer theirs: their best face, chosen when read).
+ALTER TABLE people ADD COLUMN cover_face_id bigint REFERENCES faces (id) ON DELETE SET NULL;
+-- A cluster set aside by hand ("ignore"): not offered for naming.
+ALTER TABLE clusters ADD COLUMN ignored boolean NOT NULL DEFAULT false;
+-- "Not a face", said by hand: a label with no person, kept by box like a name.
+ALTER TABLE face_labels ADD COLUMN not_face boolean NOT NULL DEFAULT false;
+-- Who changed which person, cluster or face, when, and what undoes it. person_ids and image_ids
+-- say which entries an erasure must remove with the person or image.
+CREATE TABLE people_audit (
+  id         bigserial PRIMARY KEY,
+  at         timestamptz NOT NULL DEFAULT now(),
+  actor      text NOT NULL,
+  action     text NOT NULL,
+  summary    text NOT NULL,
+  undo       jsonb NOT NULL,
+  person_ids bigint[] NOT NULL DEFAULT '{}',
+  image_ids  text[] NOT NULL DEFAULT '{}',
+  undone_at  timestamptz,
+  undone_by  text
+);
+CREATE INDEX people_audit_person_ids ON people_audit USING gin (person_ids);
+CREATE INDEX people_audit_image_ids ON people_audit USING gin (image_ids);
+`,
+  },
 ];

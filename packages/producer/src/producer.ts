@@ -156,7 +156,7 @@ export class Producer {
   }
 
   /** Ingests any item stream as a batch (enrollment by name, tests). */
-  ingestItems(items: AsyncIterable<IngestItem>, options: { purpose: BatchPurpose; sourceLabel: string; force?: boolean; onItem?: IngestRequest['onItem']; onBatch?: IngestRequest['onBatch'] }) {
+  ingestItems(items: AsyncIterable<IngestItem>, options: { purpose: BatchPurpose; sourceLabel: string; force?: boolean; concurrency?: number; onItem?: IngestRequest['onItem']; onBatch?: IngestRequest['onBatch'] }) {
     return this.ingestor.ingest(items, { batchId: newBatchId(), ...options });
   }
 

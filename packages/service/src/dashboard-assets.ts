@@ -97,13 +97,20 @@ ${faviconLinks}
   </section>
   <section>
     <h2>People</h2>
+    <p><label><input type="checkbox" id="show-hidden"> show hidden people</label></p>
     <div id="library-people"><p class="muted">loading…</p></div>
+  </section>
+  <section>
+    <h2>Recent changes</h2>
+    <p class="muted">Who changed which person, newest first. Undo takes back the newest change not undone yet; again, the one before it.</p>
+    <div id="people-audit"><p class="muted">loading…</p></div>
   </section>
 </main>
 <main id="person-page" hidden>
   <p><a href="#people">← people</a></p>
   <section>
     <h2 id="person-title">Person</h2>
+    <p class="muted">Enrolled and hand-named faces first, then automatic matches, nearest first: the weakest (most likely wrong) last.</p>
     <div id="person-photos" class="cards"></div>
     <p><button type="button" id="person-more" hidden>Show more</button></p>
   </section>
@@ -188,6 +195,14 @@ button { cursor: pointer; font: inherit; }
 .failure code { font-weight: 600; }
 .cluster-row { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; padding: .5rem 0; border-bottom: 1px solid #e4e7eb; }
 .cluster-row .crops { margin-top: 0; }
+.cluster-faces { flex: 1 1 100%; }
+.cluster-face { display: flex; flex-direction: column; align-items: center; max-width: 9rem; }
+.face-actions, .person-actions { display: flex; flex-wrap: wrap; gap: .3rem; margin-top: .3rem; }
+.face-actions button, .person-actions button, .cluster-row button { font: inherit; font-size: 13px; }
+.cover { width: 48px; height: 48px; border-radius: 50%; background-size: 48px auto; background-repeat: no-repeat; display: inline-block; vertical-align: middle; }
+#people-audit li { margin: .2rem 0; }
+#people-audit .undone { text-decoration: line-through; color: #6b7280; }
+.photo rect.subject { stroke: #3b82f6; stroke-width: 4; }
 .cluster-row form, #merge-people { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; margin: 0; }
 #merge-people { margin-top: .8rem; }
 .cluster-row input { font: inherit; padding: .2rem .4rem; min-width: 0; width: 12rem; max-width: 100%; }
@@ -218,5 +233,6 @@ body.login input, body.login button { font-size: 16px; padding: .6rem; width: 10
   .cluster-row form { flex: 1 1 100%; }
   .cluster-row input { flex: 1 1 8rem; width: auto; }
   #library-people td a, main > p:first-child > a { display: inline-block; padding: .3rem 0; }
+  .face-actions button, .person-actions button, .cluster-row button, #people-audit button { font-size: 16px; min-height: 2.5rem; }
 }
 `;

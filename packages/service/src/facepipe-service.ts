@@ -2,7 +2,7 @@ import { ErasureCommands } from './erasures.js';
 import type { AddressInfo } from 'node:net';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { cachedReadiness, contextReadiness, describeDisk, DiskSpaceMonitor, ReindexSchedules, type FacepipeConfig } from '@facepipe/core';
+import { cachedReadiness, contextReadiness, describeDisk, ReindexSchedules, type FacepipeConfig } from '@facepipe/core';
 import { Producer } from '@facepipe/producer';
 import { ApiKeys } from './api-keys.js';
 import { Authenticator } from './auth.js';
@@ -19,6 +19,7 @@ import { batchesPlugin } from './plugins/batches.js';
 import { dashboardPlugin, dashboardPublicPaths } from './plugins/dashboard.js';
 import { clientErrorHandler, errorsPlugin, frameworkErrors } from './plugins/errors.js';
 import { imagesPlugin } from './plugins/images.js';
+import { ImageRenditions } from './image-renditions.js';
 import { webhooksPlugin } from './plugins/webhooks.js';
 import { WebhookStore } from './webhooks/webhook-store.js';
 import { keysPlugin } from './plugins/keys.js';
@@ -125,6 +126,9 @@ declare module 'fastify' {
   }
 }
 
+/** An unread request body up to this size is read away after an early answer, keeping the connection. */
+const unreadBodyReadAwayBytes = 64 * 1024 * 1024;
+
 async function buildApp(producer: Producer, config: FacepipeConfig, options: ServiceOptions): Promise<FastifyInstance> {
   const log = producer.ctx.log.child({ component: 'http' });
   const auth = new Authenticator(config.http.token);
@@ -138,7 +142,8 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
   metrics.watchQueues(producer.ctx.queues.all);
   metrics.watchAdmission(() => producer.ctx.gate.state());
   const serviceMetrics = new ServiceMetrics(metrics.registry);
-  const disk = new DiskSpaceMonitor(config.disk.dirs, { fullFreeBytes: config.disk.fullFreeBytes, registry: metrics.registry });
+  const disk = producer.ctx.disk;
+  disk.exportMetrics(metrics.registry);
   const uploads = new Uploads({
     producer,
     slots: new UploadSlots(config.http.uploadConcurrency),
@@ -193,19 +198,24 @@ async function buildApp(producer: Producer, config: FacepipeConfig, options: Ser
   });
   await app.register(authPlugin, { credentials, limiter: authFailures, log, windowMs: config.http.authWindowMs, publicPaths });
 
-  // An answer sent before the request body was read (a refused upload): close the connection
-  // after it and read the rest away, so the client is not left writing into a paused socket.
+  // An answer sent before the request body was read (an upload refused while a queue or the
+  // disk is full, a bad request): read the rest away, so the client is not left writing into a
+  // paused socket. A body of known length up to 64 MiB keeps the connection: closing it while
+  // the client still writes makes the client see a broken pipe (EPIPE) instead of the answer,
+  // as the disk-full test did under load. A larger or unknown body is not worth reading: close.
   app.addHook('onSend', async (request, reply, payload) => {
     if (!request.raw.complete && request.method !== 'GET' && request.method !== 'HEAD') {
-      reply.header('connection', 'close');
+      const length = Number(request.headers['content-length']);
+      if (!(Number.isFinite(length) && length <= unreadBodyReadAwayBytes)) reply.header('connection', 'close');
       request.raw.resume();
     }
     return payload;
   });
 
   await app.register(probesPlugin, { log, metrics, serviceMetrics, ready });
-  const erasures = new ErasureCommands({ store, redis, prefix: config.redis.prefix, queues, access, log: producer.ctx.log });
-  await app.register(imagesPlugin, { reads: reads.images, uploads, erasures, maxFiles, maxBytes });
+  const renditions = new ImageRenditions({ maxPixels: config.detect.maxPixels });
+  const erasures = new ErasureCommands({ store, redis, prefix: config.redis.prefix, queues, access, log: producer.ctx.log, renditions });
+  await app.register(imagesPlugin, { reads: reads.images, uploads, erasures, maxFiles, maxBytes, renditions });
   await app.register(batchesPlugin, { reads: reads.batches, commands: new BatchCommands(tracker, log) });
   await app.register(peoplePlugin, { uploads, enrollments, maxFiles, maxBytes, enrollWaitMs: options.enrollWaitMs });
   await app.register(keysPlugin, { keys, log });

@@ -3,6 +3,7 @@ export { serve, type ServeOptions } from './serve.js';
 export { checkListenPolicy, isLoopbackHost } from './listen-policy.js';
 export { Authenticator, parseCookies, safeEqual, sessionCookieName } from './auth.js';
 export { ApiError, statusForCode, uploadStatus, type ApiErrorCode } from './api-errors.js';
+export { listPage, sortableNumber } from './list-page.js';
 export { UploadSlots } from './upload-slots.js';
 export { AuthFailureLimiter, type AuthFailureLimiterOptions } from './auth-failure-limiter.js';
 export { Uploads, type UploadedFile, type UploadResult, type UploadPart } from './uploads.js';

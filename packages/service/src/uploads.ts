@@ -1,8 +1,10 @@
 import {
   batchIdPattern,
+  describeDisk,
   FacepipeError,
   newBatchId,
   type BatchPurpose,
+  type DiskReading,
   type ErrorRecord,
   type IntakeBatch,
   type Logger,
@@ -103,7 +105,7 @@ const externalIdPattern = /^[\x20-\x7e]{1,1024}$/;
  * never counts as finished.
  */
 export class Uploads {
-  readonly #roomCheck: { at: number; heldBackBy: StageName[] } = { at: 0, heldBackBy: [] };
+  readonly #roomCheck: { at: number; heldBackBy: StageName[]; diskFull: DiskReading[] } = { at: 0, heldBackBy: [], diskFull: [] };
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #memory: MemoryBudget;
 
@@ -120,15 +122,18 @@ export class Uploads {
   }
 
   /**
-   * Refuses uploads (503 QUEUE_FULL, Retry-After) while admission is held back: any stage's
-   * waiting jobs at its bound (FACEPIPE_MAX_QUEUED, _EMBED, _CLASSIFY), as for every other intake.
+   * Refuses uploads (503, Retry-After) while admission is held back, as for every other intake:
+   * QUEUE_FULL while any stage's waiting jobs are at its bound (FACEPIPE_MAX_QUEUED, _EMBED,
+   * _CLASSIFY), STORAGE_FULL while a data dir is full (FACEPIPE_DISK_FULL_FREE_MB).
    */
   async checkRoom(): Promise<void> {
     const now = performance.now();
     if (now - this.#roomCheck.at > 500) {
-      this.#roomCheck.heldBackBy = (await this.deps.producer.ctx.gate.state()).heldBackBy;
-      this.#roomCheck.at = now;
+      const { heldBackBy, diskFull } = await this.deps.producer.ctx.gate.state();
+      Object.assign(this.#roomCheck, { heldBackBy, diskFull, at: now });
     }
+    const full = this.#roomCheck.diskFull[0];
+    if (full !== undefined) throw new ApiError(503, 'STORAGE_FULL', describeDisk(full), { 'retry-after': '30' });
     const stage = this.#roomCheck.heldBackBy[0];
     if (stage !== undefined) {
       const setting = stage === 'detect' ? 'FACEPIPE_MAX_QUEUED' : `FACEPIPE_MAX_QUEUED_${stage.toUpperCase()}`;

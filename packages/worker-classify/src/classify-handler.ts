@@ -140,7 +140,7 @@ export class ClassifyHandler {
       const label = labels?.faces.find((l) => iou(l.box, face.box) >= LABEL_IOU);
       return {
         ...face,
-        cropKey: facesDoc.chipsKey ?? '',
+        cropKey: cropKeyOf(data, facesDoc),
         cropIndex: face.index,
         embedding,
         embeddingModel: embeddings?.embed.recognition ?? '',
@@ -219,7 +219,12 @@ export class ClassifyHandler {
    */
   async #dropIntermediates(data: ClassifyJobData, ctx?: Pick<StageContext, 'log'>): Promise<void> {
     const { store } = this.deps;
-    const keys = [objectKeys.faces(data.imageId, data.detectVersion), ...(data.embedVersion === null ? [] : [objectKeys.embeddings(data.imageId, data.detectVersion, data.embedVersion)])];
+    const keys = [
+      objectKeys.faces(data.imageId, data.detectVersion),
+      ...(data.embedVersion === null ? [] : [objectKeys.embeddings(data.imageId, data.detectVersion, data.embedVersion)]),
+      // The exact chips, once embed wrote their display rendition (the result's crops).
+      ...(data.chipsView ? [objectKeys.chips(data.imageId, data.detectVersion)] : []),
+    ];
     const outcomes = await Promise.allSettled(keys.map((key) => store.delete(key)));
     const failed = outcomes.filter((o) => o.status === 'rejected').length;
     if (failed > 0) ctx?.log.debug('intermediate objects left behind', { failed });
@@ -373,4 +378,13 @@ export function intermediatesFromResult(result: ResultDocument | undefined, data
     embeddedAt: result.processedAt,
   };
   return { facesDoc, embeddings };
+}
+
+/**
+ * Where the result's crops are: the display rendition when the embed stage wrote one (its exact
+ * chips are deleted with the other intermediates), else the chips as detect stored them.
+ */
+function cropKeyOf(data: ClassifyJobData, facesDoc: FacesDocument): string {
+  if (!facesDoc.chipsKey) return '';
+  return data.chipsView ? objectKeys.chipsView(data.imageId, data.detectVersion) : facesDoc.chipsKey;
 }

@@ -11,13 +11,17 @@ export const resultsCommand: Command = {
   name: 'results',
   summary: "an image's result document, or a batch's results as JSONL",
   usage: `facepipe results <imageId>                  the full result document (JSON)
-facepipe results <batchId> [--out file] [--full]
-                                           one line per input (--full: whole documents)
+facepipe results <batchId> [--out file] [--full] [--threshold D]
+                                           one line per input (--full: whole documents;
+                                           --threshold: automatic names only at distance D
+                                           or nearer, farther ones become suggestions)
 
 Options:
 ${dataDirUsage}`,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...dataDirOption, out: { type: 'string' }, full: { type: 'boolean', default: false } } });
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...dataDirOption, out: { type: 'string' }, full: { type: 'boolean', default: false }, threshold: { type: 'string' } } });
+    const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
+    if (threshold !== undefined && !(Number.isFinite(threshold) && threshold >= 0 && threshold <= 4)) throw new UsageError(`--threshold must be a distance from 0 to 4, e.g. 0.5 (got "${values.threshold}")`);
     const id = positionals[0];
     if (!id || positionals.length > 1) throw new UsageError('facepipe results needs one image id or batch id');
     return withProducer('results', async (producer) => {
@@ -43,7 +47,7 @@ ${dataDirUsage}`,
       try {
         for await (const { entry, result: stored, faces } of batchResults(producer.ctx.store, id, 16, library?.index)) {
           const result = stored ?? (entry.imageId ? await producer.ctx.outcomes.failureOf(entry.imageId) : undefined);
-          const line = values.full ? { file: entry.source, imageId: entry.imageId, ...(entry.error ? { error: entry.error } : {}), result: result ?? null } : toResultLine(entry, result, faces);
+          const line = values.full ? { file: entry.source, imageId: entry.imageId, ...(entry.error ? { error: entry.error } : {}), result: result ?? null } : toResultLine(entry, result, faces, { threshold });
           if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');
         }
       } finally {

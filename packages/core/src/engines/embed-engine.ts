@@ -15,5 +15,7 @@ export interface EmbedEngine {
   embed(chips: Uint8Array, count: number): Promise<Float32Array>;
   /** Decodes stored chips (stacked top to bottom; WebP, or PNG from earlier versions) into raw RGB chips. */
   decodeChips(png: Uint8Array): Promise<{ chips: Uint8Array; count: number }>;
+  /** Encodes raw chips (as `embed` takes them) as the small display rendition kept after embedding (lossy WebP). */
+  encodeChipsView(chips: Uint8Array, count: number): Promise<Uint8Array>;
   close(): Promise<void>;
 }

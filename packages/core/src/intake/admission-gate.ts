@@ -1,3 +1,4 @@
+import type { DiskReading } from '../observability/disk-space.js';
 import type { PipelineQueues } from '../queue/pipeline-queues.js';
 import type { StageName } from '../queue/queue-names.js';
 
@@ -19,6 +20,24 @@ export interface AdmissionState {
   stages: StageBacklog[];
   /** Stages whose waiting jobs reached their bound (empty: admission runs). */
   heldBackBy: StageName[];
+  /** Data dirs under their "full" level (FACEPIPE_DISK_FULL_FREE_MB): admission waits too. */
+  diskFull: DiskReading[];
+}
+
+/** What the gate reads the data dirs' free space from (a DiskSpaceMonitor). */
+export interface DiskCheck {
+  full(): Promise<DiskReading[]>;
+}
+
+export interface AdmissionGateOptions {
+  /** Told when admission starts waiting (with why: stages, or `disk full <dir>`) and when it goes on (empty). */
+  onHeld?: (reasons: string[]) => void;
+  /**
+   * The data dirs' free space: while one is full, nothing new enters, before any of it is
+   * written. A write that fills the disk anyway is refused as STORAGE_FULL and retried.
+   * @defaultValue undefined (only the writes' own STORAGE_FULL pauses admission)
+   */
+  disk?: DiskCheck;
 }
 
 /** The stages at or past their bound, from counts already read (the dashboard's and /metrics' view). */
@@ -38,14 +57,40 @@ export class AdmissionGate {
   constructor(
     readonly queues: Pick<PipelineQueues, 'byName'>,
     readonly bounds: StageBounds,
-    /** Told when admission starts waiting (with the stages) and when it goes on (empty). */
-    readonly onHeld?: (stages: StageName[]) => void,
+    readonly options: AdmissionGateOptions = {},
   ) {}
 
-  /** Each stage's waiting jobs against its bound. */
+  /** Each stage's waiting jobs against its bound, and the full data dirs. */
   async state(): Promise<AdmissionState> {
-    const stages = await Promise.all(admissionStages.map(async (stage) => ({ stage, waiting: await this.queues.byName(stage).getWaitingCount(), bound: this.bounds[stage] })));
-    return { stages, heldBackBy: heldBackBy(stages) };
+    const [stages, diskFull] = await Promise.all([
+      Promise.all(admissionStages.map(async (stage) => ({ stage, waiting: await this.queues.byName(stage).getWaitingCount(), bound: this.bounds[stage] }))),
+      this.#diskFull(),
+    ]);
+    return { stages, heldBackBy: heldBackBy(stages), diskFull };
+  }
+
+  /**
+   * Resolves once no data dir is full (at once without a disk check): the entry of every
+   * ingest item, so a full disk stops intake before an item is counted or stored.
+   */
+  async untilDiskHasRoom(): Promise<void> {
+    let delay = 100;
+    let held = false;
+    for (;;) {
+      const full = await this.#diskFull();
+      if (full.length === 0) {
+        if (held) this.options.onHeld?.([]);
+        return;
+      }
+      if (!held) this.options.onHeld?.(full.map((d) => `disk full ${d.path}`));
+      held = true;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 2000);
+    }
+  }
+
+  #diskFull(): Promise<DiskReading[]> {
+    return this.options.disk?.full() ?? Promise.resolve([]);
   }
 
   /**
@@ -67,15 +112,16 @@ export class AdmissionGate {
 
   async #waitForRoom(into: StageName, n: number): Promise<void> {
     let delay = 20;
-    let held: StageName[] = [];
+    let held: string[] = [];
     for (;;) {
-      const { stages } = await this.state();
-      const blocking = stages.filter((s) => (s.stage === into ? s.waiting > 0 && s.waiting + n > s.bound : s.waiting >= s.bound)).map((s) => s.stage);
+      const { stages, diskFull } = await this.state();
+      const blocking: string[] = stages.filter((s) => (s.stage === into ? s.waiting > 0 && s.waiting + n > s.bound : s.waiting >= s.bound)).map((s) => s.stage);
+      blocking.push(...diskFull.map((d) => `disk full ${d.path}`));
       if (blocking.length === 0) {
-        if (held.length > 0) this.onHeld?.([]);
+        if (held.length > 0) this.options.onHeld?.([]);
         return;
       }
-      if (blocking.join() !== held.join()) this.onHeld?.(blocking);
+      if (blocking.join() !== held.join()) this.options.onHeld?.(blocking);
       held = blocking;
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 500);

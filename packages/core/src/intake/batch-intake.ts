@@ -127,8 +127,9 @@ export class IntakeBatch {
     );
   }
 
-  /** Counts one more item; returns its index. */
-  addItem(): Promise<number> {
+  /** Counts one more item (once no data dir is full: a full disk pauses intake here); returns its index. */
+  async addItem(): Promise<number> {
+    await this.deps.gate.untilDiskHasRoom();
     return this.deps.tracker.addItem(this.batchId);
   }
 

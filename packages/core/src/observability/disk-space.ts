@@ -84,41 +84,44 @@ export class DiskSpaceMonitor {
   readonly #maxAgeMs: number;
   #last: { at: number; readings: Promise<DiskReading[]> } | undefined;
 
-  constructor(dirs: WatchedDir[], options: { fullFreeBytes: number; maxAgeMs?: number; registry?: Registry }) {
+  constructor(dirs: WatchedDir[], options: { fullFreeBytes: number; maxAgeMs?: number }) {
     this.#dirs = dirs;
     this.#fullFreeBytes = options.fullFreeBytes;
     this.#maxAgeMs = options.maxAgeMs ?? 1000;
-    if (options.registry && dirs.length > 0) {
-      const registers = [options.registry];
-      const read = () => this.readings();
-      new Gauge({
-        name: 'facepipe_data_dir_free_bytes',
-        help: 'Free bytes on the file system of each data dir facepipe writes to',
-        labelNames: ['dir'],
-        registers,
-        async collect() {
-          for (const r of await read()) if (!r.error) this.set({ dir: r.path }, r.freeBytes);
-        },
-      });
-      new Gauge({
-        name: 'facepipe_disk_low',
-        help: '1 when a data dir has less free space than its warning level (FACEPIPE_DISK_WARN_FREE_MB)',
-        labelNames: ['dir'],
-        registers,
-        async collect() {
-          for (const r of await read()) this.set({ dir: r.path }, r.state === 'ok' ? 0 : 1);
-        },
-      });
-      new Gauge({
-        name: 'facepipe_disk_full',
-        help: '1 when a data dir is full (under FACEPIPE_DISK_FULL_FREE_MB): writes wait and retry, admission pauses',
-        labelNames: ['dir'],
-        registers,
-        async collect() {
-          for (const r of await read()) this.set({ dir: r.path }, r.state === 'full' ? 1 : 0);
-        },
-      });
-    }
+  }
+
+  /** Exports the readings to `registry` (the service's /metrics); once per registry. */
+  exportMetrics(registry: Registry): void {
+    if (this.#dirs.length === 0) return;
+    const registers = [registry];
+    const read = () => this.readings();
+    new Gauge({
+      name: 'facepipe_data_dir_free_bytes',
+      help: 'Free bytes on the file system of each data dir facepipe writes to',
+      labelNames: ['dir'],
+      registers,
+      async collect() {
+        for (const r of await read()) if (!r.error) this.set({ dir: r.path }, r.freeBytes);
+      },
+    });
+    new Gauge({
+      name: 'facepipe_disk_low',
+      help: '1 when a data dir has less free space than its warning level (FACEPIPE_DISK_WARN_FREE_MB)',
+      labelNames: ['dir'],
+      registers,
+      async collect() {
+        for (const r of await read()) this.set({ dir: r.path }, r.state === 'ok' ? 0 : 1);
+      },
+    });
+    new Gauge({
+      name: 'facepipe_disk_full',
+      help: '1 when a data dir is full (under FACEPIPE_DISK_FULL_FREE_MB): writes wait and retry, admission pauses',
+      labelNames: ['dir'],
+      registers,
+      async collect() {
+        for (const r of await read()) this.set({ dir: r.path }, r.state === 'full' ? 1 : 0);
+      },
+    });
   }
 
   get watching(): readonly WatchedDir[] {

@@ -35,6 +35,12 @@ export const classifyJobSchema = imageJobSchema.extend({
   /** null when the image has no faces (nothing was embedded). */
   embedVersion: z.string().regex(versionPattern).nullable(),
   faceCount: z.number().int().nonnegative(),
+  /**
+   * The embed stage wrote the chips' display rendition (chips-view.webp): the result's crops
+   * point at it and classify deletes the exact chips with the other intermediates. Absent from
+   * jobs of earlier embed workers and from re-classifications (the chips stay as they are).
+   */
+  chipsView: z.literal(true).optional(),
 });
 export type ClassifyJobData = z.infer<typeof classifyJobSchema>;
 

@@ -70,8 +70,8 @@ export class PipelineQueues {
   }
 
   /** After embedding: the faces are named. */
-  async afterEmbed(data: EmbedJobData, embedVersion: string): Promise<void> {
-    await this.#addClassify({ ...data, embedVersion });
+  async afterEmbed(data: EmbedJobData, embedVersion: string, written: { chipsView?: true } = {}): Promise<void> {
+    await this.#addClassify({ ...data, embedVersion, ...written });
   }
 
   /** Re-classification of an already embedded image (a new gallery, a new tolerance). */

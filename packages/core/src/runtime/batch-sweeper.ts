@@ -189,6 +189,8 @@ export class BatchSweeper {
       await outcomes.recordFailure(data, new FacepipeError('INTERNAL', `no job carried this image any more (queued again ${requeues - 1} times)`), 'detect', '');
       return 'repaired';
     }
+    // A repair, not an admission: the item was admitted (through BatchIntake's gate) and counted
+    // already, so it does not wait at the gate again; a pass holds the cluster-wide sweep lock.
     await queues.clearFinishedJobs(imageId, version);
     await queues.addDetect(data);
     return 'requeued';

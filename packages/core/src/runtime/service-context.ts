@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { BatchTracker } from '../batch/index.js';
 import { redactUrl, type FacepipeConfig } from '../config/index.js';
 import { Logger } from '../logging/index.js';
-import { FacepipeMetrics } from '../observability/index.js';
+import { DiskSpaceMonitor, FacepipeMetrics } from '../observability/index.js';
 import { closeRedis, createRedisConnection, PipelineQueues, type RetryPolicy } from '../queue/index.js';
 import { OutcomeRecorder } from '../results/index.js';
 import { AdmissionGate } from '../intake/index.js';
@@ -17,7 +17,9 @@ export class ServiceContext {
   readonly tracker: BatchTracker;
   readonly queues: PipelineQueues;
   readonly outcomes: OutcomeRecorder;
-  /** Whole-pipeline backpressure for everything this process admits (FACEPIPE_MAX_QUEUED*). */
+  /** The free space of the data dirs this deployment writes to (FACEPIPE_DATA_DIRS; none: no check). */
+  readonly disk: DiskSpaceMonitor;
+  /** Whole-pipeline backpressure for everything this process admits (FACEPIPE_MAX_QUEUED*, a full disk). */
   readonly gate: AdmissionGate;
   /** This process's Prometheus metrics (served by the health server or the HTTP service). */
   readonly metrics: FacepipeMetrics;
@@ -51,11 +53,14 @@ export class ServiceContext {
       keepFailed: config.queues.keepFailed,
     }, (err) => this.log.debug('queue connection error', { err: err.message }));
     this.outcomes = new OutcomeRecorder(this.store, this.tracker);
-    this.gate = new AdmissionGate(this.queues, config.queues.bounds, (stages) =>
-      stages.length > 0
-        ? this.log.info('admission held back', { heldBackBy: stages.join(','), bounds: config.queues.bounds })
-        : this.log.info('admission resumed'),
-    );
+    this.disk = new DiskSpaceMonitor(config.disk.dirs, { fullFreeBytes: config.disk.fullFreeBytes });
+    this.gate = new AdmissionGate(this.queues, config.queues.bounds, {
+      disk: config.disk.dirs.length > 0 ? this.disk : undefined,
+      onHeld: (reasons) =>
+        reasons.length > 0
+          ? this.log.info('admission held back', { heldBackBy: reasons.join(','), bounds: config.queues.bounds })
+          : this.log.info('admission resumed'),
+    });
     this.metrics = new FacepipeMetrics(service);
   }
 

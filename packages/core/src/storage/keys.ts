@@ -36,6 +36,11 @@ export const objectKeys = {
   faces: (imageId: string, detectVersion: string) => `faces/${imageId}/${detectVersion}/faces.json`,
   /** All aligned 150×150 chips of an image, stacked top to bottom in one lossless WebP (viewable; one request). */
   chips: (imageId: string, detectVersion: string) => `faces/${imageId}/${detectVersion}/chips.webp`,
+  /**
+   * The same chips for display (lossy WebP, ~3 KB a face), written by the embed stage once the
+   * exact chips are embedded; classify then deletes the exact ones (the result's `cropKey` is this).
+   */
+  chipsView: (imageId: string, detectVersion: string) => `faces/${imageId}/${detectVersion}/chips-view.webp`,
   /** Where versions before the lossless WebP kept the chips (PNG); still read and erased. */
   legacyChipsPng: (imageId: string, detectVersion: string) => `faces/${imageId}/${detectVersion}/chips.png`,
   /** The embeddings of those chips under one embed-stage version. */

@@ -185,7 +185,7 @@ export async function evaluateLibrary(all: readonly EvalPhoto[], options: Librar
   const ownLabels = await clusterInMemory(gated.map((i) => ({ id: String(i), imageId: subjects[i]!.photo.file, embedding: points[i]! })), clustering);
   const labels = new Array<number>(subjects.length).fill(-1);
   gated.forEach((i, k) => (labels[i] = ownLabels[k]!));
-  const clusters = clusterFigures(`facepipe (support ${clustering.maxDistance}, average linkage ${clustering.maxLinkage}, min ${clustering.minFaces}, quality gate)`, labels, truth);
+  const clusters = clusterFigures(`facepipe (support ${clustering.maxDistance}, average linkage ${clustering.maxLinkage}${clustering.clearLinkage ? `, clear ${clustering.clearLinkage}` : ''}${clustering.fragmentLinkage ? `, fragments ${clustering.fragmentLinkage}` : ''}${clustering.clearLinkage || clustering.fragmentLinkage ? ` by ${clustering.contextMargin ?? 0}` : ''}, min ${clustering.minFaces}, quality gate)`, labels, truth);
   const classicClusters = options.skipClassic ? [] : [
     clusterFigures('chinese whispers 0.5 (dlib)', chineseWhispers(points, 0.5, { seed: 1 }), truth),
     clusterFigures('dbscan 0.43 min 3 (facepipe before)', dbscan(exactNeighbourhoods(points, 0.43), 3), truth),

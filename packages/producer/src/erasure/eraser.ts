@@ -303,6 +303,8 @@ export class Eraser {
         await store.putJson(o.key, { ...doc, faces: doc.faces.filter((f) => !gone.includes(f.index)), erasedFaces: [...new Set([...(doc.erasedFaces ?? []), ...gone])].sort((a, b) => a - b) });
         counts.objectsRewritten += 1;
         blank(doc.chipsKey, gone);
+        // The display rendition the embed stage writes beside them (once embedded).
+        blank(objectKeys.chipsView(imageId, detectVersion), gone);
         for await (const e of store.list(`embeddings/${imageId}/${detectVersion}/`)) {
           const emb = await store.getJson<EmbeddingsDocument>(e.key);
           if (!emb) continue;

@@ -58,11 +58,15 @@ export class ErasureLog {
     return full;
   }
 
-  /** The newest `limit` records, newest first. */
-  async list(limit = 100): Promise<ErasureRecord[]> {
+  /**
+   * The newest `limit` records, newest first; with `before` (a record's id, the last of the
+   * previous page), the `limit` older than it.
+   */
+  async list(limit = 100, before?: string): Promise<ErasureRecord[]> {
     const keys: string[] = [];
     for await (const o of this.store.list(erasureLogPrefix)) keys.push(o.key);
-    const newest = keys.slice(-limit).reverse();
+    const older = before === undefined ? keys : keys.filter((k) => k < `${erasureLogPrefix}${before}.json`);
+    const newest = older.slice(-limit).reverse();
     const records = await Promise.all(newest.map((k) => this.store.getJson<ErasureRecord>(k)));
     return records.filter((r): r is ErasureRecord => r !== undefined);
   }

@@ -43,12 +43,23 @@ export async function* batchResults(store: ObjectStore, batchId: string, concurr
   while (window.length > 0) yield await window.shift()!;
 }
 
+/** How a reader wants result lines. */
+export interface ResultLineOptions {
+  /**
+   * Names only at this distance or nearer: a face named automatically farther than it answers
+   * `match.name: null` with the name as a `suggestion` (as the naming rule does for evidence
+   * short of a name). Names given by hand, by enrollment or by naming a cluster are kept.
+   * @defaultValue undefined (the names as the deployment decided them)
+   */
+  threshold?: number;
+}
+
 /**
  * The compact per-file line: boxes, scores and names (a given name wins over the automatic one).
  * With the index's face states, names and clusters are the index's (people named since the
  * result was written show), else names come from the document and clusters are null.
  */
-export function toResultLine(entry: ManifestEntry, result: ResultDocument | undefined, faces?: readonly FaceState[]): ResultLine {
+export function toResultLine(entry: ManifestEntry, result: ResultDocument | undefined, faces?: readonly FaceState[], options: ResultLineOptions = {}): ResultLine {
   if (entry.error) return { file: entry.source, ...(entry.imageId ? { imageId: entry.imageId } : {}), error: entry.error };
   if (!entry.imageId || !result) {
     return { file: entry.source, ...(entry.imageId ? { imageId: entry.imageId } : {}), error: { code: 'OBJECT_NOT_FOUND', message: 'no result has been written for this image yet' } };
@@ -62,10 +73,16 @@ export function toResultLine(entry: ManifestEntry, result: ResultDocument | unde
     faces: result.faces.map((f) => {
       const state = faces?.find((s) => s.faceIndex === f.index);
       const name = state ? state.name : f.name;
+      const distance = state && state.personSource === 'auto' && state.matchDistance !== null ? state.matchDistance : f.match.distance;
+      // Automatic: the index says so, or (without one) the document's name is its match, not a label.
+      const automatic = state ? state.personSource === 'auto' : f.label === undefined && f.name !== null;
+      if (name !== null && automatic && options.threshold !== undefined && distance !== null && distance > options.threshold) {
+        return { box: f.box, score: f.score, match: { name: null, distance }, cluster: null, suggestion: { name, distance } };
+      }
       return {
         box: f.box,
         score: f.score,
-        match: { name, distance: state && state.personSource === 'auto' && state.matchDistance !== null ? state.matchDistance : f.match.distance },
+        match: { name, distance },
         cluster: state && state.personId === null ? state.clusterId : null,
         // "Probably X": never a name until confirmed (facepipe people confirm).
         ...(suggestionOf(state, f) ? { suggestion: suggestionOf(state, f)! } : {}),

@@ -3,7 +3,7 @@ import { boxSchema, queueStates } from '@facepipe/core';
 import type * as Dashboard from '../dashboard/api-types.js';
 import { batchKinds } from '../dashboard-batches.js';
 import { count, epochMs } from './fields.js';
-import type { cluster, libraryPerson, people, personFaces } from './schemas.js';
+import type { cluster, clusterFaces, libraryPerson, people, peopleAuditEntry, personFaces } from './schemas.js';
 
 // The dashboard's JSON (/dashboard/api/…) as zod schemas, for /openapi.json and the contract
 // test. The types the service builds it with and the dashboard reads it with are
@@ -143,6 +143,15 @@ export const recentResult = z.object({
   processedAt: z.string(),
 });
 
+export const dashboardSession = z
+  .object({
+    who: z.enum(['token', 'key', 'open']).describe('Signed in with FACEPIPE_API_TOKEN, an API key, or no token is set'),
+    keyId: z.string().nullable(),
+    keyName: z.string().nullable(),
+    scopes: z.array(z.enum(['upload', 'read', 'people', 'admin'])).describe('What this sign-in may do (the token and `admin` may do everything)'),
+  })
+  .meta({ example: { who: 'key', keyId: 'k_1a2b3c4d', keyName: 'viewer', scopes: ['read'] } });
+
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const agree = <T extends true>(): T | undefined => undefined;
 agree<Same<z.output<typeof overview>, Dashboard.Overview>>();
@@ -154,3 +163,6 @@ agree<Same<z.output<typeof cluster>, Dashboard.Cluster>>();
 agree<Same<z.output<typeof libraryPerson>, Dashboard.LibraryPerson>>();
 agree<Same<z.output<typeof people>, Dashboard.People>>();
 agree<Same<z.output<typeof personFaces>, Dashboard.PersonFaces>>();
+agree<Same<z.output<typeof clusterFaces>, Dashboard.ClusterFaces>>();
+agree<Same<z.output<typeof peopleAuditEntry>, Dashboard.PeopleAuditEntry>>();
+agree<Same<z.output<typeof dashboardSession>, Dashboard.DashboardSession>>();

@@ -27,3 +27,18 @@ export const count = z.number().int();
 
 /** Milliseconds since the epoch. */
 export const epochMs = z.number().int().describe('ms since epoch');
+
+/** The query of a list paged by `listPage`: `limit`, and `cursor` = the previous page's `nextCursor`. */
+export function listPageQuery(maxLimit: number, byDefault: number) {
+  return {
+    limit: wholeNumber(1, maxLimit).default(byDefault).describe('Entries to return'),
+    cursor: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,400}$/, { error: 'the nextCursor of the previous page' })
+      .optional()
+      .describe('The `nextCursor` of the previous page'),
+  };
+}
+
+/** The `nextCursor` of every paged answer. */
+export const nextCursor = z.string().nullable().describe('Where the next page starts; null on the last page');

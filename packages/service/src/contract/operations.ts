@@ -2,15 +2,17 @@ import { z } from 'zod';
 import { scheduleKinds, scheduleIdPattern } from '@facepipe/core';
 import { apiKeyScopes } from '../api-keys.js';
 import { batchKinds } from '../dashboard-batches.js';
-import { batchDetail, batchItems, overview, queueFailures, recentResult } from './dashboard-schemas.js';
-import { batchId, count, flag, imageId, wholeNumber } from './fields.js';
+import { batchDetail, batchItems, dashboardSession, overview, queueFailures, recentResult } from './dashboard-schemas.js';
+import { batchId, count, flag, imageId, listPageQuery, nextCursor, wholeNumber } from './fields.js';
 import { operation, type ResponseSpec } from './operation.js';
 import {
   apiKey,
   batch,
   changeCounts,
   cluster,
+  clusterFaces,
   comparison,
+  peopleAuditEntry,
   createdApiKey,
   createdWebhook,
   webhook,
@@ -93,7 +95,7 @@ export const images = {
       413: json(z.union([uploadResult, errorSchema]), 'Over FACEPIPE_UPLOAD_MAX_BYTES / FACEPIPE_MAX_PIXELS (FILE_TOO_LARGE, IMAGE_TOO_LARGE) or too many files or parts (TOO_MANY_FILES, TOO_MANY_PARTS)'),
       415: json(z.union([uploadResult, errorSchema]), 'Not an image (NOT_AN_IMAGE, UNSUPPORTED_FORMAT), or not multipart/form-data (NOT_MULTIPART)'),
       422: json(uploadResult, 'An unreadable image (EMPTY_INPUT, TRUNCATED_IMAGE, CORRUPT_IMAGE)'),
-      503: error('The detect queue is full (QUEUE_FULL, with Retry-After) or storage is down'),
+      503: error('Admission is held back (with Retry-After): a queue at its bound (QUEUE_FULL) or a full data dir (STORAGE_FULL); or storage is down'),
     },
   }),
   status: operation({
@@ -131,6 +133,21 @@ export const images = {
       400: error('Not an image id'),
       409: error('The image is being processed (IMAGE_BUSY): nothing was erased; ask again when it is done'),
       503: error('Storage or the face index does not answer (STORAGE_UNAVAILABLE, DATABASE_UNAVAILABLE)'),
+    },
+  }),
+  display: operation({
+    method: 'get',
+    path: '/v1/images/{id}/display',
+    tag: 'images',
+    scope: 'read',
+    summary: 'The photo in a format every browser shows: the original when it is JPEG, PNG, WebP or GIF, else a JPEG made from it (TIFF, HEIC, AVIF, BMP, ICO), upright',
+    description: 'What the dashboard shows. A rendition is made on first use (off the event loop) and kept in a small in-memory cache; the original stays as uploaded (GET /v1/images/{id}/original).',
+    params: z.object({ id: imageId }),
+    responses: {
+      200: { description: 'The photo (image/jpeg for a rendition)', contentType: 'image/*', schema: z.string().meta({ format: 'binary' }) },
+      400: error('Not an image id'),
+      404: error('No such image'),
+      422: error('The original cannot be decoded (CORRUPT_IMAGE, TRUNCATED_IMAGE…)'),
     },
   }),
   crops: operation({
@@ -192,10 +209,15 @@ export const batches = {
     description:
       'Each line is `{"file","imageId","faces":[{"box","score","match":{"name","distance"},"cluster"}]}`, or `{"file","imageId"?,"error":{"code","message"}}` for an input that could not be used. ' +
       "With a face index (DATABASE_URL), names and clusters come from the index as it is now (a cluster named or a person renamed since the image was processed shows); `cluster` is the id of the face's group of similar unnamed faces (`GET /v1/clusters`), or null when the face is named or in no group. " +
-      'Without a face index, names come from the result documents and `cluster` is null.',
+      'Without a face index, names come from the result documents and `cluster` is null. ' +
+      'With `threshold`, a face named automatically farther than it answers `match.name: null` and the name as `suggestion` (names given by hand, by enrollment or by naming a cluster are kept).',
     params: batchParams,
+    query: z.object({
+      threshold: threshold.optional().describe("Names only at this distance or nearer (stricter than the deployment's naming); default: the names as the deployment decided them"),
+    }),
     responses: {
       200: { description: 'NDJSON, one ResultLine per input', contentType: 'application/x-ndjson', schema: resultLine },
+      400: error('A bad threshold (BAD_REQUEST, names the field)'),
       404: error('No such batch'),
       503: error('DATABASE_URL is set but the face index does not answer (DATABASE_UNAVAILABLE)'),
     },
@@ -221,7 +243,7 @@ export const enroll = operation({
     413: json(z.union([uploadResult, errorSchema]), 'Over a limit'),
     415: json(z.union([uploadResult, errorSchema]), 'Not an image, or not multipart/form-data'),
     422: json(uploadResult, 'Every photo unreadable'),
-    503: error('The detect queue is full (QUEUE_FULL, with Retry-After) or storage is down'),
+    503: error('Admission is held back (with Retry-After): a queue at its bound (QUEUE_FULL) or a full data dir (STORAGE_FULL); or storage is down'),
     504: error('The enrollment failed or was not done within its 600 s limit (TIMEOUT)'),
   },
 });
@@ -292,8 +314,15 @@ export const library = {
     tag: 'library',
     scope: 'admin',
     summary: 'The erasure log, newest first: who erased what kind, when, and how much (no ids, names or face data)',
-    query: z.object({ limit: wholeNumber(1, 1000).default(100).describe('Entries to return') }),
-    responses: { 200: json(z.object({ erasures: z.array(erasureRecord) }), 'The newest entries'), 400: error('A bad limit') },
+    description: 'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null.',
+    query: z.object({
+      limit: wholeNumber(1, 1000).default(100).describe('Entries to return'),
+      cursor: z.string().regex(/^e[0-9a-z]{1,40}$/, { error: 'the nextCursor of the previous page' }).optional().describe('The `nextCursor` of the previous page'),
+    }),
+    responses: {
+      200: json(z.object({ erasures: z.array(erasureRecord), nextCursor: z.string().nullable().describe('Where the next page starts; null on the last page') }), 'A page of entries, newest first'),
+      400: error('A bad limit or cursor'),
+    },
   }),
   merge: operation({
     method: 'post',
@@ -315,13 +344,95 @@ export const library = {
     path: '/v1/people/{name}/faces',
     tag: 'library',
     scope: 'read',
-    summary: "A person's faces, a page at a time (oldest first)",
+    summary: "A person's faces, a page at a time (oldest first, or by confidence)",
+    description:
+      '`order=confidence`: faces enrolled or named by hand first, then automatic matches nearest first (the weakest, most likely wrong, last) — what the dashboard shows. ' +
+      'Each face has its `box` on the upright photo (GET /v1/images/{imageId}/display). `faceCount` of GET /v1/people/{name} counts the same faces.',
     params: personName,
     query: z.object({
       limit: wholeNumber(1, 500).default(100),
+      cursor: z
+        .string()
+        .regex(/^(\d{1,19}|[01]_\d{1,3}(\.\d{1,20})?(e-\d{1,3})?_\d{1,19})$/, { error: 'the nextCursor of the previous page' })
+        .optional()
+        .describe('The `nextCursor` of the previous page (of the same order)'),
+      order: z.enum(['added', 'confidence'], { error: 'added or confidence' }).default('added').describe('`added` (oldest first) or `confidence`'),
+    }),
+    responses: {
+      200: {
+        ...json(personFaces, 'A page'),
+        example: {
+          name: 'Jane Doe',
+          faces: [
+            { faceId: '12', imageId: 'a'.repeat(64), face: 0, source: 'photos/jane.jpg', how: 'enrolled', distance: 0, box: [120, 80, 96, 96] },
+            { faceId: '57', imageId: 'b'.repeat(64), face: 1, source: 'photos/party.jpg', how: 'auto', distance: 0.41, box: [300, 150, 64, 70] },
+          ],
+          nextCursor: '1_0.41_57',
+        },
+      },
+      400: error('A bad limit, order or cursor'),
+      404: error('Nobody of this name'),
+      ...noIndex,
+    },
+  }),
+  setCover: operation({
+    method: 'put',
+    path: '/v1/people/{name}/cover',
+    tag: 'library',
+    scope: 'people',
+    summary: 'Set the face shown for a person (one of their faces)',
+    params: personName,
+    body: z.strictObject({ imageId, face: wholeNumber(0, 10_000).describe("The face's index in its image") }).meta({ example: { imageId: 'a'.repeat(64), face: 0 } }),
+    responses: {
+      200: json(libraryPerson, 'The person, with the new cover'),
+      400: error('Not JSON, or the face is not theirs (INVALID_PAYLOAD)'),
+      404: error('Nobody of this name'),
+      ...noIndex,
+    },
+  }),
+  audit: operation({
+    method: 'get',
+    path: '/v1/people-audit',
+    tag: 'library',
+    scope: 'read',
+    summary: 'The people audit log, newest first, a page at a time: who renamed, hid, deleted, merged, named a cluster, said "not this person" or "not a face", ignored a cluster, set a cover',
+    description: 'Entries stay after an undo (with `undoneAt`). An erasure removes the entries about the erased person or photos.',
+    query: z.object({
+      limit: wholeNumber(1, 500).default(50),
       cursor: z.string().regex(/^\d{1,19}$/, { error: 'the nextCursor of the previous page' }).optional().describe('The `nextCursor` of the previous page'),
     }),
-    responses: { 200: json(personFaces, 'A page'), 400: error('A bad limit or cursor'), 404: error('Nobody of this name'), ...noIndex },
+    responses: {
+      200: {
+        ...json(z.object({ entries: z.array(peopleAuditEntry), nextCursor: z.string().nullable().describe('null on the last page') }), 'A page'),
+        example: {
+          entries: [
+            { id: '8', at: '2026-12-07T15:02:11.000Z', actor: 'key:k_1a2b3c4d', action: 'rename', summary: 'renamed Jane to Jane Doe', undoneAt: null, undoneBy: null, undoable: true },
+            { id: '7', at: '2026-12-07T15:01:40.000Z', actor: 'token', action: 'name-cluster', summary: 'named cluster 3 (5 faces) Jane', undoneAt: null, undoneBy: null, undoable: false },
+          ],
+          nextCursor: null,
+        },
+      },
+      400: error('A bad limit or cursor'),
+      ...noIndex,
+    },
+  }),
+  undo: operation({
+    method: 'post',
+    path: '/v1/people-audit/undo',
+    tag: 'library',
+    scope: 'people',
+    summary: 'Undo the newest people operation not undone yet (again for the one before it)',
+    description:
+      'Puts back what the operation changed: names, hidden, covers, faces (person, suggestion, cluster), examples, hand labels, "not this person" answers; people merged away or deleted are made again (with a new id). ' +
+      'Send the `id` of the entry you mean: when another operation came since, nothing is done (409). Result documents are brought in step.',
+    body: z.strictObject({ id: z.string().regex(/^\d{1,19}$/, { error: 'an audit entry id' }).optional().describe('The entry meant (GET /v1/people-audit)') }).meta({ example: { id: '8' } }),
+    responses: {
+      200: json(z.object({ undone: peopleAuditEntry, ...changeCounts }), 'Undone'),
+      400: error('Not JSON, or a bad id'),
+      404: error('Nothing left to undo (NOT_FOUND)'),
+      409: error('The newest operation is another one than `id`, or the library changed so that it cannot be undone (a name taken since) (CONFLICT)'),
+      ...noIndex,
+    },
   }),
   clusters: operation({
     method: 'get',
@@ -352,6 +463,77 @@ export const library = {
       200: json(z.object({ cluster: z.string(), person: libraryPerson, faces: count.describe('Faces named'), resultsUpdated: changeCounts.resultsUpdated }), 'Named'),
       400: error('Not JSON, or not a valid name'),
       404: error('No such cluster (or it has no faces)'),
+      ...noIndex,
+    },
+  }),
+  clusterFaces: operation({
+    method: 'get',
+    path: '/v1/clusters/{id}/faces',
+    tag: 'library',
+    scope: 'read',
+    summary: 'Every face of a cluster, a page at a time (oldest first)',
+    params: z.object({ id: z.string().regex(/^\d{1,19}$/, { error: 'a cluster id (digits)' }).describe('A cluster id') }),
+    query: z.object({
+      limit: wholeNumber(1, 500).default(100),
+      cursor: z.string().regex(/^\d{1,19}$/, { error: 'the nextCursor of the previous page' }).optional().describe('The `nextCursor` of the previous page'),
+    }),
+    responses: {
+      200: {
+        ...json(clusterFaces, 'A page'),
+        example: { cluster: '3', faces: [{ faceId: '41', imageId: 'a'.repeat(64), face: 0, source: 'photos/beach.jpg', box: [120, 80, 96, 96] }], nextCursor: null },
+      },
+      400: error('A bad id, limit or cursor'),
+      404: error('No such cluster'),
+      ...noIndex,
+    },
+  }),
+  ignoreCluster: operation({
+    method: 'post',
+    path: '/v1/clusters/{id}/ignore',
+    tag: 'library',
+    scope: 'people',
+    summary: 'Ignore a cluster (no more offered for naming: strangers, posters, statues) or stop ignoring it',
+    params: z.object({ id: z.string().describe('A cluster id (digits)') }),
+    body: z.strictObject({ ignored: z.boolean({ error: 'true or false' }) }).meta({ example: { ignored: true } }),
+    responses: {
+      200: { ...json(z.object({ cluster: z.string(), ignored: z.boolean() }), 'Done'), example: { cluster: '3', ignored: true } },
+      400: error('Not JSON, or no "ignored"'),
+      404: error('No such cluster'),
+      ...noIndex,
+    },
+  }),
+  rejectFace: operation({
+    method: 'post',
+    path: '/v1/faces/{imageId}/{face}/reject',
+    tag: 'library',
+    scope: 'people',
+    summary: '"Not this person": the face leaves its person (never named automatically as them again) or, with no person, its cluster',
+    description: 'A face of a person: its example or hand label goes, "not this person" is recorded, and it is clustered again with nobody\'s faces. A face of a cluster: it leaves the cluster. Undo with POST /v1/people-audit/undo.',
+    params: z.object({ imageId, face: wholeNumber(0, 10_000).describe("The face's index in its image") }),
+    responses: {
+      200: {
+        ...json(z.object({ imageId: z.string(), face: count, was: z.string().nullable().describe('The person it was'), name: z.string().nullable(), cluster: z.string().nullable(), ...changeCounts }), 'The face now'),
+        example: { imageId: 'a'.repeat(64), face: 1, was: 'Jane Doe', name: null, cluster: null, faces: 1, resultsUpdated: 1 },
+      },
+      400: error('A bad image id or face, or a face with no person and no cluster (INVALID_PAYLOAD)'),
+      404: error('The index has no such face'),
+      ...noIndex,
+    },
+  }),
+  notAFace: operation({
+    method: 'post',
+    path: '/v1/faces/{imageId}/{face}/not-a-face',
+    tag: 'library',
+    scope: 'people',
+    summary: '"Not a face": the detection is kept by box as not a face (never named nor clustered, through every re-run); its person or cluster lets it go',
+    params: z.object({ imageId, face: wholeNumber(0, 10_000).describe("The face's index in its image") }),
+    responses: {
+      200: {
+        ...json(z.object({ imageId: z.string(), face: count, was: z.string().nullable().describe('The person it was'), notAFace: z.literal(true), ...changeCounts }), 'Marked'),
+        example: { imageId: 'a'.repeat(64), face: 0, was: null, notAFace: true, faces: 1, resultsUpdated: 1 },
+      },
+      400: error('A bad image id or face'),
+      404: error('The index has no such face'),
       ...noIndex,
     },
   }),
@@ -510,8 +692,10 @@ export const library = {
     path: '/v1/schedules',
     tag: 'library',
     scope: 'admin',
-    summary: 'Every scheduled re-index, by next run',
-    responses: { 200: json(z.object({ schedules: z.array(schedule) }), 'Schedules') },
+    summary: 'Every scheduled re-index, by next run, a page at a time',
+    description: 'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null.',
+    query: z.object(listPageQuery(500, 100)),
+    responses: { 200: json(z.object({ schedules: z.array(schedule), nextCursor }), 'A page of schedules'), 400: error('A bad limit or cursor') },
   }),
   deleteSchedule: operation({
     method: 'delete',
@@ -544,8 +728,10 @@ export const keys = {
     path: '/v1/keys',
     tag: 'keys',
     scope: 'admin',
-    summary: 'Every API key, without secrets',
-    responses: { 200: json(z.object({ keys: z.array(apiKey) }), 'Keys') },
+    summary: 'Every API key, without secrets, oldest first, a page at a time',
+    description: 'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null.',
+    query: z.object(listPageQuery(500, 100)),
+    responses: { 200: json(z.object({ keys: z.array(apiKey), nextCursor }), 'A page of keys'), 400: error('A bad limit or cursor') },
   }),
   revoke: operation({
     method: 'delete',
@@ -583,8 +769,10 @@ export const webhooks = {
     path: '/v1/webhooks',
     tag: 'webhooks',
     scope: 'read',
-    summary: "The calling key's webhooks, oldest first (FACEPIPE_API_TOKEN: every key's), without secrets",
-    responses: { 200: json(z.object({ webhooks: z.array(webhook) }), 'Webhooks') },
+    summary: "The calling key's webhooks, oldest first (FACEPIPE_API_TOKEN: every key's), without secrets, a page at a time",
+    description: 'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null.',
+    query: z.object(listPageQuery(500, 100)),
+    responses: { 200: json(z.object({ webhooks: z.array(webhook), nextCursor }), 'A page of webhooks'), 400: error('A bad limit or cursor') },
   }),
   remove: operation({
     method: 'delete',
@@ -647,6 +835,13 @@ export const dashboard = {
     tag: 'dashboard',
     summary: 'The newest results, with boxes, names and distances',
     responses: { 200: json(z.object({ results: z.array(recentResult) }), 'Recent results') },
+  }),
+  session: operation({
+    method: 'get',
+    path: '/dashboard/api/session',
+    tag: 'dashboard',
+    summary: 'Who the dashboard is signed in as and the scopes it has (the page shows only the buttons those allow)',
+    responses: { 200: json(dashboardSession, 'The session') },
   }),
   pause: operation({
     method: 'post',

@@ -115,6 +115,17 @@ export const batch = z
   })
   .meta({ id: 'Batch' });
 
+/** The face shown for a person. */
+export const coverFace = z
+  .object({
+    faceId: z.string(),
+    imageId: z.string(),
+    face: count.describe("The face's index in its image (its crop in GET /v1/images/{imageId}/crops)"),
+    box: z.array(z.number()).describe('x, y, width, height in pixels of the upright photo'),
+  })
+  .nullable()
+  .describe('The cover set by hand (PUT /v1/people/{name}/cover) while the face is still theirs, else their best face (enrolled or named by hand first, then the nearest match); null without faces');
+
 export const libraryPerson = z
   .object({
     id: z.string(),
@@ -122,6 +133,7 @@ export const libraryPerson = z
     hidden: z.boolean(),
     faceCount: count.describe('Faces in the library that are this person'),
     examples: count.describe('Faces that name others: enrolled, from a named cluster, or named by hand'),
+    cover: coverFace,
   })
   .meta({ id: 'LibraryPerson', description: 'A person of the face index' });
 
@@ -137,6 +149,7 @@ export const people = z
         hidden: z.boolean().optional(),
         faceCount: count.describe('Faces in the library that are this person'),
         examples: count.optional(),
+        cover: coverFace.optional().describe('In the face index: the face shown for them'),
         faces: z.array(enrolledFace).describe('Their enrolled faces in the current gallery'),
       }),
     ),
@@ -163,10 +176,30 @@ export const personFaces = z.object({
       faceId: z.string(),
       how: z.enum(['auto', 'hand', 'enrolled']).nullable(),
       distance: z.number().nullable().describe('For `auto`: the distance to the example that named it'),
+      box: z.array(z.number()).describe('x, y, width, height in pixels of the upright photo'),
     }),
   ),
   nextCursor: z.string().nullable().describe('null on the last page'),
 });
+
+export const clusterFaces = z.object({
+  cluster: z.string(),
+  faces: z.array(faceRef.extend({ faceId: z.string(), box: z.array(z.number()).describe('x, y, width, height in pixels of the upright photo') })),
+  nextCursor: z.string().nullable().describe('null on the last page'),
+});
+
+export const peopleAuditEntry = z
+  .object({
+    id: z.string(),
+    at: z.string().describe('When (ISO 8601)'),
+    actor: z.string().describe('Who: `key:<API key id>`, `token` (FACEPIPE_API_TOKEN), `open` (no token set) or `local` (the CLI)'),
+    action: z.enum(['rename', 'hide', 'show', 'delete', 'merge', 'name-cluster', 'not-this-person', 'not-a-face', 'ignore-cluster', 'cover']),
+    summary: z.string().describe('What was done, in words'),
+    undoneAt: z.string().nullable().describe('When it was undone; null while it stands'),
+    undoneBy: z.string().nullable(),
+    undoable: z.boolean().describe('Whether POST /v1/people-audit/undo undoes this one now (the newest entry not undone)'),
+  })
+  .meta({ id: 'PeopleAuditEntry', description: 'One people operation: who did what, when' });
 
 export const searchHit = z
   .object({

@@ -225,6 +225,14 @@ export interface Cluster {
   samples: FaceRef[];
 }
 
+/** The face shown for a person. */
+export interface CoverFace {
+  faceId: string;
+  imageId: string;
+  face: number;
+  box: number[];
+}
+
 /** GET /v1/people/{name}: a person of the face index. */
 export interface LibraryPerson {
   id: string;
@@ -232,6 +240,7 @@ export interface LibraryPerson {
   hidden: boolean;
   faceCount: number;
   examples: number;
+  cover: CoverFace | null;
 }
 
 /** GET /v1/people's items: a person of the face index or of the gallery only, with their enrolled faces. */
@@ -241,6 +250,7 @@ export interface PersonEntry {
   hidden?: boolean;
   faceCount: number;
   examples?: number;
+  cover?: CoverFace | null;
   faces: { imageId: string; cropIndex: number }[];
 }
 
@@ -253,6 +263,33 @@ export interface People {
 /** GET /v1/people/{name}/faces */
 export interface PersonFaces {
   name: string;
-  faces: (FaceRef & { faceId: string; how: 'auto' | 'hand' | 'enrolled' | null; distance: number | null })[];
+  faces: (FaceRef & { faceId: string; how: 'auto' | 'hand' | 'enrolled' | null; distance: number | null; box: number[] })[];
   nextCursor: string | null;
+}
+
+/** GET /v1/clusters/{id}/faces */
+export interface ClusterFaces {
+  cluster: string;
+  faces: (FaceRef & { faceId: string; box: number[] })[];
+  nextCursor: string | null;
+}
+
+/** GET /v1/people-audit's items. */
+export interface PeopleAuditEntry {
+  id: string;
+  at: string;
+  actor: string;
+  action: 'rename' | 'hide' | 'show' | 'delete' | 'merge' | 'name-cluster' | 'not-this-person' | 'not-a-face' | 'ignore-cluster' | 'cover';
+  summary: string;
+  undoneAt: string | null;
+  undoneBy: string | null;
+  undoable: boolean;
+}
+
+/** GET /dashboard/api/session: who the dashboard is signed in as, and what they may do. */
+export interface DashboardSession {
+  who: 'token' | 'key' | 'open';
+  keyId: string | null;
+  keyName: string | null;
+  scopes: ('upload' | 'read' | 'people' | 'admin')[];
 }

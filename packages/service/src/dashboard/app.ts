@@ -11,7 +11,9 @@ import type {
   BatchKind,
   BatchState,
   Cluster,
+  ClusterFaces,
   CodeCount,
+  DashboardSession,
   DashboardAlert,
   DashboardBatch,
   ItemFace,
@@ -19,6 +21,8 @@ import type {
   LibraryPerson,
   Overview,
   People,
+  PeopleAuditEntry,
+  PersonEntry,
   PersonFaces,
   QueueFailures,
   QueueOverview,
@@ -91,6 +95,10 @@ async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
   return body as T;
 }
 
+/** Who is signed in and what they may do; buttons they may not use are not shown. */
+let session: DashboardSession = { who: 'open', keyId: null, keyName: null, scopes: [] };
+const can = (scope: DashboardSession['scopes'][number]) => session.scopes.includes(scope);
+
 const post = <T>(path: string) => api<T>(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
 
 let noticeTimer: number | undefined;
@@ -126,7 +134,8 @@ function sparkline(values: number[]): SVGElement {
   return s('svg', { class: 'spark', width: w, height: hgt, viewBox: `0 0 ${w} ${hgt}` }, s('polyline', { points: pts }));
 }
 
-function pauseButton(queue: string, paused: boolean): HTMLButtonElement {
+function pauseButton(queue: string, paused: boolean): HTMLButtonElement | null {
+  if (!can('admin')) return null;
   const verb = paused ? 'resume' : 'pause';
   return h(
     'button',
@@ -273,10 +282,10 @@ function renderBatches(rows: (DashboardBatch | UploadGroup)[]): void {
   );
 }
 
-const retryButton = (label: string, onclick: () => void) => h('button', { type: 'button', dataset: { action: 'retry' }, onclick }, label);
+const retryButton = (label: string, onclick: () => void) => (can('admin') ? h('button', { type: 'button', dataset: { action: 'retry' }, onclick }, label) : null);
 
 /** One error code's failures: the code, how many, what it means, a retry button unless retrying cannot help, then `more`. */
-function failureLine(f: CodeCount, retry: HTMLElement, ...more: Child[]): HTMLElement {
+function failureLine(f: CodeCount, retry: HTMLElement | null, ...more: Child[]): HTMLElement {
   return h(
     'div',
     { class: 'failure', dataset: { code: f.code, retryable: String(f.retryable) } },
@@ -306,7 +315,7 @@ function renderFailures(queues: QueueFailures[]): void {
               act(() => post<{ retried: number }>(`/dashboard/api/queues/${q.queue}/failures/${g.code}/retry`), (r) => `Retried ${plural(r.retried, 'job')} of ${q.queue} (${g.code})`, loadFailures),
             ),
             ' ',
-            h(
+            can('admin') && h(
               'button',
               {
                 type: 'button',
@@ -345,6 +354,23 @@ function faceLabel(f: Face): HTMLElement {
   return h('span', { class: `naming-${f.naming}`, title, dataset: { naming: f.naming } }, (f.name ?? 'unknown') + (f.naming === 'hand' ? '' : distance));
 }
 
+/** The photo as a browser can show it (a JPEG rendition of TIFF, HEIC…). */
+const displayUrl = (imageId: string) => `/v1/images/${imageId}/display`;
+
+/**
+ * A photo with one face outlined: the overlay takes the picture's own size once it has loaded
+ * (boxes are in the upright photo's pixels, as the rendition is).
+ */
+function boxedPhoto(imageId: string, source: string, box: number[]): HTMLElement {
+  const [x, y, w, hh] = box as [number, number, number, number];
+  const overlay = s('svg', { viewBox: '0 0 1 1', preserveAspectRatio: 'none' }, s('rect', { x, y, width: w, height: hh, class: 'subject' }));
+  const img = h('img', { src: displayUrl(imageId), alt: source, loading: 'lazy' });
+  const fit = () => overlay.setAttribute('viewBox', `0 0 ${img.naturalWidth || 1} ${img.naturalHeight || 1}`);
+  img.addEventListener('load', fit);
+  if (img.complete) fit();
+  return h('div', { class: 'photo' }, img, overlay);
+}
+
 function chip(imageId: string, cropIndex: number, label: Node | string): HTMLElement {
   return h('div', { class: 'crop' }, h('div', { class: 'chip', style: `background-image:url(/v1/images/${imageId}/crops);background-position:0 -${cropIndex * 75}px` }), label);
 }
@@ -364,7 +390,7 @@ function photo(imageId: string, source: string, width: number | null, height: nu
     overlay.append(s('rect', { x, y, width: w, height: hh, class: f.naming === 'hand' ? 'hand' : f.name ? 'known' : 'unknown' }));
     overlay.append(s('text', { x, y: y > size * 1.2 ? y - size * 0.3 : y + hh + size, 'font-size': size, 'stroke-width': Math.max(1, size / 7) }, (f.naming === 'hand' ? '✎ ' : '') + (f.name ?? 'unknown')));
   }
-  return h('div', { class: 'photo' }, h('img', { src: `/v1/images/${imageId}/original`, alt: source, loading: 'lazy' }), overlay);
+  return h('div', { class: 'photo' }, h('img', { src: displayUrl(imageId), alt: source, loading: 'lazy' }), overlay);
 }
 
 /** "2 set aside: NOT_A_FACE ×2", or null when nothing was: tells "0 faces" from "nothing there". */
@@ -395,6 +421,7 @@ function renderRecent(results: RecentResult[]): void {
 }
 
 function renderPeople(data: People): void {
+  data = { ...data, people: data.people.filter((p: PersonEntry) => !p.hidden) };
   const box = byId('people');
   if (data.people.length === 0) {
     box.replaceChildren(h('p', { class: 'muted' }, 'nobody enrolled yet'));
@@ -546,14 +573,61 @@ function showPage(): void {
 const sendJson = <T>(method: string, path: string, body: unknown) => api<T>(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const personPath = (name: string) => `/v1/people/${encodeURIComponent(name)}`;
 
+/** Every name in the library (hidden people too), to ask before naming a cluster after one. */
+let knownNames = new Set<string>();
+
+const facePath = (imageId: string, face: number) => `/v1/faces/${imageId}/${face}`;
+const actionButton = (action: string, label: string, onclick: () => void, title?: string) => h('button', { type: 'button', dataset: { action }, onclick, title }, label);
+
+/** "Not this person" and "not a face" for one face (a person's or a cluster's), then `after`. */
+function faceActions(imageId: string, face: number, after: () => Promise<void>, notThis: string): HTMLElement | null {
+  if (!can('people')) return null;
+  return h(
+    'div',
+    { class: 'face-actions' },
+    actionButton('not-this-person', notThis, () =>
+      act(() => post<{ was: string | null }>(`${facePath(imageId, face)}/reject`), (r) => (r.was ? `That face is not ${r.was} any more` : 'The face left the cluster'), after),
+    ),
+    actionButton('not-a-face', 'Not a face', () => act(() => post<{ faces: number }>(`${facePath(imageId, face)}/not-a-face`), () => 'Marked as not a face', after)),
+  );
+}
+
+/** A cluster's faces, a page at a time, under its row. */
+async function loadClusterFaces(c: Cluster, box: HTMLElement, cursor: string | null): Promise<void> {
+  const page = await api<ClusterFaces>(`/v1/clusters/${c.id}/faces?limit=${itemsPerPage}${cursor ? `&cursor=${cursor}` : ''}`);
+  const cards = page.faces.map((f) =>
+    h('div', { class: 'cluster-face', dataset: { image: f.imageId, face: String(f.face) } }, chip(f.imageId, f.face, ''), faceActions(f.imageId, f.face, loadPeoplePage, 'Not this person')),
+  );
+  box.querySelector('[data-action=more-faces]')?.remove();
+  box.querySelector('.crops')!.append(...cards);
+  if (page.nextCursor !== null) {
+    const next = page.nextCursor;
+    box.append(actionButton('more-faces', 'Show more', () => loadClusterFaces(c, box, next).catch((err: unknown) => notice(String(err), false))));
+  }
+  box.dataset.loaded = String(box.querySelectorAll('.cluster-face').length);
+}
+
 function renderClusters(clusters: Cluster[]): void {
   const rows = clusters.map((c) => {
-    const input = h('input', { type: 'text', name: 'name', placeholder: 'who is this?', required: true, maxlength: 100, 'aria-label': `name for cluster ${c.id}` });
-    const form = h('form', { class: 'name-cluster' }, input, h('button', { type: 'submit' }, 'Name'));
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      const name = input.value.trim();
-      act(() => sendJson<{ faces: number }>('POST', `/v1/clusters/${c.id}/name`, { name }), (r) => `Cluster ${c.id} is ${name}: ${plural(r.faces, 'face')} named`, loadPeoplePage);
+    let form: HTMLElement | null = null;
+    if (can('people')) {
+      const input = h('input', { type: 'text', name: 'name', placeholder: 'who is this?', required: true, maxlength: 100, 'aria-label': `name for cluster ${c.id}` });
+      form = h('form', { class: 'name-cluster' }, input, h('button', { type: 'submit' }, 'Name'));
+      form.addEventListener('submit', (event) => {
+        event.preventDefault();
+        const name = input.value.trim();
+        // Naming after someone who exists merges the cluster into them: asked, never silent.
+        if (knownNames.has(name) && !confirm(`${name} exists already. Merge cluster ${c.id} (${plural(c.faces, 'face')}) into existing ${name}?`)) {
+          notice(`Nothing changed: cluster ${c.id} is not named`, true);
+          return;
+        }
+        act(() => sendJson<{ faces: number }>('POST', `/v1/clusters/${c.id}/name`, { name }), (r) => `Cluster ${c.id} is ${name}: ${plural(r.faces, 'face')} named`, loadPeoplePage);
+      });
+    }
+    const all = h('div', { class: 'cluster-faces', hidden: true, dataset: { clusterFaces: c.id } }, h('div', { class: 'crops' }));
+    const toggle = actionButton('all-faces', `All ${plural(c.faces, 'face')}`, () => {
+      all.hidden = !all.hidden;
+      if (!all.hidden && all.dataset.loaded === undefined) loadClusterFaces(c, all, null).catch((err: unknown) => notice(String(err), false));
     });
     return h(
       'div',
@@ -561,26 +635,60 @@ function renderClusters(clusters: Cluster[]): void {
       h('div', { class: 'crops' }, ...c.samples.map((f) => chip(f.imageId, f.face, ''))),
       h('span', { class: 'muted' }, plural(c.faces, 'face')),
       form,
+      toggle,
+      can('people') &&
+        actionButton('ignore-cluster', 'Ignore', () => act(() => sendJson('POST', `/v1/clusters/${c.id}/ignore`, { ignored: true }), () => `Cluster ${c.id} ignored`, loadPeoplePage), 'not offered for naming any more (strangers, posters)'),
+      all,
     );
   });
   byId('clusters').replaceChildren(...(rows.length ? rows : [h('p', { class: 'muted' }, 'no clusters: every face is named, or no group of similar unnamed faces is large enough yet')]));
+}
+
+function coverPicture(p: LibraryPerson): HTMLElement | null {
+  if (!p.cover) return null;
+  return h('span', { class: 'cover', role: 'img', 'aria-label': `${p.name}'s cover face`, dataset: { cover: `${p.cover.imageId}/${p.cover.face}` }, style: `background-image:url(/v1/images/${p.cover.imageId}/crops);background-position:0 -${p.cover.face * 48}px` });
+}
+
+/** Whether the person is in the face index (people only the gallery knows are listed too, without `id`). */
+const indexed = (p: LibraryPerson) => (p as { id?: string }).id !== undefined;
+
+function personActions(p: LibraryPerson): HTMLElement | null {
+  if (!can('people') || !indexed(p)) return null;
+  const path = personPath(p.name);
+  return h(
+    'div',
+    { class: 'person-actions' },
+    actionButton('rename', 'Rename', () => {
+      const name = prompt(`Rename ${p.name} to:`, p.name)?.trim();
+      if (!name || name === p.name) return;
+      act(() => sendJson('PATCH', path, { name }), () => `${p.name} is now ${name}`, loadPeoplePage);
+    }),
+    actionButton(p.hidden ? 'show' : 'hide', p.hidden ? 'Show' : 'Hide', () =>
+      act(() => sendJson('PATCH', path, { hidden: !p.hidden }), () => `${p.name} ${p.hidden ? 'shown again' : 'hidden'}`, loadPeoplePage),
+    ),
+    actionButton('delete', 'Delete', () => {
+      if (!confirm(`Delete ${p.name}? Their ${plural(p.faceCount, 'face')} become nobody's (and may be clustered again). Undo is under Recent changes.`)) return;
+      act(() => api(path, { method: 'DELETE' }), () => `${p.name} deleted`, loadPeoplePage);
+    }),
+  );
 }
 
 function renderLibraryPeople(people: LibraryPerson[]): void {
   const table = h(
     'table',
     { class: 'stack' },
-    h('thead', {}, h('tr', {}, h('th', {}, 'person'), h('th', {}, 'faces'), h('th', {}, 'examples'))),
+    h('thead', {}, h('tr', {}, h('th', {}, 'person'), h('th', {}, 'faces'), h('th', {}, 'examples'), can('people') ? h('th', {}, '') : null)),
     h(
       'tbody',
       {},
       ...people.map((p) =>
         h(
           'tr',
-          { dataset: { person: p.name } },
-          h('td', {}, h('a', { href: `#person/${encodeURIComponent(p.name)}` }, p.name)),
+          { dataset: { person: p.name, hidden: String(p.hidden === true), indexed: String(indexed(p)) } },
+          h('td', {}, coverPicture(p), ' ', h('a', { href: `#person/${encodeURIComponent(p.name)}` }, p.name), p.hidden ? h('span', { class: 'muted' }, ' (hidden)') : null),
           h('td', { 'data-label': 'faces', dataset: { count: 'faces' } }, fmt(p.faceCount)),
           h('td', { 'data-label': 'examples' }, fmt(p.examples ?? null)),
+          can('people') ? h('td', {}, personActions(p)) : null,
         ),
       ),
     ),
@@ -593,37 +701,71 @@ function renderLibraryPeople(people: LibraryPerson[]): void {
   merge.addEventListener('submit', (event) => {
     event.preventDefault();
     const [a, b] = [from.value, into.value];
+    const faces = people.find((p) => p.name === a)?.faceCount ?? 0;
+    if (!confirm(`Merge ${a} into ${b}? ${a}'s ${plural(faces, 'face')} become ${b}'s and ${a} goes. Undo is under Recent changes.`)) {
+      notice('Nothing changed: not merged', true);
+      return;
+    }
     act(() => sendJson<{ faces: number }>('POST', `${personPath(a)}/merge`, { into: b }), (r) => `${a} merged into ${b}: ${plural(r.faces, 'face')}`, loadPeoplePage);
   });
-  byId('library-people').replaceChildren(...(people.length ? [table, people.length > 1 ? merge : ''] : [h('p', { class: 'muted' }, 'nobody yet: name a cluster above, or enroll people')]));
+  byId('library-people').replaceChildren(...(people.length ? [table, people.length > 1 && can('people') ? merge : ''] : [h('p', { class: 'muted' }, 'nobody yet: name a cluster above, or enroll people')]));
+}
+
+function renderAudit(entries: PeopleAuditEntry[]): void {
+  const items = entries.map((e) =>
+    h(
+      'li',
+      { dataset: { audit: e.id, action: e.action, undone: String(e.undoneAt !== null) } },
+      h('span', { class: e.undoneAt ? 'undone' : '' }, e.summary),
+      ' ',
+      h('span', { class: 'muted' }, `${new Date(e.at).toLocaleString()} by ${e.actor}${e.undoneAt ? ` · undone by ${e.undoneBy ?? '?'}` : ''}`),
+      ' ',
+      e.undoable && can('people')
+        ? actionButton('undo', 'Undo', () => act(() => sendJson<{ undone: PeopleAuditEntry }>('POST', '/v1/people-audit/undo', { id: e.id }), (r) => `Undone: ${r.undone.summary}`, loadPeoplePage))
+        : null,
+    ),
+  );
+  byId('people-audit').replaceChildren(items.length ? h('ul', {}, ...items) : h('p', { class: 'muted' }, 'no changes yet'));
 }
 
 async function loadPeoplePage(): Promise<void> {
-  const [clusters, people] = await Promise.all([api<{ clusters: Cluster[] }>('/v1/clusters'), api<{ people: LibraryPerson[] }>('/v1/people')]);
+  const showHidden = byId<HTMLInputElement>('show-hidden').checked;
+  const [clusters, people, all, audit] = await Promise.all([
+    api<{ clusters: Cluster[] }>('/v1/clusters'),
+    api<{ people: LibraryPerson[] }>(`/v1/people${showHidden ? '?hidden=true' : ''}`),
+    api<{ people: LibraryPerson[] }>('/v1/people?hidden=true'),
+    api<{ entries: PeopleAuditEntry[] }>('/v1/people-audit?limit=10'),
+  ]);
+  knownNames = new Set(all.people.map((p) => p.name));
   renderClusters(clusters.clusters);
   renderLibraryPeople(people.people);
+  renderAudit(audit.entries);
   document.body.dataset.peopleLoaded = 'true';
 }
 
 let shownPerson: string | null = null;
 let personCursor: string | null = null;
 
-function personFaceCard(f: PersonFaces['faces'][number]): HTMLElement {
+function personFaceCard(name: string, f: PersonFaces['faces'][number]): HTMLElement {
   const how = f.how === 'auto' ? `automatic match${f.distance === null ? '' : ` ${f.distance.toFixed(2)}`}` : f.how === 'hand' ? 'named by hand' : 'example';
+  const reload = () => loadPerson(name);
   return h(
     'div',
-    { class: 'card', dataset: { image: f.imageId, face: String(f.face) } },
-    h('div', { class: 'photo' }, h('img', { src: `/v1/images/${f.imageId}/original`, alt: f.source, loading: 'lazy' })),
+    { class: 'card', dataset: { image: f.imageId, face: String(f.face), how: f.how ?? 'none', distance: f.distance === null ? '' : String(f.distance) } },
+    boxedPhoto(f.imageId, f.source, f.box),
     h('div', {}, h('strong', {}, f.source), ' ', h('span', { class: 'muted' }, how)),
     h('div', { class: 'crops' }, chip(f.imageId, f.face, '')),
+    faceActions(f.imageId, f.face, reload, 'Not this person'),
+    can('people') &&
+      actionButton('cover', 'Use as picture', () => act(() => sendJson('PUT', `${personPath(name)}/cover`, { imageId: f.imageId, face: f.face }), () => `${name}'s picture changed`, reload)),
   );
 }
 
 async function loadPersonFaces(name: string, more: boolean): Promise<void> {
-  const page = await api<PersonFaces>(`${personPath(name)}/faces?limit=${itemsPerPage}${more && personCursor ? `&cursor=${personCursor}` : ''}`);
+  const page = await api<PersonFaces>(`${personPath(name)}/faces?order=confidence&limit=${itemsPerPage}${more && personCursor ? `&cursor=${personCursor}` : ''}`);
   if (shownPerson !== name) return;
   const box = byId('person-photos');
-  const cards = page.faces.map(personFaceCard);
+  const cards = page.faces.map((f) => personFaceCard(name, f));
   if (more) box.append(...cards);
   else box.replaceChildren(...(cards.length ? cards : [h('p', { class: 'muted' }, 'no faces')]));
   personCursor = page.nextCursor;
@@ -634,9 +776,10 @@ async function loadPersonFaces(name: string, more: boolean): Promise<void> {
 async function loadPerson(name: string): Promise<void> {
   const p = await api<LibraryPerson>(personPath(name));
   if (shownPerson !== name) return;
-  byId('person-title').textContent = `${p.name} · ${plural(p.faceCount, 'face')}`;
+  byId('person-title').replaceChildren(coverPicture(p) ?? '', ' ', `${p.name} · ${plural(p.faceCount, 'face')}`);
   await loadPersonFaces(name, false);
 }
+
 
 // ---- polling ----
 
@@ -676,7 +819,13 @@ function every(fn: () => Promise<void>, period: number): void {
   run();
 }
 
+async function loadSession(): Promise<void> {
+  session = await api<DashboardSession>('/dashboard/api/session');
+  document.body.dataset.scopes = session.scopes.join(' ');
+}
+
 function start(): void {
+  byId('show-hidden').addEventListener('change', () => loadPeoplePage().catch((err: unknown) => notice(err instanceof Error ? err.message : String(err), false)));
   for (const id of ['batch-kind', 'batch-limit']) byId(id).addEventListener('change', () => act(refresh, () => 'Batch list updated', async () => undefined));
   byId('person-more').addEventListener('click', () => {
     if (shownPerson !== null) loadPersonFaces(shownPerson, true).catch((err: unknown) => notice(err instanceof Error ? err.message : String(err), false));
@@ -692,6 +841,8 @@ function start(): void {
   every(loadSlow, slowPollMs);
 }
 
-start();
+loadSession()
+  .catch((err: unknown) => notice(`Could not read what this sign-in may do: ${err instanceof Error ? err.message : String(err)}`, false))
+  .finally(start);
 
 export {};

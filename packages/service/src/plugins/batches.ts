@@ -30,8 +30,8 @@ export const batchesPlugin: FastifyPluginAsync<BatchesPluginOptions> = async (ap
 
   route(app, batches.close, async ({ params }) => (await commands.close(params.id)) ?? Promise.reject(notFound(params.id)));
 
-  route(app, batches.results, async ({ params }, _request, reply) => {
-    const lines = await reads.resultLines(params.id);
+  route(app, batches.results, async ({ params, query }, _request, reply) => {
+    const lines = await reads.resultLines(params.id, { threshold: query.threshold });
     if (!lines) throw notFound(params.id);
     return reply.type('application/x-ndjson').send(Readable.from(lines));
   });

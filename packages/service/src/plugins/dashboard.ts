@@ -6,6 +6,7 @@ import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '@facepipe/core';
 import { type ApiError } from '../api-errors.js';
+import { apiKeyScopes } from '../api-keys.js';
 import { Authenticator } from '../auth.js';
 import type { AuthFailureLimiter } from '../auth-failure-limiter.js';
 import { Credentials } from '../credentials.js';
@@ -122,6 +123,12 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardPl
   route(app, operations.retryBatchFailures, async ({ params }) => ({ retried: await queueControl.retryBatchFailures(params.id, params.code) }));
   route(app, operations.failures, async () => dashboard.failures());
   route(app, operations.recent, async () => ({ results: await dashboard.recentResults() }));
+  route(app, operations.session, async (_input, request) => {
+    const p = request.principal;
+    // The token (and a service with none set) may do everything; a key, what its scopes allow.
+    const scopes = apiKeyScopes.filter((scope) => Credentials.allows(p, scope));
+    return { who: p.kind, keyId: p.kind === 'key' ? p.id : null, keyName: p.kind === 'key' ? p.name : null, scopes };
+  });
   route(app, operations.pause, async ({ params }) => ({ queue: params.queue, paused: await queueControl.setPaused(params.queue, true) }));
   route(app, operations.resume, async ({ params }) => ({ queue: params.queue, paused: await queueControl.setPaused(params.queue, false) }));
   route(app, operations.retryFailures, async ({ params }) => ({ retried: await queueControl.retryFailures(params.queue, params.code) }));

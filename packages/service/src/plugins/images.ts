@@ -7,6 +7,7 @@ import { multipartParts } from '../multipart-parts.js';
 import type { ErasureCommands } from '../erasures.js';
 import type { ImageReads, StoredObject } from '../read-models/image-reads.js';
 import { answerUpload } from '../upload-answer.js';
+import { browserFormats, type ImageRenditions } from '../image-renditions.js';
 import type { Uploads } from '../uploads.js';
 
 export interface ImagesPluginOptions {
@@ -15,6 +16,8 @@ export interface ImagesPluginOptions {
   erasures: ErasureCommands;
   maxFiles: number;
   maxBytes: number;
+  /** Browser-safe renditions of the originals, for GET /v1/images/{id}/display. */
+  renditions: ImageRenditions;
 }
 
 const imageTypes: Record<string, string> = {
@@ -31,7 +34,7 @@ const imageTypes: Record<string, string> = {
 
 /** Uploads (POST /v1/images) and what is known about an image: status, original, face chips. */
 export const imagesPlugin: FastifyPluginAsync<ImagesPluginOptions> = async (app, options) => {
-  const { reads, uploads, erasures, maxFiles, maxBytes } = options;
+  const { reads, uploads, erasures, maxFiles, maxBytes, renditions } = options;
 
   route(app, images.upload, async (_input, request, reply) => {
     const parts = multipartParts(request, maxFiles, maxBytes);
@@ -51,6 +54,20 @@ export const imagesPlugin: FastifyPluginAsync<ImagesPluginOptions> = async (app,
   });
 
   route(app, images.original, async ({ params: { id } }, _request, reply) => sendImage(reply, await reads.original(id)));
+
+  route(app, images.display, async ({ params: { id } }, _request, reply) => {
+    // Opened every time, so an erased image is a 404 even while its rendition is cached.
+    const object = await reads.original(id);
+    const sniffed = sniffFormat(object.head);
+    if (sniffed.kind === 'supported' && browserFormats.has(sniffed.format)) return sendImage(reply, object);
+    const jpeg = await renditions.jpeg(id, async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of object.body) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    });
+    object.body.destroy();
+    return reply.type('image/jpeg').headers({ 'cache-control': 'private, max-age=86400, immutable', 'content-security-policy': "default-src 'none'; sandbox" }).send(jpeg);
+  });
 
   route(app, images.crops, async ({ params: { id } }, _request, reply) => sendImage(reply, await reads.crops(id)));
 };

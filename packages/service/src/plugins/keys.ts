@@ -4,6 +4,7 @@ import { ApiError } from '../api-errors.js';
 import { ApiKeys } from '../api-keys.js';
 import { keys as operations } from '../contract/operations.js';
 import { route } from '../contract/request-input.js';
+import { listPage } from '../list-page.js';
 
 export interface KeysPluginOptions {
   keys: ApiKeys;
@@ -26,7 +27,10 @@ export const keysPlugin: FastifyPluginAsync<KeysPluginOptions> = async (app, opt
     return reply.code(201).header('cache-control', 'no-store').send(created);
   });
 
-  route(app, operations.list, async () => ({ keys: await keys.list() }));
+  route(app, operations.list, async ({ query }) => {
+    const { page, nextCursor } = listPage(await keys.list(), (k) => `${k.createdAt}|${k.id}`, query.limit, query.cursor);
+    return { keys: page, nextCursor };
+  });
 
   route(app, operations.revoke, async ({ params }) => {
     if (!(await keys.revoke(params.id))) throw new ApiError(404, 'NOT_FOUND', `no key ${params.id}`);

@@ -1,8 +1,10 @@
 import { FacepipeError, parseDuration, type ReindexSchedules, type ScheduledReindexKind } from '@facepipe/core';
 import type { FaceLibrary, LibraryChange, PersonSummary } from '@facepipe/face-index';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Principal } from '../credentials.js';
 import { library as operations } from '../contract/operations.js';
 import { parseWith, route } from '../contract/request-input.js';
+import { listPage, sortableNumber } from '../list-page.js';
 import { searchLibrary, type SearchProbe } from '@facepipe/producer';
 import { ApiError } from '../api-errors.js';
 import type { LibraryAccess } from '../library-access.js';
@@ -36,12 +38,15 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
 
   /** The change's images' result documents, rewritten to the index's names. */
   const synced = async (library: FaceLibrary, change: LibraryChange) => access.syncResults(library, change);
-  const personOut = (p: PersonSummary) => ({ id: p.id, name: p.name, hidden: p.hidden, faceCount: p.faces, examples: p.examples });
-  const summary = async (library: FaceLibrary, name: string) => {
-    const found = (await library.people({ includeHidden: true })).find((p) => p.name === name);
-    if (!found) throw new FacepipeError('OBJECT_NOT_FOUND', `nobody is called "${name}"`);
-    return personOut(found);
-  };
+  const personOut = (p: PersonSummary) => ({
+    id: p.id,
+    name: p.name,
+    hidden: p.hidden,
+    faceCount: p.faces,
+    examples: p.examples,
+    cover: p.cover && { faceId: p.cover.faceId, imageId: p.cover.imageId, face: p.cover.faceIndex, box: p.cover.box },
+  });
+  const summary = async (library: FaceLibrary, name: string) => personOut(await library.person(name));
 
   // ---- people ----
   route(app, operations.people, async ({ query }) => {
@@ -57,22 +62,22 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
 
   route(app, operations.person, async ({ params }) => summary(await access.library(), params.name));
 
-  route(app, operations.update, async ({ params, body }) => {
+  route(app, operations.update, async ({ params, body }, request) => {
     const library = await access.library();
     let name = params.name;
     let resultsUpdated = 0;
     if (body.name !== undefined && body.name !== name) {
-      const change = await library.rename(name, body.name).catch(conflictOnExisting);
+      const change = await library.rename(name, body.name, actor(request.principal)).catch(conflictOnExisting);
       resultsUpdated = await synced(library, change);
       name = body.name;
     }
-    if (body.hidden !== undefined) await library.setHidden(name, body.hidden);
+    if (body.hidden !== undefined) await library.setHidden(name, body.hidden, actor(request.principal));
     return { ...(await summary(library, name)), resultsUpdated };
   });
 
-  route(app, operations.merge, async ({ params, body }) => {
+  route(app, operations.merge, async ({ params, body }, request) => {
     const library = await access.library();
-    const change = await library.merge(params.name, body.into);
+    const change = await library.merge(params.name, body.into, actor(request.principal));
     return { merged: params.name, into: await summary(library, body.into), faces: change.faces, resultsUpdated: await synced(library, change) };
   });
 
@@ -89,19 +94,51 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
         erased: { mode: query.erase, imagesErased: outcome.imagesErased, imagesKept: outcome.imagesKept, erasure: outcome.record },
       };
     }
-    const change = await library.delete(params.name);
+    const change = await library.delete(params.name, actor(request.principal));
     return { name: params.name, deleted: true as const, faces: change.faces, resultsUpdated: await synced(library, change) };
   });
 
-  route(app, operations.faces, async ({ params, query: { limit, cursor } }) => {
+  route(app, operations.faces, async ({ params, query: { limit, cursor, order } }) => {
     const library = await access.library();
+    const byConfidence = order === 'confidence';
+    if (cursor !== undefined && cursor.includes('_') !== byConfidence) throw new ApiError(400, 'BAD_REQUEST', 'cursor: the nextCursor of the previous page of the same order');
     // One more than asked says whether another page follows.
-    const page = await library.facesOf(params.name, cursor ?? null, limit + 1);
-    const faces = page.slice(0, limit).map((f) => ({ faceId: f.id, imageId: f.imageId, face: f.faceIndex, source: f.source, how: f.personSource, distance: f.matchDistance }));
-    return { name: params.name, faces, nextCursor: page.length > limit ? faces[faces.length - 1]!.faceId : null };
+    const page = byConfidence ? await library.facesByConfidence(params.name, confidenceCursor(cursor), limit + 1) : await library.facesOf(params.name, cursor ?? null, limit + 1);
+    const shown = page.slice(0, limit);
+    const faces = shown.map((f) => ({ faceId: f.id, imageId: f.imageId, face: f.faceIndex, source: f.source, how: f.personSource, distance: f.matchDistance, box: f.box }));
+    const last = shown[shown.length - 1];
+    const next = page.length > limit && last ? (byConfidence ? `${rankOf(last.personSource)}_${last.matchDistance ?? 0}_${last.id}` : last.id) : null;
+    return { name: params.name, faces, nextCursor: next };
   });
 
-  route(app, operations.erasures, async ({ query }) => ({ erasures: await erasures.log(query.limit) }));
+  route(app, operations.setCover, async ({ params, body }, request) => {
+    const library = await access.library();
+    return personOut(await library.setCover(params.name, body.imageId, body.face, actor(request.principal)));
+  });
+
+  route(app, operations.audit, async ({ query: { limit, cursor } }) => {
+    const library = await access.library();
+    const page = await library.audit(cursor ?? null, limit + 1);
+    const newest = await library.newestUndoable();
+    const entries = page.slice(0, limit).map((e) => ({ id: e.id, at: e.at, actor: e.actor, action: e.action, summary: e.summary, undoneAt: e.undoneAt, undoneBy: e.undoneBy, undoable: e.id === newest?.id }));
+    return { entries, nextCursor: page.length > limit ? entries[entries.length - 1]!.id : null };
+  });
+
+  route(app, operations.undo, async ({ body }, request) => {
+    const library = await access.library();
+    const outcome = await library.undo(body.id, actor(request.principal));
+    if (outcome.kind === 'nothing') throw new ApiError(404, 'NOT_FOUND', 'nothing left to undo');
+    if (outcome.kind === 'stale') throw new ApiError(409, 'CONFLICT', `the newest operation is now #${outcome.newest.id} (${outcome.newest.summary}): reload and undo that one first`);
+    if (outcome.kind === 'conflict') throw new ApiError(409, 'CONFLICT', `#${outcome.entry.id} (${outcome.entry.summary}) cannot be undone: ${outcome.message}`);
+    const e = outcome.entry;
+    return {
+      undone: { id: e.id, at: e.at, actor: e.actor, action: e.action, summary: e.summary, undoneAt: e.undoneAt, undoneBy: e.undoneBy, undoable: false },
+      faces: outcome.change.faces,
+      resultsUpdated: await synced(library, outcome.change),
+    };
+  });
+
+  route(app, operations.erasures, async ({ query }) => erasures.log(query.limit, query.cursor));
 
   // ---- clusters ----
   route(app, operations.clusters, async ({ query: { limit, cursor } }) => {
@@ -116,14 +153,39 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
     };
   });
 
-  route(app, operations.nameCluster, async ({ params, body }) => {
+  route(app, operations.nameCluster, async ({ params, body }, request) => {
     if (!/^\d{1,19}$/.test(params.id)) throw new FacepipeError('OBJECT_NOT_FOUND', `no cluster ${params.id}`);
     const library = await access.library();
-    const change = await library.nameCluster(params.id, body.name);
+    const change = await library.nameCluster(params.id, body.name, actor(request.principal));
     return { cluster: params.id, person: await summary(library, body.name), faces: change.faces, resultsUpdated: await synced(library, change) };
   });
 
+  route(app, operations.clusterFaces, async ({ params, query: { limit, cursor } }) => {
+    const library = await access.library();
+    const page = await library.facesOfCluster(params.id, cursor ?? null, limit + 1);
+    const faces = page.slice(0, limit).map((f) => ({ faceId: f.id, imageId: f.imageId, face: f.faceIndex, source: f.source, box: f.box }));
+    return { cluster: params.id, faces, nextCursor: page.length > limit ? faces[faces.length - 1]!.faceId : null };
+  });
+
+  route(app, operations.ignoreCluster, async ({ params, body }, request) => {
+    const library = await access.library();
+    const done = await library.ignoreCluster(params.id, body.ignored, actor(request.principal));
+    return { cluster: done.clusterId, ignored: done.ignored };
+  });
+
   // ---- one face ----
+  route(app, operations.rejectFace, async ({ params: { imageId, face } }, request) => {
+    const library = await access.library();
+    const { face: state, was, change } = await library.rejectFace(imageId, face, actor(request.principal));
+    return { imageId, face, was, name: state.name, cluster: state.clusterId, faces: change.faces, resultsUpdated: await synced(library, change) };
+  });
+
+  route(app, operations.notAFace, async ({ params: { imageId, face } }, request) => {
+    const library = await access.library();
+    const { was, change } = await library.markNotAFace(imageId, face, actor(request.principal));
+    return { imageId, face, was, notAFace: true as const, faces: change.faces, resultsUpdated: await synced(library, change) };
+  });
+
   route(app, operations.labelFace, async ({ params: { imageId, face }, body }, request) => {
     const library = await access.library();
     const by = request.principal.kind === 'key' ? `key:${request.principal.name}` : null;
@@ -194,13 +256,31 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
     return reply.code(201).send(info);
   });
 
-  route(app, operations.schedules, async () => ({ schedules: await schedules.list() }));
+  route(app, operations.schedules, async ({ query }) => {
+    // By next run (none: last), then id.
+    const { page, nextCursor } = listPage(await schedules.list(), (s) => `${sortableNumber(s.nextRunAt ?? Number.MAX_SAFE_INTEGER)}|${s.id}`, query.limit, query.cursor);
+    return { schedules: page, nextCursor };
+  });
 
   route(app, operations.deleteSchedule, async ({ params }) => {
     if (!(await schedules.remove(params.id))) throw new ApiError(404, 'NOT_FOUND', `no schedule ${params.id}`);
     return { id: params.id, deleted: true as const };
   });
 };
+
+/** Who a people operation is logged as: `key:<API key id>`, `token` or `open`. */
+function actor(principal: Principal): string {
+  return principal.kind === 'key' ? `key:${principal.id}` : principal.kind;
+}
+
+/** 0: enrolled or named by hand; 1: automatic (the confidence order's first key). */
+const rankOf = (how: string | null) => (how === 'enrolled' || how === 'hand' ? 0 : 1);
+
+function confidenceCursor(cursor: string | undefined): { rank: number; distance: number; id: string } | null {
+  if (cursor === undefined) return null;
+  const [rank, distance, id] = cursor.split('_');
+  return { rank: Number(rank), distance: Number(distance), id: id! };
+}
 
 /** A rename onto a name that exists is a conflict (merge is the way), not a bad request. */
 function conflictOnExisting(err: unknown): never {

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ApiError } from '../api-errors.js';
 import { webhooks as operations } from '../contract/operations.js';
 import { route } from '../contract/request-input.js';
+import { listPage, sortableNumber } from '../list-page.js';
 import { webhookEvents, type Webhook, type WebhookStore } from '../webhooks/webhook-store.js';
 
 export interface WebhooksPluginOptions {
@@ -23,9 +24,11 @@ export const webhooksPlugin: FastifyPluginAsync<WebhooksPluginOptions> = async (
     return reply.code(201).header('cache-control', 'no-store').send(hook);
   });
 
-  route(app, operations.list, async (_input, request) => {
+  route(app, operations.list, async ({ query }, request) => {
     const owner = ownerOf(request);
-    return { webhooks: (await store.list(owner === 'token' ? undefined : owner)).map(withoutSecret) };
+    const hooks = (await store.list(owner === 'token' ? undefined : owner)).map(withoutSecret);
+    const { page, nextCursor } = listPage(hooks, (h) => `${sortableNumber(h.createdAt)}|${h.id}`, query.limit, query.cursor);
+    return { webhooks: page, nextCursor };
   });
 
   route(app, operations.remove, async ({ params }, request) => {

@@ -1,5 +1,5 @@
 import { objectKeys, type BatchTracker, type EnrollmentReport, type ObjectStore } from '@facepipe/core';
-import { batchResults, toResultLine } from '@facepipe/producer';
+import { batchResults, toResultLine, type ResultLineOptions } from '@facepipe/producer';
 import type { LibraryAccess } from '../library-access.js';
 import { batchProgress, type BatchProgress } from '../progress.js';
 
@@ -33,13 +33,13 @@ export class BatchReads {
    * being named or a person renamed. The index is opened before the first line, so a database
    * that does not answer fails here, not in a cut-off stream.
    */
-  async resultLines(id: string): Promise<AsyncIterable<string> | undefined> {
+  async resultLines(id: string, options: ResultLineOptions = {}): Promise<AsyncIterable<string> | undefined> {
     const batch = await this.deps.tracker.getBatch(id);
     if (!batch) return undefined;
     const { access, store } = this.deps;
     const index = access.configured ? (await access.library()).index : undefined;
     return (async function* () {
-      for await (const { entry, result, faces } of batchResults(store, batch.id, 16, index)) yield `${JSON.stringify(toResultLine(entry, result, faces))}\n`;
+      for await (const { entry, result, faces } of batchResults(store, batch.id, 16, index)) yield `${JSON.stringify(toResultLine(entry, result, faces, options))}\n`;
     })();
   }
 }

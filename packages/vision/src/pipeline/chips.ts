@@ -40,6 +40,17 @@ export async function encodeChips(chips: Uint8Array, count: number, size = CHIP_
     .toBuffer();
 }
 
+/**
+ * The chips as kept for display once embedded: lossy WebP at quality 90, ~2.9 KB a face against
+ * 21 KB lossless (bench/chip-formats.ts). Never embedded again: it moves embeddings by up to
+ * 0.14, so the embed stage embeds the exact chips and only then writes this.
+ */
+export async function encodeChipsView(chips: Uint8Array, count: number, size = CHIP_SIZE): Promise<Buffer> {
+  return sharp(chips, { raw: { width: size, height: size * count, channels: 3 } })
+    .webp({ quality: 90 })
+    .toBuffer();
+}
+
 /** Reads stored chips (WebP, or PNG as stored by earlier versions) back into raw RGB chips. */
 export async function decodeChips(image: Uint8Array, size = CHIP_SIZE): Promise<{ chips: Uint8Array; count: number }> {
   try {

@@ -1,6 +1,6 @@
 import type { DetectEngine, EmbedEngine, FacepipeConfig, ImageAnalysis, NotAFaceChecks } from '@facepipe/core/light';
 import { loadModelManifest } from '../models/index.js';
-import { CHIP_PADDING, CHIP_SIZE, decodeChips, encodeChips } from './chips.js';
+import { CHIP_PADDING, CHIP_SIZE, decodeChips, encodeChips, encodeChipsView } from './chips.js';
 import { FaceAnalyzer } from './face-analyzer.js';
 import type { FaceScreenOptions } from './face-screen.js';
 import { detectVersionInfo, embedVersionInfo, pipelineVersion } from './versions.js';
@@ -65,6 +65,7 @@ export async function createEmbedEngine(config: FacepipeConfig): Promise<EmbedEn
     chipSize: CHIP_SIZE,
     embed: (chips, count) => analyzer.embed(chips, count),
     decodeChips: (image) => decodeChips(image),
+    encodeChipsView: (chips, count) => encodeChipsView(chips, count),
     close: () => analyzer.close(),
   };
 }
