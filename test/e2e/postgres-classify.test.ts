@@ -138,23 +138,29 @@ describe('PostgreSQL + pgvector: three classify workers at once, and a restart u
     assert.ok(three.clusters.length >= 3, `clusters of the 6 people: ${three.clusters.length}`);
     assert.doesNotMatch(readFileSync(postgres.server.logFile, 'utf8'), /deadlock detected/);
 
-    // The same jobs classified one at a time by one handler, into a database of their own.
+    // The same jobs classified one at a time by one handler, into a database of their own, in the
+    // order the three workers' transactions wrote them (face ids are numbered under the write
+    // lock): clustering depends on arrival order, and micro-batches arrive in another than the queue's.
     const admin = new pg.Client({ connectionString: postgres.url });
     await admin.connect();
+    const { rows: arrival } = await admin.query<{ image_id: string }>('SELECT image_id FROM faces GROUP BY image_id ORDER BY min(id)');
     await admin.query('CREATE DATABASE single_worker');
     await admin.end();
+    const rank = new Map(arrival.map((r, i) => [r.image_id, i]));
+    const inArrivalOrder = [...jobs].sort((a, b) => (rank.get(a.imageId) ?? -1) - (rank.get(b.imageId) ?? -1));
     const singleUrl = postgres.url.replace(/\/postgres$/, '/single_worker');
     const config = loadConfig(env);
     const single = await FaceIndex.connect({ url: singleUrl, clustering: { maxDistance: config.database.clusterMaxDistance, minFaces: config.database.clusterMinFaces } });
     try {
       const namer = new FaceNamer(undefined, { classifier: config.classify.classifier, tolerance: config.classify.tolerance });
       const handler = new ClassifyHandler({ store: producer.ctx.store, gallery: { current: async () => namer }, outcomes: { recordSuccess: async () => undefined }, index: single });
-      for (const job of jobs) await handler.handle(job);
+      for (const job of inArrivalOrder) await handler.handle(job);
     } finally {
       await single.close();
     }
     const one = await partition(singleUrl);
     assert.equal(one.faces, three.faces);
+    assert.deepEqual(three.clusters, one.clusters, 'three workers (micro-batched) cluster as one worker does in the same arrival order');
     assert.deepEqual(
       await dbscanInvariants(postgres.url, config.database.clusterMinFaces),
       await dbscanInvariants(singleUrl, config.database.clusterMinFaces),

@@ -20,6 +20,7 @@ test('job outcomes become counters and histograms with stage and error-code labe
   metrics.recordJob('detect', 5, { ok: false, code: 'CORRUPT_IMAGE', final: true });
   metrics.recordJob('embed', 5, { ok: false, code: 'STORAGE_UNAVAILABLE', final: false });
   metrics.recordEmbedBatch(16, 40);
+  metrics.recordClassifyBatch(5, 120);
   metrics.recordInference('decode', 12);
   const { body, contentType } = await metrics.scrape();
   assert.match(contentType, /^text\/plain/);
@@ -33,6 +34,9 @@ test('job outcomes become counters and histograms with stage and error-code labe
   assert.equal(sample(body, 'facepipe_stage_duration_seconds_bucket', { le: '0.1', stage: 'detect', outcome: 'completed' }), 1);
   assert.equal(sample(body, 'facepipe_embed_batch_size_bucket', { le: '16' }), 1);
   assert.equal(sample(body, 'facepipe_embed_batch_size_bucket', { le: '8' }), 0);
+  assert.equal(sample(body, 'facepipe_classify_batch_size_bucket', { le: '8' }), 1);
+  assert.equal(sample(body, 'facepipe_classify_batch_size_bucket', { le: '4' }), 0);
+  assert.equal(sample(body, 'facepipe_classify_batch_duration_seconds_sum', {}), 0.12);
   assert.equal(sample(body, 'facepipe_inference_duration_seconds_count', { step: 'embed' }), 1);
   assert.equal(sample(body, 'facepipe_inference_duration_seconds_sum', { step: 'decode' }), 0.012);
   assert.doesNotMatch(body, /^process_cpu/m, 'process metrics only when asked for');

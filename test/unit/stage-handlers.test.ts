@@ -15,6 +15,7 @@ import {
 } from '@facepipe/core';
 import { DetectHandler } from '@facepipe/worker-detect';
 import { EmbedHandler } from '@facepipe/worker-embed';
+import { JobBatcher } from '@facepipe/worker-classify';
 
 // The detect and embed handlers with their edges replaced: an in-memory store, engines that
 // answer what a test says, and a queue recorder. What is checked: which objects a job writes
@@ -170,4 +171,30 @@ test('embed: a repeat after classify consumed the exact chips (only the display 
   assert.deepEqual(await handler.handle(embedJob), { faces: 2 });
   assert.deepEqual([submitted, handed], [[], []]);
   assert.equal(await store.head(objectKeys.embeddings(imageId, 'det1', 'emb1')), undefined);
+});
+
+test('classify: the job batcher runs a batch when it is full or its oldest item has waited, each item with its own outcome', async () => {
+  const batches: number[][] = [];
+  const batcher = new JobBatcher<number, number>({
+    batchSize: 3,
+    maxWaitMs: 30,
+    maxInFlight: 1,
+    run: async (items) => {
+      batches.push(items);
+      return items.map((n): PromiseSettledResult<number> => (n < 0 ? { status: 'rejected', reason: new FacepipeError('INVALID_PAYLOAD', `bad ${n}`) } : { status: 'fulfilled', value: n * 10 }));
+    },
+  });
+  // Three at once make a full batch; one of them fails alone, typed.
+  const full = await Promise.allSettled([1, -2, 3].map((n) => batcher.submit(n)));
+  assert.deepEqual(full.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as FacepipeError).code)), [10, 'INVALID_PAYLOAD', 30]);
+  // Two only: they run together once the first has waited maxWaitMs.
+  assert.deepEqual(await Promise.all([batcher.submit(4), batcher.submit(5)]), [40, 50]);
+  assert.deepEqual(batches, [[1, -2, 3], [4, 5]]);
+  // A batch that throws fails its items; close runs what waits at once and is idempotent.
+  const throwing = new JobBatcher<number, number>({ batchSize: 10, maxWaitMs: 60_000, run: () => Promise.reject(new Error('down')) });
+  const pending = throwing.submit(1);
+  await throwing.close();
+  await throwing.close();
+  await assert.rejects(pending, /down/);
+  await assert.rejects(throwing.submit(2), /closed/);
 });

@@ -1,5 +1,5 @@
 import { stableClusterIds } from './clustering/cluster-metrics.js';
-import { MemoryClusterStore, placeFace, type ClusterFace, type ClusterNeighbour, type ClusterStore, type SupportedClusteringOptions } from './clustering/supported-clustering.js';
+import { contextReach, MemoryClusterStore, placeFace, type ClusterFace, type ClusterNeighbour, type ClusterStore, type SupportedClusteringOptions } from './clustering/supported-clustering.js';
 import { ClusterRepository } from './cluster-repository.js';
 import { FaceRepository } from './face-repository.js';
 import { lockFaceWrites } from './face-write-lock.js';
@@ -24,6 +24,14 @@ export interface ClusteringOptions {
   contextMargin?: number;
   /** Faces on each side whose neighbours decide a fragment merge. @defaultValue 4 */
   boundaryFaces?: number;
+}
+
+/** A clusterable face of a micro-batch as written (FaceClusterer.placeBatch). */
+export interface BatchFace extends ClusterFace {
+  /** Its row is new (false: it was in the index already, e.g. a redelivered job). */
+  inserted: boolean;
+  /** Its cluster after the write (a face already in one stays). */
+  clusterId: string | null;
 }
 
 export const defaultClusteringOptions: Required<ClusteringOptions> = {
@@ -81,6 +89,122 @@ export class FaceClusterer {
       if (!own) continue;
       Object.assign(placing, { id: face.id, imageId: state.imageId });
       await placeFace(store, { id: face.id, imageId: state.imageId, embedding: own.embedding }, this.#rule);
+    }
+  }
+
+  /**
+   * {@link FaceClusterer.addFaces} for a micro-batch of images written in one transaction, with
+   * the same result as placing them image after image (a single worker's order): `faces` are the
+   * batch's clusterable faces (unnamed, passing the quality gate) as written, in arrival order.
+   * Every face's own neighbourhood comes from one statement and the reached clusters' members from
+   * another (the few other neighbourhoods the rule's looser evidence looks at, one query each);
+   * while a face is placed, no neighbourhood holds the faces new in later images of the batch (not
+   * yet arrived, as one at a time) nor the later faces of its photo, and the clusters they name
+   * are followed through this batch's own creations, assignments and merges, which also keep the
+   * loaded members up to date.
+   */
+  async placeBatch(embedVersion: string, faces: readonly BatchFace[]): Promise<void> {
+    const todo = faces.filter((f) => f.clusterId === null);
+    if (todo.length === 0) return;
+    await this.#lock();
+    const o = this.options;
+    const imageRank = new Map<string, number>();
+    for (const f of faces) if (!imageRank.has(f.imageId)) imageRank.set(f.imageId, imageRank.size);
+    // While a face is placed, no neighbourhood holds the faces new in later images of the batch
+    // (not arrived yet, one image at a time), nor the later faces of its own photo (addFaces).
+    const newFaces = faces.filter((f) => f.inserted);
+    const later = (imageId: string) => newFaces.filter((f) => imageRank.get(f.imageId)! > imageRank.get(imageId)!).map((f) => f.id);
+    let placing: BatchFace = todo[0]!;
+    const notYet = (h: { id: string; imageId: string }) => h.imageId === placing.imageId && BigInt(h.id) > BigInt(placing.id);
+    // Each face's own neighbourhood, as far as the rule's context reaches, in one statement.
+    const reach = contextReach(o);
+    const hits = await this.#faces.clusterableNeighboursOfMany(
+      todo.map((f) => ({ id: f.id, embedding: f.embedding, except: later(f.imageId) })),
+      { embedVersion, limit: o.neighbourLimit, maxDistance: reach },
+    );
+    const known = new Map<string, ClusterFace>();
+    for (const f of faces) known.set(f.id, f);
+    for (const list of hits.values()) for (const h of list) known.set(h.id, h);
+    // This batch's changes to clusters: faces moved, clusters merged away, members now.
+    const moved = new Map<string, string>();
+    const mergedInto = new Map<string, string>();
+    const resolve = (id: string | null): string | null => {
+      let c = id;
+      while (c !== null && mergedInto.has(c)) c = mergedInto.get(c)!;
+      return c;
+    };
+    const dbCluster = new Map<string, string | null>();
+    for (const f of faces) dbCluster.set(f.id, f.clusterId);
+    for (const list of hits.values()) for (const h of list) dbCluster.set(h.id, h.clusterId);
+    const clusterOf = (id: string) => resolve(moved.get(id) ?? dbCluster.get(id) ?? null);
+    const members: Map<string, ClusterFace[]> = await this.#faces.clusterMembersOfMany([...new Set([...hits.values()].flatMap((l) => l.map((h) => h.clusterId)).filter((c): c is string => c !== null))]);
+    const learn = (clusterId: string, list: readonly ClusterFace[]) => {
+      for (const m of list) {
+        known.set(m.id, m);
+        if (!dbCluster.has(m.id)) dbCluster.set(m.id, clusterId);
+      }
+    };
+    for (const [id, list] of members) learn(id, list);
+    const byId = (a: ClusterFace, b: ClusterFace) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0);
+    const moveInMemory = (ids: readonly string[], to: string) => {
+      for (const id of ids) {
+        const from = clusterOf(id);
+        const was = from === null ? undefined : members.get(from);
+        if (was) members.set(from!, was.filter((m) => m.id !== id));
+        moved.set(id, to);
+        const list = members.get(to);
+        const face = known.get(id);
+        // A face not seen in this batch (cannot happen today): the members are read again when asked for.
+        if (list && !face) members.delete(to);
+        else if (list && face && !list.some((m) => m.id === id)) members.set(to, [...list, face].sort(byId));
+      }
+    };
+    const store: ClusterStore = {
+      neighbours: async (face, maxDistance, limit) => {
+        let list = face.id === placing.id && limit === o.neighbourLimit && maxDistance <= reach ? hits.get(face.id) : undefined;
+        if (!list) {
+          // Another face's neighbourhood (the rule's looser evidence looks at a few): on its own, as the index holds it now.
+          list = (await this.#faces.clusterableNeighboursOfMany([{ id: face.id, embedding: face.embedding, except: later(placing.imageId) }], { embedVersion, limit, maxDistance })).get(face.id) ?? [];
+          for (const h of list) {
+            known.set(h.id, h);
+            if (!dbCluster.has(h.id)) dbCluster.set(h.id, h.clusterId);
+          }
+        }
+        return list.filter((h) => h.distance <= maxDistance && !notYet(h)).map((h): ClusterNeighbour => ({ ...h, clusterId: clusterOf(h.id) }));
+      },
+      members: async (id) => {
+        if (!members.has(id)) {
+          const loaded = (await this.#faces.clusterMembersOfMany([id])).get(id) ?? [];
+          learn(id, loaded);
+          members.set(id, loaded);
+        }
+        return members.get(id)!;
+      },
+      create: async (ids) => {
+        const id = await this.#clusters.create(embedVersion);
+        await this.#clusters.assign(ids, id);
+        members.set(id, []);
+        moveInMemory(ids, id);
+        return id;
+      },
+      assign: async (ids, id) => {
+        await this.#clusters.assign(ids, id);
+        moveInMemory(ids, id);
+      },
+      merge: async (ids) => {
+        const survivor = await this.#clusters.merge(ids);
+        for (const id of ids) {
+          if (id !== survivor) mergedInto.set(id, survivor);
+          members.delete(id);
+        }
+        return survivor;
+      },
+    };
+    for (const face of todo) {
+      // Placed meanwhile as an earlier face's unclustered neighbour.
+      if (clusterOf(face.id) !== null) continue;
+      placing = face;
+      await placeFace(store, face, this.#rule);
     }
   }
 

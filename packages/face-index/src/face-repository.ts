@@ -21,6 +21,23 @@ export interface FaceToIndex {
   suggestion?: { personId: string; distance: number } | null;
 }
 
+/** One image's faces to write (replaceImagesFaces). */
+export interface ImageFaces {
+  imageId: string;
+  embedVersion: string;
+  embeddingModel: string;
+  faces: readonly FaceToIndex[];
+}
+
+/** A face row as written: its id, whether it is new, and its cluster after the write. */
+export interface WrittenFace {
+  id: string;
+  inserted: boolean;
+  clusterId: string | null;
+  /** The embedding as stored (single precision), as a clustering step reads it back. */
+  embedding: number[];
+}
+
 /** What the library says about one face now. */
 export interface FaceState {
   id: string;
@@ -148,26 +165,55 @@ export class FaceRepository {
    * it stays without a person (a face set to nobody by hand leaves its cluster: never re-clustered). Returns the face ids in input order, and which rows are new.
    */
   async replaceImageFaces(imageId: string, embedVersion: string, embeddingModel: string, faces: readonly FaceToIndex[]): Promise<{ id: string; inserted: boolean }[]> {
-    await this.db.query(`DELETE FROM faces WHERE image_id = $1 AND (embed_version <> $2 OR NOT (face_index = ANY($3::int[])))`, [imageId, embedVersion, faces.map((f) => f.faceIndex)]);
-    const ids: { id: string; inserted: boolean }[] = [];
-    for (const f of faces) {
-      const { rows } = await this.db.query<{ id: string; inserted: boolean }>(
-        `INSERT INTO faces (image_id, face_index, embed_version, embedding_model, box, score, quality, embedding, person_id, person_source, match_distance,
-                            quality_ok, suggested_person_id, suggested_distance)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-         ON CONFLICT (image_id, face_index, embed_version) DO UPDATE SET
-           embedding_model = EXCLUDED.embedding_model, box = EXCLUDED.box, score = EXCLUDED.score, quality = EXCLUDED.quality,
-           embedding = EXCLUDED.embedding, person_id = EXCLUDED.person_id, person_source = EXCLUDED.person_source,
-           match_distance = EXCLUDED.match_distance, quality_ok = EXCLUDED.quality_ok,
-           suggested_person_id = EXCLUDED.suggested_person_id, suggested_distance = EXCLUDED.suggested_distance,
-           cluster_id = CASE WHEN EXCLUDED.person_id IS NULL AND EXCLUDED.person_source IS NULL AND EXCLUDED.quality_ok THEN faces.cluster_id ELSE NULL END
-         RETURNING id, (xmax = 0) AS inserted`,
-        [imageId, f.faceIndex, embedVersion, embeddingModel, [...f.box], f.score, f.quality, toVectorLiteral(f.embedding), f.personId, f.personSource, f.matchDistance,
-          f.qualityOk ?? true, f.suggestion?.personId ?? null, f.suggestion?.distance ?? null],
-      );
-      ids.push(rows[0]!);
-    }
-    return ids;
+    const [written] = await this.replaceImagesFaces([{ imageId, embedVersion, embeddingModel, faces }]);
+    return written!.map(({ id, inserted }) => ({ id, inserted }));
+  }
+
+  /**
+   * {@link FaceRepository.replaceImageFaces} for several images in two statements (one DELETE, one
+   * multi-row upsert), faces numbered in input order (arrival order, as clustering replays it).
+   * The image ids must differ (one upsert cannot touch a row twice). Returns, per image and in
+   * input order, each face's id, whether its row is new, and its cluster after the write.
+   */
+  async replaceImagesFaces(images: readonly ImageFaces[]): Promise<WrittenFace[][]> {
+    if (new Set(images.map((i) => i.imageId)).size !== images.length) throw new Error('replaceImagesFaces: an image appears twice');
+    if (images.length === 0) return [];
+    const kept = images.flatMap((i) => i.faces.map((f) => ({ imageId: i.imageId, embedVersion: i.embedVersion, faceIndex: f.faceIndex })));
+    await this.db.query(
+      `DELETE FROM faces f WHERE f.image_id = ANY($1::text[])
+         AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[], $4::int[]) AS k(image_id, embed_version, face_index)
+                         WHERE k.image_id = f.image_id AND k.embed_version = f.embed_version AND k.face_index = f.face_index)`,
+      [images.map((i) => i.imageId), kept.map((k) => k.imageId), kept.map((k) => k.embedVersion), kept.map((k) => k.faceIndex)],
+    );
+    const rows = images.flatMap((i) => i.faces.map((f) => ({ image: i, f })));
+    if (rows.length === 0) return images.map(() => []);
+    const col = <T>(pick: (r: (typeof rows)[number]) => T) => rows.map(pick);
+    const { rows: out } = await this.db.query<{ id: string; inserted: boolean; cluster_id: string | null; image_id: string; face_index: number; embedding_text: string }>(
+      `INSERT INTO faces (image_id, face_index, embed_version, embedding_model, box, score, quality, embedding, person_id, person_source, match_distance,
+                          quality_ok, suggested_person_id, suggested_distance)
+       SELECT image_id, face_index, embed_version, embedding_model, box::real[], score, quality, embedding::vector, person_id, person_source, match_distance,
+              quality_ok, suggested_person_id, suggested_distance
+       FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::real[], $7::real[], $8::text[], $9::bigint[], $10::text[], $11::real[],
+                   $12::boolean[], $13::bigint[], $14::real[])
+            WITH ORDINALITY AS t(image_id, face_index, embed_version, embedding_model, box, score, quality, embedding, person_id, person_source, match_distance,
+                                 quality_ok, suggested_person_id, suggested_distance, ord)
+       ORDER BY ord
+       ON CONFLICT (image_id, face_index, embed_version) DO UPDATE SET
+         embedding_model = EXCLUDED.embedding_model, box = EXCLUDED.box, score = EXCLUDED.score, quality = EXCLUDED.quality,
+         embedding = EXCLUDED.embedding, person_id = EXCLUDED.person_id, person_source = EXCLUDED.person_source,
+         match_distance = EXCLUDED.match_distance, quality_ok = EXCLUDED.quality_ok,
+         suggested_person_id = EXCLUDED.suggested_person_id, suggested_distance = EXCLUDED.suggested_distance,
+         cluster_id = CASE WHEN EXCLUDED.person_id IS NULL AND EXCLUDED.person_source IS NULL AND EXCLUDED.quality_ok THEN faces.cluster_id ELSE NULL END
+       RETURNING id, (xmax = 0) AS inserted, cluster_id, image_id, face_index, embedding::text AS embedding_text`,
+      [
+        col((r) => r.image.imageId), col((r) => r.f.faceIndex), col((r) => r.image.embedVersion), col((r) => r.image.embeddingModel),
+        col((r) => `{${[...r.f.box].join(',')}}`), col((r) => r.f.score), col((r) => r.f.quality), col((r) => toVectorLiteral(r.f.embedding)),
+        col((r) => r.f.personId), col((r) => r.f.personSource), col((r) => r.f.matchDistance), col((r) => r.f.qualityOk ?? true),
+        col((r) => r.f.suggestion?.personId ?? null), col((r) => r.f.suggestion?.distance ?? null),
+      ],
+    );
+    const byKey = new Map(out.map((r) => [`${r.image_id}\u0000${r.face_index}`, { id: r.id, inserted: r.inserted, clusterId: r.cluster_id, embedding: parseVectorLiteral(r.embedding_text) }]));
+    return images.map((i) => i.faces.map((f) => byKey.get(`${i.imageId}\u0000${f.faceIndex}`)!));
   }
 
   /** The faces of some images, by image id then face index. */
@@ -235,6 +281,85 @@ export class FaceRepository {
       [toVectorLiteral(embedding), embedVersion, limit, except],
     );
     return rows.map((r) => ({ personId: r.person_id, name: r.name, distance: r.distance }));
+  }
+
+  /**
+   * {@link FaceRepository.nearestReferences} for several faces in one statement (a micro-batch's
+   * naming): per probe in input order, its `limit` nearest reference faces without the people in
+   * its `except`, nearest first.
+   */
+  async nearestReferencesOfMany(probes: readonly { embedding: ArrayLike<number>; except: readonly string[] }[], embedVersion: string, limit: number): Promise<{ personId: string; name: string; distance: number }[][]> {
+    if (probes.length === 0) return [];
+    await this.#searchSettings(limit);
+    const { rows } = await this.db.query<{ ord: string; person_id: string; name: string; distance: number }>(
+      `SELECT q.ord, h.person_id, h.name, h.distance
+       FROM (SELECT u.v, u.ex::bigint[] AS ex, u.ord FROM unnest($1::vector[], $2::text[]) WITH ORDINALITY AS u(v, ex, ord)) q
+       CROSS JOIN LATERAL (
+         SELECT f.person_id, p.name, f.embedding <-> q.v AS distance
+         FROM faces f JOIN people p ON p.id = f.person_id
+         WHERE f.person_source IN ('enrolled', 'hand') AND f.person_id IS NOT NULL AND f.embed_version = $3 AND NOT (f.person_id = ANY(q.ex))
+         ORDER BY f.embedding <-> q.v LIMIT $4) h
+       ORDER BY q.ord, h.distance`,
+      [probes.map((p) => toVectorLiteral(p.embedding)), probes.map((p) => `{${p.except.join(',')}}`), embedVersion, limit],
+    );
+    const out = probes.map(() => [] as { personId: string; name: string; distance: number }[]);
+    for (const r of rows) out[Number(r.ord) - 1]!.push({ personId: r.person_id, name: r.name, distance: r.distance });
+    return out;
+  }
+
+  /**
+   * The clusterable neighbours (nobody's, passing the quality gate) of several faces in one
+   * statement, for clustering a micro-batch: per probe face id, its `limit` nearest other faces
+   * but those in its `except`, nearest first, with embedding and cluster, of those at most
+   * `maxDistance` away (only those are sent back). Each probe's scan is the one
+   * {@link FaceRepository.nearest} makes with `clusterable`.
+   */
+  async clusterableNeighboursOfMany(
+    probes: readonly { id: string; embedding: ArrayLike<number>; except: readonly string[] }[],
+    q: { embedVersion: string; limit: number; maxDistance: number },
+  ): Promise<Map<string, { id: string; imageId: string; clusterId: string | null; embedding: number[]; distance: number }[]>> {
+    const { embedVersion, limit, maxDistance } = q;
+    const out = new Map(probes.map((p) => [p.id, [] as { id: string; imageId: string; clusterId: string | null; embedding: number[]; distance: number }[]]));
+    if (probes.length === 0) return out;
+    await this.#searchSettings(limit);
+    // The probes arrive as vector[]: a text cast inside the lateral query was evaluated for every
+    // distance the HNSW scan computed (about 100× slower per probe on PGlite, 10× on PostgreSQL).
+    const { rows } = await this.db.query<{ probe_id: string; id: string; image_id: string; cluster_id: string | null; embedding_text: string; distance: number }>(
+      `SELECT q.probe_id, h.id, h.image_id, h.cluster_id, h.embedding::text AS embedding_text, h.distance
+       FROM (SELECT u.v, u.probe_id, u.ex::bigint[] AS ex FROM unnest($1::vector[], $2::bigint[], $3::text[]) AS u(v, probe_id, ex)) q
+       CROSS JOIN LATERAL (
+         SELECT f.id, f.image_id, f.cluster_id, f.embedding, f.embedding <-> q.v AS distance
+         FROM faces f
+         WHERE f.embed_version = $4 AND f.person_id IS NULL AND f.person_source IS NULL AND f.quality_ok AND f.id <> q.probe_id AND NOT (f.id = ANY(q.ex))
+         ORDER BY f.embedding <-> q.v LIMIT $5) h
+       WHERE h.distance <= $6
+       ORDER BY q.probe_id, h.distance`,
+      [probes.map((p) => toVectorLiteral(p.embedding)), probes.map((p) => p.id), probes.map((p) => `{${p.except.join(',')}}`), embedVersion, limit, maxDistance],
+    );
+    for (const r of rows) out.get(r.probe_id)!.push({ id: r.id, imageId: r.image_id, clusterId: r.cluster_id, embedding: parseVectorLiteral(r.embedding_text), distance: r.distance });
+    return out;
+  }
+
+  /** {@link FaceRepository.clusterMembers} of several clusters in one statement. */
+  async clusterMembersOfMany(clusterIds: readonly string[]): Promise<Map<string, { id: string; imageId: string; embedding: number[] }[]>> {
+    const out = new Map(clusterIds.map((id) => [id, [] as { id: string; imageId: string; embedding: number[] }[]]));
+    if (clusterIds.length === 0) return out;
+    const { rows } = await this.db.query<{ id: string; image_id: string; cluster_id: string; embedding: string }>(
+      `SELECT id, image_id, cluster_id, embedding::text AS embedding FROM faces WHERE cluster_id = ANY($1::bigint[]) AND person_id IS NULL AND person_source IS NULL ORDER BY id`,
+      [clusterIds],
+    );
+    for (const r of rows) out.get(r.cluster_id)?.push({ id: r.id, imageId: r.image_id, embedding: parseVectorLiteral(r.embedding) });
+    return out;
+  }
+
+  /** Of these images, those with a reference face (enrolled or named by hand) in the index. */
+  async imagesWithReferences(imageIds: readonly string[]): Promise<Set<string>> {
+    if (imageIds.length === 0) return new Set();
+    const { rows } = await this.db.query<{ image_id: string }>(
+      `SELECT DISTINCT image_id FROM faces WHERE image_id = ANY($1::text[]) AND person_source IN ('enrolled', 'hand')`,
+      [imageIds],
+    );
+    return new Set(rows.map((r) => r.image_id));
   }
 
   /** Reference faces (enrolled or named by hand) per person, for one embedding version: the gallery the naming rule weighs. */

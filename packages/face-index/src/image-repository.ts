@@ -69,6 +69,22 @@ export class ImageRepository {
     );
   }
 
+  /** {@link ImageRepository.upsert} of several images in one statement (ids must differ). */
+  async upsertMany(images: readonly IndexedImage[]): Promise<void> {
+    if (images.length === 0) return;
+    const col = <T>(pick: (i: IndexedImage) => T) => images.map(pick);
+    await this.db.query(
+      `INSERT INTO images (${columns})
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::int[], $10::text[], $11::text[], $12::timestamptz[])
+       ON CONFLICT (id) DO UPDATE SET source = EXCLUDED.source, original_key = EXCLUDED.original_key, status = EXCLUDED.status,
+         pipeline_version = EXCLUDED.pipeline_version, detect_version = EXCLUDED.detect_version, embed_version = EXCLUDED.embed_version,
+         gallery_version = EXCLUDED.gallery_version, face_count = EXCLUDED.face_count, result_key = EXCLUDED.result_key,
+         error_code = EXCLUDED.error_code, processed_at = EXCLUDED.processed_at, indexed_at = now()`,
+      [col((i) => i.id), col((i) => i.source), col((i) => i.originalKey), col((i) => i.status), col((i) => i.pipelineVersion), col((i) => i.detectVersion), col((i) => i.embedVersion),
+        col((i) => i.galleryVersion), col((i) => i.faceCount), col((i) => i.resultKey), col((i) => i.errorCode), col((i) => i.processedAt)],
+    );
+  }
+
   async get(id: string): Promise<IndexedImage | undefined> {
     const { rows } = await this.db.query<ImageRow>(`SELECT ${columns} FROM images WHERE id = $1`, [id]);
     return rows[0] ? fromRow(rows[0]) : undefined;

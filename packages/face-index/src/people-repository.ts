@@ -122,6 +122,39 @@ export class PeopleRepository {
     await this.db.query('DELETE FROM enrollment_examples WHERE image_id = $1 AND face_index = $2', [imageId, faceIndex]);
   }
 
+  /** {@link PeopleRepository.examplesOfImage} of several images in one statement. */
+  async examplesOfImages(imageIds: readonly string[]): Promise<Map<string, { faceIndex: number; personId: string }[]>> {
+    const out = new Map(imageIds.map((id) => [id, [] as { faceIndex: number; personId: string }[]]));
+    if (imageIds.length === 0) return out;
+    const { rows } = await this.db.query<{ image_id: string; face_index: number; person_id: string }>('SELECT image_id, face_index, person_id FROM enrollment_examples WHERE image_id = ANY($1::text[])', [imageIds]);
+    for (const r of rows) out.get(r.image_id)?.push({ faceIndex: r.face_index, personId: r.person_id });
+    return out;
+  }
+
+  /** {@link PeopleRepository.labelsOfImage} of several images in one statement. */
+  async labelsOfImages(imageIds: readonly string[]): Promise<Map<string, { box: number[]; personId: string | null; name: string | null; by: string | null; at: string }[]>> {
+    const out = new Map(imageIds.map((id) => [id, [] as { box: number[]; personId: string | null; name: string | null; by: string | null; at: string }[]]));
+    if (imageIds.length === 0) return out;
+    const { rows } = await this.db.query<{ image_id: string; box: number[]; person_id: string | null; name: string | null; labelled_by: string | null; labelled_at: Date }>(
+      'SELECT l.image_id, l.box, l.person_id, p.name, l.labelled_by, l.labelled_at FROM face_labels l LEFT JOIN people p ON p.id = l.person_id WHERE l.image_id = ANY($1::text[])',
+      [imageIds],
+    );
+    for (const r of rows) out.get(r.image_id)?.push({ box: r.box, personId: r.person_id, name: r.name, by: r.labelled_by, at: r.labelled_at.toISOString() });
+    return out;
+  }
+
+  /** {@link PeopleRepository.rejectionsOfImage} of several images in one statement. */
+  async rejectionsOfImages(imageIds: readonly string[]): Promise<Map<string, Map<number, string[]>>> {
+    const out = new Map(imageIds.map((id) => [id, new Map<number, string[]>()]));
+    if (imageIds.length === 0) return out;
+    const { rows } = await this.db.query<{ image_id: string; face_index: number; person_id: string }>('SELECT image_id, face_index, person_id FROM suggestion_rejections WHERE image_id = ANY($1::text[])', [imageIds]);
+    for (const r of rows) {
+      const m = out.get(r.image_id);
+      m?.set(r.face_index, [...(m.get(r.face_index) ?? []), r.person_id]);
+    }
+    return out;
+  }
+
   /** Names given by hand to boxes of an image (person null = "nobody I know"). */
   async labelsOfImage(imageId: string): Promise<{ box: number[]; personId: string | null; name: string | null; by: string | null; at: string }[]> {
     const { rows } = await this.db.query<{ box: number[]; person_id: string | null; name: string | null; labelled_by: string | null; labelled_at: Date }>(

@@ -13,7 +13,7 @@ import {
   type ResultFace,
   type StageContext,
 } from '@facepipe/core';
-import { defaultNamingRule, isSearchFlagged, qualityFailure, type FaceIndex, type FaceToIndex } from '@facepipe/face-index';
+import { defaultNamingRule, isSearchFlagged, qualityFailure, type BatchFace, type FaceIndex, type FaceIndexRepositories, type FaceToIndex, type IndexedImage } from '@facepipe/face-index';
 import { iou } from '@facepipe/vision';
 import type { GalleryCache } from './gallery-cache.js';
 import { IndexNamer, LABEL_IOU, type IndexedName } from './index-namer.js';
@@ -50,8 +50,70 @@ export class ClassifyHandler {
     this.#namer = new IndexNamer({ ...defaultNamingRule, nameDistance: Math.min(defaultNamingRule.nameDistance, t), minNameDistance: Math.min(defaultNamingRule.minNameDistance, t), suggestDistance: Math.min(defaultNamingRule.suggestDistance, t) });
   }
 
+  /** Classifies one image: a micro-batch of one ({@link ClassifyHandler.handleBatch}). */
   async handle(data: ClassifyJobData, ctx?: Pick<StageContext, 'log'>): Promise<ResultDocument> {
-    const { store, gallery, outcomes, index } = this.deps;
+    const [outcome] = await this.handleBatch([{ data, ...(ctx ? { ctx } : {}) }]);
+    if (outcome!.status === 'rejected') throw outcome!.reason;
+    return outcome!.value;
+  }
+
+  /**
+   * Classifies a micro-batch of images: each one's inputs are read and named against the gallery
+   * on its own, then the face index is written for all of them in one transaction (multi-row
+   * writes, neighbour queries for every face at once; FaceIndex.writeTransaction), with the same
+   * names and clusters as one image after another. Each image has its own outcome, in input
+   * order: an image whose inputs are bad fails alone with its typed error; when the batch's
+   * transaction fails, its images are written again one at a time, so only the image at fault
+   * fails (a database that is unavailable fails them all: each is retried).
+   */
+  async handleBatch(items: readonly { data: ClassifyJobData; ctx?: Pick<StageContext, 'log'> }[]): Promise<PromiseSettledResult<ResultDocument>[]> {
+    const { index } = this.deps;
+    const prepared = await Promise.allSettled(items.map((item) => this.#prepare(item.data, item.ctx)));
+    const outcomes: PromiseSettledResult<ResultDocument>[] = prepared.map((p) => (p.status === 'rejected' ? p : { status: 'fulfilled', value: p.value.result }));
+    if (index) {
+      // One transaction per round of distinct images (a redelivered job may share a batch with its first delivery).
+      const ready = prepared.flatMap((p, i) => (p.status === 'fulfilled' ? [{ i, p: p.value }] : []));
+      for (const round of distinctRounds(ready, (x) => x.p.result.imageId)) {
+        const written = await this.#indexAll(index, round.map((x) => x.p));
+        round.forEach((x, k) => {
+          const w = written[k]!;
+          if (w.status === 'rejected') outcomes[x.i] = w;
+          else {
+            x.p.result.faces = w.value;
+            index.noteWrites(Math.max(1, w.value.length));
+          }
+        });
+      }
+    }
+    return Promise.all(
+      outcomes.map(async (o, i): Promise<PromiseSettledResult<ResultDocument>> => {
+        const p = prepared[i]!;
+        if (o.status === 'rejected' || p.status === 'rejected') return o;
+        try {
+          return { status: 'fulfilled', value: await this.#finish(p.value, items[i]!.ctx) };
+        } catch (reason) {
+          return { status: 'rejected', reason };
+        }
+      }),
+    );
+  }
+
+  /** Writes the images to the index in one transaction; when it fails, one at a time. Per image: its faces as named, or why not. */
+  async #indexAll(index: FaceIndex, list: readonly Prepared[]): Promise<PromiseSettledResult<ResultFace[]>[]> {
+    try {
+      const faces = await index.writeTransaction((r) => this.#index(r, list));
+      return faces.map((value) => ({ status: 'fulfilled', value }));
+    } catch (reason) {
+      if (list.length === 1 || (reason instanceof FacepipeError && reason.code === 'DATABASE_UNAVAILABLE')) return list.map(() => ({ status: 'rejected', reason }));
+    }
+    const out: PromiseSettledResult<ResultFace[]>[] = [];
+    for (const p of list) out.push(...(await this.#indexAll(index, [p])));
+    return out;
+  }
+
+  /** Inputs read and checked, faces named against the gallery: the result document before the index. */
+  async #prepare(data: ClassifyJobData, ctx?: Pick<StageContext, 'log'>): Promise<Prepared> {
+    const { store, gallery, index } = this.deps;
     const t0 = performance.now();
     const { facesDoc, embeddings } = await this.#inputs(data);
     if (embeddings) {
@@ -60,13 +122,15 @@ export class ClassifyHandler {
       if (embeddings.embeddings.length !== slots) {
         throw new FacepipeError('INVALID_PAYLOAD', `${slots} faces but ${embeddings.embeddings.length} embeddings`);
       }
+      const bad = embeddings.embeddings.findIndex((e) => !Array.isArray(e) || e.some((x) => typeof x !== 'number' || !Number.isFinite(x)));
+      if (bad >= 0) throw new FacepipeError('INVALID_PAYLOAD', `the embedding of face ${bad} is not a list of finite numbers`);
     }
     const [namer, labels] = await Promise.all([
       gallery.current(),
       facesDoc.faces.length > 0 && !index ? store.getJson<LabelsDocument>(objectKeys.labels(data.imageId)) : Promise.resolve(undefined),
     ]);
     const comparable = namer.accepts(data.embedVersion);
-    let faces: ResultFace[] = facesDoc.faces.map((face) => {
+    const faces: ResultFace[] = facesDoc.faces.map((face) => {
       const embedding = embeddings?.embeddings[face.index] ?? [];
       const gate = qualityFailure(face, { width: facesDoc.width ?? 0, height: facesDoc.height ?? 0 });
       const decided: { match: FaceMatch; suggestion?: { name: string; distance: number } } = comparable
@@ -117,14 +181,14 @@ export class ClassifyHandler {
       },
       processedAt: new Date().toISOString(),
     };
-    if (index) {
-      faces = await this.#index(index, result, data.embedVersion);
-      result.faces = faces;
-      index.noteWrites(Math.max(1, faces.length));
-    }
+    return { data, result, t0 };
+  }
+
+  /** The result document stored and the intermediates dropped, once the index holds the image. */
+  async #finish({ data, result, t0 }: Prepared, ctx?: Pick<StageContext, 'log'>): Promise<ResultDocument> {
     result.timings.classifyMs = Math.round(performance.now() - t0);
     result.timings.totalMs = Date.now() - data.enqueuedAt;
-    await outcomes.recordSuccess(result);
+    await this.deps.outcomes.recordSuccess(result);
     await this.#dropIntermediates(data, ctx);
     return result;
   }
@@ -167,40 +231,87 @@ export class ClassifyHandler {
   }
 
   /**
-   * Names the faces from the index, writes the image and its faces, clusters the unnamed ones:
-   * one transaction, holding the index's write lock from its start (names and clusters decided
-   * on a library no other writer changes meanwhile).
+   * Names the faces from the index, writes the images and their faces, clusters the unnamed ones,
+   * in the caller's transaction, which holds the index's write lock from its start (names and
+   * clusters decided on a library no other writer changes meanwhile). Images are written in
+   * rounds: an image whose write changes the example faces (a face named by hand or enrolled,
+   * now or before) ends its round, so every image is named on the index as one image after
+   * another would find it.
    */
-  async #index(index: FaceIndex, result: ResultDocument, embedVersion: string | null): Promise<ResultFace[]> {
-    return index.writeTransaction(async (r) => {
-      const names = await this.#namer.name(r, result.imageId, embedVersion, result.faces.map((f) => ({ ...f, qualityOk: f.qualityGate === undefined })));
-      await r.images.upsert({
-        id: result.imageId,
-        source: result.source,
-        originalKey: result.originalKey,
-        status: 'done',
-        pipelineVersion: result.versions.pipeline,
-        detectVersion: result.versions.detect?.tag ?? null,
-        embedVersion,
-        galleryVersion: result.versions.gallery,
-        faceCount: result.faceCount,
-        resultKey: objectKeys.result(result.imageId),
-        errorCode: null,
-        processedAt: result.processedAt,
+  async #index(r: FaceIndexRepositories, list: readonly Prepared[]): Promise<ResultFace[][]> {
+    const out: ResultFace[][] = [];
+    const hadExamples = await r.faces.imagesWithReferences(list.map((p) => p.result.imageId));
+    let pending = list;
+    while (pending.length > 0) {
+      const names = await this.#namer.nameMany(
+        r,
+        pending.map(({ data, result }) => ({ imageId: result.imageId, embedVersion: data.embedVersion, faces: result.faces.map((f) => ({ ...f, qualityOk: f.qualityGate === undefined })) })),
+      );
+      const cut = pending.findIndex((p, i) => hadExamples.has(p.result.imageId) || names[i]!.some((n) => n.source === 'hand' || n.source === 'enrolled'));
+      const size = cut < 0 ? pending.length : cut + 1;
+      const round = pending.slice(0, size);
+      await r.images.upsertMany(round.map(({ data, result }) => imageRow(result, data.embedVersion)));
+      const rows = round.map(({ data, result }, i) => {
+        const embedded = data.embedVersion !== null ? result.faces.filter((f) => f.embedding.length > 0) : [];
+        return embedded.map((f): FaceToIndex => {
+          const n = names[i]![result.faces.indexOf(f)]!;
+          return {
+            faceIndex: f.index, box: f.box, score: f.score, quality: searchQuality(f, result), embedding: f.embedding, personId: n.personId, personSource: n.source, matchDistance: n.distance,
+            qualityOk: f.qualityGate === undefined, suggestion: n.suggestion ? { personId: n.suggestion.personId, distance: n.suggestion.distance } : null,
+          };
+        });
       });
-      const embedded = embedVersion !== null ? result.faces.filter((f) => f.embedding.length > 0) : [];
-      const rows: FaceToIndex[] = embedded.map((f) => {
-        const n = names[result.faces.indexOf(f)]!;
-        return {
-          faceIndex: f.index, box: f.box, score: f.score, quality: searchQuality(f, result), embedding: f.embedding, personId: n.personId, personSource: n.source, matchDistance: n.distance,
-          qualityOk: f.qualityGate === undefined, suggestion: n.suggestion ? { personId: n.suggestion.personId, distance: n.suggestion.distance } : null,
-        };
+      const written = await r.faces.replaceImagesFaces(round.map(({ data, result }, i) => ({ imageId: result.imageId, embedVersion: data.embedVersion ?? '', embeddingModel: result.faces[0]?.embeddingModel ?? '', faces: rows[i]! })));
+      // Unnamed faces that passed the gate, in arrival order, clustered per embedding version.
+      const byVersion = new Map<string, BatchFace[]>();
+      round.forEach(({ data, result }, i) => {
+        if (data.embedVersion === null) return;
+        const faces = written[i]!.flatMap((w, k) => (rows[i]![k]!.personId === null && rows[i]![k]!.personSource === null && rows[i]![k]!.qualityOk !== false ? [{ ...w, imageId: result.imageId }] : []));
+        byVersion.set(data.embedVersion, [...(byVersion.get(data.embedVersion) ?? []), ...faces]);
       });
-      const written = await r.faces.replaceImageFaces(result.imageId, embedVersion ?? '', result.faces[0]?.embeddingModel ?? '', rows);
-      if (embedVersion !== null) await r.clusterer.addFaces(embedVersion, written.filter((_, i) => rows[i]!.personSource === null));
-      return result.faces.map((f, i) => withIndexedName(f, names[i]!));
-    });
+      for (const [version, faces] of byVersion) await r.clusterer.placeBatch(version, faces);
+      round.forEach(({ result }, i) => out.push(result.faces.map((f, k) => withIndexedName(f, names[i]![k]!))));
+      pending = pending.slice(size);
+    }
+    return out;
   }
+}
+
+/** One image between reading its inputs and writing the index. */
+interface Prepared {
+  data: ClassifyJobData;
+  result: ResultDocument;
+  t0: number;
+}
+
+/** The items in rounds in which no key appears twice, each round in input order (a repeat waits for the next round). */
+function distinctRounds<T>(items: readonly T[], key: (item: T) => string): T[][] {
+  const rounds: T[][] = [];
+  const roundOf = new Map<string, number>();
+  for (const item of items) {
+    const k = key(item);
+    const r = (roundOf.get(k) ?? -1) + 1;
+    roundOf.set(k, r);
+    (rounds[r] ??= []).push(item);
+  }
+  return rounds;
+}
+
+function imageRow(result: ResultDocument, embedVersion: string | null): IndexedImage {
+  return {
+    id: result.imageId,
+    source: result.source,
+    originalKey: result.originalKey,
+    status: 'done',
+    pipelineVersion: result.versions.pipeline,
+    detectVersion: result.versions.detect?.tag ?? null,
+    embedVersion,
+    galleryVersion: result.versions.gallery,
+    faceCount: result.faceCount,
+    resultKey: objectKeys.result(result.imageId),
+    errorCode: null,
+    processedAt: result.processedAt,
+  };
 }
 
 function withIndexedName(face: ResultFace, n: IndexedName): ResultFace {

@@ -1,16 +1,17 @@
-import { JobName, QueueName, redisKeys, StageWorker, type RunningStage, type ServiceContext } from '@facepipe/core';
+import { JobName, QueueName, redisKeys, StageWorker, type ClassifyJobData, type ResultDocument, type RunningStage, type ServiceContext, type StageContext } from '@facepipe/core';
 import { FaceIndex, FaceLibrary } from '@facepipe/face-index';
 import { ClassifyHandler } from './classify-handler.js';
 import { GalleryBuilder } from './gallery-builder.js';
 import { GalleryCache } from './gallery-cache.js';
 import { GalleryRepository } from './gallery-repository.js';
+import { JobBatcher } from './job-batcher.js';
 
 /**
  * Builds the classify stage: the classify queue (naming faces) and the gallery queue (building
  * gallery versions, one at a time across every classify process).
  */
-export async function startClassifyStage(ctx: ServiceContext): Promise<RunningStage & { handler: ClassifyHandler; builder: GalleryBuilder }> {
-  const { classifier, tolerance, galleryRefreshMs, concurrency } = ctx.config.classify;
+export async function startClassifyStage(ctx: ServiceContext): Promise<RunningStage & { handler: ClassifyHandler; builder: GalleryBuilder; batcher: JobBatcher<{ data: ClassifyJobData; ctx: StageContext }, ResultDocument> }> {
+  const { classifier, tolerance, galleryRefreshMs, concurrency, batchSize, batchWaitMs } = ctx.config.classify;
   const repository = new GalleryRepository(ctx.store);
   const { database } = ctx.config;
   const index = database.url
@@ -35,6 +36,13 @@ export async function startClassifyStage(ctx: ServiceContext): Promise<RunningSt
     cache.invalidate();
   };
   const handler = new ClassifyHandler({ store: ctx.store, gallery: cache, outcomes: ctx.outcomes, index, tolerance });
+  // Jobs gathered into micro-batches: one face-index transaction per batch (docs/face-index.md).
+  const batcher = new JobBatcher<{ data: ClassifyJobData; ctx: StageContext }, ResultDocument>({
+    batchSize,
+    maxWaitMs: batchWaitMs,
+    run: (items) => handler.handleBatch(items),
+    onBatch: (size, ms) => ctx.metrics.recordClassifyBatch(size, ms),
+  });
   const builder = new GalleryBuilder(ctx.store, repository, ctx.log, library);
   const common = { connection: ctx.redis, prefix: ctx.config.redis.prefix, log: ctx.log, metrics: ctx.metrics, ...ctx.stageSettings };
   const classifyWorker = new StageWorker({
@@ -43,7 +51,7 @@ export async function startClassifyStage(ctx: ServiceContext): Promise<RunningSt
     jobName: JobName.ClassifyFaces,
     concurrency,
     handler: async (data, jobCtx) => {
-      const result = await handler.handle(data, jobCtx);
+      const result = await batcher.submit({ data, ctx: jobCtx });
       // The job keeps a summary; the full document lives in S3.
       return { faces: result.faceCount, names: result.faces.map((f) => f.name) };
     },
@@ -67,7 +75,8 @@ export async function startClassifyStage(ctx: ServiceContext): Promise<RunningSt
       return { galleryVersion: doc.version, people: doc.people.length };
     },
   });
-  return { workers: [classifyWorker, galleryWorker] as RunningStage['workers'], handler, builder, close: async () => {
+  return { workers: [classifyWorker, galleryWorker] as RunningStage['workers'], handler, builder, batcher, close: async () => {
+    await batcher.close();
     await index?.close();
   } };
 }

@@ -5,3 +5,4 @@ export { GalleryRepository } from './gallery-repository.js';
 export { GalleryBuilder } from './gallery-builder.js';
 export { startClassifyStage } from './classify-worker.js';
 export { IndexNamer, type IndexedName } from './index-namer.js';
+export { JobBatcher, type JobBatcherOptions } from './job-batcher.js';

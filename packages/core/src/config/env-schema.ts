@@ -65,8 +65,12 @@ export const envSchema = z.object({
   FACEPIPE_EMBED_BATCH_SIZE: int(1, 1024).default(32),
   /** Longest wait (ms) for a micro-batch to fill before it runs anyway. @defaultValue 25 */
   FACEPIPE_EMBED_BATCH_WAIT_MS: int(0, 60_000).default(25),
-  /** Jobs one classify process works on at once. @defaultValue 16 */
-  FACEPIPE_CLASSIFY_CONCURRENCY: int(1, 1024).default(16),
+  /** Jobs one classify process holds at once: the pool its micro-batches are filled from (twice FACEPIPE_CLASSIFY_BATCH_SIZE keeps two batches full). @defaultValue 32 */
+  FACEPIPE_CLASSIFY_CONCURRENCY: int(1, 1024).default(32),
+  /** Images per classify micro-batch: written to the face index, named and clustered in one transaction (1: one image at a time). @defaultValue 16 */
+  FACEPIPE_CLASSIFY_BATCH_SIZE: int(1, 256).default(16),
+  /** Longest wait (ms) for a classify micro-batch to fill before it runs anyway. @defaultValue 20 */
+  FACEPIPE_CLASSIFY_BATCH_WAIT_MS: int(0, 60_000).default(20),
 
   /** Face detector network. @defaultValue ssd */
   FACEPIPE_DETECTOR: z.enum(['ssd', 'tiny']).default('ssd'),

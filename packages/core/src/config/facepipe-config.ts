@@ -20,7 +20,7 @@ export interface FacepipeConfig {
   database: { url?: string; clusterMaxDistance: number; clusterMinFaces: number; clusterMaxLinkage: number; retentionStrangerDays?: number };
   detect: { concurrency: number; detector: 'ssd' | 'tiny'; minScore: number; minFaceSize: number; maxPixels: number; maxBytes: number; passes: DetectPasses; notAFace: NotAFaceChecks };
   embed: { concurrency: number; batchSize: number; batchWaitMs: number; flip: boolean };
-  classify: { concurrency: number; tolerance: number; classifier: 'nearest' | 'svm'; galleryRefreshMs: number };
+  classify: { concurrency: number; batchSize: number; batchWaitMs: number; tolerance: number; classifier: 'nearest' | 'svm'; galleryRefreshMs: number };
   inference: { executionProvider: 'cpu' | 'cuda' | 'webgpu'; threads: number; intraOpThreads: number; intraOpSpinning: boolean };
   queues: {
     /** The detect queue's bound (FACEPIPE_MAX_QUEUED); the same as `bounds.detect`. */
@@ -137,6 +137,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     classify: {
       concurrency: e.FACEPIPE_CLASSIFY_CONCURRENCY,
+      batchSize: e.FACEPIPE_CLASSIFY_BATCH_SIZE,
+      batchWaitMs: e.FACEPIPE_CLASSIFY_BATCH_WAIT_MS,
       tolerance: e.FACEPIPE_MATCH_TOLERANCE,
       classifier: e.FACEPIPE_CLASSIFIER,
       galleryRefreshMs: e.FACEPIPE_GALLERY_REFRESH_MS,

@@ -37,6 +37,8 @@ export class FacepipeMetrics implements StageMetrics {
   readonly stageDuration: Histogram<'stage' | 'outcome'>;
   readonly inferenceDuration: Histogram<'step'>;
   readonly embedBatchSize: Histogram;
+  readonly classifyBatchSize: Histogram;
+  readonly classifyBatchDuration: Histogram;
   readonly imagesProcessed: Counter<'stage'>;
   readonly facesProcessed: Counter<'stage'>;
   readonly #queues = new Map<string, Queue>();
@@ -68,6 +70,8 @@ export class FacepipeMetrics implements StageMetrics {
       registers,
     });
     this.embedBatchSize = new Histogram({ name: 'facepipe_embed_batch_size', help: 'Faces per embedding micro-batch', buckets: batchSizeBuckets, registers });
+    this.classifyBatchSize = new Histogram({ name: 'facepipe_classify_batch_size', help: 'Images per classify micro-batch (one face-index transaction)', buckets: batchSizeBuckets, registers });
+    this.classifyBatchDuration = new Histogram({ name: 'facepipe_classify_batch_duration_seconds', help: 'Time one classify micro-batch took: inputs, face-index transaction, result documents', buckets: durationBuckets, registers });
     this.imagesProcessed = new Counter({ name: 'facepipe_images_processed_total', help: 'Images a stage finished', labelNames: ['stage'], registers });
     this.facesProcessed = new Counter({ name: 'facepipe_faces_processed_total', help: 'Faces in the images a stage finished', labelNames: ['stage'], registers });
     const queues = this.#queues;
@@ -173,6 +177,12 @@ export class FacepipeMetrics implements StageMetrics {
   recordEmbedBatch(size: number, ms: number): void {
     this.embedBatchSize.observe(size);
     this.recordInference('embed', ms);
+  }
+
+  /** One classify micro-batch: its images and its time. */
+  recordClassifyBatch(size: number, ms: number): void {
+    this.classifyBatchSize.observe(size);
+    this.classifyBatchDuration.observe(ms / 1000);
   }
 
   /** The exposition text and its content type. */

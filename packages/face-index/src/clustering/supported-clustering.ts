@@ -114,7 +114,7 @@ export function fitsCluster(face: ClusterFace, members: readonly ClusterFace[], 
 }
 
 /** How far neighbours are looked up: support's reach, and what lies within the margin beyond the looser evidence. */
-const contextReach = (o: SupportedClusteringOptions) => Math.max(o.maxDistance, Math.max(o.maxDistance, o.fragmentLinkage ?? 0) + (o.contextMargin ?? 0));
+export const contextReach = (o: SupportedClusteringOptions) => Math.max(o.maxDistance, Math.max(o.maxDistance, o.fragmentLinkage ?? 0) + (o.contextMargin ?? 0));
 
 /** A face's neighbours as far as the context reaches, other faces of its photo left out. */
 async function contextOf(store: ClusterStore, face: ClusterFace, o: SupportedClusteringOptions): Promise<ClusterNeighbour[]> {
