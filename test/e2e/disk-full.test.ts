@@ -64,6 +64,35 @@ function fill(dir: string): string {
   return file;
 }
 
+/**
+ * Keeps the file system of `dir` full while the pipeline frees space (classify deletes a stage's
+ * documents and the exact chips once an image's result is written, which would let the next
+ * image's writes through): every 20 ms, whatever was freed is taken again. Returns its stop and
+ * the file it grows.
+ */
+function keepFull(dir: string): { stop(): void; file: string } {
+  const file = join(dir, 'filler-more.bin');
+  const fd = openSync(file, 'a');
+  const chunk = Buffer.alloc(512, 1);
+  const timer = setInterval(() => {
+    for (;;) {
+      try {
+        writeSync(fd, chunk);
+      } catch {
+        break; // ENOSPC: full again
+      }
+    }
+  }, 20);
+  timer.unref(); // a failed assertion before the stop must not keep the test process alive
+  return {
+    file,
+    stop: () => {
+      clearInterval(timer);
+      closeSync(fd);
+    },
+  };
+}
+
 /** Waits stretch on a loaded machine (FACEPIPE_TEST_SLOW=3 triples them). */
 const slow = Number(process.env.FACEPIPE_TEST_SLOW ?? 1) || 1;
 const skipReason = missingData(lfw) || (process.platform !== 'linux' ? 'the disk-full test mounts a tmpfs (Linux only)' : false);
@@ -173,6 +202,7 @@ describe('disk full: a condition, not a crash', { skip: skipReason, timeout: 600
     const firstIngest = p.ingest({ input: first, onBatch: (id) => (firstId = id) });
     await waitFor('the first photos to finish', async () => firstId !== undefined && ((await p.getBatch(firstId))?.done ?? 0) >= 2);
     const filler = fill(s3Dir);
+    const full = keepFull(s3Dir);
     phase('disk filled');
     const filledAt = performance.now();
     // A second ingest arrives while the disk is full (as this process reads it: readings are
@@ -208,15 +238,17 @@ describe('disk full: a condition, not a crash', { skip: skipReason, timeout: 600
     phase('a worker retries STORAGE_FULL');
     const firstDuring = await p.getBatch(firstId!);
     assert.equal(firstDuring?.failed, 0, `no photo fails while the disk is full: ${JSON.stringify(firstDuring?.errors)}`);
-    // A job may still finish in the meantime: classify deletes the stages' documents once a result
-    // is written, and what that frees lets a small write through. None fails, and not all finish.
+    // A job may still finish in the meantime (a write landing in space freed before the filler
+    // takes it back). None fails, and not all finish.
     assert.ok((firstDuring?.done ?? 0) >= (firstBefore?.done ?? 0));
     assert.ok(firstDuring!.done < 10, `the batch was cut off mid-way (${firstDuring?.done} of 10 done)`);
     await waitFor('the second batch to exist', async () => secondId !== undefined, 30_000);
     assert.equal((await p.getBatch(secondId!))?.total ?? 0, 0, 'the second ingest admitted nothing while the disk was full');
     const fullForMs = performance.now() - filledAt;
 
+    full.stop();
     unlinkSync(filler);
+    unlinkSync(full.file);
     phase('disk freed');
     const freedAt = performance.now();
     await Promise.all([firstIngest, secondIngest]);
