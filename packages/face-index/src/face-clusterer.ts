@@ -1,30 +1,15 @@
 import { stableClusterIds } from './clustering/cluster-metrics.js';
-import { contextReach, MemoryClusterStore, placeFace, type ClusterFace, type ClusterNeighbour, type ClusterStore, type SupportedClusteringOptions } from './clustering/supported-clustering.js';
+import { contextReach, defaultSupportedClustering, MemoryClusterStore, placeFace, type ClusterFace, type ClusterNeighbour, type ClusterStore, type SupportedClusteringOptions } from './clustering/supported-clustering.js';
 import { ClusterRepository } from './cluster-repository.js';
 import { FaceRepository } from './face-repository.js';
 import { lockFaceWrites } from './face-write-lock.js';
 import type { Queryable } from './queryable.js';
 
-export interface ClusteringOptions {
-  /** Largest distance of a neighbour that counts as a cluster member's support (FACEPIPE_CLUSTER_MAX_DISTANCE). @defaultValue 0.5 */
-  maxDistance: number;
-  /** Faces a new cluster needs (FACEPIPE_CLUSTER_MIN_FACES); a face joining a cluster needs this many minus one of its members within `maxDistance`. @defaultValue 2 */
-  minFaces: number;
-  /** Largest average distance between a face and a cluster's faces, or between two clusters that merge (FACEPIPE_CLUSTER_MAX_LINKAGE). @defaultValue 0.4 */
-  maxLinkage?: number;
-  /** Neighbours looked up per face. @defaultValue 64 */
-  neighbourLimit?: number;
-  /** A face's average linkage to a cluster is over its nearest this many members. @defaultValue 8 */
-  linkageMembers?: number;
-  /** Mean distance to all of a cluster's members at which a face joins on clear evidence (no other cluster within `contextMargin`). @defaultValue 0.48 */
-  clearLinkage?: number;
-  /** Distance of a clear mutual-nearest pair that founds a cluster; average linkage of two clusters that merge as fragments of one person. @defaultValue 0.52 */
-  fragmentLinkage?: number;
-  /** How much farther any rival must be for the looser evidence to count. @defaultValue 0.08 */
-  contextMargin?: number;
-  /** Faces on each side whose neighbours decide a fragment merge. @defaultValue 4 */
-  boundaryFaces?: number;
-}
+/**
+ * The index's clustering settings: the supported-clustering rule's own (FACEPIPE_CLUSTER_MAX_DISTANCE,
+ * FACEPIPE_CLUSTER_MIN_FACES, FACEPIPE_CLUSTER_MAX_LINKAGE set the first three).
+ */
+export type ClusteringOptions = SupportedClusteringOptions;
 
 /** A clusterable face of a micro-batch as written (FaceClusterer.placeBatch). */
 export interface BatchFace extends ClusterFace {
@@ -34,17 +19,7 @@ export interface BatchFace extends ClusterFace {
   clusterId: string | null;
 }
 
-export const defaultClusteringOptions: Required<ClusteringOptions> = {
-  maxDistance: 0.5,
-  minFaces: 2,
-  maxLinkage: 0.4,
-  neighbourLimit: 64,
-  linkageMembers: 8,
-  clearLinkage: 0.48,
-  fragmentLinkage: 0.52,
-  contextMargin: 0.08,
-  boundaryFaces: 4,
-};
+export const defaultClusteringOptions: Required<ClusteringOptions> = defaultSupportedClustering;
 
 /**
  * Groups faces nobody has named and that passed the quality gate, with the whole group's support
@@ -72,9 +47,6 @@ export class FaceClusterer {
     this.#clusters = new ClusterRepository(db);
   }
 
-  get #rule(): SupportedClusteringOptions {
-    return this.options;
-  }
 
   /** Places newly written unnamed faces (a face already in a cluster, e.g. on a retried job, stays). */
   async addFaces(embedVersion: string, faces: readonly { id: string; inserted?: boolean }[]): Promise<void> {
@@ -88,7 +60,7 @@ export class FaceClusterer {
       const own = await this.#faces.embedding(face.id);
       if (!own) continue;
       Object.assign(placing, { id: face.id, imageId: state.imageId });
-      await placeFace(store, { id: face.id, imageId: state.imageId, embedding: own.embedding }, this.#rule);
+      await placeFace(store, { id: face.id, imageId: state.imageId, embedding: own.embedding }, this.options);
     }
   }
 
@@ -204,7 +176,7 @@ export class FaceClusterer {
       // Placed meanwhile as an earlier face's unclustered neighbour.
       if (clusterOf(face.id) !== null) continue;
       placing = face;
-      await placeFace(store, face, this.#rule);
+      await placeFace(store, face, this.options);
     }
   }
 
@@ -240,7 +212,7 @@ export class FaceClusterer {
     for (const f of faces) {
       memory.add(f);
       arrived = f.id;
-      if (!memory.clusterOf.has(f.id)) await placeFace(replay, f, this.#rule);
+      if (!memory.clusterOf.has(f.id)) await placeFace(replay, f, this.options);
     }
     const labelOf = new Map<string, number>();
     const labels = faces.map((f) => {

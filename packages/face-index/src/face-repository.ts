@@ -442,12 +442,10 @@ export class FaceRepository {
 
   /** Faces of a person, paged by face id. */
   async ofPerson(personId: string, afterId: string | null, limit: number): Promise<ListedFace[]> {
-    const { rows } = await this.db.query<StateRow & { source: string; box: number[] }>(
-      `SELECT ${stateColumns}, i.source, f.box FROM faces f JOIN images i ON i.id = f.image_id LEFT JOIN people p ON p.id = f.person_id
-       WHERE f.person_id = $1 AND f.id > $2 ORDER BY f.id LIMIT $3`,
+    return this.#listed(
+      `WHERE f.person_id = $1 AND f.id > $2 ORDER BY f.id LIMIT $3`,
       [personId, afterId ?? '0', limit],
     );
-    return rows.map((r) => ({ ...stateFromRow(r), source: r.source, box: r.box }));
   }
 
   /**
@@ -457,21 +455,26 @@ export class FaceRepository {
   async ofPersonByConfidence(personId: string, after: ConfidenceCursor | null, limit: number): Promise<ListedFace[]> {
     const rank = `(CASE WHEN f.person_source IN ('enrolled', 'hand') THEN 0 ELSE 1 END)`;
     const distance = `coalesce(f.match_distance, 0)`;
-    const { rows } = await this.db.query<StateRow & { source: string; box: number[] }>(
-      `SELECT ${stateColumns}, i.source, f.box FROM faces f JOIN images i ON i.id = f.image_id LEFT JOIN people p ON p.id = f.person_id
-       WHERE f.person_id = $1 AND ($2::int IS NULL OR (${rank}, ${distance}, f.id) > ($2::int, $3::real, $4::bigint))
-       ORDER BY ${rank}, ${distance}, f.id LIMIT $5`,
+    return this.#listed(
+      `WHERE f.person_id = $1 AND ($2::int IS NULL OR (${rank}, ${distance}, f.id) > ($2::int, $3::real, $4::bigint))
+        ORDER BY ${rank}, ${distance}, f.id LIMIT $5`,
       [personId, after?.rank ?? null, after?.distance ?? null, after?.id ?? null, limit],
     );
-    return rows.map((r) => ({ ...stateFromRow(r), source: r.source, box: r.box }));
   }
 
   /** Every face of a cluster (whatever clustering sees), paged by face id. */
   async ofCluster(clusterId: string, afterId: string | null, limit: number): Promise<ListedFace[]> {
-    const { rows } = await this.db.query<StateRow & { source: string; box: number[] }>(
-      `SELECT ${stateColumns}, i.source, f.box FROM faces f JOIN images i ON i.id = f.image_id LEFT JOIN people p ON p.id = f.person_id
-       WHERE f.cluster_id = $1 AND f.id > $2 ORDER BY f.id LIMIT $3`,
+    return this.#listed(
+      `WHERE f.cluster_id = $1 AND f.id > $2 ORDER BY f.id LIMIT $3`,
       [clusterId, afterId ?? '0', limit],
+    );
+  }
+
+  /** Listed faces (with their photo's source and box) of `where … ORDER BY … LIMIT` over faces f. */
+  async #listed(where: string, params: unknown[]): Promise<ListedFace[]> {
+    const { rows } = await this.db.query<StateRow & { source: string; box: number[] }>(
+      `SELECT ${stateColumns}, i.source, f.box FROM faces f JOIN images i ON i.id = f.image_id LEFT JOIN people p ON p.id = f.person_id ${where}`,
+      params,
     );
     return rows.map((r) => ({ ...stateFromRow(r), source: r.source, box: r.box }));
   }

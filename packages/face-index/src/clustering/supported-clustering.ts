@@ -56,7 +56,7 @@ export interface SupportedClusteringOptions {
   boundaryFaces?: number;
 }
 
-export const defaultSupportedClustering: SupportedClusteringOptions = {
+export const defaultSupportedClustering: Required<SupportedClusteringOptions> = {
   maxDistance: 0.5,
   minFaces: 2,
   maxLinkage: 0.4,

@@ -42,3 +42,6 @@ export function listPageQuery(maxLimit: number, byDefault: number) {
 
 /** The `nextCursor` of every paged answer. */
 export const nextCursor = z.string().nullable().describe('Where the next page starts; null on the last page');
+
+/** How every paged list is read, said in each list route's description. */
+export const pagedList = 'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null.';

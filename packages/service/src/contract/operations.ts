@@ -3,7 +3,7 @@ import { scheduleKinds, scheduleIdPattern } from '@facepipe/core';
 import { apiKeyScopes } from '../api-keys.js';
 import { batchKinds } from '../dashboard-batches.js';
 import { batchDetail, batchItems, dashboardSession, overview, queueFailures, recentResult } from './dashboard-schemas.js';
-import { batchId, count, flag, imageId, listPageQuery, nextCursor, wholeNumber } from './fields.js';
+import { batchId, count, flag, imageId, listPageQuery, nextCursor, pagedList, wholeNumber } from './fields.js';
 import { operation, type ResponseSpec } from './operation.js';
 import {
   apiKey,
@@ -172,7 +172,7 @@ export const batches = {
     tag: 'batches',
     scope: 'read',
     summary: 'Recent batches, newest first, a page at a time',
-    description: 'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null.',
+    description: pagedList,
     query: z.object({
       limit: wholeNumber(1, 500).default(50),
       cursor: z.string().regex(/^\d{1,16}-[A-Za-z0-9_-]{1,64}$/, { error: 'the nextCursor of the previous page' }).optional().describe('The `nextCursor` of the previous page'),
@@ -257,7 +257,7 @@ export const library = {
     summary: 'The people of the library by name, with their face counts and the enrolled faces of the gallery, a page at a time',
     description:
       'With a face index (DATABASE_URL): each person of the index with `faceCount` (faces in the library), `examples`, `hidden` and `faces` (their faces in the current gallery), and people only the gallery knows. Without one: the gallery only. ' +
-      'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null.',
+      pagedList,
     query: z.object({ hidden: flag(false).describe('Include hidden people'), ...listPageQuery(1000, 500) }),
     responses: { 200: json(people, 'A page of people'), 400: error('A bad hidden, limit or cursor'), 503: error('The face index does not answer (DATABASE_UNAVAILABLE)') },
   }),
@@ -315,7 +315,7 @@ export const library = {
     tag: 'library',
     scope: 'admin',
     summary: 'The erasure log, newest first: who erased what kind, when, and how much (no ids, names or face data)',
-    description: 'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null.',
+    description: pagedList,
     query: z.object({
       limit: wholeNumber(1, 1000).default(100).describe('Entries to return'),
       cursor: z.string().regex(/^e[0-9a-z]{1,40}$/, { error: 'the nextCursor of the previous page' }).optional().describe('The `nextCursor` of the previous page'),
@@ -441,7 +441,7 @@ export const library = {
     tag: 'library',
     scope: 'read',
     summary: 'Groups of similar faces nobody has named yet, largest first, a page at a time',
-    description: 'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null. Naming a cluster between pages may move others up: a cluster is never listed twice, but one that grew past the cursor is on an earlier page.',
+    description: `${pagedList} Naming a cluster between pages may move others up: a cluster is never listed twice, but one that grew past the cursor is on an earlier page.`,
     query: z.object({
       limit: wholeNumber(1, 500).default(100),
       cursor: z.string().regex(/^\d{1,19}-\d{1,19}$/, { error: 'the nextCursor of the previous page' }).optional().describe('The `nextCursor` of the previous page'),
@@ -694,7 +694,7 @@ export const library = {
     tag: 'library',
     scope: 'admin',
     summary: 'Every scheduled re-index, by next run, a page at a time',
-    description: 'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null.',
+    description: pagedList,
     query: z.object(listPageQuery(500, 100)),
     responses: { 200: json(z.object({ schedules: z.array(schedule), nextCursor }), 'A page of schedules'), 400: error('A bad limit or cursor') },
   }),
@@ -730,7 +730,7 @@ export const keys = {
     tag: 'keys',
     scope: 'admin',
     summary: 'Every API key, without secrets, oldest first, a page at a time',
-    description: 'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null.',
+    description: pagedList,
     query: z.object(listPageQuery(500, 100)),
     responses: { 200: json(z.object({ keys: z.array(apiKey), nextCursor }), 'A page of keys'), 400: error('A bad limit or cursor') },
   }),
@@ -771,7 +771,7 @@ export const webhooks = {
     tag: 'webhooks',
     scope: 'read',
     summary: "The calling key's webhooks, oldest first (FACEPIPE_API_TOKEN: every key's), without secrets, a page at a time",
-    description: 'Pages as every list: `limit`, then `cursor` = the `nextCursor` of the previous page until it is null.',
+    description: pagedList,
     query: z.object(listPageQuery(500, 100)),
     responses: { 200: json(z.object({ webhooks: z.array(webhook), nextCursor }), 'A page of webhooks'), 400: error('A bad limit or cursor') },
   }),
