@@ -93,3 +93,22 @@ test('a done image is remembered for rememberDoneSeconds (0 = not at all), a fai
   assert.deepEqual(await defaults.claimImage(img(902), 'v1', 'r2', await defaults.addItem('r2')), { kind: 'done', faces: 2, code: '' });
   assert.throws(() => new BatchTracker(redis, { prefix: 'x', rememberFailedSeconds: 0 }), RangeError);
 });
+
+test('at most rememberDoneMax done images are remembered: the oldest are forgotten, an image queued again is not', async () => {
+  const { redis } = fixture;
+  const capped = new BatchTracker(redis, { prefix: 'remx', rememberDoneMax: 3 });
+  await capped.createBatch('c1', 'ingest', 'test');
+  const ids = [0, 1, 2, 3, 4].map((i) => img(950 + i));
+  for (const id of ids) assert.equal((await capped.claimImage(id, 'v1', 'c1', await capped.addItem('c1'))).kind, 'enqueue');
+  // The first image is queued again (a forced re-run) before it would be forgotten.
+  await capped.completeImage(ids[0]!, 'v1', { kind: 'done', faces: 1 });
+  assert.equal((await capped.claimImage(ids[0]!, 'v1', 'c1', await capped.addItem('c1'), true)).kind, 'enqueue');
+  for (const id of ids.slice(1)) await capped.completeImage(id, 'v1', { kind: 'done', faces: 1 });
+  assert.equal((await capped.getBatch('c1'))?.done, 5, 'every item counted');
+  assert.equal(await redis.llen('remx:remembered-done'), 3);
+  assert.equal((await capped.imageState(ids[0]!))?.state, 'queued', 'the image in flight again is not forgotten');
+  assert.equal(await capped.imageState(ids[1]!), undefined, 'the oldest done image is forgotten');
+  for (const id of ids.slice(2)) assert.equal((await capped.claimImage(id, 'v1', 'c1', await capped.addItem('c1'))).kind, 'done', 'the newest are remembered');
+  assert.equal((await capped.claimImage(ids[1]!, 'v1', 'c1', await capped.addItem('c1'))).kind, 'enqueue', 'a forgotten image goes to the S3 lookup');
+  assert.throws(() => new BatchTracker(redis, { prefix: 'x', rememberDoneMax: -1 }), RangeError);
+});

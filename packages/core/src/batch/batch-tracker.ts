@@ -36,6 +36,7 @@ interface TrackerCommands {
   fpCompleteImage(
     k1: string,
     k2: string,
+    k3: string,
     version: string,
     outcome: string,
     faces: string,
@@ -44,6 +45,8 @@ interface TrackerCommands {
     ttl: string,
     failedQueue: string,
     failedJobId: string,
+    rememberMax: string,
+    imageId: string,
   ): Promise<number>;
   fpMarkItem(k1: string, index: string, outcome: string, faces: string, code: string): Promise<number>;
   fpFinishIngest(k1: string, total: string): Promise<number>;
@@ -70,6 +73,13 @@ export interface BatchTrackerOptions {
    */
   rememberDoneSeconds?: number;
   /**
+   * At most this many finished images are remembered (the oldest are forgotten first), so Redis
+   * stays bounded however fast images finish: ≈ 0.4 KB each with the list that orders them
+   * (bench/redis-bounded.ts), ≈ 40 MB at the default. 0 = no count limit (only the time window).
+   * @defaultValue 100000
+   */
+  rememberDoneMax?: number;
+  /**
    * How long Redis remembers an image that failed, with the batches that counted it: when its
    * job is retried later (from the dashboard) and succeeds, those batches count it as done.
    * @defaultValue 86400 (1 day)
@@ -93,6 +103,7 @@ export class BatchTracker {
   readonly #staleMs: number;
   readonly #rememberDoneSeconds: number;
   readonly #rememberFailedSeconds: number;
+  readonly #rememberDoneMax: number;
 
   constructor(redis: Redis, options: BatchTrackerOptions) {
     this.#prefix = options.prefix;
@@ -100,6 +111,8 @@ export class BatchTracker {
     this.#staleMs = options.staleQueuedMs ?? 6 * 3600 * 1000;
     this.#rememberDoneSeconds = options.rememberDoneSeconds ?? 3600;
     this.#rememberFailedSeconds = options.rememberFailedSeconds ?? 86_400;
+    this.#rememberDoneMax = options.rememberDoneMax ?? 100_000;
+    if (!Number.isInteger(this.#rememberDoneMax) || this.#rememberDoneMax < 0) throw new RangeError('rememberDoneMax must be a whole number ≥ 0');
     if (!(this.#rememberDoneSeconds >= 0) || !(this.#rememberFailedSeconds >= 1)) throw new RangeError('remember times must be ≥ 0 (done) and ≥ 1 (failed) seconds');
     const r = redis as Redis & Partial<TrackerCommands>;
     if (!r.fpClaimImage) {
@@ -174,6 +187,7 @@ export class BatchTracker {
     return this.#redis.fpCompleteImage(
       k1,
       k2,
+      this.#keys.rememberedDone,
       pipelineVersion,
       outcome.kind,
       String(outcome.kind === 'done' ? outcome.faces : 0),
@@ -183,6 +197,8 @@ export class BatchTracker {
       String(outcome.kind === 'done' ? this.#rememberDoneSeconds : this.#rememberFailedSeconds),
       outcome.kind === 'failed' ? outcome.queue : '',
       outcome.kind === 'failed' ? outcome.jobId : '',
+      String(this.#rememberDoneMax),
+      imageId,
     );
   }
 

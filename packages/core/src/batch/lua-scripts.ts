@@ -14,7 +14,7 @@ const folder = new URL('../../lua/', import.meta.url);
 /** The tracker's commands: name → keys and script, defined on each connection the tracker uses. */
 export const trackerCommands = {
   fpClaimImage: { numberOfKeys: 2, lua: readLuaScript(folder, 'claim-image') },
-  fpCompleteImage: { numberOfKeys: 2, lua: readLuaScript(folder, 'complete-image') },
+  fpCompleteImage: { numberOfKeys: 3, lua: readLuaScript(folder, 'complete-image') },
   fpMarkItem: { numberOfKeys: 1, lua: readLuaScript(folder, 'mark-item') },
   fpFinishIngest: { numberOfKeys: 1, lua: readLuaScript(folder, 'finish-ingest') },
   fpAddOpenItem: { numberOfKeys: 1, lua: readLuaScript(folder, 'add-open-item') },

@@ -141,6 +141,11 @@ export const envSchema = z.object({
    * window skip an S3 lookup; later repeats are answered from S3. 0 = not at all. @defaultValue 3600
    */
   FACEPIPE_REMEMBER_DONE_S: int(0, 30 * 86_400).default(3600),
+  /**
+   * At most this many finished images are remembered (≈ 0.4 KB each; the oldest are forgotten
+   * first), so Redis stays bounded however fast images finish. 0 = no count limit. @defaultValue 100000
+   */
+  FACEPIPE_REMEMBER_DONE_MAX: int(0, 100_000_000).default(100_000),
   /** Seconds Redis remembers a failed image and the batches that counted it, so a later successful retry corrects their counts. @defaultValue 86400 */
   FACEPIPE_REMEMBER_FAILED_S: int(1, 30 * 86_400).default(86_400),
   /**

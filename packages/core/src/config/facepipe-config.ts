@@ -33,6 +33,8 @@ export interface FacepipeConfig {
     attempts: number;
     retry: RetryPolicy;
     rememberDoneSeconds: number;
+    /** FACEPIPE_REMEMBER_DONE_MAX: at most this many finished images remembered (0: no limit). */
+    rememberDoneMax: number;
     rememberFailedSeconds: number;
     lockDurationMs: number;
     stalledIntervalMs: number;
@@ -152,6 +154,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       attempts: e.FACEPIPE_JOB_ATTEMPTS ?? attemptsForWindow(retry),
       retry,
       rememberDoneSeconds: e.FACEPIPE_REMEMBER_DONE_S,
+      rememberDoneMax: e.FACEPIPE_REMEMBER_DONE_MAX,
       rememberFailedSeconds: e.FACEPIPE_REMEMBER_FAILED_S,
       lockDurationMs: e.FACEPIPE_LOCK_DURATION_MS,
       stalledIntervalMs: e.FACEPIPE_STALLED_INTERVAL_MS,

@@ -45,6 +45,7 @@ export class ServiceContext {
     this.tracker = new BatchTracker(this.redis, {
       prefix: config.redis.prefix,
       rememberDoneSeconds: config.queues.rememberDoneSeconds,
+      rememberDoneMax: config.queues.rememberDoneMax,
       rememberFailedSeconds: config.queues.rememberFailedSeconds,
     });
     this.queues = new PipelineQueues(this.redis, config.redis.prefix, {

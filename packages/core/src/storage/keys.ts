@@ -84,6 +84,11 @@ export const redisKeys = (prefix: string) => ({
   /** What Redis remembers of an image, and the batch items waiting for it ("batchId:index"). */
   image: (imageId: string) => `${prefix}:img:${imageId}`,
   imageWaiters: (imageId: string) => `${prefix}:img:${imageId}:waiters`,
+  /**
+   * Ids of the images remembered as done, oldest first (a list): past FACEPIPE_REMEMBER_DONE_MAX
+   * the oldest are forgotten. complete-image.lua builds their keys as `<prefix>:img:<id>`: keep in step.
+   */
+  rememberedDone: `${prefix}:remembered-done`,
   /** Result documents kept while S3 is unavailable. */
   stashedResults: `${prefix}:stashed-results`,
   /** The sweeper's lock, progress and requeue counts. */
