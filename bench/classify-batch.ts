@@ -1,7 +1,7 @@
 /**
  * Classify stage benchmark, the face index write + name + cluster path:
  * `npx tsx bench/classify-batch.ts [--faces 10000,100000] [--images 240] [--warmup 64] [--batch 16]
- * [--database pglite,postgres] [--cache <dir>] [--single-only] [--profile] [--json]`.
+ * [--database pglite,postgres] [--cache <dir>] [--single-only] [--maintenance-work-mem 1GB] [--profile] [--json]`.
  *
  * For each database and each library size in `--faces`: a fresh database holding that many
  * indexed, clustered faces (noisy copies of the dev LFW embeddings grouped as people of ~10 photos
@@ -41,6 +41,7 @@ const { values } = parseArgs({
     database: { type: 'string', default: 'pglite,postgres' },
     cache: { type: 'string' },
     'single-only': { type: 'boolean', default: false },
+    'maintenance-work-mem': { type: 'string', default: '1GB' },
     profile: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
@@ -54,6 +55,8 @@ if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) throw new
 const databases = values.database.split(',').map((d) => d.trim());
 for (const d of databases) if (d !== 'pglite' && d !== 'postgres') throw new Error(`--database takes pglite, postgres or both, not "${d}"`);
 const singleOnly = values['single-only'];
+// The HNSW build's memory (a 1 M library's graph needs just over 1 GB to be built in memory).
+const maintenanceWorkMem = values['maintenance-work-mem'].replace(/[^0-9A-Za-z]/g, '');
 
 const base = (await lfwEmbeddings()).faces.map((f) => f.embedding);
 let seed = 12345;
@@ -103,7 +106,7 @@ interface Database {
 
 async function startDatabase(kind: string, directory: string): Promise<Database> {
   if (kind === 'postgres') {
-    const server = await LocalPostgres.start({ directory, durable: true, settings: { maintenance_work_mem: '1GB', max_parallel_maintenance_workers: 2, shared_buffers: '512MB' } });
+    const server = await LocalPostgres.start({ directory, durable: true, settings: { maintenance_work_mem: maintenanceWorkMem, max_parallel_maintenance_workers: 2, shared_buffers: '512MB' } });
     return { url: server.url, close: () => server.stop() };
   }
   const db = await EmbeddedDatabase.start({ directory });
@@ -139,7 +142,7 @@ async function load(url: string, total: number): Promise<void> {
       );
     }
     progress(`loaded ${total} faces; building HNSW`);
-    await pool.query(`SET maintenance_work_mem = '1GB'`);
+    await pool.query(`SET maintenance_work_mem = '${maintenanceWorkMem}'`);
     await pool.query('CREATE INDEX faces_embedding_hnsw ON faces USING hnsw (embedding vector_l2_ops)');
     await pool.query(`CREATE INDEX faces_reference_hnsw ON faces USING hnsw (embedding vector_l2_ops) WHERE person_source IN ('enrolled', 'hand') AND person_id IS NOT NULL`);
     await pool.query('ANALYZE');

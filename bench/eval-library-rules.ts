@@ -1,26 +1,29 @@
 /**
  * The naming and clustering rules on cached library embeddings, offline, in seconds:
- * `npx tsx bench/eval-library-rules.ts <cache.jsonl> [--photos N] [--grid]`.
+ * `npx tsx bench/eval-library-rules.ts <cache.jsonl> [--photos N] [--grid] [--name-distances 0.44,0.46,0.48]`.
  * The cache is what `facepipe eval-library` writes under <data-dir>/eval-cache/ (one photo per
  * line); --grid sweeps the naming threshold and the clustering's looser evidence around the defaults
- * (--clustering '<json>', repeatable, instead: those settings over the defaults).
+ * (--clustering '<json>', repeatable, instead: those settings over the defaults); --name-distances
+ * sweeps the naming threshold (the suggestion distance kept 0.04 above it), alone or with --grid.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { defaultNamingRule, defaultSupportedClustering, evaluateLibrary, formatLibraryReport, type EvalPhoto, type SupportedClusteringOptions } from '@facepipe/face-index';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { photos: { type: 'string' }, grid: { type: 'boolean', default: false }, clustering: { type: 'string', multiple: true }, 'enroll-people': { type: 'string', default: '20' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { photos: { type: 'string' }, grid: { type: 'boolean', default: false }, clustering: { type: 'string', multiple: true }, 'name-distances': { type: 'string' }, 'enroll-people': { type: 'string', default: '20' } } });
 const photos: EvalPhoto[] = positionals.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as EvalPhoto));
 const base = { enrollPeople: Number(values['enroll-people']), enrollPhotos: 5, ...(values.photos ? { photos: Number(values.photos) } : {}) };
-if (!values.grid) process.stdout.write(formatLibraryReport(await evaluateLibrary(photos, base)));
+const nameDistances = values['name-distances']?.split(',').map(Number) ?? [];
+for (const d of nameDistances) if (!(d > 0 && d < 1)) throw new Error('--name-distances takes distances between 0 and 1, comma-separated');
+for (const nameDistance of nameDistances) {
+  const naming = { ...defaultNamingRule, nameDistance, maxNameDistance: Math.max(nameDistance + 0.03, defaultNamingRule.maxNameDistance), suggestDistance: nameDistance + 0.04 };
+  const r = await evaluateLibrary(photos, { ...base, skipClassic: true, naming });
+  const c = r.naming.counts;
+  process.stdout.write(`naming t=${nameDistance}: strangers named ${c.strangersNamed}/${c.strangers}, suggested ${c.strangersSuggested}; enrolled right ${c.enrolledRight}/${c.enrolled}, wrong ${c.enrolledWrong}, suggested ${c.enrolledSuggested}\n`);
+}
+if (!values.grid && nameDistances.length === 0) process.stdout.write(formatLibraryReport(await evaluateLibrary(photos, base)));
 if (values.grid) {
   process.stdout.write('grid:\n');
-  for (const nameDistance of [] as number[]) {
-    for (const margin of [0.05]) {
-      const r = await evaluateLibrary(photos, { ...base, skipClassic: true, naming: { ...defaultNamingRule, nameDistance, margin } });
-      process.stdout.write(`naming t=${nameDistance} margin=${margin}: strangers named ${r.naming.counts.strangersNamed}/${r.naming.counts.strangers}, suggested ${r.naming.counts.strangersSuggested}, enrolled right ${r.enrolledRight}\n`);
-    }
-  }
   // --clustering '{"clearLinkage":0.5}' (repeatable): settings over the defaults; else a sweep of the looser evidence and its margin
   // ({"clearLinkage":0,"fragmentLinkage":0}: the strict linkage alone, the rule before).
   const settings: Partial<SupportedClusteringOptions>[] = values.clustering?.map((j) => JSON.parse(j) as Partial<SupportedClusteringOptions>) ??
