@@ -22,12 +22,23 @@
  * unique constraint and secondary indexes are dropped before the load and rebuilt after it
  * (timed apart, `constraintsRebuildS`); without it every row pays for them as it goes.
  * `--batch` sets the rows per INSERT statement.
+ * `--library people` replaces the near-duplicate groups with a library of many people: person k is
+ * a random blend of two real faces (w·a + (1 − w)·b, w uniform) moved by N(0, 0.03²) per dimension,
+ * so people fill the space between real faces instead of crowding around a few hundred points, and
+ * each of their `--photos-per-person` (10) faces is the person moved again by N(0, 0.02²) per
+ * dimension (two photos of one person ≈ 0.32 apart, as the LFW library's same-person pairs);
+ * probes are new photos of people in the index. The real faces are the dev LFW faces, or with
+ * `--bases <file.jsonl>` every face of an eval-library cache (`facepipe eval-library` writes one
+ * under <data-dir>/eval-cache/). Every draw is seeded by the face's number, so a face is the same
+ * whatever the order or the database.
+ * `--ef-search 40,64,100` searches through HNSW at each `hnsw.ef_search` (latency and recall@10
+ * per value; the exact baseline once).
  * Progress and each figure go to stderr as they are measured (a 1 M run takes about an hour), as
  * do the database's notices (pgvector says when the HNSW graph outgrows maintenance_work_mem).
  * The machine is shared: read the ratios rather than the absolute times. With several databases
  * the figures print side by side (one column each; `--json`: an object per database).
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -44,6 +55,10 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '1000' },
     database: { type: 'string', default: 'pglite' },
     'build-workers': { type: 'string', default: '2' },
+    library: { type: 'string', default: 'near-duplicates' },
+    'photos-per-person': { type: 'string', default: '10' },
+    'ef-search': { type: 'string', default: '64' },
+    bases: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -56,13 +71,52 @@ const databases = values.database.split(',').map((d) => d.trim());
 for (const d of databases) if (d !== 'pglite' && d !== 'postgres') throw new Error(`--database takes pglite, postgres or both (comma-separated), not "${d}"`);
 const buildWorkers = Number(values['build-workers']);
 if (!Number.isInteger(buildWorkers) || buildWorkers < 0 || buildWorkers > 64) throw new Error('--build-workers must be a whole number from 0 to 64');
+const library = values.library;
+if (library !== 'near-duplicates' && library !== 'people') throw new Error(`--library takes near-duplicates or people, not "${library}"`);
+const photosPerPerson = Number(values['photos-per-person']);
+if (!Number.isInteger(photosPerPerson) || photosPerPerson < 1) throw new Error('--photos-per-person must be a whole number of at least 1');
+const efSearch = values['ef-search'].split(',').map((v) => Number(v.trim()));
+for (const ef of efSearch) if (!Number.isInteger(ef) || ef < 1 || ef > 1000) throw new Error('--ef-search takes whole numbers from 1 to 1000, comma-separated');
 const maintenanceWorkMem = values['maintenance-work-mem'].replace(/[^0-9A-Za-z]/g, '');
 
-const base = (await lfwEmbeddings()).faces.map((f) => f.embedding);
+const base: number[][] = values.bases
+  ? readFileSync(values.bases, 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => (JSON.parse(l) as { faces: { embedding: number[] }[] }).faces.map((f) => f.embedding))
+  : (await lfwEmbeddings()).faces.map((f) => f.embedding);
 let seed = 987654321;
 const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
-const noisy = (i: number) => base[i % base.length]!.map((v) => v + gauss() * 0.01);
+/** A generator of N(0, 1) draws seeded by `key` (mulberry32 with Box–Muller). */
+function seededGauss(key: number): () => number {
+  // Integer mixing (Math.imul): a float product of large keys would lose its low bits and repeat seeds.
+  let a = Math.imul(key | 0, 2654435761) >>> 0;
+  const uniform = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+}
+const person = (k: number) => {
+  const g = seededGauss(2 * k + 1);
+  const u = () => (g() + 8) % 1; // uniform enough for picking and mixing: the fractional part of a shifted normal draw
+  const [a, b, w] = [base[Math.floor(u() * base.length)]!, base[Math.floor(u() * base.length)]!, u()];
+  return a.map((v, d) => w * v + (1 - w) * b[d]! + g() * 0.03);
+};
+/** Face `i` of the library (people mode: photo i mod n of person ⌊i / n⌋). */
+const libraryFace = (i: number) => {
+  const g = seededGauss(2 * i + 2 + 2 ** 30);
+  return person(Math.floor(i / photosPerPerson)).map((v) => v + g() * 0.02);
+};
+const noisy = (i: number) => (library === 'people' ? libraryFace(i) : base[i % base.length]!.map((v) => v + gauss() * 0.01));
+/** A probe: a new photo of someone in the index (people mode) or another noisy copy of a dev face. */
+const probeFace = (q: number) => {
+  if (library === 'near-duplicates') return noisy(Math.floor(random() * base.length));
+  const g = seededGauss(2 ** 31 - 1 - q);
+  const who = Math.floor(((q * 2654435761) % 2 ** 32) / 2 ** 32 * Math.floor(total / photosPerPerson));
+  return person(who).map((v) => v + g() * 0.02);
+};
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const dirSize = (dir: string): number => readdirSync(dir, { withFileTypes: true }).reduce((s, e) => s + (e.isDirectory() ? dirSize(join(dir, e.name)) : statSync(join(dir, e.name)).size), 0);
 
@@ -90,6 +144,7 @@ const db = await open(kind);
 const dir = db.dir;
 const index = await FaceIndex.connect({ url: db.url, maxConnections: 2 });
 const figures: Record<string, number> = { faces: total };
+if (library === 'people') figures.people = Math.ceil(total / photosPerPerson);
 progress(`${kind}: ${db.url}`);
 const record = (name: string, value: number) => {
   figures[name] = value;
@@ -173,12 +228,12 @@ try {
   await pool.query('ANALYZE faces');
 
   // 3. Search: HNSW vs exact, recall@10.
-  const probes = Array.from({ length: queries }, (_, q) => toVectorLiteral(noisy(Math.floor(random() * base.length))));
-  const search = async (probe: string, exact: boolean) => {
+  const probes = Array.from({ length: queries }, (_, q) => toVectorLiteral(probeFace(q)));
+  const search = async (probe: string, exact: boolean, ef = 64) => {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query(exact ? 'SET LOCAL enable_indexscan = off' : `SET LOCAL hnsw.ef_search = 64`);
+      await client.query(exact ? 'SET LOCAL enable_indexscan = off' : `SET LOCAL hnsw.ef_search = ${ef}`);
       const s = performance.now();
       const { rows } = await client.query<{ id: string }>('SELECT id FROM faces ORDER BY embedding <-> $1::vector LIMIT 10', [probe]);
       const ms = performance.now() - s;
@@ -188,26 +243,33 @@ try {
       client.release();
     }
   };
-  const hnswMs: number[] = [];
+  const hnswMs = new Map<number, number[]>(efSearch.map((ef) => [ef, []]));
+  const foundAt = new Map<number, number>(efSearch.map((ef) => [ef, 0]));
   const exactMs: number[] = [];
-  let found = 0;
   for (const [q, probe] of probes.entries()) {
     // Interleaved, so load on the shared machine hits both alike.
-    const approx = await search(probe, false);
+    const approx = new Map<number, { ms: number; ids: string[] }>();
+    for (const ef of efSearch) approx.set(ef, await search(probe, false, ef));
     const exact = q % 4 === 0 || queries <= 50 ? await search(probe, true) : undefined;
-    hnswMs.push(approx.ms);
-    if (exact) {
-      exactMs.push(exact.ms);
-      found += approx.ids.filter((id) => exact.ids.includes(id)).length / 10;
+    for (const ef of efSearch) {
+      const a = approx.get(ef)!;
+      hnswMs.get(ef)!.push(a.ms);
+      if (exact) foundAt.set(ef, foundAt.get(ef)! + a.ids.filter((id) => exact.ids.includes(id)).length / 10);
     }
+    if (exact) exactMs.push(exact.ms);
   }
   const { rows: plan } = await pool.query(`EXPLAIN SELECT id FROM faces ORDER BY embedding <-> $1::vector LIMIT 10`, [probes[0]]);
-  figures.hnswP50Ms = Math.round(percentile(hnswMs, 50) * 10) / 10;
-  figures.hnswP95Ms = Math.round(percentile(hnswMs, 95) * 10) / 10;
+  // One ef_search value: the figures keep their names; several: each name says its ef_search.
+  for (const ef of efSearch) {
+    const at = efSearch.length === 1 ? '' : `Ef${ef}`;
+    const ms = hnswMs.get(ef)!;
+    figures[`hnswP50Ms${at}`] = Math.round(percentile(ms, 50) * 10) / 10;
+    figures[`hnswP95Ms${at}`] = Math.round(percentile(ms, 95) * 10) / 10;
+    figures[`recallAt10${at}`] = Math.round((foundAt.get(ef)! / exactMs.length) * 1000) / 1000;
+    figures[`exactOverHnswP50${at}`] = Math.round((percentile(exactMs, 50) / percentile(ms, 50)) * 10) / 10;
+  }
   figures.exactP50Ms = Math.round(percentile(exactMs, 50) * 10) / 10;
   figures.exactP95Ms = Math.round(percentile(exactMs, 95) * 10) / 10;
-  figures.exactOverHnswP50 = Math.round((percentile(exactMs, 50) / percentile(hnswMs, 50)) * 10) / 10;
-  figures.recallAt10 = Math.round((found / exactMs.length) * 1000) / 1000;
   figures.bulkOverIndexedInsert = Math.round((figures.bulkInsertPerS! / figures.indexedInsertPerS!) * 10) / 10;
   figures.databaseMiB = Math.round((await index.sizeBytes()) / 2 ** 20);
   figures.filesMiB = Math.round(dirSize(dir) / 2 ** 20);
