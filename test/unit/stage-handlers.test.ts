@@ -14,7 +14,7 @@ import {
   type ImageAnalysis,
 } from '@facepipe/core';
 import { DetectHandler } from '@facepipe/worker-detect';
-import { EmbedHandler } from '@facepipe/worker-embed';
+import { EmbedHandler, MicroBatcher } from '@facepipe/worker-embed';
 import { JobBatcher } from '@facepipe/worker-classify';
 
 // The detect and embed handlers with their edges replaced: an in-memory store, engines that
@@ -197,4 +197,41 @@ test('classify: the job batcher runs a batch when it is full or its oldest item 
   await throwing.close();
   await assert.rejects(pending, /down/);
   await assert.rejects(throwing.submit(2), /closed/);
+});
+
+test('embed: the micro-batcher fills batches across jobs, splits a job between batches, fails only the jobs of a failed batch, and runs what waits on close', async () => {
+  const runs: number[][] = [];
+  let failNext = false;
+  // A "chip" is one byte; the model's "embedding" of a chip is its value, twice.
+  const batcher = new MicroBatcher({
+    batchSize: 4,
+    maxWaitMs: 30,
+    chipBytes: 1,
+    dims: 2,
+    run: async (chips, count) => {
+      runs.push([...chips]);
+      if (failNext) {
+        failNext = false;
+        throw new Error('model down');
+      }
+      return Float32Array.from({ length: count * 2 }, (_, i) => chips[Math.floor(i / 2)]!);
+    },
+  });
+  // Three faces and three faces: one full batch of four, the rest once the oldest has waited.
+  const [a, b] = await Promise.all([batcher.submit(Uint8Array.of(1, 2, 3), 3), batcher.submit(Uint8Array.of(4, 5, 6), 3)]);
+  assert.deepEqual([...a], [1, 1, 2, 2, 3, 3]);
+  assert.deepEqual([...b], [4, 4, 5, 5, 6, 6]);
+  assert.deepEqual(runs, [[1, 2, 3, 4], [5, 6]]);
+  // A failed batch fails the jobs in it; the next job is embedded.
+  failNext = true;
+  await assert.rejects(batcher.submit(Uint8Array.of(7, 8, 9, 10), 4), /model down/);
+  assert.deepEqual([...(await batcher.submit(Uint8Array.of(11), 1))], [11, 11]);
+  await assert.rejects(batcher.submit(Uint8Array.of(1), 2), RangeError, 'chips that do not match the count are refused');
+  // Close runs a partial batch at once (no maxWaitMs), then refuses new work; it is idempotent.
+  const slow = new MicroBatcher({ batchSize: 8, maxWaitMs: 60_000, chipBytes: 1, dims: 1, run: async (chips) => Float32Array.from(chips) });
+  const waiting = slow.submit(Uint8Array.of(9), 1);
+  await slow.close();
+  await slow.close();
+  assert.deepEqual([...(await waiting)], [9]);
+  await assert.rejects(slow.submit(Uint8Array.of(1), 1), /closed/);
 });

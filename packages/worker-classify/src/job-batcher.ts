@@ -1,3 +1,5 @@
+import { BatchPump } from '@facepipe/core';
+
 export interface JobBatcherOptions<T, R> {
   /** Items per batch; a batch runs as soon as this many wait. @defaultValue 16 */
   batchSize: number;
@@ -21,20 +23,20 @@ interface Waiting<T, R> {
 /**
  * Gathers items from many concurrent jobs into micro-batches, each item keeping its own outcome
  * (the embed stage's MicroBatcher does the same for faces, split across batches; here an item is
- * never split): a batch runs when `batchSize` items wait, or when the oldest has waited
- * `maxWaitMs`. The classify stage uses it so one face-index transaction writes many images.
+ * never split); when a batch runs is the shared {@link BatchPump}'s rule. The classify stage uses
+ * it so one face-index transaction writes many images.
  */
 export class JobBatcher<T, R> {
-  readonly #opts: Required<Omit<JobBatcherOptions<T, R>, 'onBatch'>> & Pick<JobBatcherOptions<T, R>, 'onBatch'>;
+  readonly #options: JobBatcherOptions<T, R>;
   readonly #waiting: Waiting<T, R>[] = [];
-  #inFlight = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #closed = false;
-  #idle: (() => void)[] = [];
+  readonly #pump: BatchPump;
 
   constructor(options: JobBatcherOptions<T, R>) {
-    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError('batchSize must be a whole number of at least 1');
-    this.#opts = { maxInFlight: 2, ...options };
+    this.#options = options;
+    this.#pump = new BatchPump(
+      { waiting: () => this.#waiting.length, oldestAt: () => this.#waiting[0]?.at, runBatch: () => this.#runBatch() },
+      { batchSize: options.batchSize, maxWaitMs: options.maxWaitMs, maxInFlight: options.maxInFlight ?? 2 },
+    );
   }
 
   /** Items waiting for a batch (not yet running). */
@@ -44,67 +46,35 @@ export class JobBatcher<T, R> {
 
   /** Runs `item` in the next batch; settles with its own outcome. */
   submit(item: T): Promise<R> {
-    if (this.#closed) return Promise.reject(new Error('job batcher is closed'));
+    if (this.#pump.closed) return Promise.reject(new Error('job batcher is closed'));
     return new Promise<R>((resolve, reject) => {
       this.#waiting.push({ item, resolve, reject, at: performance.now() });
-      this.#pump();
+      this.#pump.pump();
     });
   }
 
-  #pump(): void {
-    while (this.#inFlight < this.#opts.maxInFlight && this.#waiting.length >= this.#opts.batchSize) this.#launch();
-    if (this.#waiting.length === 0 || this.#inFlight >= this.#opts.maxInFlight) {
-      this.#clearTimer();
-      return;
-    }
-    // A partial batch waits at most maxWaitMs from its oldest item (none once closing).
-    const due = this.#closed ? 0 : this.#waiting[0]!.at + this.#opts.maxWaitMs - performance.now();
-    if (due <= 0) {
-      this.#launch();
-      this.#pump();
-      return;
-    }
-    this.#timer ??= setTimeout(() => {
-      this.#timer = undefined;
-      this.#pump();
-    }, due);
-  }
-
-  #clearTimer(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
-
-  #launch(): void {
-    const batch = this.#waiting.splice(0, this.#opts.batchSize);
-    this.#inFlight += 1;
+  async #runBatch(): Promise<void> {
+    const batch = this.#waiting.splice(0, this.#options.batchSize);
     const started = performance.now();
-    const settle = (outcomes: PromiseSettledResult<R>[] | undefined, err?: unknown) => {
-      this.#inFlight -= 1;
-      batch.forEach((w, i) => {
-        const o = outcomes?.[i];
-        if (!o) w.reject(err);
-        else if (o.status === 'fulfilled') w.resolve(o.value);
-        else w.reject(o.reason);
-      });
-      if (outcomes) this.#opts.onBatch?.(batch.length, performance.now() - started);
-      this.#pump();
-      if (this.#inFlight === 0 && this.#waiting.length === 0) for (const cb of this.#idle.splice(0)) cb();
-    };
-    this.#opts.run(batch.map((w) => w.item)).then(
-      (outcomes) =>
-        outcomes.length === batch.length ? settle(outcomes) : settle(undefined, new Error(`the batch returned ${outcomes.length} outcomes for ${batch.length} items`)),
-      (err: unknown) => settle(undefined, err),
-    );
+    let outcomes: PromiseSettledResult<R>[] | undefined;
+    let failure: unknown;
+    try {
+      outcomes = await this.#options.run(batch.map((w) => w.item));
+      if (outcomes.length !== batch.length) [outcomes, failure] = [undefined, new Error(`the batch returned ${outcomes.length} outcomes for ${batch.length} items`)];
+    } catch (err) {
+      failure = err;
+    }
+    batch.forEach((w, i) => {
+      const o = outcomes?.[i];
+      if (!o) w.reject(failure);
+      else if (o.status === 'fulfilled') w.resolve(o.value);
+      else w.reject(o.reason);
+    });
+    if (outcomes) this.#options.onBatch?.(batch.length, performance.now() - started);
   }
 
   /** Stops accepting items, runs what waits at once, and resolves when every batch has finished. Idempotent. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    if (this.#inFlight === 0 && this.#waiting.length === 0) return;
-    await new Promise<void>((resolve) => {
-      this.#idle.push(resolve);
-      this.#pump();
-    });
+  close(): Promise<void> {
+    return this.#pump.close();
   }
 }

@@ -1,3 +1,5 @@
+import { BatchPump } from '@facepipe/core';
+
 /** One caller's faces waiting to be embedded. */
 interface PendingRequest {
   chips: Uint8Array;
@@ -32,22 +34,22 @@ export interface MicroBatcherOptions {
 
 /**
  * Gathers faces from many concurrent jobs into micro-batches, so the embedding network (a GPU
- * above all) is never fed one face at a time: a batch runs when `batchSize` faces wait, or when
- * the oldest has waited `maxWaitMs`. A job's faces may be split across batches; its promise
- * resolves when all of them are embedded, in order.
+ * above all) is never fed one face at a time; when a batch runs is the shared
+ * {@link BatchPump}'s rule (full, or its oldest face has waited). A job's faces may be split
+ * across batches; its promise resolves when all of them are embedded, in order.
  */
 export class MicroBatcher {
   readonly #opts: Required<Omit<MicroBatcherOptions, 'onBatch'>> & Pick<MicroBatcherOptions, 'onBatch'>;
   readonly #pending: PendingRequest[] = [];
+  readonly #pump: BatchPump;
   #waitingFaces = 0;
-  #inFlight = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #closed = false;
-  #idle: (() => void)[] = [];
 
   constructor(options: MicroBatcherOptions) {
-    if (options.batchSize < 1) throw new RangeError('batchSize must be at least 1');
     this.#opts = { maxInFlight: 1, dims: 128, ...options };
+    this.#pump = new BatchPump(
+      { waiting: () => this.#waitingFaces, oldestAt: () => this.#pending.find((r) => r.taken < r.count)?.submittedAt, runBatch: () => this.#runBatch() },
+      { batchSize: this.#opts.batchSize, maxWaitMs: this.#opts.maxWaitMs, maxInFlight: this.#opts.maxInFlight },
+    );
   }
 
   /** Faces waiting for a batch (not yet running). */
@@ -57,7 +59,7 @@ export class MicroBatcher {
 
   /** Embeds `count` chips; resolves with `count × dims` floats. */
   submit(chips: Uint8Array, count: number): Promise<Float32Array> {
-    if (this.#closed) return Promise.reject(new Error('micro-batcher is closed'));
+    if (this.#pump.closed) return Promise.reject(new Error('micro-batcher is closed'));
     if (count === 0) return Promise.resolve(new Float32Array(0));
     if (chips.length !== count * this.#opts.chipBytes) {
       return Promise.reject(new RangeError(`expected ${count * this.#opts.chipBytes} bytes for ${count} chips, got ${chips.length}`));
@@ -75,38 +77,12 @@ export class MicroBatcher {
         submittedAt: performance.now(),
       });
       this.#waitingFaces += count;
-      this.#pump();
+      this.#pump.pump();
     });
   }
 
-  #pump(): void {
-    while (this.#inFlight < this.#opts.maxInFlight && this.#waitingFaces >= this.#opts.batchSize) this.#launch();
-    if (this.#waitingFaces === 0 || this.#inFlight >= this.#opts.maxInFlight) {
-      this.#clearTimer();
-      return;
-    }
-    // A partial batch waits at most maxWaitMs, counted from its oldest face.
-    const oldest = this.#pending.find((r) => r.taken < r.count);
-    const due = (oldest?.submittedAt ?? performance.now()) + this.#opts.maxWaitMs - performance.now();
-    if (due <= 0) {
-      this.#launch();
-      this.#pump();
-      return;
-    }
-    if (!this.#timer) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#pump();
-      }, due);
-    }
-  }
-
-  #clearTimer(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
-
-  #launch(): void {
+  /** Packs up to `batchSize` waiting faces (oldest requests first), runs the model, hands each request its part. */
+  async #runBatch(): Promise<void> {
     const { chipBytes, dims, batchSize } = this.#opts;
     const size = Math.min(batchSize, this.#waitingFaces);
     const input = new Uint8Array(size * chipBytes);
@@ -123,33 +99,28 @@ export class MicroBatcher {
       filled += n;
     }
     this.#waitingFaces -= size;
-    this.#inFlight += 1;
     const started = performance.now();
-    const settle = (embeddings: Float32Array | undefined, err?: unknown) => {
-      this.#inFlight -= 1;
-      for (const { request, from, count, at } of parts) {
-        if (request.failed) continue;
-        if (!embeddings) {
-          request.failed = true;
-          request.reject(err);
-          continue;
-        }
-        request.out.set(embeddings.subarray(at * dims, (at + count) * dims), from * dims);
-        request.done += count;
-        if (request.done === request.count) request.resolve(request.out);
+    let embeddings: Float32Array | undefined;
+    let failure: unknown;
+    try {
+      embeddings = await this.#opts.run(input, size);
+      if (embeddings.length !== size * dims) [embeddings, failure] = [undefined, new Error(`model returned ${embeddings.length} floats for ${size} faces`)];
+    } catch (err) {
+      failure = err;
+    }
+    for (const { request, from, count, at } of parts) {
+      if (request.failed) continue;
+      if (!embeddings) {
+        request.failed = true;
+        request.reject(failure);
+        continue;
       }
-      this.#dropSettled();
-      if (embeddings) this.#opts.onBatch?.(size, performance.now() - started);
-      this.#pump();
-      if (this.#inFlight === 0 && this.#waitingFaces === 0) for (const cb of this.#idle.splice(0)) cb();
-    };
-    this.#opts.run(input, size).then(
-      (embeddings) => {
-        if (embeddings.length !== size * dims) settle(undefined, new Error(`model returned ${embeddings.length} floats for ${size} faces`));
-        else settle(embeddings);
-      },
-      (err: unknown) => settle(undefined, err),
-    );
+      request.out.set(embeddings.subarray(at * dims, (at + count) * dims), from * dims);
+      request.done += count;
+      if (request.done === request.count) request.resolve(request.out);
+    }
+    this.#dropSettled();
+    if (embeddings) this.#opts.onBatch?.(size, performance.now() - started);
   }
 
   /** Removes requests that are finished or failed (a failed request's other parts are ignored). */
@@ -166,13 +137,8 @@ export class MicroBatcher {
     }
   }
 
-  /** Stops accepting faces and waits until everything submitted has been embedded. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    if (this.#inFlight === 0 && this.#waitingFaces === 0) return;
-    await new Promise<void>((resolve) => {
-      this.#idle.push(resolve);
-      this.#pump();
-    });
+  /** Stops accepting faces, runs what waits at once, and resolves when everything submitted has been embedded. Idempotent. */
+  close(): Promise<void> {
+    return this.#pump.close();
   }
 }
