@@ -222,12 +222,14 @@ export class Eraser {
     return counts;
   }
 
-  /** Removes an image's remembered outcome, stashed result, jobs (with their logs) and their entries in the queues' event streams. */
+  /** Removes an image's remembered outcome (and its id in their order), stashed result, jobs (with their logs) and their entries in the queues' event streams. */
   async #eraseRedis(imageId: string, jobs: readonly { stage: string; jobId: string }[]): Promise<number> {
     const { redis, prefix } = this.deps;
     const keys = redisKeys(prefix);
     let n = await redis.del(keys.image(imageId), keys.imageWaiters(imageId));
     n += await redis.hdel(keys.stashedResults, imageId);
+    // Its place in the order remembered outcomes are forgotten in (O(list), at most FACEPIPE_REMEMBER_DONE_MAX ids).
+    n += await redis.lrem(keys.rememberedDone, 0, imageId);
     return n + (await this.#dropJobs(imageId, jobs));
   }
 
