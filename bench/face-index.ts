@@ -30,7 +30,9 @@
  * probes are new photos of people in the index. The real faces are the dev LFW faces, or with
  * `--bases <file.jsonl>` every face of an eval-library cache (`facepipe eval-library` writes one
  * under <data-dir>/eval-cache/). Every draw is seeded by the face's number, so a face is the same
- * whatever the order or the database.
+ * whatever the order or the database. `--library crowds` makes person k the real face k mod N moved
+ * by N(0, 0.04²) per dimension instead: N tight crowds of look-alikes (two of them ≈ 0.64 apart),
+ * a hard case for HNSW's graph (few links between crowds).
  * `--ef-search 40,64,100` searches through HNSW at each `hnsw.ef_search` (latency and recall@10
  * per value; the exact baseline once).
  * Progress and each figure go to stderr as they are measured (a 1 M run takes about an hour), as
@@ -72,7 +74,7 @@ for (const d of databases) if (d !== 'pglite' && d !== 'postgres') throw new Err
 const buildWorkers = Number(values['build-workers']);
 if (!Number.isInteger(buildWorkers) || buildWorkers < 0 || buildWorkers > 64) throw new Error('--build-workers must be a whole number from 0 to 64');
 const library = values.library;
-if (library !== 'near-duplicates' && library !== 'people') throw new Error(`--library takes near-duplicates or people, not "${library}"`);
+if (library !== 'near-duplicates' && library !== 'people' && library !== 'crowds') throw new Error(`--library takes near-duplicates, people or crowds, not "${library}"`);
 const photosPerPerson = Number(values['photos-per-person']);
 if (!Number.isInteger(photosPerPerson) || photosPerPerson < 1) throw new Error('--photos-per-person must be a whole number of at least 1');
 const efSearch = values['ef-search'].split(',').map((v) => Number(v.trim()));
@@ -107,6 +109,8 @@ function seededGauss(key: number): () => number {
 }
 const person = (k: number) => {
   const g = seededGauss(2 * k + 1);
+  // Crowds: ~455 look-alikes around each real face (two of them ≈ 0.64 apart, near dlib's 0.6 line).
+  if (library === 'crowds') return base[k % base.length]!.map((v) => v + g() * 0.04);
   const u = () => (g() + 8) % 1; // uniform enough for picking and mixing: the fractional part of a shifted normal draw
   const [a, b, w] = [base[Math.floor(u() * base.length)]!, base[Math.floor(u() * base.length)]!, u()];
   return a.map((v, d) => w * v + (1 - w) * b[d]! + g() * 0.03);
@@ -116,7 +120,7 @@ const libraryFace = (i: number) => {
   const g = seededGauss(2 * i + 2 + 2 ** 30);
   return person(Math.floor(i / photosPerPerson)).map((v) => v + g() * 0.02);
 };
-const noisy = (i: number) => (library === 'people' ? libraryFace(i) : base[i % base.length]!.map((v) => v + gauss() * 0.01));
+const noisy = (i: number) => (library !== 'near-duplicates' ? libraryFace(i) : base[i % base.length]!.map((v) => v + gauss() * 0.01));
 /** A probe: a new photo of someone in the index (people mode) or another noisy copy of a dev face. */
 const probeFace = (q: number) => {
   if (library === 'near-duplicates') return noisy(Math.floor(random() * base.length));
@@ -151,7 +155,7 @@ const db = await open(kind);
 const dir = db.dir;
 const index = await FaceIndex.connect({ url: db.url, maxConnections: 2 });
 const figures: Record<string, number> = { faces: total };
-if (library === 'people') figures.people = Math.ceil(total / photosPerPerson);
+if (library !== 'near-duplicates') figures.people = Math.ceil(total / photosPerPerson);
 progress(`${kind}: ${db.url}`);
 const record = (name: string, value: number) => {
   figures[name] = value;
