@@ -1,7 +1,7 @@
 /**
  * Classify stage benchmark, the face index write + name + cluster path:
  * `npx tsx bench/classify-batch.ts [--faces 10000,100000] [--images 240] [--warmup 64] [--batch 16]
- * [--database pglite,postgres] [--cache <dir>] [--single-only] [--maintenance-work-mem 1GB] [--profile] [--json]`.
+ * [--database pglite,postgres] [--cache <dir>] [--single-only] [--maintenance-work-mem 1GB] [--shared-buffers 512MB] [--profile] [--json]`.
  *
  * For each database and each library size in `--faces`: a fresh database holding that many
  * indexed, clustered faces (noisy copies of the dev LFW embeddings grouped as people of ~10 photos
@@ -42,6 +42,7 @@ const { values } = parseArgs({
     cache: { type: 'string' },
     'single-only': { type: 'boolean', default: false },
     'maintenance-work-mem': { type: 'string', default: '1GB' },
+    'shared-buffers': { type: 'string', default: '512MB' },
     profile: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
@@ -57,6 +58,8 @@ for (const d of databases) if (d !== 'pglite' && d !== 'postgres') throw new Err
 const singleOnly = values['single-only'];
 // The HNSW build's memory (a 1 M library's graph needs just over 1 GB to be built in memory).
 const maintenanceWorkMem = values['maintenance-work-mem'].replace(/[^0-9A-Za-z]/g, '');
+/** PostgreSQL's buffer cache (a 1 M library's graph and rows outgrow the default 512 MB). */
+const sharedBuffers = values['shared-buffers'].replace(/[^0-9A-Za-z]/g, '');
 
 const base = (await lfwEmbeddings()).faces.map((f) => f.embedding);
 let seed = 12345;
@@ -106,7 +109,7 @@ interface Database {
 
 async function startDatabase(kind: string, directory: string): Promise<Database> {
   if (kind === 'postgres') {
-    const server = await LocalPostgres.start({ directory, durable: true, settings: { maintenance_work_mem: maintenanceWorkMem, max_parallel_maintenance_workers: 2, shared_buffers: '512MB' } });
+    const server = await LocalPostgres.start({ directory, durable: true, settings: { maintenance_work_mem: maintenanceWorkMem, max_parallel_maintenance_workers: 2, shared_buffers: sharedBuffers } });
     return { url: server.url, close: () => server.stop() };
   }
   const db = await EmbeddedDatabase.start({ directory });
