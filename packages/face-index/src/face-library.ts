@@ -123,7 +123,7 @@ export class FaceLibrary {
       const person = await this.#person(r, name);
       if (name !== newName && (await r.people.byName(newName))) throw new FacepipeError('INVALID_PAYLOAD', `"${newName}" already exists; use facepipe people merge "${name}" "${newName}"`);
       await r.people.rename(person.id, newName);
-      const affected = await this.#imagesOf(r, person.id);
+      const affected = await r.faces.imagesOfPerson(person.id);
       await this.#audit(r, by, 'rename', `renamed ${name} to ${newName}`, { rename: { personId: person.id, name } }, [person.id], affected.imageIds);
       return { person: { ...person, name: newName }, ...affected };
     });
@@ -134,7 +134,7 @@ export class FaceLibrary {
       const source = await this.#person(r, from);
       const target = await this.#person(r, into);
       if (source.id === target.id) throw new FacepipeError('INVALID_PAYLOAD', 'a person cannot be merged into themselves');
-      const affected = await this.#imagesOf(r, source.id);
+      const affected = await r.faces.imagesOfPerson(source.id);
       const prior = await this.#personPrior(r, source);
       await r.people.merge(source.id, target.id);
       const renamed = await this.#renameMatching(r, target.id, prior.faces);
@@ -147,13 +147,11 @@ export class FaceLibrary {
   async delete(name: string, by: Actor = null): Promise<LibraryChange> {
     return this.index.writeTransaction(async (r) => {
       const person = await this.#person(r, name);
-      const affected = await this.#imagesOf(r, person.id);
+      const affected = await r.faces.imagesOfPerson(person.id);
       const prior = await this.#personPrior(r, person);
-      const { rows } = await r.db.query<{ id: string; embed_version: string }>('SELECT id, embed_version FROM faces WHERE person_id = $1', [person.id]);
+      const byVersion = await r.faces.idsOfPersonByVersion(person.id);
       await r.people.delete(person.id);
       // Their faces are nobody's now: clustered again at once, like faces that just arrived.
-      const byVersion = new Map<string, string[]>();
-      for (const f of rows) byVersion.set(f.embed_version, [...(byVersion.get(f.embed_version) ?? []), f.id]);
       for (const [version, ids] of byVersion) await r.clusterer.addFaces(version, ids.map((id) => ({ id, inserted: true })));
       await this.#audit(r, by, 'delete', `deleted ${name} (${affected.faces} faces became nobody's)`, { recreate: [prior.person], faces: prior.faces, examples: prior.examples, labels: prior.labels }, [person.id], affected.imageIds);
       return { person, ...affected };
@@ -459,10 +457,6 @@ export class FaceLibrary {
     return person;
   }
 
-  async #imagesOf(r: FaceIndexRepositories, personId: string): Promise<{ faces: number; imageIds: string[] }> {
-    const { rows } = await r.db.query<{ image_id: string; n: string }>('SELECT image_id, count(*) AS n FROM faces WHERE person_id = $1 GROUP BY image_id', [personId]);
-    return { faces: rows.reduce((s, x) => s + Number(x.n), 0), imageIds: rows.map((x) => x.image_id) };
-  }
 }
 
 function checkName(name: string): void {

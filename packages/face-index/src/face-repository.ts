@@ -479,6 +479,20 @@ export class FaceRepository {
     return rows.map((r) => ({ ...stateFromRow(r), source: r.source, box: r.box }));
   }
 
+  /** A person's faces by embedding version (to be clustered again once they are nobody's). */
+  async idsOfPersonByVersion(personId: string): Promise<Map<string, string[]>> {
+    const { rows } = await this.db.query<{ id: string; embed_version: string }>('SELECT id, embed_version FROM faces WHERE person_id = $1 ORDER BY id', [personId]);
+    const byVersion = new Map<string, string[]>();
+    for (const f of rows) byVersion.set(f.embed_version, [...(byVersion.get(f.embed_version) ?? []), f.id]);
+    return byVersion;
+  }
+
+  /** How many faces a person has, and in which images. */
+  async imagesOfPerson(personId: string): Promise<{ faces: number; imageIds: string[] }> {
+    const { rows } = await this.db.query<{ image_id: string; n: string }>('SELECT image_id, count(*) AS n FROM faces WHERE person_id = $1 GROUP BY image_id', [personId]);
+    return { faces: rows.reduce((s, x) => s + Number(x.n), 0), imageIds: rows.map((x) => x.image_id) };
+  }
+
   /** Faces that are a person's or suggested as them (what removing the person changes). */
   async idsOfPerson(personId: string): Promise<string[]> {
     const { rows } = await this.db.query<{ id: string }>('SELECT id FROM faces WHERE person_id = $1 OR suggested_person_id = $1 ORDER BY id', [personId]);

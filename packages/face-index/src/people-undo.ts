@@ -82,10 +82,7 @@ export async function applyUndo(r: FaceIndexRepositories, steps: UndoSteps): Pro
     if (cover !== null) await r.people.setCover(p, cover);
   }
   if (steps.cover) await r.people.setCover(steps.cover.personId, steps.cover.faceId);
-  for (const id of steps.createdPeople ?? []) {
-    const { rows } = await r.db.query<{ n: string }>('SELECT count(*) AS n FROM faces WHERE person_id = $1', [id]);
-    if (Number(rows[0]!.n) === 0) await r.people.delete(id);
-  }
+  for (const id of steps.createdPeople ?? []) if ((await r.faces.imagesOfPerson(id)).faces === 0) await r.people.delete(id);
   await r.clusters.deleteEmpty();
   return { imageIds, faces: faces.length, recreated };
 }

@@ -73,20 +73,8 @@ export class AdmissionGate {
    * Resolves once no data dir is full (at once without a disk check): the entry of every
    * ingest item, so a full disk stops intake before an item is counted or stored.
    */
-  async untilDiskHasRoom(): Promise<void> {
-    let delay = 100;
-    let held = false;
-    for (;;) {
-      const full = await this.#diskFull();
-      if (full.length === 0) {
-        if (held) this.options.onHeld?.([]);
-        return;
-      }
-      if (!held) this.options.onHeld?.(full.map((d) => `disk full ${d.path}`));
-      held = true;
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 2000);
-    }
+  untilDiskHasRoom(): Promise<void> {
+    return this.#waitWhile(async () => diskReasons(await this.#diskFull()), 100, 2000);
   }
 
   #diskFull(): Promise<DiskReading[]> {
@@ -110,21 +98,33 @@ export class AdmissionGate {
     return run;
   }
 
-  async #waitForRoom(into: StageName, n: number): Promise<void> {
-    let delay = 20;
+  #waitForRoom(into: StageName, n: number): Promise<void> {
+    return this.#waitWhile(async () => {
+      const { stages, diskFull } = await this.state();
+      const full = stages.filter((s) => (s.stage === into ? s.waiting > 0 && s.waiting + n > s.bound : s.waiting >= s.bound)).map((s) => s.stage);
+      return [...full, ...diskReasons(diskFull)];
+    }, 20, 500);
+  }
+
+  /**
+   * Polls `blocking` (backing off from `delayMs` to `maxDelayMs`) until it names no reason to wait;
+   * tells onHeld when the reasons change and, with none, when admission goes on.
+   */
+  async #waitWhile(blocking: () => Promise<string[]>, delayMs: number, maxDelayMs: number): Promise<void> {
+    let delay = delayMs;
     let held: string[] = [];
     for (;;) {
-      const { stages, diskFull } = await this.state();
-      const blocking: string[] = stages.filter((s) => (s.stage === into ? s.waiting > 0 && s.waiting + n > s.bound : s.waiting >= s.bound)).map((s) => s.stage);
-      blocking.push(...diskFull.map((d) => `disk full ${d.path}`));
-      if (blocking.length === 0) {
+      const reasons = await blocking();
+      if (reasons.length === 0) {
         if (held.length > 0) this.options.onHeld?.([]);
         return;
       }
-      if (blocking.join() !== held.join()) this.options.onHeld?.(blocking);
-      held = blocking;
+      if (reasons.join() !== held.join()) this.options.onHeld?.(reasons);
+      held = reasons;
       await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 500);
+      delay = Math.min(delay * 2, maxDelayMs);
     }
   }
 }
+
+const diskReasons = (full: readonly DiskReading[]) => full.map((d) => `disk full ${d.path}`);

@@ -158,7 +158,7 @@ export const images = {
     summary: 'The aligned face crops, 150×150 each, stacked top to bottom in face order (cropIndex)',
     params: z.object({ id: imageId }),
     responses: {
-      200: { description: 'Lossless WebP (PNG for results stored before chips were WebP)', contentType: 'image/webp', schema: z.string().meta({ format: 'binary' }) },
+      200: { description: 'WebP: the lossy display rendition (quality 90) the embed stage keeps once it has embedded the exact crops; lossless WebP, or PNG, for results stored before it', contentType: 'image/webp', schema: z.string().meta({ format: 'binary' }) },
       400: error('Not an image id'),
       404: error('No result with faces for this image'),
     },
