@@ -5,11 +5,18 @@ import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  CopyObjectCommand,
   DeleteObjectsCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketPolicyCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  PutBucketLifecycleConfigurationCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { canonicalRequest, EMPTY_PAYLOAD_SHA256, FacepipeError, S3ObjectStore, SigV4Signer } from '@facepipe/core';
@@ -160,4 +167,66 @@ test('a torn or altered object is reported missing, never served; puts leave no 
   const leftovers = readdirSync(join(dir, 'local-test', 'data'), { recursive: true }).filter((f) => String(f).endsWith('.tmp'));
   assert.deepEqual(leftovers, []);
   await store.close();
+});
+
+test("lifecycle: facepipe's rule joins the bucket's own, tagged intermediates expire after their days (rounded to midnight UTC), nothing else does, and the rules and tags survive a restart", async () => {
+  const lcDir = mkdtempSync(join(tmpdir(), 'facepipe-local-s3-lc-'));
+  let clock = Date.parse('2026-03-01T10:00:00Z');
+  const day = 86_400_000;
+  let lc = new LocalS3Server({ directory: lcDir, now: () => clock, lifecycleSweepMs: 0 });
+  let lcEndpoint = await lc.start(0);
+  const open = () => new S3ObjectStore({ bucket: 'lc-test', region: 'us-east-1', endpoint: lcEndpoint, credentials: { accessKeyId: 'facepipe', secretAccessKey: lc.secretAccessKey }, intermediateExpiryDays: 3 });
+  const sdk = () => new S3Client({ region: 'us-east-1', endpoint: lcEndpoint, forcePathStyle: true, credentials: { accessKeyId: 'facepipe', secretAccessKey: lc.secretAccessKey } });
+  let store = open();
+  let s3 = sdk();
+  try {
+    await store.ensureBucket();
+    // An operator's own rule, already on the bucket: facepipe's is added beside it, never over it.
+    await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: 'lc-test', LifecycleConfiguration: { Rules: [{ ID: 'operator-logs', Status: 'Enabled', Filter: { Prefix: 'logs/' }, Expiration: { Days: 30 } }] } }));
+    assert.deepEqual(await store.ensureBucket(), { intermediateExpiry: 'set' });
+    assert.deepEqual(await store.ensureBucket(), { intermediateExpiry: 'kept' });
+    const rules = (await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'lc-test' }))).Rules ?? [];
+    assert.deepEqual(rules.map((r) => [r.ID, r.Expiration?.Days]).sort(), [['facepipe-intermediates', 3], ['operator-logs', 30]]);
+
+    await store.putJson('faces/i1/d1/faces.json', { faces: [] }, { intermediate: true });
+    await store.put('faces/i1/d1/chips.webp', Buffer.from('chips'), { intermediate: true });
+    await store.put('faces/i1/d1/chips-view.webp', Buffer.from('view'));
+    await store.putJson('results/i1.json', { ok: true });
+    await store.put('logs/a.txt', 'log');
+    const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: 'lc-test', Key: 'faces/i1/d1/chips.webp' }));
+    assert.deepEqual(tags.TagSet, [{ Key: 'facepipe-lifecycle', Value: 'intermediate' }]);
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'lc-test', Key: 'faces/i1/d1/chips.webp' }))).TagCount, 1);
+    // A copy keeps the source's tags; tags can be removed by a put of an empty set (kept for good).
+    await s3.send(new CopyObjectCommand({ Bucket: 'lc-test', Key: 'faces/i1/d1/copy.json', CopySource: 'lc-test/faces/i1/d1/faces.json' }));
+    await store.putJson('faces/i2/d1/faces.json', {}, { intermediate: true });
+    await s3.send(new PutObjectTaggingCommand({ Bucket: 'lc-test', Key: 'faces/i2/d1/faces.json', Tagging: { TagSet: [] } }));
+    // A configuration the store does not serve is refused, never answered with a listing.
+    await assert.rejects(s3.send(new GetBucketPolicyCommand({ Bucket: 'lc-test' })), (err: Error) => err.name === 'NotImplemented');
+
+    // Day 3 after 10:00 is not over until midnight UTC: nothing yet.
+    clock += 3 * day;
+    assert.equal(await lc.expireNow(), 0);
+    // The rules and tags are on disk: a restart keeps them.
+    await store.close();
+    s3.destroy();
+    await lc.close();
+    lc = new LocalS3Server({ directory: lcDir, now: () => clock, lifecycleSweepMs: 0 });
+    lcEndpoint = await lc.start(0);
+    store = open();
+    s3 = sdk();
+    clock = Date.parse('2026-03-05T00:00:00Z');
+    assert.equal(await lc.expireNow(), 3);
+    const left: string[] = [];
+    for await (const o of store.list('')) left.push(o.key);
+    assert.deepEqual(left, ['faces/i1/d1/chips-view.webp', 'faces/i2/d1/faces.json', 'logs/a.txt', 'results/i1.json']);
+    // The operator's rule runs too, in its own time.
+    clock += 30 * day;
+    assert.equal(await lc.expireNow(), 1);
+    assert.equal(await store.head('logs/a.txt'), undefined);
+  } finally {
+    await store.close();
+    s3.destroy();
+    await lc.close();
+    rmSync(lcDir, { recursive: true, force: true });
+  }
 });

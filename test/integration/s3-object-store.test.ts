@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
+import { GetObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { FacepipeError, S3ObjectStore } from '@facepipe/core';
 import { startS3, type TestS3 } from '../helpers/s3-server.js';
 
@@ -8,6 +9,7 @@ const setups = [
   { engine: 's3rver', requestClient: 'light' },
   { engine: 's3rver', requestClient: 'sdk' },
   { engine: 'local', requestClient: 'light' },
+  { engine: 'local', requestClient: 'sdk' },
 ] as const;
 for (const { engine, requestClient } of setups) describe(`S3ObjectStore (${requestClient === 'sdk' ? 'AWS SDK only' : 'light client for single objects'}) against ${engine === 'local' ? "facepipe's embedded server" : 's3rver'}`, () => {
 let s3: TestS3;
@@ -126,5 +128,23 @@ test('a stored document that is not JSON is a typed storage error after the rere
 test('server-side copy', async () => {
   await store.copyFrom(s3.bucket, 'a/b/one.bin', 'copied/one.bin');
   assert.deepEqual([...(await store.getBytes('copied/one.bin'))], [1, 2, 3]);
+});
+
+test('intermediates are tagged for the bucket lifecycle rule where the server keeps rules, and written plainly where it does not', async () => {
+  const setup = await store.ensureBucket();
+  await store.put('faces/t/d/chips.webp', Buffer.from([1]), { intermediate: true });
+  await store.putJson('faces/t/d/faces.json', { faces: [] }, { intermediate: true });
+  await store.putJson('results/t.json', { faces: [] });
+  const tagsOf = async (key: string) => (await store.client.send(new GetObjectTaggingCommand({ Bucket: s3.bucket, Key: key }))).TagSet ?? [];
+  if (engine === 'local') {
+    assert.deepEqual(setup, { intermediateExpiry: 'kept' });
+    for (const key of ['faces/t/d/chips.webp', 'faces/t/d/faces.json']) assert.deepEqual(await tagsOf(key), [{ Key: 'facepipe-lifecycle', Value: 'intermediate' }], key);
+    assert.deepEqual(await tagsOf('results/t.json'), []);
+  } else {
+    // s3rver has no lifecycle rules: said so (the worker logs it once), and nothing else changes.
+    assert.equal(setup.intermediateExpiry, 'unsupported');
+    assert.match(setup.detail ?? '', /does not implement bucket lifecycle rules/);
+    assert.deepEqual(await store.getJson('faces/t/d/faces.json'), { faces: [] });
+  }
 });
 });

@@ -60,6 +60,9 @@ test('detect: faces.json and chips.png under the image and detect version; the n
   assert.deepEqual(doc?.detect, detectVersion);
   assert.deepEqual(await store.getBytes(objectKeys.chips(imageId, 'det1')), chipsImage);
   assert.deepEqual(handed, [{ data: job, version: 'det1', faces: 2 }]);
+  // Both are consumed by later stages: marked so the bucket's lifecycle rule expires them if not.
+  assert.equal(store.objects.get(objectKeys.faces(imageId, 'det1'))?.intermediate, true);
+  assert.equal(store.objects.get(objectKeys.chips(imageId, 'det1'))?.intermediate, true);
 });
 
 test('detect: no face writes no chips and still hands the image on (to be recorded as "no faces")', async () => {
@@ -142,6 +145,9 @@ test('embed: one embedding per chip under image, detect and embed versions; the 
   assert.deepEqual(handed, [{ data: embedJob, version: 'emb1', written: { chipsView: true } }]);
   // The display rendition, beside the exact chips (which classify deletes once the result is written).
   assert.equal((await store.getBytes(objectKeys.chipsView(imageId, 'det1'))).toString(), 'view of 2');
+  // The embeddings are an intermediate (consumed by classify); the display rendition is kept.
+  assert.equal(store.objects.get(objectKeys.embeddings(imageId, 'det1', 'emb1'))?.intermediate, true);
+  assert.equal(store.objects.get(objectKeys.chipsView(imageId, 'det1'))?.intermediate, undefined);
 });
 
 test('embed: chips that disagree with the job’s face count fail INVALID_PAYLOAD before the model; nothing written', async () => {

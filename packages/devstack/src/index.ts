@@ -1,5 +1,6 @@
 export { startEmbeddedS3, type EmbeddedS3, type EmbeddedS3Options } from './embedded-s3.js';
 export { LocalS3Server, decodeAwsChunked, type LocalS3ServerOptions } from './local-s3-server.js';
+export { parseLifecycleConfiguration, ruleCovers, expiresAt, LifecycleConfigurationError, type ExpirationRule } from './bucket-lifecycle.js';
 export { startLocalRedis, freePort, redisMissingMessage, type LocalRedis, type LocalRedisOptions } from './local-redis.js';
 export { LocalStack, type LocalStackOptions } from './local-stack.js';
 export { WorkerProcesses, workerEntry, type WorkerProcess } from './worker-processes.js';

@@ -4,6 +4,7 @@ import { appendFile, mkdir, open, readdir, rename, rm, stat, unlink, copyFile } 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { SigV4Rejection, SigV4Verifier } from '@facepipe/core';
+import { expiresAt, InvalidTagError, LifecycleConfigurationError, parseLifecycleConfiguration, parseTaggingHeader, ruleCovers, type ExpirationRule } from './bucket-lifecycle.js';
 
 /** What the server remembers of an object (the bytes are in a file of their own). */
 interface ObjectMeta {
@@ -11,12 +12,19 @@ interface ObjectMeta {
   etag: string;
   contentType: string;
   modified: number;
+  /** The object's tags (x-amz-tagging), when it has any. */
+  tags?: Record<string, string>;
 }
+
+/** The index log's record of a put: key, size, etag, type, time, tags. */
+const putRecord = (k: string, m: ObjectMeta) => ({ k, s: m.size, e: m.etag, t: m.contentType, m: m.modified, ...(m.tags ? { g: m.tags } : {}) });
 
 interface Bucket {
   dir: string;
   objects: Map<string, ObjectMeta>;
   sorted: string[] | undefined;
+  /** The lifecycle configuration as put (served back as is) and its rules; kept in `lifecycle.xml`. */
+  lifecycle?: { xml: string; rules: ExpirationRule[] };
 }
 
 export interface LocalS3ServerOptions {
@@ -31,6 +39,14 @@ export interface LocalS3ServerOptions {
   secretAccessKey?: string;
   /** Largest object accepted, bytes. @defaultValue 5 GiB */
   maxObjectBytes?: number;
+  /**
+   * How often objects are checked against the buckets' lifecycle rules and expired ones deleted
+   * (S3 itself runs its rules about once a day); 0 = only on {@link LocalS3Server.expireNow}.
+   * @defaultValue 3600000 (an hour)
+   */
+  lifecycleSweepMs?: number;
+  /** The clock objects are dated and expired by (tests move it forward). @defaultValue Date.now */
+  now?: () => number;
 }
 
 const xmlEscape = (s: string) => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
@@ -53,12 +69,13 @@ class S3Error extends Error {
  * A small S3-protocol server over HTTP that stores objects as files: the embedded object store
  * of `facepipe run` when no S3_ENDPOINT is given. Path-style requests, the operations facepipe
  * and the usual tools need (buckets, put/get/head/delete, copy, ListObjects v1/v2 with prefix,
- * marker and delimiter, multi-object delete, ranges, aws-chunked uploads). It answers a request
- * in well under a millisecond of CPU, where s3rver needs several.
+ * marker and delimiter, multi-object delete, ranges, aws-chunked uploads, object tags, bucket
+ * lifecycle rules whose expirations a sweep applies, so intermediates expire here as on S3). It
+ * answers a request in well under a millisecond of CPU, where s3rver needs several.
  *
  * Layout: `<directory>/<bucket>/data/<2 hex>/<sha1 of key>` holds each object's bytes;
  * `<directory>/<bucket>/index.jsonl` is an append-only log of puts and deletes (key, size,
- * etag, type, time), replayed and compacted at start. One server process per directory.
+ * etag, type, time, tags), replayed and compacted at start; `<bucket>/lifecycle.xml` the rules. One server process per directory.
  * Every request must carry an AWS SigV4 signature (header or presigned query) made with the
  * server's secret; it is verified with core's SigV4 code, and a request that is unsigned, signed
  * with another key or secret, or stale gets 403 with S3's error code. A body whose SHA-256 was
@@ -84,9 +101,11 @@ export class LocalS3Server {
   readonly #tornIndex = new Set<string>();
   /** Objects whose bytes did not match their index record on read, answered as missing. */
   #tornReads = 0;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #sweeping: Promise<number> | undefined;
 
   constructor(options: LocalS3ServerOptions) {
-    this.#opts = { accessKeyId: 'facepipe', secretAccessKey: randomBytes(24).toString('base64url'), maxObjectBytes: 5 * 1024 ** 3, ...options };
+    this.#opts = { accessKeyId: 'facepipe', secretAccessKey: randomBytes(24).toString('base64url'), maxObjectBytes: 5 * 1024 ** 3, lifecycleSweepMs: 3_600_000, now: Date.now, ...options };
     mkdirSync(this.#opts.directory, { recursive: true, mode: 0o700 });
     const { accessKeyId, secretAccessKey } = this.#opts;
     this.#verifier = new SigV4Verifier({ secretFor: (id) => (id === accessKeyId ? secretAccessKey : undefined) });
@@ -118,17 +137,60 @@ export class LocalS3Server {
       this.#server!.once('error', reject);
       this.#server!.listen(port, host, () => resolve());
     });
+    if (this.#opts.lifecycleSweepMs > 0) {
+      this.#sweepTimer = setInterval(() => void this.expireNow().catch((err: unknown) => process.stderr.write(`embedded S3: lifecycle sweep failed: ${String(err)}\n`)), this.#opts.lifecycleSweepMs);
+      this.#sweepTimer.unref();
+    }
     const address = this.#server.address();
     const actualPort = typeof address === 'object' && address ? address.port : port;
     return `http://${host}:${actualPort}`;
   }
 
+  /**
+   * Deletes every object a bucket's lifecycle rules say has expired; resolves with how many. Runs
+   * on its own every `lifecycleSweepMs`; one sweep at a time, yielding to requests as it goes.
+   */
+  expireNow(): Promise<number> {
+    this.#sweeping ??= this.#sweep().finally(() => {
+      this.#sweeping = undefined;
+    });
+    return this.#sweeping;
+  }
+
+  async #sweep(): Promise<number> {
+    const now = this.#opts.now();
+    let expired = 0;
+    for (const [name, b] of this.#buckets) {
+      const rules = b.lifecycle?.rules.filter((r) => r.enabled && (r.days !== undefined || r.date !== undefined));
+      if (!rules?.length) continue;
+      const due: string[] = [];
+      let seen = 0;
+      for (const [key, meta] of b.objects) {
+        if (rules.some((r) => ruleCovers(r, key, meta.tags) && (expiresAt(r, meta.modified) ?? Infinity) <= now)) due.push(key);
+        // A million objects is a long loop: let requests in between.
+        if (++seen % 5000 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      for (const key of due) {
+        if (this.#closing) return expired;
+        // Put again since the check (a newer object under the key): not this object any more.
+        const meta = b.objects.get(key);
+        if (!meta || !rules.some((r) => ruleCovers(r, key, meta.tags) && (expiresAt(r, meta.modified) ?? Infinity) <= now)) continue;
+        await this.#delete(name, b, key);
+        expired += 1;
+      }
+    }
+    return expired;
+  }
+
   close(): Promise<void> {
+    clearInterval(this.#sweepTimer);
     this.#closing ??= new Promise<void>((resolve) => {
       if (!this.#server) return resolve();
       this.#server.close(() => resolve());
       this.#server.closeAllConnections();
-    }).then(() => Promise.all(this.#appendChain.values()).then(() => undefined));
+    })
+      .then(() => this.#sweeping?.catch(() => undefined))
+      .then(() => Promise.all(this.#appendChain.values()).then(() => undefined));
     return this.#closing;
   }
 
@@ -140,15 +202,15 @@ export class LocalS3Server {
       for (const line of readFileSync(indexPath, 'utf8').split('\n')) {
         if (!line) continue;
         try {
-          const rec = JSON.parse(line) as { k: string; d?: 1 } & Partial<{ s: number; e: string; t: string; m: number }>;
+          const rec = JSON.parse(line) as { k: string; d?: 1 } & Partial<{ s: number; e: string; t: string; m: number; g: Record<string, string> }>;
           if (rec.d) objects.delete(rec.k);
-          else objects.set(rec.k, { size: rec.s!, etag: rec.e!, contentType: rec.t!, modified: rec.m! });
+          else objects.set(rec.k, { size: rec.s!, etag: rec.e!, contentType: rec.t!, modified: rec.m!, ...(rec.g ? { tags: rec.g } : {}) });
         } catch {
           // A torn last line after a crash: ignore it.
         }
       }
       // Compact: one line per live object.
-      const compacted = [...objects].map(([k, m]) => JSON.stringify({ k, s: m.size, e: m.etag, t: m.contentType, m: m.modified })).join('\n');
+      const compacted = [...objects].map(([k, m]) => JSON.stringify(putRecord(k, m))).join('\n');
       try {
         await writeDurably(`${indexPath}.tmp`, indexPath, Buffer.from(compacted ? `${compacted}\n` : ''));
       } catch (err) {
@@ -157,6 +219,11 @@ export class LocalS3Server {
       }
     }
     const bucket: Bucket = { dir, objects, sorted: undefined };
+    const lifecyclePath = join(dir, 'lifecycle.xml');
+    if (existsSync(lifecyclePath)) {
+      const xml = readFileSync(lifecyclePath, 'utf8');
+      bucket.lifecycle = { xml, rules: parseLifecycleConfiguration(xml) };
+    }
     this.#buckets.set(name, bucket);
     return bucket;
   }
@@ -235,6 +302,7 @@ export class LocalS3Server {
     }
     if (!key) return this.#bucketRequest(req, res, name, url);
     const b = this.#bucket(name);
+    if (url.searchParams.has('tagging')) return this.#tagging(req, res, name, b, key);
     switch (req.method) {
       case 'PUT':
         return req.headers['x-amz-copy-source'] ? this.#copy(req, res, name, b, key) : this.#put(req, res, name, b, key, payloadHash);
@@ -251,6 +319,12 @@ export class LocalS3Server {
   }
 
   async #bucketRequest(req: IncomingMessage, res: ServerResponse, name: string, url: URL): Promise<void> {
+    if (url.searchParams.has('lifecycle')) return this.#lifecycle(req, res, name);
+    const unsupported = unsupportedBucketSubresources.find((s) => url.searchParams.has(s));
+    if (unsupported) {
+      await drain(req);
+      throw new S3Error(501, 'NotImplemented', `The embedded store does not implement the bucket's ${unsupported} configuration.`, name);
+    }
     switch (req.method) {
       case 'PUT': {
         await drain(req);
@@ -298,6 +372,7 @@ export class LocalS3Server {
     if (/^[0-9a-f]{64}$/.test(payloadHash) && createHash('sha256').update(body).digest('hex') !== payloadHash) {
       throw new S3Error(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
     }
+    const tags = tagsHeader(req);
     const sha = String(req.headers['x-amz-content-sha256'] ?? '');
     if (sha.startsWith('STREAMING-') || String(req.headers['content-encoding'] ?? '').includes('aws-chunked')) body = decodeAwsChunked(body);
     const etag = `"${createHash('md5').update(body).digest('hex')}"`;
@@ -308,10 +383,10 @@ export class LocalS3Server {
     // crash) sees the old object or the new one, never half of one; a full disk fails the put
     // with 507 and leaves nothing behind.
     await writeDurably(tmp, path, body);
-    const meta: ObjectMeta = { size: body.length, etag, contentType: String(req.headers['content-type'] ?? 'application/octet-stream'), modified: Date.now() };
+    const meta: ObjectMeta = { size: body.length, etag, contentType: String(req.headers['content-type'] ?? 'application/octet-stream'), modified: this.#opts.now(), ...(tags ? { tags } : {}) };
     if (!b.objects.has(key)) b.sorted = undefined;
     b.objects.set(key, meta);
-    await this.#log(name, b, { k: key, s: meta.size, e: meta.etag, t: meta.contentType, m: meta.modified });
+    await this.#log(name, b, putRecord(key, meta));
     res.writeHead(200, { ETag: etag }).end();
   }
 
@@ -335,10 +410,14 @@ export class LocalS3Server {
       await unlink(tmp).catch(() => undefined);
       throw err;
     }
-    const copied = { ...meta, modified: Date.now() };
+    // S3 copies the source's tags unless the request replaces them.
+    const replaced = String(req.headers['x-amz-tagging-directive'] ?? '').toUpperCase() === 'REPLACE';
+    const { tags: sourceTags, ...rest } = meta;
+    const tags = replaced ? tagsHeader(req) : sourceTags;
+    const copied: ObjectMeta = { ...rest, modified: this.#opts.now(), ...(tags ? { tags } : {}) };
     if (!b.objects.has(key)) b.sorted = undefined;
     b.objects.set(key, copied);
-    await this.#log(name, b, { k: key, s: copied.size, e: copied.etag, t: copied.contentType, m: copied.modified });
+    await this.#log(name, b, putRecord(key, copied));
     sendXml(res, 200, `<CopyObjectResult><LastModified>${new Date(copied.modified).toISOString()}</LastModified><ETag>${xmlEscape(copied.etag)}</ETag></CopyObjectResult>`);
   }
 
@@ -350,6 +429,7 @@ export class LocalS3Server {
       ETag: meta.etag,
       'Last-Modified': new Date(meta.modified).toUTCString(),
       'Accept-Ranges': 'bytes',
+      ...(meta.tags ? { 'x-amz-tagging-count': Object.keys(meta.tags).length } : {}),
     };
     let start = 0;
     let end = meta.size - 1;
@@ -389,6 +469,72 @@ export class LocalS3Server {
       res.on('close', () => resolve());
       stream.pipe(res);
     });
+  }
+
+  /** GetBucketLifecycleConfiguration, PutBucketLifecycleConfiguration, DeleteBucketLifecycle. */
+  async #lifecycle(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
+    const b = this.#bucket(name);
+    const path = join(b.dir, 'lifecycle.xml');
+    switch (req.method) {
+      case 'GET':
+        if (!b.lifecycle) throw new S3Error(404, 'NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist', name);
+        res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(b.lifecycle.xml) }).end(b.lifecycle.xml);
+        return;
+      case 'PUT': {
+        const xml = (await readBody(req, 1024 * 1024)).toString('utf8');
+        let rules: ExpirationRule[];
+        try {
+          rules = parseLifecycleConfiguration(xml);
+        } catch (err) {
+          if (err instanceof LifecycleConfigurationError) throw new S3Error(400, 'MalformedXML', `The lifecycle configuration is not valid: ${err.message}`, name);
+          throw err;
+        }
+        await writeDurably(this.#tmpPath(path), path, Buffer.from(xml));
+        b.lifecycle = { xml, rules };
+        res.writeHead(200).end();
+        return;
+      }
+      case 'DELETE':
+        await rm(path, { force: true });
+        delete b.lifecycle;
+        res.writeHead(204).end();
+        return;
+    }
+    throw new S3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
+  }
+
+  /** GetObjectTagging, PutObjectTagging, DeleteObjectTagging. */
+  async #tagging(req: IncomingMessage, res: ServerResponse, name: string, b: Bucket, key: string): Promise<void> {
+    const meta = b.objects.get(key);
+    if (!meta) {
+      await drain(req);
+      throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.', key);
+    }
+    let tags: Record<string, string> | undefined;
+    switch (req.method) {
+      case 'GET': {
+        const set = Object.entries(meta.tags ?? {}).map(([k, v]) => `<Tag><Key>${xmlEscape(k)}</Key><Value>${xmlEscape(v)}</Value></Tag>`);
+        return sendXml(res, 200, `<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet>${set.join('')}</TagSet></Tagging>`);
+      }
+      case 'PUT': {
+        const xml = (await readBody(req, 64 * 1024)).toString('utf8');
+        const pairs = [...xml.matchAll(/<Tag>\s*<Key>([\s\S]*?)<\/Key>\s*<Value>([\s\S]*?)<\/Value>\s*<\/Tag>/g)].map((m) => `${encodeURIComponent(unescapeXml(m[1]!))}=${encodeURIComponent(unescapeXml(m[2]!))}`);
+        tags = taggingOrError(pairs.join('&'));
+        break;
+      }
+      case 'DELETE':
+        await drain(req);
+        tags = undefined;
+        break;
+      default:
+        throw new S3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
+    }
+    // Tags change, the object does not: same bytes, same date (lifecycle counts from creation).
+    const { tags: _old, ...rest } = meta;
+    const updated: ObjectMeta = { ...rest, ...(tags ? { tags } : {}) };
+    b.objects.set(key, updated);
+    await this.#log(name, b, putRecord(key, updated));
+    res.writeHead(req.method === 'DELETE' ? 204 : 200).end();
   }
 
   #torn(key: string, meta: ObjectMeta, found: number | undefined): S3Error {
@@ -484,6 +630,25 @@ export class LocalS3Server {
     }
     const body = `<Error><Code>${err.code}</Code><Message>${xmlEscape(err.message)}</Message>${err.resource ? `<Resource>${xmlEscape(err.resource)}</Resource>` : ''}<RequestId>0</RequestId></Error>`;
     sendXml(res, err.status, body);
+  }
+}
+
+/** Bucket configurations other than lifecycle: S3 has them, this store does not (501, never a listing). */
+const unsupportedBucketSubresources = ['acl', 'cors', 'encryption', 'notification', 'object-lock', 'policy', 'replication', 'tagging', 'versioning', 'versions', 'website', 'uploads'];
+
+/** The tags of a request's x-amz-tagging header (undefined without one or when empty). */
+function tagsHeader(req: IncomingMessage): Record<string, string> | undefined {
+  const header = req.headers['x-amz-tagging'];
+  return header === undefined ? undefined : taggingOrError(String(header));
+}
+
+function taggingOrError(query: string): Record<string, string> | undefined {
+  try {
+    const tags = parseTaggingHeader(query);
+    return Object.keys(tags).length > 0 ? tags : undefined;
+  } catch (err) {
+    if (err instanceof InvalidTagError) throw new S3Error(400, 'InvalidTag', err.message);
+    throw err;
   }
 }
 

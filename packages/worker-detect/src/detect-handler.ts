@@ -44,7 +44,7 @@ export class DetectHandler {
     const analysis = await engine.analyze(bytes);
     const t1 = performance.now();
     const chipsKey = analysis.chipsImage ? objectKeys.chips(data.imageId, version.tag) : null;
-    if (chipsKey && analysis.chipsImage) await store.put(chipsKey, analysis.chipsImage, { contentType: 'image/webp' });
+    if (chipsKey && analysis.chipsImage) await store.put(chipsKey, analysis.chipsImage, { contentType: 'image/webp', intermediate: true });
     const doc: FacesDocument = {
       schema: 'facepipe.faces/1',
       imageId: data.imageId,
@@ -61,7 +61,7 @@ export class DetectHandler {
       detectedAt: new Date().toISOString(),
     };
     doc.timings.storeMs = round(performance.now() - t1);
-    await store.putJson(objectKeys.faces(data.imageId, version.tag), doc);
+    await store.putJson(objectKeys.faces(data.imageId, version.tag), doc, { intermediate: true });
     return doc;
   }
 }

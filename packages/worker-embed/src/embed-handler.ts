@@ -36,7 +36,7 @@ export class EmbedHandler {
       return { faces: data.faceCount };
     }
     await Promise.all([
-      store.putJson(objectKeys.embeddings(data.imageId, data.detectVersion, engine.version.tag), embedded.doc),
+      store.putJson(objectKeys.embeddings(data.imageId, data.detectVersion, engine.version.tag), embedded.doc, { intermediate: true }),
       store.put(objectKeys.chipsView(data.imageId, data.detectVersion), embedded.view, { contentType: 'image/webp' }),
     ]);
     await queues.afterEmbed(data, engine.version.tag, { chipsView: true });

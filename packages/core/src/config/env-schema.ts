@@ -37,6 +37,14 @@ export const envSchema = z.object({
    * request. Listings, copies and credentials always go through the SDK. @defaultValue light
    */
   S3_REQUEST_CLIENT: z.enum(['light', 'sdk']).default('light'),
+  /**
+   * Days after which the stages' intermediate objects (faces.json, the exact chips,
+   * embeddings.json) expire if nothing consumed them (an image that failed, a delete that did not
+   * get through): they are tagged `facepipe-lifecycle=intermediate` and the bucket gets a
+   * lifecycle rule `facepipe-intermediates` (merged with the bucket's other rules). 0 = no tag and
+   * no rule. @defaultValue 7
+   */
+  FACEPIPE_INTERMEDIATE_EXPIRY_DAYS: int(0, 3650).default(7),
 
   /**
    * PostgreSQL with pgvector holding the face index (faces, people, clusters), e.g.

@@ -15,6 +15,8 @@ export interface FacepipeConfig {
     credentials?: { accessKeyId: string; secretAccessKey: string };
     forcePathStyle: boolean;
     requestClient: 'light' | 'sdk';
+    /** FACEPIPE_INTERMEDIATE_EXPIRY_DAYS: unconsumed intermediates expire after this many days (0: never). */
+    intermediateExpiryDays: number;
   };
   /** The face index (PostgreSQL + pgvector); `url` unset = none. */
   database: { url?: string; clusterMaxDistance: number; clusterMinFaces: number; clusterMaxLinkage: number; retentionStrangerDays?: number };
@@ -119,6 +121,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           : undefined,
       forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
       requestClient: e.S3_REQUEST_CLIENT,
+      intermediateExpiryDays: e.FACEPIPE_INTERMEDIATE_EXPIRY_DAYS,
     },
     database: { url: e.DATABASE_URL, clusterMaxDistance: e.FACEPIPE_CLUSTER_MAX_DISTANCE, clusterMinFaces: e.FACEPIPE_CLUSTER_MIN_FACES, clusterMaxLinkage: e.FACEPIPE_CLUSTER_MAX_LINKAGE, retentionStrangerDays: e.FACEPIPE_RETENTION_STRANGER_DAYS },
     detect: {

@@ -114,7 +114,10 @@ export async function runWorkerProcess(
     await Promise.allSettled([ctx.close(), health?.close()]);
     process.exit(3);
   }
-  await ctx.store.ensureBucket();
+  const bucket = await ctx.store.ensureBucket();
+  if (bucket.intermediateExpiry === 'unsupported') {
+    ctx.log.warn('intermediates will not expire on their own: only the stage that consumes them deletes them', { reason: bucket.detail, setting: 'FACEPIPE_INTERMEDIATE_EXPIRY_DAYS=0 turns the rule off' });
+  }
   const running = await start(ctx);
   ctx.metrics.watchQueues(running.workers.map((w) => ctx.queues.byName(w.worker.name as QueueName)));
   started = true;

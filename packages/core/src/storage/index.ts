@@ -1,4 +1,4 @@
-export type { ObjectStore, ObjectInfo, PutOptions } from './object-store.js';
+export { intermediateTag, type ObjectStore, type ObjectInfo, type PutOptions, type BucketSetup } from './object-store.js';
 export { S3ObjectStore, type S3ObjectStoreOptions } from './s3-object-store.js';
 export { MemoryObjectStore } from './memory-object-store.js';
 export {

@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
 import { FacepipeError } from '../errors/index.js';
-import type { ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
+import type { BucketSetup, ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
 
 /** An in-memory {@link ObjectStore} for unit tests of stage logic (integration tests use S3). */
 export class MemoryObjectStore implements ObjectStore {
   readonly bucket: string;
-  readonly objects = new Map<string, { bytes: Buffer; contentType?: string; lastModified: Date }>();
+  readonly objects = new Map<string, { bytes: Buffer; contentType?: string; lastModified: Date; intermediate?: boolean }>();
   /** Other buckets, for copyFrom. */
   readonly foreign = new Map<string, Map<string, Buffer>>();
 
@@ -13,7 +13,10 @@ export class MemoryObjectStore implements ObjectStore {
     this.bucket = bucket;
   }
 
-  async ensureBucket(): Promise<void> {}
+  /** Nothing expires here: intermediates are only marked (`objects.get(key).intermediate`). */
+  async ensureBucket(): Promise<BucketSetup> {
+    return { intermediateExpiry: 'off' };
+  }
 
   async getBytes(key: string): Promise<Buffer> {
     const found = this.objects.get(key);
@@ -43,11 +46,11 @@ export class MemoryObjectStore implements ObjectStore {
       for await (const chunk of body) chunks.push(Buffer.from(chunk as Uint8Array));
       bytes = Buffer.concat(chunks);
     } else bytes = Buffer.from(body);
-    this.objects.set(key, { bytes, contentType: options.contentType, lastModified: new Date() });
+    this.objects.set(key, { bytes, contentType: options.contentType, lastModified: new Date(), ...(options.intermediate ? { intermediate: true } : {}) });
   }
 
-  async putJson(key: string, value: unknown): Promise<void> {
-    await this.put(key, JSON.stringify(value), { contentType: 'application/json' });
+  async putJson(key: string, value: unknown, options: Pick<PutOptions, 'intermediate'> = {}): Promise<void> {
+    await this.put(key, JSON.stringify(value), { contentType: 'application/json', ...options });
   }
 
   async delete(key: string): Promise<void> {

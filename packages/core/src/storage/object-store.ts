@@ -14,6 +14,26 @@ export interface PutOptions {
   /** Required by S3 when the body is a stream of unknown length; set it when you know it. */
   contentLength?: number;
   cacheControl?: string;
+  /**
+   * A stage's intermediate object, deleted by the stage that consumes it: tagged
+   * `facepipe-lifecycle=intermediate` so the bucket's lifecycle rule expires it should nothing
+   * consume it (docs/benchmarks.md, storage).
+   * @defaultValue false
+   */
+  intermediate?: boolean;
+}
+
+/** The tag on intermediate objects, and the bucket lifecycle rule that expires them. */
+export const intermediateTag = { key: 'facepipe-lifecycle', value: 'intermediate', ruleId: 'facepipe-intermediates' } as const;
+
+/**
+ * What {@link ObjectStore.ensureBucket} found of the expiry of intermediates: the rule `set` now,
+ * `kept` as it was, `off` (not asked for), or `unsupported` by the server (`detail` says why;
+ * intermediates are then written untagged and only the consuming stage deletes them).
+ */
+export interface BucketSetup {
+  intermediateExpiry: 'set' | 'kept' | 'off' | 'unsupported';
+  detail?: string;
 }
 
 /**
@@ -23,8 +43,8 @@ export interface PutOptions {
  */
 export interface ObjectStore {
   readonly bucket: string;
-  /** Creates the bucket when it does not exist. */
-  ensureBucket(): Promise<void>;
+  /** Creates the bucket when it does not exist, and the lifecycle rule for intermediates. */
+  ensureBucket(): Promise<BucketSetup>;
   /** Whole object; throws FacepipeError OBJECT_NOT_FOUND when absent. */
   getBytes(key: string): Promise<Buffer>;
   /** Object as a stream; throws OBJECT_NOT_FOUND when absent. */
@@ -34,7 +54,7 @@ export interface ObjectStore {
   /** Metadata, or undefined when absent. */
   head(key: string): Promise<ObjectInfo | undefined>;
   put(key: string, body: Buffer | Uint8Array | string | Readable, options?: PutOptions): Promise<void>;
-  putJson(key: string, value: unknown): Promise<void>;
+  putJson(key: string, value: unknown, options?: Pick<PutOptions, 'intermediate'>): Promise<void>;
   delete(key: string): Promise<void>;
   /** Keys under a prefix, in lexical order, fetched a page at a time. */
   list(prefix: string, options?: { startAfter?: string; pageSize?: number }): AsyncIterable<ObjectInfo>;

@@ -124,10 +124,12 @@ export class S3HttpClient {
     };
   }
 
-  async put(key: string, body: Buffer, headers: { contentType?: string; cacheControl?: string } = {}): Promise<void> {
+  /** `tagging`: the object's tags as a URL query (`k=v&k2=v2`), sent signed as x-amz-tagging. */
+  async put(key: string, body: Buffer, headers: { contentType?: string; cacheControl?: string; tagging?: string } = {}): Promise<void> {
     const extra: Record<string, string> = {};
     if (headers.contentType) extra['content-type'] = headers.contentType;
     if (headers.cacheControl) extra['cache-control'] = headers.cacheControl;
+    if (headers.tagging) extra['x-amz-tagging'] = headers.tagging;
     await this.#send('PUT', key, body, extra, [200]);
   }
 

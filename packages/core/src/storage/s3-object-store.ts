@@ -3,17 +3,20 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
+  GetBucketLifecycleConfigurationCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutObjectCommand,
   S3Client,
+  type LifecycleRule,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { FacepipeConfig } from '../config/index.js';
 import { FacepipeError, storageFullReason } from '../errors/index.js';
-import type { ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
+import { intermediateTag, type BucketSetup, type ObjectInfo, type ObjectStore, type PutOptions } from './object-store.js';
 import { S3HttpClient } from './s3-http-client.js';
 import { quietSdkNodeVersionNotice } from './sdk-node-notice.js';
 
@@ -44,8 +47,39 @@ export interface S3ObjectStoreOptions {
    * @defaultValue "light"
    */
   requestClient?: 'light' | 'sdk';
+  /**
+   * Days after which intermediate objects ({@link PutOptions.intermediate}) that nothing consumed
+   * expire: they are tagged, and {@link S3ObjectStore.ensureBucket} keeps a lifecycle rule for
+   * the tag on the bucket. 0 = no tag, no rule.
+   * @defaultValue 7
+   */
+  intermediateExpiryDays?: number;
 }
 
+/** The query form of the intermediates' tag, as x-amz-tagging carries it. */
+const intermediateTagging = `${intermediateTag.key}=${intermediateTag.value}`;
+
+/** Lifecycle requests a server does not serve (or these credentials may not make). */
+function lifecycleRefusal(err: unknown): string | undefined {
+  if (!(err instanceof S3ServiceException)) return undefined;
+  const status = err.$metadata?.httpStatusCode;
+  if (err.name === 'NotImplemented' || status === 501) return 'the server does not implement bucket lifecycle rules';
+  if (err.name === 'AccessDenied' || status === 403) return 'the credentials may not read or write the bucket lifecycle (s3:GetLifecycleConfiguration, s3:PutLifecycleConfiguration)';
+  if (err.name === 'MalformedXML' || err.name === 'InvalidRequest' || err.name === 'InvalidArgument') return `the server refused the rule (${err.name}: ${err.message})`;
+  return undefined;
+}
+
+/** The same rule, whatever order or defaults the server wrote it back with. */
+function sameRule(a: LifecycleRule | undefined, days: number): boolean {
+  return (
+    a?.Status === 'Enabled' &&
+    a.Expiration?.Days === days &&
+    a.Filter?.Tag?.Key === intermediateTag.key &&
+    a.Filter.Tag.Value === intermediateTag.value &&
+    !a.Filter.Prefix &&
+    !a.Filter.And
+  );
+}
 function isNotFound(err: unknown): boolean {
   if (err instanceof S3ServiceException) {
     return err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata?.httpStatusCode === 404;
@@ -69,16 +103,29 @@ export class S3ObjectStore implements ObjectStore {
   /** Single-object requests, unless `requestClient` is "sdk". */
   readonly #light: S3HttpClient | undefined;
   readonly #jsonRereadDelaysMs: readonly number[];
+  readonly #expiryDays: number;
+  /** Whether intermediates are tagged: off when not asked for, or when the server refused the rule. */
+  #tagIntermediates: boolean;
   #closed = false;
 
   /** The store a deployment's S3 settings name (another bucket, e.g. an `s3://` ingest source, when given). */
   static fromConfig(s3: FacepipeConfig['s3'], bucket = s3.bucket): S3ObjectStore {
-    return new S3ObjectStore({ bucket, region: s3.region, endpoint: s3.endpoint, forcePathStyle: s3.forcePathStyle, credentials: s3.credentials, requestClient: s3.requestClient });
+    return new S3ObjectStore({
+      bucket,
+      region: s3.region,
+      endpoint: s3.endpoint,
+      forcePathStyle: s3.forcePathStyle,
+      credentials: s3.credentials,
+      requestClient: s3.requestClient,
+      intermediateExpiryDays: s3.intermediateExpiryDays,
+    });
   }
 
   constructor(options: S3ObjectStoreOptions) {
     this.bucket = options.bucket;
     this.#jsonRereadDelaysMs = options.jsonRereadDelaysMs ?? [25, 100, 400];
+    this.#expiryDays = options.intermediateExpiryDays ?? 7;
+    this.#tagIntermediates = this.#expiryDays > 0;
     quietSdkNodeVersionNotice();
     this.client = new S3Client({
       region: options.region,
@@ -103,7 +150,12 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async ensureBucket(): Promise<void> {
+  async ensureBucket(): Promise<BucketSetup> {
+    await this.#ensureBucketExists();
+    return this.#ensureIntermediateExpiry();
+  }
+
+  async #ensureBucketExists(): Promise<void> {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
       return;
@@ -119,6 +171,49 @@ export class S3ObjectStore implements ObjectStore {
       if (err instanceof S3ServiceException && /BucketAlreadyOwnedByYou|BucketAlreadyExists/.test(err.name)) return;
       throw storageError(err, 'create bucket', this.bucket);
     }
+  }
+
+  /**
+   * The bucket's lifecycle rule for intermediates, merged into whatever rules the bucket has
+   * (S3 replaces the whole configuration on a put, so the others are written back unchanged).
+   * A server that refuses lifecycle rules turns the tags off for this store: nothing else changes.
+   */
+  async #ensureIntermediateExpiry(): Promise<BucketSetup> {
+    if (this.#expiryDays === 0) return { intermediateExpiry: 'off' };
+    let rules: LifecycleRule[];
+    try {
+      rules = (await this.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: this.bucket }))).Rules ?? [];
+    } catch (err) {
+      if (err instanceof S3ServiceException && err.name === 'NoSuchLifecycleConfiguration') rules = [];
+      else {
+        const refusal = lifecycleRefusal(err);
+        if (refusal === undefined) throw storageError(err, 'get lifecycle of', this.bucket);
+        this.#tagIntermediates = false;
+        return { intermediateExpiry: 'unsupported', detail: refusal };
+      }
+    }
+    const ours = rules.find((r) => r.ID === intermediateTag.ruleId);
+    if (sameRule(ours, this.#expiryDays)) return { intermediateExpiry: 'kept' };
+    const rule: LifecycleRule = {
+      ID: intermediateTag.ruleId,
+      Status: 'Enabled',
+      Filter: { Tag: { Key: intermediateTag.key, Value: intermediateTag.value } },
+      Expiration: { Days: this.#expiryDays },
+    };
+    try {
+      await this.client.send(
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket: this.bucket,
+          LifecycleConfiguration: { Rules: [...rules.filter((r) => r.ID !== intermediateTag.ruleId), rule] },
+        }),
+      );
+    } catch (err) {
+      const refusal = lifecycleRefusal(err);
+      if (refusal === undefined) throw storageError(err, 'put lifecycle of', this.bucket);
+      this.#tagIntermediates = false;
+      return { intermediateExpiry: 'unsupported', detail: refusal };
+    }
+    return { intermediateExpiry: 'set' };
   }
 
   async getBytes(key: string): Promise<Buffer> {
@@ -188,7 +283,7 @@ export class S3ObjectStore implements ObjectStore {
   async put(key: string, body: Buffer | Uint8Array | string | Readable, options: PutOptions = {}): Promise<void> {
     if (this.#light && !(body instanceof Readable)) {
       const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-      await this.#light.put(key, bytes, { contentType: options.contentType, cacheControl: options.cacheControl });
+      await this.#light.put(key, bytes, { contentType: options.contentType, cacheControl: options.cacheControl, tagging: this.#tagging(options) });
       return;
     }
     try {
@@ -200,6 +295,7 @@ export class S3ObjectStore implements ObjectStore {
           ContentType: options.contentType,
           ContentLength: options.contentLength,
           CacheControl: options.cacheControl,
+          Tagging: this.#tagging(options),
         }),
       );
     } catch (err) {
@@ -207,8 +303,12 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async putJson(key: string, value: unknown): Promise<void> {
-    await this.put(key, JSON.stringify(value), { contentType: 'application/json' });
+  async putJson(key: string, value: unknown, options: Pick<PutOptions, 'intermediate'> = {}): Promise<void> {
+    await this.put(key, JSON.stringify(value), { contentType: 'application/json', ...options });
+  }
+
+  #tagging(options: PutOptions): string | undefined {
+    return options.intermediate && this.#tagIntermediates ? intermediateTagging : undefined;
   }
 
   async delete(key: string): Promise<void> {

@@ -302,7 +302,7 @@ export class Eraser {
         const gone = doc.faces.filter((f) => erased(f.box)).map((f) => f.index);
         if (gone.length === 0) continue;
         const detectVersion = o.key.split('/')[2]!;
-        await store.putJson(o.key, { ...doc, faces: doc.faces.filter((f) => !gone.includes(f.index)), erasedFaces: [...new Set([...(doc.erasedFaces ?? []), ...gone])].sort((a, b) => a - b) });
+        await store.putJson(o.key, { ...doc, faces: doc.faces.filter((f) => !gone.includes(f.index)), erasedFaces: [...new Set([...(doc.erasedFaces ?? []), ...gone])].sort((a, b) => a - b) }, { intermediate: true });
         counts.objectsRewritten += 1;
         blank(doc.chipsKey, gone);
         // The display rendition the embed stage writes beside them (once embedded).
@@ -310,7 +310,7 @@ export class Eraser {
         for await (const e of store.list(`embeddings/${imageId}/${detectVersion}/`)) {
           const emb = await store.getJson<EmbeddingsDocument>(e.key);
           if (!emb) continue;
-          await store.putJson(e.key, { ...emb, embeddings: emb.embeddings.map((v, i) => (gone.includes(i) ? [] : v)) });
+          await store.putJson(e.key, { ...emb, embeddings: emb.embeddings.map((v, i) => (gone.includes(i) ? [] : v)) }, { intermediate: true });
           counts.objectsRewritten += 1;
         }
       }
@@ -323,7 +323,8 @@ export class Eraser {
       }
       for (const [key, rows] of chipRows) {
         if (!(await store.head(key))) continue;
-        await store.put(key, await blankChipRows(await store.getBytes(key), [...rows]), { contentType: key.endsWith('.webp') ? 'image/webp' : 'image/png' });
+        // The exact chips stay an intermediate (tagged to expire); the display rendition and PNGs of earlier versions do not.
+        await store.put(key, await blankChipRows(await store.getBytes(key), [...rows]), { contentType: key.endsWith('.webp') ? 'image/webp' : 'image/png', intermediate: key.endsWith('/chips.webp') });
         counts.objectsRewritten += 1;
       }
       const labels = await store.getJson<LabelsDocument>(objectKeys.labels(imageId));
