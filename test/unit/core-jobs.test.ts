@@ -37,7 +37,8 @@ test('job payloads are validated at the boundary with field names', () => {
 
 test('keys and job ids are deterministic and free of ":"', () => {
   assert.equal(objectKeys.original(imageId), `originals/aa/${imageId}`);
-  assert.equal(objectKeys.chips(imageId, '0123456789ab'), `faces/${imageId}/0123456789ab/chips.webp`);
+  assert.equal(objectKeys.chips(imageId, '0123456789ab'), `faces/${imageId}/0123456789ab/chips.rgb`);
+  assert.equal(objectKeys.previousChipsWebp(imageId, '0123456789ab'), `faces/${imageId}/0123456789ab/chips.webp`);
   assert.equal(objectKeys.legacyChipsPng(imageId, '0123456789ab'), `faces/${imageId}/0123456789ab/chips.png`);
   for (const id of [jobIds.detect(imageId, 'v'), jobIds.embed(imageId, 'v'), jobIds.classify(imageId, 'p')]) {
     assert.ok(!id.includes(':'));

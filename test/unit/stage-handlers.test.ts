@@ -34,7 +34,7 @@ function detectEngine(analysis: Partial<ImageAnalysis> | Error): DetectEngine & 
     async analyze(): Promise<ImageAnalysis> {
       engine.calls += 1;
       if (analysis instanceof Error) throw analysis;
-      return { width: 100, height: 80, format: 'jpeg', orientation: 1, faces: [], chipsImage: null, timings: { decodeMs: 1, detectMs: 2, landmarksMs: 3, alignMs: 4 }, ...analysis };
+      return { width: 100, height: 80, format: 'jpeg', orientation: 1, faces: [], chipsRgb: null, timings: { decodeMs: 1, detectMs: 2, landmarksMs: 3, alignMs: 4 }, ...analysis };
     },
     close: async () => undefined,
   };
@@ -49,16 +49,16 @@ function detectSetup(analysis: Partial<ImageAnalysis> | Error, maxBytes = 1000) 
   return { store, handed, engine, handler };
 }
 
-test('detect: faces.json and chips.png under the image and detect version; the next stage gets the face count', async () => {
-  const chipsImage = Buffer.from('not really an image');
-  const { store, handed, handler } = detectSetup({ faces: [face(0), face(1)], chipsImage });
+test('detect: faces.json and the raw chips under the image and detect version; the next stage gets the face count', async () => {
+  const chipsRgb = Buffer.from('raw chips, not really');
+  const { store, handed, handler } = detectSetup({ faces: [face(0), face(1)], chipsRgb });
   await store.put(job.originalKey, Buffer.alloc(500));
   assert.deepEqual(await handler.handle(job), { faces: 2 });
   const doc = await store.getJson<FacesDocument>(objectKeys.faces(imageId, 'det1'));
   assert.equal(doc?.faces.length, 2);
   assert.equal(doc?.chipsKey, objectKeys.chips(imageId, 'det1'));
   assert.deepEqual(doc?.detect, detectVersion);
-  assert.deepEqual(await store.getBytes(objectKeys.chips(imageId, 'det1')), chipsImage);
+  assert.deepEqual(await store.getBytes(objectKeys.chips(imageId, 'det1')), chipsRgb);
   assert.deepEqual(handed, [{ data: job, version: 'det1', faces: 2 }]);
   // Both are consumed by later stages: marked so the bucket's lifecycle rule expires them if not.
   assert.equal(store.objects.get(objectKeys.faces(imageId, 'det1'))?.intermediate, true);
@@ -75,7 +75,7 @@ test('detect: no face writes no chips and still hands the image on (to be record
 });
 
 test('detect: the same job twice writes the same objects (idempotent) and hands on twice with the same data', async () => {
-  const { store, handed, handler } = detectSetup({ faces: [face(0)], chipsImage: Buffer.from('x') });
+  const { store, handed, handler } = detectSetup({ faces: [face(0)], chipsRgb: Buffer.from('x') });
   await store.put(job.originalKey, Buffer.alloc(10));
   await handler.handle(job);
   const first = await store.getJson<FacesDocument>(objectKeys.faces(imageId, 'det1'));
@@ -108,11 +108,15 @@ function embedSetup(decoded: number, dims = 4) {
   const store = new MemoryObjectStore();
   const handed: { data: EmbedJobData; version: string; written?: { chipsView?: true } }[] = [];
   const submitted: number[] = [];
+  const formats: string[] = [];
   const handler = new EmbedHandler({
     store,
     engine: {
       version: embedVersion,
-      decodeChips: async () => ({ chips: new Uint8Array(decoded * 3), count: decoded }),
+      decodeChips: async (_stored: Uint8Array, format: 'rgb' | 'image') => {
+        formats.push(format);
+        return { chips: new Uint8Array(decoded * 3), count: decoded };
+      },
       encodeChipsView: async (_chips: Uint8Array, count: number) => Buffer.from(`view of ${count}`),
     },
     batcher: {
@@ -123,7 +127,7 @@ function embedSetup(decoded: number, dims = 4) {
     },
     queues: { afterEmbed: async (data, version, written) => void handed.push({ data, version, ...(written ? { written } : {}) }) },
   });
-  return { store, handed, submitted, handler };
+  return { store, handed, submitted, formats, handler };
 }
 
 const embedJob: EmbedJobData = { ...job, detectVersion: 'det1', faceCount: 2 };
@@ -159,11 +163,19 @@ test('embed: chips that disagree with the job’s face count fail INVALID_PAYLOA
   assert.equal(await store.head(objectKeys.embeddings(imageId, 'det1', 'emb1')), undefined);
 });
 
-test('embed: chips stored as PNG by an earlier detect worker are still read', async () => {
-  const { store, handed, handler } = embedSetup(2);
-  await store.put(objectKeys.legacyChipsPng(imageId, 'det1'), Buffer.from('png'));
-  assert.deepEqual(await handler.handle(embedJob), { faces: 2 });
-  assert.equal(handed.length, 1);
+test('embed: chips stored as PNG or lossless WebP by an earlier detect worker are still read, and decoded as images', async () => {
+  for (const key of [objectKeys.legacyChipsPng(imageId, 'det1'), objectKeys.previousChipsWebp(imageId, 'det1')]) {
+    const { store, handed, formats, handler } = embedSetup(2);
+    await store.put(key, Buffer.from('image'));
+    assert.deepEqual(await handler.handle(embedJob), { faces: 2 });
+    assert.equal(handed.length, 1);
+    assert.deepEqual(formats, ['image'], key);
+  }
+  // The raw chips of this version are taken as they are.
+  const { store, formats, handler } = embedSetup(2);
+  await store.put(objectKeys.chips(imageId, 'det1'), Buffer.from('raw'));
+  await handler.handle(embedJob);
+  assert.deepEqual(formats, ['rgb']);
 });
 
 test('embed: missing chips are STORED_OBJECT_MISSING (the store\'s failure, retryable)', async () => {

@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import {
   applyAffine, decodeImage, extractFaceChip, FACE_CHIP_LANDMARKS, faceChipSimilarity, faceChipTemplate, faceChipTransform,
   invertAffine, similarityFromParams, similarityParams, warpAffineBilinear, type Point,
+  rawChips, encodeChips, decodeChips, blankRawChips,
 } from '@facepipe/vision';
+import type { FacepipeError } from '@facepipe/core';
 import { dataPath, missingData } from '../helpers/data.js';
 
 const close = (a: number, b: number, eps = 1e-9, what = ''): void => assert.ok(Math.abs(a - b) <= eps, `${what} ${a} vs ${b}`);
@@ -111,4 +113,21 @@ test('extractFaceChip anti-aliases faces much larger than the chip', () => {
   assert.ok(spread(smooth.chip) < 10, `anti-aliased spread ${spread(smooth.chip)}`);
   assert.ok(spread(aliased.chip) > 100, `aliased spread ${spread(aliased.chip)}`);
   assert.deepEqual(smooth.chipToImage, aliased.chipToImage);
+});
+
+test('raw chips as stored: the same bytes back, a stored object that is not whole chips is CORRUPT_IMAGE, erasure zeroes one chip only', async () => {
+  const per = 150 * 150 * 3;
+  const stored = Buffer.from(Array.from({ length: 2 * per }, (_, i) => (i * 7) % 251));
+  const back = rawChips(stored);
+  assert.equal(back.count, 2);
+  assert.deepEqual(Buffer.from(back.chips), stored);
+  // Exactly what lossless WebP gave back before: the embedding is the same either way.
+  const webp = await encodeChips(back.chips, 2);
+  assert.deepEqual(Buffer.from((await decodeChips(webp)).chips), stored);
+  assert.throws(() => rawChips(stored.subarray(0, per + 1)), (err: FacepipeError) => err.code === 'CORRUPT_IMAGE' && /not a whole number of 150×150 RGB chips/.test(err.message));
+  assert.throws(() => rawChips(Buffer.alloc(0)), (err: FacepipeError) => err.code === 'CORRUPT_IMAGE');
+  const blanked = blankRawChips(stored, [1]);
+  assert.deepEqual(blanked.subarray(0, per), stored.subarray(0, per));
+  assert.ok(blanked.subarray(per).every((v) => v === 0));
+  assert.notEqual(stored.subarray(per).reduce((a, v) => a + v, 0), 0, 'the stored chips are not changed in place');
 });

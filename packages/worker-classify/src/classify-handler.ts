@@ -181,15 +181,15 @@ export class ClassifyHandler {
       },
       processedAt: new Date().toISOString(),
     };
-    return { data, result, t0 };
+    return { data, result, t0, chipsKey: facesDoc.chipsKey };
   }
 
   /** The result document stored and the intermediates dropped, once the index holds the image. */
-  async #finish({ data, result, t0 }: Prepared, ctx?: Pick<StageContext, 'log'>): Promise<ResultDocument> {
+  async #finish({ data, result, t0, chipsKey }: Prepared, ctx?: Pick<StageContext, 'log'>): Promise<ResultDocument> {
     result.timings.classifyMs = Math.round(performance.now() - t0);
     result.timings.totalMs = Date.now() - data.enqueuedAt;
     await this.deps.outcomes.recordSuccess(result);
-    await this.#dropIntermediates(data, ctx);
+    await this.#dropIntermediates(data, chipsKey, ctx);
     return result;
   }
 
@@ -217,13 +217,14 @@ export class ClassifyHandler {
    * them keeps derived storage to the chips and the result (docs/benchmarks.md, storage). Best
    * effort: one left behind (S3 down just now) costs bytes, never correctness.
    */
-  async #dropIntermediates(data: ClassifyJobData, ctx?: Pick<StageContext, 'log'>): Promise<void> {
+  async #dropIntermediates(data: ClassifyJobData, chipsKey: string | null, ctx?: Pick<StageContext, 'log'>): Promise<void> {
     const { store } = this.deps;
     const keys = [
       objectKeys.faces(data.imageId, data.detectVersion),
       ...(data.embedVersion === null ? [] : [objectKeys.embeddings(data.imageId, data.detectVersion, data.embedVersion)]),
-      // The exact chips, once embed wrote their display rendition (the result's crops).
-      ...(data.chipsView ? [objectKeys.chips(data.imageId, data.detectVersion)] : []),
+      // The exact chips, once embed wrote their display rendition (the result's crops). A repeat
+      // of a finished job reads its faces from the result, whose chips are that rendition: kept.
+      ...(data.chipsView && chipsKey && chipsKey !== objectKeys.chipsView(data.imageId, data.detectVersion) ? [chipsKey] : []),
     ];
     const outcomes = await Promise.allSettled(keys.map((key) => store.delete(key)));
     const failed = outcomes.filter((o) => o.status === 'rejected').length;
@@ -282,6 +283,8 @@ interface Prepared {
   data: ClassifyJobData;
   result: ResultDocument;
   t0: number;
+  /** The exact chips the detect stage stored (raw RGB now, lossless WebP before), or null. */
+  chipsKey: string | null;
 }
 
 /** The items in rounds in which no key appears twice, each round in input order (a repeat waits for the next round). */

@@ -19,7 +19,7 @@ export interface DetectHandlerDeps {
 }
 
 /**
- * The detect stage: original → faces.json + chips.webp → next stage. Idempotent: its outputs
+ * The detect stage: original → faces.json + chips.rgb → next stage. Idempotent: its outputs
  * are deterministic and keyed by image and detect version, so a retry or repeat overwrites them
  * with the same bytes. S3 requests per image: 1 read, at most 2 writes.
  */
@@ -43,8 +43,8 @@ export class DetectHandler {
     const fetchMs = performance.now() - t0;
     const analysis = await engine.analyze(bytes);
     const t1 = performance.now();
-    const chipsKey = analysis.chipsImage ? objectKeys.chips(data.imageId, version.tag) : null;
-    if (chipsKey && analysis.chipsImage) await store.put(chipsKey, analysis.chipsImage, { contentType: 'image/webp', intermediate: true });
+    const chipsKey = analysis.chipsRgb ? objectKeys.chips(data.imageId, version.tag) : null;
+    if (chipsKey && analysis.chipsRgb) await store.put(chipsKey, analysis.chipsRgb, { contentType: 'application/octet-stream', intermediate: true });
     const doc: FacesDocument = {
       schema: 'facepipe.faces/1',
       imageId: data.imageId,

@@ -19,7 +19,7 @@ export interface EmbedHandlerDeps {
 }
 
 /**
- * The embed stage: chips.webp → embeddings.json (+ chips-view.webp, the chips kept for display)
+ * The embed stage: chips.rgb → embeddings.json (+ chips-view.webp, the chips kept for display)
  * → classify. The model runs through the shared micro-batcher, so faces of many concurrent jobs
  * share each batch. Idempotent: the output is keyed by image, detect and embed versions and
  * deterministic; a repeat after classify consumed the exact chips finds the image done.
@@ -45,20 +45,24 @@ export class EmbedHandler {
   }
 
   /**
-   * The stored chips; a job queued by a detect worker of an earlier version finds them as PNG.
-   * 'consumed' when only the display rendition is left: classify deleted the exact chips after
-   * writing the result, so this job is a repeat of one that finished.
+   * The stored chips: raw RGB as the detect stage stores them; a job queued by a detect worker of
+   * an earlier version finds them as a lossless WebP or a PNG. 'consumed' when only the display
+   * rendition is left: classify deleted the exact chips after writing the result, so this job is a
+   * repeat of one that finished.
    */
-  async #chips(data: EmbedJobData): Promise<Buffer | 'consumed'> {
+  async #chips(data: EmbedJobData): Promise<{ bytes: Buffer; format: 'rgb' | 'image' } | 'consumed'> {
     const { store } = this.deps;
+    const key = objectKeys.chips(data.imageId, data.detectVersion);
     try {
-      return await store.getBytes(objectKeys.chips(data.imageId, data.detectVersion));
+      return { bytes: await store.getBytes(key), format: 'rgb' };
     } catch (err) {
       if (!(err instanceof FacepipeError && err.code === 'OBJECT_NOT_FOUND')) throw err;
       // Chips facepipe stored itself: their loss is the system's failure, not the photo's.
-      const missing = storedObjectMissing(objectKeys.chips(data.imageId, data.detectVersion), 'the aligned face chips', err);
-      const legacy = await store.getBytes(objectKeys.legacyChipsPng(data.imageId, data.detectVersion)).catch(() => undefined);
-      if (legacy) return legacy;
+      const missing = storedObjectMissing(key, 'the aligned face chips', err);
+      for (const earlier of [objectKeys.previousChipsWebp(data.imageId, data.detectVersion), objectKeys.legacyChipsPng(data.imageId, data.detectVersion)]) {
+        const bytes = await store.getBytes(earlier).catch(() => undefined);
+        if (bytes) return { bytes, format: 'image' };
+      }
       if ((await store.head(objectKeys.chipsView(data.imageId, data.detectVersion))) !== undefined) return 'consumed';
       throw missing;
     }
@@ -69,7 +73,7 @@ export class EmbedHandler {
     const t0 = performance.now();
     const stored = await this.#chips(data);
     if (stored === 'consumed') return stored;
-    const { chips, count } = await engine.decodeChips(stored);
+    const { chips, count } = await engine.decodeChips(stored.bytes, stored.format);
     if (count !== data.faceCount) {
       throw new FacepipeError('INVALID_PAYLOAD', `job says ${data.faceCount} faces, the stored chips hold ${count}`);
     }

@@ -7,8 +7,11 @@ export interface ImageAnalysis {
   format: string;
   orientation: number;
   faces: DetectedFace[];
-  /** The aligned chips stacked top to bottom as one lossless image (WebP), or null without faces. */
-  chipsImage: Buffer | null;
+  /**
+   * The aligned chips as raw 8-bit RGB, chip after chip (`faces × size × size × 3` bytes), to be
+   * stored as they are for the embed stage, or null without faces.
+   */
+  chipsRgb: Buffer | null;
   timings: { decodeMs: number; detectMs: number; landmarksMs: number; alignMs: number; screenMs?: number };
   /** Detections set aside, with the reason. */
   rejected?: RejectedFace[];

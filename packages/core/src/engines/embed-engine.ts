@@ -13,8 +13,12 @@ export interface EmbedEngine {
    * run; returns `count × 128` floats. Runs off the caller's event loop.
    */
   embed(chips: Uint8Array, count: number): Promise<Float32Array>;
-  /** Decodes stored chips (stacked top to bottom; WebP, or PNG from earlier versions) into raw RGB chips. */
-  decodeChips(png: Uint8Array): Promise<{ chips: Uint8Array; count: number }>;
+  /**
+   * Stored chips back as raw RGB chips: `rgb` as the detect stage stores them now (the bytes
+   * themselves, checked for a whole number of chips), `image` a stacked image of earlier versions
+   * (lossless WebP, or PNG), decoded.
+   */
+  decodeChips(stored: Uint8Array, format: 'rgb' | 'image'): Promise<{ chips: Uint8Array; count: number }>;
   /** Encodes raw chips (as `embed` takes them) as the small display rendition kept after embedding (lossy WebP). */
   encodeChipsView(chips: Uint8Array, count: number): Promise<Uint8Array>;
   close(): Promise<void>;

@@ -34,8 +34,14 @@ export const objectKeys = {
   original: (imageId: string) => `originals/${imageId.slice(0, 2)}/${imageId}`,
   /** Detections, landmarks and alignment for one image under one detect-stage version. */
   faces: (imageId: string, detectVersion: string) => `faces/${imageId}/${detectVersion}/faces.json`,
-  /** All aligned 150×150 chips of an image, stacked top to bottom in one lossless WebP (viewable; one request). */
-  chips: (imageId: string, detectVersion: string) => `faces/${imageId}/${detectVersion}/chips.webp`,
+  /**
+   * All aligned 150×150 chips of an image as raw 8-bit RGB, chip after chip (one request; no codec:
+   * encoding and decoding lossless WebP cost ≈ 6.5 ms of CPU a face, docs/benchmarks.md). An
+   * intermediate: classify deletes it once the embeddings and the display rendition exist.
+   */
+  chips: (imageId: string, detectVersion: string) => `faces/${imageId}/${detectVersion}/chips.rgb`,
+  /** Where the previous versions kept the chips (lossless WebP, stacked); still read and erased. */
+  previousChipsWebp: (imageId: string, detectVersion: string) => `faces/${imageId}/${detectVersion}/chips.webp`,
   /**
    * The same chips for display (lossy WebP, ~3 KB a face), written by the embed stage once the
    * exact chips are embedded; classify then deletes the exact ones (the result's `cropKey` is this).

@@ -18,7 +18,7 @@ import {
   redisKeys,
 } from '@facepipe/core';
 import { noRows, type ErasableFace, type ErasedRows, type FaceIndex } from '@facepipe/face-index';
-import { blankChipRows } from '@facepipe/vision';
+import { blankChipRows, blankRawChips } from '@facepipe/vision';
 import type { Redis } from 'ioredis';
 import { ErasureLog, erasureRef, type ErasureCounts, type ErasureRecord } from './erasure-log.js';
 
@@ -323,8 +323,14 @@ export class Eraser {
       }
       for (const [key, rows] of chipRows) {
         if (!(await store.head(key))) continue;
-        // The exact chips stay an intermediate (tagged to expire); the display rendition and PNGs of earlier versions do not.
-        await store.put(key, await blankChipRows(await store.getBytes(key), [...rows]), { contentType: key.endsWith('.webp') ? 'image/webp' : 'image/png', intermediate: key.endsWith('/chips.webp') });
+        const stored = await store.getBytes(key);
+        if (key.endsWith('.rgb')) {
+          // The exact chips (raw RGB), an intermediate: tagged to expire, as the detect stage wrote them.
+          await store.put(key, blankRawChips(stored, [...rows]), { contentType: 'application/octet-stream', intermediate: true });
+        } else {
+          // Images: the display rendition, or the exact chips of earlier versions (WebP, PNG).
+          await store.put(key, await blankChipRows(stored, [...rows]), { contentType: key.endsWith('.webp') ? 'image/webp' : 'image/png', intermediate: key.endsWith('/chips.webp') });
+        }
         counts.objectsRewritten += 1;
       }
       const labels = await store.getJson<LabelsDocument>(objectKeys.labels(imageId));

@@ -15,3 +15,14 @@ export async function blankChipRows(png: Buffer, rows: readonly number[], chipSi
   // The same format back (chips are lossless WebP, or PNG from earlier versions).
   return (format === 'webp' ? painted.webp({ lossless: true }) : painted.png()).toBuffer();
 }
+
+/**
+ * The same for raw RGB chips as the detect stage stores them (chip after chip, `chipSize`² × 3
+ * bytes each): those chips' bytes zeroed, in a copy.
+ */
+export function blankRawChips(raw: Buffer, rows: readonly number[], chipSize = 150): Buffer {
+  const per = chipSize * chipSize * 3;
+  const out = Buffer.from(raw);
+  for (const r of rows) if (r >= 0 && (r + 1) * per <= out.length) out.fill(0, r * per, (r + 1) * per);
+  return out;
+}

@@ -8,4 +8,4 @@ export { orientRgb } from './orientation.js';
 export { HeifDecodePool, sharedHeifDecodePool } from './heif-decode-pool.js';
 export { decodeHeifPrimary } from './heif-libheif.js';
 export { laplacianVariance } from './sharpness.js';
-export { blankChipRows } from './chip-redaction.js';
+export { blankChipRows, blankRawChips } from './chip-redaction.js';

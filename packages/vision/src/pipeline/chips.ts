@@ -29,10 +29,8 @@ export function alignFaces(img: RgbImage, landmarks: readonly (readonly Point[])
 }
 
 /**
- * Stacks chips top to bottom into one lossless WebP: viewable in a browser, one S3 object per
- * image, the exact pixels back (so the embedding is the same as in process). On LFW faces
- * (bench/chip-formats.ts) it is 0.36× the size of the PNG used before for the same encoding CPU
- * (effort 0; higher efforts save 20 % more for 3–11× the CPU).
+ * Stacks chips top to bottom into one lossless WebP: what versions before the raw chips stored
+ * (bench/chip-formats.ts compares the two).
  */
 export async function encodeChips(chips: Uint8Array, count: number, size = CHIP_SIZE): Promise<Buffer> {
   return sharp(chips, { raw: { width: size, height: size * count, channels: 3 } })
@@ -41,17 +39,30 @@ export async function encodeChips(chips: Uint8Array, count: number, size = CHIP_
 }
 
 /**
- * The chips as kept for display once embedded: lossy WebP at quality 90, ~2.9 KB a face against
- * 21 KB lossless (bench/chip-formats.ts). Never embedded again: it moves embeddings by up to
- * 0.14, so the embed stage embeds the exact chips and only then writes this.
+ * Raw RGB chips as stored (chip after chip): the same bytes, checked to hold a whole number of
+ * `size`×`size` chips. A copy, so the stored buffer may be let go.
+ */
+export function rawChips(stored: Uint8Array, size = CHIP_SIZE): { chips: Uint8Array; count: number } {
+  const per = size * size * 3;
+  if (stored.length === 0 || stored.length % per !== 0) {
+    throw new FacepipeError('CORRUPT_IMAGE', `raw chips of ${stored.length} bytes: not a whole number of ${size}×${size} RGB chips (${per} bytes each)`);
+  }
+  return { chips: new Uint8Array(stored), count: stored.length / per };
+}
+
+/**
+ * The chips as kept for display once embedded: lossy WebP at quality 90, effort 2, ~3.0 KB a face
+ * against 21 KB lossless, for 2.6 ms of CPU a face against 4.2 at the default effort 4
+ * (bench/chip-formats.ts). Never embedded again: it moves embeddings by up to 0.18, so the embed
+ * stage embeds the exact chips and only then writes this.
  */
 export async function encodeChipsView(chips: Uint8Array, count: number, size = CHIP_SIZE): Promise<Buffer> {
   return sharp(chips, { raw: { width: size, height: size * count, channels: 3 } })
-    .webp({ quality: 90 })
+    .webp({ quality: 90, effort: 2 })
     .toBuffer();
 }
 
-/** Reads stored chips (WebP, or PNG as stored by earlier versions) back into raw RGB chips. */
+/** Reads a stacked chips image (lossless WebP, or PNG, as earlier versions stored them) back into raw RGB chips. */
 export async function decodeChips(image: Uint8Array, size = CHIP_SIZE): Promise<{ chips: Uint8Array; count: number }> {
   try {
     const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });

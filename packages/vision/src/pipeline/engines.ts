@@ -1,6 +1,6 @@
 import type { DetectEngine, EmbedEngine, FacepipeConfig, ImageAnalysis, NotAFaceChecks } from '@facepipe/core/light';
 import { loadModelManifest } from '../models/index.js';
-import { CHIP_PADDING, CHIP_SIZE, decodeChips, encodeChips, encodeChipsView } from './chips.js';
+import { CHIP_PADDING, CHIP_SIZE, decodeChips, encodeChipsView, rawChips } from './chips.js';
 import { FaceAnalyzer } from './face-analyzer.js';
 import type { FaceScreenOptions } from './face-screen.js';
 import { detectVersionInfo, embedVersionInfo, pipelineVersion } from './versions.js';
@@ -30,7 +30,7 @@ export function analyzerOptionsFromConfig(config: FacepipeConfig) {
   };
 }
 
-/** The detect stage's engine: the analyzer's detect half, with chips encoded as one lossless WebP. */
+/** The detect stage's engine: the analyzer's detect half, with the chips as raw RGB to store. */
 export async function createDetectEngine(config: FacepipeConfig): Promise<DetectEngine & { analyzer: FaceAnalyzer }> {
   const analyzer = await FaceAnalyzer.create({ ...analyzerOptionsFromConfig(config), stages: ['detect'] });
   return {
@@ -38,16 +38,14 @@ export async function createDetectEngine(config: FacepipeConfig): Promise<Detect
     version: analyzer.detectVersion,
     async analyze(bytes: Uint8Array): Promise<ImageAnalysis> {
       const a = await analyzer.analyze(bytes);
-      const t = performance.now();
-      const chipsImage = a.faces.length > 0 ? await encodeChips(a.chips, a.faces.length) : null;
       return {
         width: a.width,
         height: a.height,
         format: a.format,
         orientation: a.orientation,
         faces: a.faces,
-        chipsImage,
-        timings: { ...a.timings, alignMs: a.timings.alignMs + (performance.now() - t) },
+        chipsRgb: a.faces.length > 0 ? Buffer.from(a.chips.buffer, a.chips.byteOffset, a.chips.byteLength) : null,
+        timings: a.timings,
         rejected: a.rejected,
         passes: a.passes,
       };
@@ -64,7 +62,7 @@ export async function createEmbedEngine(config: FacepipeConfig): Promise<EmbedEn
     version: analyzer.embedVersion,
     chipSize: CHIP_SIZE,
     embed: (chips, count) => analyzer.embed(chips, count),
-    decodeChips: (image) => decodeChips(image),
+    decodeChips: async (stored, format) => (format === 'rgb' ? rawChips(stored) : decodeChips(stored)),
     encodeChipsView: (chips, count) => encodeChipsView(chips, count),
     close: () => analyzer.close(),
   };

@@ -23,7 +23,7 @@ export {
 } from './detector.js';
 export { wantsPaddedPass, wantsTilesPass, wantsTurnedPasses, chooseTurnedPass, type FoundBox } from './detect-passes.js';
 export { Embedder, EMBEDDING_DIMS } from './embedder.js';
-export { alignFaces, encodeChips, encodeChipsView, decodeChips, CHIP_SIZE, CHIP_PADDING } from './chips.js';
+export { alignFaces, encodeChips, encodeChipsView, decodeChips, rawChips, CHIP_SIZE, CHIP_PADDING } from './chips.js';
 export { detectVersionInfo, embedVersionInfo, pipelineVersion, detectorModel, faceChecksTag, type DetectSettings } from './versions.js';
 export { createDetectEngine, createEmbedEngine, configuredVersions, analyzerOptionsFromConfig, screenFromChecks } from './engines.js';
 export { mirrorRowsInPlace, refineLandmarks } from './face-crops.js';
