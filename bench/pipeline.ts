@@ -8,10 +8,13 @@
  * `--baseline best` measures only the layout that wins on a 2-core machine (2 inference threads,
  * 2 images at a time), for quicker runs while profiling. `--face-index` runs classify with the
  * embedded face index (PGlite + pgvector, as `facepipe up`): every face written, named and
- * clustered. `--limit N` takes the first N photos (sorted) for both sides.
+ * clustered. `--limit N` takes the first N photos (sorted) for both sides. Both sides report the
+ * CPU they used per image (from /proc: each worker process, redis-server, and this process,
+ * which holds the producer, the embedded S3 server and the embedded database, as `facepipe up`'s
+ * own process does), so the pipeline's price over the vision work is measured, not guessed.
  * Default folder: ../shared/data/recognition/lfw_dev/lfw-deepfunneled (233 photos).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -35,6 +38,21 @@ const warmupFolders = [join(testDataDir, 'recognition/face_recognition_examples'
 const limit = values.limit ? Number(values.limit) : Infinity;
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
+/** CPU seconds a process has used (user + system), from /proc; 0 when it is gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces) start at state; utime and stime are the 12th and 13th of them.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+const selfCpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
 async function listPhotos(): Promise<{ source: string; bytes: Buffer }[]> {
   const photos: { source: string; bytes: Buffer }[] = [];
   for await (const item of localFolderItems(folder)) {
@@ -51,6 +69,7 @@ async function inProcess(photos: { bytes: Buffer }[], options: { inferenceThread
     for (const p of photos.slice(0, 3)) await analyzer.describe(p.bytes); // warm-up
     let next = 0;
     let faces = 0;
+    const cpu0 = selfCpuSeconds();
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: options.concurrency }, async () => {
@@ -66,7 +85,8 @@ async function inProcess(photos: { bytes: Buffer }[], options: { inferenceThread
       }),
     );
     const seconds = (performance.now() - t0) / 1000;
-    return { seconds, images: photos.length, faces, imagesPerSecond: photos.length / seconds, facesPerSecond: faces / seconds };
+    const cpuMsPerImage = ((selfCpuSeconds() - cpu0) * 1000) / photos.length;
+    return { seconds, images: photos.length, faces, imagesPerSecond: photos.length / seconds, facesPerSecond: faces / seconds, cpuMsPerImage };
   } finally {
     await analyzer.close();
   }
@@ -106,15 +126,21 @@ async function throughPipeline(files: readonly string[]) {
     // The face index's growth over the timed batch: its bytes per face (tables and indexes).
     const index = database ? await FaceIndex.connect({ url: database.url }) : undefined;
     const indexBefore = (await index?.sizeBytes()) ?? 0;
+    const pids = [...workers.processes.map((p) => ({ name: p.stage, pid: p.child.pid ?? 0 })), { name: 'redis-server', pid: redis.pid }];
+    const cpuBefore = pids.map((p) => cpuSeconds(p.pid));
+    const selfBefore = selfCpuSeconds();
     const t0 = performance.now();
     const { batchId } = await producer.ingestItems(fileListItems(files), { purpose: 'ingest', sourceLabel: folder, concurrency: 8 });
     const batch = await producer.waitForBatch(batchId, undefined, 50);
     const seconds = (performance.now() - t0) / 1000;
+    const perImage = (cpu: number) => (cpu * 1000) / Math.max(batch.total, 1);
+    const cpuMsPerImage: Record<string, number> = Object.fromEntries(pids.map((p, i) => [p.name, perImage(cpuSeconds(p.pid) - cpuBefore[i]!)]));
+    cpuMsPerImage[`producer + embedded S3${database ? ' + embedded database' : ''} (this process)`] = perImage(selfCpuSeconds() - selfBefore);
     if (batch.total !== count) log(`note: pipeline saw ${batch.total} inputs, in-process ${count}`);
     const storage = await storedBytes(producer, warmImages + batch.done, warmFaces + batch.faces);
     const indexBytesPerFace = index ? ((await index.sizeBytes()) - indexBefore) / Math.max(batch.faces, 1) : undefined;
     await index?.close();
-    return { seconds, images: batch.total, faces: batch.faces, failed: batch.failed, imagesPerSecond: batch.total / seconds, facesPerSecond: batch.faces / seconds, storage: { ...storage, indexBytesPerFace } };
+    return { seconds, images: batch.total, faces: batch.faces, failed: batch.failed, imagesPerSecond: batch.total / seconds, facesPerSecond: batch.faces / seconds, cpuMsPerImage, storage: { ...storage, indexBytesPerFace } };
   } finally {
     await workers.stop();
     await producer.close();
@@ -214,6 +240,13 @@ else {
       '',
       `pipeline / best in-process = ${(ratio * 100).toFixed(0)}%`,
       `BullMQ alone, 3 chained queues: ${chain.itemsPerSecond.toFixed(0)} items/s = ${chain.msPerItemPerHop.toFixed(3)} ms per item per hop`,
+      '',
+      'CPU per image during the timed runs (all threads of each process):',
+      '| process | CPU ms per image |',
+      '|---|---|',
+      `| in-process core (best layout) | ${f(best.cpuMsPerImage)} |`,
+      ...Object.entries(pipeline.cpuMsPerImage).map(([k, v]) => `| pipeline: ${k} | ${f(v)} |`),
+      `| **pipeline, all processes** | **${f(Object.values(pipeline.cpuMsPerImage).reduce((a, b) => a + b, 0))}** |`,
       '',
       `storage after ${pipeline.storage.images} images, ${pipeline.storage.faces} faces (warm-up batches included): derived ${(pipeline.storage.derivedBytesPerImage / 1024).toFixed(1)} KB per image, ${(pipeline.storage.derivedBytesPerFace / 1024).toFixed(1)} KB per face`,
       ...(pipeline.storage.indexBytesPerFace !== undefined ? [`face index growth over the timed batch: ${(pipeline.storage.indexBytesPerFace / 1024).toFixed(1)} KB per face (tables and indexes, pg_database_size)`] : []),
