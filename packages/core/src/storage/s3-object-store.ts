@@ -59,14 +59,17 @@ export interface S3ObjectStoreOptions {
 /** The query form of the intermediates' tag, as x-amz-tagging carries it. */
 const intermediateTagging = `${intermediateTag.key}=${intermediateTag.value}`;
 
-/** Lifecycle requests a server does not serve (or these credentials may not make). */
+/**
+ * Why a server answered a lifecycle request with an error (it does not serve them, these
+ * credentials may not make them, it wants the request otherwise: S3-compatible servers differ),
+ * or undefined when no server answered. A worker starts either way: the rule is a safety net.
+ */
 function lifecycleRefusal(err: unknown): string | undefined {
   if (!(err instanceof S3ServiceException)) return undefined;
   const status = err.$metadata?.httpStatusCode;
   if (err.name === 'NotImplemented' || status === 501) return 'the server does not implement bucket lifecycle rules';
   if (err.name === 'AccessDenied' || status === 403) return 'the credentials may not read or write the bucket lifecycle (s3:GetLifecycleConfiguration, s3:PutLifecycleConfiguration)';
-  if (err.name === 'MalformedXML' || err.name === 'InvalidRequest' || err.name === 'InvalidArgument') return `the server refused the rule (${err.name}: ${err.message})`;
-  return undefined;
+  return `the server refused the lifecycle request (${err.name}${status ? `, HTTP ${status}` : ''}: ${err.message})`;
 }
 
 /** The same rule, whatever order or defaults the server wrote it back with. */
