@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, freshShellEnv } from '../helpers/cli.js';
@@ -30,6 +30,20 @@ test('`facepipe run <dir> --enroll <dir> --out <file>` runs everything on the em
       }
     }
     assert.deepEqual(lines.find((l) => l.file === 'obama1.jpg').faces.map((f: { match: { name: string } }) => f.match.name), ['obama']);
+    // The embedded store keeps the rule that expires intermediates nothing consumed, and every
+    // image's were consumed: of faces/ only the display chips are left.
+    const s3 = join(cwd, '.facepipe', 's3');
+    const [bucket] = readdirSync(s3, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(s3, e.name));
+    assert.match(readFileSync(join(bucket!, 'lifecycle.xml'), 'utf8'), /<ID>facepipe-intermediates<\/ID>[\s\S]*<Key>facepipe-lifecycle<\/Key>/);
+    const live = new Set<string>();
+    for (const line of readFileSync(join(bucket!, 'index.jsonl'), 'utf8').split('\n').filter(Boolean)) {
+      const rec = JSON.parse(line) as { k: string; d?: 1 };
+      if (rec.d) live.delete(rec.k);
+      else live.add(rec.k);
+    }
+    const faceObjects = [...live].filter((k) => k.startsWith('faces/'));
+    assert.ok(faceObjects.length > 0);
+    assert.deepEqual(faceObjects.filter((k) => !k.endsWith('/chips-view.webp')), []);
     // A second run over the same photos answers from the stored results.
     const again = await runCli(['run', dataPath(examples, 'knn_test'), '--quiet'], { cwd, env: freshShellEnv() });
     assert.equal(again.code, 0, again.stderr);
