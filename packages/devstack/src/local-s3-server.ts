@@ -222,7 +222,13 @@ export class LocalS3Server {
     const lifecyclePath = join(dir, 'lifecycle.xml');
     if (existsSync(lifecyclePath)) {
       const xml = readFileSync(lifecyclePath, 'utf8');
-      bucket.lifecycle = { xml, rules: parseLifecycleConfiguration(xml) };
+      try {
+        bucket.lifecycle = { xml, rules: parseLifecycleConfiguration(xml) };
+      } catch (err) {
+        // Only a hand edit gets here (a put is checked before it is written): say which file.
+        if (err instanceof LifecycleConfigurationError) throw new Error(`embedded S3: ${lifecyclePath} is not a lifecycle configuration the store can apply (${err.message}); fix or delete it`);
+        throw err;
+      }
     }
     this.#buckets.set(name, bucket);
     return bucket;
