@@ -108,7 +108,10 @@ export interface FacesDocument {
   orientation: number;
   detect: DetectVersionInfo;
   faces: DetectedFace[];
-  /** The chips PNG (150 px wide, 150 px per face, top to bottom), when there are faces. */
+  /**
+   * The exact chips, when there are faces: raw RGB, 150×150 a face, chip after chip (`chips.rgb`);
+   * a stacked lossless WebP or PNG under earlier versions.
+   */
   chipsKey: string | null;
   /** `screenMs`: the NOT_A_FACE animal check (the object detector on the faces' surroundings), when it ran. */
   timings: { fetchMs: number; decodeMs: number; detectMs: number; landmarksMs: number; alignMs: number; storeMs: number; screenMs?: number };
