@@ -41,7 +41,8 @@ export interface LocalS3ServerOptions {
   maxObjectBytes?: number;
   /**
    * How often objects are checked against the buckets' lifecycle rules and expired ones deleted
-   * (S3 itself runs its rules about once a day); 0 = only on {@link LocalS3Server.expireNow}.
+   * (S3 itself runs its rules about once a day), the first time at start; 0 = only on
+   * {@link LocalS3Server.expireNow}.
    * @defaultValue 3600000 (an hour)
    */
   lifecycleSweepMs?: number;
@@ -138,8 +139,11 @@ export class LocalS3Server {
       this.#server!.listen(port, host, () => resolve());
     });
     if (this.#opts.lifecycleSweepMs > 0) {
-      this.#sweepTimer = setInterval(() => void this.expireNow().catch((err: unknown) => process.stderr.write(`embedded S3: lifecycle sweep failed: ${String(err)}\n`)), this.#opts.lifecycleSweepMs);
+      const sweep = () => void this.expireNow().catch((err: unknown) => process.stderr.write(`embedded S3: lifecycle sweep failed: ${String(err)}\n`));
+      this.#sweepTimer = setInterval(sweep, this.#opts.lifecycleSweepMs);
       this.#sweepTimer.unref();
+      // Once at start too: `facepipe run` lives minutes, and would otherwise never reach a sweep.
+      sweep();
     }
     const address = this.#server.address();
     const actualPort = typeof address === 'object' && address ? address.port : port;
