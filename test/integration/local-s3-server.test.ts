@@ -179,6 +179,16 @@ test("lifecycle: facepipe's rule joins the bucket's own, tagged intermediates ex
   const sdk = () => new S3Client({ region: 'us-east-1', endpoint: lcEndpoint, forcePathStyle: true, credentials: { accessKeyId: 'facepipe', secretAccessKey: lc.secretAccessKey } });
   let store = open();
   let s3 = sdk();
+  /** Stops the server and its clients and starts it again on the same folder. */
+  const restart = async (lifecycleSweepMs: number) => {
+    await store.close();
+    s3.destroy();
+    await lc.close();
+    lc = new LocalS3Server({ directory: lcDir, now: () => clock, lifecycleSweepMs });
+    lcEndpoint = await lc.start(0);
+    store = open();
+    s3 = sdk();
+  };
   try {
     await store.ensureBucket();
     // An operator's own rule, already on the bucket: facepipe's is added beside it, never over it.
@@ -207,13 +217,7 @@ test("lifecycle: facepipe's rule joins the bucket's own, tagged intermediates ex
     clock += 3 * day;
     assert.equal(await lc.expireNow(), 0);
     // The rules and tags are on disk: a restart keeps them.
-    await store.close();
-    s3.destroy();
-    await lc.close();
-    lc = new LocalS3Server({ directory: lcDir, now: () => clock, lifecycleSweepMs: 0 });
-    lcEndpoint = await lc.start(0);
-    store = open();
-    s3 = sdk();
+    await restart(0);
     clock = Date.parse('2026-03-05T00:00:00Z');
     assert.equal(await lc.expireNow(), 3);
     const left: string[] = [];
@@ -222,13 +226,7 @@ test("lifecycle: facepipe's rule joins the bucket's own, tagged intermediates ex
     // The operator's rule runs too, in its own time: here at the start of a server that sweeps
     // on its own (the first sweep runs at start, so short-lived stacks expire objects too).
     clock += 30 * day;
-    await store.close();
-    s3.destroy();
-    await lc.close();
-    lc = new LocalS3Server({ directory: lcDir, now: () => clock, lifecycleSweepMs: 3_600_000 });
-    lcEndpoint = await lc.start(0);
-    store = open();
-    s3 = sdk();
+    await restart(3_600_000);
     // Nobody calls expireNow here: the sweep begun at start removes it.
     for (let i = 0; i < 100 && (await store.head('logs/a.txt')) !== undefined; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(await store.head('logs/a.txt'), undefined);
