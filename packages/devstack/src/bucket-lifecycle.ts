@@ -78,6 +78,11 @@ export function parseLifecycleConfiguration(xml: string): ExpirationRule[] {
   });
 }
 
+/** Whether any of the rules covers the object and says it has expired by `now`. */
+export function expiredUnder(rules: readonly ExpirationRule[], key: string, tags: Readonly<Record<string, string>> | undefined, created: number, now: number): boolean {
+  return rules.some((r) => ruleCovers(r, key, tags) && (expiresAt(r, created) ?? Infinity) <= now);
+}
+
 /** Whether an enabled rule covers an object of this key and these tags. */
 export function ruleCovers(rule: ExpirationRule, key: string, tags: Readonly<Record<string, string>> | undefined): boolean {
   if (!rule.enabled || !key.startsWith(rule.prefix)) return false;
@@ -95,13 +100,30 @@ export function expiresAt(rule: ExpirationRule, created: number): number | undef
   return rule.date === undefined ? byDays : Math.min(byDays, rule.date);
 }
 
-/** The tags of an `x-amz-tagging` header (a URL query); {@link InvalidTagError} for what S3 refuses. */
-export function parseTaggingHeader(header: string): Record<string, string> {
+/** The tags as S3 takes them; {@link InvalidTagError} for what S3 refuses. */
+function checkedTags(pairs: Iterable<readonly [string, string]>): Record<string, string> {
   const tags: Record<string, string> = {};
-  for (const [k, v] of new URLSearchParams(header)) {
+  for (const [k, v] of pairs) {
     if (!k || k.length > 128 || v.length > 256) throw new InvalidTagError(`tag ${JSON.stringify(k)}: keys are 1–128 characters, values at most 256`);
     tags[k] = v;
   }
   if (Object.keys(tags).length > 10) throw new InvalidTagError('at most 10 tags an object');
   return tags;
+}
+
+/** The tags of an `x-amz-tagging` header (a URL query). */
+export function parseTaggingHeader(header: string): Record<string, string> {
+  return checkedTags(new URLSearchParams(header));
+}
+
+/** The tags of a `PutObjectTagging` body (`<Tagging><TagSet><Tag><Key>…`). */
+export function parseTaggingXml(xml: string): Record<string, string> {
+  let doc: XmlNode;
+  try {
+    doc = node(parser.parse(xml));
+  } catch (err) {
+    throw new InvalidTagError(`not XML: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const list = node(node(doc.Tagging).TagSet).Tag;
+  return checkedTags((Array.isArray(list) ? list : []).map((t) => [text(node(t).Key) ?? '', text(node(t).Value) ?? ''] as const));
 }

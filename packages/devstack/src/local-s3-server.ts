@@ -4,7 +4,7 @@ import { appendFile, mkdir, open, readdir, rename, rm, stat, unlink, copyFile } 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { SigV4Rejection, SigV4Verifier } from '@facepipe/core';
-import { expiresAt, InvalidTagError, LifecycleConfigurationError, parseLifecycleConfiguration, parseTaggingHeader, ruleCovers, type ExpirationRule } from './bucket-lifecycle.js';
+import { expiredUnder, InvalidTagError, LifecycleConfigurationError, parseLifecycleConfiguration, parseTaggingHeader, parseTaggingXml, type ExpirationRule } from './bucket-lifecycle.js';
 
 /** What the server remembers of an object (the bytes are in a file of their own). */
 interface ObjectMeta {
@@ -170,7 +170,7 @@ export class LocalS3Server {
       const due: string[] = [];
       let seen = 0;
       for (const [key, meta] of b.objects) {
-        if (rules.some((r) => ruleCovers(r, key, meta.tags) && (expiresAt(r, meta.modified) ?? Infinity) <= now)) due.push(key);
+        if (expiredUnder(rules, key, meta.tags, meta.modified, now)) due.push(key);
         // A million objects is a long loop: let requests in between.
         if (++seen % 5000 === 0) await new Promise((resolve) => setImmediate(resolve));
       }
@@ -178,7 +178,7 @@ export class LocalS3Server {
         if (this.#closing) return expired;
         // Put again since the check (a newer object under the key): not this object any more.
         const meta = b.objects.get(key);
-        if (!meta || !rules.some((r) => ruleCovers(r, key, meta.tags) && (expiresAt(r, meta.modified) ?? Infinity) <= now)) continue;
+        if (!meta || !expiredUnder(rules, key, meta.tags, meta.modified, now)) continue;
         await this.#delete(name, b, key);
         expired += 1;
       }
@@ -528,8 +528,7 @@ export class LocalS3Server {
       }
       case 'PUT': {
         const xml = (await readBody(req, 64 * 1024)).toString('utf8');
-        const pairs = [...xml.matchAll(/<Tag>\s*<Key>([\s\S]*?)<\/Key>\s*<Value>([\s\S]*?)<\/Value>\s*<\/Tag>/g)].map((m) => `${encodeURIComponent(unescapeXml(m[1]!))}=${encodeURIComponent(unescapeXml(m[2]!))}`);
-        tags = taggingOrError(pairs.join('&'));
+        tags = tagsOr400(() => parseTaggingXml(xml));
         break;
       }
       case 'DELETE':
@@ -649,12 +648,13 @@ const unsupportedBucketSubresources = ['acl', 'cors', 'encryption', 'notificatio
 /** The tags of a request's x-amz-tagging header (undefined without one or when empty). */
 function tagsHeader(req: IncomingMessage): Record<string, string> | undefined {
   const header = req.headers['x-amz-tagging'];
-  return header === undefined ? undefined : taggingOrError(String(header));
+  return header === undefined ? undefined : tagsOr400(() => parseTaggingHeader(String(header)));
 }
 
-function taggingOrError(query: string): Record<string, string> | undefined {
+/** Parsed tags (undefined when none), or 400 InvalidTag for what S3 would refuse. */
+function tagsOr400(parse: () => Record<string, string>): Record<string, string> | undefined {
   try {
-    const tags = parseTaggingHeader(query);
+    const tags = parse();
     return Object.keys(tags).length > 0 ? tags : undefined;
   } catch (err) {
     if (err instanceof InvalidTagError) throw new S3Error(400, 'InvalidTag', err.message);

@@ -115,7 +115,7 @@ export class ClassifyHandler {
   async #prepare(data: ClassifyJobData, ctx?: Pick<StageContext, 'log'>): Promise<Prepared> {
     const { store, gallery, index } = this.deps;
     const t0 = performance.now();
-    const { facesDoc, embeddings } = await this.#inputs(data);
+    const { facesDoc, embeddings, exactChipsKey } = await this.#inputs(data);
     if (embeddings) {
       // Faces erased on request are gone from faces.json; their slots stay (emptied) in the embeddings.
       const slots = facesDoc.faces.length + (facesDoc.erasedFaces?.length ?? 0);
@@ -181,7 +181,7 @@ export class ClassifyHandler {
       },
       processedAt: new Date().toISOString(),
     };
-    return { data, result, t0, chipsKey: facesDoc.chipsKey };
+    return { data, result, t0, chipsKey: exactChipsKey };
   }
 
   /** The result document stored and the intermediates dropped, once the index holds the image. */
@@ -196,17 +196,19 @@ export class ClassifyHandler {
   /**
    * The detect and embed stages' outputs for this job: their documents, or once those were
    * consumed and deleted, the image's result document of the same versions, which holds the same
-   * faces and embeddings (a re-classification after an enrollment, a re-index).
+   * faces and embeddings (a re-classification after an enrollment, a re-index). `exactChipsKey`:
+   * the detect stage's chips this job consumes, when its faces came from faces.json (from the
+   * result, the chips named are the display rendition, which stays).
    */
-  async #inputs(data: ClassifyJobData): Promise<{ facesDoc: FacesDocument; embeddings?: EmbeddingsDocument }> {
+  async #inputs(data: ClassifyJobData): Promise<{ facesDoc: FacesDocument; embeddings?: EmbeddingsDocument; exactChipsKey: string | null }> {
     const { store } = this.deps;
     const [facesDoc, embeddings] = await Promise.all([
       store.getJson<FacesDocument>(objectKeys.faces(data.imageId, data.detectVersion)),
       data.embedVersion === null ? undefined : store.getJson<EmbeddingsDocument>(objectKeys.embeddings(data.imageId, data.detectVersion, data.embedVersion)),
     ]);
-    if (facesDoc && (data.embedVersion === null || embeddings)) return { facesDoc, embeddings };
+    if (facesDoc && (data.embedVersion === null || embeddings)) return { facesDoc, embeddings, exactChipsKey: facesDoc.chipsKey };
     const earlier = intermediatesFromResult(await store.getJson<ResultDocument>(objectKeys.result(data.imageId)), data);
-    if (earlier) return earlier;
+    if (earlier) return { ...earlier, exactChipsKey: null };
     // Objects facepipe stored itself: their loss is the system's failure, not the photo's.
     if (!facesDoc) throw storedObjectMissing(objectKeys.faces(data.imageId, data.detectVersion), `the faces document of ${data.imageId} (detect ${data.detectVersion})`);
     throw storedObjectMissing(objectKeys.embeddings(data.imageId, data.detectVersion, data.embedVersion!), `the embeddings of ${data.imageId} (embed ${data.embedVersion})`);
@@ -222,9 +224,8 @@ export class ClassifyHandler {
     const keys = [
       objectKeys.faces(data.imageId, data.detectVersion),
       ...(data.embedVersion === null ? [] : [objectKeys.embeddings(data.imageId, data.detectVersion, data.embedVersion)]),
-      // The exact chips, once embed wrote their display rendition (the result's crops). A repeat
-      // of a finished job reads its faces from the result, whose chips are that rendition: kept.
-      ...(data.chipsView && chipsKey && chipsKey !== objectKeys.chipsView(data.imageId, data.detectVersion) ? [chipsKey] : []),
+      // The exact chips, once embed wrote their display rendition (the result's crops).
+      ...(data.chipsView && chipsKey ? [chipsKey] : []),
     ];
     const outcomes = await Promise.allSettled(keys.map((key) => store.delete(key)));
     const failed = outcomes.filter((o) => o.status === 'rejected').length;
@@ -283,7 +284,7 @@ interface Prepared {
   data: ClassifyJobData;
   result: ResultDocument;
   t0: number;
-  /** The exact chips the detect stage stored (raw RGB now, lossless WebP before), or null. */
+  /** The exact chips the detect stage stored (raw RGB now, lossless WebP before) that this job consumed, or null. */
   chipsKey: string | null;
 }
 
