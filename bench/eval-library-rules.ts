@@ -9,13 +9,15 @@
  * fixed hash order, the first P people with at least `--per-person` photos (default 10; that many
  * of each, by hash of the file name) and S people with exactly one photo, and reports their
  * clustering with nobody enrolled, beside the classic methods on the same embeddings.
+ * `--draws n` pools the naming over n sets of enrolled people; `--crowd-weights 0,0.03` repeats
+ * --name-distances with each weight of the crowd calibration (0: the rule without it).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { defaultNamingRule, defaultSupportedClustering, evaluateLibrary, formatLibraryReport, type EvalPhoto, type SupportedClusteringOptions } from '@facepipe/face-index';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { photos: { type: 'string' }, grid: { type: 'boolean', default: false }, clustering: { type: 'string', multiple: true }, 'name-distances': { type: 'string' }, 'enroll-people': { type: 'string', default: '20' }, set: { type: 'string' }, 'per-person': { type: 'string', default: '10' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { photos: { type: 'string' }, grid: { type: 'boolean', default: false }, clustering: { type: 'string', multiple: true }, 'name-distances': { type: 'string' }, 'enroll-people': { type: 'string', default: '20' }, set: { type: 'string' }, 'per-person': { type: 'string', default: '10' }, draws: { type: 'string', default: '1' }, 'crowd-weights': { type: 'string' } } });
 let photos: EvalPhoto[] = positionals.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as EvalPhoto));
 if (values.set) {
   const m = /^(\d+)\+(\d+)$/.exec(values.set);
@@ -37,14 +39,17 @@ if (values.set) {
   }
   process.exit(0);
 }
-const base = { enrollPeople: Number(values['enroll-people']), enrollPhotos: 5, ...(values.photos ? { photos: Number(values.photos) } : {}) };
+const base = { enrollPeople: Number(values['enroll-people']), enrollPhotos: 5, draws: Number(values.draws), ...(values.photos ? { photos: Number(values.photos) } : {}) };
+const crowdWeights = values['crowd-weights']?.split(',').map(Number) ?? [defaultNamingRule.crowdWeight];
 const nameDistances = values['name-distances']?.split(',').map(Number) ?? [];
 for (const d of nameDistances) if (!(d > 0 && d < 1)) throw new Error('--name-distances takes distances between 0 and 1, comma-separated');
-for (const nameDistance of nameDistances) {
-  const naming = { ...defaultNamingRule, nameDistance, maxNameDistance: Math.max(nameDistance + 0.03, defaultNamingRule.maxNameDistance), suggestDistance: nameDistance + 0.04 };
-  const r = await evaluateLibrary(photos, { ...base, skipClassic: true, naming });
-  const c = r.naming.counts;
-  process.stdout.write(`naming t=${nameDistance}: strangers named ${c.strangersNamed}/${c.strangers}, suggested ${c.strangersSuggested}; enrolled right ${c.enrolledRight}/${c.enrolled}, wrong ${c.enrolledWrong}, suggested ${c.enrolledSuggested}\n`);
+for (const crowdWeight of crowdWeights) {
+  for (const nameDistance of nameDistances) {
+    const naming = { ...defaultNamingRule, crowdWeight, nameDistance, maxNameDistance: Math.max(nameDistance + 0.03, defaultNamingRule.maxNameDistance) };
+    const r = await evaluateLibrary(photos, { ...base, skipClassic: true, naming });
+    const line = (c: typeof r.naming.counts) => `strangers named ${c.strangersNamed}/${c.strangers} (${((100 * c.strangersNamed) / c.strangers).toFixed(2)} %), suggested ${c.strangersSuggested}; enrolled right ${c.enrolledRight}/${c.enrolled} (${((100 * c.enrolledRight) / c.enrolled).toFixed(1)} %), wrong ${c.enrolledWrong}, suggested ${c.enrolledSuggested}`;
+    process.stdout.write(`naming crowd ${crowdWeight} t=${nameDistance}: ${line(r.naming.counts)}${r.namingDraws ? `; pooled over ${r.namingDraws.draws} draws: ${line(r.namingDraws.counts)}` : ''}\n`);
+  }
 }
 if (!values.grid && nameDistances.length === 0) process.stdout.write(formatLibraryReport(await evaluateLibrary(photos, base)));
 if (values.grid) {

@@ -72,7 +72,7 @@ describe('reindex from the face index keeps names set by hand', { skip: missingD
     const { batchId } = await producer.ingest({ input: dataPath(examples, 'knn_test') });
     await producer.waitForBatch(batchId);
     const kit = (await resultsOf(producer, batchId)).find((r) => r.source === 'kit_with_rose.jpg')!.result!;
-    const rose = kit.faces.find((f) => f.name === 'rose_leslie')!;
+    const rose = kit.faces.find((f) => (f.name ?? f.suggestion?.name) === 'rose_leslie')!;
     await labelFace(producer.ctx.store, kit.imageId, rose.index, 'Rose Leslie', 'test', new FaceLibrary(index));
     const oldVersion = producer.pipelineVersion;
     await stopAll();

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { EmbeddedDatabase, FaceIndex, FaceLibrary, migrate, migrations, openLibrary, runningEmbeddedDatabase, type FaceToIndex } from '@facepipe/face-index';
+import { CrowdCalibrator, defaultNamingRule, EmbeddedDatabase, FaceIndex, FaceLibrary, migrate, migrations, openLibrary, runningEmbeddedDatabase, type FaceToIndex } from '@facepipe/face-index';
 import { gaussian, seededRandom } from '../helpers/random.js';
 import { postgresSkip, startPostgres, type TestPostgres } from '../helpers/test-database.js';
 
@@ -183,6 +183,57 @@ function faceIndexTests(): void {
     assert.equal(a0.name, null);
     assert.ok(a0.clusterId, "a deleted person's faces are clustered again");
     await assert.rejects(library.delete('Alice'), /nobody is called/);
+  });
+
+  test("the naming rule's crowd: counted on the library when a person gains examples, kept until their examples change or the library doubles, forgotten on any erasure and with the person", async () => {
+    const V = 'crowd';
+    const carol = centre();
+    const away = (c: number[], d: number) => {
+      const u = centre();
+      const n = Math.hypot(...u);
+      return c.map((v, i) => v + (u[i]! / n) * d);
+    };
+    let n = 0;
+    const write = async (embeddings: number[][]) => {
+      const id = `crowd${(n += 1)}`;
+      await index.transaction(async (r) => {
+        await r.images.upsert({ id, source: `${id}.jpg`, originalKey: `originals/${id}`, status: 'done', pipelineVersion: 'p1', detectVersion: 'd1', embedVersion: V, galleryVersion: null, faceCount: embeddings.length, resultKey: `results/${id}.json`, errorCode: null, processedAt: new Date().toISOString() });
+        await r.faces.replaceImageFaces(id, V, 'dlib', embeddings.map((embedding, faceIndex) => ({ faceIndex, box: [faceIndex * 100, 0, 50, 50], score: 0.9, quality: null, embedding, personId: null, personSource: null, matchDistance: null })));
+      });
+      return id;
+    };
+    const examples = [await write([away(carol, 0.05)]), await write([away(carol, 0.05)]), await write([away(carol, 0.05)])];
+    // Look-alikes just beyond any name threshold, a new photo of Carol, and faces far from her.
+    for (let i = 0; i < 12; i += 1) await write([away(carol, 0.55)]);
+    await write([away(carol, 0.2)]);
+    const far: string[] = [];
+    for (let i = 0; i < 20; i += 1) far.push(await write([centre()]));
+    const crowdRows = async () => (await index.repos.db.query<{ sampled: number; in_band: number }>('SELECT sampled, in_band FROM person_crowds p JOIN people n ON n.id = p.person_id WHERE n.name = $1', ['Carol'])).rows;
+
+    // Naming three faces Carol by hand decides her neighbours again, which counts her crowd.
+    for (const id of examples) await library.labelFace(id, 0, 'Carol');
+    assert.deepEqual(await crowdRows(), [{ sampled: 36, in_band: 12 }]);
+    const carolId = (await index.repos.people.byName('Carol'))!.id;
+    const calibrator = new CrowdCalibrator(defaultNamingRule);
+    const crowd = () => index.transaction(async (r) => (await calibrator.crowdsOf(r, V, [carolId])).get(carolId));
+    assert.deepEqual(await crowd(), { sampled: 36, inBand: 12 });
+    // Kept while nothing it rests on changed (a count altered in the table stays as it is)...
+    await index.repos.db.query('UPDATE person_crowds SET in_band = 30');
+    assert.equal((await crowd())!.inBand, 30);
+    // ...counted again once her examples change...
+    await library.labelFace(await write([away(carol, 0.05)]), 0, 'Carol');
+    assert.deepEqual(await crowdRows(), [{ sampled: 37, in_band: 12 }]);
+    // ...or the library has doubled.
+    await index.repos.db.query('UPDATE person_crowds SET in_band = 30');
+    while ((await index.repos.crowds.librarySize()) < 2 * Number((await index.repos.db.query<{ n: string }>('SELECT library_faces AS n FROM person_crowds')).rows[0]!.n)) far.push(await write([centre()]));
+    assert.deepEqual(await crowd(), { sampled: 37 + far.length - 20, inBand: 12 });
+    // Any erasure forgets every count (none may rest on erased faces); the person takes hers along.
+    await index.transaction((r) => r.erasure.eraseImage(far.pop()!));
+    assert.deepEqual(await crowdRows(), []);
+    await crowd();
+    assert.equal((await crowdRows()).length, 1);
+    await library.delete('Carol');
+    assert.equal((await index.repos.db.query('SELECT 1 FROM person_crowds')).rows.length, 0);
   });
 
   test('openLibrary reuses the embedded database a live process serves from the data dir', async () => {

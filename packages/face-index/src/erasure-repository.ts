@@ -67,6 +67,7 @@ export class ErasureRepository {
     out.images = (await this.db.query('DELETE FROM images WHERE id = $1', [imageId])).rowCount ?? 0;
     // The audit log says which image a face of a person was on: that goes with the image.
     await this.db.query('DELETE FROM people_audit WHERE $1::text = ANY(image_ids)', [imageId]);
+    await this.#forgetCrowds();
     out.clusters = await this.#deleteEmptyClusters();
     return out;
   }
@@ -94,6 +95,7 @@ export class ErasureRepository {
     }
     out.faces = (await this.db.query('DELETE FROM faces WHERE id = ANY($1::bigint[])', [faces.map((f) => f.id)])).rowCount ?? 0;
     await this.db.query('DELETE FROM people_audit WHERE image_ids && $1::text[]', [[...new Set(imageIds)]]);
+    await this.#forgetCrowds();
     await this.db.query(
       `UPDATE images i SET face_count = (SELECT count(DISTINCT f.face_index) FROM faces f WHERE f.image_id = i.id AND f.embed_version IS NOT DISTINCT FROM i.embed_version)
        WHERE i.id = ANY($1::text[])`,
@@ -137,7 +139,12 @@ export class ErasureRepository {
    * index pages until some later vacuum. Outside any transaction.
    */
   async vacuum(): Promise<void> {
-    await this.db.query('VACUUM images, faces, enrollment_examples, face_labels, people, clusters, people_audit');
+    await this.db.query('VACUUM images, faces, enrollment_examples, face_labels, people, clusters, people_audit, person_crowds');
+  }
+
+  /** The naming rule's crowd counts were taken over the library's faces: none may rest on erased ones (counted again when next needed). */
+  async #forgetCrowds(): Promise<void> {
+    await this.db.query('DELETE FROM person_crowds');
   }
 
   async #deleteEmptyClusters(): Promise<number> {

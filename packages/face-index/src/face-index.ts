@@ -2,6 +2,7 @@ import pg from 'pg';
 import { FacepipeError } from '@facepipe/core';
 import { CheckedOutClient, isConnectionError } from './checked-out-client.js';
 import { ClusterRepository } from './cluster-repository.js';
+import { CrowdRepository } from './crowd-repository.js';
 import { ErasureRepository } from './erasure-repository.js';
 import { FaceClusterer, type ClusteringOptions } from './face-clusterer.js';
 import { FaceRepository } from './face-repository.js';
@@ -30,6 +31,7 @@ export interface FaceIndexRepositories {
   clusterer: FaceClusterer;
   erasure: ErasureRepository;
   audit: PeopleAuditRepository;
+  crowds: CrowdRepository;
 }
 
 /**
@@ -148,6 +150,7 @@ export class FaceIndex {
       clusterer: new FaceClusterer(db, this.clustering),
       erasure: new ErasureRepository(db),
       audit: new PeopleAuditRepository(db),
+      crowds: new CrowdRepository(db),
     };
   }
 }

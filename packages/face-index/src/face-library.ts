@@ -6,7 +6,9 @@ import type { PeopleAction, PeopleAuditEntry } from './people-audit-repository.j
 import type { Person, PersonSummary } from './people-repository.js';
 import { applyUndo, UndoConflict, type LabelPrior, type PersonPrior, type UndoSteps } from './people-undo.js';
 import { DEFAULT_SEARCH_QUALITY, rankDistance, rankSearchHits } from './search-ranking.js';
-import { decideName, defaultNamingRule, type NamingRuleOptions } from './naming/naming-rule.js';
+import { CrowdCalibrator } from './crowd-calibrator.js';
+import type { PersonCrowd } from './naming/crowd-calibration.js';
+import { decideName, defaultNamingRule, withTolerance, type ExampleHit, type NamingRuleOptions } from './naming/naming-rule.js';
 
 export interface FaceLibraryOptions {
   /** Largest distance at which a face is named after a person's example (FACEPIPE_MATCH_TOLERANCE). @defaultValue 0.6 */
@@ -48,6 +50,7 @@ export class FaceLibrary {
   readonly tolerance: number;
   readonly renameLimit: number;
   readonly rule: NamingRuleOptions;
+  readonly #crowds: CrowdCalibrator;
 
   constructor(
     readonly index: FaceIndex,
@@ -56,7 +59,8 @@ export class FaceLibrary {
     this.tolerance = options.tolerance ?? 0.6;
     this.renameLimit = options.renameLimit ?? 1000;
     const rule = options.rule ?? defaultNamingRule;
-    this.rule = { ...rule, nameDistance: Math.min(rule.nameDistance, this.tolerance), minNameDistance: Math.min(rule.minNameDistance, this.tolerance), suggestDistance: Math.min(rule.suggestDistance, this.tolerance) };
+    this.rule = withTolerance(rule, this.tolerance);
+    this.#crowds = new CrowdCalibrator(this.rule);
   }
 
   people(options: { includeHidden?: boolean } = {}): Promise<PersonSummary[]> {
@@ -390,7 +394,7 @@ export class FaceLibrary {
    * automatic name the evidence no longer supports) made nobody's again and clustered.
    */
   async #renameMatching(r: FaceIndexRepositories, personId: string, priors?: FacePrior[]): Promise<{ faces: number; imageIds: string[] }> {
-    const candidates = new Map<string, { imageId: string; faceIndex: number; embedVersion: string; personId: string | null; qualityOk: boolean; suggestion: string | null }>();
+    const candidates = new Map<string, RenameCandidate>();
     for (const ref of await r.faces.referenceFaces(personId)) {
       const hits = await r.faces.nearest(ref.embedding, { embedVersion: ref.embedVersion, limit: this.renameLimit, maxDistance: Math.min(this.tolerance, this.rule.suggestDistance), autoOnly: true });
       for (const h of hits) candidates.set(h.id, { imageId: h.imageId, faceIndex: h.faceIndex, embedVersion: h.embedVersion, personId: h.personId, qualityOk: h.qualityOk, suggestion: h.suggestion?.personId ?? null });
@@ -400,14 +404,24 @@ export class FaceLibrary {
     // What an undo puts back: every candidate as it was (those left unchanged restore to themselves).
     if (priors) priors.push(...(await r.faces.snapshot([...candidates.keys()])));
     const unnamed: { id: string; embedVersion: string }[] = [];
+    // Every candidate's nearest examples first, so the crowds of the people they are nearest are counted once.
+    const decisions: { faceId: string; c: RenameCandidate; hits: ExampleHit[] }[] = [];
     for (const [faceId, c] of candidates) {
       if (!counts.has(c.embedVersion)) counts.set(c.embedVersion, await r.faces.referenceCounts(c.embedVersion));
-      const perPerson = counts.get(c.embedVersion)!;
       const own = await r.faces.embedding(faceId);
       if (!own) continue;
       const rejected = (await r.people.rejectionsOfImage(c.imageId)).get(c.faceIndex) ?? [];
-      const hits = await r.faces.nearestReferences(own.embedding, c.embedVersion, 32, rejected);
-      const d = decideName(hits, { people: perPerson.size, examplesOf: (id) => perPerson.get(id) ?? 0 }, c.qualityOk, this.rule);
+      decisions.push({ faceId, c, hits: await r.faces.nearestReferences(own.embedding, c.embedVersion, 32, rejected) });
+    }
+    const crowds = new Map<string, Map<string, PersonCrowd>>();
+    for (const version of new Set(decisions.map((x) => x.c.embedVersion))) {
+      const nearest = decisions.filter((x) => x.c.embedVersion === version).flatMap((x) => [...x.hits].sort((a, b) => a.distance - b.distance).slice(0, 1).map((h) => h.personId));
+      crowds.set(version, await this.#crowds.crowdsOf(r, version, nearest));
+    }
+    for (const { faceId, c, hits } of decisions) {
+      const perPerson = counts.get(c.embedVersion)!;
+      const crowdsHere = crowds.get(c.embedVersion);
+      const d = decideName(hits, { people: perPerson.size, examplesOf: (id) => perPerson.get(id) ?? 0, crowdOf: (id) => crowdsHere?.get(id) }, c.qualityOk, this.rule);
       if (d.kind === 'name') {
         if (c.personId === d.personId) continue;
         await r.faces.setPerson([faceId], d.personId, 'auto', round(d.distance));
@@ -461,6 +475,16 @@ export class FaceLibrary {
 
 function checkName(name: string): void {
   if (!isPersonName(name)) throw new FacepipeError('INVALID_PAYLOAD', `"${name}" is not a valid name (letters, digits, space . _ ' -; at most 100)`);
+}
+
+/** A face near a person's new examples, as it was before being decided again. */
+interface RenameCandidate {
+  imageId: string;
+  faceIndex: number;
+  embedVersion: string;
+  personId: string | null;
+  qualityOk: boolean;
+  suggestion: string | null;
 }
 
 const unique = <T>(xs: readonly T[]) => [...new Set(xs)];

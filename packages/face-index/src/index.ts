@@ -6,6 +6,8 @@ export { ImageRepository, type IndexedImage, type ReindexSelection } from './ima
 export { FaceRepository, type FaceToIndex, type ImageFaces, type WrittenFace, type FaceState, type FaceHit, type NeighbourQuery, type PersonSource, type SuggestedFace } from './face-repository.js';
 export { PeopleRepository, type Person, type PersonSummary } from './people-repository.js';
 export { PeopleAuditRepository, type PeopleAuditEntry, type PeopleAction } from './people-audit-repository.js';
+export { CrowdRepository, type StoredCrowd } from './crowd-repository.js';
+export { CrowdCalibrator } from './crowd-calibrator.js';
 export { ClusterRepository, type ClusterCursor, type ClusterSummary } from './cluster-repository.js';
 export { lockFaceWrites } from './face-write-lock.js';
 export { FaceClusterer, defaultClusteringOptions, type BatchFace, type ClusteringOptions } from './face-clusterer.js';
@@ -18,7 +20,8 @@ export { clusterQuality, stableClusterIds, type ClusterQuality } from './cluster
 export { syncResultDocuments } from './result-sync.js';
 export { ErasureRepository, noRows, type ErasableFace, type ErasedRows } from './erasure-repository.js';
 export { DEFAULT_SEARCH_QUALITY, isSearchFlagged, rankDistance, rankSearchHits, type SearchFlagFace, type SearchQualityOptions } from './search-ranking.js';
-export { decideName, classicNearest, namingThreshold, defaultNamingRule, type NamingRuleOptions, type NamingDecision, type ExampleHit, type GalleryFacts, type NotNamedReason } from './naming/naming-rule.js';
+export { decideName, classicNearest, namingThreshold, personThreshold, withTolerance, defaultNamingRule, type NamingRuleOptions, type NamingDecision, type ExampleHit, type GalleryFacts, type NotNamedReason } from './naming/naming-rule.js';
+export { countCrowd, crowdShift, evidenceFor, sampleEvenly, type PersonCrowd, type CrowdCalibrationOptions } from './naming/crowd-calibration.js';
 export { qualityFailure, defaultQualityGate, type QualityGateOptions, type QualityFailure, type GatedFace } from './quality/face-quality-gate.js';
 export {
   placeFace, fitsCluster, averageLinkage, clusterInMemory, MemoryClusterStore, defaultSupportedClustering,

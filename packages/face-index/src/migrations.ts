@@ -142,4 +142,24 @@ CREATE INDEX people_audit_person_ids ON people_audit USING gin (person_ids);
 CREATE INDEX people_audit_image_ids ON people_audit USING gin (image_ids);
 `,
   },
+  {
+    version: 4,
+    name: 'crowd calibration of the naming rule',
+    sql: `
+-- How crowded the library is around each person's examples (naming/crowd-calibration.ts): of
+-- "sampled" library faces, "in_band" lie just beyond the person's name threshold. Counts only,
+-- counted again when the examples (examples_key) change or the library (library_faces, its
+-- highest face id then) has doubled; gone with the person, and all of them on any erasure.
+CREATE TABLE person_crowds (
+  person_id     bigint NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+  embed_version text NOT NULL,
+  examples_key  text NOT NULL,
+  library_faces bigint NOT NULL,
+  sampled       integer NOT NULL,
+  in_band       integer NOT NULL,
+  counted_at    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (person_id, embed_version)
+);
+`,
+  },
 ];

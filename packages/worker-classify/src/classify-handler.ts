@@ -13,7 +13,7 @@ import {
   type ResultFace,
   type StageContext,
 } from '@facepipe/core';
-import { defaultNamingRule, isSearchFlagged, qualityFailure, type BatchFace, type FaceIndex, type FaceIndexRepositories, type FaceToIndex, type IndexedImage } from '@facepipe/face-index';
+import { defaultNamingRule, isSearchFlagged, withTolerance, qualityFailure, type BatchFace, type FaceIndex, type FaceIndexRepositories, type FaceToIndex, type IndexedImage } from '@facepipe/face-index';
 import { iou } from '@facepipe/vision';
 import type { GalleryCache } from './gallery-cache.js';
 import { IndexNamer, LABEL_IOU, type IndexedName } from './index-namer.js';
@@ -47,7 +47,7 @@ export class ClassifyHandler {
 
   constructor(readonly deps: ClassifyHandlerDeps) {
     const t = deps.tolerance ?? 0.6;
-    this.#namer = new IndexNamer({ ...defaultNamingRule, nameDistance: Math.min(defaultNamingRule.nameDistance, t), minNameDistance: Math.min(defaultNamingRule.minNameDistance, t), suggestDistance: Math.min(defaultNamingRule.suggestDistance, t) });
+    this.#namer = new IndexNamer(withTolerance(defaultNamingRule, t));
   }
 
   /** Classifies one image: a micro-batch of one ({@link ClassifyHandler.handleBatch}). */

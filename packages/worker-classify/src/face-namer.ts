@@ -1,5 +1,5 @@
 import type { FaceMatch, GalleryDocument } from '@facepipe/core';
-import { decideName, defaultNamingRule, euclidean, type NamingRuleOptions } from '@facepipe/face-index';
+import { decideName, defaultNamingRule, euclidean, withTolerance, type NamingRuleOptions } from '@facepipe/face-index';
 import {
   matchNearest,
   parseLinearSvmModel,
@@ -41,7 +41,7 @@ export class FaceNamer {
   /** The naming rule, its distances capped by the tolerance (a lower FACEPIPE_MATCH_TOLERANCE still tightens it). */
   get rule(): NamingRuleOptions {
     const t = this.options.tolerance;
-    return { ...defaultNamingRule, nameDistance: Math.min(defaultNamingRule.nameDistance, t), minNameDistance: Math.min(defaultNamingRule.minNameDistance, t), suggestDistance: Math.min(defaultNamingRule.suggestDistance, t) };
+    return withTolerance(defaultNamingRule, t);
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Box, FaceMatch } from '@facepipe/core';
-import { decideName, defaultNamingRule, type FaceIndexRepositories, type NamingRuleOptions, type PersonSource } from '@facepipe/face-index';
+import { CrowdCalibrator, decideName, defaultNamingRule, type FaceIndexRepositories, type NamingRuleOptions, type PersonCrowd, type PersonSource } from '@facepipe/face-index';
 import { iou } from '@facepipe/vision';
 
 /** Overlap at which a name given to a box carries over to a face detected in a re-run. */
@@ -24,13 +24,18 @@ export interface IndexedName {
  * Names faces against the face index, in the classify job's transaction, in this order: a name
  * set by hand on the box (also "nobody"), the face's own enrollment (incl. a named cluster), then
  * the naming rule (decideName: several of a person's examples agreeing, a margin over the next
- * person, a threshold tightened as the gallery grows, the quality gate) over the example faces in
+ * person, a threshold tightened as the gallery grows and calibrated by the person's crowd in the
+ * library, the quality gate) over the example faces in
  * the index (enrolled, from named clusters, named by hand) — a name, a suggestion, or unknown.
  * People a face was said not to be (a rejected suggestion) are left out of its evidence. With no
  * example in the index, the gallery's match (which applies the same rule) is used.
  */
 export class IndexNamer {
-  constructor(readonly rule: NamingRuleOptions = defaultNamingRule) {}
+  readonly #crowds: CrowdCalibrator;
+
+  constructor(readonly rule: NamingRuleOptions = defaultNamingRule) {
+    this.#crowds = new CrowdCalibrator(rule);
+  }
 
   async name(
     r: FaceIndexRepositories,
@@ -79,11 +84,18 @@ export class IndexNamer {
       const hits = await r.faces.nearestReferencesOfMany(probes, v, REFERENCE_HITS);
       list.forEach(({ image, face }, n) => hitsOf.set(`${image}:${face}`, hits[n]!));
     }
+    // The crowd of each person the rule decides about (the nearest example's), per version.
+    const crowds = new Map<string, Map<string, PersonCrowd>>();
+    for (const [v, list] of toDecide) {
+      const nearest = list.flatMap(({ image, face }) => hitsOf.get(`${image}:${face}`)!.slice(0, 1).map((h) => h.personId));
+      crowds.set(v, await this.#crowds.crowdsOf(r, v, nearest));
+    }
     const out: IndexedName[][] = [];
     for (const [i, image] of images.entries()) {
       const names: IndexedName[] = [];
       const perPerson = (image.embedVersion ? counts.get(image.embedVersion) : undefined) ?? new Map<string, number>();
-      const gallery = { people: perPerson.size, examplesOf: (id: string) => perPerson.get(id) ?? 0 };
+      const crowdsHere = image.embedVersion ? crowds.get(image.embedVersion) : undefined;
+      const gallery = { people: perPerson.size, examplesOf: (id: string) => perPerson.get(id) ?? 0, crowdOf: (id: string) => crowdsHere?.get(id) };
       for (const [k, face] of image.faces.entries()) {
         const label = labelFor(labels.get(image.imageId) ?? [], face);
         if (label) {

@@ -14,8 +14,9 @@ export const evalLibraryCommand: Command = {
 
 Runs the pipeline's detection, alignment and embedding over a labelled library (a folder per
 person at any depth, or LFW-style file names <Name>_0001.jpg), enrolls N photos of each of K
-people (those with the most photos beyond N; ties by name), names every other photo's subject
-(its largest face) with facepipe's rule and clusters the unnamed faces, then prints: strangers
+people (chosen in a fixed pseudo-random order among those with at least 2N photos), names every
+other photo's subject (its largest central face) with facepipe's rule and clusters the faces with
+nobody enrolled, then prints: strangers
 named and suggested, enrolled people's photos named right, suggestions right/wrong, clusters'
 pairwise and BCubed precision/recall and the most people in one cluster — and the classic rules
 on the same embeddings (nearest example within 0.6; dlib's Chinese whispers at 0.5; DBSCAN).
@@ -24,6 +25,8 @@ Embeddings are cached per photo under <data-dir>/eval-cache/, so a second run ta
 Options:
   --enroll-people <K>   people enrolled (default 20)
   --enroll-photos <N>   photos enrolled per person (default 5)
+  --draws <n>           also name with n different sets of enrolled people (the first is the one
+                        reported) and print the figures pooled over them (default 1: off)
   --photos <n>          evaluate the first n photos only, in a fixed shuffled order that keeps the
                         enrolled people's photos (for figures at several library sizes)
   --data-dir <dir>      where the embedding cache lives (default ./.facepipe)
@@ -37,6 +40,7 @@ Options:
         'enroll-people': { type: 'string', default: '20' },
         'enroll-photos': { type: 'string', default: '5' },
         photos: { type: 'string' },
+        draws: { type: 'string', default: '1' },
         'data-dir': { type: 'string', default: '.facepipe' },
         json: { type: 'boolean', default: false },
         concurrency: { type: 'string' },
@@ -46,6 +50,7 @@ Options:
     const options: LibraryEvalOptions = {
       enrollPeople: numberFlag('enroll-people', values['enroll-people']!, { min: 0, max: 100_000, integer: true }),
       enrollPhotos: numberFlag('enroll-photos', values['enroll-photos']!, { min: 1, max: 1000, integer: true }),
+      draws: numberFlag('draws', values.draws!, { min: 1, max: 1000, integer: true }),
       ...(values.photos !== undefined ? { photos: numberFlag('photos', values.photos, { min: 1, max: 100_000_000, integer: true }) } : {}),
     };
     const config = loadConfig();

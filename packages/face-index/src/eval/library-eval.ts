@@ -2,7 +2,8 @@ import { chineseWhispers } from '../clustering/chinese-whispers.js';
 import { clusterQuality } from '../clustering/cluster-metrics.js';
 import { dbscan, euclidean, exactNeighbourhoods } from '../clustering/dbscan.js';
 import { clusterInMemory, defaultSupportedClustering, type SupportedClusteringOptions } from '../clustering/supported-clustering.js';
-import { classicNearest, decideName, defaultNamingRule, namingThreshold, type ExampleHit, type NamingDecision, type NamingRuleOptions } from '../naming/naming-rule.js';
+import { countCrowd, sampleEvenly } from '../naming/crowd-calibration.js';
+import { classicNearest, decideName, defaultNamingRule, namingThreshold, personThreshold, type ExampleHit, type GalleryFacts, type NamingDecision, type NamingRuleOptions } from '../naming/naming-rule.js';
 import { defaultQualityGate, qualityFailure, type QualityGateOptions } from '../quality/face-quality-gate.js';
 
 /** A labelled photo with the pipeline's faces (what `facepipe eval-library` embeds). */
@@ -28,6 +29,8 @@ export interface LibraryEvalOptions {
   quality?: QualityGateOptions;
   /** Leave out the classic rules' clusterings (faster, when tuning). */
   skipClassic?: boolean;
+  /** Sets of enrolled people the naming is evaluated with, pooled in `namingDraws`. @defaultValue 1 */
+  draws?: number;
 }
 
 export interface NamingFigures {
@@ -69,7 +72,11 @@ export interface LibraryEvalReport {
   strangersNamed: number;
   strangersSuggested: number;
   enrolledRight: number;
+  /** Each enrolled person's name threshold (for a face with `agreeing` examples of them near), their crowd included. */
+  personThresholds: Record<string, number>;
   naming: NamingFigures;
+  /** The naming figures pooled over `draws` sets of enrolled people (the first is the report's), when asked for. */
+  namingDraws?: Omit<NamingFigures, 'suggestions'> & { draws: number };
   clusters: ClusterFigures;
   classic: { nearest06: NamingFigures; nearestThresholds: { threshold: number; strangersNamed: number; enrolledRight: number }[]; clusters: ClusterFigures[] };
   settings: { naming: NamingRuleOptions; clustering: SupportedClusteringOptions; quality: QualityGateOptions };
@@ -99,8 +106,10 @@ const hashOf = (s: string) => {
 /**
  * Enrolls `enrollPhotos` photos of `enrollPeople` people (chosen in a fixed pseudo-random order among
  * those with at least twice as many photos), names every other photo's subject face with
- * facepipe's rule and with the classic rules, clusters the subject faces with nobody enrolled,
- * and scores all of it against the folder names.
+ * facepipe's rule (calibrated by each enrolled person's crowd in the library, as the index does)
+ * and with the classic rules, clusters the subject faces with nobody enrolled, and scores all of
+ * it against the folder names. With `draws` > 1 the naming is repeated for other sets of enrolled
+ * people and pooled (`namingDraws`): one set's figures depend on who happened to be enrolled.
  */
 export async function evaluateLibrary(all: readonly EvalPhoto[], options: LibraryEvalOptions): Promise<LibraryEvalReport> {
   const rule = options.naming ?? defaultNamingRule;
@@ -109,74 +118,40 @@ export async function evaluateLibrary(all: readonly EvalPhoto[], options: Librar
   const byPerson = new Map<string, EvalPhoto[]>();
   for (const p of all) byPerson.set(p.person, [...(byPerson.get(p.person) ?? []), p]);
   const eligible = [...byPerson.entries()].filter(([, ps]) => ps.filter((p) => p.faces.length > 0).length >= 2 * options.enrollPhotos).map(([name]) => name);
-  const enrolledPeople = eligible.sort((a, b) => hashOf(a) - hashOf(b) || (a < b ? -1 : 1)).slice(0, options.enrollPeople).sort();
-  const enrolledSet = new Set(enrolledPeople);
+  // Draw 0 is the report's set of enrolled people; later draws, for namingDraws, other fixed pseudo-random sets.
+  const enrolledIn = (draw: number) => {
+    const key = (n: string) => hashOf(draw === 0 ? n : `${draw}:${n}`);
+    return [...eligible].sort((a, b) => key(a) - key(b) || (a < b ? -1 : 1)).slice(0, options.enrollPeople).sort();
+  };
   // The library: whole people, the enrolled first, the rest in a fixed shuffled order, up to `photos`.
-  let photos: EvalPhoto[] = [...all];
-  if (options.photos !== undefined) {
+  const libraryFor = (enrolledPeople: readonly string[]): EvalPhoto[] => {
+    if (options.photos === undefined) return [...all];
+    const enrolledSet = new Set(enrolledPeople);
     const order = [...enrolledPeople, ...[...byPerson.keys()].filter((n) => !enrolledSet.has(n)).sort((a, b) => hashOf(`library:${a}`) - hashOf(`library:${b}`))];
-    photos = [];
+    const photos: EvalPhoto[] = [];
     for (const name of order) {
       if (photos.length >= options.photos) break;
       photos.push(...byPerson.get(name)!);
     }
-  }
-  const subjects = photos.map((p) => ({ photo: p, face: subjectFace(p) })).filter((s) => s.face >= 0);
-  const noFace = photos.length - subjects.length;
-  const faceOf = (s: (typeof subjects)[number]) => s.photo.faces[s.face]!;
-  const passes = (s: (typeof subjects)[number]) => qualityFailure(faceOf(s), s.photo) === null;
-
-  // Enrollment: the first photos (by file name) of each enrolled person that have a face.
-  const enrollment = new Set<EvalPhoto>();
-  const examples: { personId: string; embedding: number[] }[] = [];
-  for (const name of enrolledPeople) {
-    for (const s of subjects.filter((x) => x.photo.person === name).sort((a, b) => (a.photo.file < b.photo.file ? -1 : 1)).slice(0, options.enrollPhotos)) {
-      enrollment.add(s.photo);
-      examples.push({ personId: name, embedding: faceOf(s).embedding });
-    }
-  }
-  const examplesOf = new Map<string, number>();
-  for (const e of examples) examplesOf.set(e.personId, (examplesOf.get(e.personId) ?? 0) + 1);
-  const gallery = { people: enrolledPeople.length, examplesOf: (id: string) => examplesOf.get(id) ?? 0 };
-  const probes = subjects.filter((s) => !enrollment.has(s.photo));
-  const hitsOf = probes.map((s) => examples.map((e): ExampleHit => ({ personId: e.personId, distance: euclidean(faceOf(s).embedding, e.embedding) })).sort((a, b) => a.distance - b.distance).slice(0, 32));
-  const figures = (decide: (hits: ExampleHit[], i: number) => NamingDecision): NamingFigures => {
-    const c = { strangers: 0, strangersNamed: 0, strangersSuggested: 0, enrolled: 0, enrolledRight: 0, enrolledWrong: 0, enrolledSuggested: 0 };
-    let suggestedRight = 0;
-    let suggestedWrong = 0;
-    probes.forEach((s, i) => {
-      const d = decide(hitsOf[i]!, i);
-      const enrolled = enrolledSet.has(s.photo.person);
-      if (enrolled) c.enrolled += 1;
-      else c.strangers += 1;
-      if (d.kind === 'name') {
-        if (!enrolled) c.strangersNamed += 1;
-        else if (d.personId === s.photo.person) c.enrolledRight += 1;
-        else c.enrolledWrong += 1;
-      } else if (d.kind === 'suggestion') {
-        if (enrolled) c.enrolledSuggested += 1;
-        else c.strangersSuggested += 1;
-        if (d.personId === s.photo.person) suggestedRight += 1;
-        else suggestedWrong += 1;
-      }
-    });
-    const share = (n: number, of: number) => (of === 0 ? 0 : round(n / of));
-    return {
-      strangersNamed: share(c.strangersNamed, c.strangers),
-      strangersSuggested: share(c.strangersSuggested, c.strangers),
-      enrolledRight: share(c.enrolledRight, c.enrolled),
-      enrolledWrong: share(c.enrolledWrong, c.enrolled),
-      enrolledSuggested: share(c.enrolledSuggested, c.enrolled),
-      suggestions: { right: suggestedRight, wrong: suggestedWrong },
-      counts: c,
-    };
+    return photos;
   };
-  const naming = figures((hits, i) => decideName(hits, gallery, passes(probes[i]!), rule));
-  const nearest06 = figures((hits) => classicNearest(hits, 0.6));
-  const nearestThresholds = [0.45, 0.5, 0.55].map((t) => {
-    const f = figures((hits) => classicNearest(hits, t));
-    return { threshold: t, strangersNamed: f.strangersNamed, enrolledRight: f.enrolledRight };
-  });
+  const enrolledPeople = enrolledIn(0);
+  const photos = libraryFor(enrolledPeople);
+  const first = nameLibrary(photos, enrolledPeople, options.enrollPhotos, rule);
+  const subjects = first.subjects;
+  const noFace = photos.length - subjects.length;
+  const passes = (s: Subject) => qualityFailure(faceOf(s), s.photo) === null;
+
+  let namingDraws: LibraryEvalReport['namingDraws'];
+  if ((options.draws ?? 1) > 1) {
+    const counts = { ...first.naming.counts };
+    for (let draw = 1; draw < options.draws!; draw += 1) {
+      const people = enrolledIn(draw);
+      const c = nameLibrary(libraryFor(people), people, options.enrollPhotos, rule).naming.counts;
+      for (const k of Object.keys(counts) as (keyof typeof counts)[]) counts[k] += c[k];
+    }
+    namingDraws = { draws: options.draws!, ...shares(counts), counts };
+  }
 
   // Clustering, nobody enrolled: every subject face; facepipe's leaves faces failing the gate out.
   const truth = subjects.map((s) => s.photo.person);
@@ -197,15 +172,91 @@ export async function evaluateLibrary(all: readonly EvalPhoto[], options: Librar
     people: new Set(photos.map((p) => p.person)).size,
     noFace,
     qualityFailed: subjects.length - gated.length,
-    enrolled: { people: enrolledPeople, photos: enrollment.size },
+    enrolled: { people: enrolledPeople, photos: first.enrollment.size },
     nameThreshold: round(namingThreshold(enrolledPeople.length, rule)),
-    strangersNamed: naming.strangersNamed,
-    strangersSuggested: naming.strangersSuggested,
-    enrolledRight: naming.enrolledRight,
-    naming,
+    personThresholds: Object.fromEntries(enrolledPeople.map((n) => [n, round(personThreshold(first.gallery, n, Math.min(rule.agreeing, first.gallery.examplesOf(n)), rule))])),
+    strangersNamed: first.naming.strangersNamed,
+    strangersSuggested: first.naming.strangersSuggested,
+    enrolledRight: first.naming.enrolledRight,
+    naming: first.naming,
+    ...(namingDraws ? { namingDraws } : {}),
     clusters,
-    classic: { nearest06, nearestThresholds, clusters: classicClusters },
+    classic: { nearest06: first.nearest06, nearestThresholds: first.nearestThresholds, clusters: classicClusters },
     settings: { naming: rule, clustering, quality: gate },
+  };
+}
+
+interface Subject {
+  photo: EvalPhoto;
+  face: number;
+}
+
+const faceOf = (s: Subject) => s.photo.faces[s.face]!;
+
+/**
+ * Enrolls the first `enrollPhotos` photos (by file name) with a face of each of the people, and
+ * names every other photo's subject with facepipe's rule — each person's threshold calibrated by
+ * their crowd in this library, counted on an even sample of all its faces as the index counts it —
+ * and with the classic nearest-example rule.
+ */
+function nameLibrary(photos: readonly EvalPhoto[], enrolledPeople: readonly string[], enrollPhotos: number, rule: NamingRuleOptions) {
+  const enrolledSet = new Set(enrolledPeople);
+  const subjects: Subject[] = photos.map((p) => ({ photo: p, face: subjectFace(p) })).filter((s) => s.face >= 0);
+  const passes = (s: Subject) => qualityFailure(faceOf(s), s.photo) === null;
+  const enrollment = new Set<EvalPhoto>();
+  const examples: { personId: string; embedding: number[] }[] = [];
+  for (const name of enrolledPeople) {
+    for (const s of subjects.filter((x) => x.photo.person === name).sort((a, b) => (a.photo.file < b.photo.file ? -1 : 1)).slice(0, enrollPhotos)) {
+      enrollment.add(s.photo);
+      examples.push({ personId: name, embedding: faceOf(s).embedding });
+    }
+  }
+  const examplesOf = new Map<string, number>();
+  for (const e of examples) examplesOf.set(e.personId, (examplesOf.get(e.personId) ?? 0) + 1);
+  // Every face of the library (background faces too, as the index holds them), sampled evenly.
+  const sample = sampleEvenly(photos.flatMap((p) => p.faces.map((f, i) => ({ key: `${p.file}#${i}`, embedding: f.embedding }))), (f) => f.key, rule.crowdSample).map((f) => f.embedding);
+  const crowds = new Map(enrolledPeople.map((n) => [n, countCrowd(sample, examples.filter((e) => e.personId === n).map((e) => e.embedding), rule)]));
+  const gallery: GalleryFacts = { people: enrolledPeople.length, examplesOf: (id: string) => examplesOf.get(id) ?? 0, crowdOf: (id: string) => crowds.get(id) };
+  const probes = subjects.filter((s) => !enrollment.has(s.photo));
+  const hitsOf = probes.map((s) => examples.map((e): ExampleHit => ({ personId: e.personId, distance: euclidean(faceOf(s).embedding, e.embedding) })).sort((a, b) => a.distance - b.distance).slice(0, 32));
+  const figures = (decide: (hits: ExampleHit[], i: number) => NamingDecision): NamingFigures => {
+    const c = { strangers: 0, strangersNamed: 0, strangersSuggested: 0, enrolled: 0, enrolledRight: 0, enrolledWrong: 0, enrolledSuggested: 0, suggestedRight: 0, suggestedWrong: 0 };
+    probes.forEach((s, i) => {
+      const d = decide(hitsOf[i]!, i);
+      const enrolled = enrolledSet.has(s.photo.person);
+      if (enrolled) c.enrolled += 1;
+      else c.strangers += 1;
+      if (d.kind === 'name') {
+        if (!enrolled) c.strangersNamed += 1;
+        else if (d.personId === s.photo.person) c.enrolledRight += 1;
+        else c.enrolledWrong += 1;
+      } else if (d.kind === 'suggestion') {
+        if (enrolled) c.enrolledSuggested += 1;
+        else c.strangersSuggested += 1;
+        if (d.personId === s.photo.person) c.suggestedRight += 1;
+        else c.suggestedWrong += 1;
+      }
+    });
+    const { suggestedRight, suggestedWrong, ...counts } = c;
+    return { ...shares(counts), suggestions: { right: suggestedRight, wrong: suggestedWrong }, counts };
+  };
+  const naming = figures((hits, i) => decideName(hits, gallery, passes(probes[i]!), rule));
+  const nearest06 = figures((hits) => classicNearest(hits, 0.6));
+  const nearestThresholds = [0.45, 0.5, 0.55].map((t) => {
+    const f = figures((hits) => classicNearest(hits, t));
+    return { threshold: t, strangersNamed: f.strangersNamed, enrolledRight: f.enrolledRight };
+  });
+  return { subjects, enrollment, gallery, naming, nearest06, nearestThresholds };
+}
+
+function shares(c: NamingFigures['counts']): Omit<NamingFigures, 'suggestions' | 'counts'> {
+  const share = (n: number, of: number) => (of === 0 ? 0 : round(n / of));
+  return {
+    strangersNamed: share(c.strangersNamed, c.strangers),
+    strangersSuggested: share(c.strangersSuggested, c.strangers),
+    enrolledRight: share(c.enrolledRight, c.enrolled),
+    enrolledWrong: share(c.enrolledWrong, c.enrolled),
+    enrolledSuggested: share(c.enrolledSuggested, c.enrolled),
   };
 }
 
@@ -252,6 +303,10 @@ export function formatLibraryReport(r: LibraryEvalReport): string {
   const row = (name: string, f: NamingFigures) =>
     `| ${name} | ${pct(f.strangersNamed)} (${f.counts.strangersNamed}/${f.counts.strangers}) | ${pct(f.strangersSuggested)} | ${pct(f.enrolledRight)} (${f.counts.enrolledRight}/${f.counts.enrolled}) | ${pct(f.enrolledWrong)} | ${pct(f.enrolledSuggested)} | ${f.suggestions.right}/${f.suggestions.wrong} |`;
   lines.push(row('facepipe', r.naming), row('nearest example within 0.6 (classic)', r.classic.nearest06));
+  if (r.namingDraws) {
+    const d = r.namingDraws;
+    lines.push(`| facepipe, pooled over ${d.draws} sets of enrolled people | ${pct(d.strangersNamed)} (${d.counts.strangersNamed}/${d.counts.strangers}) | ${pct(d.strangersSuggested)} | ${pct(d.enrolledRight)} (${d.counts.enrolledRight}/${d.counts.enrolled}) | ${pct(d.enrolledWrong)} | ${pct(d.enrolledSuggested)} | |`);
+  }
   for (const t of r.classic.nearestThresholds) lines.push(`| nearest example within ${t.threshold} | ${pct(t.strangersNamed)} | – | ${pct(t.enrolledRight)} | | | |`);
   lines.push('', '| clustering (nobody enrolled) | pairwise P | pairwise R | BCubed P | BCubed R | BCubed F1 | clusters | in none | most people in a cluster | clusters of > 2 people |', '|---|---|---|---|---|---|---|---|---|---|');
   for (const c of [r.clusters, ...r.classic.clusters]) {

@@ -1,3 +1,5 @@
+import { crowdShift, type CrowdCalibrationOptions, type PersonCrowd } from './crowd-calibration.js';
+
 /**
  * Who a face is, decided from the evidence a careful person would want (open-set identification,
  * not pairwise verification): the classic "nearest example within 0.6" names a stranger as soon
@@ -5,15 +7,15 @@
  * example in the gallery. Here a face is named only when
  * - its face passed the quality gate,
  * - several of the person's examples agree: the mean distance to their `agreeing` nearest
- *   examples is within {@link namingThreshold} (tightened as the gallery grows, and for a person
- *   with fewer examples),
+ *   examples is within {@link personThreshold} (tightened as the gallery grows, for a person
+ *   with fewer examples, and for a person whose look-alikes crowd the library: crowd-calibration.ts),
  * - and the next person is clearly farther (`margin`).
  * A face that fails only some of these but whose evidence is within `suggestDistance` gets a
  * **suggestion** ("probably X"), stored and shown for confirmation, never counted as a name.
  * Calibrated on impostor distances of the LFW library (docs/recognition.md).
  */
-export interface NamingRuleOptions {
-  /** Name threshold on the mean distance to the person's nearest examples, for a gallery of `referencePeople` people. @defaultValue 0.48 */
+export interface NamingRuleOptions extends CrowdCalibrationOptions {
+  /** Name threshold on the mean distance to the person's nearest examples, for a gallery of `referencePeople` people and a typical crowd. @defaultValue 0.45 */
   nameDistance: number;
   /** Gallery size at which `nameDistance` was calibrated. @defaultValue 20 */
   referencePeople: number;
@@ -37,7 +39,7 @@ export interface NamingRuleOptions {
 }
 
 export const defaultNamingRule: NamingRuleOptions = {
-  nameDistance: 0.48,
+  nameDistance: 0.45,
   referencePeople: 20,
   tightenPerDoubling: 0.015,
   minNameDistance: 0.38,
@@ -46,7 +48,20 @@ export const defaultNamingRule: NamingRuleOptions = {
   fewerExamplesPenalty: 0.03,
   margin: 0.05,
   suggestDistance: 0.52,
+  crowdNear: 0.5,
+  crowdFar: 0.6,
+  crowdReference: 0.01,
+  crowdWeight: 0.03,
+  crowdPrior: 500,
+  maxCrowdShift: 0.08,
+  crowdSample: 4000,
 };
+
+/** The rule with every distance it names at most `tolerance` (FACEPIPE_MATCH_TOLERANCE: a lower value tightens it). */
+export function withTolerance(rule: NamingRuleOptions, tolerance: number): NamingRuleOptions {
+  const cap = (d: number) => Math.min(d, tolerance);
+  return { ...rule, nameDistance: cap(rule.nameDistance), maxNameDistance: cap(rule.maxNameDistance), minNameDistance: cap(rule.minNameDistance), suggestDistance: cap(rule.suggestDistance) };
+}
 
 /** One example face near the probe. */
 export interface ExampleHit {
@@ -60,6 +75,8 @@ export interface GalleryFacts {
   people: number;
   /** Examples the person has. */
   examplesOf(personId: string): number;
+  /** How crowded the library is around the person's examples; undefined when not known (no calibration). */
+  crowdOf?(personId: string): PersonCrowd | undefined;
 }
 
 export type NamingDecision =
@@ -76,6 +93,15 @@ export function namingThreshold(people: number, rule: NamingRuleOptions = defaul
 }
 
 /**
+ * The name threshold for a person: the gallery's ({@link namingThreshold}), lowered for a person
+ * with fewer than `agreeing` examples, moved by their crowd (crowdShift), within the rule's bounds.
+ */
+export function personThreshold(gallery: GalleryFacts, personId: string, examples: number, rule: NamingRuleOptions = defaultNamingRule): number {
+  const threshold = namingThreshold(gallery.people, rule) - rule.fewerExamplesPenalty * (rule.agreeing - examples) + crowdShift(gallery.crowdOf?.(personId), rule);
+  return Math.max(rule.minNameDistance, Math.min(rule.maxNameDistance, threshold));
+}
+
+/**
  * Decides from the probe's nearest example faces (any order; enough of them that each nearby
  * person's closest few are in: e.g. the 32 nearest) whether it is named, suggested or unknown.
  * The distance reported is the nearest example's of that person.
@@ -88,7 +114,7 @@ export function decideName(hits: readonly ExampleHit[], gallery: GalleryFacts, q
   const own = sorted.filter((h) => h.personId === best.personId).map((h) => h.distance);
   const k = Math.max(1, Math.min(rule.agreeing, gallery.examplesOf(best.personId) || own.length));
   const evidence = own.length >= k ? own.slice(0, k).reduce((s, d) => s + d, 0) / k : Infinity;
-  const threshold = Math.max(rule.minNameDistance, namingThreshold(gallery.people, rule) - rule.fewerExamplesPenalty * (rule.agreeing - k));
+  const threshold = personThreshold(gallery, best.personId, k, rule);
   const reason: NotNamedReason | null = !qualityOk ? 'quality' : evidence > threshold ? 'distance' : other && other.distance - best.distance < rule.margin ? 'margin' : null;
   if (reason === null) return { kind: 'name', personId: best.personId, distance: best.distance };
   if (evidence <= rule.suggestDistance) return { kind: 'suggestion', personId: best.personId, distance: best.distance, reason };
