@@ -10,14 +10,16 @@
  * of each, by hash of the file name) and S people with exactly one photo, and reports their
  * clustering with nobody enrolled, beside the classic methods on the same embeddings.
  * `--draws n` pools the naming over n sets of enrolled people; `--crowd-weights 0,0.03` repeats
- * --name-distances with each weight of the crowd calibration (0: the rule without it).
+ * --name-distances with each weight of the crowd calibration (0: the rule without it);
+ * `--naming '<json>'` sets other naming-rule options over the defaults (e.g. the crowd's band,
+ * '{"crowdNear":0.45,"crowdFar":0.55}').
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { defaultNamingRule, defaultSupportedClustering, evaluateLibrary, formatLibraryReport, type EvalPhoto, type SupportedClusteringOptions } from '@facepipe/face-index';
+import { defaultNamingRule, defaultSupportedClustering, evaluateLibrary, formatLibraryReport, type EvalPhoto, type NamingRuleOptions, type SupportedClusteringOptions } from '@facepipe/face-index';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { photos: { type: 'string' }, grid: { type: 'boolean', default: false }, clustering: { type: 'string', multiple: true }, 'name-distances': { type: 'string' }, 'enroll-people': { type: 'string', default: '20' }, set: { type: 'string' }, 'per-person': { type: 'string', default: '10' }, draws: { type: 'string', default: '1' }, 'crowd-weights': { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { photos: { type: 'string' }, grid: { type: 'boolean', default: false }, clustering: { type: 'string', multiple: true }, 'name-distances': { type: 'string' }, 'enroll-people': { type: 'string', default: '20' }, set: { type: 'string' }, 'per-person': { type: 'string', default: '10' }, draws: { type: 'string', default: '1' }, 'crowd-weights': { type: 'string' }, naming: { type: 'string' } } });
 let photos: EvalPhoto[] = positionals.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as EvalPhoto));
 if (values.set) {
   const m = /^(\d+)\+(\d+)$/.exec(values.set);
@@ -45,7 +47,7 @@ const nameDistances = values['name-distances']?.split(',').map(Number) ?? [];
 for (const d of nameDistances) if (!(d > 0 && d < 1)) throw new Error('--name-distances takes distances between 0 and 1, comma-separated');
 for (const crowdWeight of crowdWeights) {
   for (const nameDistance of nameDistances) {
-    const naming = { ...defaultNamingRule, crowdWeight, nameDistance, maxNameDistance: Math.max(nameDistance + 0.03, defaultNamingRule.maxNameDistance) };
+    const naming = { ...defaultNamingRule, ...(values.naming ? (JSON.parse(values.naming) as Partial<NamingRuleOptions>) : {}), crowdWeight, nameDistance, maxNameDistance: Math.max(nameDistance + 0.03, defaultNamingRule.maxNameDistance) };
     const r = await evaluateLibrary(photos, { ...base, skipClassic: true, naming });
     const line = (c: typeof r.naming.counts) => `strangers named ${c.strangersNamed}/${c.strangers} (${((100 * c.strangersNamed) / c.strangers).toFixed(2)} %), suggested ${c.strangersSuggested}; enrolled right ${c.enrolledRight}/${c.enrolled} (${((100 * c.enrolledRight) / c.enrolled).toFixed(1)} %), wrong ${c.enrolledWrong}, suggested ${c.enrolledSuggested}`;
     process.stdout.write(`naming crowd ${crowdWeight} t=${nameDistance}: ${line(r.naming.counts)}${r.namingDraws ? `; pooled over ${r.namingDraws.draws} draws: ${line(r.namingDraws.counts)}` : ''}\n`);
