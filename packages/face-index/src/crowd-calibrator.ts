@@ -1,6 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { countCrowd, type CrowdCalibrationOptions, type PersonCrowd } from './naming/crowd-calibration.js';
-import type { CrowdRepository } from './crowd-repository.js';
+import type { CrowdRepository, SampledFace } from './crowd-repository.js';
 import type { FaceRepository } from './face-repository.js';
 
 /** Faces counted between two yields to the event loop. */
@@ -10,7 +10,8 @@ const CHUNK = 256;
  * Keeps each person's crowd (naming/crowd-calibration.ts) counted for the naming rule: read from
  * `person_crowds`, and counted again on a fresh library sample when missing, when the person's
  * examples changed, or when the library has doubled since. Only the people asked for (the ones the
- * rule is deciding about) are counted, so a large gallery is never counted all at once.
+ * rule is deciding about) are counted, so a large gallery is never counted all at once; faces
+ * already theirs are left out of their count.
  */
 export class CrowdCalibrator {
   constructor(readonly options: CrowdCalibrationOptions) {}
@@ -22,7 +23,7 @@ export class CrowdCalibrator {
     const keys = await r.crowds.exampleKeys(embedVersion, ids);
     const stored = await r.crowds.ofVersion(embedVersion, ids);
     const size = await r.crowds.librarySize();
-    let sample: number[][] | undefined;
+    let sample: SampledFace[] | undefined;
     for (const id of ids) {
       const key = keys.get(id);
       if (key === undefined) continue;
@@ -33,9 +34,12 @@ export class CrowdCalibrator {
       }
       sample ??= await r.crowds.sample(embedVersion, this.options.crowdSample, size);
       const examples = (await r.faces.referenceFaces(id)).filter((f) => f.embedVersion === embedVersion).map((f) => f.embedding);
+      // The person's own faces are not their crowd: a person with thousands of photos would
+      // otherwise count their own harder ones (turned, blurred) as look-alikes.
+      const others = sample.filter((f) => f.personId !== id).map((f) => f.embedding);
       const crowd = { sampled: 0, inBand: 0 };
-      for (let at = 0; at < sample.length; at += CHUNK) {
-        const part = countCrowd(sample.slice(at, at + CHUNK), examples, this.options);
+      for (let at = 0; at < others.length; at += CHUNK) {
+        const part = countCrowd(others.slice(at, at + CHUNK), examples, this.options);
         crowd.sampled += part.sampled;
         crowd.inBand += part.inBand;
         await yieldToEventLoop();

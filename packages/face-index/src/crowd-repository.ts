@@ -2,6 +2,12 @@ import type { PersonCrowd } from './naming/crowd-calibration.js';
 import type { Queryable } from './queryable.js';
 import { parseVectorLiteral } from './vector-literal.js';
 
+/** A face of the library sample, with the person it is (named, by hand or enrolled) if any. */
+export interface SampledFace {
+  embedding: number[];
+  personId: string | null;
+}
+
 /** A person's crowd as counted, with what it was counted on. */
 export interface StoredCrowd extends PersonCrowd {
   /** The person's examples when counted (their number and the sum of their face ids). */
@@ -58,18 +64,18 @@ export class CrowdRepository {
    * along a golden-ratio sequence (the same ids for the same library size; ids of removed faces or
    * of other versions are simply missing), or every face when the library is not much larger.
    */
-  async sample(embedVersion: string, size: number, librarySize: number): Promise<number[][]> {
+  async sample(embedVersion: string, size: number, librarySize: number): Promise<SampledFace[]> {
     if (librarySize <= size * 1.25) {
-      const { rows } = await this.db.query<{ embedding: string }>('SELECT embedding::text AS embedding FROM faces WHERE embed_version = $1', [embedVersion]);
-      return rows.map((r) => parseVectorLiteral(r.embedding));
+      const { rows } = await this.db.query<{ embedding: string; person_id: string | null }>('SELECT embedding::text AS embedding, person_id FROM faces WHERE embed_version = $1', [embedVersion]);
+      return rows.map((r) => ({ embedding: parseVectorLiteral(r.embedding), personId: r.person_id }));
     }
     const ids = new Set<number>();
     for (let i = 0; i < size; i += 1) ids.add(1 + Math.floor((((i + 1) * GOLDEN) % 1) * librarySize));
-    const { rows } = await this.db.query<{ embedding: string }>(
-      'SELECT embedding::text AS embedding FROM faces WHERE id = ANY($1::bigint[]) AND embed_version = $2',
+    const { rows } = await this.db.query<{ embedding: string; person_id: string | null }>(
+      'SELECT embedding::text AS embedding, person_id FROM faces WHERE id = ANY($1::bigint[]) AND embed_version = $2',
       [[...ids], embedVersion],
     );
-    return rows.map((r) => parseVectorLiteral(r.embedding));
+    return rows.map((r) => ({ embedding: parseVectorLiteral(r.embedding), personId: r.person_id }));
   }
 }
 

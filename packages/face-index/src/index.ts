@@ -6,7 +6,7 @@ export { ImageRepository, type IndexedImage, type ReindexSelection } from './ima
 export { FaceRepository, type FaceToIndex, type ImageFaces, type WrittenFace, type FaceState, type FaceHit, type NeighbourQuery, type PersonSource, type SuggestedFace } from './face-repository.js';
 export { PeopleRepository, type Person, type PersonSummary } from './people-repository.js';
 export { PeopleAuditRepository, type PeopleAuditEntry, type PeopleAction } from './people-audit-repository.js';
-export { CrowdRepository, type StoredCrowd } from './crowd-repository.js';
+export { CrowdRepository, type SampledFace, type StoredCrowd } from './crowd-repository.js';
 export { CrowdCalibrator } from './crowd-calibrator.js';
 export { ClusterRepository, type ClusterCursor, type ClusterSummary } from './cluster-repository.js';
 export { lockFaceWrites } from './face-write-lock.js';

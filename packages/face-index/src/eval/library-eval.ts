@@ -213,9 +213,15 @@ function nameLibrary(photos: readonly EvalPhoto[], enrolledPeople: readonly stri
   }
   const examplesOf = new Map<string, number>();
   for (const e of examples) examplesOf.set(e.personId, (examplesOf.get(e.personId) ?? 0) + 1);
-  // Every face of the library (background faces too, as the index holds them), sampled evenly.
-  const sample = sampleEvenly(photos.flatMap((p) => p.faces.map((f, i) => ({ key: `${p.file}#${i}`, embedding: f.embedding }))), (f) => f.key, rule.crowdSample).map((f) => f.embedding);
-  const crowds = new Map(enrolledPeople.map((n) => [n, countCrowd(sample, examples.filter((e) => e.personId === n).map((e) => e.embedding), rule)]));
+  // Every face of the library (background faces too, as the index holds them), sampled evenly; a
+  // person's own examples are theirs in the index, so not in their count.
+  const sample = sampleEvenly(photos.flatMap((p) => p.faces.map((f, i) => ({ key: `${p.file}#${i}`, embedding: f.embedding }))), (f) => f.key, rule.crowdSample);
+  const crowds = new Map(
+    enrolledPeople.map((n) => {
+      const own = examples.filter((e) => e.personId === n).map((e) => e.embedding);
+      return [n, countCrowd(sample.filter((f) => !own.includes(f.embedding)).map((f) => f.embedding), own, rule)];
+    }),
+  );
   const gallery: GalleryFacts = { people: enrolledPeople.length, examplesOf: (id: string) => examplesOf.get(id) ?? 0, crowdOf: (id: string) => crowds.get(id) };
   const probes = subjects.filter((s) => !enrollment.has(s.photo));
   const hitsOf = probes.map((s) => examples.map((e): ExampleHit => ({ personId: e.personId, distance: euclidean(faceOf(s).embedding, e.embedding) })).sort((a, b) => a.distance - b.distance).slice(0, 32));
