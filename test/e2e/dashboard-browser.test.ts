@@ -367,6 +367,17 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
     assert.equal(await phone.locator('#clusters .cluster-row').count(), await page.locator('#clusters .cluster-row').count(), 'the cluster is still there');
     await phoneRow.locator('input[name=name]').fill('George Clooney');
     await phoneRow.locator('button[type=submit]').click();
+    // A preview first: what the name would spread to; cancelled, nothing changes; then confirmed.
+    const preview = phoneRow.locator('.name-preview');
+    await preview.waitFor({ timeout: 10_000 });
+    assert.match((await preview.locator('p').textContent()) ?? '', /^Naming it George Clooney: \d+ faces? of the cluster, \d+ more across the library/);
+    await shot(phone, 'people-name-preview-390.png');
+    await preview.locator('button[data-action=cancel-name]').click();
+    await phone.waitForSelector('#notice:has-text("Nothing changed")');
+    assert.equal(await phoneRow.locator('.name-preview').count(), 0);
+    assert.equal((await fetch(`${service.url}/v1/people/George%20Clooney`, { headers: { authorization: `Bearer ${token}` } })).status, 404, 'the preview named nobody');
+    await phoneRow.locator('button[type=submit]').click();
+    await preview.locator('button[data-action=confirm-name]').click();
     await phone.waitForSelector('#notice[data-outcome=ok]:has-text("is George Clooney")', { timeout: 10_000 });
     await phone.waitForSelector('#library-people tr[data-person="George Clooney"]', { timeout: 10_000 });
     const listed = (await (await fetch(`${service.url}/v1/people`, { headers: { authorization: `Bearer ${token}` } })).json()) as { people: { name: string; faceCount: number }[] };
@@ -470,6 +481,7 @@ describe('the dashboard in a headless browser, on a pipeline that processed real
     assert.equal((await getJson<{ faces: unknown[] }>(`/v1/clusters/${clusterId}/faces`)).faces.length, size);
     await page.locator(`#clusters .cluster-row[data-cluster="${clusterId}"] input[name=name]`).fill('George Clooney');
     await page.click(`#clusters .cluster-row[data-cluster="${clusterId}"] button[type=submit]`);
+    await page.click(`#clusters .cluster-row[data-cluster="${clusterId}"] .name-preview button[data-action=confirm-name]`);
     await page.waitForSelector('#library-people tr[data-person="George Clooney"]');
     const clooney = (await person('George Clooney')).faceCount;
     assert.ok(clooney >= size, 'the cluster and the faces it matches');

@@ -89,7 +89,15 @@ describe('face index: enroll → ingest → cluster → name a cluster → named
     assert.ok(c.samples.length > 0 && c.samples.every((s) => person(s.source) === 'George_Clooney' && /^[0-9a-f]{64}$/.test(s.imageId)));
   });
 
-  test('facepipe people name <cluster> names its faces; facepipe people lists them', async () => {
+  test('facepipe people name <cluster> --preview says what it would name, doing nothing; then it names its faces; facepipe people lists them', async () => {
+    const preview = jsonLines((await runCli(['people', 'name', clooneyCluster, 'George Clooney', '--preview', '--json'], cwd)).stdout) as { source: string; before: { name: string | null }; after: { name: string | null; how: string | null } }[];
+    const examples = preview.filter((f) => f.after.how === 'enrolled');
+    assert.equal(examples.length, clusterFiles.length, JSON.stringify(preview));
+    assert.ok(examples.every((f) => f.after.name === 'George Clooney' && person(f.source) === 'George_Clooney'));
+    const text = await runCli(['people', 'name', clooneyCluster, 'George Clooney', '--preview'], cwd);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, new RegExp(`naming cluster ${clooneyCluster} George Clooney would name \\d+ faces \\(${clusterFiles.length} of the cluster, \\d+ more across the library\\); .* Nothing was changed\\.\\n$`));
+    assert.ok(!(jsonLines((await runCli(['people', '--json'], cwd)).stdout) as { name: string }[]).some((p) => p.name === 'George Clooney'), 'the preview named nobody');
     const r = await runCli(['people', 'name', clooneyCluster, 'George Clooney'], cwd);
     assert.equal(r.code, 0, r.stderr);
     const people = jsonLines((await runCli(['people', '--json'], cwd)).stdout) as { name: string; faces: number; examples: number }[];

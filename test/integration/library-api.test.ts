@@ -155,8 +155,26 @@ describe('the face index over HTTP', { skip }, () => {
     assertError(await call('POST', `/v1/clusters/${largest.id}/name`, { nom: person }, keys.people), 400, 'BAD_REQUEST');
     assertError(await call('POST', '/v1/clusters/999999/name', { name: person }, keys.people), 404, 'OBJECT_NOT_FOUND');
 
+    // The preview: what naming it would do, nothing done.
+    const previewPath = `/v1/clusters/${largest.id}/preview?name=${encodeURIComponent(person)}`;
+    assertError(await call('GET', previewPath, undefined, keys.read), 403, 'FORBIDDEN');
+    assertError(await call('GET', `/v1/clusters/${largest.id}/preview?name=%20bad`, undefined, keys.people), 400, 'INVALID_PAYLOAD');
+    assertError(await call('GET', `/v1/clusters/${largest.id}/preview`, undefined, keys.people), 400, 'BAD_REQUEST');
+    assertError(await call('GET', `/v1/clusters/999999/preview?name=${encodeURIComponent(person)}`, undefined, keys.people), 404, 'OBJECT_NOT_FOUND');
+    const preview = await call('GET', previewPath, undefined, keys.people);
+    assert.equal(preview.status, 200, JSON.stringify(preview.json));
+    type Answer = { name: string | null; how: string | null; suggestion: string | null };
+    const changes = preview.json.changes as { imageId: string; face: number; before: Answer; after: Answer }[];
+    const own = changes.filter((f) => f.after.how === 'enrolled');
+    assert.equal(own.length, largest.faces, "the cluster's faces become examples");
+    assert.ok(own.every((f) => f.after.name === person && f.before.name === null));
+    assert.ok(changes.every((f) => f.after.name === person || f.after.suggestion === person || f.before.name !== null), JSON.stringify(changes));
+    assert.equal((await call('GET', `/v1/people/${encodeURIComponent(person)}`)).status, 404, 'the preview named nobody');
+    assert.ok((await call('GET', '/v1/clusters')).json.clusters.some((c: { id: string; faces: number }) => c.id === largest.id && c.faces === largest.faces), 'the cluster is as it was');
+
     const named = await call('POST', `/v1/clusters/${largest.id}/name`, { name: person }, keys.people);
     assert.equal(named.status, 200, JSON.stringify(named.json));
+    assert.equal(named.json.faces, preview.json.faces, 'naming did what the preview said');
     assert.equal(named.json.person.name, person);
     assert.ok(named.json.faces >= largest.faces);
     assert.ok(named.json.resultsUpdated >= 1);

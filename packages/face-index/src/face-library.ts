@@ -1,7 +1,7 @@
 import { FacepipeError, isPersonName } from '@facepipe/core';
 import type { ClusterCursor, ClusterSummary } from './cluster-repository.js';
 import type { FaceIndex, FaceIndexRepositories } from './face-index.js';
-import type { ConfidenceCursor, FaceHit, FacePrior, FaceState, ListedFace, SuggestedFace } from './face-repository.js';
+import type { ConfidenceCursor, FaceHit, FacePrior, FaceState, ListedFace, PersonSource, SuggestedFace } from './face-repository.js';
 import type { PeopleAction, PeopleAuditEntry } from './people-audit-repository.js';
 import type { Person, PersonSummary } from './people-repository.js';
 import { applyUndo, UndoConflict, type LabelPrior, type PersonPrior, type UndoSteps } from './people-undo.js';
@@ -26,6 +26,35 @@ export interface LibraryChange {
   faces: number;
   /** Images whose faces changed (their result documents are out of step until rewritten). */
   imageIds: string[];
+}
+
+/** Who a face is, as the index holds it. */
+export interface FaceAnswer {
+  name: string | null;
+  /** How the name was given: `enrolled` (an example), `hand`, `auto`; null: nobody. */
+  how: PersonSource | null;
+  /** "Probably this person", when not named. */
+  suggestion: string | null;
+  /** The automatic answer's distance (to the nearest example). */
+  distance: number | null;
+}
+
+/** One face whose answer a previewed operation would change. */
+export interface PreviewedFace {
+  imageId: string;
+  faceIndex: number;
+  source: string;
+  before: FaceAnswer;
+  after: FaceAnswer;
+}
+
+/** What an operation would do (nothing was done): the faces whose answer would change. */
+export interface LibraryPreview {
+  person: string;
+  /** Faces whose person would change (as LibraryChange.faces). */
+  faces: number;
+  /** Every face whose answer would change: the examples first, then named, suggested, unnamed, each nearest first. */
+  changes: PreviewedFace[];
 }
 
 /** Who did a people operation: `key:<id>`, `token`, `open`; null: the local CLI. */
@@ -75,31 +104,61 @@ export class FaceLibrary {
   /** Names a cluster: its faces become `name`'s examples, then matching faces across the library are named. */
   async nameCluster(clusterId: string, name: string, by: Actor = null): Promise<LibraryChange> {
     checkName(name);
-    if (!/^\d+$/.test(clusterId)) throw new FacepipeError('INVALID_PAYLOAD', `"${clusterId}" is not a cluster id (see facepipe clusters)`);
-    return this.index.writeTransaction(async (r) => {
-      const members = await r.clusters.members(clusterId);
-      if (members.length === 0) throw new FacepipeError('OBJECT_NOT_FOUND', `cluster ${clusterId} does not exist or has no faces (see facepipe clusters)`);
-      const existed = await r.people.byName(name);
-      const priors = await r.faces.snapshot(members.map((m) => m.id));
-      const examples = [];
-      for (const m of members) {
-        const e = await r.people.exampleOf(m.imageId, m.faceIndex);
-        if (e) examples.push({ ...e, imageId: m.imageId, faceIndex: m.faceIndex });
-      }
-      const person = await r.people.ensure(name);
-      await r.faces.setPerson(members.map((m) => m.id), person.id, 'enrolled');
-      for (const m of members) await r.people.addExample(person.id, { imageId: m.imageId, faceIndex: m.faceIndex, source: m.source, origin: 'cluster' });
-      const renamed = await this.#renameMatching(r, person.id, priors);
-      await r.clusters.deleteEmpty();
-      const imageIds = unique([...members.map((m) => m.imageId), ...renamed.imageIds]);
-      await this.#audit(r, by, 'name-cluster', `named cluster ${clusterId} (${members.length} faces) ${name}${existed ? ' (an existing person)' : ''}`, {
-        faces: priors,
-        examplesAdded: members.map((m) => ({ imageId: m.imageId, faceIndex: m.faceIndex })),
-        examples,
-        createdPeople: existed ? [] : [person.id],
-      }, [person.id], imageIds);
-      return { person, faces: members.length + renamed.faces, imageIds };
+    checkClusterId(clusterId);
+    return this.index.writeTransaction(async (r) => (await this.#nameClusterIn(r, clusterId, name, by)).change);
+  }
+
+  /**
+   * What naming a cluster would do, without doing it: the same steps in a transaction that is
+   * rolled back, reporting every face whose answer would change (the cluster's own faces, faces
+   * across the library named or given a suggestion, automatic names taken away), before and after.
+   */
+  async previewNameCluster(clusterId: string, name: string): Promise<LibraryPreview> {
+    checkName(name);
+    checkClusterId(clusterId);
+    return this.#preview(async (r) => {
+      const { change, priors } = await this.#nameClusterIn(r, clusterId, name, null);
+      return { person: name, faces: change.faces, changes: await previewedChanges(r, priors) };
     });
+  }
+
+  async #nameClusterIn(r: FaceIndexRepositories, clusterId: string, name: string, by: Actor): Promise<{ change: LibraryChange; priors: FacePrior[] }> {
+    const members = await r.clusters.members(clusterId);
+    if (members.length === 0) throw new FacepipeError('OBJECT_NOT_FOUND', `cluster ${clusterId} does not exist or has no faces (see facepipe clusters)`);
+    const existed = await r.people.byName(name);
+    const priors = await r.faces.snapshot(members.map((m) => m.id));
+    const examples = [];
+    for (const m of members) {
+      const e = await r.people.exampleOf(m.imageId, m.faceIndex);
+      if (e) examples.push({ ...e, imageId: m.imageId, faceIndex: m.faceIndex });
+    }
+    const person = await r.people.ensure(name);
+    await r.faces.setPerson(members.map((m) => m.id), person.id, 'enrolled');
+    for (const m of members) await r.people.addExample(person.id, { imageId: m.imageId, faceIndex: m.faceIndex, source: m.source, origin: 'cluster' });
+    const renamed = await this.#renameMatching(r, person.id, priors);
+    await r.clusters.deleteEmpty();
+    const imageIds = unique([...members.map((m) => m.imageId), ...renamed.imageIds]);
+    await this.#audit(r, by, 'name-cluster', `named cluster ${clusterId} (${members.length} faces) ${name}${existed ? ' (an existing person)' : ''}`, {
+      faces: priors,
+      examplesAdded: members.map((m) => ({ imageId: m.imageId, faceIndex: m.faceIndex })),
+      examples,
+      createdPeople: existed ? [] : [person.id],
+    }, [person.id], imageIds);
+    return { change: { person, faces: members.length + renamed.faces, imageIds }, priors };
+  }
+
+  /** Runs a people operation in a write transaction and rolls it back: what it would do, nothing done. */
+  async #preview(run: (r: FaceIndexRepositories) => Promise<LibraryPreview>): Promise<LibraryPreview> {
+    let preview: LibraryPreview | undefined;
+    await this.index
+      .writeTransaction(async (r) => {
+        preview = await run(r);
+        throw new RolledBack();
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof RolledBack)) throw err;
+      });
+    return preview!;
   }
 
   /** Enrolls faces as examples of `name` (the gallery flow), then names matching faces across the library. */
@@ -471,6 +530,39 @@ export class FaceLibrary {
     return person;
   }
 
+}
+
+/** Thrown to roll a preview's transaction back. */
+class RolledBack extends Error {}
+
+function checkClusterId(clusterId: string): void {
+  if (!/^\d+$/.test(clusterId)) throw new FacepipeError('INVALID_PAYLOAD', `"${clusterId}" is not a cluster id (see facepipe clusters)`);
+}
+
+/** The faces among `priors` whose answer changed since the snapshot, before and after. */
+async function previewedChanges(r: FaceIndexRepositories, priors: readonly FacePrior[]): Promise<PreviewedFace[]> {
+  const before = new Map<string, FacePrior>();
+  for (const p of priors) if (!before.has(p.id)) before.set(p.id, p);
+  const names = new Map<string, string | null>();
+  const nameOf = async (id: string | null) => {
+    if (id === null) return null;
+    if (!names.has(id)) names.set(id, (await r.people.byId(id))?.name ?? null);
+    return names.get(id)!;
+  };
+  const out: PreviewedFace[] = [];
+  for (const now of await r.faces.listedByIds([...before.keys()])) {
+    const was = before.get(now.id)!;
+    if (was.personId === now.personId && was.source === now.personSource && was.suggestedPersonId === (now.suggestion?.personId ?? null)) continue;
+    out.push({
+      imageId: now.imageId,
+      faceIndex: now.faceIndex,
+      source: now.source,
+      before: { name: await nameOf(was.personId), how: was.source, suggestion: await nameOf(was.suggestedPersonId), distance: was.personId !== null ? was.distance : was.suggestedDistance },
+      after: { name: now.name, how: now.personSource, suggestion: now.suggestion?.name ?? null, distance: now.personId !== null ? now.matchDistance : (now.suggestion?.distance ?? null) },
+    });
+  }
+  const rank = (a: FaceAnswer) => (a.how === 'enrolled' || a.how === 'hand' ? 0 : a.name !== null ? 1 : a.suggestion !== null ? 2 : 3);
+  return out.sort((x, y) => rank(x.after) - rank(y.after) || (x.after.distance ?? 0) - (y.after.distance ?? 0) || (x.imageId < y.imageId ? -1 : 1) || x.faceIndex - y.faceIndex);
 }
 
 function checkName(name: string): void {

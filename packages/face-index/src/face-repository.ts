@@ -470,6 +470,12 @@ export class FaceRepository {
     );
   }
 
+  /** These faces, listed (missing ids are left out), by id. */
+  async listedByIds(faceIds: readonly string[]): Promise<ListedFace[]> {
+    if (faceIds.length === 0) return [];
+    return this.#listed('WHERE f.id = ANY($1::bigint[]) ORDER BY f.id', [faceIds]);
+  }
+
   /** Listed faces (with their photo's source and box) of `where … ORDER BY … LIMIT` over faces f. */
   async #listed(where: string, params: unknown[]): Promise<ListedFace[]> {
     const { rows } = await this.db.query<StateRow & { source: string; box: number[] }>(

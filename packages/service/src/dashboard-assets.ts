@@ -195,6 +195,9 @@ button { cursor: pointer; font: inherit; }
 .failure code { font-weight: 600; }
 .cluster-row { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; padding: .5rem 0; border-bottom: 1px solid #e4e7eb; }
 .cluster-row .crops { margin-top: 0; }
+.name-preview { flex: 1 1 100%; display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; padding: .5rem; background: #f5f7fa; border: 1px solid #e4e7eb; border-radius: 4px; }
+.name-preview p { flex: 1 1 100%; margin: 0; }
+.name-preview .crops { flex: 1 1 100%; }
 .cluster-faces { flex: 1 1 100%; }
 .cluster-face { display: flex; flex-direction: column; align-items: center; max-width: 9rem; }
 .face-actions, .person-actions { display: flex; flex-wrap: wrap; gap: .3rem; margin-top: .3rem; }

@@ -1,11 +1,18 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isImageId } from '@facepipe/core';
-import type { LibraryChange } from '@facepipe/face-index';
+import type { FaceAnswer, LibraryChange } from '@facepipe/face-index';
 import { UsageError, type Command } from './command.js';
 import { plural } from '../ui/progress.js';
 import { cliActor, describeErasure, withEraser } from './erasure.js';
 import { libraryDataDirOption, libraryDataDirUsage, syncResults, withLibrary } from './library.js';
+
+/** One face's answer in a line: the name and how it was given, a suggestion, or nobody. */
+function answerText(a: FaceAnswer): string {
+  const at = a.distance === null ? '' : ` at ${a.distance.toFixed(3)}`;
+  if (a.name !== null) return a.how === 'auto' ? `${a.name}${at}` : `${a.name} (${a.how === 'hand' ? 'by hand' : 'example'})`;
+  return a.suggestion !== null ? `probably ${a.suggestion}${at}` : 'nobody';
+}
 
 export const peopleCommand: Command = {
   name: 'people',
@@ -13,6 +20,9 @@ export const peopleCommand: Command = {
   usage: `facepipe people [--json] [--all]          every person with their face counts (--all: hidden ones too)
 facepipe people name <clusterId> <name>   the cluster's faces become <name> (as enrollment); matching
                                           faces across the library are named at once
+facepipe people name <clusterId> <name> --preview [--json]
+                                          what naming the cluster would do, nothing done: every face
+                                          that would be named, suggested or lose its name
 facepipe people rename <name> <newName>
 facepipe people merge <from> <into>       <from>'s faces and examples become <into>'s
 facepipe people hide <name> | unhide <name>
@@ -35,17 +45,36 @@ facepipe people reject <imageId> <face>   no: "not this person", never suggested
 
 With --json, one line per person: {"name","faces","examples","hidden"} (examples: faces that name
 others: enrolled, from a named cluster, or named by hand); for suggestions, one line per face:
-{"imageId","face","source","name","distance"}.
+{"imageId","face","source","name","distance"}; for --preview, one line per face that would change:
+{"imageId","face","source","before","after"}, each {"name","how","suggestion","distance"}.
 
 Options:
 ${libraryDataDirUsage}`,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...libraryDataDirOption, json: { type: 'boolean', default: false }, all: { type: 'boolean', default: false }, nobody: { type: 'boolean', default: false }, erase: { type: 'boolean', default: false }, 'keep-photos': { type: 'boolean', default: false } } });
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...libraryDataDirOption, json: { type: 'boolean', default: false }, all: { type: 'boolean', default: false }, nobody: { type: 'boolean', default: false }, erase: { type: 'boolean', default: false }, 'keep-photos': { type: 'boolean', default: false }, preview: { type: 'boolean', default: false } } });
     const [action, a, b, c] = positionals;
     const dataDir = values['data-dir'];
     if (values.nobody && action !== 'move') throw new UsageError('--nobody goes with facepipe people move <imageId> <face> --nobody');
     if ((values.erase || values['keep-photos']) && action !== 'delete') throw new UsageError('--erase goes with facepipe people delete <name> --erase [--keep-photos]');
     if (values['keep-photos'] && !values.erase) throw new UsageError('--keep-photos goes with --erase');
+    if (values.preview && action !== 'name') throw new UsageError('--preview goes with facepipe people name <clusterId> <name> --preview');
+    if (action === 'name' && values.preview) {
+      if (positionals.length !== 3) throw new UsageError('usage: facepipe people name <clusterId> <name> --preview [--json]');
+      return withLibrary(dataDir, async ({ library }) => {
+        const preview = await library.previewNameCluster(a!, b!);
+        for (const f of preview.changes) {
+          process.stdout.write(values.json ? `${JSON.stringify({ imageId: f.imageId, face: f.faceIndex, source: f.source, before: f.before, after: f.after })}\n` : `${f.imageId} ${f.faceIndex}\t${f.source}\t${answerText(f.after)} (was ${answerText(f.before)})\n`);
+        }
+        if (!values.json) {
+          const examples = preview.changes.filter((f) => f.after.how === 'enrolled').length;
+          const named = preview.changes.filter((f) => f.after.how === 'auto').length;
+          const suggested = preview.changes.filter((f) => f.after.name === null && f.after.suggestion !== null).length;
+          const lost = preview.changes.filter((f) => f.after.name === null && f.before.name !== null).length;
+          process.stdout.write(`naming cluster ${a} ${b} would name ${plural(examples + named, 'face')} (${examples} of the cluster, ${named} more across the library); ${plural(suggested, 'suggestion')}; ${plural(lost, 'face')} would lose a name. Nothing was changed.\n`);
+        }
+        return 0;
+      });
+    }
     if (action === 'delete' && values.erase) {
       if (positionals.length !== 2) throw new UsageError('usage: facepipe people delete <name> --erase [--keep-photos]');
       const mode = values['keep-photos'] ? 'faces' : 'photos';

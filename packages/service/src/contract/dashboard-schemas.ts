@@ -3,7 +3,7 @@ import { boxSchema, queueStates } from '@facepipe/core';
 import type * as Dashboard from '../dashboard/api-types.js';
 import { batchKinds } from '../dashboard-batches.js';
 import { count, epochMs } from './fields.js';
-import type { cluster, clusterFaces, libraryPerson, people, peopleAuditEntry, personFaces } from './schemas.js';
+import type { cluster, clusterFaces, clusterNamePreview, libraryPerson, people, peopleAuditEntry, personFaces } from './schemas.js';
 
 // The dashboard's JSON (/dashboard/api/…) as zod schemas, for /openapi.json and the contract
 // test. The types the service builds it with and the dashboard reads it with are
@@ -164,5 +164,6 @@ agree<Same<z.output<typeof libraryPerson>, Dashboard.LibraryPerson>>();
 agree<Same<z.output<typeof people>, Dashboard.People>>();
 agree<Same<z.output<typeof personFaces>, Dashboard.PersonFaces>>();
 agree<Same<z.output<typeof clusterFaces>, Dashboard.ClusterFaces>>();
+agree<Same<z.output<typeof clusterNamePreview>, Dashboard.ClusterNamePreview>>();
 agree<Same<z.output<typeof peopleAuditEntry>, Dashboard.PeopleAuditEntry>>();
 agree<Same<z.output<typeof dashboardSession>, Dashboard.DashboardSession>>();

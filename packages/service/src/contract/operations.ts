@@ -11,6 +11,7 @@ import {
   changeCounts,
   cluster,
   clusterFaces,
+  clusterNamePreview,
   comparison,
   peopleAuditEntry,
   createdApiKey,
@@ -463,6 +464,35 @@ export const library = {
     responses: {
       200: json(z.object({ cluster: z.string(), person: libraryPerson, faces: count.describe('Faces named'), resultsUpdated: changeCounts.resultsUpdated }), 'Named'),
       400: error('Not JSON, or not a valid name'),
+      404: error('No such cluster (or it has no faces)'),
+      ...noIndex,
+    },
+  }),
+  previewClusterName: operation({
+    method: 'get',
+    path: '/v1/clusters/{id}/preview',
+    tag: 'library',
+    scope: 'people',
+    summary: 'What naming a cluster would do, nothing done: every face that would be named, suggested or lose its name',
+    description:
+      "The same steps as POST /v1/clusters/{id}/name, in a transaction that is rolled back: the cluster's faces become the person's examples, and faces across the library near them are decided again by the naming rule. Shown before naming, so a stranger the name would spread to is seen first.",
+    params: z.object({ id: z.string().regex(/^\d{1,19}$/, { error: 'a cluster id (digits)' }).describe('A cluster id') }),
+    query: z.object({ name: z.string({ error: "the person's name" }).max(100).describe('The name the cluster would get') }),
+    responses: {
+      200: {
+        ...json(clusterNamePreview, 'What would change'),
+        example: {
+          cluster: '3',
+          person: 'George Clooney',
+          faces: 8,
+          changes: [
+            { imageId: 'a'.repeat(64), face: 0, source: 'photos/premiere.jpg', before: { name: null, how: null, suggestion: null, distance: null }, after: { name: 'George Clooney', how: 'enrolled', suggestion: null, distance: null } },
+            { imageId: 'b'.repeat(64), face: 1, source: 'photos/gala.jpg', before: { name: null, how: null, suggestion: null, distance: null }, after: { name: 'George Clooney', how: 'auto', suggestion: null, distance: 0.41 } },
+            { imageId: 'c'.repeat(64), face: 0, source: 'photos/street.jpg', before: { name: null, how: null, suggestion: null, distance: null }, after: { name: null, how: null, suggestion: 'George Clooney', distance: 0.49 } },
+          ],
+        },
+      },
+      400: error('A bad id, or no valid name'),
       404: error('No such cluster (or it has no faces)'),
       ...noIndex,
     },

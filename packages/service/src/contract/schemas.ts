@@ -189,6 +189,26 @@ export const clusterFaces = z.object({
   nextCursor: z.string().nullable().describe('null on the last page'),
 });
 
+const faceAnswer = z
+  .object({
+    name: z.string().nullable().describe('Who the face is; null: nobody'),
+    how: z.enum(['auto', 'hand', 'enrolled']).nullable().describe('`enrolled`: an example (enrolled or from a named cluster); `hand`; `auto`: named by the naming rule'),
+    suggestion: z.string().nullable().describe('"Probably this person", when not named'),
+    distance: z.number().nullable().describe('The automatic answer\'s distance to the nearest example'),
+  })
+  .meta({ id: 'FaceAnswer' });
+
+export const clusterNamePreview = z
+  .object({
+    cluster: z.string(),
+    person: z.string(),
+    faces: count.describe('Faces whose person would change'),
+    changes: z
+      .array(faceRef.extend({ before: faceAnswer, after: faceAnswer }))
+      .describe("Every face whose answer would change: the cluster's own faces first, then faces named across the library, suggested, left nobody's; each nearest first"),
+  })
+  .meta({ id: 'ClusterNamePreview', description: 'What naming the cluster would do; nothing was changed' });
+
 export const peopleAuditEntry = z
   .object({
     id: z.string(),

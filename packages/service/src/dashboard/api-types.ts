@@ -279,6 +279,22 @@ export interface ClusterFaces {
   nextCursor: string | null;
 }
 
+/** Who a face is, in a preview. */
+export interface FaceAnswer {
+  name: string | null;
+  how: 'auto' | 'hand' | 'enrolled' | null;
+  suggestion: string | null;
+  distance: number | null;
+}
+
+/** GET /v1/clusters/{id}/preview */
+export interface ClusterNamePreview {
+  cluster: string;
+  person: string;
+  faces: number;
+  changes: (FaceRef & { before: FaceAnswer; after: FaceAnswer })[];
+}
+
 /** GET /v1/people-audit's items. */
 export interface PeopleAuditEntry {
   id: string;

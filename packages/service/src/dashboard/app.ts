@@ -12,7 +12,9 @@ import type {
   BatchState,
   Cluster,
   ClusterFaces,
+  ClusterNamePreview,
   CodeCount,
+  FaceAnswer,
   DashboardSession,
   DashboardAlert,
   DashboardBatch,
@@ -626,6 +628,45 @@ async function loadClusterFaces(c: Cluster, box: HTMLElement, cursor: string | n
   box.dataset.loaded = String(box.querySelectorAll('.cluster-face').length);
 }
 
+/** A face's answer in a preview, in words. */
+function answerWords(a: FaceAnswer): string {
+  const at = a.distance === null ? '' : ` (${a.distance.toFixed(2)})`;
+  if (a.name !== null) return a.how === 'auto' ? `${a.name}${at}` : a.name;
+  return a.suggestion !== null ? `probably ${a.suggestion}${at}` : 'nobody';
+}
+
+/**
+ * Shows, under the cluster's form, what naming it `name` would do (GET /v1/clusters/{id}/preview):
+ * the faces across the library it would name, suggest or unname, with Name them / Cancel.
+ */
+async function previewName(c: Cluster, name: string, form: HTMLElement): Promise<void> {
+  const preview = await api<ClusterNamePreview>(`/v1/clusters/${c.id}/preview?name=${encodeURIComponent(name)}`);
+  const own = preview.changes.filter((f) => f.after.how === 'enrolled');
+  const beyond = preview.changes.filter((f) => f.after.how !== 'enrolled');
+  const named = beyond.filter((f) => f.after.how === 'auto').length;
+  const suggested = beyond.filter((f) => f.after.name === null && f.after.suggestion !== null).length;
+  const unnamed = beyond.filter((f) => f.after.name === null && f.before.name !== null).length;
+  const words = [`${plural(own.length, 'face')} of the cluster`, `${named} more across the library`];
+  if (suggested) words.push(`${plural(suggested, 'suggestion')}`);
+  if (unnamed) words.push(`${plural(unnamed, 'face')} losing a name`);
+  form.parentElement?.querySelector('.name-preview')?.remove();
+  const box = h(
+    'div',
+    { class: 'name-preview', dataset: { cluster: c.id, named: String(named), suggested: String(suggested) } },
+    h('p', {}, `Naming it ${name}: ${words.join(', ')}.`),
+    beyond.length ? h('div', { class: 'crops' }, ...beyond.map((f) => chip(f.imageId, f.face, `${answerWords(f.after)}${f.before.name !== null || f.before.suggestion !== null ? `, was ${answerWords(f.before)}` : ''}`))) : null,
+    actionButton('confirm-name', 'Name them', () => {
+      box.remove();
+      act(() => sendJson<{ faces: number }>('POST', `/v1/clusters/${c.id}/name`, { name }), (r) => `Cluster ${c.id} is ${name}: ${plural(r.faces, 'face')} named`, loadPeoplePage);
+    }),
+    actionButton('cancel-name', 'Cancel', () => {
+      box.remove();
+      notice(`Nothing changed: cluster ${c.id} is not named`, true);
+    }),
+  );
+  form.after(box);
+}
+
 function renderClusters(clusters: Cluster[]): void {
   const rows = clusters.map((c) => {
     let form: HTMLElement | null = null;
@@ -640,7 +681,8 @@ function renderClusters(clusters: Cluster[]): void {
           notice(`Nothing changed: cluster ${c.id} is not named`, true);
           return;
         }
-        act(() => sendJson<{ faces: number }>('POST', `/v1/clusters/${c.id}/name`, { name }), (r) => `Cluster ${c.id} is ${name}: ${plural(r.faces, 'face')} named`, loadPeoplePage);
+        // What the name would spread to is shown first: named only once that is confirmed.
+        previewName(c, name, form!).catch((err: unknown) => notice(`Failed: ${err instanceof Error ? err.message : String(err)}`, false));
       });
     }
     const all = h('div', { class: 'cluster-faces', hidden: true, dataset: { clusterFaces: c.id } }, h('div', { class: 'crops' }));

@@ -161,6 +161,17 @@ export const libraryPlugin: FastifyPluginAsync<LibraryPluginOptions> = async (ap
     return { cluster: params.id, person: await summary(library, body.name), faces: change.faces, resultsUpdated: await synced(library, change) };
   });
 
+  route(app, operations.previewClusterName, async ({ params, query }) => {
+    const library = await access.library();
+    const preview = await library.previewNameCluster(params.id, query.name);
+    return {
+      cluster: params.id,
+      person: preview.person,
+      faces: preview.faces,
+      changes: preview.changes.map((f) => ({ imageId: f.imageId, face: f.faceIndex, source: f.source, before: f.before, after: f.after })),
+    };
+  });
+
   route(app, operations.clusterFaces, async ({ params, query: { limit, cursor } }) => {
     const library = await access.library();
     const page = await library.facesOfCluster(params.id, cursor ?? null, limit + 1);
