@@ -110,6 +110,22 @@ describe('face index: enroll → ingest → cluster → name a cluster → named
     assert.ok(!clusters.some((c) => c.cluster === clooneyCluster), 'a named cluster is gone');
   });
 
+  test('facepipe people history lists the naming; facepipe people undo takes it back (only the newest), and it can be named again', async () => {
+    const history = jsonLines((await runCli(['people', 'history', '--json'], cwd)).stdout) as { id: string; action: string; actor: string; undoable: boolean }[];
+    assert.deepEqual([history[0]?.action, history[0]?.actor, history[0]?.undoable], ['name-cluster', 'local', true], JSON.stringify(history));
+    const stale = await runCli(['people', 'undo', String(Number(history[0]!.id) + 1000)], cwd);
+    assert.equal(stale.code, 1);
+    assert.match(stale.stderr, /the newest operation is #\d+ .*nothing was changed/);
+    const undone = await runCli(['people', 'undo', history[0]!.id], cwd);
+    assert.equal(undone.code, 0, undone.stderr);
+    assert.match(undone.stdout, new RegExp(`^undone #${history[0]!.id} \\(named cluster ${clooneyCluster} .*\\): \\d+ faces as before`));
+    assert.ok(!(jsonLines((await runCli(['people', '--json'], cwd)).stdout) as { name: string }[]).some((p) => p.name === 'George Clooney'));
+    assert.ok((jsonLines((await runCli(['clusters', '--json'], cwd)).stdout) as { cluster: string }[]).some((c) => c.cluster === clooneyCluster), 'the cluster is back');
+    const after = jsonLines((await runCli(['people', 'history', '--json'], cwd)).stdout) as { id: string; undoneBy: string | null }[];
+    assert.equal(after.find((e) => e.id === history[0]!.id)?.undoneBy, 'local');
+    assert.equal((await runCli(['people', 'name', clooneyCluster, 'George Clooney'], cwd)).code, 0);
+  });
+
   test('the next run names his faces across the library and a new photo of him', async () => {
     const r = await runCli(['run', 'library', '--out', 'second.jsonl', '--quiet'], cwd);
     assert.equal(r.code, 0, r.stderr);

@@ -42,11 +42,15 @@ facepipe people suggestions [--json]      faces with a suggestion ("probably <na
 facepipe people confirm <imageId> <face>  yes: the face becomes the suggested person's (as if set
                                           by hand; matching faces are named after it)
 facepipe people reject <imageId> <face>   no: "not this person", never suggested as them again
+facepipe people history [--json]          the people operations, newest first (who, what, undone)
+facepipe people undo [<id>]               takes back the newest operation not undone yet (with <id>:
+                                          only if that is the one); again, the one before it
 
 With --json, one line per person: {"name","faces","examples","hidden"} (examples: faces that name
 others: enrolled, from a named cluster, or named by hand); for suggestions, one line per face:
 {"imageId","face","source","name","distance"}; for --preview, one line per face that would change:
-{"imageId","face","source","before","after"}, each {"name","how","suggestion","distance"}.
+{"imageId","face","source","before","after"}, each {"name","how","suggestion","distance"}; for
+history, one line per operation: {"id","at","actor","action","summary","undoneAt","undoneBy","undoable"}.
 
 Options:
 ${libraryDataDirUsage}`,
@@ -181,6 +185,41 @@ ${libraryDataDirUsage}`,
           };
         };
         break;
+      }
+      case 'history': {
+        arity(0, 'history [--json]');
+        return withLibrary(dataDir, async ({ library }) => {
+          const newest = await library.newestUndoable();
+          const entries = await library.audit(null, 50);
+          for (const e of entries) {
+            const line = { id: e.id, at: e.at, actor: e.actor, action: e.action, summary: e.summary, undoneAt: e.undoneAt, undoneBy: e.undoneBy, undoable: e.id === newest?.id };
+            process.stdout.write(values.json ? `${JSON.stringify(line)}\n` : `#${e.id}\t${e.at}\t${e.actor}\t${e.summary}${e.undoneAt ? `\t(undone by ${e.undoneBy ?? 'local'} at ${e.undoneAt})` : line.undoable ? '\t(facepipe people undo takes this back)' : ''}\n`);
+          }
+          if (!values.json && entries.length === 0) process.stderr.write('no people operations yet\n');
+          return 0;
+        });
+      }
+      case 'undo': {
+        if (positionals.length > 2) throw new UsageError('usage: facepipe people undo [<id>]');
+        if (a !== undefined && !/^\d{1,19}$/.test(a)) throw new UsageError('the id is the number facepipe people history shows (#12 is 12)');
+        return withLibrary(dataDir, async (opened) => {
+          const outcome = await opened.library.undo(a);
+          if (outcome.kind === 'nothing') {
+            process.stderr.write('facepipe: nothing left to undo (facepipe people history)\n');
+            return 1;
+          }
+          if (outcome.kind === 'stale') {
+            process.stderr.write(`facepipe: the newest operation is #${outcome.newest.id} (${outcome.newest.summary}): undo that one first; nothing was changed\n`);
+            return 1;
+          }
+          if (outcome.kind === 'conflict') {
+            process.stderr.write(`facepipe: #${outcome.entry.id} (${outcome.entry.summary}) cannot be undone: ${outcome.message}; nothing was changed\n`);
+            return 1;
+          }
+          const synced = await syncResults(dataDir, opened, outcome.change.imageIds);
+          process.stdout.write(`undone #${outcome.entry.id} (${outcome.entry.summary}): ${plural(outcome.change.faces, 'face')} as before${synced ? ` (${synced} result documents updated)` : ''}\n`);
+          return 0;
+        });
       }
       default:
         throw new UsageError(`unknown people action "${action}"`);
