@@ -27,4 +27,4 @@ export {
   placeFace, fitsCluster, averageLinkage, clusterInMemory, MemoryClusterStore, defaultSupportedClustering,
   type SupportedClusteringOptions, type ClusterStore, type ClusterFace, type ClusterNeighbour,
 } from './clustering/supported-clustering.js';
-export { evaluateLibrary, formatLibraryReport, clusterFigures, subjectFace, type EvalPhoto, type LibraryEvalOptions, type LibraryEvalReport, type NamingFigures, type ClusterFigures } from './eval/library-eval.js';
+export { evaluateLibrary, formatLibraryReport, clusterFigures, subjectFace, type EvalPhoto, type LibraryEvalOptions, type LibraryEvalReport, type NamingFigures, type ClusterFigures, type ClusterNamingFigures } from './eval/library-eval.js';

@@ -59,6 +59,22 @@ export interface ClusterFigures {
   worst: { person: string; photos: number }[];
 }
 
+/** What naming the clusters reaches (nameClusters). */
+export interface ClusterNamingFigures {
+  /** Clusters named. */
+  clusters: number;
+  /** Their faces, which become examples. */
+  examples: number;
+  /** Of those, faces of someone other than the name the cluster got. */
+  examplesOfOthers: number;
+  /** Other faces the names then reach through the naming rule. */
+  named: number;
+  /** Of those, someone else's. */
+  namedOthers: number;
+  /** Someone else's share of every face the names reach. */
+  othersShare: number;
+}
+
 export interface LibraryEvalReport {
   embedVersion: string;
   photos: number;
@@ -78,6 +94,8 @@ export interface LibraryEvalReport {
   /** The naming figures pooled over `draws` sets of enrolled people (the first is the report's), when asked for. */
   namingDraws?: Omit<NamingFigures, 'suggestions'> & { draws: number };
   clusters: ClusterFigures;
+  /** Every cluster named as the person most of its faces are, then the rest of the library named by the rule over those examples. */
+  clusterNaming: ClusterNamingFigures;
   classic: { nearest06: NamingFigures; nearestThresholds: { threshold: number; strangersNamed: number; enrolledRight: number }[]; clusters: ClusterFigures[] };
   settings: { naming: NamingRuleOptions; clustering: SupportedClusteringOptions; quality: QualityGateOptions };
 }
@@ -161,6 +179,7 @@ export async function evaluateLibrary(all: readonly EvalPhoto[], options: Librar
   const labels = new Array<number>(subjects.length).fill(-1);
   gated.forEach((i, k) => (labels[i] = ownLabels[k]!));
   const clusters = clusterFigures(`facepipe (support ${clustering.maxDistance}, average linkage ${clustering.maxLinkage}${clustering.clearLinkage ? `, clear ${clustering.clearLinkage}` : ''}${clustering.fragmentLinkage ? `, fragments ${clustering.fragmentLinkage}` : ''}${clustering.clearLinkage || clustering.fragmentLinkage ? ` by ${clustering.contextMargin ?? 0}` : ''}, min ${clustering.minFaces}, quality gate)`, labels, truth);
+  const clusterNaming = nameClusters(photos, subjects, labels, truth, passes, rule);
   const classicClusters = options.skipClassic ? [] : [
     clusterFigures('chinese whispers 0.5 (dlib)', chineseWhispers(points, 0.5, { seed: 1 }), truth),
     clusterFigures('dbscan 0.43 min 3 (facepipe before)', dbscan(exactNeighbourhoods(points, 0.43), 3), truth),
@@ -181,6 +200,7 @@ export async function evaluateLibrary(all: readonly EvalPhoto[], options: Librar
     naming: first.naming,
     ...(namingDraws ? { namingDraws } : {}),
     clusters,
+    clusterNaming,
     classic: { nearest06: first.nearest06, nearestThresholds: first.nearestThresholds, clusters: classicClusters },
     settings: { naming: rule, clustering, quality: gate },
   };
@@ -211,18 +231,7 @@ function nameLibrary(photos: readonly EvalPhoto[], enrolledPeople: readonly stri
       examples.push({ personId: name, embedding: faceOf(s).embedding });
     }
   }
-  const examplesOf = new Map<string, number>();
-  for (const e of examples) examplesOf.set(e.personId, (examplesOf.get(e.personId) ?? 0) + 1);
-  // Every face of the library (background faces too, as the index holds them), sampled evenly; a
-  // person's own examples are theirs in the index, so not in their count.
-  const sample = sampleEvenly(photos.flatMap((p) => p.faces.map((f, i) => ({ key: `${p.file}#${i}`, embedding: f.embedding }))), (f) => f.key, rule.crowdSample);
-  const crowds = new Map(
-    enrolledPeople.map((n) => {
-      const own = examples.filter((e) => e.personId === n).map((e) => e.embedding);
-      return [n, countCrowd(sample.filter((f) => !own.includes(f.embedding)).map((f) => f.embedding), own, rule)];
-    }),
-  );
-  const gallery: GalleryFacts = { people: enrolledPeople.length, examplesOf: (id: string) => examplesOf.get(id) ?? 0, crowdOf: (id: string) => crowds.get(id) };
+  const gallery = galleryOf(photos, examples, rule);
   const probes = subjects.filter((s) => !enrollment.has(s.photo));
   const hitsOf = probes.map((s) => examples.map((e): ExampleHit => ({ personId: e.personId, distance: euclidean(faceOf(s).embedding, e.embedding) })).sort((a, b) => a.distance - b.distance).slice(0, 32));
   const figures = (decide: (hits: ExampleHit[], i: number) => NamingDecision): NamingFigures => {
@@ -253,6 +262,61 @@ function nameLibrary(photos: readonly EvalPhoto[], enrolledPeople: readonly stri
     return { threshold: t, strangersNamed: f.strangersNamed, enrolledRight: f.enrolledRight };
   });
   return { subjects, enrollment, gallery, naming, nearest06, nearestThresholds };
+}
+
+/**
+ * The gallery facts the naming rule sees for these examples: people, examples per person, and each
+ * person's crowd counted on an even sample of every face of the library (background faces too, as
+ * the index holds them), their own examples left out (they are theirs in the index).
+ */
+function galleryOf(photos: readonly EvalPhoto[], examples: readonly { personId: string; embedding: number[] }[], rule: NamingRuleOptions): GalleryFacts {
+  const examplesOf = new Map<string, number[][]>();
+  for (const e of examples) examplesOf.set(e.personId, [...(examplesOf.get(e.personId) ?? []), e.embedding]);
+  const sample = sampleEvenly(photos.flatMap((p) => p.faces.map((f, i) => ({ key: `${p.file}#${i}`, embedding: f.embedding }))), (f) => f.key, rule.crowdSample);
+  const crowds = new Map(
+    [...examplesOf].map(([person, own]) => {
+      const mine = new Set(own);
+      return [person, countCrowd(sample.filter((f) => !mine.has(f.embedding)).map((f) => f.embedding), own, rule)];
+    }),
+  );
+  return { people: examplesOf.size, examplesOf: (id: string) => examplesOf.get(id)?.length ?? 0, crowdOf: (id: string) => crowds.get(id) };
+}
+
+/**
+ * Names every cluster as the person most of its faces are (as a user naming clusters would), then
+ * decides every other subject face by the naming rule over those examples: how many faces the
+ * names reach, and how many of them are someone else's.
+ */
+function nameClusters(photos: readonly EvalPhoto[], subjects: readonly Subject[], labels: readonly number[], truth: readonly string[], passes: (s: Subject) => boolean, rule: NamingRuleOptions): ClusterNamingFigures {
+  const members = new Map<number, number[]>();
+  labels.forEach((l, i) => {
+    if (l >= 0) members.set(l, [...(members.get(l) ?? []), i]);
+  });
+  const examples: { personId: string; embedding: number[]; i: number }[] = [];
+  let examplesOfOthers = 0;
+  for (const list of members.values()) {
+    const votes = new Map<string, number>();
+    for (const i of list) votes.set(truth[i]!, (votes.get(truth[i]!) ?? 0) + 1);
+    const person = [...votes].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0];
+    for (const i of list) {
+      examples.push({ personId: person, embedding: faceOf(subjects[i]!).embedding, i });
+      if (truth[i] !== person) examplesOfOthers += 1;
+    }
+  }
+  const gallery = galleryOf(photos, examples, rule);
+  const isExample = new Set(examples.map((e) => e.i));
+  let named = 0;
+  let namedOthers = 0;
+  subjects.forEach((s, i) => {
+    if (isExample.has(i)) return;
+    const hits = examples.map((e): ExampleHit => ({ personId: e.personId, distance: euclidean(faceOf(s).embedding, e.embedding) })).sort((a, b) => a.distance - b.distance).slice(0, 32);
+    const d = decideName(hits, gallery, passes(s), rule);
+    if (d.kind !== 'name') return;
+    named += 1;
+    if (d.personId !== truth[i]) namedOthers += 1;
+  });
+  const reached = examples.length + named;
+  return { clusters: members.size, examples: examples.length, examplesOfOthers, named, namedOthers, othersShare: reached === 0 ? 0 : round((examplesOfOthers + namedOthers) / reached) };
 }
 
 function shares(c: NamingFigures['counts']): Omit<NamingFigures, 'suggestions' | 'counts'> {
@@ -319,6 +383,8 @@ export function formatLibraryReport(r: LibraryEvalReport): string {
     lines.push(`| ${c.method} | ${f3(c.pairwise.precision)} | ${f3(c.pairwise.recall)} | ${f3(c.bcubed.precision)} | ${f3(c.bcubed.recall)} | ${f3(c.bcubed.f1)} | ${c.clusters} | ${c.inNone} | ${c.worstPeople} | ${c.over2People} |`);
   }
   lines.push('', ...[r.clusters, ...r.classic.clusters].map((c) => `worst cluster, ${c.method}: ${c.worst.map((w) => `${w.person} ${w.photos}`).join(', ')}`));
+  const cn = r.clusterNaming;
+  lines.push('', `naming every cluster as its main person: ${cn.examples} faces of ${cn.clusters} clusters (${cn.examplesOfOthers} of them someone else), then ${cn.named} more named by the rule (${cn.namedOthers} someone else): ${pct(cn.othersShare)} of what the names reach is someone else`);
   return `${lines.join('\n')}\n`;
 }
 
