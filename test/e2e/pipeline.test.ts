@@ -1,10 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import sharp from 'sharp';
 import { objectKeys } from '@facepipe/core';
 import { FaceIndex, FaceLibrary } from '@facepipe/face-index';
 import { fileListItems, labelFace } from '@facepipe/producer';
+import { freshShellEnv, runCli } from '../helpers/cli.js';
 import { dataPath, missingData } from '../helpers/data.js';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
 
@@ -178,6 +180,18 @@ describe('the pipeline end to end (real Redis, S3 protocol server, models, worke
   test('re-classifying after a new enrollment names faces that were unknown, and keeps given names', async () => {
     const probe = dataPath(examples, 'extra_probes', 'lin-manuel-miranda.png');
     const { producer } = pipeline;
+    // First a preview through the CLI: the photo is processed, what it would name is listed, nothing is enrolled.
+    const preview = await runCli(['enroll', '--name', 'lin_manuel_miranda', probe, '--preview', '--json'], { cwd: tmpdir(), env: freshShellEnv(pipeline.env) });
+    assert.equal(preview.code, 0, preview.stderr);
+    const changes = preview.stdout.trim().split('\n').map((l) => JSON.parse(l) as { person: string; source: string; after: { name: string | null; how: string | null } });
+    assert.ok(changes.some((c) => c.person === 'lin_manuel_miranda' && c.after.how === 'enrolled' && c.after.name === 'lin_manuel_miranda'), preview.stdout);
+    assert.ok(changes.every((c) => c.after.name === 'lin_manuel_miranda' || c.after.name === null), preview.stdout);
+    const previewIndex = await FaceIndex.connect({ url: pipeline.database!.url });
+    try {
+      assert.equal(await previewIndex.repos.people.byName('lin_manuel_miranda'), undefined, 'the preview enrolled nobody');
+    } finally {
+      await previewIndex.close();
+    }
     const enroll = await producer.ingestItems(fileListItems([probe], 'lin_manuel_miranda'), { purpose: 'enroll', sourceLabel: 'enroll lin' });
     await producer.waitForBatch(enroll.batchId);
     const report = await producer.completeEnrollment(enroll.batchId);

@@ -185,6 +185,40 @@ function faceIndexTests(): void {
     await assert.rejects(library.delete('Alice'), /nobody is called/);
   });
 
+  test('a preview of enrolling says what it would name and changes nothing', async () => {
+    const V = 'preview';
+    const dave = centre();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const id = `preview${i}`;
+      ids.push(id);
+      await index.transaction(async (r) => {
+        await r.images.upsert({ id, source: `${id}.jpg`, originalKey: `originals/${id}`, status: 'done', pipelineVersion: 'p1', detectVersion: 'd1', embedVersion: V, galleryVersion: null, faceCount: 1, resultKey: `results/${id}.json`, errorCode: null, processedAt: new Date().toISOString() });
+        await r.faces.replaceImageFaces(id, V, 'dlib', [{ faceIndex: 0, box: [0, 0, 50, 50], score: 0.9, quality: null, embedding: near(dave), personId: null, personSource: null, matchDistance: null }]);
+      });
+    }
+    const before = await index.repos.faces.statesOfImages(ids);
+    const audit = (await library.audit(null, 1000)).length;
+    const [preview] = await library.previewEnroll(new Map([['Dave', ids.slice(0, 3).map((id) => ({ imageId: id, faceIndex: 0, source: `${id}.jpg` }))]]));
+    assert.equal(preview?.person, 'Dave');
+    assert.deepEqual(preview.changes.map((c) => [c.imageId, c.before.name, c.after.name, c.after.how]), [
+      ['preview0', null, 'Dave', 'enrolled'], ['preview1', null, 'Dave', 'enrolled'], ['preview2', null, 'Dave', 'enrolled'],
+      ...[...preview.changes.slice(3)].map((c) => [c.imageId, null, 'Dave', 'auto']),
+    ]);
+    assert.deepEqual(preview.changes.slice(3).map((c) => c.imageId).sort(), ['preview3', 'preview4']);
+    assert.ok(preview.changes.slice(3).every((c) => c.after.distance !== null && c.after.distance < 0.4));
+    // Nothing happened: nobody called Dave, every face as it was, nothing in the audit log.
+    assert.equal(await index.repos.people.byName('Dave'), undefined);
+    assert.deepEqual(await index.repos.faces.statesOfImages(ids), before);
+    assert.equal((await library.audit(null, 1000)).length, audit);
+    // Enrolling does what the preview said.
+    const change = await library.enroll('Dave', ids.slice(0, 3).map((id) => ({ imageId: id, faceIndex: 0, source: `${id}.jpg` })));
+    assert.equal(change.faces, preview.faces);
+    const after = await index.repos.faces.statesOfImages(ids);
+    assert.deepEqual(ids.map((id) => after.get(id)![0]!.name), ['Dave', 'Dave', 'Dave', 'Dave', 'Dave']);
+    await library.delete('Dave');
+  });
+
   test("the naming rule's crowd: counted on the library when a person gains examples, kept until their examples change or the library doubles, forgotten on any erasure and with the person", async () => {
     const V = 'crowd';
     const carol = centre();

@@ -148,8 +148,8 @@ export class FaceLibrary {
   }
 
   /** Runs a people operation in a write transaction and rolls it back: what it would do, nothing done. */
-  async #preview(run: (r: FaceIndexRepositories) => Promise<LibraryPreview>): Promise<LibraryPreview> {
-    let preview: LibraryPreview | undefined;
+  async #preview<T>(run: (r: FaceIndexRepositories) => Promise<T>): Promise<T> {
+    let preview: T | undefined;
     await this.index
       .writeTransaction(async (r) => {
         preview = await run(r);
@@ -164,20 +164,44 @@ export class FaceLibrary {
   /** Enrolls faces as examples of `name` (the gallery flow), then names matching faces across the library. */
   async enroll(name: string, examples: readonly { imageId: string; faceIndex: number; source: string }[]): Promise<LibraryChange> {
     checkName(name);
-    return this.index.writeTransaction(async (r) => {
-      const person = await r.people.ensure(name);
-      const faceIds: string[] = [];
-      for (const e of examples) {
-        const face = await r.faces.byImageAndIndex(e.imageId, e.faceIndex);
-        if (!face) continue;
-        faceIds.push(face.id);
-        await r.people.addExample(person.id, { ...e, origin: 'enrollment' });
+    return this.index.writeTransaction((r) => this.#enrollIn(r, name, examples));
+  }
+
+  /**
+   * What enrolling these people would do, without doing it (one rolled-back transaction, each
+   * person after the one before): per person, every face whose answer would change.
+   */
+  async previewEnroll(people: ReadonlyMap<string, readonly { imageId: string; faceIndex: number; source: string }[]>): Promise<LibraryPreview[]> {
+    for (const name of people.keys()) checkName(name);
+    return this.#preview(async (r) => {
+      const out: LibraryPreview[] = [];
+      for (const [name, examples] of people) {
+        const ids: string[] = [];
+        for (const e of examples) {
+          const face = await r.faces.byImageAndIndex(e.imageId, e.faceIndex);
+          if (face) ids.push(face.id);
+        }
+        const priors = await r.faces.snapshot(ids);
+        const change = await this.#enrollIn(r, name, examples, priors);
+        out.push({ person: name, faces: change.faces, changes: await previewedChanges(r, priors) });
       }
-      await r.faces.setPerson(faceIds, person.id, 'enrolled');
-      const renamed = await this.#renameMatching(r, person.id);
-      await r.clusters.deleteEmpty();
-      return { person, faces: faceIds.length + renamed.faces, imageIds: unique([...examples.map((e) => e.imageId), ...renamed.imageIds]) };
+      return out;
     });
+  }
+
+  async #enrollIn(r: FaceIndexRepositories, name: string, examples: readonly { imageId: string; faceIndex: number; source: string }[], priors?: FacePrior[]): Promise<LibraryChange> {
+    const person = await r.people.ensure(name);
+    const faceIds: string[] = [];
+    for (const e of examples) {
+      const face = await r.faces.byImageAndIndex(e.imageId, e.faceIndex);
+      if (!face) continue;
+      faceIds.push(face.id);
+      await r.people.addExample(person.id, { ...e, origin: 'enrollment' });
+    }
+    await r.faces.setPerson(faceIds, person.id, 'enrolled');
+    const renamed = await this.#renameMatching(r, person.id, priors);
+    await r.clusters.deleteEmpty();
+    return { person, faces: faceIds.length + renamed.faces, imageIds: unique([...examples.map((e) => e.imageId), ...renamed.imageIds]) };
   }
 
   async rename(name: string, newName: string, by: Actor = null): Promise<LibraryChange> {

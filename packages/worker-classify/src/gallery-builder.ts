@@ -1,8 +1,7 @@
 import {
+  enrollmentPhotos,
   objectKeys,
-  readBatchManifest,
   type EnrollmentReport,
-  type ErrorRecord,
   type GalleryDocument,
   type GalleryFace,
   type Logger,
@@ -29,25 +28,9 @@ export class GalleryBuilder {
   ) {}
 
   async enroll(batchId: string): Promise<EnrollmentReport> {
-    const items: EnrollmentReport['items'] = [];
-    const examples = new Map<string, { imageId: string; faceIndex: number; source: string }[]>();
-    for await (const entry of readBatchManifest(this.store, batchId)) {
-      if (!entry.person) continue;
-      const reject = (error: ErrorRecord) => items.push({ source: entry.source, person: entry.person!, imageId: entry.imageId, status: 'rejected', error });
-      if (entry.error || entry.imageId === null) {
-        reject(entry.error ?? { code: 'INTERNAL', message: 'no image id' });
-        continue;
-      }
-      const result = await this.store.getJson<ResultDocument>(objectKeys.result(entry.imageId));
-      if (!result) reject({ code: 'OBJECT_NOT_FOUND', message: 'the photo has not been processed' });
-      else if (result.status === 'failed') reject(result.error ?? { code: 'INTERNAL', message: 'processing failed' });
-      else if (result.faceCount === 0) reject({ code: 'NO_FACE', message: 'no face was found in the photo' });
-      else if (result.faceCount > 1) reject({ code: 'MULTIPLE_FACES', message: `${result.faceCount} faces were found; enroll photos with one face` });
-      else {
-        await this.repository.putMember({ person: entry.person, imageId: entry.imageId, source: entry.source, batchId, enrolledAt: new Date().toISOString() });
-        examples.set(entry.person, [...(examples.get(entry.person) ?? []), { imageId: entry.imageId, faceIndex: result.faces[0]!.index, source: entry.source }]);
-        items.push({ source: entry.source, person: entry.person, imageId: entry.imageId, status: 'enrolled' });
-      }
+    const { items, examples } = await enrollmentPhotos(this.store, batchId);
+    for (const item of items) {
+      if (item.status === 'enrolled') await this.repository.putMember({ person: item.person, imageId: item.imageId!, source: item.source, batchId, enrolledAt: new Date().toISOString() });
     }
     const gallery = await this.rebuild(`enroll ${batchId}`);
     if (this.library) {

@@ -8,7 +8,7 @@ import { cliActor, describeErasure, withEraser } from './erasure.js';
 import { libraryDataDirOption, libraryDataDirUsage, syncResults, withLibrary } from './library.js';
 
 /** One face's answer in a line: the name and how it was given, a suggestion, or nobody. */
-function answerText(a: FaceAnswer): string {
+export function answerText(a: FaceAnswer): string {
   const at = a.distance === null ? '' : ` at ${a.distance.toFixed(3)}`;
   if (a.name !== null) return a.how === 'auto' ? `${a.name}${at}` : `${a.name} (${a.how === 'hand' ? 'by hand' : 'example'})`;
   return a.suggestion !== null ? `probably ${a.suggestion}${at}` : 'nobody';

@@ -39,3 +39,4 @@ export {
   enrollmentReportSchema,
 } from './documents.js';
 export { OutcomeRecorder } from './outcome-recorder.js';
+export { enrollmentPhotos, type EnrollmentExample } from './enrollment-photos.js';
