@@ -16,16 +16,16 @@ const CHUNK = 256;
 export class CrowdCalibrator {
   constructor(readonly options: CrowdCalibrationOptions) {}
 
-  async crowdsOf(r: { crowds: CrowdRepository; faces: FaceRepository }, embedVersion: string, personIds: Iterable<string>): Promise<Map<string, PersonCrowd>> {
+  /** `references`: every person's examples of the version as FaceRepository.referenceCounts has them (their keys tell a changed set). */
+  async crowdsOf(r: { crowds: CrowdRepository; faces: FaceRepository }, embedVersion: string, personIds: Iterable<string>, references: ReadonlyMap<string, { key: string }>): Promise<Map<string, PersonCrowd>> {
     const ids = [...new Set(personIds)];
     const out = new Map<string, PersonCrowd>();
     if (this.options.crowdWeight === 0 || ids.length === 0) return out;
-    const keys = await r.crowds.exampleKeys(embedVersion, ids);
     const stored = await r.crowds.ofVersion(embedVersion, ids);
     const size = await r.crowds.librarySize();
     let sample: SampledFace[] | undefined;
     for (const id of ids) {
-      const key = keys.get(id);
+      const key = references.get(id)?.key;
       if (key === undefined) continue;
       const known = stored.get(id);
       if (known && known.examplesKey === key && size < 2 * Math.max(1, known.libraryFaces)) {

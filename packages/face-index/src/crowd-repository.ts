@@ -42,17 +42,6 @@ export class CrowdRepository {
     );
   }
 
-  /** Each person's examples of an embedding version as a key (their number and the sum of their ids): a changed key means a changed set. */
-  async exampleKeys(embedVersion: string, personIds: readonly string[]): Promise<Map<string, string>> {
-    if (personIds.length === 0) return new Map();
-    const { rows } = await this.db.query<{ person_id: string; n: string; ids: string }>(
-      `SELECT person_id, count(*) AS n, sum(id) AS ids FROM faces
-       WHERE person_source IN ('enrolled', 'hand') AND person_id = ANY($2::bigint[]) AND embed_version = $1 GROUP BY person_id`,
-      [embedVersion, [...new Set(personIds)]],
-    );
-    return new Map(rows.map((r) => [r.person_id, `${r.n}:${r.ids}`]));
-  }
-
   /** The library's size as the counts measure it: its highest face id (faces are never renumbered). */
   async librarySize(): Promise<number> {
     const { rows } = await this.db.query<{ n: string | null }>('SELECT max(id) AS n FROM faces');

@@ -482,7 +482,7 @@ export class FaceLibrary {
       const hits = await r.faces.nearest(ref.embedding, { embedVersion: ref.embedVersion, limit: this.renameLimit, maxDistance: Math.min(this.tolerance, this.rule.suggestDistance), autoOnly: true });
       for (const h of hits) candidates.set(h.id, { imageId: h.imageId, faceIndex: h.faceIndex, embedVersion: h.embedVersion, personId: h.personId, qualityOk: h.qualityOk, suggestion: h.suggestion?.personId ?? null });
     }
-    const counts = new Map<string, Map<string, number>>();
+    const counts = new Map<string, Map<string, { count: number; key: string }>>();
     const changed = new Set<string>();
     // What an undo puts back: every candidate as it was (those left unchanged restore to themselves).
     if (priors) priors.push(...(await r.faces.snapshot([...candidates.keys()])));
@@ -499,12 +499,12 @@ export class FaceLibrary {
     const crowds = new Map<string, Map<string, PersonCrowd>>();
     for (const version of new Set(decisions.map((x) => x.c.embedVersion))) {
       const nearest = decisions.filter((x) => x.c.embedVersion === version).flatMap((x) => [...x.hits].sort((a, b) => a.distance - b.distance).slice(0, 1).map((h) => h.personId));
-      crowds.set(version, await this.#crowds.crowdsOf(r, version, nearest));
+      crowds.set(version, await this.#crowds.crowdsOf(r, version, nearest, counts.get(version)!));
     }
     for (const { faceId, c, hits } of decisions) {
       const perPerson = counts.get(c.embedVersion)!;
       const crowdsHere = crowds.get(c.embedVersion);
-      const d = decideName(hits, { people: perPerson.size, examplesOf: (id) => perPerson.get(id) ?? 0, crowdOf: (id) => crowdsHere?.get(id) }, c.qualityOk, this.rule);
+      const d = decideName(hits, { people: perPerson.size, examplesOf: (id) => perPerson.get(id)?.count ?? 0, crowdOf: (id) => crowdsHere?.get(id) }, c.qualityOk, this.rule);
       if (d.kind === 'name') {
         if (c.personId === d.personId) continue;
         await r.faces.setPerson([faceId], d.personId, 'auto', round(d.distance));

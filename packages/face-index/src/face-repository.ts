@@ -363,12 +363,16 @@ export class FaceRepository {
   }
 
   /** Reference faces (enrolled or named by hand) per person, for one embedding version: the gallery the naming rule weighs. */
-  async referenceCounts(embedVersion: string): Promise<Map<string, number>> {
-    const { rows } = await this.db.query<{ person_id: string; n: string }>(
-      `SELECT person_id, count(*) AS n FROM faces WHERE person_source IN ('enrolled', 'hand') AND person_id IS NOT NULL AND embed_version = $1 GROUP BY person_id`,
+  /**
+   * Per person, their example faces (enrolled or named by hand) of an embedding version: how many,
+   * and a key that changes whenever the set does (their number and the sum of their ids).
+   */
+  async referenceCounts(embedVersion: string): Promise<Map<string, { count: number; key: string }>> {
+    const { rows } = await this.db.query<{ person_id: string; n: string; ids: string }>(
+      `SELECT person_id, count(*) AS n, sum(id) AS ids FROM faces WHERE person_source IN ('enrolled', 'hand') AND person_id IS NOT NULL AND embed_version = $1 GROUP BY person_id`,
       [embedVersion],
     );
-    return new Map(rows.map((r) => [r.person_id, Number(r.n)]));
+    return new Map(rows.map((r) => [r.person_id, { count: Number(r.n), key: `${r.n}:${r.ids}` }]));
   }
 
   /** Sets or clears a face's suggestion. */

@@ -61,7 +61,7 @@ export class IndexNamer {
     const labels = await r.people.labelsOfImages(ids);
     const examples = await r.people.examplesOfImages(ids);
     const rejections = await r.people.rejectionsOfImages(ids);
-    const counts = new Map<string, Map<string, number>>();
+    const counts = new Map<string, Map<string, { count: number; key: string }>>();
     for (const v of new Set(images.filter((i) => i.faces.length > 0).map((i) => i.embedVersion))) {
       if (v) counts.set(v, await r.faces.referenceCounts(v));
     }
@@ -88,14 +88,14 @@ export class IndexNamer {
     const crowds = new Map<string, Map<string, PersonCrowd>>();
     for (const [v, list] of toDecide) {
       const nearest = list.flatMap(({ image, face }) => hitsOf.get(`${image}:${face}`)!.slice(0, 1).map((h) => h.personId));
-      crowds.set(v, await this.#crowds.crowdsOf(r, v, nearest));
+      crowds.set(v, await this.#crowds.crowdsOf(r, v, nearest, counts.get(v)!));
     }
     const out: IndexedName[][] = [];
     for (const [i, image] of images.entries()) {
       const names: IndexedName[] = [];
-      const perPerson = (image.embedVersion ? counts.get(image.embedVersion) : undefined) ?? new Map<string, number>();
+      const perPerson = (image.embedVersion ? counts.get(image.embedVersion) : undefined) ?? new Map<string, { count: number; key: string }>();
       const crowdsHere = image.embedVersion ? crowds.get(image.embedVersion) : undefined;
-      const gallery = { people: perPerson.size, examplesOf: (id: string) => perPerson.get(id) ?? 0, crowdOf: (id: string) => crowdsHere?.get(id) };
+      const gallery = { people: perPerson.size, examplesOf: (id: string) => perPerson.get(id)?.count ?? 0, crowdOf: (id: string) => crowdsHere?.get(id) };
       for (const [k, face] of image.faces.entries()) {
         const label = labelFor(labels.get(image.imageId) ?? [], face);
         if (label) {
