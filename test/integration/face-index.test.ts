@@ -250,7 +250,7 @@ function faceIndexTests(): void {
     assert.deepEqual(await crowdRows(), [{ sampled: 32, in_band: 12 }]);
     const carolId = (await index.repos.people.byName('Carol'))!.id;
     const calibrator = new CrowdCalibrator(defaultNamingRule);
-    const crowd = () => index.transaction(async (r) => (await calibrator.crowdsOf(r, V, [carolId], await r.faces.referenceCounts(V))).get(carolId));
+    const crowd = () => index.transaction(async (r) => (await calibrator.crowdsOf(r, V, [carolId], await r.faces.examplesByPerson(V))).get(carolId));
     assert.deepEqual(await crowd(), { sampled: 32, inBand: 12 });
     // Kept while nothing it rests on changed (a count altered in the table stays as it is)...
     await index.repos.db.query('UPDATE person_crowds SET in_band = 30');

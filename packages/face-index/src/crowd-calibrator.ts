@@ -16,7 +16,7 @@ const CHUNK = 256;
 export class CrowdCalibrator {
   constructor(readonly options: CrowdCalibrationOptions) {}
 
-  /** `references`: every person's examples of the version as FaceRepository.referenceCounts has them (their keys tell a changed set). */
+  /** `references`: every person's examples of the version as FaceRepository.examplesByPerson has them (their keys tell a changed set). */
   async crowdsOf(r: { crowds: CrowdRepository; faces: FaceRepository }, embedVersion: string, personIds: Iterable<string>, references: ReadonlyMap<string, { key: string }>): Promise<Map<string, PersonCrowd>> {
     const ids = [...new Set(personIds)];
     const out = new Map<string, PersonCrowd>();

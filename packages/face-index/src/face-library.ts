@@ -57,6 +57,17 @@ export interface LibraryPreview {
   changes: PreviewedFace[];
 }
 
+/** How many faces of a preview would become examples, be named automatically, get a suggestion, or lose their name. */
+export function tallyPreview(changes: readonly PreviewedFace[]): { examples: number; named: number; suggested: number; unnamed: number } {
+  const count = (test: (f: PreviewedFace) => boolean) => changes.filter(test).length;
+  return {
+    examples: count((f) => f.after.how === 'enrolled'),
+    named: count((f) => f.after.how === 'auto'),
+    suggested: count((f) => f.after.name === null && f.after.suggestion !== null),
+    unnamed: count((f) => f.after.name === null && f.before.name !== null),
+  };
+}
+
 /** Who did a people operation: `key:<id>`, `token`, `open`; null: the local CLI. */
 export type Actor = string | null;
 
@@ -490,7 +501,7 @@ export class FaceLibrary {
     // Every candidate's nearest examples first, so the crowds of the people they are nearest are counted once.
     const decisions: { faceId: string; c: RenameCandidate; hits: ExampleHit[] }[] = [];
     for (const [faceId, c] of candidates) {
-      if (!counts.has(c.embedVersion)) counts.set(c.embedVersion, await r.faces.referenceCounts(c.embedVersion));
+      if (!counts.has(c.embedVersion)) counts.set(c.embedVersion, await r.faces.examplesByPerson(c.embedVersion));
       const own = await r.faces.embedding(faceId);
       if (!own) continue;
       const rejected = (await r.people.rejectionsOfImage(c.imageId)).get(c.faceIndex) ?? [];

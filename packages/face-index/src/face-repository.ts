@@ -367,7 +367,7 @@ export class FaceRepository {
    * Per person, their example faces (enrolled or named by hand) of an embedding version: how many,
    * and a key that changes whenever the set does (their number and the sum of their ids).
    */
-  async referenceCounts(embedVersion: string): Promise<Map<string, { count: number; key: string }>> {
+  async examplesByPerson(embedVersion: string): Promise<Map<string, { count: number; key: string }>> {
     const { rows } = await this.db.query<{ person_id: string; n: string; ids: string }>(
       `SELECT person_id, count(*) AS n, sum(id) AS ids FROM faces WHERE person_source IN ('enrolled', 'hand') AND person_id IS NOT NULL AND embed_version = $1 GROUP BY person_id`,
       [embedVersion],

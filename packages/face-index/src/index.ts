@@ -11,7 +11,7 @@ export { CrowdCalibrator } from './crowd-calibrator.js';
 export { ClusterRepository, type ClusterCursor, type ClusterSummary } from './cluster-repository.js';
 export { lockFaceWrites } from './face-write-lock.js';
 export { FaceClusterer, defaultClusteringOptions, type BatchFace, type ClusteringOptions } from './face-clusterer.js';
-export { FaceLibrary, type FaceAnswer, type FaceLibraryOptions, type LibraryChange, type LibraryPreview, type PreviewedFace } from './face-library.js';
+export { FaceLibrary, tallyPreview, type FaceAnswer, type FaceLibraryOptions, type LibraryChange, type LibraryPreview, type PreviewedFace } from './face-library.js';
 export { openLibrary, locateLibrary, embeddedDatabaseDir, deploymentDatabaseUrl, type LibraryLocation, type OpenLibraryOptions, type OpenedLibrary } from './open-library.js';
 export { toVectorLiteral, parseVectorLiteral } from './vector-literal.js';
 export { dbscan, exactNeighbourhoods, euclidean } from './clustering/dbscan.js';

@@ -63,7 +63,7 @@ export class IndexNamer {
     const rejections = await r.people.rejectionsOfImages(ids);
     const counts = new Map<string, Map<string, { count: number; key: string }>>();
     for (const v of new Set(images.filter((i) => i.faces.length > 0).map((i) => i.embedVersion))) {
-      if (v) counts.set(v, await r.faces.referenceCounts(v));
+      if (v) counts.set(v, await r.faces.examplesByPerson(v));
     }
     // Faces the naming rule decides from the index's examples; their nearest examples, per version, in one query each.
     const toDecide = new Map<string, { image: number; face: number }[]>();

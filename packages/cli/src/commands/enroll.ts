@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { enrollmentPhotos, isPersonName, type ObjectStore } from '@facepipe/core';
+import { tallyPreview } from '@facepipe/face-index';
 import { fileListItems } from '@facepipe/producer';
 import { dataDirOption, dataDirUsage, withProducer } from './deployment.js';
 import { UsageError, type Command } from './command.js';
@@ -23,9 +24,8 @@ async function previewEnrollment(store: ObjectStore, batchId: string, dataDir: s
       else if (f.after.how !== 'enrolled') process.stdout.write(`${p.person}\t${f.imageId} ${f.faceIndex}\t${f.source}\t${answerText(f.after)} (was ${answerText(f.before)})\n`);
     }
     if (!json) {
-      const named = p.changes.filter((f) => f.after.how === 'auto').length;
-      const suggested = p.changes.filter((f) => f.after.name === null && f.after.suggestion !== null).length;
-      process.stdout.write(`enrolling ${p.person} (${plural(examples.get(p.person)!.length, 'photo')}) would name ${plural(named, 'more face')} across the library; ${plural(suggested, 'suggestion')}\n`);
+      const t = tallyPreview(p.changes);
+      process.stdout.write(`enrolling ${p.person} (${plural(examples.get(p.person)!.length, 'photo')}) would name ${plural(t.named, 'more face')} across the library; ${plural(t.suggested, 'suggestion')}${t.unnamed ? `; ${plural(t.unnamed, 'face')} would lose a name` : ''}\n`);
     }
   }
   if (!json) process.stdout.write('Nothing was changed: run the same command without --preview to enroll.\n');

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isImageId } from '@facepipe/core';
-import type { FaceAnswer, LibraryChange } from '@facepipe/face-index';
+import { tallyPreview, type FaceAnswer, type LibraryChange } from '@facepipe/face-index';
 import { UsageError, type Command } from './command.js';
 import { plural } from '../ui/progress.js';
 import { cliActor, describeErasure, withEraser } from './erasure.js';
@@ -70,11 +70,8 @@ ${libraryDataDirUsage}`,
           process.stdout.write(values.json ? `${JSON.stringify({ imageId: f.imageId, face: f.faceIndex, source: f.source, before: f.before, after: f.after })}\n` : `${f.imageId} ${f.faceIndex}\t${f.source}\t${answerText(f.after)} (was ${answerText(f.before)})\n`);
         }
         if (!values.json) {
-          const examples = preview.changes.filter((f) => f.after.how === 'enrolled').length;
-          const named = preview.changes.filter((f) => f.after.how === 'auto').length;
-          const suggested = preview.changes.filter((f) => f.after.name === null && f.after.suggestion !== null).length;
-          const lost = preview.changes.filter((f) => f.after.name === null && f.before.name !== null).length;
-          process.stdout.write(`naming cluster ${a} ${b} would name ${plural(examples + named, 'face')} (${examples} of the cluster, ${named} more across the library); ${plural(suggested, 'suggestion')}; ${plural(lost, 'face')} would lose a name. Nothing was changed.\n`);
+          const t = tallyPreview(preview.changes);
+          process.stdout.write(`naming cluster ${a} ${b} would name ${plural(t.examples + t.named, 'face')} (${t.examples} of the cluster, ${t.named} more across the library); ${plural(t.suggested, 'suggestion')}; ${plural(t.unnamed, 'face')} would lose a name. Nothing was changed.\n`);
         }
         return 0;
       });

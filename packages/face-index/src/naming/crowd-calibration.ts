@@ -1,4 +1,5 @@
 import { euclidean } from '../clustering/dbscan.js';
+import { meanOfNearest } from './evidence.js';
 
 /**
  * How crowded the library is around a person's examples: of `sampled` faces drawn evenly from the
@@ -38,14 +39,10 @@ export interface CrowdCalibrationOptions {
   crowdSample: number;
 }
 
-/** A person's evidence for one face: the mean distance to the person's `agreeing` nearest examples (all of them when fewer). */
+/** A person's evidence for one face: the mean distance to the person's `agreeing` nearest examples (all of them when fewer), as the naming rule takes it. */
 export function evidenceFor(face: ArrayLike<number>, examples: readonly ArrayLike<number>[], agreeing: number): number {
-  if (examples.length === 0) return Infinity;
   const distances = examples.map((e) => euclidean(face, e)).sort((a, b) => a - b);
-  const k = Math.max(1, Math.min(agreeing, distances.length));
-  let sum = 0;
-  for (let i = 0; i < k; i += 1) sum += distances[i]!;
-  return sum / k;
+  return meanOfNearest(distances, Math.min(agreeing, distances.length));
 }
 
 /** Counts a library sample's faces in the person's band. */

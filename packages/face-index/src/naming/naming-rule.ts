@@ -1,4 +1,5 @@
 import { crowdShift, type CrowdCalibrationOptions, type PersonCrowd } from './crowd-calibration.js';
+import { meanOfNearest } from './evidence.js';
 
 /**
  * Who a face is, decided from the evidence a careful person would want (open-set identification,
@@ -113,7 +114,7 @@ export function decideName(hits: readonly ExampleHit[], gallery: GalleryFacts, q
   const other = sorted.find((h) => h.personId !== best.personId);
   const own = sorted.filter((h) => h.personId === best.personId).map((h) => h.distance);
   const k = Math.max(1, Math.min(rule.agreeing, gallery.examplesOf(best.personId) || own.length));
-  const evidence = own.length >= k ? own.slice(0, k).reduce((s, d) => s + d, 0) / k : Infinity;
+  const evidence = meanOfNearest(own, k);
   const threshold = personThreshold(gallery, best.personId, k, rule);
   const reason: NotNamedReason | null = !qualityOk ? 'quality' : evidence > threshold ? 'distance' : other && other.distance - best.distance < rule.margin ? 'margin' : null;
   if (reason === null) return { kind: 'name', personId: best.personId, distance: best.distance };
